@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Build with gcc and with clang, run every test, and run them again under
+# AddressSanitizer + UndefinedBehaviorSanitizer. Installs what is missing.
+#   ci/test.sh            all configurations
+#   ci/test.sh --quick    gcc only (for a fast local loop)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source ci/lib.sh
+
+quick=0
+for arg in "$@"; do
+  case "$arg" in
+    --quick) quick=1 ;;
+    -h|--help) sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "ci/test.sh: unknown argument '$arg' (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+sf_install_packages cmake make gcc clang libclang-rt-14-dev libssl-dev
+
+configs=("gcc:gcc:OFF")
+if [ "$quick" = 0 ]; then
+  configs+=("clang:clang:OFF" "asan:clang:ON")
+fi
+
+for entry in "${configs[@]}"; do
+  IFS=: read -r name cc sanitize <<<"$entry"
+  dir="build/ci-$name"
+  sf_step "build $name ($cc, sanitizers $sanitize)"
+  cmake -S . -B "$dir" -DCMAKE_C_COMPILER="$cc" -DSF_SANITIZE="$sanitize" >/dev/null
+  cmake --build "$dir" -j"$(nproc)"
+  sf_step "test $name"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir "$dir" --output-on-failure --timeout 300 -j"$(nproc)"
+done
+
+sf_step "format check"
+if command -v clang-format >/dev/null; then
+  git ls-files '*.c' '*.h' | xargs -r clang-format --dry-run -Werror
+fi
+echo "ci/test.sh: all configurations passed"

@@ -1,0 +1,286 @@
+/* Incremental SMTP reply parser: RFC 5321 4.2, 4.2.1, 4.5.3.1.5; RFC 3463,
+ * RFC 2034. The contract is in reply_parser.h.
+ *
+ * Every byte is examined once, by step(), which knows where it stands from
+ * its position in the current line and two flags kept in the parser, so a
+ * call may stop after any byte and the next call resumes there. Rules are
+ * checked per byte in one fixed order (NUL, pending CR, code, separator,
+ * text), which is what makes the first error the same for every split.
+ */
+#include "reply_parser.h"
+
+#include <limits.h>
+
+/* RFC 5321 4.5.3.1.5: 512 octets with the CRLF, so at most 510 before the
+ * line end, code and separator included. Under the bare-LF leniency the same
+ * 510 apply, so the leniency changes which byte ends a line and nothing else. */
+#define MAX_CONTENT (SF_REPLY_MAX_LINE - 2)
+/* RFC 5321 4.2: "ddd" then '-', ' ' or the line end. */
+#define CODE_LEN 3
+/* RFC 3463 2: subject and detail are 1 to 3 digits. */
+#define EH_MAX_DIGITS 3
+
+/* sf_reply_parse() returns a reply's size as an int. */
+_Static_assert(SF_REPLY_MAX_BYTES <= INT_MAX, "a reply's size must fit the return value");
+
+/* Scan of "class.subject.detail" at the start of a line's text. */
+enum eh_state {
+  EH_CLASS,   /* at the first text byte */
+  EH_DOT,     /* after the class digit */
+  EH_SUBJECT, /* in the subject digits */
+  EH_DETAIL,  /* in the detail digits */
+  EH_FOUND,   /* a whole code, then a space or the text's end */
+  EH_NONE,    /* the text does not start with one */
+};
+
+/* Results of one step. */
+enum { STEP_MORE = 0, STEP_REPLY = 1, STEP_ERROR = -1 };
+
+static int fail(struct sf_reply_parser *p, enum sf_err err, size_t at)
+{
+  p->err = err;
+  p->err_offset = p->base + at;
+  return STEP_ERROR;
+}
+
+static void reset_line(struct sf_reply_parser *p)
+{
+  p->last = 0;
+  p->cr = 0;
+  p->eh_state = EH_CLASS;
+  p->eh_digits = 0;
+  p->eh_line = (struct sf_enhanced){0};
+}
+
+static void reset_reply(struct sf_reply_parser *p)
+{
+  p->scanned = 0;
+  p->line_start = 0;
+  p->nlines = 0;
+  p->code = 0;
+  p->enhanced = (struct sf_enhanced){0};
+  reset_line(p);
+}
+
+void sf_reply_parser_init(struct sf_reply_parser *p, unsigned lenient)
+{
+  p->lenient = lenient;
+  p->err = SF_ERR_OK;
+  p->err_offset = 0;
+  p->base = 0;
+  reset_reply(p);
+}
+
+enum sf_err sf_reply_parser_error(const struct sf_reply_parser *p, uint64_t *offset)
+{
+  if (offset)
+    *offset = p->err_offset;
+  return p->err;
+}
+
+static int is_digit(char c)
+{
+  return c >= '0' && c <= '9';
+}
+
+static uint16_t add_digit(uint16_t v, char c)
+{
+  return (uint16_t)(v * 10 + (c - '0'));
+}
+
+/* RFC 3463 2 / RFC 2034 3: the code is "class.subject.detail" with class 2,
+ * 4 or 5 and the text follows after a space. Anything else (a greeting's
+ * "2.example.com", an address "1.2.3.4", a fourth field) is plain text. */
+static void enhanced_step(struct sf_reply_parser *p, char c)
+{
+  switch (p->eh_state) {
+  case EH_CLASS:
+    p->eh_state = EH_NONE;
+    if (c != '2' && c != '4' && c != '5')
+      return;
+    p->eh_line.cls = (uint8_t)(c - '0');
+    p->eh_state = EH_DOT;
+    return;
+  case EH_DOT:
+    p->eh_state = c == '.' ? EH_SUBJECT : EH_NONE;
+    return;
+  case EH_SUBJECT:
+    if (is_digit(c) && p->eh_digits < EH_MAX_DIGITS) {
+      p->eh_line.subject = add_digit(p->eh_line.subject, c);
+      p->eh_digits++;
+      return;
+    }
+    p->eh_state = c == '.' && p->eh_digits > 0 ? EH_DETAIL : EH_NONE;
+    p->eh_digits = 0;
+    return;
+  case EH_DETAIL:
+    if (is_digit(c) && p->eh_digits < EH_MAX_DIGITS) {
+      p->eh_line.detail = add_digit(p->eh_line.detail, c);
+      p->eh_digits++;
+      return;
+    }
+    p->eh_state = c == ' ' && p->eh_digits > 0 ? EH_FOUND : EH_NONE;
+    return;
+  default:
+    return;
+  }
+}
+
+/* A code may also be the whole text ("250 2.0.0"). */
+static void enhanced_text_end(struct sf_reply_parser *p)
+{
+  if (p->eh_state == EH_DETAIL && p->eh_digits > 0)
+    p->eh_state = EH_FOUND;
+  if (p->eh_state != EH_FOUND)
+    p->eh_state = EH_NONE;
+}
+
+/* The LF at `i` completes the current line. The class check waits for it
+ * because only the text's end tells whether "2.1.0" was a whole code. */
+static int line_end(struct sf_reply_parser *p, size_t i)
+{
+  if (p->eh_state == EH_FOUND) {
+    p->eh_line.present = 1;
+    if (p->nlines == 0)
+      p->enhanced = p->eh_line;
+    /* RFC 2034 3 / RFC 3463 2: the class repeats the reply's first digit;
+     * a 3xx reply has no enhanced class of its own, so it is not checked. */
+    int cls = p->code / 100;
+    if (cls != 3 && p->eh_line.cls != cls)
+      return fail(p, SF_ERR_REPLY_ENHANCED_CLASS, p->line_start + CODE_LEN + 1);
+  }
+  p->nlines++;
+  if (p->last)
+    return STEP_REPLY;
+  p->line_start = i + 1;
+  reset_line(p);
+  return STEP_MORE;
+}
+
+/* A CR or LF at `i` ends the current line's text. */
+static int text_end(struct sf_reply_parser *p, char c, size_t i)
+{
+  p->text_len[p->nlines] = i - p->text_off[p->nlines];
+  enhanced_text_end(p);
+  if (c == '\r') {
+    p->cr = 1;
+    return STEP_MORE;
+  }
+  /* RFC 5321 2.3.8: lines end in CRLF; a bare LF only through the named
+   * leniency. */
+  if (!(p->lenient & SF_LENIENT_BARE_LF))
+    return fail(p, SF_ERR_REPLY_BARE_LF, i);
+  return line_end(p, i);
+}
+
+/* RFC 5321 4.2: code digits "2"-"5", "0"-"5", "0"-"9"; 4.2.1: every line
+ * of a multiline reply carries the same code, so a differing digit is an
+ * error as soon as it is seen. */
+static int code_digit(struct sf_reply_parser *p, char c, size_t pos, size_t i)
+{
+  static const char lo[CODE_LEN] = {'2', '0', '0'};
+  static const char hi[CODE_LEN] = {'5', '5', '9'};
+  static const int scale[CODE_LEN] = {100, 10, 1};
+
+  if (!is_digit(c))
+    return fail(p, SF_ERR_REPLY_CODE_SYNTAX, i);
+  if (c < lo[pos] || c > hi[pos])
+    return fail(p, SF_ERR_REPLY_CODE_RANGE, i);
+  if (p->nlines == 0) {
+    p->code = p->code * 10 + (c - '0');
+    return STEP_MORE;
+  }
+  if (c - '0' != p->code / scale[pos] % 10)
+    return fail(p, SF_ERR_REPLY_CODE_MISMATCH, i);
+  return STEP_MORE;
+}
+
+/* RFC 5321 4.2.1: '-' announces another line, ' ' marks the last one. A
+ * last line with no text ("250" CRLF) is accepted, as 4.2 makes the text
+ * optional. */
+static int separator(struct sf_reply_parser *p, char c, size_t i)
+{
+  switch (c) {
+  case '-':
+    /* The cap on lines keeps every reply within SF_REPLY_MAX_BYTES, so a
+     * caller's buffer of that size never fills without an answer. */
+    if (p->nlines + 1 >= SF_REPLY_MAX_LINES)
+      return fail(p, SF_ERR_REPLY_TOO_MANY_LINES, i);
+    p->text_off[p->nlines] = i + 1;
+    return STEP_MORE;
+  case ' ':
+    p->last = 1;
+    p->text_off[p->nlines] = i + 1;
+    return STEP_MORE;
+  case '\r':
+  case '\n':
+    p->last = 1;
+    p->text_off[p->nlines] = i;
+    return text_end(p, c, i);
+  default:
+    return fail(p, SF_ERR_REPLY_SEPARATOR, i);
+  }
+}
+
+static int text_byte(struct sf_reply_parser *p, char c, size_t pos, size_t i)
+{
+  if (c == '\r' || c == '\n')
+    return text_end(p, c, i);
+  /* RFC 5321 4.5.3.1.5: decided at the first octet past the limit, so a
+   * server that never ends its line cannot make the caller wait for one. */
+  if (pos >= MAX_CONTENT)
+    return fail(p, SF_ERR_REPLY_LINE_TOO_LONG, i);
+  enhanced_step(p, c);
+  return STEP_MORE;
+}
+
+/* Byte `i` of the current reply. */
+static int step(struct sf_reply_parser *p, char c, size_t i)
+{
+  size_t pos = i - p->line_start;
+
+  /* A NUL is refused wherever it stands (RFC 5321 4.2 allows only
+   * printable text), ahead of every other rule. */
+  if (c == '\0')
+    return fail(p, SF_ERR_REPLY_NUL, i);
+  /* RFC 5321 2.3.8: a CR belongs to a CRLF; the offence is the CR. */
+  if (p->cr)
+    return c == '\n' ? line_end(p, i) : fail(p, SF_ERR_REPLY_BARE_CR, i - 1);
+  if (pos < CODE_LEN)
+    return code_digit(p, c, pos, i);
+  if (pos == CODE_LEN)
+    return separator(p, c, i);
+  return text_byte(p, c, pos, i);
+}
+
+static void fill(const struct sf_reply_parser *p, const char *buf, size_t size,
+                 struct sf_reply *out)
+{
+  out->code = p->code;
+  out->nlines = p->nlines;
+  for (size_t k = 0; k < p->nlines; k++)
+    out->text[k] = (struct sf_span){buf + p->text_off[k], p->text_len[k]};
+  out->enhanced = p->enhanced;
+  out->size = size;
+}
+
+int sf_reply_parse(struct sf_reply_parser *p, const char *buf, size_t len, struct sf_reply *out)
+{
+  if (p->err != SF_ERR_OK)
+    return -1;
+  for (size_t i = p->scanned; i < len; i++) {
+    int r = step(p, buf[i], i);
+    if (r == STEP_MORE)
+      continue;
+    if (r == STEP_ERROR)
+      return -1;
+    size_t size = i + 1;
+    fill(p, buf, size, out);
+    reset_reply(p);
+    p->base += size;
+    return (int)size;
+  }
+  if (len > p->scanned)
+    p->scanned = len;
+  return 0;
+}

@@ -1,0 +1,201 @@
+#include "tls_passthrough.h"
+
+#include <string.h>
+
+#define HELLO_PREFIX_LEN (sizeof(SF_PT_SERVER_HELLO) - 1)
+
+static struct sf_tls_passthrough *self(struct sf_tls *tls)
+{
+  return (struct sf_tls_passthrough *)tls;
+}
+
+static void fail(struct sf_tls_passthrough *pt, enum sf_err err, const char *reason)
+{
+  pt->st = SF_TLS_FAILED;
+  pt->err = err;
+  pt->reason = reason;
+}
+
+static size_t append(uint8_t *buf, size_t *used, size_t cap, const void *data, size_t len)
+{
+  size_t n = cap - *used < len ? cap - *used : len;
+  memcpy(buf + *used, data, n);
+  *used += n;
+  return n;
+}
+
+static void pt_start(struct sf_tls *tls, const char *host, int verify)
+{
+  struct sf_tls_passthrough *pt = self(tls);
+  if (pt->st != SF_TLS_IDLE)
+    return;
+  pt->verify = verify;
+  size_t n = host ? strlen(host) : 0;
+  if (n >= sizeof(pt->host))
+    n = sizeof(pt->host) - 1;
+  memcpy(pt->host, host ? host : "", n);
+  pt->host[n] = '\0';
+  pt->st = SF_TLS_HANDSHAKING;
+  append(pt->out, &pt->out_len, sizeof(pt->out), SF_PT_CLIENT_HELLO,
+         sizeof(SF_PT_CLIENT_HELLO) - 1);
+}
+
+static int equal_nocase(const char *a, size_t alen, const char *b)
+{
+  if (alen != strlen(b))
+    return 0;
+  for (size_t i = 0; i < alen; i++) {
+    char x = a[i] >= 'A' && a[i] <= 'Z' ? (char)(a[i] + 32) : a[i];
+    char y = b[i] >= 'A' && b[i] <= 'Z' ? (char)(b[i] + 32) : b[i];
+    if (x != y)
+      return 0;
+  }
+  return 1;
+}
+
+/* The hello line is complete: "<prefix><cert> <host>". Judge it the way a
+ * verifier judges a certificate chain and name (RFC 6125). */
+static void finish_hello(struct sf_tls_passthrough *pt)
+{
+  static const struct {
+    const char *kind;
+    enum sf_err err;
+    const char *reason;
+  } kinds[] = {
+      {"valid", SF_ERR_OK, NULL},
+      {"self-signed", SF_ERR_TLS_CERT_SELF_SIGNED, "certificate verify failed: self-signed"},
+      {"unknown-issuer", SF_ERR_TLS_CERT_UNKNOWN_ISSUER,
+       "certificate verify failed: unable to get local issuer certificate"},
+      {"wrong-host", SF_ERR_TLS_CERT_WRONG_HOST, "certificate verify failed: host name mismatch"},
+      {"expired", SF_ERR_TLS_CERT_EXPIRED, "certificate verify failed: certificate has expired"},
+      {"not-yet-valid", SF_ERR_TLS_CERT_NOT_YET_VALID,
+       "certificate verify failed: certificate is not yet valid"},
+  };
+  const char *body = pt->hello + HELLO_PREFIX_LEN;
+  size_t len = pt->hello_len - HELLO_PREFIX_LEN - 1; /* without the LF */
+  const char *sp = memchr(body, ' ', len);
+  if (!sp) {
+    fail(pt, SF_ERR_TLS_HANDSHAKE, "malformed pass-through server hello");
+    return;
+  }
+  size_t kind_len = (size_t)(sp - body);
+  const char *cert_host = sp + 1;
+  size_t host_len = len - kind_len - 1;
+  for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+    if (!equal_nocase(body, kind_len, kinds[i].kind))
+      continue;
+    if (!pt->verify) {
+      pt->st = SF_TLS_ESTABLISHED;
+      return;
+    }
+    if (kinds[i].err != SF_ERR_OK) {
+      fail(pt, kinds[i].err, kinds[i].reason);
+      return;
+    }
+    if (!equal_nocase(cert_host, host_len, pt->host)) {
+      fail(pt, SF_ERR_TLS_CERT_WRONG_HOST, "certificate verify failed: host name mismatch");
+      return;
+    }
+    pt->st = SF_TLS_ESTABLISHED;
+    return;
+  }
+  fail(pt, SF_ERR_TLS_HANDSHAKE, "unknown certificate kind in pass-through server hello");
+}
+
+static size_t pt_feed_net(struct sf_tls *tls, const uint8_t *data, size_t len)
+{
+  struct sf_tls_passthrough *pt = self(tls);
+  size_t used = 0;
+  while (pt->st == SF_TLS_HANDSHAKING && used < len) {
+    char c = (char)data[used++];
+    if (pt->hello_len < HELLO_PREFIX_LEN && c != SF_PT_SERVER_HELLO[pt->hello_len]) {
+      fail(pt, SF_ERR_TLS_HANDSHAKE, "the peer did not answer with a (pass-through) server hello");
+      return used;
+    }
+    if (pt->hello_len == sizeof(pt->hello) - 1) {
+      fail(pt, SF_ERR_TLS_HANDSHAKE, "pass-through server hello too long");
+      return used;
+    }
+    pt->hello[pt->hello_len++] = c;
+    pt->hello[pt->hello_len] = '\0';
+    if (c == '\n')
+      finish_hello(pt);
+  }
+  if (pt->st == SF_TLS_ESTABLISHED)
+    used += append(pt->in, &pt->in_len, sizeof(pt->in), data + used, len - used);
+  return used;
+}
+
+static size_t pt_take_net(struct sf_tls *tls, uint8_t *out, size_t cap)
+{
+  struct sf_tls_passthrough *pt = self(tls);
+  size_t n = pt->out_len < cap ? pt->out_len : cap;
+  memcpy(out, pt->out, n);
+  memmove(pt->out, pt->out + n, pt->out_len - n);
+  pt->out_len -= n;
+  return n;
+}
+
+static size_t pt_pending_net(const struct sf_tls *tls)
+{
+  return ((const struct sf_tls_passthrough *)tls)->out_len;
+}
+
+static size_t pt_write_app(struct sf_tls *tls, const uint8_t *data, size_t len)
+{
+  struct sf_tls_passthrough *pt = self(tls);
+  if (pt->st != SF_TLS_ESTABLISHED)
+    return 0;
+  return append(pt->out, &pt->out_len, sizeof(pt->out), data, len);
+}
+
+static size_t pt_read_app(struct sf_tls *tls, uint8_t *out, size_t cap)
+{
+  struct sf_tls_passthrough *pt = self(tls);
+  size_t n = pt->in_len < cap ? pt->in_len : cap;
+  memcpy(out, pt->in, n);
+  memmove(pt->in, pt->in + n, pt->in_len - n);
+  pt->in_len -= n;
+  return n;
+}
+
+static void pt_close(struct sf_tls *tls)
+{
+  struct sf_tls_passthrough *pt = self(tls);
+  if (pt->st != SF_TLS_ESTABLISHED)
+    return;
+  append(pt->out, &pt->out_len, sizeof(pt->out), SF_PT_CLOSE, sizeof(SF_PT_CLOSE) - 1);
+  pt->st = SF_TLS_CLOSED;
+}
+
+static enum sf_tls_state pt_state(const struct sf_tls *tls)
+{
+  return ((const struct sf_tls_passthrough *)tls)->st;
+}
+
+static enum sf_err pt_error(const struct sf_tls *tls, const char **reason)
+{
+  const struct sf_tls_passthrough *pt = (const struct sf_tls_passthrough *)tls;
+  if (reason)
+    *reason = pt->reason ? pt->reason : "";
+  return pt->err;
+}
+
+static const struct sf_tls_vtable passthrough_vtable = {
+    .start = pt_start,
+    .feed_net = pt_feed_net,
+    .take_net = pt_take_net,
+    .pending_net = pt_pending_net,
+    .write_app = pt_write_app,
+    .read_app = pt_read_app,
+    .close = pt_close,
+    .state = pt_state,
+    .error = pt_error,
+};
+
+void sf_tls_passthrough_init(struct sf_tls_passthrough *pt)
+{
+  memset(pt, 0, sizeof(*pt));
+  pt->base.vt = &passthrough_vtable;
+  pt->st = SF_TLS_IDLE;
+}

@@ -1,0 +1,48 @@
+/* A TLS layer without cryptography: a marked boundary, then bytes unchanged.
+ *
+ * The client sends SF_PT_CLIENT_HELLO. The server answers with one line
+ *
+ *     "\x16PT-SERVER-HELLO <cert> <host>\n"
+ *
+ * where <cert> is one of valid, self-signed, unknown-issuer, wrong-host,
+ * expired, not-yet-valid and <host> the name the certificate carries. With
+ * verification on, anything but "valid" for the expected host fails with the
+ * matching certificate error, as a real verifier would. After the line,
+ * application bytes pass through unchanged. Both markers start with 0x16, the
+ * TLS handshake record type, so a peer that answers with plaintext SMTP is
+ * told apart exactly as with real TLS.
+ *
+ * It lets tests and the fast fuzz target reach every post-TLS state at full
+ * speed; the boundary is visible on the wire, so oracles see where TLS began.
+ */
+#ifndef SF_TLS_PASSTHROUGH_H
+#define SF_TLS_PASSTHROUGH_H
+
+#include "tls.h"
+
+#define SF_PT_CLIENT_HELLO "\x16PT-CLIENT-HELLO\n"
+#define SF_PT_SERVER_HELLO "\x16PT-SERVER-HELLO "
+#define SF_PT_MAX_HELLO    256
+#define SF_PT_CLOSE        "\x15PT-CLOSE\n"
+
+struct sf_tls_passthrough {
+  struct sf_tls base;
+  enum sf_tls_state st;
+  enum sf_err err;
+  const char *reason;
+  int verify;
+  char host[SF_PT_MAX_HELLO];
+  /* Server hello being collected. */
+  char hello[SF_PT_MAX_HELLO];
+  size_t hello_len;
+  /* Bytes for the network: the client hello, then application data. */
+  uint8_t out[4096];
+  size_t out_len;
+  /* Application bytes received after the hello. */
+  uint8_t in[4096];
+  size_t in_len;
+};
+
+void sf_tls_passthrough_init(struct sf_tls_passthrough *pt);
+
+#endif

@@ -1,0 +1,699 @@
+/* The session against scripted servers: one correct session per mode, and
+ * one test per rule the engine enforces, each showing its named error. */
+#include "session_script.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void expect_end(const struct run *r, unsigned status, enum sf_err err, const char *what)
+{
+  unsigned st = sf_session_status(&r->s);
+  CHECKF((st & (SF_DONE | SF_FAILED)) == status, "%s: status %#x, want %#x (%s: %s)", what, st,
+         status, sf_err_name(sf_session_error(&r->s)), sf_session_diagnosis(&r->s));
+  CHECKF(sf_session_error(&r->s) == err, "%s: error %s, want %s (%s)", what,
+         sf_err_name(sf_session_error(&r->s)), sf_err_name(err), sf_session_diagnosis(&r->s));
+  CHECKF(!(st & SF_WANT_SEND), "%s: output left unsent", what);
+}
+
+static int diag_has(const struct run *r, const char *needle)
+{
+  return strstr(sf_session_diagnosis(&r->s), needle) != NULL;
+}
+
+/* ---- correct sessions ----------------------------------------------------- */
+
+static void test_plain_delivery(void)
+{
+  struct run r;
+  run_config(&r, SF_MODE_PLAIN, SF_TLS_NONE);
+  run_envelope(&r, "Subject: hi\n\n.hidden dot\nlast line");
+  const struct step steps[] = {
+      {SERVER, GREETING, 0},
+      {CLIENT, HELLO, 0},
+      {SERVER, "250-mx.example.com\r\n250 SIZE 1000\r\n", 0},
+      {CLIENT, "MAIL FROM:<alice@example.org>\r\n", 0},
+      {SERVER, "250 2.1.0 Ok\r\n", 0},
+      {CLIENT, "RCPT TO:<bob@example.com>\r\n", 0},
+      {SERVER, "250 2.1.5 Ok\r\n", 0},
+      {CLIENT, "DATA\r\n", 0},
+      {SERVER, "354 End data with <CR><LF>.<CR><LF>\r\n", 0},
+      /* RFC 5321 4.5.2: a leading dot is doubled; LF becomes CRLF. */
+      {CLIENT, "Subject: hi\r\n\r\n..hidden dot\r\nlast line\r\n.\r\n", 0},
+      {SERVER, "250 2.0.0 Ok: queued\r\n", 0},
+      {CLIENT, "QUIT\r\n", 0},
+      {SERVER, "221 2.0.0 Bye\r\n", 0},
+      {END, NULL, 0},
+  };
+  CHECK(run_script(&r, steps) == -1);
+  expect_end(&r, SF_DONE, SF_ERR_OK, "plain delivery");
+  CHECK(!trace_has(&r.s, SF_ST_TLS_HANDSHAKE, SF_ST_COUNT));
+}
+
+static void test_starttls_delivery(void)
+{
+  struct run r;
+  run_config(&r, SF_MODE_STARTTLS, SF_TLS_REQUIRED);
+  run_envelope(&r, "hello\r\n");
+  r.cfg.auth = SF_AUTH_PLAIN;
+  r.cfg.user = "alice";
+  r.cfg.password = "s3cret";
+  const struct step steps[] = {
+      {SERVER, GREETING, 0},
+      {CLIENT, HELLO, 0},
+      {SERVER, EHLO_PRE, 0},
+      {CLIENT, "STARTTLS\r\n", 0},
+      {SERVER, "220 2.0.0 Ready to start TLS\r\n", 0},
+      {CLIENT, SF_PT_CLIENT_HELLO, 0},
+      {TLS_HELLO, "valid mx.example.com", 0},
+      {CLIENT, HELLO, 0},
+      {SERVER, EHLO_POST, 0},
+      /* base64("\0alice\0s3cret") */
+      {CLIENT, "AUTH PLAIN AGFsaWNlAHMzY3JldA==\r\n", 0},
+      {SERVER, "235 2.7.0 Authentication successful\r\n", 0},
+      {CLIENT, "MAIL FROM:<alice@example.org>\r\n", 0},
+      {SERVER, "250 ok\r\n", 0},
+      {CLIENT, "RCPT TO:<bob@example.com>\r\n", 0},
+      {SERVER, "250 ok\r\n", 0},
+      {CLIENT, "DATA\r\n", 0},
+      {SERVER, "354 go\r\n", 0},
+      {CLIENT, "hello\r\n.\r\n", 0},
+      {SERVER, "250 queued\r\n", 0},
+      {CLIENT, "QUIT\r\n", 0},
+      {SERVER, "221 bye\r\n", 0},
+      {CLIENT, SF_PT_CLOSE, 0}, /* close_notify */
+      {END, NULL, 0},
+  };
+  CHECK(run_script(&r, steps) == -1);
+  expect_end(&r, SF_DONE, SF_ERR_OK, "starttls delivery");
+  CHECK(trace_has(&r.s, SF_ST_EHLO_TLS, SF_ST_TLS_HANDSHAKE));
+}
+
+static void test_implicit_delivery_auth_login(void)
+{
+  struct run r;
+  run_config(&r, SF_MODE_IMPLICIT, SF_TLS_REQUIRED);
+  run_envelope(&r, "x");
+  r.cfg.auth = SF_AUTH_LOGIN;
+  r.cfg.user = "alice";
+  r.cfg.password = "pw";
+  const struct step steps[] = {
+      {CLIENT, SF_PT_CLIENT_HELLO, 0},
+      {TLS_HELLO, "valid MX.Example.COM", 0}, /* host names compare without case */
+      {SERVER, GREETING, 0},
+      {CLIENT, HELLO, 0},
+      {SERVER, EHLO_POST, 0},
+      {CLIENT, "AUTH LOGIN\r\n", 0},
+      {SERVER, "334 VXNlcm5hbWU6\r\n", 0},
+      {CLIENT, "YWxpY2U=\r\n", 0},
+      {SERVER, "334 UGFzc3dvcmQ6\r\n", 0},
+      {CLIENT, "cHc=\r\n", 0},
+      {SERVER, "235 ok\r\n", 0},
+      {CLIENT, "MAIL FROM:<alice@example.org>\r\n", 0},
+      {SERVER, "250 ok\r\n", 0},
+      {CLIENT, "RCPT TO:<bob@example.com>\r\n", 0},
+      {SERVER, "250 ok\r\n", 0},
+      {CLIENT, "DATA\r\n", 0},
+      {SERVER, "354 go\r\n", 0},
+      {CLIENT, "x\r\n.\r\n", 0},
+      {SERVER, "250 queued\r\n", 0},
+      {CLIENT, "QUIT\r\n", 0},
+      {CLOSE, NULL, 0}, /* a close instead of 221 still ends QUIT */
+      {END, NULL, 0},
+  };
+  CHECK(run_script(&r, steps) == -1);
+  expect_end(&r, SF_DONE, SF_ERR_OK, "implicit delivery");
+  CHECK(trace_has(&r.s, SF_ST_EHLO_TLS, SF_ST_GREETING_TLS));
+  CHECK(!trace_has(&r.s, SF_ST_GREETING, SF_ST_COUNT));
+}
+
+static void test_opportunistic_upgrades_when_offered(void)
+{
+  struct run r;
+  run_config(&r, SF_MODE_STARTTLS, SF_TLS_OPPORTUNISTIC);
+  const struct step steps[] = {
+      {SERVER, GREETING, 0},
+      {CLIENT, HELLO, 0},
+      {SERVER, EHLO_PRE, 0},
+      {CLIENT, "STARTTLS\r\n", 0},
+      {SERVER, "220 go\r\n", 0},
+      {CLIENT, SF_PT_CLIENT_HELLO, 0},
+      {TLS_HELLO, "valid mx.example.com", 0},
+      {CLIENT, HELLO, 0},
+      {SERVER, EHLO_POST, 0},
+      {CLIENT, "QUIT\r\n", 0},
+      {SERVER, "221 bye\r\n", 0},
+      {END, NULL, 0},
+  };
+  CHECK(run_script(&r, steps) == -1);
+  expect_end(&r, SF_DONE, SF_ERR_OK, "opportunistic upgrade");
+}
+
+/* ---- response injection (CVE-2021-22947 class) ----------------------------- */
+
+static void test_injection_same_flight(void)
+{
+  struct run r;
+  run_config(&r, SF_MODE_STARTTLS, SF_TLS_REQUIRED);
+  const struct step steps[] = {
+      {SERVER, GREETING, 0},
+      {CLIENT, HELLO, 0},
+      {SERVER, EHLO_PRE, 0},
+      {CLIENT, "STARTTLS\r\n", 0},
+      {SERVER, "220 go ahead\r\n250-evil\r\n250 AUTH PLAIN\r\n", 0},
+      /* Nothing more leaves the client: no ClientHello, no EHLO. */
+      {CLIENT, "", 0},
+      {END, NULL, 0},
+  };
+  CHECK(run_script(&r, steps) == -1);
+  expect_end(&r, SF_FAILED, SF_ERR_STARTTLS_INJECTION, "injection in the 220 flight");
+  CHECK(diag_has(&r, "injection"));
+}
+
+static void test_injection_next_flight(void)
+{
+  struct run r;
+  run_config(&r, SF_MODE_STARTTLS, SF_TLS_REQUIRED);
+  const struct step steps[] = {
+      {SERVER, GREETING, 0},       {CLIENT, HELLO, 0},        {SERVER, EHLO_PRE, 0},
+      {CLIENT, "STARTTLS\r\n", 0}, {SERVER, "220 go\r\n", 0}, {CLIENT, SF_PT_CLIENT_HELLO, 0},
+      {SERVER, "250 evil\r\n", 0}, {CLIENT, "", 0},           {END, NULL, 0},
+  };
+  CHECK(run_script(&r, steps) == -1);
+  expect_end(&r, SF_FAILED, SF_ERR_STARTTLS_INJECTION, "plaintext after the 220");
+}
+
+/* ---- RFC 3207 4.2: capabilities are forgotten, EHLO is sent again --------- */
+
+static void test_caps_forgotten_after_tls(void)
+{
+  struct run r;
+  run_config(&r, SF_MODE_STARTTLS, SF_TLS_REQUIRED);
+  r.cfg.auth = SF_AUTH_PLAIN;
+  r.cfg.user = "alice";
+  r.cfg.password = "pw";
+  const struct step steps[] = {
+      {SERVER, GREETING, 0},
+      {CLIENT, HELLO, 0},
+      /* AUTH PLAIN announced only before TLS */
+      {SERVER, "250-mx\r\n250-AUTH PLAIN\r\n250 STARTTLS\r\n", 0},
+      {CLIENT, "STARTTLS\r\n", 0},
+      {SERVER, "220 go\r\n", 0},
+      {CLIENT, SF_PT_CLIENT_HELLO, 0},
+      {TLS_HELLO, "valid mx.example.com", 0},
+      {CLIENT, HELLO, 0}, /* EHLO again */
+      {SERVER, "250-mx\r\n250 8BITMIME\r\n", 0},
+      {CLIENT, "QUIT\r\n" SF_PT_CLOSE, 0}, /* no AUTH on stale capabilities */
+      {END, NULL, 0},
+  };
+  CHECK(run_script(&r, steps) == -1);
+  expect_end(&r, SF_FAILED, SF_ERR_AUTH_UNSUPPORTED, "stale caps");
+  CHECK(!wire_contains(&r, "AUTH"));
+  CHECK(r.s.caps.auth == 0);
+}
+
+/* ---- RFC 8314 5.2: tls=required never continues in plaintext --------------- */
+
+static void required_refusal(const char *answer, enum sf_err err, const char *after)
+{
+  struct run r;
+  run_config(&r, SF_MODE_STARTTLS, SF_TLS_REQUIRED);
+  run_envelope(&r, "secret message");
+  r.cfg.auth = SF_AUTH_PLAIN;
+  r.cfg.user = "alice";
+  r.cfg.password = "pw";
+  const struct step steps[] = {
+      {SERVER, GREETING, 0}, {CLIENT, HELLO, 0}, {SERVER, EHLO_PRE, 0}, {CLIENT, "STARTTLS\r\n", 0},
+      {SERVER, answer, 0},   {CLIENT, after, 0}, {END, NULL, 0},
+  };
+  CHECK(run_script(&r, steps) == -1);
+  expect_end(&r, SF_FAILED, err, answer);
+  CHECK(!wire_contains(&r, "AUTH") && !wire_contains(&r, "MAIL"));
+}
+
+static void test_required_refusals(void)
+{
+  required_refusal("454 4.7.0 TLS not available due to temporary reason\r\n",
+                   SF_ERR_STARTTLS_REFUSED, "QUIT\r\n");
+  required_refusal("502 5.5.1 command not implemented\r\n", SF_ERR_STARTTLS_REFUSED, "QUIT\r\n");
+  required_refusal("554 5.7.3 no\r\n", SF_ERR_STARTTLS_REFUSED, "QUIT\r\n");
+  required_refusal("250 sure, no TLS\r\n", SF_ERR_STARTTLS_REFUSED, "QUIT\r\n");
+  /* After a 3xx the server may be reading message text: not even QUIT. */
+  required_refusal("354 odd\r\n", SF_ERR_STARTTLS_REFUSED, "");
+}
+
+static void test_required_starttls_missing(void)
+{
+  struct run r;
+  run_config(&r, SF_MODE_STARTTLS, SF_TLS_REQUIRED);
+  run_envelope(&r, "m");
+  const struct step steps[] = {
+      {SERVER, GREETING, 0},
+      {CLIENT, HELLO, 0},
+      {SERVER, "250-mx\r\n250-STARTTLSX\r\n250 AUTH PLAIN\r\n", 0}, /* STARTTLSX is not STARTTLS */
+      {CLIENT, "QUIT\r\n", 0},
+      {END, NULL, 0},
+  };
+  CHECK(run_script(&r, steps) == -1);
+  expect_end(&r, SF_FAILED, SF_ERR_STARTTLS_MISSING, "stripped STARTTLS");
+}
+
+static void test_required_no_helo_fallback(void)
+{
+  struct run r;
+  run_config(&r, SF_MODE_STARTTLS, SF_TLS_REQUIRED);
+  r.cfg.allow_helo = 1;
+  const struct step steps[] = {
+      {SERVER, GREETING, 0},
+      {CLIENT, HELLO, 0},
+      {SERVER, "502 5.5.2 EHLO not implemented\r\n", 0},
+      {CLIENT, "QUIT\r\n", 0}, /* no HELO: it would skip STARTTLS */
+      {END, NULL, 0},
+  };
+  CHECK(run_script(&r, steps) == -1);
+  expect_end(&r, SF_FAILED, SF_ERR_STARTTLS_MISSING, "HELO under required");
+}
+
+static void test_helo_fallback_where_allowed(void)
+{
+  struct run r;
+  run_config(&r, SF_MODE_PLAIN, SF_TLS_NONE);
+  run_envelope(&r, "m");
+  r.cfg.allow_helo = 1;
+  const struct step steps[] = {
+      {SERVER, GREETING, 0},
+      {CLIENT, HELLO, 0},
+      {SERVER, "500 5.5.1 what?\r\n", 0},
+      {CLIENT, "HELO client.example.org\r\n", 0},
+      {SERVER, "250 mx\r\n", 0},
+      {CLIENT, "MAIL FROM:<alice@example.org>\r\n", 0},
+      {END, NULL, 0},
+  };
+  CHECK(run_script(&r, steps) == -1);
+
+  run_config(&r, SF_MODE_PLAIN, SF_TLS_NONE); /* allow_helo off */
+  const struct step off[] = {
+      {SERVER, GREETING, 0},   {CLIENT, HELLO, 0}, {SERVER, "500 what?\r\n", 0},
+      {CLIENT, "QUIT\r\n", 0}, {END, NULL, 0},
+  };
+  CHECK(run_script(&r, off) == -1);
+  expect_end(&r, SF_FAILED, SF_ERR_SESSION_EHLO_REJECTED, "HELO off");
+}
+
+static void cert_failure(const char *cert, enum sf_err err)
+{
+  struct run r;
+  run_config(&r, SF_MODE_STARTTLS, SF_TLS_REQUIRED);
+  run_envelope(&r, "m");
+  const struct step steps[] = {
+      {SERVER, GREETING, 0},       {CLIENT, HELLO, 0},        {SERVER, EHLO_PRE, 0},
+      {CLIENT, "STARTTLS\r\n", 0}, {SERVER, "220 go\r\n", 0}, {CLIENT, SF_PT_CLIENT_HELLO, 0},
+      {TLS_HELLO, cert, 0},        {CLIENT, "", 0},           {END, NULL, 0},
+  };
+  CHECK(run_script(&r, steps) == -1);
+  expect_end(&r, SF_FAILED, err, cert);
+  CHECK(!wire_contains(&r, "MAIL"));
+}
+
+static void test_tls_failures(void)
+{
+  cert_failure("self-signed mx.example.com", SF_ERR_TLS_CERT_SELF_SIGNED);
+  cert_failure("unknown-issuer mx.example.com", SF_ERR_TLS_CERT_UNKNOWN_ISSUER);
+  cert_failure("expired mx.example.com", SF_ERR_TLS_CERT_EXPIRED);
+  cert_failure("not-yet-valid mx.example.com", SF_ERR_TLS_CERT_NOT_YET_VALID);
+  cert_failure("wrong-host mx.example.com", SF_ERR_TLS_CERT_WRONG_HOST);
+  cert_failure("valid other.example.net", SF_ERR_TLS_CERT_WRONG_HOST);
+  cert_failure("bogus mx.example.com", SF_ERR_TLS_HANDSHAKE);
+
+  /* Verification off accepts a self-signed certificate (lint calls it out). */
+  struct run r;
+  run_config(&r, SF_MODE_IMPLICIT, SF_TLS_REQUIRED);
+  r.cfg.verify = 0;
+  const struct step steps[] = {
+      {CLIENT, SF_PT_CLIENT_HELLO, 0},
+      {TLS_HELLO, "self-signed evil", 0},
+      {SERVER, GREETING, 0},
+      {CLIENT, HELLO, 0},
+      {END, NULL, 0},
+  };
+  CHECK(run_script(&r, steps) == -1);
+}
+
+/* ---- AUTH never in plaintext ------------------------------------------------ */
+
+static void test_opportunistic_stripped_never_auths(void)
+{
+  struct run r;
+  run_config(&r, SF_MODE_STARTTLS, SF_TLS_OPPORTUNISTIC);
+  run_envelope(&r, "m");
+  r.cfg.auth = SF_AUTH_PLAIN;
+  r.cfg.user = "alice";
+  r.cfg.password = "pw";
+  const struct step steps[] = {
+      {SERVER, GREETING, 0},
+      {CLIENT, HELLO, 0},
+      {SERVER, "250-mx\r\n250 AUTH PLAIN\r\n", 0}, /* STARTTLS stripped */
+      {CLIENT, "QUIT\r\n", 0},
+      {END, NULL, 0},
+  };
+  CHECK(run_script(&r, steps) == -1);
+  expect_end(&r, SF_FAILED, SF_ERR_PLAINTEXT_AUTH_REFUSED, "stripped + auth");
+
+  /* Refused with 454: the same. */
+  const struct step refused[] = {
+      {SERVER, GREETING, 0},
+      {CLIENT, HELLO, 0},
+      {SERVER, EHLO_PRE, 0},
+      {CLIENT, "STARTTLS\r\n", 0},
+      {SERVER, "454 no\r\n", 0},
+      {CLIENT, "QUIT\r\n", 0},
+      {END, NULL, 0},
+  };
+  run_config(&r, SF_MODE_STARTTLS, SF_TLS_OPPORTUNISTIC);
+  r.cfg.auth = SF_AUTH_LOGIN;
+  r.cfg.user = "alice";
+  r.cfg.password = "pw";
+  CHECK(run_script(&r, refused) == -1);
+  expect_end(&r, SF_FAILED, SF_ERR_PLAINTEXT_AUTH_REFUSED, "454 + auth");
+}
+
+static void test_opportunistic_without_auth_continues(void)
+{
+  struct run r;
+  run_config(&r, SF_MODE_STARTTLS, SF_TLS_OPPORTUNISTIC);
+  run_envelope(&r, "m");
+  const struct step steps[] = {
+      {SERVER, GREETING, 0},
+      {CLIENT, HELLO, 0},
+      {SERVER, EHLO_PRE, 0},
+      {CLIENT, "STARTTLS\r\n", 0},
+      {SERVER, "454 4.7.0 no\r\n", 0},
+      {CLIENT, "MAIL FROM:<alice@example.org>\r\n", 0},
+      {END, NULL, 0},
+  };
+  CHECK(run_script(&r, steps) == -1);
+}
+
+static void test_plaintext_auth_only_by_name(void)
+{
+  struct run r;
+  run_config(&r, SF_MODE_PLAIN, SF_TLS_NONE);
+  r.cfg.auth = SF_AUTH_PLAIN;
+  r.cfg.user = "u";
+  r.cfg.password = "p";
+  const struct step steps[] = {
+      {SERVER, GREETING, 0},   {CLIENT, HELLO, 0}, {SERVER, "250-mx\r\n250 AUTH PLAIN\r\n", 0},
+      {CLIENT, "QUIT\r\n", 0}, {END, NULL, 0},
+  };
+  CHECK(run_script(&r, steps) == -1);
+  expect_end(&r, SF_FAILED, SF_ERR_PLAINTEXT_AUTH_REFUSED, "plain + auth");
+
+  run_config(&r, SF_MODE_PLAIN, SF_TLS_NONE);
+  r.cfg.auth = SF_AUTH_PLAIN;
+  r.cfg.user = "u";
+  r.cfg.password = "p";
+  r.cfg.allow_plaintext_auth = 1;
+  const struct step allowed[] = {
+      {SERVER, GREETING, 0},
+      {CLIENT, HELLO, 0},
+      {SERVER, "250-mx\r\n250 AUTH PLAIN\r\n", 0},
+      {CLIENT, "AUTH PLAIN AHUAcA==\r\n", 0},
+      {END, NULL, 0},
+  };
+  CHECK(run_script(&r, allowed) == -1);
+}
+
+/* ---- 421 at any point ------------------------------------------------------ */
+
+/* A full STARTTLS+AUTH LOGIN delivery; `at` is the index of a SERVER step
+ * that is replaced by a 421. */
+static void test_421_everywhere(void)
+{
+  const struct step full[] = {
+      {SERVER, GREETING, 0},
+      {CLIENT, HELLO, 0},
+      {SERVER, EHLO_PRE, 0},
+      {CLIENT, "STARTTLS\r\n", 0},
+      {SERVER, "220 go\r\n", 0},
+      {CLIENT, SF_PT_CLIENT_HELLO, 0},
+      {TLS_HELLO, "valid mx.example.com", 0},
+      {CLIENT, HELLO, 0},
+      {SERVER, EHLO_POST, 0},
+      {CLIENT, "AUTH LOGIN\r\n", 0},
+      {SERVER, "334 VXNlcm5hbWU6\r\n", 0},
+      {CLIENT, "dQ==\r\n", 0},
+      {SERVER, "334 UGFzc3dvcmQ6\r\n", 0},
+      {CLIENT, "cA==\r\n", 0},
+      {SERVER, "235 ok\r\n", 0},
+      {CLIENT, "MAIL FROM:<alice@example.org>\r\n", 0},
+      {SERVER, "250 ok\r\n", 0},
+      {CLIENT, "RCPT TO:<bob@example.com>\r\n", 0},
+      {SERVER, "250 ok\r\n", 0},
+      {CLIENT, "DATA\r\n", 0},
+      {SERVER, "354 go\r\n", 0},
+      {CLIENT, "m\r\n.\r\n", 0},
+      {SERVER, "250 ok\r\n", 0},
+      {CLIENT, "QUIT\r\n", 0},
+      {SERVER, "221 bye\r\n", 0},
+      {END, NULL, 0},
+  };
+  size_t n = sizeof(full) / sizeof(full[0]);
+  int tried = 0;
+  for (size_t at = 0; at + 1 < n; at++) {
+    if (full[at].op != SERVER || at + 2 == n) /* the 221 slot: a 421 to QUIT just ends it */
+      continue;
+    struct step steps[sizeof(full) / sizeof(full[0])];
+    memcpy(steps, full, sizeof(full));
+    steps[at].data = "421 4.3.2 Service shutting down\r\n";
+    steps[at + 1] = (struct step){END, NULL, 0};
+    struct run r;
+    run_config(&r, SF_MODE_STARTTLS, SF_TLS_REQUIRED);
+    run_envelope(&r, "m");
+    r.cfg.auth = SF_AUTH_LOGIN;
+    r.cfg.user = "u";
+    r.cfg.password = "p";
+    CHECK(run_script(&r, steps) == -1);
+    /* Nothing is sent after the 421 but, over TLS, close_notify. */
+    const char *after = r.wire + r.checked;
+    size_t n_after = r.wire_len - r.checked;
+    int quiet = n_after == 0 || (r.s.tls_up && n_after == strlen(SF_PT_CLOSE) &&
+                                 memcmp(after, SF_PT_CLOSE, n_after) == 0);
+    CHECKF(quiet, "421 at step %zu: client sent '%.*s'", at, (int)n_after, after);
+    expect_end(&r, SF_FAILED, SF_ERR_SESSION_SERVER_CLOSING, "421");
+    tried++;
+  }
+  CHECK(tried >= 10);
+}
+
+/* ---- deadlines -------------------------------------------------------------- */
+
+static void test_silent_465_is_diagnosed(void)
+{
+  struct run r;
+  run_config(&r, SF_MODE_STARTTLS, SF_TLS_REQUIRED);
+  r.cfg.port = 465;
+  const struct step steps[] = {
+      {WAIT, NULL, 299999},
+      {CLIENT, "", 0},
+      {WAIT, NULL, 1},
+      {END, NULL, 0},
+  };
+  CHECK(run_script(&r, steps) == -1);
+  expect_end(&r, SF_FAILED, SF_ERR_SESSION_TIMEOUT, "silent 465");
+  CHECK(diag_has(&r, "port 465 expects implicit TLS"));
+  CHECK(r.now == 300000); /* RFC 5321 4.5.3.2.1: five minutes */
+}
+
+static void test_every_wait_has_a_deadline(void)
+{
+  /* Walk a full STARTTLS session; before each server step the client must
+   * have a finite deadline. */
+  struct run r;
+  run_config(&r, SF_MODE_STARTTLS, SF_TLS_REQUIRED);
+  run_envelope(&r, "m");
+  sf_tls_passthrough_init(&r.pt);
+  sf_session_init(&r.s, &r.cfg, &r.pt.base);
+  sf_session_start(&r.s, 0);
+  const char *server[] = {GREETING,     EHLO_PRE,     "220 go\r\n", NULL,         EHLO_POST,
+                          "250 ok\r\n", "250 ok\r\n", "354 go\r\n", "250 ok\r\n", "221 bye\r\n"};
+  for (size_t i = 0; i < sizeof(server) / sizeof(server[0]); i++) {
+    run_drain(&r);
+    CHECKF(sf_session_status(&r.s) & SF_WANT_RECV, "step %zu", i);
+    CHECKF(sf_session_deadline(&r.s) != SF_NO_DEADLINE, "no deadline in %s",
+           sf_state_name(r.s.state));
+    char hello[128];
+    const char *data = server[i];
+    if (!data) {
+      snprintf(hello, sizeof(hello), "%svalid mx.example.com\n", SF_PT_SERVER_HELLO);
+      data = hello;
+    }
+    sf_session_feed(&r.s, (const uint8_t *)data, strlen(data), 0);
+  }
+  run_drain(&r);
+  expect_end(&r, SF_DONE, SF_ERR_OK, "deadline walk");
+
+  /* A silent server after DATA: the 10-minute DATA termination timeout. */
+  run_config(&r, SF_MODE_PLAIN, SF_TLS_NONE);
+  run_envelope(&r, "m");
+  const struct step steps[] = {
+      {SERVER, GREETING, 0},
+      {SERVER, "250 mx\r\n", 0},
+      {SERVER, "250 ok\r\n", 0},
+      {SERVER, "250 ok\r\n", 0},
+      {SERVER, "354 go\r\n", 0},
+      {WAIT, NULL, 600000},
+      {END, NULL, 0},
+  };
+  CHECK(run_script(&r, steps) == -1);
+  expect_end(&r, SF_FAILED, SF_ERR_SESSION_TIMEOUT, "silent after body");
+}
+
+/* ---- port/mode mismatch diagnoses ------------------------------------------ */
+
+static void test_implicit_against_plaintext_peer(void)
+{
+  struct run r;
+  run_config(&r, SF_MODE_IMPLICIT, SF_TLS_REQUIRED);
+  r.cfg.port = 587;
+  const struct step steps[] = {
+      {CLIENT, SF_PT_CLIENT_HELLO, 0},
+      {SERVER, GREETING, 0},
+      {CLIENT, "", 0},
+      {END, NULL, 0},
+  };
+  CHECK(run_script(&r, steps) == -1);
+  expect_end(&r, SF_FAILED, SF_ERR_TLS_PEER_PLAINTEXT, "implicit vs 587");
+  CHECK(diag_has(&r, "the peer speaks plaintext SMTP; this port expects STARTTLS"));
+}
+
+static void test_close_at_greeting_on_465(void)
+{
+  struct run r;
+  run_config(&r, SF_MODE_STARTTLS, SF_TLS_REQUIRED);
+  r.cfg.port = 465;
+  const struct step steps[] = {{CLOSE, NULL, 0}, {END, NULL, 0}};
+  CHECK(run_script(&r, steps) == -1);
+  expect_end(&r, SF_FAILED, SF_ERR_SESSION_PEER_CLOSED, "close on 465");
+  CHECK(diag_has(&r, "implicit TLS"));
+}
+
+/* ---- malformed and unsolicited input --------------------------------------- */
+
+static void test_parser_errors_end_the_session(void)
+{
+  struct run r;
+  run_config(&r, SF_MODE_PLAIN, SF_TLS_NONE);
+  const struct step steps[] = {
+      {SERVER, "220-mx\r\n221 bye\r\n", 0},
+      {CLIENT, "", 0},
+      {END, NULL, 0},
+  };
+  CHECK(run_script(&r, steps) == -1);
+  expect_end(&r, SF_FAILED, SF_ERR_REPLY_CODE_MISMATCH, "code mismatch");
+
+  run_config(&r, SF_MODE_PLAIN, SF_TLS_NONE);
+  const struct step bare[] = {{SERVER, "220 mx\n", 0}, {END, NULL, 0}};
+  CHECK(run_script(&r, bare) == -1);
+  expect_end(&r, SF_FAILED, SF_ERR_REPLY_BARE_LF, "bare LF");
+
+  run_config(&r, SF_MODE_PLAIN, SF_TLS_NONE);
+  r.cfg.lenient = SF_LENIENT_BARE_LF;
+  const struct step lenient[] = {{SERVER, "220 mx\n", 0}, {CLIENT, HELLO, 0}, {END, NULL, 0}};
+  CHECK(run_script(&r, lenient) == -1);
+
+  run_config(&r, SF_MODE_PLAIN, SF_TLS_NONE);
+  const struct step caps[] = {
+      {SERVER, GREETING, 0},
+      {SERVER, "250-mx\r\n250 SIZE 99999999999999999999999\r\n", 0},
+      {CLIENT, HELLO "QUIT\r\n", 0},
+      {END, NULL, 0},
+  };
+  CHECK(run_script(&r, caps) == -1);
+  CHECK(sf_session_error(&r.s) == SF_ERR_CAPS_SIZE_OVERFLOW ||
+        sf_session_error(&r.s) == SF_ERR_CAPS_SIZE_SYNTAX);
+}
+
+static void test_unsolicited_bytes(void)
+{
+  struct run r;
+  run_config(&r, SF_MODE_PLAIN, SF_TLS_NONE);
+  /* Greeting and an EHLO answer before the client asked. */
+  const struct step steps[] = {
+      {SERVER, GREETING "250 mx\r\n", 0},
+      {CLIENT, "", 0},
+      {END, NULL, 0},
+  };
+  CHECK(run_script(&r, steps) == -1);
+  expect_end(&r, SF_FAILED, SF_ERR_SESSION_UNSOLICITED, "unsolicited");
+}
+
+static void test_config_is_checked(void)
+{
+  struct run r;
+  run_config(&r, SF_MODE_IMPLICIT, SF_TLS_OPPORTUNISTIC);
+  const struct step steps[] = {{CLIENT, "", 0}, {END, NULL, 0}};
+  CHECK(run_script(&r, steps) == -1);
+  expect_end(&r, SF_FAILED, SF_ERR_CONFIG_INCONSISTENT, "implicit+opportunistic");
+
+  run_config(&r, SF_MODE_PLAIN, SF_TLS_NONE);
+  run_envelope(&r, "m");
+  r.cfg.mail_from = "a@b\r\nRCPT TO:<evil@x>";
+  const struct step inj[] = {
+      {SERVER, GREETING, 0},
+      {SERVER, "250 mx\r\n", 0},
+      {CLIENT, HELLO, 0},
+      {END, NULL, 0},
+  };
+  CHECK(run_script(&r, inj) == -1);
+  expect_end(&r, SF_FAILED, SF_ERR_CONFIG_BAD_VALUE, "CRLF in address");
+}
+
+/* Every split of the server's bytes gives the same session. */
+static void test_byte_at_a_time(void)
+{
+  struct run r;
+  run_config(&r, SF_MODE_STARTTLS, SF_TLS_REQUIRED);
+  run_envelope(&r, "m");
+  sf_tls_passthrough_init(&r.pt);
+  sf_session_init(&r.s, &r.cfg, &r.pt.base);
+  sf_session_start(&r.s, 0);
+  char hello[128];
+  snprintf(hello, sizeof(hello), "%svalid mx.example.com\n", SF_PT_SERVER_HELLO);
+  const char *server[] = {GREETING,     EHLO_PRE,     "220 go\r\n", hello,        EHLO_POST,
+                          "250 ok\r\n", "250 ok\r\n", "354 go\r\n", "250 ok\r\n", "221 bye\r\n"};
+  for (size_t i = 0; i < sizeof(server) / sizeof(server[0]); i++) {
+    run_drain(&r);
+    for (size_t k = 0; server[i][k]; k++)
+      sf_session_feed(&r.s, (const uint8_t *)server[i] + k, 1, 0);
+  }
+  run_drain(&r);
+  expect_end(&r, SF_DONE, SF_ERR_OK, "byte at a time");
+}
+
+int main(void)
+{
+  test_plain_delivery();
+  test_starttls_delivery();
+  test_implicit_delivery_auth_login();
+  test_opportunistic_upgrades_when_offered();
+  test_injection_same_flight();
+  test_injection_next_flight();
+  test_caps_forgotten_after_tls();
+  test_required_refusals();
+  test_required_starttls_missing();
+  test_required_no_helo_fallback();
+  test_helo_fallback_where_allowed();
+  test_tls_failures();
+  test_opportunistic_stripped_never_auths();
+  test_opportunistic_without_auth_continues();
+  test_plaintext_auth_only_by_name();
+  test_421_everywhere();
+  test_silent_465_is_diagnosed();
+  test_every_wait_has_a_deadline();
+  test_implicit_against_plaintext_peer();
+  test_close_at_greeting_on_465();
+  test_parser_errors_end_the_session();
+  test_unsolicited_bytes();
+  test_config_is_checked();
+  test_byte_at_a_time();
+  return check_report("session");
+}
