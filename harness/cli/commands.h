@@ -10,5 +10,7 @@
 #define SF_EXIT_USAGE    2 /* bad usage or unreadable/invalid input */
 
 int sf_cmd_lint(int argc, char **argv);
+int sf_cmd_show(int argc, char **argv);
+int sf_cmd_convert(int argc, char **argv);
 
 #endif

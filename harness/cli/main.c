@@ -15,6 +15,8 @@ static const struct {
 } commands[] = {
     {"lint", sf_cmd_lint,
      "judge a client configuration against the port table and common mistakes"},
+    {"show", sf_cmd_show, "show a fuzz input or scenario as a transcript with verdicts"},
+    {"convert", sf_cmd_convert, "convert a scenario between its text and binary forms"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -1,0 +1,334 @@
+/* smtpfuzz show: any fuzz input or scenario as a readable transcript.
+ * smtpfuzz convert: a scenario between its text and binary forms. */
+#include "caps.h"
+#include "cli/commands.h"
+#include "client_engine.h"
+#include "flawed_client.h"
+#include "oracle.h"
+#include "reply_parser.h"
+#include "scenario.h"
+#include "sim.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Far above any fuzz input or scenario file. */
+#define MAX_FILE (1u << 20)
+
+enum target { T_AUTO, T_SESSION, T_PORTMODE, T_REPLY, T_EHLO };
+
+static const char *const target_names[] = {"auto", "session", "portmode", "reply", "ehlo"};
+
+static const char show_help[] =
+    "usage: smtpfuzz show [--target T] [--flaw NAME] FILE...\n"
+    "\n"
+    "Shows a fuzz input or a scenario as an S:/C: transcript, with the TLS state\n"
+    "and virtual time of every line, how the client ended, and the oracles'\n"
+    "verdicts. Every finding is reproducible from its one file.\n"
+    "\n"
+    "  --target T    how to read FILE: session (a .scn text scenario or a binary\n"
+    "                fuzz_session input), portmode (a fuzz_portmode input: the\n"
+    "                port is folded onto 25/465/587/2525), reply (a fuzz_reply\n"
+    "                input: chunk plan, then the byte stream), ehlo (a fuzz_ehlo\n"
+    "                input: one EHLO reply). Default: from the path (a folder\n"
+    "                named fuzz_reply, fuzz_ehlo or fuzz_portmode), else session.\n"
+    "  --flaw NAME   put a deliberately flawed client under test instead of the\n"
+    "                engine (session and portmode): fallback-on-454,\n"
+    "                no-starttls-check, keep-pipelined, reuse-pretls-caps,\n"
+    "                no-greeting-timeout, plaintext-auth, accept-bad-cert\n"
+    "\n"
+    "Exit status: 0 no verdict, 1 a verdict (or a reply/EHLO error), 2 bad input.\n";
+
+static const char convert_help[] =
+    "usage: smtpfuzz convert IN OUT\n"
+    "\n"
+    "Converts a scenario between its forms, by OUT's name: OUT ending in .scn gets\n"
+    "the text form, anything else the binary form that fuzz_session and\n"
+    "fuzz_portmode read. IN is read as text if it ends in .scn, else as binary.\n"
+    "OUT must not exist yet (a corpus file is never overwritten).\n";
+
+static int ends_with(const char *s, const char *suffix)
+{
+  size_t n = strlen(s), k = strlen(suffix);
+  return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* Reads a whole file (at most MAX_FILE bytes) into a malloc'd buffer. */
+static unsigned char *read_file(const char *path, size_t *len)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    fprintf(stderr, "smtpfuzz: cannot read %s: %s\n", path, strerror(errno));
+    return NULL;
+  }
+  unsigned char *buf = malloc(MAX_FILE + 1);
+  size_t n = buf ? fread(buf, 1, MAX_FILE + 1, f) : 0;
+  int bad = !buf || ferror(f);
+  fclose(f);
+  if (bad || n > MAX_FILE) {
+    fprintf(stderr, "smtpfuzz: cannot read %s: %s\n", path,
+            bad ? "read error" : "larger than 1 MiB");
+    free(buf);
+    return NULL;
+  }
+  *len = n;
+  return buf;
+}
+
+/* Loads a scenario: text for .scn, else binary. Returns 0 or prints why. */
+static int load_scenario(const char *path, struct scenario *sc, int *text)
+{
+  size_t len = 0;
+  unsigned char *data = read_file(path, &len);
+  if (!data)
+    return -1;
+  *text = ends_with(path, ".scn");
+  if (*text) {
+    size_t line = 0;
+    const char *reason = "";
+    enum sf_err err = scenario_parse_text(sc, (const char *)data, len, &line, &reason);
+    free(data);
+    if (err != SF_ERR_OK) {
+      fprintf(stderr, "%s:%zu: error: %s (%s)\n", path, line, reason, sf_err_name(err));
+      return -1;
+    }
+    return 0;
+  }
+  scenario_decode(sc, data, len);
+  free(data);
+  return 0;
+}
+
+static enum target guess_target(const char *path)
+{
+  if (strstr(path, "fuzz_reply"))
+    return T_REPLY;
+  if (strstr(path, "fuzz_ehlo"))
+    return T_EHLO;
+  if (strstr(path, "fuzz_portmode"))
+    return T_PORTMODE;
+  return T_SESSION;
+}
+
+static int show_session(const char *path, enum target target, int flaw)
+{
+  static struct scenario sc;
+  static struct wire w;
+  static struct sim_result res;
+  static struct oracle_report rep;
+  static struct sc_engine_client engine;
+  static struct sc_flawed_client flawed;
+  int text = 0;
+  if (load_scenario(path, &sc, &text) != 0)
+    return SF_EXIT_USAGE;
+  if (target == T_PORTMODE)
+    scenario_fold_port(&sc);
+  struct sc_client *client = &engine.base;
+  if (flaw < 0)
+    sc_engine_client_init(&engine, &sc.cfg);
+  else {
+    sc_flawed_client_init(&flawed, &sc.cfg, (enum sc_flaw)flaw);
+    client = &flawed.base;
+  }
+  sim_run(&sc, client, &w, &res);
+  unsigned verdicts = oracle_judge(&sc, &w, &res, &rep);
+  /* A binary input's stated outcome is fuzzed like the rest of it: the fuzz
+   * targets ignore it, and so does show. */
+  if (!text) {
+    verdicts &= ~ORACLE_BIT(SC_V_OUTCOME);
+    rep.verdicts = verdicts;
+    rep.reason[SC_V_OUTCOME][0] = '\0';
+  }
+  printf("== %s (%s, client %s)\n", path, sc.name[0] ? sc.name : "unnamed", client->ops->name);
+  printf("   port %u, mode %s, tls %s, server %s, cert %s\n", sc.cfg.port,
+         sf_mode_name(sc.cfg.mode), sf_tls_policy_name(sc.cfg.tls),
+         sc_personality_name(sc.personality), sc_cert_name(sc.cert));
+  if (oracle_transcript_file(&sc, &w, &rep, stdout) != 0)
+    return SF_EXIT_USAGE;
+  printf("   ended: %s%s%s after %llu ms virtual (%s)%s%s\n", sc_client_status_name(res.status),
+         res.reports_errors ? " " : "", res.reports_errors ? sf_err_name(res.error) : "",
+         (unsigned long long)res.end_ms, sim_stop_name(res.stop), res.diagnosis[0] ? ": " : "",
+         res.diagnosis);
+  return verdicts ? SF_EXIT_FINDINGS : SF_EXIT_OK;
+}
+
+static void print_text(const struct sf_span *t)
+{
+  for (size_t i = 0; i < t->len; i++) {
+    unsigned char c = (unsigned char)t->ptr[i];
+    if (c >= 0x20 && c < 0x7f && c != '\\')
+      putchar(c);
+    else
+      printf("\\x%02x", c);
+  }
+}
+
+/* Parses a stream whole and prints each reply; returns the parser's error. */
+static enum sf_err show_replies(const char *buf, size_t len, struct sf_reply *last_ok)
+{
+  struct sf_reply_parser p;
+  struct sf_reply r;
+  sf_reply_parser_init(&p, 0);
+  size_t off = 0;
+  for (;;) {
+    int n = sf_reply_parse(&p, buf + off, len - off, &r);
+    if (n <= 0)
+      break;
+    for (size_t i = 0; i < r.nlines; i++) {
+      printf("S: %d%c", r.code, i + 1 == r.nlines ? ' ' : '-');
+      print_text(&r.text[i]);
+      putchar('\n');
+    }
+    if (r.enhanced.present)
+      printf("   enhanced status %u.%u.%u\n", r.enhanced.cls, r.enhanced.subject,
+             r.enhanced.detail);
+    if (last_ok)
+      *last_ok = r;
+    off += (size_t)n;
+  }
+  uint64_t at = 0;
+  enum sf_err err = sf_reply_parser_error(&p, &at);
+  if (err != SF_ERR_OK)
+    printf("   error %s at byte %llu: %s\n", sf_err_name(err), (unsigned long long)at,
+           sf_err_desc(err));
+  else if (off < len)
+    printf("   %zu bytes of an incomplete reply left\n", len - off);
+  return err;
+}
+
+static int show_raw(const char *path, enum target target)
+{
+  size_t len = 0;
+  unsigned char *data = read_file(path, &len);
+  if (!data)
+    return SF_EXIT_USAGE;
+  const char *buf = (const char *)data;
+  printf("== %s (%s input)\n", path, target_names[target]);
+  int status = SF_EXIT_OK;
+  if (target == T_REPLY) {
+    /* The chunk plan (fuzz/fuzz_reply.c) does not change what is parsed. */
+    size_t skip = len ? 1 + (data[0] & 7u) : 0;
+    skip = skip > len ? len : skip;
+    if (show_replies(buf + skip, len - skip, NULL) != SF_ERR_OK)
+      status = SF_EXIT_FINDINGS;
+  } else {
+    static struct sf_reply r;
+    r.nlines = 0;
+    if (show_replies(buf, len, &r) != SF_ERR_OK)
+      status = SF_EXIT_FINDINGS;
+    if (r.nlines > 0) {
+      struct sf_caps caps;
+      size_t bad = 0;
+      enum sf_err err = sf_caps_parse(&r, &caps, &bad);
+      printf("   capabilities: flags %#x, size %llu, auth %#x (%u unknown), %u unknown keywords\n",
+             caps.flags, (unsigned long long)caps.size, caps.auth, caps.auth_unknown, caps.unknown);
+      if (err != SF_ERR_OK) {
+        printf("   error %s on line %zu: %s\n", sf_err_name(err), bad, sf_err_desc(err));
+        status = SF_EXIT_FINDINGS;
+      }
+    }
+  }
+  free(data);
+  return status;
+}
+
+int sf_cmd_show(int argc, char **argv)
+{
+  enum target target = T_AUTO;
+  int flaw = -1;
+  int i = 1;
+  for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+    if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+      fputs(show_help, stdout);
+      return SF_EXIT_OK;
+    }
+    if (strcmp(argv[i], "--target") == 0 && i + 1 < argc) {
+      const char *name = argv[++i];
+      target = T_AUTO;
+      for (int t = T_SESSION; t <= T_EHLO; t++)
+        if (strcmp(name, target_names[t]) == 0)
+          target = (enum target)t;
+      if (target == T_AUTO) {
+        fprintf(stderr, "smtpfuzz show: unknown target '%s' (session, portmode, reply, ehlo)\n",
+                name);
+        return SF_EXIT_USAGE;
+      }
+      continue;
+    }
+    if (strcmp(argv[i], "--flaw") == 0 && i + 1 < argc) {
+      const char *name = argv[++i];
+      for (int f = 0; f < SC_FLAW_COUNT; f++)
+        if (strcmp(name, sc_flaw_name((enum sc_flaw)f)) == 0)
+          flaw = f;
+      if (flaw < 0) {
+        fprintf(stderr, "smtpfuzz show: unknown flaw '%s' (see --help)\n", name);
+        return SF_EXIT_USAGE;
+      }
+      continue;
+    }
+    fprintf(stderr, "smtpfuzz show: unknown option '%s' (see --help)\n", argv[i]);
+    return SF_EXIT_USAGE;
+  }
+  if (i == argc) {
+    fputs(show_help, stderr);
+    return SF_EXIT_USAGE;
+  }
+  int worst = SF_EXIT_OK;
+  for (; i < argc; i++) {
+    enum target t = target == T_AUTO ? guess_target(argv[i]) : target;
+    int st =
+        t == T_SESSION || t == T_PORTMODE ? show_session(argv[i], t, flaw) : show_raw(argv[i], t);
+    worst = st > worst ? st : worst;
+  }
+  return worst;
+}
+
+int sf_cmd_convert(int argc, char **argv)
+{
+  if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+    fputs(convert_help, stdout);
+    return SF_EXIT_OK;
+  }
+  if (argc != 3) {
+    fputs(convert_help, stderr);
+    return SF_EXIT_USAGE;
+  }
+  static struct scenario sc;
+  static char text[64 * 1024];
+  static uint8_t bin[SC_BINARY_MAX];
+  int is_text = 0;
+  if (load_scenario(argv[1], &sc, &is_text) != 0)
+    return SF_EXIT_USAGE;
+  const void *out;
+  size_t len;
+  if (ends_with(argv[2], ".scn")) {
+    len = scenario_format_text(&sc, text, sizeof(text));
+    if (len >= sizeof(text)) {
+      fprintf(stderr, "smtpfuzz convert: %s: text form too large\n", argv[1]);
+      return SF_EXIT_USAGE;
+    }
+    out = text;
+  } else {
+    len = scenario_encode(&sc, bin, sizeof(bin));
+    if (len == 0) {
+      fprintf(stderr, "smtpfuzz convert: %s: does not fit the binary form\n", argv[1]);
+      return SF_EXIT_USAGE;
+    }
+    out = bin;
+  }
+  /* "x": never overwrite (C11 exclusive mode). */
+  FILE *f = fopen(argv[2], "wbx");
+  if (!f) {
+    fprintf(stderr, "smtpfuzz convert: cannot create %s: %s\n", argv[2], strerror(errno));
+    return SF_EXIT_USAGE;
+  }
+  int bad = fwrite(out, 1, len, f) != len;
+  bad |= fclose(f) != 0;
+  if (bad) {
+    fprintf(stderr, "smtpfuzz convert: cannot write %s\n", argv[2]);
+    return SF_EXIT_USAGE;
+  }
+  return SF_EXIT_OK;
+}

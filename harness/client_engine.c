@@ -1,0 +1,97 @@
+#include "client_engine.h"
+
+static struct sc_engine_client *self(struct sc_client *c)
+{
+  return (struct sc_engine_client *)c;
+}
+
+static const struct sc_engine_client *cself(const struct sc_client *c)
+{
+  return (const struct sc_engine_client *)c;
+}
+
+static void ec_start(struct sc_client *c, uint64_t now)
+{
+  sf_session_start(&self(c)->session, now);
+}
+
+static size_t ec_take(struct sc_client *c, uint8_t *out, size_t cap, uint64_t now)
+{
+  return sf_session_take(&self(c)->session, out, cap, now);
+}
+
+static size_t ec_feed(struct sc_client *c, const uint8_t *in, size_t len, uint64_t now)
+{
+  return sf_session_feed(&self(c)->session, in, len, now);
+}
+
+static void ec_eof(struct sc_client *c, uint64_t now)
+{
+  sf_session_eof(&self(c)->session, now);
+}
+
+static void ec_tick(struct sc_client *c, uint64_t now)
+{
+  sf_session_tick(&self(c)->session, now);
+}
+
+static uint64_t ec_deadline(const struct sc_client *c)
+{
+  uint64_t d = sf_session_deadline(&cself(c)->session);
+  return d == SF_NO_DEADLINE ? SC_NO_DEADLINE : d;
+}
+
+static enum sc_client_status ec_status(const struct sc_client *c)
+{
+  unsigned st = sf_session_status(&cself(c)->session);
+  if (st & SF_DONE)
+    return SC_CLIENT_DONE;
+  if (st & SF_FAILED)
+    return SC_CLIENT_FAILED;
+  return SC_CLIENT_RUNNING;
+}
+
+static enum sf_err ec_error(const struct sc_client *c)
+{
+  return sf_session_error(&cself(c)->session);
+}
+
+static const char *ec_diagnosis(const struct sc_client *c)
+{
+  return sf_session_diagnosis(&cself(c)->session);
+}
+
+static const struct sc_client_ops engine_ops = {
+    .name = "smtpfuzz-engine",
+    .reports_errors = 1,
+    .start = ec_start,
+    .take = ec_take,
+    .feed = ec_feed,
+    .eof = ec_eof,
+    .tick = ec_tick,
+    .deadline = ec_deadline,
+    .status = ec_status,
+    .error = ec_error,
+    .diagnosis = ec_diagnosis,
+};
+
+void sc_engine_client_init(struct sc_engine_client *c, const struct sf_config *cfg)
+{
+  c->base.ops = &engine_ops;
+  sf_tls_passthrough_init(&c->pt);
+  /* mode=plain gets no TLS layer, as the session's contract asks. */
+  sf_session_init(&c->session, cfg, cfg->mode == SF_MODE_PLAIN ? NULL : &c->pt.base);
+}
+
+const char *sc_client_status_name(enum sc_client_status st)
+{
+  switch (st) {
+  case SC_CLIENT_RUNNING:
+    return "running";
+  case SC_CLIENT_DONE:
+    return "done";
+  case SC_CLIENT_FAILED:
+    return "failed";
+  }
+  return "?";
+}

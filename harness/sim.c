@@ -1,0 +1,555 @@
+#include "sim.h"
+
+#include "tls_passthrough.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Client bytes the server has read but not yet acted on. A command line is
+ * at most 512 octets (RFC 5321 4.5.3.1.4); the rest is room for pipelining. */
+#define SIM_CMD_BUF 16384
+/* Server bytes the client has not consumed yet. */
+#define SIM_OUT_BUF 32768
+/* Bytes moved from the client per take() call. */
+#define SIM_TAKE_CHUNK 4096
+/* take() calls per pump; a client that keeps producing is bounded by bytes. */
+#define SIM_TAKE_ROUNDS 64
+
+#define PT_HELLO_LEN (sizeof(SF_PT_CLIENT_HELLO) - 1)
+#define PT_CLOSE_LEN (sizeof(SF_PT_CLOSE) - 1)
+
+enum srv_tls {
+  SRV_PLAIN,
+  SRV_WAIT_HELLO, /* TLS started on our side; the client's hello is due */
+  SRV_TLS,
+  SRV_TLS_FAILED,
+};
+
+/* As wire.c: what the last reply put the client in. */
+enum srv_mode { MODE_COMMAND, MODE_AUTH, MODE_BODY };
+
+struct sim {
+  const struct scenario *sc;
+  struct sc_client *cl;
+  struct wire *w;
+  struct sim_result *res;
+  uint64_t now, bound;
+  enum srv_tls tls;
+  size_t hello_pos;
+  enum srv_mode mode;
+  int closed;      /* the server closed the connection */
+  int server_hung; /* SC_ACT_HANG: the server never speaks again */
+  int stopped;
+  uint64_t tick_at; /* last time the client was ticked with no effect */
+  size_t bytes_total;
+  unsigned count[SC_VERB_COUNT][2];
+  struct sc_step steps[SC_MAX_STEPS];
+  size_t nsteps, next_step;
+  uint8_t cmd[SIM_CMD_BUF];
+  size_t cmd_len;
+  uint8_t out[SIM_OUT_BUF];
+  size_t out_len;
+};
+
+const char *sim_stop_name(enum sim_stop s)
+{
+  static const char *const names[] = {
+#define SIM_STOP_NAME(id, desc) #id,
+      SIM_STOP_LIST(SIM_STOP_NAME)
+#undef SIM_STOP_NAME
+  };
+  return (unsigned)s < SIM_STOP_COUNT ? names[s] : "?";
+}
+
+uint64_t sim_time_bound(const struct scenario *sc)
+{
+  if (sc->time_bound_ms)
+    return sc->time_bound_ms;
+  /* Each phase counted as often as one dialogue can wait in it: EHLO (or
+   * HELO after it) before and after TLS, three AUTH LOGIN round trips, one
+   * RCPT per recipient. A client that honours its timeouts ends before. */
+  static const unsigned times[SF_PHASE_COUNT] = {
+      [SF_PHASE_GREETING] = 1, [SF_PHASE_EHLO] = 4, [SF_PHASE_STARTTLS] = 1, [SF_PHASE_TLS] = 1,
+      [SF_PHASE_AUTH] = 3,     [SF_PHASE_MAIL] = 1, [SF_PHASE_RCPT] = 1,     [SF_PHASE_DATA] = 1,
+      [SF_PHASE_BODY] = 1,     [SF_PHASE_QUIT] = 1,
+  };
+  uint64_t sum = SIM_TIME_MARGIN_MS;
+  for (int i = 0; i < SF_PHASE_COUNT; i++) {
+    uint64_t k = times[i];
+    if (i == SF_PHASE_RCPT && sc->cfg.nrcpt > 1)
+      k = sc->cfg.nrcpt;
+    sum += k * sc->cfg.timeout_ms[i];
+  }
+  return sum;
+}
+
+static void rec(struct sim *s, enum wire_kind kind, int tls, const void *data, size_t len)
+{
+  wire_add(s->w, kind, tls, s->now, data, len, 0, SF_ERR_OK);
+  s->bytes_total += len;
+}
+
+static void stop(struct sim *s, enum sim_stop why, const char *hang_reason)
+{
+  if (s->stopped)
+    return;
+  s->stopped = 1;
+  s->res->stop = why;
+  if (hang_reason) {
+    s->res->hung = 1;
+    snprintf(s->res->hang_reason, sizeof(s->res->hang_reason), "%s", hang_reason);
+    rec(s, WIRE_HANG, s->tls == SRV_TLS, hang_reason, strlen(hang_reason));
+  }
+}
+
+static int client_running(const struct sim *s)
+{
+  return s->cl->ops->status(s->cl) == SC_CLIENT_RUNNING;
+}
+
+/* ---- server -> client ---------------------------------------------------- */
+
+/* Offer the client everything it has not consumed, in one feed call, as a
+ * socket read would return it. */
+static int deliver(struct sim *s)
+{
+  if (s->out_len == 0)
+    return 0;
+  size_t n = s->cl->ops->feed(s->cl, s->out, s->out_len, s->now);
+  if (n > s->out_len)
+    n = s->out_len;
+  memmove(s->out, s->out + n, s->out_len - n);
+  s->out_len -= n;
+  return n > 0;
+}
+
+static int queue_out(struct sim *s, const uint8_t *p, size_t len)
+{
+  if (len > sizeof(s->out) - s->out_len) {
+    stop(s, SIM_STOP_BYTES, NULL);
+    return 0;
+  }
+  memcpy(s->out + s->out_len, p, len);
+  s->out_len += len;
+  return 1;
+}
+
+static int reply_code(const uint8_t *p, size_t len)
+{
+  if (len < 3)
+    return -1;
+  for (int i = 0; i < 3; i++)
+    if (p[i] < '0' || p[i] > '9')
+      return -1;
+  return (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+}
+
+/* The last complete reply line we sent decides how the client's next lines
+ * read: SASL data after 334 (RFC 4954 4), the message after 354. */
+static void update_mode(struct sim *s, const uint8_t *p, size_t len)
+{
+  size_t end = len;
+  while (end > 0 && p[end - 1] != '\n')
+    end--;
+  if (end == 0)
+    return;
+  size_t start = end - 1;
+  while (start > 0 && p[start - 1] != '\n')
+    start--;
+  size_t n = end - 1 - start;
+  int code = reply_code(p + start, n);
+  if (code < 0 || (n > 3 && p[start + 3] == '-'))
+    return;
+  s->mode = code == 334 ? MODE_AUTH : code == 354 ? MODE_BODY : MODE_COMMAND;
+}
+
+static void server_send(struct sim *s, const uint8_t *p, size_t len)
+{
+  rec(s, WIRE_S_DATA, s->tls == SRV_TLS, p, len);
+  update_mode(s, p, len);
+  if (queue_out(s, p, len))
+    deliver(s);
+}
+
+static void server_close(struct sim *s)
+{
+  if (s->closed)
+    return;
+  deliver(s);
+  rec(s, WIRE_S_CLOSE, s->tls == SRV_TLS, NULL, 0);
+  s->closed = 1;
+  s->nsteps = s->next_step = 0;
+  s->cl->ops->eof(s->cl, s->now);
+}
+
+/* ---- TLS, server side of the pass-through --------------------------------- */
+
+static void handshake_done(struct sim *s)
+{
+  const struct scenario *sc = s->sc;
+  const char *host = sc->cert_host[0] ? sc->cert_host : sc->cfg.host ? sc->cfg.host : "";
+  char hello[SF_PT_MAX_HELLO];
+  int n =
+      snprintf(hello, sizeof(hello), "%s%s %s\n", SF_PT_SERVER_HELLO, sc_cert_name(sc->cert), host);
+  size_t len = n < 0 ? 0 : (size_t)n < sizeof(hello) ? (size_t)n : sizeof(hello) - 1;
+  rec(s, WIRE_C_HELLO, 1, SF_PT_CLIENT_HELLO, PT_HELLO_LEN);
+  rec(s, WIRE_S_HELLO, 1, hello, len);
+  s->tls = SRV_TLS;
+  s->mode = MODE_COMMAND;
+  rec(s, WIRE_TLS_UP, 1, hello + sizeof(SF_PT_SERVER_HELLO) - 1,
+      len > sizeof(SF_PT_SERVER_HELLO) ? len - sizeof(SF_PT_SERVER_HELLO) : 0);
+  if (queue_out(s, (const uint8_t *)hello, len))
+    deliver(s);
+}
+
+static void tls_fail(struct sim *s, const char *why)
+{
+  rec(s, WIRE_TLS_FAIL, 0, why, strlen(why));
+  s->tls = SRV_TLS_FAILED;
+  server_close(s);
+}
+
+/* Match client bytes against the pass-through hello; returns how many were
+ * taken. Anything else where a hello is due fails the handshake, as a real
+ * TLS server fails on a record it cannot parse. */
+static size_t hello_input(struct sim *s, const uint8_t *p, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    if (p[i] != (uint8_t)SF_PT_CLIENT_HELLO[s->hello_pos]) {
+      tls_fail(s, "the client sent something else than a TLS hello");
+      return n;
+    }
+    if (++s->hello_pos == PT_HELLO_LEN) {
+      handshake_done(s);
+      return i + 1;
+    }
+  }
+  return n;
+}
+
+static void start_tls(struct sim *s)
+{
+  if (s->tls != SRV_PLAIN)
+    return;
+  s->tls = SRV_WAIT_HELLO;
+  s->hello_pos = 0;
+  rec(s, WIRE_TLS_START, 0, NULL, 0);
+  if (s->cmd_len == 0)
+    return;
+  /* The client sent more after its STARTTLS before our answer came: those
+   * plaintext bytes (already on the wire) now meet the handshake. */
+  uint8_t tmp[SIM_CMD_BUF];
+  size_t n = s->cmd_len;
+  memcpy(tmp, s->cmd, n);
+  s->cmd_len = 0;
+  size_t used = hello_input(s, tmp, n);
+  if (s->tls == SRV_TLS && used < n) {
+    memcpy(s->cmd, tmp + used, n - used);
+    s->cmd_len = n - used;
+  }
+}
+
+/* ---- client -> server ---------------------------------------------------- */
+
+static void to_cmd(struct sim *s, const uint8_t *p, size_t n)
+{
+  size_t room = sizeof(s->cmd) - s->cmd_len;
+  size_t k = n < room ? n : room;
+  memcpy(s->cmd + s->cmd_len, p, k);
+  s->cmd_len += k;
+}
+
+static void receive_tls(struct sim *s, const uint8_t *p, size_t n)
+{
+  size_t i = 0;
+  while (i < n) {
+    const uint8_t *mark = memchr(p + i, SF_PT_CLOSE[0], n - i);
+    size_t j = mark ? (size_t)(mark - p) : n;
+    if (mark && (n - j < PT_CLOSE_LEN || memcmp(mark, SF_PT_CLOSE, PT_CLOSE_LEN) != 0))
+      j++; /* a stray 0x15 byte: data */
+    if (j > i) {
+      rec(s, WIRE_C_DATA, 1, p + i, j - i);
+      to_cmd(s, p + i, j - i);
+      i = j;
+      continue;
+    }
+    rec(s, WIRE_C_CLOSE_NOTIFY, 1, NULL, 0);
+    i += PT_CLOSE_LEN;
+  }
+}
+
+static void server_receive(struct sim *s, const uint8_t *p, size_t n)
+{
+  while (n > 0 && !s->closed) {
+    switch (s->tls) {
+    case SRV_PLAIN:
+      /* A TLS hello to a server that did not start TLS is just bytes to it;
+       * the scenario decides the answer. Marked on the wire all the same. */
+      if (n >= PT_HELLO_LEN && memcmp(p, SF_PT_CLIENT_HELLO, PT_HELLO_LEN) == 0) {
+        rec(s, WIRE_C_HELLO, 0, p, PT_HELLO_LEN);
+        to_cmd(s, p, PT_HELLO_LEN);
+        p += PT_HELLO_LEN;
+        n -= PT_HELLO_LEN;
+        continue;
+      }
+      rec(s, WIRE_C_DATA, 0, p, n);
+      to_cmd(s, p, n);
+      return;
+    case SRV_WAIT_HELLO: {
+      size_t used = hello_input(s, p, n);
+      if (s->tls == SRV_TLS_FAILED)
+        rec(s, WIRE_C_DATA, 0, p, n);
+      p += used;
+      n -= used;
+      break;
+    }
+    case SRV_TLS:
+      receive_tls(s, p, n);
+      return;
+    case SRV_TLS_FAILED:
+      return;
+    }
+  }
+}
+
+/* Move everything the client wants to send to the server. */
+static size_t client_pump(struct sim *s)
+{
+  uint8_t buf[SIM_TAKE_CHUNK];
+  size_t total = 0;
+  for (int round = 0; round < SIM_TAKE_ROUNDS && !s->stopped; round++) {
+    size_t n = s->cl->ops->take(s->cl, buf, sizeof(buf), s->now);
+    if (n > sizeof(buf))
+      n = sizeof(buf);
+    if (n == 0)
+      break;
+    total += n;
+    if (!s->closed)
+      server_receive(s, buf, n);
+    if (s->bytes_total > SIM_MAX_BYTES)
+      stop(s, SIM_STOP_BYTES, NULL);
+  }
+  return total;
+}
+
+/* ---- the scripted server ----------------------------------------------------- */
+
+static int busy(const struct sim *s)
+{
+  return s->next_step < s->nsteps || s->tls == SRV_WAIT_HELLO || s->server_hung || s->closed;
+}
+
+/* Let `ms` of virtual time pass, the client ticking (and maybe giving up)
+ * at its own deadlines inside the stall. */
+static void stall(struct sim *s, uint32_t ms)
+{
+  uint64_t target = s->now + ms;
+  for (int guard = 0; guard < SIM_MAX_ITERATIONS && !s->stopped; guard++) {
+    uint64_t d = s->cl->ops->deadline(s->cl);
+    uint64_t step = d > s->now && d < target ? d : target;
+    if (step > s->bound) {
+      s->now = s->bound;
+      s->cl->ops->tick(s->cl, s->now);
+      client_pump(s);
+      if (client_running(s))
+        stop(s, SIM_STOP_TIME_BOUND,
+             "the time bound passed during a server stall while the client still waits");
+      return;
+    }
+    s->now = step;
+    s->cl->ops->tick(s->cl, s->now);
+    client_pump(s);
+    if (!client_running(s) || s->now >= target)
+      return;
+  }
+}
+
+static void run_steps(struct sim *s)
+{
+  while (s->next_step < s->nsteps && !s->stopped && !s->closed && s->tls != SRV_WAIT_HELLO) {
+    const struct sc_step *st = &s->steps[s->next_step++];
+    switch (st->kind) {
+    case SC_ACT_SEND:
+      server_send(s, st->bytes, st->len);
+      break;
+    case SC_ACT_STALL:
+      wire_add(s->w, WIRE_STALL, s->tls == SRV_TLS, s->now, NULL, 0, st->ms, SF_ERR_OK);
+      stall(s, st->ms);
+      if (!client_running(s))
+        s->nsteps = s->next_step = 0; /* the client hung up meanwhile */
+      break;
+    case SC_ACT_CLOSE:
+      server_close(s);
+      break;
+    case SC_ACT_TLS:
+      start_tls(s);
+      break;
+    case SC_ACT_HANG:
+      rec(s, WIRE_SERVER_HANG, s->tls == SRV_TLS, NULL, 0);
+      s->server_hung = 1;
+      s->nsteps = s->next_step = 0;
+      break;
+    }
+  }
+}
+
+static void dispatch(struct sim *s, enum sc_verb verb)
+{
+  int tls = s->tls == SRV_TLS;
+  unsigned *c = &s->count[verb][tls];
+  if (*c < UINT32_MAX)
+    (*c)++;
+  s->nsteps = scenario_answer(s->sc, verb, tls, *c, s->steps, SC_MAX_STEPS);
+  if (s->nsteps > SC_MAX_STEPS)
+    s->nsteps = SC_MAX_STEPS;
+  s->next_step = 0;
+  run_steps(s);
+}
+
+/* Take the next command from the client's bytes; 1 if one was dispatched. */
+static int next_command(struct sim *s)
+{
+  for (size_t guard = 0; guard < SIM_CMD_BUF; guard++) {
+    const uint8_t *lf = memchr(s->cmd, '\n', s->cmd_len);
+    size_t n;
+    if (lf)
+      n = (size_t)(lf - s->cmd) + 1;
+    else if (s->cmd_len == sizeof(s->cmd))
+      n = s->cmd_len; /* an endless line: act on it as one */
+    else
+      return 0;
+    size_t len = n;
+    if (len > 0 && s->cmd[len - 1] == '\n')
+      len--;
+    if (len > 0 && s->cmd[len - 1] == '\r')
+      len--;
+    enum sc_verb verb;
+    int dot = len == 1 && s->cmd[0] == '.';
+    if (s->mode == MODE_BODY)
+      verb = SC_VERB_BODY;
+    else if (s->mode == MODE_AUTH)
+      verb = SC_VERB_AUTH_DATA;
+    else
+      verb = sc_classify((const char *)s->cmd, len);
+    memmove(s->cmd, s->cmd + n, s->cmd_len - n);
+    s->cmd_len -= n;
+    if (verb == SC_VERB_BODY && !dot)
+      continue; /* RFC 5321 4.1.1.4: the message is one command, ended by "." */
+    if (verb == SC_VERB_BODY)
+      s->mode = MODE_COMMAND;
+    dispatch(s, verb);
+    return 1;
+  }
+  return 0;
+}
+
+static int server_work(struct sim *s)
+{
+  int progress = 0;
+  if (s->next_step < s->nsteps && s->tls != SRV_WAIT_HELLO && !s->server_hung) {
+    size_t before = s->next_step;
+    run_steps(s);
+    progress |= s->next_step != before;
+  }
+  for (int guard = 0; guard < 1024 && !busy(s) && !s->stopped; guard++) {
+    if (!next_command(s))
+      break;
+    progress = 1;
+  }
+  return progress;
+}
+
+/* ---- the loop ------------------------------------------------------------------ */
+
+static void finish(struct sim *s)
+{
+  struct sim_result *r = s->res;
+  const struct sc_client_ops *ops = s->cl->ops;
+  r->status = ops->status(s->cl);
+  r->reports_errors = ops->reports_errors;
+  r->error = ops->error(s->cl);
+  snprintf(r->diagnosis, sizeof(r->diagnosis), "%s", ops->diagnosis(s->cl));
+  r->end_ms = s->now;
+  wire_add(s->w, WIRE_END, s->tls == SRV_TLS, s->now, r->diagnosis, strlen(r->diagnosis),
+           (uint64_t)r->status, r->error);
+}
+
+/* Both sides wait: jump to the client's deadline. Returns 0 when the run
+ * must stop. */
+static int both_wait(struct sim *s)
+{
+  uint64_t d = s->cl->ops->deadline(s->cl);
+  char why[160];
+  if (d == SC_NO_DEADLINE) {
+    snprintf(why, sizeof(why), "at %llu ms both sides wait and the client has no deadline",
+             (unsigned long long)s->now);
+    stop(s, SIM_STOP_HANG, why);
+    return 0;
+  }
+  if (d > s->bound) {
+    s->now = s->bound;
+    snprintf(why, sizeof(why), "the client still waits at the time bound (%llu ms)",
+             (unsigned long long)s->bound);
+    stop(s, SIM_STOP_TIME_BOUND, why);
+    return 0;
+  }
+  if (d <= s->now && s->tick_at == s->now) {
+    snprintf(why, sizeof(why), "the client's deadline %llu ms passed and it did not act",
+             (unsigned long long)d);
+    stop(s, SIM_STOP_HANG, why);
+    return 0;
+  }
+  if (d > s->now)
+    s->now = d;
+  s->tick_at = s->now;
+  s->cl->ops->tick(s->cl, s->now);
+  return 1;
+}
+
+void sim_run(const struct scenario *sc, struct sc_client *client, struct wire *w,
+             struct sim_result *res)
+{
+  struct sim state;
+  struct sim *s = &state;
+  memset(s, 0, sizeof(*s));
+  memset(res, 0, sizeof(*res));
+  wire_init(w);
+  s->sc = sc;
+  s->cl = client;
+  s->w = w;
+  s->res = res;
+  s->bound = sim_time_bound(sc);
+  s->tick_at = UINT64_MAX;
+  res->time_bound_ms = s->bound;
+
+  client->ops->start(client, s->now);
+  dispatch(s, SC_VERB_CONNECT);
+  size_t iter = 0;
+  for (; !s->stopped; iter++) {
+    if (iter >= SIM_MAX_ITERATIONS) {
+      stop(s, SIM_STOP_ITERATIONS, NULL);
+      break;
+    }
+    int progress = deliver(s);
+    progress |= client_pump(s) > 0;
+    if (!s->closed)
+      progress |= server_work(s);
+    if (s->stopped)
+      break;
+    if (!client_running(s)) {
+      client_pump(s); /* its last words: QUIT, close_notify */
+      stop(s, SIM_STOP_CLIENT_END, NULL);
+      break;
+    }
+    if (progress)
+      continue;
+    if (s->closed) {
+      stop(s, SIM_STOP_CLOSED, NULL);
+      break;
+    }
+    if (!both_wait(s))
+      break;
+  }
+  res->iterations = iter;
+  finish(s);
+}

@@ -1,0 +1,188 @@
+#include "wire.h"
+
+#include <string.h>
+
+const char *wire_kind_name(enum wire_kind k)
+{
+  static const char *const names[] = {
+#define WIRE_KIND_NAME(id, name) name,
+      WIRE_KIND_LIST(WIRE_KIND_NAME)
+#undef WIRE_KIND_NAME
+  };
+  return (unsigned)k < WIRE_KIND_COUNT ? names[k] : "?";
+}
+
+void wire_init(struct wire *w)
+{
+  w->nev = 0;
+  w->nbytes = 0;
+  w->truncated = 0;
+}
+
+int wire_add(struct wire *w, enum wire_kind kind, int tls, uint64_t t, const void *data, size_t len,
+             uint64_t arg, enum sf_err err)
+{
+  if (w->nev == WIRE_MAX_EVENTS) {
+    w->truncated = 1;
+    return 0;
+  }
+  size_t room = WIRE_MAX_BYTES - w->nbytes;
+  size_t n = len < room ? len : room;
+  struct wire_event *e = &w->ev[w->nev++];
+  e->kind = kind;
+  e->tls = tls ? 1 : 0;
+  e->t = t;
+  e->off = (uint32_t)w->nbytes;
+  e->len = (uint32_t)n;
+  e->arg = arg;
+  e->err = err;
+  if (n > 0)
+    memcpy(w->bytes + w->nbytes, data, n);
+  w->nbytes += n;
+  if (n < len) {
+    w->truncated = 1;
+    return 0;
+  }
+  return 1;
+}
+
+/* ---- lines ------------------------------------------------------------- */
+
+enum { DIR_C, DIR_S };
+
+/* What the server's last complete reply put the client in (RFC 4954 4:
+ * lines after a 334 are SASL data; RFC 5321 4.1.1.4: after a 354 the
+ * message, up to the "." line). */
+enum client_mode { MODE_COMMAND, MODE_AUTH, MODE_BODY };
+
+struct line_acc {
+  uint8_t buf[WIRE_MAX_LINE];
+  size_t len, full_len;
+  int tls;
+  int last_cr; /* the byte before the line end was CR */
+  uint64_t t;
+  const struct wire_event *ev;
+};
+
+struct walker {
+  struct line_acc acc[2];
+  enum client_mode mode;
+  wire_item_fn fn;
+  void *ctx;
+};
+
+static int reply_code(const uint8_t *p, size_t len)
+{
+  if (len < 3)
+    return -1;
+  for (int i = 0; i < 3; i++)
+    if (p[i] < '0' || p[i] > '9')
+      return -1;
+  return (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+}
+
+static void emit_line(struct walker *wk, int dir, int eol)
+{
+  struct line_acc *a = &wk->acc[dir];
+  struct wire_item it;
+  memset(&it, 0, sizeof(it));
+  it.kind = dir == DIR_C ? WIRE_C_DATA : WIRE_S_DATA;
+  it.tls = a->tls;
+  it.t = a->t;
+  it.text = a->buf;
+  it.len = a->len;
+  it.full_len = a->full_len;
+  it.ev = a->ev;
+  it.eol = eol;
+  if (eol && a->last_cr) {
+    it.eol = 1;
+    if (a->len == a->full_len && a->len > 0)
+      it.len--;
+    it.full_len--;
+  } else if (eol) {
+    it.eol = 2;
+  }
+  it.code = -1;
+  it.verb = SC_VERB_OTHER;
+  if (dir == DIR_C) {
+    if (wk->mode == MODE_BODY) {
+      it.verb = SC_VERB_BODY;
+      if (it.full_len == 1 && it.text[0] == '.')
+        wk->mode = MODE_COMMAND;
+    } else if (wk->mode == MODE_AUTH) {
+      it.verb = SC_VERB_AUTH_DATA;
+    } else {
+      it.verb = sc_classify((const char *)it.text, it.len);
+    }
+  } else {
+    it.code = reply_code(it.text, it.len);
+    it.final = it.code >= 0 && (it.len == 3 || it.text[3] != '-');
+    if (it.final)
+      wk->mode = it.code == 334 ? MODE_AUTH : it.code == 354 ? MODE_BODY : MODE_COMMAND;
+  }
+  wk->fn(wk->ctx, &it);
+  a->len = a->full_len = 0;
+  a->last_cr = 0;
+}
+
+static void flush(struct walker *wk, int dir)
+{
+  if (wk->acc[dir].full_len > 0)
+    emit_line(wk, dir, 0);
+}
+
+static void add_data(struct walker *wk, int dir, const struct wire_event *e, const uint8_t *p)
+{
+  struct line_acc *a = &wk->acc[dir];
+  if (a->full_len > 0 && a->tls != e->tls)
+    flush(wk, dir);
+  for (uint32_t i = 0; i < e->len; i++) {
+    if (a->full_len == 0) {
+      a->tls = e->tls;
+      a->t = e->t;
+      a->ev = e;
+    }
+    if (p[i] == '\n') {
+      a->t = e->t;
+      emit_line(wk, dir, 1);
+      continue;
+    }
+    if (a->len < sizeof(a->buf))
+      a->buf[a->len++] = p[i];
+    a->full_len++;
+    a->last_cr = p[i] == '\r';
+  }
+}
+
+void wire_each_item(const struct wire *w, wire_item_fn fn, void *ctx)
+{
+  struct walker wk;
+  memset(&wk, 0, sizeof(wk));
+  wk.fn = fn;
+  wk.ctx = ctx;
+  for (size_t i = 0; i < w->nev; i++) {
+    const struct wire_event *e = &w->ev[i];
+    const uint8_t *p = w->bytes + e->off;
+    if (e->kind == WIRE_C_DATA || e->kind == WIRE_S_DATA) {
+      add_data(&wk, e->kind == WIRE_C_DATA ? DIR_C : DIR_S, e, p);
+      continue;
+    }
+    if (e->kind != WIRE_STALL && e->kind != WIRE_C_HELLO) {
+      flush(&wk, DIR_S);
+      flush(&wk, DIR_C);
+    }
+    struct wire_item it;
+    memset(&it, 0, sizeof(it));
+    it.kind = e->kind;
+    it.tls = e->tls;
+    it.t = e->t;
+    it.text = p;
+    it.len = it.full_len = e->len;
+    it.code = -1;
+    it.verb = SC_VERB_OTHER;
+    it.ev = e;
+    fn(ctx, &it);
+  }
+  flush(&wk, DIR_S);
+  flush(&wk, DIR_C);
+}
