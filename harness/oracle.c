@@ -42,6 +42,9 @@ struct judge {
   int have_post; /* a post-TLS EHLO reply parsed */
   struct sf_caps post_caps;
   int cert_bad;
+  /* The client's previous command line: a line the server reads as SASL
+   * data is the client's only if the client itself began AUTH. */
+  enum sc_verb prev_client;
   /* Time. */
   uint64_t last_t;
   enum sc_verb last_verb; /* SC_VERB_CONNECT: none yet */
@@ -268,7 +271,9 @@ static void on_client_plain(struct judge *j, const struct wire_item *it, const c
 {
   const struct sf_config *cfg = j->cfg;
   enum sc_verb v = it->verb;
-  if ((v == SC_VERB_AUTH || v == SC_VERB_AUTH_DATA) && !cfg->allow_plaintext_auth)
+  int sasl = v == SC_VERB_AUTH || (v == SC_VERB_AUTH_DATA && (j->prev_client == SC_VERB_AUTH ||
+                                                              j->prev_client == SC_VERB_AUTH_DATA));
+  if (sasl && !cfg->allow_plaintext_auth)
     verdict(j, SC_V_LEAK_AUTH, "%s sent in plaintext at %llu ms: '%s'", sc_verb_name(v),
             (unsigned long long)it->t, line);
   int mail = v == SC_VERB_MAIL || v == SC_VERB_RCPT || v == SC_VERB_DATA || v == SC_VERB_BODY;
@@ -397,6 +402,7 @@ static void on_item(void *ctx, const struct wire_item *it)
       on_client_tls(j, it, line);
     else
       on_client_plain(j, it, line);
+    j->prev_client = it->verb;
     push_pending(j, it);
     if (it->verb != SC_VERB_BODY || (it->full_len == 1 && it->text[0] == '.')) {
       j->last_verb = it->verb;
@@ -497,6 +503,9 @@ static void judge_outcome(struct judge *j, const struct sim_result *res)
             sc_client_status_name(st), sf_err_name(err));
   else if (sc->expect_result == SC_RESULT_FAILED && st != SC_CLIENT_FAILED)
     verdict(j, SC_V_OUTCOME, "expected the client to fail, it ended %s", sc_client_status_name(st));
+  if (res && res->stop == SIM_STOP_TIME_BOUND && !res->hung)
+    verdict(j, SC_V_OUTCOME, "still running at the scenario's time bound (%llu ms)",
+            (unsigned long long)res->time_bound_ms);
   if (sc->expect_error_set && reports && err != sc->expect_error)
     verdict(j, SC_V_OUTCOME, "expected error %s, the client ended with %s",
             sf_err_name(sc->expect_error), sf_err_name(err));

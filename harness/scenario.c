@@ -221,10 +221,11 @@ static int action_equal(const struct scenario *sa, const struct sc_action *a,
   return la == lb && (la == 0 || memcmp(pa, pb, la) == 0);
 }
 
-void scenario_fold_port(struct scenario *sc)
+void scenario_as_portmode(struct scenario *sc)
 {
   static const uint16_t ports[] = {25, 465, 587, 2525};
   sc->cfg.port = ports[sc->cfg.port % 4];
+  sc->time_bound_ms = 0;
 }
 
 int scenario_equal(const struct scenario *a, const struct scenario *b)

@@ -176,9 +176,10 @@ size_t scenario_encode(const struct scenario *sc, uint8_t *out, size_t cap);
  * rule heads, action records and the whole pool. */
 #define SC_BINARY_MAX (18 + 5 * SF_PHASE_COUNT + 2 * SC_MAX_RULES + 5 * SC_MAX_ACTIONS + SC_POOL)
 
-/* The four SMTP ports of the port/mode matrix (25, 465, 587, 2525). The
- * fuzz_portmode target folds whatever port an input decodes to onto them. */
-void scenario_fold_port(struct scenario *sc);
+/* A scenario as the fuzz_portmode target reads it: the port folded onto the
+ * four SMTP ports of the matrix (25, 465, 587, 2525), and no time bound of
+ * its own, so every pairing runs to the bound its client's timeouts give. */
+void scenario_as_portmode(struct scenario *sc);
 
 /* Field-by-field equality: configuration values (strings by content),
  * server, rules and each action's kind, bytes and ms; pool offsets and

@@ -619,6 +619,11 @@ static void process_replies(struct sf_session *s, uint64_t now)
     }
     size_t leftover = s->in_len - (size_t)n;
     enum sf_state next = on_reply(s, &s->reply, leftover);
+    /* Bytes beyond the reply that ended the session were never asked for:
+     * the server is out of step, and a goodbye would land in whatever it
+     * thinks comes next. */
+    if (next == SF_ST_FAILED && leftover > 0)
+      s->out_head = s->out_tail = 0;
     memmove(s->in, s->in + n, leftover);
     s->in_len = leftover;
     enter(s, next, now);

@@ -124,7 +124,7 @@ static int show_session(const char *path, enum target target, int flaw)
   if (load_scenario(path, &sc, &text) != 0)
     return SF_EXIT_USAGE;
   if (target == T_PORTMODE)
-    scenario_fold_port(&sc);
+    scenario_as_portmode(&sc);
   struct sc_client *client = &engine.base;
   if (flaw < 0)
     sc_engine_client_init(&engine, &sc.cfg);
