@@ -2,7 +2,7 @@
 # Build with gcc and with clang, run every test, and run them again under
 # AddressSanitizer + UndefinedBehaviorSanitizer. Installs what is missing.
 #   ci/test.sh            all configurations
-#   ci/test.sh --quick    gcc only (for a fast local loop)
+#   ci/test.sh --quick    gcc only, no fuzz smoke run (for a fast local loop)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source ci/lib.sh
@@ -33,6 +33,13 @@ for entry in "${configs[@]}"; do
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir "$dir" --output-on-failure --timeout 300 -j"$(nproc)"
 done
+
+if [ "$quick" = 0 ]; then
+  # A short run of every fuzz target under both engines: the builds work, the
+  # seeds load, and a few seconds of mutation find nothing.
+  sf_step "fuzz smoke run (libFuzzer and AFL++)"
+  bash ci/fuzz.sh --time 10 --engine both
+fi
 
 sf_step "format check"
 if command -v clang-format >/dev/null; then

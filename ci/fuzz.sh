@@ -1,0 +1,333 @@
+#!/usr/bin/env bash
+# Build the fuzz targets and fuzz each one for a while, then print a table.
+#   ci/fuzz.sh                       libFuzzer (clang, ASan+UBSan), 60 s per target
+#   ci/fuzz.sh --time 20 --engine both --targets fuzz_reply
+# Options:
+#   --time SECONDS       fuzzing time per target and engine (default 60)
+#   --jobs N             parallel fuzzing processes per target (default 1)
+#   --engine E           libfuzzer, afl or both (default libfuzzer)
+#   --targets a,b        only these targets (default: all)
+#   -h, --help           this text
+# The shipped corpus (corpus/<target>/) is copied to work/fuzz/<target>/corpus
+# and never written; findings go to work/fuzz/findings/<target>/. Exit status:
+# 0 without findings, 1 with findings or a failed run, 2 for a usage error.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source ci/lib.sh
+
+# Every fuzz target, one word each (fuzz/<name>.c, corpus/<name>/).
+ALL_TARGETS=(fuzz_reply fuzz_ehlo fuzz_session fuzz_portmode)
+
+time_per_target=60
+jobs=1
+engine=libfuzzer
+targets=("${ALL_TARGETS[@]}")
+
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+die_usage() {
+  echo "ci/fuzz.sh: $*" >&2
+  echo "see ci/fuzz.sh --help" >&2
+  exit 2
+}
+need_value() { [ $# -ge 2 ] && [ -n "$2" ] || die_usage "$1 needs a value"; }
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --time) need_value "$@"; time_per_target=$2; shift 2 ;;
+    --time=*) time_per_target=${1#*=}; shift ;;
+    --jobs) need_value "$@"; jobs=$2; shift 2 ;;
+    --jobs=*) jobs=${1#*=}; shift ;;
+    --engine) need_value "$@"; engine=$2; shift 2 ;;
+    --engine=*) engine=${1#*=}; shift ;;
+    --targets) need_value "$@"; IFS=, read -r -a targets <<<"$2"; shift 2 ;;
+    --targets=*) IFS=, read -r -a targets <<<"${1#*=}"; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) die_usage "unknown argument '$1'" ;;
+  esac
+done
+
+[[ "$time_per_target" =~ ^[1-9][0-9]*$ ]] || die_usage "--time must be a positive number of seconds"
+[[ "$jobs" =~ ^[1-9][0-9]*$ ]] || die_usage "--jobs must be a positive number"
+case "$engine" in
+  libfuzzer) engines=(libfuzzer) ;;
+  afl) engines=(afl) ;;
+  both) engines=(libfuzzer afl) ;;
+  *) die_usage "--engine must be libfuzzer, afl or both" ;;
+esac
+[ ${#targets[@]} -gt 0 ] || die_usage "--targets is empty"
+for t in "${targets[@]}"; do
+  [[ " ${ALL_TARGETS[*]} " == *" $t "* ]] || die_usage "unknown target '$t' (known: ${ALL_TARGETS[*]})"
+done
+
+work=work/fuzz
+# Bounds on everything this script starts.
+build_limit=1800
+grace=60
+
+# Background processes this script started; only these are ever killed.
+started=()
+cleanup() {
+  local pid
+  for pid in "${started[@]}"; do
+    kill -0 "$pid" 2>/dev/null && kill "$pid" 2>/dev/null || true
+  done
+}
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT TERM
+
+sf_step "install what is missing"
+pkgs=(cmake make clang libclang-rt-14-dev libssl-dev)
+[[ " ${engines[*]} " == *" afl "* ]] && pkgs+=(afl++)
+sf_install_packages "${pkgs[@]}"
+
+# build DIR CC ENV... -- CMAKE_ARGS...: configure and build only the targets.
+build() {
+  local dir=$1 cc=$2
+  shift 2
+  local env=()
+  while [ "$1" != "--" ]; do env+=("$1"); shift; done
+  shift
+  sf_step "build $dir"
+  env "${env[@]}" timeout "$build_limit" cmake -S . -B "$dir" -DCMAKE_C_COMPILER="$cc" "$@" >"$dir.configure.log" 2>&1 ||
+    { cat "$dir.configure.log" >&2; return 1; }
+  env "${env[@]}" timeout "$build_limit" cmake --build "$dir" -j"$(nproc)" --target "${targets[@]}" \
+    >"$dir.build.log" 2>&1 || { tail -n 40 "$dir.build.log" >&2; return 1; }
+  echo "  built ${targets[*]} (log: $dir.build.log)"
+}
+
+mkdir -p build
+for e in "${engines[@]}"; do
+  case "$e" in
+    libfuzzer)
+      build build/fuzz-libfuzzer clang -- -DSF_SANITIZE=ON -DSF_FUZZ_ENGINE=libfuzzer \
+        -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link
+      ;;
+    afl)
+      build build/fuzz-afl afl-clang-fast -- -DSF_FUZZ_ENGINE=afl
+      # CMPLOG: comparison operands logged for afl-fuzz -c (input-to-state).
+      build build/fuzz-afl-cmplog afl-clang-fast AFL_LLVM_CMPLOG=1 -- -DSF_FUZZ_ENGINE=afl
+      ;;
+  esac
+done
+
+# option FILE KEY: a value from a target's .options file ("key = value").
+option() {
+  [ -f "$1" ] || return 0
+  sed -n "s/^[[:space:]]*$2[[:space:]]*=[[:space:]]*\\(.*[^[:space:]]\\)[[:space:]]*\$/\\1/p" "$1" | head -n1
+}
+
+# run_bounded SECONDS LOG LABEL PROGRESS_FN CMD...: runs CMD in the
+# background under timeout, prints a progress line every 10 s, returns its
+# exit status.
+run_bounded() {
+  local limit=$1 log=$2 label=$3 progress=$4
+  shift 4
+  timeout -k 10 "$limit" "$@" >"$log" 2>&1 &
+  local pid=$! start=$SECONDS status=0
+  started+=("$pid")
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    if (((SECONDS - start) % 10 == 0)) && kill -0 "$pid" 2>/dev/null; then
+      printf '  [%s %3ds] %s\n' "$label" "$((SECONDS - start))" "$($progress)"
+    fi
+  done
+  wait "$pid" || status=$?
+  return "$status"
+}
+
+lf_log=""
+lf_progress() {
+  grep -aE '^#[0-9]+' "$lf_log" 2>/dev/null | tail -n1 | cut -c1-110 || true
+}
+afl_out=""
+afl_progress() {
+  # With AFL_NO_UI the stats files are written only at start and end, so
+  # progress is read from the output folders, which grow as it goes.
+  local q c h
+  q=$(find "$afl_out" -path '*/queue/id:*' -type f 2>/dev/null | wc -l)
+  c=$(find "$afl_out" -path '*/crashes/id:*' -type f 2>/dev/null | wc -l)
+  h=$(find "$afl_out" -path '*/hangs/id:*' -type f 2>/dev/null | wc -l)
+  echo "queue $q  crashes $c  hangs $h"
+}
+
+rows=()
+total_findings=0
+failed_runs=0
+
+count_findings() {
+  find "$1" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'leak-*' \
+    -o -name 'oom-*' -o -name 'afl-crash-*' -o -name 'afl-hang-*' \) 2>/dev/null | wc -l
+}
+
+fuzz_libfuzzer() {
+  local t=$1 bin=build/fuzz-libfuzzer/fuzz/$1 dir=$work/$1 findings=$work/findings/$1
+  local opts=fuzz/$t.options
+  local dict max_len args=()
+  dict=$(option "$opts" dict)
+  max_len=$(option "$opts" max_len)
+  [ -n "$dict" ] && args+=("-dict=fuzz/$dict")
+  [ -n "$max_len" ] && args+=("-max_len=$max_len")
+  if [ "$jobs" -gt 1 ]; then
+    args+=("-fork=$jobs" "-ignore_crashes=1" "-ignore_timeouts=1" "-ignore_ooms=1")
+  fi
+  lf_log=$dir/libfuzzer.log
+  local before status=0
+  before=$(count_findings "$findings")
+  sf_step "libFuzzer $t for ${time_per_target}s"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:symbolize=1 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    run_bounded "$((time_per_target + grace))" "$lf_log" "$t" lf_progress \
+    "$bin" -max_total_time="$time_per_target" -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 -artifact_prefix="$findings/" "${args[@]}" "$dir/corpus" || status=$?
+
+  local last execs eps ft cov corpus found
+  last=$(grep -aE '^#[0-9]+' "$lf_log" | tail -n1 || true)
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$lf_log" | tail -n1)
+  [ -n "$execs" ] || execs=$(sed -E -n 's/^#([0-9]+).*/\1/p' <<<"$last")
+  eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$lf_log" | tail -n1)
+  [ -n "$eps" ] || eps=$(sed -E -n 's/.*exec\/s:? ([0-9]+).*/\1/p' <<<"$last")
+  ft=$(sed -E -n 's/.* ft: ([0-9]+).*/\1/p' <<<"$last")
+  cov=$(sed -E -n 's/.* cov: ([0-9]+).*/\1/p' <<<"$last")
+  corpus=$(find "$dir/corpus" -type f | wc -l)
+  found=$(($(count_findings "$findings") - before))
+  if [ "$status" -ne 0 ] && [ "$found" -eq 0 ]; then
+    echo "libFuzzer $t exited with status $status and no finding; last lines of $lf_log:" >&2
+    tail -n 20 "$lf_log" >&2
+    failed_runs=$((failed_runs + 1))
+  fi
+  total_findings=$((total_findings + found))
+  rows+=("| $t | libFuzzer+ASan+UBSan | ${execs:-?} | ${eps:-?} | ft ${ft:-?} (cov ${cov:-?}) | $corpus | $found |")
+}
+
+fuzz_afl() {
+  local t=$1 bin=build/fuzz-afl/fuzz/$1 cmplog=build/fuzz-afl-cmplog/fuzz/$1
+  local dir=$work/$1 findings=$work/findings/$1
+  local opts=fuzz/$t.options dict args=()
+  dict=$(option "$opts" dict)
+  [ -n "$dict" ] && args+=(-x "fuzz/$dict")
+  # A fixed 1 s limit per input, as libFuzzer's -timeout: AFL's calibrated
+  # default is a few ms and reports "hangs" whenever the machine is busy.
+  args+=(-t 1000)
+  afl_out=$dir/afl
+  # A fresh output folder per run: what was found is kept in the corpus and
+  # findings folders below, so nothing is lost.
+  rm -rf "$afl_out"
+  export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 \
+    AFL_NO_AFFINITY=1
+  # CMPLOG on new queue entries only: on a large seed corpus the
+  # input-to-state stage would otherwise fill a short run.
+  export AFL_CMPLOG_ONLY_NEW=1
+  sf_step "AFL++ $t for ${time_per_target}s ($jobs instance(s), CMPLOG on the main one)"
+  local status=0 pids=() i
+  # Secondary instances first, each bounded like the main one.
+  for ((i = 1; i < jobs; i++)); do
+    timeout -k 10 "$((time_per_target + grace))" afl-fuzz -V "$time_per_target" -i "$dir/corpus" \
+      -o "$afl_out" -S "s$i" "${args[@]}" -- "$bin" >"$afl_out.s$i.log" 2>&1 &
+    pids+=($!)
+    started+=($!)
+  done
+  local name=default
+  [ "$jobs" -gt 1 ] && name=main
+  local role=()
+  [ "$jobs" -gt 1 ] && role=(-M main)
+  run_bounded "$((time_per_target + grace))" "$afl_out.log" "$t" afl_progress \
+    afl-fuzz -V "$time_per_target" -i "$dir/corpus" -o "$afl_out" "${role[@]}" \
+    -c "$cmplog" "${args[@]}" -- "$bin" || status=$?
+  for i in "${pids[@]}"; do wait "$i" || true; done
+
+  local execs=0 eps=0 edges="" bitmap="" corpus=0 found=0 f inst
+  for f in "$afl_out"/*/fuzzer_stats; do
+    [ -f "$f" ] || continue
+    inst=$(basename "$(dirname "$f")")
+    execs=$((execs + $(awk -F' *: *' '$1=="execs_done"{print $2}' "$f")))
+    eps=$(awk -v a="$eps" -F' *: *' '$1=="execs_per_sec"{printf "%.0f", a + $2}' "$f")
+    if [ "$inst" = "$name" ]; then
+      edges=$(awk -F' *: *' '$1=="edges_found"{print $2}' "$f")
+      bitmap=$(awk -F' *: *' '$1=="bitmap_cvg"{print $2}' "$f")
+      corpus=$(awk -F' *: *' '$1=="corpus_count"{print $2}' "$f")
+    fi
+  done
+  # Findings: crashes and hangs of every instance.
+  local kind src
+  for inst in "$afl_out"/*/; do
+    inst=${inst%/}
+    for kind in crashes hangs; do
+      for src in "$inst/$kind"/id:*; do
+        [ -f "$src" ] || continue
+        local short=${kind%es}
+        short=${short%s}
+        # Named by content, like libFuzzer's, so a later run adds rather
+        # than overwrites.
+        local dest
+        dest="$findings/afl-$short-$(sha1sum <"$src" | cut -c1-40)"
+        [ -f "$dest" ] || found=$((found + 1))
+        cp "$src" "$dest"
+      done
+    done
+    # New inputs join the work corpus, named by content so that repeated
+    # runs add no duplicates; seeds (",orig:") are there already.
+    for src in "$inst"/queue/id:*; do
+      [ -f "$src" ] || continue
+      case "$src" in *,orig:*) continue ;; esac
+      cp -n "$src" "$dir/corpus/afl-$(sha1sum <"$src" | cut -c1-40)"
+    done
+  done
+  if [ "$status" -ne 0 ]; then
+    echo "afl-fuzz $t exited with status $status; last lines of $afl_out.log:" >&2
+    tail -n 20 "$afl_out.log" >&2
+    failed_runs=$((failed_runs + 1))
+  fi
+  total_findings=$((total_findings + found))
+  rows+=("| $t | AFL++ persistent+CMPLOG | $execs | $eps | edges ${edges:-?} (bitmap ${bitmap:-?}) | $corpus | $found |")
+}
+
+for t in "${targets[@]}"; do
+  mkdir -p "$work/$t/corpus" "$work/findings/$t"
+  # Seeds are copied, never linked: the fuzzers write into this folder.
+  [ -d "corpus/$t" ] && cp -rn "corpus/$t/." "$work/$t/corpus/"
+  find "$work/$t/corpus" -name '*.md' -delete
+  for e in "${engines[@]}"; do
+    case "$e" in
+      libfuzzer) fuzz_libfuzzer "$t" ;;
+      afl) fuzz_afl "$t" ;;
+    esac
+  done
+done
+
+# Each finding with its transcript, when the smtpfuzz command can show one.
+show=""
+for cand in build/fuzz-libfuzzer/harness/smtpfuzz build/harness/smtpfuzz build/ci-gcc/harness/smtpfuzz; do
+  if [ -x "$cand" ] && timeout 10 "$cand" show --help >/dev/null 2>&1; then
+    show=$cand
+    break
+  fi
+done
+if [ "$total_findings" -gt 0 ]; then
+  sf_step "findings"
+  for t in "${targets[@]}"; do
+    for f in "$work/findings/$t"/*; do
+      [ -f "$f" ] || continue
+      case "$f" in *.show.txt) continue ;; esac
+      echo "  $f"
+      if [ -n "$show" ]; then
+        timeout 30 "$show" show "$f" >"$f.show.txt" 2>&1 || true
+        echo "    transcript: $f.show.txt"
+      fi
+    done
+  done
+  [ -n "$show" ] || echo "  (no 'smtpfuzz show' built yet: no transcripts saved)"
+fi
+
+sf_step "summary (${time_per_target}s per target and engine, $jobs job(s))"
+{
+  echo "| target | engine | executions | exec/s | coverage | corpus | findings |"
+  echo "|---|---|---:|---:|---|---:|---:|"
+  printf '%s\n' "${rows[@]}"
+} | tee "$work/summary.md"
+echo
+echo "corpora: $work/<target>/corpus   findings: $work/findings/<target>/   table: $work/summary.md"
+if [ "$total_findings" -gt 0 ] || [ "$failed_runs" -gt 0 ]; then
+  echo "ci/fuzz.sh: $total_findings finding(s), $failed_runs failed run(s)"
+  exit 1
+fi
+echo "ci/fuzz.sh: no findings"

@@ -1,0 +1,158 @@
+/* fuzz_portmode: the port x mode x tls policy x server personality matrix.
+ *
+ * The input is a scenario in binary form; its port is folded onto the four
+ * SMTP ports (25, 465, 587, 2525). Every pairing has an expected outcome,
+ * derived here independently of the engine from the port table and the
+ * personalities' default answers (DESIGN.md "Port and mode matrix"):
+ *
+ *   - a STARTTLS or plain client facing an implicit-TLS or silent server
+ *     ends exactly at its greeting deadline, and on port 465 says why;
+ *   - an implicit-TLS client facing a plaintext server fails at once with
+ *     the plaintext diagnosis;
+ *   - required TLS never continues without it; AUTH never goes in the clear.
+ *
+ * With no rules (the personality untouched) the outcome, the error and the
+ * virtual end time must match exactly. With rules (mutated responses) the
+ * run must earn no verdict and end within its virtual time bound.
+ */
+#include "client_engine.h"
+#include "oracle.h"
+#include "sim.h"
+#include "target.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+int sf_fuzz_init(int *argc, char ***argv)
+{
+  (void)argc;
+  (void)argv;
+  return 0;
+}
+
+struct expected {
+  enum sc_client_status status;
+  enum sf_err error; /* SF_ERR_OK with FAILED: any TLS_CERT_* error */
+  int any_cert_error;
+  uint64_t end_ms;
+  const char *diagnosis; /* must appear in the client's diagnosis, or NULL */
+};
+
+static struct expected done(void)
+{
+  return (struct expected){SC_CLIENT_DONE, SF_ERR_OK, 0, 0, NULL};
+}
+
+static struct expected failed(enum sf_err err, uint64_t end_ms, const char *diagnosis)
+{
+  return (struct expected){SC_CLIENT_FAILED, err, 0, end_ms, diagnosis};
+}
+
+static int cert_rejected(const struct scenario *sc)
+{
+  const char *host = sc->cert_host[0] ? sc->cert_host : sc->cfg.host;
+  return sc->cfg.verify && (sc->cert != SC_CERT_VALID || strcasecmp(host, sc->cfg.host) != 0);
+}
+
+/* After a successful TLS upgrade: the post-TLS EHLO decides about AUTH. */
+static struct expected after_tls(const struct scenario *sc, int offers_auth)
+{
+  if (cert_rejected(sc))
+    return (struct expected){SC_CLIENT_FAILED, SF_ERR_OK, 1, 0, NULL};
+  if (sc->cfg.auth != SF_AUTH_NONE && !offers_auth)
+    return failed(SF_ERR_AUTH_UNSUPPORTED, 0, NULL);
+  return done();
+}
+
+/* In plaintext, after a hello with or without an AUTH offer. */
+static struct expected plaintext(const struct scenario *sc, int offers_auth)
+{
+  if (sc->cfg.auth == SF_AUTH_NONE)
+    return done();
+  if (!sc->cfg.allow_plaintext_auth)
+    return failed(SF_ERR_PLAINTEXT_AUTH_REFUSED, 0, NULL);
+  return offers_auth ? done() : failed(SF_ERR_AUTH_UNSUPPORTED, 0, NULL);
+}
+
+static struct expected expect_for(const struct scenario *sc)
+{
+  const struct sf_config *c = &sc->cfg;
+  unsigned profile = sf_config_profile(c);
+  uint64_t greeting = c->timeout_ms[SF_PHASE_GREETING];
+  const char *silent_diag = c->port == 465 ? "port 465 expects implicit TLS" : "implicit TLS";
+  if (profile == 0)
+    return failed(SF_ERR_CONFIG_INCONSISTENT, 0, NULL);
+  switch (sc->personality) {
+  case SC_PERS_SILENT:
+    if (profile == SF_PROF_IMPLICIT)
+      return failed(SF_ERR_SESSION_TIMEOUT, c->timeout_ms[SF_PHASE_TLS], NULL);
+    return failed(SF_ERR_SESSION_TIMEOUT, greeting, silent_diag);
+  case SC_PERS_IMPLICIT:
+    if (profile != SF_PROF_IMPLICIT)
+      return failed(SF_ERR_SESSION_TIMEOUT, greeting, silent_diag);
+    return after_tls(sc, 1);
+  case SC_PERS_SUBMISSION:
+  case SC_PERS_RELAY:
+    if (profile == SF_PROF_IMPLICIT)
+      return failed(SF_ERR_TLS_PEER_PLAINTEXT, 0, "the peer speaks plaintext SMTP");
+    if (profile == SF_PROF_PLAIN)
+      return plaintext(sc, 0); /* neither offers AUTH before TLS */
+    return after_tls(sc, sc->personality == SC_PERS_SUBMISSION);
+  case SC_PERS_LEGACY:
+    if (profile == SF_PROF_IMPLICIT)
+      return failed(SF_ERR_TLS_PEER_PLAINTEXT, 0, "the peer speaks plaintext SMTP");
+    if (!c->allow_helo)
+      return failed(SF_ERR_SESSION_EHLO_REJECTED, 0, NULL);
+    if (profile == SF_PROF_REQ)
+      return failed(SF_ERR_STARTTLS_MISSING, 0, NULL);
+    return plaintext(sc, 0);
+  case SC_PERS_COUNT:
+    break;
+  }
+  return failed(SF_ERR_OK, 0, NULL);
+}
+
+int sf_fuzz_one(const uint8_t *data, size_t size)
+{
+  static struct scenario sc;
+  static struct wire w;
+  static struct sim_result res;
+  static struct oracle_report rep;
+  static struct sc_engine_client engine;
+
+  scenario_decode(&sc, data, size);
+  scenario_as_portmode(&sc);
+  sc_engine_client_init(&engine, &sc.cfg);
+  sim_run(&sc, &engine.base, &w, &res);
+
+  unsigned verdicts = oracle_judge(&sc, &w, &res, &rep) & ~ORACLE_BIT(SC_V_OUTCOME);
+  for (int v = 0; v < SC_V_COUNT; v++)
+    if (verdicts & ORACLE_BIT(v))
+      SF_FUZZ_FAIL("fuzz_portmode: port %u %s/%s vs %s: verdict %s: %s", sc.cfg.port,
+                   sf_mode_name(sc.cfg.mode), sf_tls_policy_name(sc.cfg.tls),
+                   sc_personality_name(sc.personality), sc_verdict_name((enum sc_verdict)v),
+                   rep.reason[v]);
+  SF_FUZZ_CHECK(res.end_ms <= res.time_bound_ms, "fuzz_portmode: ran %llu ms past a %llu ms bound",
+                (unsigned long long)res.end_ms, (unsigned long long)res.time_bound_ms);
+  if (sc.nrules > 0)
+    return 0;
+
+  struct expected want = expect_for(&sc);
+  int error_ok = want.any_cert_error ? res.error >= SF_ERR_TLS_CERT_SELF_SIGNED &&
+                                           res.error <= SF_ERR_TLS_CERT_OTHER
+                                     : res.error == want.error;
+  SF_FUZZ_CHECK(res.status == want.status && error_ok && res.end_ms == want.end_ms &&
+                    (!want.diagnosis || strstr(res.diagnosis, want.diagnosis)),
+                "fuzz_portmode: port %u %s/%s vs %s: ended %s %s at %llu ms (%s); expected %s %s "
+                "at %llu ms%s%s",
+                sc.cfg.port, sf_mode_name(sc.cfg.mode), sf_tls_policy_name(sc.cfg.tls),
+                sc_personality_name(sc.personality), sc_client_status_name(res.status),
+                sf_err_name(res.error), (unsigned long long)res.end_ms, res.diagnosis,
+                sc_client_status_name(want.status),
+                want.any_cert_error ? "TLS_CERT_*" : sf_err_name(want.error),
+                (unsigned long long)want.end_ms, want.diagnosis ? " saying " : "",
+                want.diagnosis ? want.diagnosis : "");
+  return 0;
+}
