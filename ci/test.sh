@@ -41,6 +41,15 @@ if [ "$quick" = 0 ]; then
   bash ci/fuzz.sh --time 10 --engine both
 fi
 
+# Suites with their own set-up (each installs and starts what it needs and
+# stops it again); each is skipped only while its script does not exist yet.
+for suite in ci/oss-fuzz-local.sh ci/live-test.sh; do
+  if [ "$quick" = 0 ] && [ -f "$suite" ]; then
+    sf_step "$suite"
+    bash "$suite"
+  fi
+done
+
 sf_step "format check"
 if command -v clang-format >/dev/null; then
   git ls-files '*.c' '*.h' | xargs -r clang-format --dry-run -Werror
