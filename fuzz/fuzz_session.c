@@ -10,36 +10,20 @@
  * SMTPFUZZ_FLAW=<name> (see harness/flawed_client.h) puts a deliberately
  * flawed client under test instead, to measure how fast each flaw is found.
  */
-#include "client_engine.h"
-#include "flawed_client.h"
+#include "client_under_test.h"
 #include "oracle.h"
 #include "sim.h"
 #include "target.h"
 
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-/* Chosen once at start-up from the environment; read-only afterwards. */
 static int flaw = -1;
 
 int sf_fuzz_init(int *argc, char ***argv)
 {
   (void)argc;
   (void)argv;
-  const char *name = getenv("SMTPFUZZ_FLAW");
-  if (!name || !*name)
-    return 0;
-  for (int f = 0; f < SC_FLAW_COUNT; f++)
-    if (strcmp(name, sc_flaw_name((enum sc_flaw)f)) == 0)
-      flaw = f;
-  if (flaw < 0) {
-    fprintf(stderr, "fuzz_session: unknown SMTPFUZZ_FLAW '%s'; known:", name);
-    for (int f = 0; f < SC_FLAW_COUNT; f++)
-      fprintf(stderr, " %s", sc_flaw_name((enum sc_flaw)f));
-    fputc('\n', stderr);
-    exit(2);
-  }
+  flaw = sf_fuzz_flaw_from_env("fuzz_session");
   return 0;
 }
 
@@ -51,19 +35,9 @@ int sf_fuzz_one(const uint8_t *data, size_t size)
   static struct wire w;
   static struct sim_result res;
   static struct oracle_report rep;
-  static struct sc_engine_client engine;
-  static struct sc_flawed_client flawed;
 
   scenario_decode(&sc, data, size);
-  struct sc_client *client;
-  if (flaw < 0) {
-    sc_engine_client_init(&engine, &sc.cfg);
-    client = &engine.base;
-  } else {
-    sc_flawed_client_init(&flawed, &sc.cfg, (enum sc_flaw)flaw);
-    client = &flawed.base;
-  }
-  sim_run(&sc, client, &w, &res);
+  sim_run(&sc, sf_fuzz_client(flaw, &sc.cfg), &w, &res);
   /* The binary form can state an expected outcome; what it states is
    * mutated like everything else, so only the safety verdicts count here. */
   unsigned verdicts = oracle_judge(&sc, &w, &res, &rep) & ~ORACLE_BIT(SC_V_OUTCOME);

@@ -45,6 +45,7 @@ struct judge {
   /* The client's previous command line: a line the server reads as SASL
    * data is the client's only if the client itself began AUTH. */
   enum sc_verb prev_client;
+  int body_ended; /* that line was the "." ending a message */
   /* Time. */
   uint64_t last_t;
   enum sc_verb last_verb; /* SC_VERB_CONNECT: none yet */
@@ -386,10 +387,28 @@ static void activity(struct judge *j, const struct wire_item *it)
   j->last_t = it->t;
 }
 
-static void on_item(void *ctx, const struct wire_item *it)
+/* A client line as the client meant it. The wire classifies lines as the
+ * server reads them; after an unasked 334 or 354 the server takes a QUIT for
+ * SASL data or message text, but it is neither a credential nor mail unless
+ * the client itself began AUTH or DATA. */
+static enum sc_verb client_verb(const struct judge *j, const struct wire_item *it)
+{
+  enum sc_verb prev = j->prev_client;
+  if (it->verb == SC_VERB_AUTH_DATA && prev != SC_VERB_AUTH && prev != SC_VERB_AUTH_DATA)
+    return sc_classify((const char *)it->text, it->len);
+  if (it->verb == SC_VERB_BODY && prev != SC_VERB_DATA && !(prev == SC_VERB_BODY && !j->body_ended))
+    return sc_classify((const char *)it->text, it->len);
+  return it->verb;
+}
+
+static void on_item(void *ctx, const struct wire_item *wire_it)
 {
   struct judge *j = ctx;
   char line[64];
+  struct wire_item own = *wire_it;
+  const struct wire_item *it = &own;
+  if (own.kind == WIRE_C_DATA)
+    own.verb = client_verb(j, wire_it);
   switch (it->kind) {
   case WIRE_S_DATA:
     activity(j, it);
@@ -403,6 +422,7 @@ static void on_item(void *ctx, const struct wire_item *it)
     else
       on_client_plain(j, it, line);
     j->prev_client = it->verb;
+    j->body_ended = it->verb == SC_VERB_BODY && it->full_len == 1 && it->text[0] == '.';
     push_pending(j, it);
     if (it->verb != SC_VERB_BODY || (it->full_len == 1 && it->text[0] == '.')) {
       j->last_verb = it->verb;

@@ -1,0 +1,44 @@
+/* The client the scenario targets put under test: our engine by default, or
+ * with SMTPFUZZ_FLAW=<name> one of the deliberately flawed clients
+ * (harness/flawed_client.h), to measure how fast each flaw is found. Read
+ * once at start-up; read-only afterwards. */
+#ifndef SF_FUZZ_CLIENT_UNDER_TEST_H
+#define SF_FUZZ_CLIENT_UNDER_TEST_H
+
+#include "client_engine.h"
+#include "flawed_client.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* -1 for our engine, else an enum sc_flaw. Exits 2 on an unknown name. */
+static inline int sf_fuzz_flaw_from_env(const char *target)
+{
+  const char *name = getenv("SMTPFUZZ_FLAW");
+  if (!name || !*name)
+    return -1;
+  for (int f = 0; f < SC_FLAW_COUNT; f++)
+    if (strcmp(name, sc_flaw_name((enum sc_flaw)f)) == 0)
+      return f;
+  fprintf(stderr, "%s: unknown SMTPFUZZ_FLAW '%s'; known:", target, name);
+  for (int f = 0; f < SC_FLAW_COUNT; f++)
+    fprintf(stderr, " %s", sc_flaw_name((enum sc_flaw)f));
+  fputc('\n', stderr);
+  exit(2);
+}
+
+/* A fresh client for `cfg` (which must outlive it). */
+static inline struct sc_client *sf_fuzz_client(int flaw, const struct sf_config *cfg)
+{
+  static struct sc_engine_client engine;
+  static struct sc_flawed_client flawed;
+  if (flaw < 0) {
+    sc_engine_client_init(&engine, cfg);
+    return &engine.base;
+  }
+  sc_flawed_client_init(&flawed, cfg, (enum sc_flaw)flaw);
+  return &flawed.base;
+}
+
+#endif
