@@ -357,6 +357,8 @@ static void stall(struct sim *s, uint32_t ms)
    * it ended, not when the server would have spoken again. */
   if (!client_running(s))
     return;
+  /* What the client has to say now leaves now, before time moves on. */
+  client_pump(s);
   uint64_t target = s->now + ms;
   for (int guard = 0; guard < SIM_MAX_ITERATIONS && !s->stopped; guard++) {
     uint64_t d = s->cl->ops->deadline(s->cl);
