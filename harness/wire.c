@@ -117,7 +117,9 @@ static void emit_line(struct walker *wk, int dir, int eol)
   } else {
     it.code = reply_code(it.text, it.len);
     it.final = it.code >= 0 && (it.len == 3 || it.text[3] != '-');
-    if (it.final)
+    /* A reply line the server never finished is no reply yet: the client's
+     * lines keep the meaning the last complete reply gave them. */
+    if (it.final && it.eol)
       wk->mode = it.code == 334 ? MODE_AUTH : it.code == 354 ? MODE_BODY : MODE_COMMAND;
   }
   wk->fn(wk->ctx, &it);
