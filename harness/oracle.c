@@ -115,25 +115,7 @@ static void caps_of(const struct reply_acc *r, struct sf_caps *caps)
 
 static unsigned mech_bit(const uint8_t *p, size_t len)
 {
-  static const struct {
-    const char *name;
-    unsigned bit;
-  } mechs[] = {
-      {"PLAIN", SF_AUTH_MECH_PLAIN},
-      {"LOGIN", SF_AUTH_MECH_LOGIN},
-      {"CRAM-MD5", SF_AUTH_MECH_CRAM_MD5},
-      {"XOAUTH2", SF_AUTH_MECH_XOAUTH2},
-      {"OAUTHBEARER", SF_AUTH_MECH_OAUTHBEARER},
-      {"SCRAM-SHA-1", SF_AUTH_MECH_SCRAM_SHA_1},
-      {"SCRAM-SHA-256", SF_AUTH_MECH_SCRAM_SHA_256},
-      {"GSSAPI", SF_AUTH_MECH_GSSAPI},
-      {"NTLM", SF_AUTH_MECH_NTLM},
-      {"EXTERNAL", SF_AUTH_MECH_EXTERNAL},
-  };
-  for (size_t i = 0; i < sizeof(mechs) / sizeof(mechs[0]); i++)
-    if (sf_caps_keyword_is((const char *)p, len, mechs[i].name))
-      return mechs[i].bit;
-  return 0;
+  return sf_caps_auth_mech((const char *)p, len);
 }
 
 /* Token k (0-based) of a line split on spaces. */

@@ -134,16 +134,6 @@ static int queue_out(struct sim *s, const uint8_t *p, size_t len)
   return 1;
 }
 
-static int reply_code(const uint8_t *p, size_t len)
-{
-  if (len < 3)
-    return -1;
-  for (int i = 0; i < 3; i++)
-    if (p[i] < '0' || p[i] > '9')
-      return -1;
-  return (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
-}
-
 /* The last complete reply line we sent decides how the client's next lines
  * read: SASL data after 334 (RFC 4954 4), the message after 354. */
 static void update_mode(struct sim *s, const uint8_t *p, size_t len)
@@ -157,7 +147,7 @@ static void update_mode(struct sim *s, const uint8_t *p, size_t len)
   while (start > 0 && p[start - 1] != '\n')
     start--;
   size_t n = end - 1 - start;
-  int code = reply_code(p + start, n);
+  int code = wire_reply_code(p + start, n);
   if (code < 0 || (n > 3 && p[start + 3] == '-'))
     return;
   s->mode = code == 334 ? MODE_AUTH : code == 354 ? MODE_BODY : MODE_COMMAND;

@@ -71,7 +71,7 @@ struct walker {
   void *ctx;
 };
 
-static int reply_code(const uint8_t *p, size_t len)
+int wire_reply_code(const uint8_t *p, size_t len)
 {
   if (len < 3)
     return -1;
@@ -115,7 +115,7 @@ static void emit_line(struct walker *wk, int dir, int eol)
       it.verb = sc_classify((const char *)it.text, it.len);
     }
   } else {
-    it.code = reply_code(it.text, it.len);
+    it.code = wire_reply_code(it.text, it.len);
     it.final = it.code >= 0 && (it.len == 3 || it.text[3] != '-');
     /* A reply line the server never finished is no reply yet: the client's
      * lines keep the meaning the last complete reply gave them. */

@@ -95,4 +95,7 @@ struct wire_item {
 typedef void (*wire_item_fn)(void *ctx, const struct wire_item *it);
 void wire_each_item(const struct wire *w, wire_item_fn fn, void *ctx);
 
+/* The code of a reply line ("250-..." -> 250), or -1 if it has none. */
+int wire_reply_code(const uint8_t *p, size_t len);
+
 #endif

@@ -106,6 +106,11 @@ static unsigned lookup(const struct name_bit *table, size_t n, struct sf_span to
   return 0;
 }
 
+unsigned sf_caps_auth_mech(const char *name, size_t len)
+{
+  return lookup(auth_mechs, COUNT(auth_mechs), (struct sf_span){name, len});
+}
+
 /* Next parameter of `line` from `*pos`: RFC 5321 4.1.1.1 separates them by
  * SP. A run of spaces counts as one separator and trailing spaces are no
  * parameter, so a sloppy server is read as it meant. Returns 0 at the end. */

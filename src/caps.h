@@ -59,6 +59,10 @@ struct sf_caps {
  * `caps` holds what was parsed before it. */
 enum sf_err sf_caps_parse(const struct sf_reply *ehlo, struct sf_caps *caps, size_t *bad_line);
 
+/* The SF_AUTH_MECH_* bit of a SASL mechanism name (case-insensitive), 0 for
+ * a mechanism we do not name. */
+unsigned sf_caps_auth_mech(const char *name, size_t len);
+
 /* Whether `tok` (length `len`) equals keyword `kw` (upper case) as a whole
  * token, ignoring ASCII case. */
 int sf_caps_keyword_is(const char *tok, size_t len, const char *kw);
