@@ -2,7 +2,9 @@
 # How long the scenario fuzz targets take to catch each deliberately flawed
 # client (harness/flawed_client.h), from an empty corpus and from the shipped
 # one, under libFuzzer (ASan+UBSan, one core). Prints a Markdown table of the
-# median seconds to the first finding over the seeds, and which verdict it was.
+# median executions and seconds until the flaw's own verdict is found
+# (SMTPFUZZ_VERDICTS restricts findings to it; seconds include process
+# start-up), over the seeds.
 #   ci/flaw-hunt.sh [--cap SECONDS] [--seeds N] [--targets a,b] [--flaws a,b]
 # Defaults: --cap 60 --seeds 3, targets fuzz_session,fuzz_portmode, every flaw.
 # Needs the libFuzzer build of ci/fuzz.sh (build/fuzz-libfuzzer); builds it if
@@ -36,36 +38,52 @@ work=work/flaw-hunt
 mkdir -p "$work"
 out=$work/results.md
 
+# The verdict each flaw should earn (harness/flawed_client.h).
+own_verdict() {
+  case "$1" in
+    fallback-on-454|no-starttls-check) echo DOWNGRADE ;;
+    keep-pipelined) echo INJECTION ;;
+    reuse-pretls-caps) echo STALE_CAPS ;;
+    no-greeting-timeout) echo HANG ;;
+    plaintext-auth) echo LEAK_AUTH ;;
+    accept-bad-cert) echo CERT ;;
+    *) echo "ci/flaw-hunt.sh: unknown flaw '$1'" >&2; exit 2 ;;
+  esac
+}
+
 median() { sort -n | awk '{a[NR]=$1} END {if (NR == 0) print "-"; else if (NR % 2) print a[(NR+1)/2]; else printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 
 {
-  echo "| target | flaw | corpus | median s to finding | found | verdict |"
-  echo "|---|---|---|---:|---:|---|"
+  echo "| target | flaw | corpus | median executions | median s | found | verdict |"
+  echo "|---|---|---|---:|---:|---:|---|"
 } >"$out"
 
 for t in "${target_list[@]}"; do
   for flaw in "${flaw_list[@]}"; do
     for corpus in empty shipped; do
-      times=() found=0 verdict=""
+      times=() execs=() found=0 verdict=""
       for ((seed = 1; seed <= seeds; seed++)); do
         run=$work/$t.$flaw.$corpus.$seed
         rm -rf "$run" && mkdir -p "$run/corpus" "$run/art"
         [ "$corpus" = shipped ] && cp corpus/"$t"/* "$run/corpus/"
         start=$(date +%s.%N)
         status=0
-        SMTPFUZZ_FLAW=$flaw timeout -k 5 "$((cap + 30))" "$bin_dir/$t" -seed="$seed" \
-          -max_total_time="$cap" -timeout=10 -dict=fuzz/smtp.dict \
+        SMTPFUZZ_FLAW=$flaw SMTPFUZZ_VERDICTS=$(own_verdict "$flaw") timeout -k 5 "$((cap + 30))" "$bin_dir/$t" -seed="$seed" \
+          -max_total_time="$cap" -timeout=10 -dict=fuzz/smtp.dict -print_final_stats=1 \
           -artifact_prefix="$run/art/" "$run/corpus" >"$run.log" 2>&1 || status=$?
         end=$(date +%s.%N)
         if ls "$run/art/"crash-* >/dev/null 2>&1; then
           found=$((found + 1))
           times+=("$(echo "$end - $start" | bc)")
-          verdict=$(grep -o 'verdict [A-Z_]*' "$run.log" | head -1 | cut -d' ' -f2)
+          execs+=("$(sed -n 's/^stat::number_of_executed_units: *//p' "$run.log" | head -n 1)")
+          verdict=$(sed -n 's/.*: verdict \([A-Z_][A-Z_]*\):.*/\1/p' "$run.log" | head -n 1)
         fi
         rm -rf "$run/corpus"
       done
       m=$(printf '%s\n' "${times[@]+"${times[@]}"}" | grep . | median || true)
-      line="| $t | $flaw | $corpus | ${m:--} | $found/$seeds | ${verdict:-none (cap ${cap}s)} |"
+      [ "$m" = "-" ] || m=$(printf '%.2f' "$m")
+      e=$(printf '%s\n' "${execs[@]+"${execs[@]}"}" | grep . | median || true)
+      line="| $t | $flaw | $corpus | ${e:--} | ${m:--} | $found/$seeds | ${verdict:-none within ${cap}s} |"
       echo "$line" | tee -a "$out"
     done
   done

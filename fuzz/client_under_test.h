@@ -7,6 +7,7 @@
 
 #include "client_engine.h"
 #include "flawed_client.h"
+#include "scenario.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,34 @@ static inline int sf_fuzz_flaw_from_env(const char *target)
     fprintf(stderr, " %s", sc_flaw_name((enum sc_flaw)f));
   fputc('\n', stderr);
   exit(2);
+}
+
+/* Which verdicts count as findings: all, or the comma list in
+ * SMTPFUZZ_VERDICTS (e.g. "INJECTION"), so a measurement can wait for the
+ * one verdict a flaw should earn. Exits 2 on an unknown name. */
+static inline unsigned sf_fuzz_verdicts_from_env(const char *target)
+{
+  const char *list = getenv("SMTPFUZZ_VERDICTS");
+  if (!list || !*list)
+    return ~0u;
+  unsigned mask = 0;
+  for (const char *p = list; *p;) {
+    size_t n = strcspn(p, ",");
+    int found = 0;
+    for (int v = 0; v < SC_V_COUNT; v++) {
+      const char *name = sc_verdict_name((enum sc_verdict)v);
+      if (strlen(name) == n && strncmp(p, name, n) == 0) {
+        mask |= 1u << v;
+        found = 1;
+      }
+    }
+    if (!found) {
+      fprintf(stderr, "%s: unknown verdict '%.*s' in SMTPFUZZ_VERDICTS\n", target, (int)n, p);
+      exit(2);
+    }
+    p += n + (p[n] == ',');
+  }
+  return mask;
 }
 
 /* A fresh client for `cfg` (which must outlive it). */

@@ -458,6 +458,14 @@ static void fl_start(struct sc_client *cl, uint64_t now)
   struct sc_flawed_client *c = self(cl);
   if (c->state != FC_CONNECT)
     return;
+  /* Like any correct client, it refuses a configuration that contradicts
+   * itself (mode = plain with tls = required, ...): its one flaw is the only
+   * thing a run should find. */
+  const char *reason = "";
+  if (sf_config_validate(c->cfg, &reason) != SF_ERR_OK) {
+    fail(c, reason);
+    return;
+  }
   if (c->cfg->mode == SF_MODE_IMPLICIT) {
     start_tls(c);
     wait_for(c, FC_TLS_IMPLICIT, SF_PHASE_TLS, now);
