@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 source ci/lib.sh
 
 # Every fuzz target, one word each (fuzz/<name>.c, corpus/<name>/).
-ALL_TARGETS=(fuzz_reply fuzz_ehlo fuzz_session fuzz_portmode)
+ALL_TARGETS=(fuzz_reply fuzz_ehlo fuzz_session fuzz_portmode fuzz_starttls)
 
 time_per_target=60
 jobs=1

@@ -1,5 +1,7 @@
 #include "client_engine.h"
 
+#include <openssl/ssl.h>
+
 static struct sc_engine_client *self(struct sc_client *c)
 {
   return (struct sc_engine_client *)c;
@@ -78,9 +80,33 @@ static const struct sc_client_ops engine_ops = {
 void sc_engine_client_init(struct sc_engine_client *c, const struct sf_config *cfg)
 {
   c->base.ops = &engine_ops;
+  c->openssl = 0;
   sf_tls_passthrough_init(&c->pt);
   /* mode=plain gets no TLS layer, as the session's contract asks. */
   sf_session_init(&c->session, cfg, cfg->mode == SF_MODE_PLAIN ? NULL : &c->pt.base);
+}
+
+void sc_engine_client_init_openssl(struct sc_engine_client *c, const struct sf_config *cfg,
+                                   struct ssl_ctx_st *ctx, int64_t verify_time,
+                                   struct ssl_session_st *resume)
+{
+  c->base.ops = &engine_ops;
+  c->openssl = 1;
+  sf_tls_openssl_init(&c->ossl, ctx, verify_time);
+  /* A copy: a run that ends badly makes the session it used unresumable. */
+  c->resume = resume ? SSL_SESSION_dup(resume) : NULL;
+  sf_tls_openssl_set_session(&c->ossl, c->resume);
+  sf_session_init(&c->session, cfg, cfg->mode == SF_MODE_PLAIN ? NULL : &c->ossl.base);
+}
+
+void sc_engine_client_cleanup(struct sc_engine_client *c)
+{
+  if (c->openssl) {
+    sf_tls_openssl_cleanup(&c->ossl);
+    SSL_SESSION_free(c->resume);
+  }
+  c->resume = NULL;
+  c->openssl = 0;
 }
 
 const char *sc_client_status_name(enum sc_client_status st)

@@ -1,19 +1,36 @@
 /* Our engine (sf_session) as a client under test, with the pass-through TLS
- * layer so the simulated server can play both sides of the upgrade. */
+ * layer so the simulated server can play both sides of the upgrade, or with
+ * the OpenSSL layer (src/tls_openssl.h) against a real TLS server side
+ * (tls_peer.h, sim_run_with()). */
 #ifndef SC_CLIENT_ENGINE_H
 #define SC_CLIENT_ENGINE_H
 
 #include "client.h"
 #include "session.h"
+#include "tls_openssl.h"
 #include "tls_passthrough.h"
 
 struct sc_engine_client {
   struct sc_client base;
   struct sf_tls_passthrough pt;
+  struct sf_tls_openssl ossl; /* used when `openssl` is set */
+  int openssl;
+  struct ssl_session_st *resume; /* our copy of the session offered */
   struct sf_session session;
 };
 
 /* `cfg` must outlive the client. Call ops->start() to begin. */
 void sc_engine_client_init(struct sc_engine_client *c, const struct sf_config *cfg);
+
+/* The same with the OpenSSL layer on `ctx` (e.g. tls_peer_client_ctx()),
+ * judging certificates at `verify_time` (seconds since the epoch) and
+ * offering a copy of `resume` (NULL: none) for resumption. Free with
+ * sc_engine_client_cleanup(). */
+void sc_engine_client_init_openssl(struct sc_engine_client *c, const struct sf_config *cfg,
+                                   struct ssl_ctx_st *ctx, int64_t verify_time,
+                                   struct ssl_session_st *resume);
+/* Frees what the client holds (nothing for pass-through); it may be
+ * initialised again afterwards. */
+void sc_engine_client_cleanup(struct sc_engine_client *c);
 
 #endif

@@ -33,6 +33,8 @@ struct sim {
   struct sc_client *cl;
   struct wire *w;
   struct sim_result *res;
+  const struct sim_options *opt;
+  struct tls_peer_conn *conn; /* SIM_TLS_OPENSSL once TLS started */
   uint64_t now, bound;
   enum srv_tls tls;
   size_t hello_pos;
@@ -153,10 +155,35 @@ static void update_mode(struct sim *s, const uint8_t *p, size_t len)
   s->mode = code == 334 ? MODE_AUTH : code == 354 ? MODE_BODY : MODE_COMMAND;
 }
 
+static int openssl(const struct sim *s)
+{
+  return s->opt->tls == SIM_TLS_OPENSSL;
+}
+
+/* Move the OpenSSL server's network bytes (records) to the client. */
+static void flush_records(struct sim *s, int hello)
+{
+  uint8_t buf[SIM_TAKE_CHUNK];
+  int any = 0;
+  size_t n;
+  while (s->conn && !s->stopped && (n = tls_peer_conn_take(s->conn, buf, sizeof(buf))) > 0) {
+    if (hello)
+      rec(s, WIRE_S_HELLO, 1, buf, n);
+    any |= queue_out(s, buf, n);
+  }
+  if (any)
+    deliver(s);
+}
+
 static void server_send(struct sim *s, const uint8_t *p, size_t len)
 {
   rec(s, WIRE_S_DATA, s->tls == SRV_TLS, p, len);
   update_mode(s, p, len);
+  if (s->tls == SRV_TLS && openssl(s)) {
+    if (tls_peer_conn_write(s->conn, p, len) == 0)
+      flush_records(s, 0);
+    return;
+  }
   if (queue_out(s, p, len))
     deliver(s);
 }
@@ -194,6 +221,7 @@ static void handshake_done(struct sim *s)
 
 static void tls_fail(struct sim *s, const char *why)
 {
+  flush_records(s, 1); /* our alert, if any */
   rec(s, WIRE_TLS_FAIL, 0, why, strlen(why));
   s->tls = SRV_TLS_FAILED;
   server_close(s);
@@ -217,6 +245,53 @@ static size_t hello_input(struct sim *s, const uint8_t *p, size_t n)
   return n;
 }
 
+static void to_cmd(struct sim *s, const uint8_t *p, size_t n);
+
+/* Decrypted client bytes to the command buffer; close_notify marked. */
+static void openssl_read(struct sim *s)
+{
+  uint8_t buf[SIM_TAKE_CHUNK];
+  for (int guard = 0; guard < SIM_TAKE_ROUNDS; guard++) {
+    int close_notify = 0;
+    size_t n = tls_peer_conn_read(s->conn, buf, sizeof(buf), &close_notify);
+    if (n > 0) {
+      rec(s, WIRE_C_DATA, 1, buf, n);
+      to_cmd(s, buf, n);
+    }
+    if (close_notify)
+      rec(s, WIRE_C_CLOSE_NOTIFY, 1, NULL, 0);
+    if (n < sizeof(buf))
+      return;
+  }
+}
+
+/* Client handshake bytes to the OpenSSL server; its answer to the client. */
+static size_t openssl_hello_input(struct sim *s, const uint8_t *p, size_t n)
+{
+  rec(s, WIRE_C_HELLO, 1, p, n);
+  enum tls_peer_hs hs = tls_peer_conn_feed(s->conn, p, n);
+  if (hs == TLS_PEER_HS_FAILED) {
+    tls_fail(s, tls_peer_conn_error(s->conn));
+    return n;
+  }
+  flush_records(s, 1);
+  if (hs != TLS_PEER_HS_DONE)
+    return n;
+  const struct scenario *sc = s->sc;
+  char what[128];
+  enum sc_cert cert = tls_peer_cert_for(sc);
+  int k =
+      snprintf(what, sizeof(what), "%s %s (%s%s)", sc_cert_name(cert),
+               cert == SC_CERT_WRONG_HOST ? TLS_PEER_WRONG_HOST : TLS_PEER_HOST,
+               tls_peer_conn_version(s->conn), tls_peer_conn_reused(s->conn) ? ", resumed" : "");
+  s->tls = SRV_TLS;
+  s->mode = MODE_COMMAND;
+  rec(s, WIRE_TLS_UP, 1, what, k < 0 ? 0 : (size_t)k < sizeof(what) ? (size_t)k : sizeof(what) - 1);
+  /* TLS 1.3: the client's first command may ride with its Finished. */
+  openssl_read(s);
+  return n;
+}
+
 static void start_tls(struct sim *s)
 {
   if (s->tls != SRV_PLAIN)
@@ -224,6 +299,13 @@ static void start_tls(struct sim *s)
   s->tls = SRV_WAIT_HELLO;
   s->hello_pos = 0;
   rec(s, WIRE_TLS_START, 0, NULL, 0);
+  if (openssl(s)) {
+    s->conn = tls_peer_accept(s->opt->peer, tls_peer_cert_for(s->sc), s->opt->version);
+    if (!s->conn) {
+      tls_fail(s, "the TLS server could not be created");
+      return;
+    }
+  }
   if (s->cmd_len == 0)
     return;
   /* The client sent more after its STARTTLS before our answer came: those
@@ -232,7 +314,7 @@ static void start_tls(struct sim *s)
   size_t n = s->cmd_len;
   memcpy(tmp, s->cmd, n);
   s->cmd_len = 0;
-  size_t used = hello_input(s, tmp, n);
+  size_t used = openssl(s) ? openssl_hello_input(s, tmp, n) : hello_input(s, tmp, n);
   if (s->tls == SRV_TLS && used < n) {
     memcpy(s->cmd, tmp + used, n - used);
     s->cmd_len = n - used;
@@ -268,11 +350,29 @@ static void receive_tls(struct sim *s, const uint8_t *p, size_t n)
   }
 }
 
+/* Length of the TLS record (header included) starting at p, as far as n
+ * bytes go; 0 if p does not start like a handshake record. */
+static size_t tls_record_len(const uint8_t *p, size_t n)
+{
+  if (n < 3 || p[0] != 0x16 || p[1] != 0x03)
+    return 0;
+  size_t len = n >= 5 ? 5 + ((size_t)p[3] << 8 | p[4]) : n;
+  return len < n ? len : n;
+}
+
 static void server_receive(struct sim *s, const uint8_t *p, size_t n)
 {
   while (n > 0 && !s->closed) {
     switch (s->tls) {
     case SRV_PLAIN:
+      if (openssl(s) && tls_record_len(p, n) > 0) {
+        size_t k = tls_record_len(p, n);
+        rec(s, WIRE_C_HELLO, 0, p, k);
+        to_cmd(s, p, k);
+        p += k;
+        n -= k;
+        continue;
+      }
       /* A TLS hello to a server that did not start TLS is just bytes to it;
        * the scenario decides the answer. Marked on the wire all the same. */
       if (n >= PT_HELLO_LEN && memcmp(p, SF_PT_CLIENT_HELLO, PT_HELLO_LEN) == 0) {
@@ -286,7 +386,7 @@ static void server_receive(struct sim *s, const uint8_t *p, size_t n)
       to_cmd(s, p, n);
       return;
     case SRV_WAIT_HELLO: {
-      size_t used = hello_input(s, p, n);
+      size_t used = openssl(s) ? openssl_hello_input(s, p, n) : hello_input(s, p, n);
       if (s->tls == SRV_TLS_FAILED)
         rec(s, WIRE_C_DATA, 0, p, n);
       p += used;
@@ -294,6 +394,17 @@ static void server_receive(struct sim *s, const uint8_t *p, size_t n)
       break;
     }
     case SRV_TLS:
+      if (openssl(s)) {
+        if (tls_peer_conn_feed(s->conn, p, n) == TLS_PEER_HS_FAILED) {
+          rec(s, WIRE_TLS_FAIL, 1, tls_peer_conn_error(s->conn),
+              strlen(tls_peer_conn_error(s->conn)));
+          server_close(s);
+          return;
+        }
+        openssl_read(s);
+        flush_records(s, 0);
+        return;
+      }
       receive_tls(s, p, n);
       return;
     case SRV_TLS_FAILED:
@@ -515,6 +626,13 @@ static int both_wait(struct sim *s)
 void sim_run(const struct scenario *sc, struct sc_client *client, struct wire *w,
              struct sim_result *res)
 {
+  sim_run_with(sc, client, w, res, NULL);
+}
+
+void sim_run_with(const struct scenario *sc, struct sc_client *client, struct wire *w,
+                  struct sim_result *res, const struct sim_options *opt)
+{
+  static const struct sim_options passthrough = {SIM_TLS_PASSTHROUGH, NULL, TLS_PEER_TLS12};
   struct sim state;
   struct sim *s = &state;
   memset(s, 0, sizeof(*s));
@@ -524,6 +642,7 @@ void sim_run(const struct scenario *sc, struct sc_client *client, struct wire *w
   s->cl = client;
   s->w = w;
   s->res = res;
+  s->opt = opt && (opt->tls != SIM_TLS_OPENSSL || opt->peer) ? opt : &passthrough;
   s->bound = sim_time_bound(sc);
   s->tick_at = UINT64_MAX;
   res->time_bound_ms = s->bound;
@@ -558,4 +677,5 @@ void sim_run(const struct scenario *sc, struct sc_client *client, struct wire *w
   }
   res->iterations = iter;
   finish(s);
+  tls_peer_conn_free(s->conn);
 }

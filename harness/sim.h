@@ -4,8 +4,11 @@
  * with zero real waiting: when both sides wait, the clock jumps to the
  * client's next deadline; a client with no deadline while the server waits
  * is a hang, recorded and ended at once. TLS is the server side of the
- * pass-through layer (tls_passthrough.h). Everything crossing the
- * connection is recorded on the wire for the oracles.
+ * pass-through layer (tls_passthrough.h) by default, or with sim_run_with()
+ * a real OpenSSL server (tls_peer.h) presenting the scenario's certificate.
+ * Everything crossing the connection is recorded on the wire for the
+ * oracles: application bytes in plaintext (decrypted by the server when TLS
+ * is up), TLS handshake flights as hello events.
  *
  * Every loop is bounded (virtual time, iterations, bytes); no sockets, no
  * real clocks, no global state.
@@ -15,6 +18,7 @@
 
 #include "client.h"
 #include "scenario.h"
+#include "tls_peer.h"
 #include "wire.h"
 
 #include <stddef.h>
@@ -57,9 +61,27 @@ struct sim_result {
 };
 
 /* Runs `client` (initialised by the caller with &sc->cfg, not started)
- * against the scenario. `w` is initialised here. */
+ * against the scenario. `w` is initialised here. Pass-through TLS. */
 void sim_run(const struct scenario *sc, struct sc_client *client, struct wire *w,
              struct sim_result *res);
+
+/* Which TLS the server speaks. */
+enum sim_tls {
+  SIM_TLS_PASSTHROUGH, /* tls_passthrough.h markers: for clients using that layer */
+  SIM_TLS_OPENSSL,     /* real TLS from `peer`: for clients using OpenSSL */
+};
+
+struct sim_options {
+  enum sim_tls tls;
+  struct tls_peer *peer;         /* SIM_TLS_OPENSSL: from tls_peer_new(); NULL: pass-through */
+  enum tls_peer_version version; /* highest version the server accepts */
+};
+
+/* sim_run() with a choice of server TLS; `opt` NULL is pass-through. The
+ * OpenSSL server does not reseed the peer: the caller does (once per run,
+ * for runs that replay byte for byte). */
+void sim_run_with(const struct scenario *sc, struct sc_client *client, struct wire *w,
+                  struct sim_result *res, const struct sim_options *opt);
 
 /* The virtual time bound for a scenario: its own, else the sum of the
  * client's configured timeouts (each phase counted as often as one dialogue

@@ -683,6 +683,29 @@ static void tls_progress(struct sf_session *s, uint64_t now)
   enter(s, s->state == SF_ST_TLS_IMPLICIT ? SF_ST_GREETING_TLS : SF_ST_EHLO_TLS, now);
 }
 
+/* After the handshake the TLS layer can still fail (a bad record, an alert)
+ * or be closed by the peer (close_notify): either ends the session at once,
+ * rather than at the phase's deadline. */
+static void tls_health(struct sf_session *s, uint64_t now)
+{
+  if (!s->tls_up || terminal(s))
+    return;
+  enum sf_tls_state st = s->tls->vt->state(s->tls);
+  if (st == SF_TLS_FAILED) {
+    const char *reason = "";
+    enum sf_err err = s->tls->vt->error(s->tls, &reason);
+    enter(s, fail(s, err, 0, "TLS failed during %s: %s", table[s->state].name, reason), now);
+  } else if (st == SF_TLS_CLOSED) {
+    if (s->state == SF_ST_QUIT)
+      enter(s, SF_ST_DONE, now);
+    else
+      enter(s,
+            fail(s, SF_ERR_SESSION_PEER_CLOSED, 0, "the peer closed TLS (close_notify) during %s",
+                 table[s->state].name),
+            now);
+  }
+}
+
 /* A TLS record starts with a content type 20..24; a digit means the peer
  * is talking SMTP in the clear. */
 static void check_first_tls_byte(struct sf_session *s, uint8_t first, uint64_t now)
@@ -737,6 +760,7 @@ size_t sf_session_feed(struct sf_session *s, const uint8_t *data, size_t len, ui
       got = s->tls->vt->read_app(s->tls, (uint8_t *)s->in + s->in_len, room(s));
       s->in_len += got;
       process_replies(s, now);
+      tls_health(s, now);
     }
     if (terminal(s))
       return len;

@@ -3,8 +3,8 @@
  * `struct sf_tls` as their first member and are owned by the caller.
  *
  * Two implementations: tls_passthrough.c (no crypto, a marked boundary, for
- * tests and the fast fuzz target) and, in a later step, OpenSSL over memory
- * BIOs. The session does not know which one it drives.
+ * tests and the fast fuzz target) and tls_openssl.c (OpenSSL over memory
+ * BIOs). The session does not know which one it drives.
  */
 #ifndef SF_TLS_H
 #define SF_TLS_H

@@ -193,6 +193,11 @@ static const struct sf_tls_vtable passthrough_vtable = {
     .error = pt_error,
 };
 
+const struct sf_tls_vtable *sf_tls_passthrough_vtable(void)
+{
+  return &passthrough_vtable;
+}
+
 void sf_tls_passthrough_init(struct sf_tls_passthrough *pt)
 {
   memset(pt, 0, sizeof(*pt));

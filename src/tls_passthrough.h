@@ -44,5 +44,7 @@ struct sf_tls_passthrough {
 };
 
 void sf_tls_passthrough_init(struct sf_tls_passthrough *pt);
+/* The implementation's functions, for a test or wrapper that overrides some. */
+const struct sf_tls_vtable *sf_tls_passthrough_vtable(void);
 
 #endif

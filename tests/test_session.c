@@ -669,6 +669,64 @@ static void test_byte_at_a_time(void)
   expect_end(&r, SF_DONE, SF_ERR_OK, "byte at a time");
 }
 
+/* ---- TLS failing after the handshake --------------------------------------- */
+
+/* The pass-through layer, made to fail (or close) once the test says so. */
+static struct sf_tls_vtable breaking_vt;
+static enum sf_tls_state broken_state;
+
+static enum sf_tls_state breaking_state(const struct sf_tls *tls)
+{
+  enum sf_tls_state st = sf_tls_passthrough_vtable()->state(tls);
+  return st == SF_TLS_ESTABLISHED && broken_state != SF_TLS_ESTABLISHED ? broken_state : st;
+}
+
+static enum sf_err breaking_error(const struct sf_tls *tls, const char **reason)
+{
+  if (broken_state == SF_TLS_FAILED) {
+    *reason = "alert bad_record_mac";
+    return SF_ERR_TLS_ALERT;
+  }
+  return sf_tls_passthrough_vtable()->error(tls, reason);
+}
+
+static void tls_breaks(enum sf_tls_state how, enum sf_err want, unsigned status)
+{
+  struct run r;
+  run_config(&r, SF_MODE_STARTTLS, SF_TLS_REQUIRED);
+  run_envelope(&r, "m");
+  breaking_vt = *sf_tls_passthrough_vtable();
+  breaking_vt.state = breaking_state;
+  breaking_vt.error = breaking_error;
+  broken_state = SF_TLS_ESTABLISHED;
+  sf_tls_passthrough_init(&r.pt);
+  r.pt.base.vt = &breaking_vt;
+  sf_session_init(&r.s, &r.cfg, &r.pt.base);
+  sf_session_start(&r.s, 0);
+  char hello[128];
+  snprintf(hello, sizeof(hello), "%svalid mx.example.com\n", SF_PT_SERVER_HELLO);
+  const char *server[] = {GREETING, EHLO_PRE, "220 go\r\n", hello, EHLO_POST, "250 ok\r\n"};
+  for (size_t i = 0; i < sizeof(server) / sizeof(server[0]); i++) {
+    run_drain(&r);
+    if (i == 5)
+      broken_state = how; /* the record carrying the MAIL answer breaks TLS */
+    sf_session_feed(&r.s, (const uint8_t *)server[i], strlen(server[i]), 1000);
+  }
+  run_drain(&r);
+  unsigned st = sf_session_status(&r.s);
+  CHECKF((st & (SF_DONE | SF_FAILED)) == status, "status %#x", st);
+  CHECKF(sf_session_error(&r.s) == want, "error %s: %s", sf_err_name(sf_session_error(&r.s)),
+         sf_session_diagnosis(&r.s));
+  /* At once, not at the RCPT deadline. */
+  CHECK(sf_session_deadline(&r.s) == SF_NO_DEADLINE);
+}
+
+static void test_tls_fails_after_handshake(void)
+{
+  tls_breaks(SF_TLS_FAILED, SF_ERR_TLS_ALERT, SF_FAILED);
+  tls_breaks(SF_TLS_CLOSED, SF_ERR_SESSION_PEER_CLOSED, SF_FAILED);
+}
+
 int main(void)
 {
   test_plain_delivery();
@@ -695,5 +753,6 @@ int main(void)
   test_unsolicited_bytes();
   test_config_is_checked();
   test_byte_at_a_time();
+  test_tls_fails_after_handshake();
   return check_report("session");
 }

@@ -1,0 +1,147 @@
+#include "certs.h"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#define DAY  (24 * 60 * 60)
+#define YEAR (365 * DAY)
+
+static EVP_PKEY *new_key(OSSL_LIB_CTX *libctx)
+{
+  return EVP_PKEY_Q_keygen(libctx, NULL, "EC", "P-256");
+}
+
+static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
+{
+  X509V3_CTX v3;
+  X509V3_set_ctx_nodb(&v3);
+  X509V3_set_ctx(&v3, issuer, cert, NULL, NULL, 0);
+  X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &v3, nid, value);
+  if (!ext)
+    return 0;
+  int ok = X509_add_ext(cert, ext, -1);
+  X509_EXTENSION_free(ext);
+  return ok;
+}
+
+static int set_name(X509 *cert, const char *cn, int issuer_too)
+{
+  X509_NAME *name = X509_get_subject_name(cert);
+  if (!X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"smtpfuzz test",
+                                  -1, -1, 0) ||
+      !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0))
+    return 0;
+  return !issuer_too || X509_set_issuer_name(cert, name);
+}
+
+/* A certificate for `subject_key`, signed by `issuer` (NULL: by itself). */
+static X509 *make_cert(OSSL_LIB_CTX *libctx, long serial, const char *cn, const char *dns,
+                       int is_ca, EVP_PKEY *subject_key, X509 *issuer, EVP_PKEY *issuer_key,
+                       int64_t not_before, int64_t not_after)
+{
+  X509 *cert = X509_new_ex(libctx, NULL);
+  if (!cert)
+    return NULL;
+  int ok = X509_set_version(cert, X509_VERSION_3) &&
+           ASN1_INTEGER_set(X509_get_serialNumber(cert), serial) &&
+           ASN1_TIME_set(X509_getm_notBefore(cert), (time_t)not_before) &&
+           ASN1_TIME_set(X509_getm_notAfter(cert), (time_t)not_after) &&
+           X509_set_pubkey(cert, subject_key) && set_name(cert, cn, issuer == NULL) &&
+           (issuer == NULL || X509_set_issuer_name(cert, X509_get_subject_name(issuer)));
+  X509 *signer = issuer ? issuer : cert;
+  if (ok && is_ca)
+    ok = add_ext(cert, signer, NID_basic_constraints, "critical,CA:TRUE") &&
+         add_ext(cert, signer, NID_key_usage, "critical,keyCertSign,cRLSign") &&
+         add_ext(cert, signer, NID_subject_key_identifier, "hash");
+  if (ok && !is_ca) {
+    char san[128];
+    snprintf(san, sizeof(san), "DNS:%s", dns);
+    ok = add_ext(cert, signer, NID_basic_constraints, "CA:FALSE") &&
+         add_ext(cert, signer, NID_subject_alt_name, san) &&
+         add_ext(cert, signer, NID_ext_key_usage, "serverAuth");
+  }
+  if (ok)
+    ok = X509_sign(cert, issuer ? issuer_key : subject_key, EVP_sha256()) > 0;
+  if (!ok) {
+    X509_free(cert);
+    return NULL;
+  }
+  return cert;
+}
+
+int certs_make(struct certs *c, OSSL_LIB_CTX *libctx, const char *host, const char *wrong_host,
+               int64_t now)
+{
+  memset(c, 0, sizeof(*c));
+  c->ca_key = new_key(libctx);
+  c->other_ca_key = new_key(libctx);
+  c->leaf_key = new_key(libctx);
+  if (!c->ca_key || !c->other_ca_key || !c->leaf_key)
+    goto fail;
+  int64_t from = now - 10 * (int64_t)YEAR, to = now + 20 * (int64_t)YEAR;
+  c->ca = make_cert(libctx, 1, "smtpfuzz test CA", NULL, 1, c->ca_key, NULL, NULL, from, to);
+  c->other_ca =
+      make_cert(libctx, 2, "smtpfuzz unknown CA", NULL, 1, c->other_ca_key, NULL, NULL, from, to);
+  if (!c->ca || !c->other_ca)
+    goto fail;
+  int64_t nb = now - 30 * (int64_t)DAY, na = now + 10 * (int64_t)YEAR;
+  c->leaf[SC_CERT_VALID] =
+      make_cert(libctx, 10, host, host, 0, c->leaf_key, c->ca, c->ca_key, nb, na);
+  c->leaf[SC_CERT_SELF_SIGNED] =
+      make_cert(libctx, 11, host, host, 0, c->leaf_key, NULL, NULL, nb, na);
+  c->leaf[SC_CERT_UNKNOWN_ISSUER] =
+      make_cert(libctx, 12, host, host, 0, c->leaf_key, c->other_ca, c->other_ca_key, nb, na);
+  c->leaf[SC_CERT_WRONG_HOST] =
+      make_cert(libctx, 13, wrong_host, wrong_host, 0, c->leaf_key, c->ca, c->ca_key, nb, na);
+  c->leaf[SC_CERT_EXPIRED] = make_cert(libctx, 14, host, host, 0, c->leaf_key, c->ca, c->ca_key,
+                                       now - (int64_t)YEAR, now - (int64_t)DAY);
+  c->leaf[SC_CERT_NOT_YET_VALID] =
+      make_cert(libctx, 15, host, host, 0, c->leaf_key, c->ca, c->ca_key, now + (int64_t)YEAR,
+                now + 2 * (int64_t)YEAR);
+  for (int k = 0; k < SC_CERT_COUNT; k++)
+    if (!c->leaf[k])
+      goto fail;
+  return 0;
+fail:
+  certs_free(c);
+  ERR_clear_error();
+  return -1;
+}
+
+void certs_free(struct certs *c)
+{
+  for (int k = 0; k < SC_CERT_COUNT; k++)
+    X509_free(c->leaf[k]);
+  X509_free(c->ca);
+  X509_free(c->other_ca);
+  EVP_PKEY_free(c->ca_key);
+  EVP_PKEY_free(c->other_ca_key);
+  EVP_PKEY_free(c->leaf_key);
+  memset(c, 0, sizeof(*c));
+}
+
+size_t certs_ca_pem(const struct certs *c, char *out, size_t cap)
+{
+  BIO *b = BIO_new(BIO_s_mem());
+  if (!b || !PEM_write_bio_X509(b, c->ca)) {
+    BIO_free(b);
+    return 0;
+  }
+  char *p = NULL;
+  long n = BIO_get_mem_data(b, &p);
+  size_t len = 0;
+  if (n > 0 && (size_t)n < cap) {
+    memcpy(out, p, (size_t)n);
+    out[n] = '\0';
+    len = (size_t)n;
+  }
+  BIO_free(b);
+  return len;
+}

@@ -1,0 +1,107 @@
+/* The simulated server's real TLS: an OpenSSL server side over memory BIOs,
+ * deterministic and fast.
+ *
+ * Deterministic: everything (keys, certificates, both ends' handshakes)
+ * lives in its own OSSL_LIB_CTX whose random source is a provider of ours
+ * (a seeded generator installed with OSSL_PROVIDER_add_builtin and
+ * RAND_set_DRBG_type), reset by tls_peer_reseed(); certificates are judged at
+ * the fixed time TLS_PEER_TIME. The same seed and the same client bytes give
+ * the same server bytes, in this process and in any other.
+ *
+ * Fast: keys and certificates are made once (certs.h). Each certificate kind
+ * has its own server context whose TLS 1.2 session cache holds exactly one
+ * session, made at start-up by a full handshake, and never changes (an
+ * external cache: new sessions are not kept), so a client offering it resumes
+ * with no public-key operation, and every run sees the same cache.
+ * Tickets are off (their encrypted contents carry the wall-clock time).
+ *
+ * Not thread-safe (one random stream per process); one peer per process.
+ */
+#ifndef SC_TLS_PEER_H
+#define SC_TLS_PEER_H
+
+#include "scenario.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ssl_ctx_st;
+struct ssl_session_st;
+struct ossl_lib_ctx_st;
+
+/* The fixed clock: 2026-01-01T00:00:00Z. */
+#define TLS_PEER_TIME       INT64_C(1767225600)
+#define TLS_PEER_HOST       "mx.example.com"
+#define TLS_PEER_WRONG_HOST "wrong.example.net"
+/* The seed every run starts from unless told otherwise. */
+#define TLS_PEER_SEED UINT64_C(0x736d747066757a7a)
+
+enum tls_peer_version {
+  TLS_PEER_TLS12, /* at most TLS 1.2: resumable */
+  TLS_PEER_TLS13, /* at most TLS 1.3: full handshakes */
+};
+
+struct tls_peer;
+struct tls_peer_conn;
+
+/* Creates the peer (library context, random provider, certificates, server
+ * contexts, the client context for our engine and the resumable sessions).
+ * NULL on failure. */
+struct tls_peer *tls_peer_new(void);
+void tls_peer_free(struct tls_peer *p);
+
+/* Restart the random stream from `seed`. Call before each run. */
+void tls_peer_reseed(struct tls_peer *p, uint64_t seed);
+
+/* The library context (for callers making their own objects in it). */
+struct ossl_lib_ctx_st *tls_peer_libctx(struct tls_peer *p);
+/* A client context (owned by the peer) trusting the test CA, for
+ * sf_tls_openssl_init(). */
+struct ssl_ctx_st *tls_peer_client_ctx(struct tls_peer *p);
+/* The client-side TLS 1.2 session the server for `cert` resumes (owned by the
+ * peer; offer a copy, SSL_SESSION_dup(), as sc_engine_client_init_openssl()
+ * does: OpenSSL marks the session a connection used unresumable when that
+ * connection ends badly). It was made without verification, so offer it only when the
+ * certificate would verify anyway (kind valid, host TLS_PEER_HOST) or the
+ * client does not verify; resuming skips verification. */
+struct ssl_session_st *tls_peer_client_session(struct tls_peer *p, enum sc_cert cert);
+/* The CA certificate as PEM (for a client that loads a file). */
+const char *tls_peer_ca_pem(struct tls_peer *p);
+
+/* The certificate the peer presents for a scenario: its kind, except that a
+ * valid certificate for another name (cert_host) is the CA-issued one for
+ * TLS_PEER_WRONG_HOST. The peer's certificates name TLS_PEER_HOST; a
+ * scenario expecting another host sees a wrong-host failure. */
+enum sc_cert tls_peer_cert_for(const struct scenario *sc);
+/* The session a client for `sc` may offer at version `v` (NULL: none): only
+ * TLS 1.2, and only when resuming cannot hide a verification failure (the
+ * certificate would verify, or the client does not verify). */
+struct ssl_session_st *tls_peer_resumable(struct tls_peer *p, const struct scenario *sc,
+                                          enum tls_peer_version v);
+
+/* ---- one server connection ------------------------------------------------ */
+
+enum tls_peer_hs {
+  TLS_PEER_HS_WANT,   /* handshaking, needs more from the client */
+  TLS_PEER_HS_DONE,   /* established */
+  TLS_PEER_HS_FAILED, /* see tls_peer_conn_error() */
+};
+
+struct tls_peer_conn *tls_peer_accept(struct tls_peer *p, enum sc_cert cert,
+                                      enum tls_peer_version v);
+void tls_peer_conn_free(struct tls_peer_conn *c);
+/* Client network bytes in; then the handshake's state. */
+enum tls_peer_hs tls_peer_conn_feed(struct tls_peer_conn *c, const uint8_t *data, size_t len);
+/* Network bytes for the client. */
+size_t tls_peer_conn_take(struct tls_peer_conn *c, uint8_t *out, size_t cap);
+/* Decrypted client bytes; *close_notify set when the client closed TLS. */
+size_t tls_peer_conn_read(struct tls_peer_conn *c, uint8_t *out, size_t cap, int *close_notify);
+/* Application bytes to encrypt; 0 on success. */
+int tls_peer_conn_write(struct tls_peer_conn *c, const uint8_t *data, size_t len);
+const char *tls_peer_conn_error(const struct tls_peer_conn *c);
+int tls_peer_conn_reused(const struct tls_peer_conn *c);
+/* The SNI the client sent ("" if none). */
+const char *tls_peer_conn_sni(const struct tls_peer_conn *c);
+const char *tls_peer_conn_version(const struct tls_peer_conn *c);
+
+#endif

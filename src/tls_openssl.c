@@ -1,0 +1,395 @@
+#include "tls_openssl.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#define REC_HDR_LEN 5
+
+static struct sf_tls_openssl *self(struct sf_tls *tls)
+{
+  return (struct sf_tls_openssl *)tls;
+}
+
+static const struct sf_tls_openssl *cself(const struct sf_tls *tls)
+{
+  return (const struct sf_tls_openssl *)tls;
+}
+
+/* ---- context ------------------------------------------------------------- */
+
+SSL_CTX *sf_tls_openssl_ctx_new(OSSL_LIB_CTX *libctx, const char *cafile, const char *capath)
+{
+  SSL_CTX *ctx = SSL_CTX_new_ex(libctx, NULL, TLS_client_method());
+  if (!ctx)
+    return NULL;
+  /* RFC 8996: nothing older than TLS 1.2. */
+  int ok = SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) &&
+           SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
+  if (ok && (cafile || capath))
+    ok = SSL_CTX_load_verify_locations(ctx, cafile, capath);
+  else if (ok)
+    ok = SSL_CTX_set_default_verify_paths(ctx);
+  if (!ok) {
+    SSL_CTX_free(ctx);
+    ERR_clear_error();
+    return NULL;
+  }
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+  return ctx;
+}
+
+void sf_tls_openssl_ctx_free(SSL_CTX *ctx)
+{
+  SSL_CTX_free(ctx);
+}
+
+/* ---- failures ------------------------------------------------------------ */
+
+static void fail(struct sf_tls_openssl *t, enum sf_err err, const char *fmt, const char *arg)
+{
+  if (t->st == SF_TLS_FAILED)
+    return;
+  t->st = SF_TLS_FAILED;
+  t->err = err;
+  snprintf(t->reason, sizeof(t->reason), fmt, arg);
+  ERR_clear_error();
+}
+
+static enum sf_err cert_error(long vr)
+{
+  switch (vr) {
+  case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+  case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    return SF_ERR_TLS_CERT_SELF_SIGNED;
+  case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+  case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+  case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+  case X509_V_ERR_CERT_UNTRUSTED:
+    return SF_ERR_TLS_CERT_UNKNOWN_ISSUER;
+  case X509_V_ERR_HOSTNAME_MISMATCH:
+    return SF_ERR_TLS_CERT_WRONG_HOST;
+  case X509_V_ERR_CERT_HAS_EXPIRED:
+    return SF_ERR_TLS_CERT_EXPIRED;
+  case X509_V_ERR_CERT_NOT_YET_VALID:
+    return SF_ERR_TLS_CERT_NOT_YET_VALID;
+  default:
+    return SF_ERR_TLS_CERT_OTHER;
+  }
+}
+
+static int version_reason(int reason)
+{
+  switch (reason) {
+  case SSL_R_UNSUPPORTED_PROTOCOL:
+  case SSL_R_NO_PROTOCOLS_AVAILABLE:
+  case SSL_R_WRONG_VERSION_NUMBER:
+  case SSL_R_VERSION_TOO_LOW:
+  case SSL_R_VERSION_TOO_HIGH:
+  case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
+  case SSL_R_UNSUPPORTED_SSL_VERSION:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+/* The handshake (or a read) failed: say which check, most specific first. */
+static void classify(struct sf_tls_openssl *t, int ssl_err)
+{
+  long vr = SSL_get_verify_result(t->ssl);
+  if (t->verify && vr != X509_V_OK) {
+    fail(t, cert_error(vr), "certificate verify failed: %s", X509_verify_cert_error_string(vr));
+    return;
+  }
+  unsigned long e = ERR_peek_last_error();
+  int reason = ERR_GET_LIB(e) == ERR_LIB_SSL ? ERR_GET_REASON(e) : 0;
+  if (version_reason(reason)) {
+    fail(t, SF_ERR_TLS_PROTOCOL_VERSION, "no common protocol version: %s",
+         ERR_reason_error_string(e));
+    return;
+  }
+  /* A received alert is recorded as SSL_AD_REASON_OFFSET + its number. */
+  if (reason >= SSL_AD_REASON_OFFSET && reason < SSL_AD_REASON_OFFSET + 256) {
+    fail(t, SF_ERR_TLS_ALERT, "the peer sent alert %s",
+         SSL_alert_desc_string_long(reason - SSL_AD_REASON_OFFSET));
+    return;
+  }
+  if (ssl_err == SSL_ERROR_SYSCALL || (ssl_err == SSL_ERROR_SSL && e == 0)) {
+    fail(t, SF_ERR_TLS_HANDSHAKE, "%s", "the peer's TLS records ended unexpectedly");
+    return;
+  }
+  fail(t, SF_ERR_TLS_HANDSHAKE, "%s",
+       e ? ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "unknown error"
+         : "unknown error");
+}
+
+/* ---- moving records ------------------------------------------------------ */
+
+/* Decrypt what the last record carried, or advance the handshake. */
+static void pump(struct sf_tls_openssl *t)
+{
+  if (t->st == SF_TLS_HANDSHAKING) {
+    ERR_clear_error();
+    int r = SSL_do_handshake(t->ssl);
+    if (r != 1) {
+      int e = SSL_get_error(t->ssl, r);
+      if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+        classify(t, e);
+      return;
+    }
+    t->st = SF_TLS_ESTABLISHED;
+  }
+  while (t->st == SF_TLS_ESTABLISHED && t->in_len < sizeof(t->in)) {
+    if (t->in_len == 0)
+      t->in_head = 0;
+    size_t tail = t->in_head + t->in_len;
+    if (tail == sizeof(t->in)) {
+      memmove(t->in, t->in + t->in_head, t->in_len);
+      t->in_head = 0;
+      tail = t->in_len;
+    }
+    size_t got = 0;
+    ERR_clear_error();
+    int r = SSL_read_ex(t->ssl, t->in + tail, sizeof(t->in) - tail, &got);
+    if (r == 1) {
+      t->in_len += got;
+      continue;
+    }
+    int e = SSL_get_error(t->ssl, 0);
+    if (e == SSL_ERROR_ZERO_RETURN)
+      t->st = SF_TLS_CLOSED; /* the peer's close_notify */
+    else if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+      classify(t, e);
+    return;
+  }
+}
+
+/* How many of `len` bytes complete (at most) the current record. */
+static size_t record_slice(struct sf_tls_openssl *t, const uint8_t *data, size_t len)
+{
+  size_t used = 0;
+  while (t->rec_hdr_len < REC_HDR_LEN && used < len)
+    t->rec_hdr[t->rec_hdr_len++] = data[used++];
+  if (t->rec_hdr_len < REC_HDR_LEN)
+    return used;
+  if (used > 0) /* the header just completed */
+    t->rec_left = (size_t)t->rec_hdr[3] << 8 | t->rec_hdr[4];
+  size_t body = len - used < t->rec_left ? len - used : t->rec_left;
+  t->rec_left -= body;
+  return used + body;
+}
+
+static size_t ot_feed_net(struct sf_tls *tls, const uint8_t *data, size_t len)
+{
+  struct sf_tls_openssl *t = self(tls);
+  if (t->st != SF_TLS_HANDSHAKING && t->st != SF_TLS_ESTABLISHED)
+    return 0;
+  /* One record at a time, and none while the last one's plaintext waits. */
+  if (t->in_len > 0 || len == 0)
+    return 0;
+  /* A record starts with a content type 20..24; a digit is an SMTP reply. */
+  int first = !t->net_seen;
+  t->net_seen = 1;
+  if (first && data[0] >= '0' && data[0] <= '9') {
+    fail(t, SF_ERR_TLS_PEER_PLAINTEXT, "%s",
+         "the peer speaks plaintext SMTP; this port expects STARTTLS");
+    return len;
+  }
+  size_t n = record_slice(t, data, len);
+  if (n > 0 && BIO_write(SSL_get_rbio(t->ssl), data, (int)n) != (int)n) {
+    fail(t, SF_ERR_TLS_INTERNAL, "%s", "memory BIO write failed");
+    return n;
+  }
+  if (t->rec_hdr_len == REC_HDR_LEN && t->rec_left == 0) {
+    t->rec_hdr_len = 0;
+    pump(t);
+  }
+  return n;
+}
+
+static size_t ot_take_net(struct sf_tls *tls, uint8_t *out, size_t cap)
+{
+  struct sf_tls_openssl *t = self(tls);
+  if (!t->ssl || cap == 0)
+    return 0;
+  BIO *w = SSL_get_wbio(t->ssl);
+  size_t pending = BIO_ctrl_pending(w);
+  if (pending == 0)
+    return 0;
+  size_t got = 0;
+  if (BIO_read_ex(w, out, pending < cap ? pending : cap, &got) != 1)
+    return 0;
+  return got;
+}
+
+static size_t ot_pending_net(const struct sf_tls *tls)
+{
+  const struct sf_tls_openssl *t = cself(tls);
+  return t->ssl ? BIO_ctrl_pending(SSL_get_wbio(t->ssl)) : 0;
+}
+
+static size_t ot_write_app(struct sf_tls *tls, const uint8_t *data, size_t len)
+{
+  struct sf_tls_openssl *t = self(tls);
+  if (t->st != SF_TLS_ESTABLISHED || len == 0)
+    return 0;
+  if (BIO_ctrl_pending(SSL_get_wbio(t->ssl)) >= SF_TLS_OPENSSL_OUT_MAX)
+    return 0;
+  size_t n = len < SF_TLS_OPENSSL_RECORD_MAX ? len : SF_TLS_OPENSSL_RECORD_MAX;
+  size_t written = 0;
+  ERR_clear_error();
+  if (SSL_write_ex(t->ssl, data, n, &written) != 1) {
+    classify(t, SSL_get_error(t->ssl, 0));
+    return 0;
+  }
+  return written;
+}
+
+static size_t ot_read_app(struct sf_tls *tls, uint8_t *out, size_t cap)
+{
+  struct sf_tls_openssl *t = self(tls);
+  size_t n = t->in_len < cap ? t->in_len : cap;
+  memcpy(out, t->in + t->in_head, n);
+  t->in_head += n;
+  t->in_len -= n;
+  return n;
+}
+
+static void ot_close(struct sf_tls *tls)
+{
+  struct sf_tls_openssl *t = self(tls);
+  if (t->st != SF_TLS_ESTABLISHED)
+    return;
+  ERR_clear_error();
+  SSL_shutdown(t->ssl); /* queues close_notify in the memory BIO */
+  ERR_clear_error();
+  t->st = SF_TLS_CLOSED;
+}
+
+static enum sf_tls_state ot_state(const struct sf_tls *tls)
+{
+  return cself(tls)->st;
+}
+
+static enum sf_err ot_error(const struct sf_tls *tls, const char **reason)
+{
+  const struct sf_tls_openssl *t = cself(tls);
+  if (reason)
+    *reason = t->reason;
+  return t->err;
+}
+
+static void ot_start(struct sf_tls *tls, const char *host, int verify)
+{
+  struct sf_tls_openssl *t = self(tls);
+  if (t->st != SF_TLS_IDLE)
+    return;
+  t->st = SF_TLS_HANDSHAKING;
+  t->verify = verify;
+  if (!t->ssl) {
+    fail(t, SF_ERR_TLS_INTERNAL, "%s", "could not create the TLS connection");
+    return;
+  }
+  SSL_set_connect_state(t->ssl);
+  int ok = 1;
+  /* RFC 6066 3: SNI carries a DNS name, never an address literal. */
+  int literal = host && *host &&
+                (strchr(host, ':') ||
+                 (host[0] >= '0' && host[0] <= '9' && strspn(host, "0123456789.") == strlen(host)));
+  if (host && *host && !literal)
+    ok = SSL_set_tlsext_host_name(t->ssl, host);
+  SSL_set_verify(t->ssl, verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
+  X509_VERIFY_PARAM *param = SSL_get0_param(t->ssl);
+  if (t->verify_time)
+    X509_VERIFY_PARAM_set_time(param, (time_t)t->verify_time);
+  if (ok && verify) {
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    ok = literal ? X509_VERIFY_PARAM_set1_ip_asc(param, host)
+                 : SSL_set1_host(t->ssl, host && *host ? host : NULL);
+  }
+  if (ok && t->resume)
+    ok = SSL_set_session(t->ssl, t->resume);
+  if (!ok) {
+    fail(t, SF_ERR_TLS_INTERNAL, "%s", "could not configure the TLS connection");
+    return;
+  }
+  pump(t); /* the ClientHello */
+}
+
+static const struct sf_tls_vtable openssl_vtable = {
+    .start = ot_start,
+    .feed_net = ot_feed_net,
+    .take_net = ot_take_net,
+    .pending_net = ot_pending_net,
+    .write_app = ot_write_app,
+    .read_app = ot_read_app,
+    .close = ot_close,
+    .state = ot_state,
+    .error = ot_error,
+};
+
+/* ---- lifecycle ----------------------------------------------------------- */
+
+void sf_tls_openssl_init(struct sf_tls_openssl *t, SSL_CTX *ctx, int64_t verify_time)
+{
+  memset(t, 0, sizeof(*t));
+  t->base.vt = &openssl_vtable;
+  t->st = SF_TLS_IDLE;
+  t->verify_time = verify_time;
+  t->ssl = ctx ? SSL_new(ctx) : NULL;
+  if (!t->ssl)
+    return;
+  BIO *rbio = BIO_new(BIO_s_mem());
+  BIO *wbio = BIO_new(BIO_s_mem());
+  if (!rbio || !wbio) {
+    BIO_free(rbio);
+    BIO_free(wbio);
+    SSL_free(t->ssl);
+    t->ssl = NULL;
+    ERR_clear_error();
+    return;
+  }
+  /* An empty read BIO means "no more yet", not end of file. */
+  BIO_set_mem_eof_return(rbio, -1);
+  BIO_set_mem_eof_return(wbio, -1);
+  SSL_set_bio(t->ssl, rbio, wbio);
+}
+
+void sf_tls_openssl_cleanup(struct sf_tls_openssl *t)
+{
+  SSL_free(t->ssl); /* frees both BIOs */
+  t->ssl = NULL;
+  ERR_clear_error();
+}
+
+void sf_tls_openssl_set_session(struct sf_tls_openssl *t, SSL_SESSION *sess)
+{
+  t->resume = sess;
+}
+
+SSL_SESSION *sf_tls_openssl_get1_session(const struct sf_tls_openssl *t)
+{
+  return t->ssl ? SSL_get1_session(t->ssl) : NULL;
+}
+
+int sf_tls_openssl_session_reused(const struct sf_tls_openssl *t)
+{
+  return t->ssl && SSL_session_reused(t->ssl);
+}
+
+const char *sf_tls_openssl_version(const struct sf_tls_openssl *t)
+{
+  if (!t->ssl || (t->st != SF_TLS_ESTABLISHED && t->st != SF_TLS_CLOSED))
+    return "";
+  return SSL_get_version(t->ssl);
+}
+
+SSL *sf_tls_openssl_ssl(const struct sf_tls_openssl *t)
+{
+  return t->ssl;
+}

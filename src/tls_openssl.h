@@ -1,0 +1,97 @@
+/* The TLS layer of the engine implemented with OpenSSL 3 over memory BIOs:
+ * the drop-in for tls_passthrough.h when real cryptography is wanted. This
+ * header names OpenSSL types only as incomplete structs, so including it does
+ * not pull OpenSSL into the includer; tls_openssl.c is the one file in src/
+ * that includes OpenSSL.
+ *
+ * No global state: the caller owns the SSL_CTX (sf_tls_openssl_ctx_new()) and
+ * each connection (struct sf_tls_openssl), and passes the time at which
+ * certificates are judged, so a test on a fixed clock verifies the same way
+ * every day.
+ *
+ *   SSL_CTX *ctx = sf_tls_openssl_ctx_new(NULL, cfg.cafile, NULL);
+ *   struct sf_tls_openssl t;
+ *   sf_tls_openssl_init(&t, ctx, verify_time);
+ *   sf_session_init(&s, &cfg, &t.base);
+ *   ...
+ *   sf_tls_openssl_cleanup(&t);
+ *   sf_tls_openssl_ctx_free(ctx);
+ *
+ * Verification (on unless start() is told otherwise): the chain against the
+ * context's trust store, then the host name (RFC 6125, no partial
+ * wildcards). Failures map onto the named errors: self-signed, unknown
+ * issuer, wrong host, expired, not yet valid, other certificate problems, an
+ * alert from the peer (named), no common protocol version, a peer that
+ * answers with plaintext SMTP ("220 " where a record was expected), anything
+ * else a handshake failure; the reason says which check failed.
+ *
+ * Network bytes are taken one TLS record at a time, and a record's plaintext
+ * is held until read_app() has given it all, so the session never has more
+ * decrypted bytes pending than one record (16 KiB).
+ */
+#ifndef SF_TLS_OPENSSL_H
+#define SF_TLS_OPENSSL_H
+
+#include "tls.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ssl_ctx_st;      /* SSL_CTX */
+struct ssl_st;          /* SSL */
+struct ssl_session_st;  /* SSL_SESSION */
+struct ossl_lib_ctx_st; /* OSSL_LIB_CTX */
+
+/* Largest plaintext of one TLS record (RFC 8446 5.1). */
+#define SF_TLS_OPENSSL_RECORD_MAX 16384
+/* Ciphertext queued for the network beyond which write_app() takes nothing. */
+#define SF_TLS_OPENSSL_OUT_MAX (64 * 1024)
+#define SF_TLS_OPENSSL_REASON  200
+
+/* A client context: TLS 1.2 and 1.3, trusting `cafile` and/or `capath` (the
+ * system's default locations when both are NULL). `libctx` is the OpenSSL
+ * library context (NULL: the default one). NULL on failure. */
+struct ssl_ctx_st *sf_tls_openssl_ctx_new(struct ossl_lib_ctx_st *libctx, const char *cafile,
+                                          const char *capath);
+void sf_tls_openssl_ctx_free(struct ssl_ctx_st *ctx);
+
+struct sf_tls_openssl {
+  struct sf_tls base;
+  struct ssl_st *ssl;
+  struct ssl_session_st *resume; /* offered at start(); not owned */
+  int64_t verify_time;           /* seconds since the epoch; 0: OpenSSL's own clock */
+  enum sf_tls_state st;
+  enum sf_err err;
+  char reason[SF_TLS_OPENSSL_REASON];
+  int verify;
+  int net_seen; /* a network byte arrived since start() */
+  /* The network record being taken: header bytes seen, body bytes left. */
+  uint8_t rec_hdr[5];
+  size_t rec_hdr_len;
+  size_t rec_left;
+  /* Plaintext of the last record, not yet read by the session. */
+  uint8_t in[SF_TLS_OPENSSL_RECORD_MAX];
+  size_t in_head, in_len;
+};
+
+/* Prepares a connection on `ctx` (which must outlive it). Certificates are
+ * judged at `verify_time` (seconds since the epoch; 0 leaves it to OpenSSL's
+ * clock, for live use). Never fails: an allocation failure makes start()
+ * end in SF_TLS_FAILED with TLS_INTERNAL. */
+void sf_tls_openssl_init(struct sf_tls_openssl *t, struct ssl_ctx_st *ctx, int64_t verify_time);
+/* Frees the connection's OpenSSL objects; `t` may be initialised again. */
+void sf_tls_openssl_cleanup(struct sf_tls_openssl *t);
+
+/* Offer `sess` for resumption at start() (NULL: none). Not owned; it must
+ * outlive start(). */
+void sf_tls_openssl_set_session(struct sf_tls_openssl *t, struct ssl_session_st *sess);
+/* The session to resume later (a new reference, SSL_SESSION_free it), or NULL. */
+struct ssl_session_st *sf_tls_openssl_get1_session(const struct sf_tls_openssl *t);
+/* 1 if the handshake resumed a session. */
+int sf_tls_openssl_session_reused(const struct sf_tls_openssl *t);
+/* "TLSv1.2", "TLSv1.3", ... of the connection ("" before the handshake). */
+const char *sf_tls_openssl_version(const struct sf_tls_openssl *t);
+/* The SSL object, for callers that need more (tests). */
+struct ssl_st *sf_tls_openssl_ssl(const struct sf_tls_openssl *t);
+
+#endif

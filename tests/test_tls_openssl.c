@@ -1,0 +1,336 @@
+/* The OpenSSL TLS layer (src/tls_openssl.c) against the harness's TLS peer
+ * (harness/tls_peer.c), in memory: each certificate failure classified by
+ * name, TLS 1.2 and 1.3, SNI, close_notify, resumption, alerts, protocol
+ * versions, garbage, and the peer's determinism. */
+#include "check.h"
+#include "tls_openssl.h"
+#include "tls_peer.h"
+
+#include <openssl/ssl.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct pair {
+  struct sf_tls_openssl cl;
+  struct tls_peer_conn *sv;
+  uint8_t s2c[65536]; /* everything the server sent, for determinism checks */
+  size_t s2c_len;
+  char got[256]; /* application bytes the server read */
+  size_t got_len;
+  int close_notify;
+  SSL_SESSION *resume;
+};
+
+static void pair_open(struct pair *p, struct tls_peer *peer, enum sc_cert cert,
+                      enum tls_peer_version v, SSL_SESSION *resume)
+{
+  memset(p, 0, sizeof(*p));
+  sf_tls_openssl_init(&p->cl, tls_peer_client_ctx(peer), TLS_PEER_TIME);
+  p->resume = resume ? SSL_SESSION_dup(resume) : NULL;
+  sf_tls_openssl_set_session(&p->cl, p->resume);
+  p->sv = tls_peer_accept(peer, cert, v);
+}
+
+static void pair_close(struct pair *p)
+{
+  tls_peer_conn_free(p->sv);
+  sf_tls_openssl_cleanup(&p->cl);
+  SSL_SESSION_free(p->resume);
+}
+
+/* Move bytes both ways until nothing moves. */
+static void pair_run(struct pair *p)
+{
+  struct sf_tls *t = &p->cl.base;
+  uint8_t buf[8192];
+  for (int round = 0; round < 64; round++) {
+    int moved = 0;
+    size_t n;
+    while ((n = t->vt->take_net(t, buf, sizeof(buf))) > 0) {
+      moved = 1;
+      tls_peer_conn_feed(p->sv, buf, n);
+      int cn = 0;
+      p->got_len += tls_peer_conn_read(p->sv, (uint8_t *)p->got + p->got_len,
+                                       sizeof(p->got) - 1 - p->got_len, &cn);
+      p->close_notify |= cn;
+    }
+    while ((n = tls_peer_conn_take(p->sv, buf, sizeof(buf))) > 0) {
+      moved = 1;
+      if (p->s2c_len + n <= sizeof(p->s2c)) {
+        memcpy(p->s2c + p->s2c_len, buf, n);
+        p->s2c_len += n;
+      }
+      for (size_t used = 0; used < n;) {
+        size_t k = t->vt->feed_net(t, buf + used, n - used);
+        uint8_t app[256];
+        while (t->vt->read_app(t, app, sizeof(app)) > 0)
+          ;
+        if (k == 0)
+          break;
+        used += k;
+      }
+    }
+    if (!moved)
+      return;
+  }
+}
+
+static enum sf_err handshake(struct tls_peer *peer, enum sc_cert cert, enum tls_peer_version v,
+                             const char *host, int verify, const char **reason)
+{
+  struct pair p;
+  pair_open(&p, peer, cert, v, NULL);
+  p.cl.base.vt->start(&p.cl.base, host, verify);
+  pair_run(&p);
+  enum sf_tls_state st = p.cl.base.vt->state(&p.cl.base);
+  static char why[SF_TLS_OPENSSL_REASON];
+  const char *r = "";
+  enum sf_err err = p.cl.base.vt->error(&p.cl.base, &r);
+  snprintf(why, sizeof(why), "%s", r);
+  if (reason)
+    *reason = why;
+  if (st == SF_TLS_ESTABLISHED && err == SF_ERR_OK)
+    CHECK(tls_peer_conn_reused(p.sv) == 0);
+  pair_close(&p);
+  if (st != SF_TLS_ESTABLISHED && err == SF_ERR_OK)
+    return SF_ERR_TLS_INTERNAL; /* neither up nor failed: stuck */
+  return err;
+}
+
+static void test_certificates(struct tls_peer *peer)
+{
+  static const struct {
+    enum sc_cert cert;
+    enum sf_err want;
+    const char *reason;
+  } cases[] = {
+      {SC_CERT_VALID, SF_ERR_OK, ""},
+      {SC_CERT_SELF_SIGNED, SF_ERR_TLS_CERT_SELF_SIGNED, "self-signed"},
+      {SC_CERT_UNKNOWN_ISSUER, SF_ERR_TLS_CERT_UNKNOWN_ISSUER, "issuer"},
+      {SC_CERT_WRONG_HOST, SF_ERR_TLS_CERT_WRONG_HOST, "hostname mismatch"},
+      {SC_CERT_EXPIRED, SF_ERR_TLS_CERT_EXPIRED, "expired"},
+      {SC_CERT_NOT_YET_VALID, SF_ERR_TLS_CERT_NOT_YET_VALID, "not yet valid"},
+  };
+  for (int v = TLS_PEER_TLS12; v <= TLS_PEER_TLS13; v++)
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+      const char *reason = "";
+      enum sf_err err =
+          handshake(peer, cases[i].cert, (enum tls_peer_version)v, TLS_PEER_HOST, 1, &reason);
+      CHECKF(err == cases[i].want, "%s (v%d): got %s (%s), want %s", sc_cert_name(cases[i].cert), v,
+             sf_err_name(err), reason, sf_err_name(cases[i].want));
+      CHECKF(strstr(reason, cases[i].reason) != NULL, "%s: reason '%s' lacks '%s'",
+             sc_cert_name(cases[i].cert), reason, cases[i].reason);
+      /* Without verification every certificate is accepted. */
+      err = handshake(peer, cases[i].cert, (enum tls_peer_version)v, TLS_PEER_HOST, 0, &reason);
+      CHECKF(err == SF_ERR_OK, "%s unverified: %s (%s)", sc_cert_name(cases[i].cert),
+             sf_err_name(err), reason);
+    }
+  /* The valid certificate for another name than the one expected. */
+  const char *reason = "";
+  CHECK(handshake(peer, SC_CERT_VALID, TLS_PEER_TLS13, "other.example.com", 1, &reason) ==
+        SF_ERR_TLS_CERT_WRONG_HOST);
+  /* A wildcard-free name does not match a parent domain either. */
+  CHECK(handshake(peer, SC_CERT_VALID, TLS_PEER_TLS12, "example.com", 1, &reason) ==
+        SF_ERR_TLS_CERT_WRONG_HOST);
+}
+
+static void test_versions_sni_close(struct tls_peer *peer)
+{
+  static const char *const want[] = {"TLSv1.2", "TLSv1.3"};
+  for (int v = TLS_PEER_TLS12; v <= TLS_PEER_TLS13; v++) {
+    struct pair p;
+    pair_open(&p, peer, SC_CERT_VALID, (enum tls_peer_version)v, NULL);
+    struct sf_tls *t = &p.cl.base;
+    t->vt->start(t, TLS_PEER_HOST, 1);
+    pair_run(&p);
+    CHECK(t->vt->state(t) == SF_TLS_ESTABLISHED);
+    CHECKF(strcmp(sf_tls_openssl_version(&p.cl), want[v]) == 0, "version %s, want %s",
+           sf_tls_openssl_version(&p.cl), want[v]);
+    CHECKF(strcmp(tls_peer_conn_sni(p.sv), TLS_PEER_HOST) == 0, "SNI '%s'",
+           tls_peer_conn_sni(p.sv));
+    /* Application bytes both ways. */
+    CHECK(t->vt->write_app(t, (const uint8_t *)"EHLO x\r\n", 8) == 8);
+    CHECK(tls_peer_conn_write(p.sv, (const uint8_t *)"250 ok\r\n", 8) == 0);
+    uint8_t buf[8192], app[64];
+    size_t n = tls_peer_conn_take(p.sv, buf, sizeof(buf));
+    size_t used = 0, got = 0;
+    while (used < n) {
+      size_t k = t->vt->feed_net(t, buf + used, n - used);
+      got += t->vt->read_app(t, app + got, sizeof(app) - got);
+      if (k == 0 && got == 0)
+        break;
+      used += k;
+    }
+    CHECK(got == 8 && memcmp(app, "250 ok\r\n", 8) == 0);
+    t->vt->close(t);
+    CHECK(t->vt->state(t) == SF_TLS_CLOSED);
+    pair_run(&p);
+    CHECK(p.got_len == 8 && memcmp(p.got, "EHLO x\r\n", 8) == 0);
+    CHECK(p.close_notify == 1);
+    pair_close(&p);
+  }
+  /* No SNI for an address literal. */
+  struct pair p;
+  pair_open(&p, peer, SC_CERT_VALID, TLS_PEER_TLS13, NULL);
+  p.cl.base.vt->start(&p.cl.base, "192.0.2.1", 0);
+  pair_run(&p);
+  CHECK(p.cl.st == SF_TLS_ESTABLISHED);
+  CHECK(strcmp(tls_peer_conn_sni(p.sv), "") == 0);
+  pair_close(&p);
+}
+
+static void test_resumption(struct tls_peer *peer)
+{
+  for (int k = 0; k < SC_CERT_COUNT; k++) {
+    struct pair p;
+    SSL_SESSION *sess = tls_peer_client_session(peer, (enum sc_cert)k);
+    CHECK(sess != NULL);
+    pair_open(&p, peer, (enum sc_cert)k, TLS_PEER_TLS12, sess);
+    p.cl.base.vt->start(&p.cl.base, TLS_PEER_HOST, k == SC_CERT_VALID);
+    pair_run(&p);
+    CHECKF(p.cl.st == SF_TLS_ESTABLISHED, "%s: %s", sc_cert_name((enum sc_cert)k), p.cl.reason);
+    CHECKF(sf_tls_openssl_session_reused(&p.cl), "%s not resumed", sc_cert_name((enum sc_cert)k));
+    CHECK(tls_peer_conn_reused(p.sv));
+    pair_close(&p);
+  }
+  /* A session of another server is not resumed: full handshake. */
+  struct pair p;
+  pair_open(&p, peer, SC_CERT_VALID, TLS_PEER_TLS12,
+            tls_peer_client_session(peer, SC_CERT_EXPIRED));
+  p.cl.base.vt->start(&p.cl.base, TLS_PEER_HOST, 1);
+  pair_run(&p);
+  CHECK(p.cl.st == SF_TLS_ESTABLISHED);
+  CHECK(!sf_tls_openssl_session_reused(&p.cl));
+  pair_close(&p);
+}
+
+static void test_failures(struct tls_peer *peer)
+{
+  /* TLS 1.3 only against a TLS 1.2 server: protocol version. */
+  struct pair p;
+  pair_open(&p, peer, SC_CERT_VALID, TLS_PEER_TLS12, NULL);
+  SSL_set_min_proto_version(sf_tls_openssl_ssl(&p.cl), TLS1_3_VERSION);
+  p.cl.base.vt->start(&p.cl.base, TLS_PEER_HOST, 1);
+  pair_run(&p);
+  CHECKF(p.cl.err == SF_ERR_TLS_PROTOCOL_VERSION, "%s: %s", sf_err_name(p.cl.err), p.cl.reason);
+  pair_close(&p);
+
+  /* No cipher in common (RSA suites against an ECDSA server): an alert. */
+  pair_open(&p, peer, SC_CERT_VALID, TLS_PEER_TLS12, NULL);
+  SSL_set_max_proto_version(sf_tls_openssl_ssl(&p.cl), TLS1_2_VERSION);
+  SSL_set_cipher_list(sf_tls_openssl_ssl(&p.cl), "ECDHE-RSA-AES128-GCM-SHA256");
+  p.cl.base.vt->start(&p.cl.base, TLS_PEER_HOST, 1);
+  pair_run(&p);
+  CHECKF(p.cl.err == SF_ERR_TLS_ALERT, "%s: %s", sf_err_name(p.cl.err), p.cl.reason);
+  CHECKF(strstr(p.cl.reason, "handshake failure") != NULL, "%s", p.cl.reason);
+  pair_close(&p);
+
+  /* Garbage that looks like a record. */
+  struct sf_tls_openssl t;
+  sf_tls_openssl_init(&t, tls_peer_client_ctx(peer), TLS_PEER_TIME);
+  t.base.vt->start(&t.base, TLS_PEER_HOST, 1);
+  uint8_t junk[] = {0x16, 0x03, 0x03, 0x00, 0x04, 'j', 'u', 'n', 'k'};
+  size_t used = 0;
+  while (used < sizeof(junk)) {
+    size_t k = t.base.vt->feed_net(&t.base, junk + used, sizeof(junk) - used);
+    if (k == 0)
+      break;
+    used += k;
+  }
+  CHECK(t.st == SF_TLS_FAILED && t.err == SF_ERR_TLS_HANDSHAKE);
+  sf_tls_openssl_cleanup(&t);
+
+  /* A plaintext SMTP greeting where the first record was expected. */
+  sf_tls_openssl_init(&t, tls_peer_client_ctx(peer), TLS_PEER_TIME);
+  t.base.vt->start(&t.base, TLS_PEER_HOST, 1);
+  static const char greeting[] = "220 mx.example.com ESMTP\r\n";
+  CHECK(t.base.vt->feed_net(&t.base, (const uint8_t *)greeting, sizeof(greeting) - 1) ==
+        sizeof(greeting) - 1);
+  CHECK(t.st == SF_TLS_FAILED && t.err == SF_ERR_TLS_PEER_PLAINTEXT);
+  CHECK(strstr(t.reason, "plaintext SMTP") != NULL);
+  sf_tls_openssl_cleanup(&t);
+
+  /* No context: fails at start with TLS_INTERNAL, no crash. */
+  sf_tls_openssl_init(&t, NULL, 0);
+  t.base.vt->start(&t.base, TLS_PEER_HOST, 1);
+  CHECK(t.st == SF_TLS_FAILED && t.err == SF_ERR_TLS_INTERNAL);
+  sf_tls_openssl_cleanup(&t);
+}
+
+/* The same seed and the same client give the same server bytes. */
+static void test_determinism(struct tls_peer *peer)
+{
+  static struct pair a, b;
+  for (int v = TLS_PEER_TLS12; v <= TLS_PEER_TLS13; v++) {
+    for (int resume = 0; resume <= 1; resume++) {
+      SSL_SESSION *s = resume ? tls_peer_client_session(peer, SC_CERT_VALID) : NULL;
+      struct pair *pp[2] = {&a, &b};
+      for (int i = 0; i < 2; i++) {
+        tls_peer_reseed(peer, 42);
+        pair_open(pp[i], peer, SC_CERT_VALID, (enum tls_peer_version)v, s);
+        pp[i]->cl.base.vt->start(&pp[i]->cl.base, TLS_PEER_HOST, 1);
+        pair_run(pp[i]);
+        CHECK(pp[i]->cl.st == SF_TLS_ESTABLISHED);
+        pair_close(pp[i]);
+      }
+      CHECKF(a.s2c_len == b.s2c_len && a.s2c_len > 0 && memcmp(a.s2c, b.s2c, a.s2c_len) == 0,
+             "v%d resume %d: server bytes differ (%zu, %zu)", v, resume, a.s2c_len, b.s2c_len);
+    }
+  }
+}
+
+/* A context made by the public constructor, with a CA file. */
+static void test_ctx_new(struct tls_peer *peer)
+{
+  char path[] = "/tmp/sf-test-ca-XXXXXX";
+  int fd = mkstemp(path);
+  CHECK(fd >= 0);
+  if (fd < 0)
+    return;
+  const char *pem = tls_peer_ca_pem(peer);
+  CHECK(write(fd, pem, strlen(pem)) == (ssize_t)strlen(pem));
+  close(fd);
+  SSL_CTX *ctx = sf_tls_openssl_ctx_new(tls_peer_libctx(peer), path, NULL);
+  CHECK(ctx != NULL);
+  struct sf_tls_openssl t;
+  sf_tls_openssl_init(&t, ctx, TLS_PEER_TIME);
+  struct tls_peer_conn *sv = tls_peer_accept(peer, SC_CERT_VALID, TLS_PEER_TLS13);
+  t.base.vt->start(&t.base, TLS_PEER_HOST, 1);
+  uint8_t buf[8192];
+  for (int round = 0; round < 8; round++) {
+    size_t n;
+    while ((n = t.base.vt->take_net(&t.base, buf, sizeof(buf))) > 0)
+      tls_peer_conn_feed(sv, buf, n);
+    while ((n = tls_peer_conn_take(sv, buf, sizeof(buf))) > 0)
+      for (size_t used = 0; used < n;) {
+        size_t k = t.base.vt->feed_net(&t.base, buf + used, n - used);
+        if (k == 0)
+          break;
+        used += k;
+      }
+  }
+  CHECKF(t.st == SF_TLS_ESTABLISHED, "%s", t.reason);
+  tls_peer_conn_free(sv);
+  sf_tls_openssl_cleanup(&t);
+  sf_tls_openssl_ctx_free(ctx);
+  unlink(path);
+  CHECK(sf_tls_openssl_ctx_new(NULL, "/nonexistent/ca.pem", NULL) == NULL);
+}
+
+int main(void)
+{
+  struct tls_peer *peer = tls_peer_new();
+  CHECK(peer != NULL);
+  if (!peer)
+    return check_report("test_tls_openssl");
+  test_certificates(peer);
+  test_versions_sni_close(peer);
+  test_resumption(peer);
+  test_failures(peer);
+  test_determinism(peer);
+  test_ctx_new(peer);
+  tls_peer_free(peer);
+  return check_report("test_tls_openssl");
+}
