@@ -12,5 +12,8 @@
 int sf_cmd_lint(int argc, char **argv);
 int sf_cmd_show(int argc, char **argv);
 int sf_cmd_convert(int argc, char **argv);
+int sf_cmd_serve(int argc, char **argv);
+int sf_cmd_audit(int argc, char **argv);
+int sf_cmd_probe(int argc, char **argv);
 
 #endif

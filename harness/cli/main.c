@@ -17,6 +17,9 @@ static const struct {
      "judge a client configuration against the port table and common mistakes"},
     {"show", sf_cmd_show, "show a fuzz input or scenario as a transcript with verdicts"},
     {"convert", sf_cmd_convert, "convert a scenario between its text and binary forms"},
+    {"serve", sf_cmd_serve, "play scenarios as a hostile SMTP server on loopback"},
+    {"audit", sf_cmd_audit, "run a client program against every scenario and judge it"},
+    {"probe", sf_cmd_probe, "tell what a loopback port speaks (plain, STARTTLS, implicit TLS)"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -1,0 +1,503 @@
+#include "live/live_conn.h"
+
+#include "tls_peer.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CMD_BUF    16384 /* client bytes not yet acted on (512-octet lines, RFC 5321 4.5.3.1.4) */
+#define OUT_BUF    32768 /* scripted bytes not yet written */
+#define READ_CHUNK 4096
+/* Commands dispatched per connection; a client that never stops talking
+ * is bounded by this and by bytes and time. */
+#define MAX_COMMANDS 4096
+
+enum srv_tls { SRV_PLAIN, SRV_WAIT_HELLO, SRV_TLS, SRV_TLS_FAILED };
+enum srv_mode { MODE_COMMAND, MODE_AUTH, MODE_BODY };
+
+struct conn {
+  int fd;
+  const struct scenario *sc;
+  const struct live_conn_opts *o;
+  struct wire *w;
+  struct live_conn_result *r;
+  struct live_tls_conn tls_conn;
+  int have_tls;
+  enum srv_tls tls;
+  enum srv_mode mode;
+  int closed, server_hung, eof, stopped;
+  size_t commands;
+  unsigned count[SC_VERB_COUNT][2];
+  struct sc_step steps[SC_MAX_STEPS];
+  size_t nsteps, next_step;
+  uint8_t cmd[CMD_BUF];
+  size_t cmd_len;
+  uint8_t out[OUT_BUF];
+  size_t out_len;
+};
+
+uint64_t live_now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+const char *live_end_desc(enum live_end e)
+{
+  static const char *const d[] = {
+#define LIVE_END_DESC(id, desc) desc,
+      LIVE_END_LIST(LIVE_END_DESC)
+#undef LIVE_END_DESC
+  };
+  return (unsigned)e < LIVE_END_COUNT ? d[e] : "?";
+}
+
+static uint64_t wire_t(const struct conn *c)
+{
+  uint64_t now = live_now_ms();
+  return now > c->o->t0_ms ? now - c->o->t0_ms : 0;
+}
+
+static void rec(struct conn *c, enum wire_kind kind, int tls, const void *p, size_t n)
+{
+  wire_add(c->w, kind, tls, wire_t(c), p, n, 0, SF_ERR_OK);
+}
+
+static void stop(struct conn *c, enum live_end why)
+{
+  if (c->stopped)
+    return;
+  c->stopped = 1;
+  c->r->end = why;
+}
+
+static int remaining_ms(struct conn *c)
+{
+  uint64_t now = live_now_ms();
+  if (now >= c->o->deadline_ms) {
+    stop(c, LIVE_END_DEADLINE);
+    return 0;
+  }
+  uint64_t left = c->o->deadline_ms - now;
+  return left > 60000 ? 60000 : (int)left;
+}
+
+/* Writes all of p to the socket before the deadline. */
+static void sock_write(struct conn *c, const uint8_t *p, size_t n)
+{
+  while (n > 0 && !c->stopped && !c->closed) {
+    if (c->r->bytes_in + c->r->bytes_out + n > LIVE_MAX_BYTES) {
+      stop(c, LIVE_END_BYTES);
+      return;
+    }
+    ssize_t k = send(c->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (k > 0) {
+      p += k;
+      n -= (size_t)k;
+      c->r->bytes_out += (size_t)k;
+      continue;
+    }
+    if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      stop(c, errno == EPIPE || errno == ECONNRESET ? LIVE_END_CLIENT_CLOSED : LIVE_END_IO_ERROR);
+      return;
+    }
+    int ms = remaining_ms(c);
+    if (ms == 0)
+      return;
+    struct pollfd pfd = {c->fd, POLLOUT, 0};
+    (void)poll(&pfd, 1, ms);
+  }
+}
+
+static void flush_out(struct conn *c)
+{
+  if (c->out_len == 0)
+    return;
+  sock_write(c, c->out, c->out_len);
+  c->out_len = 0;
+}
+
+/* Moves the TLS server's records to the client. */
+static void flush_records(struct conn *c, int hello)
+{
+  uint8_t buf[READ_CHUNK];
+  size_t n;
+  for (int guard = 0; guard < 256 && c->have_tls && !c->stopped &&
+                      (n = live_tls_take(&c->tls_conn, buf, sizeof(buf))) > 0;
+       guard++) {
+    if (hello)
+      rec(c, WIRE_S_HELLO, 1, buf, n);
+    sock_write(c, buf, n);
+  }
+}
+
+/* As sim.c: the last complete reply line sent decides how the client's
+ * next lines read (RFC 4954 4 after 334, the message after 354). */
+static void update_mode(struct conn *c, const uint8_t *p, size_t len)
+{
+  size_t end = len;
+  while (end > 0 && p[end - 1] != '\n')
+    end--;
+  if (end == 0)
+    return;
+  size_t start = end - 1;
+  while (start > 0 && p[start - 1] != '\n')
+    start--;
+  size_t n = end - 1 - start;
+  int code = wire_reply_code(p + start, n);
+  if (code < 0 || (n > 3 && p[start + 3] == '-'))
+    return;
+  c->mode = code == 334 ? MODE_AUTH : code == 354 ? MODE_BODY : MODE_COMMAND;
+}
+
+static void server_send(struct conn *c, const uint8_t *p, size_t n)
+{
+  rec(c, WIRE_S_DATA, c->tls == SRV_TLS, p, n);
+  update_mode(c, p, n);
+  if (c->tls == SRV_TLS) {
+    if (live_tls_write(&c->tls_conn, p, n) == 0)
+      flush_records(c, 0);
+    return;
+  }
+  if (n > sizeof(c->out) - c->out_len)
+    flush_out(c);
+  if (n > sizeof(c->out)) {
+    sock_write(c, p, n);
+    return;
+  }
+  memcpy(c->out + c->out_len, p, n);
+  c->out_len += n;
+}
+
+static void server_close(struct conn *c)
+{
+  if (c->closed)
+    return;
+  flush_out(c);
+  rec(c, WIRE_S_CLOSE, c->tls == SRV_TLS, NULL, 0);
+  shutdown(c->fd, SHUT_RDWR);
+  c->closed = 1;
+  c->nsteps = c->next_step = 0;
+  stop(c, LIVE_END_SERVER_CLOSED);
+}
+
+static void to_cmd(struct conn *c, const uint8_t *p, size_t n)
+{
+  size_t room = sizeof(c->cmd) - c->cmd_len;
+  size_t k = n < room ? n : room;
+  memcpy(c->cmd + c->cmd_len, p, k);
+  c->cmd_len += k;
+}
+
+static void tls_fail(struct conn *c, const char *why)
+{
+  flush_records(c, 1); /* our alert, if any */
+  rec(c, WIRE_TLS_FAIL, 0, why, strlen(why));
+  c->tls = SRV_TLS_FAILED;
+  server_close(c);
+}
+
+static void tls_read(struct conn *c)
+{
+  uint8_t buf[READ_CHUNK];
+  for (int guard = 0; guard < 64 && !c->stopped; guard++) {
+    int close_notify = 0;
+    long n = live_tls_read(&c->tls_conn, buf, sizeof(buf), &close_notify);
+    if (n < 0) {
+      rec(c, WIRE_TLS_FAIL, 1, c->tls_conn.error, strlen(c->tls_conn.error));
+      server_close(c);
+      return;
+    }
+    if (n > 0) {
+      rec(c, WIRE_C_DATA, 1, buf, (size_t)n);
+      to_cmd(c, buf, (size_t)n);
+    }
+    if (close_notify) {
+      /* The client ended TLS: answer with ours and close, as a server
+       * does; a client waiting for that must not be taken for a hang. */
+      rec(c, WIRE_C_CLOSE_NOTIFY, 1, NULL, 0);
+      live_tls_shutdown(&c->tls_conn);
+      flush_records(c, 0);
+      server_close(c);
+      return;
+    }
+    if (n == 0)
+      return;
+  }
+}
+
+static void hello_input(struct conn *c, const uint8_t *p, size_t n)
+{
+  rec(c, WIRE_C_HELLO, 1, p, n);
+  enum live_hs hs = live_tls_feed(&c->tls_conn, p, n);
+  if (hs == LIVE_HS_FAILED) {
+    tls_fail(c, c->tls_conn.error);
+    return;
+  }
+  flush_records(c, 1);
+  if (hs != LIVE_HS_DONE)
+    return;
+  enum sc_cert cert = tls_peer_cert_for(c->sc);
+  char what[128];
+  const char *version = live_tls_version(&c->tls_conn);
+  snprintf(c->r->tls_version, sizeof(c->r->tls_version), "%s", version);
+  int k = snprintf(what, sizeof(what), "%s %s (%s)", sc_cert_name(cert),
+                   cert == SC_CERT_WRONG_HOST ? TLS_PEER_WRONG_HOST : TLS_PEER_HOST, version);
+  c->tls = SRV_TLS;
+  c->mode = MODE_COMMAND;
+  rec(c, WIRE_TLS_UP, 1, what, k < 0 ? 0 : (size_t)k < sizeof(what) ? (size_t)k : sizeof(what) - 1);
+  tls_read(c); /* TLS 1.3: the first command may ride with the Finished */
+}
+
+static void start_tls(struct conn *c)
+{
+  if (c->tls != SRV_PLAIN)
+    return;
+  flush_out(c); /* the 220 (and anything scripted with it) leaves in plaintext */
+  c->tls = SRV_WAIT_HELLO;
+  rec(c, WIRE_TLS_START, 0, NULL, 0);
+  if (live_tls_accept(&c->tls_conn, c->o->tls, tls_peer_cert_for(c->sc)) != 0) {
+    tls_fail(c, "the TLS server could not be created");
+    return;
+  }
+  c->have_tls = 1;
+  if (c->cmd_len == 0)
+    return;
+  /* Bytes the client sent after its STARTTLS before our answer now meet
+   * the handshake, as they would on any server. */
+  uint8_t tmp[CMD_BUF];
+  size_t n = c->cmd_len;
+  memcpy(tmp, c->cmd, n);
+  c->cmd_len = 0;
+  hello_input(c, tmp, n);
+}
+
+/* Length of the TLS handshake record starting at p, as far as n bytes go;
+ * 0 if p does not start like one. */
+static size_t tls_record_len(const uint8_t *p, size_t n)
+{
+  if (n < 3 || p[0] != 0x16 || p[1] != 0x03)
+    return 0;
+  size_t len = n >= 5 ? 5 + ((size_t)p[3] << 8 | p[4]) : n;
+  return len < n ? len : n;
+}
+
+static void server_receive(struct conn *c, const uint8_t *p, size_t n)
+{
+  if (c->closed)
+    return;
+  switch (c->tls) {
+  case SRV_PLAIN:
+    while (n > 0) {
+      size_t k = tls_record_len(p, n);
+      if (k == 0) {
+        rec(c, WIRE_C_DATA, 0, p, n);
+        to_cmd(c, p, n);
+        return;
+      }
+      /* A TLS hello to a server that did not start TLS is bytes to it;
+       * marked on the wire all the same. */
+      rec(c, WIRE_C_HELLO, 0, p, k);
+      to_cmd(c, p, k);
+      p += k;
+      n -= k;
+    }
+    return;
+  case SRV_WAIT_HELLO:
+    hello_input(c, p, n);
+    return;
+  case SRV_TLS:
+    if (live_tls_feed(&c->tls_conn, p, n) == LIVE_HS_FAILED) {
+      rec(c, WIRE_TLS_FAIL, 1, c->tls_conn.error, strlen(c->tls_conn.error));
+      server_close(c);
+      return;
+    }
+    tls_read(c);
+    flush_records(c, 0);
+    return;
+  case SRV_TLS_FAILED:
+    return;
+  }
+}
+
+/* Waits at most `ms` for client bytes and takes them in. */
+static void read_input(struct conn *c, int ms)
+{
+  if (c->eof || c->stopped || c->closed)
+    return;
+  if (c->o->stop && c->o->stop(c->o->stop_ctx)) {
+    stop(c, LIVE_END_STOPPED);
+    return;
+  }
+  struct pollfd pfd = {c->fd, POLLIN, 0};
+  int k = poll(&pfd, 1, ms);
+  if (k <= 0)
+    return;
+  uint8_t buf[READ_CHUNK];
+  ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+    return;
+  if (n <= 0) {
+    c->eof = 1;
+    return;
+  }
+  c->r->bytes_in += (size_t)n;
+  if (c->r->bytes_in + c->r->bytes_out > LIVE_MAX_BYTES) {
+    stop(c, LIVE_END_BYTES);
+    return;
+  }
+  server_receive(c, buf, (size_t)n);
+}
+
+/* A stall in real time, capped; the client's bytes are still read (and
+ * recorded) meanwhile, and a client that hangs up ends it. */
+static void stall(struct conn *c, uint32_t ms)
+{
+  flush_out(c);
+  uint32_t cap = c->o->max_stall_ms;
+  uint64_t until = live_now_ms() + (ms < cap ? ms : cap);
+  for (int guard = 0; guard < 100000 && !c->eof && !c->stopped && !c->closed; guard++) {
+    uint64_t now = live_now_ms();
+    if (now >= until)
+      return;
+    int left = remaining_ms(c);
+    uint64_t want = until - now;
+    read_input(c, want < (uint64_t)left ? (int)want : left);
+  }
+}
+
+static int busy(const struct conn *c)
+{
+  return c->next_step < c->nsteps || c->tls == SRV_WAIT_HELLO || c->server_hung || c->closed;
+}
+
+static void run_steps(struct conn *c)
+{
+  while (c->next_step < c->nsteps && !c->stopped && !c->closed && c->tls != SRV_WAIT_HELLO) {
+    const struct sc_step *st = &c->steps[c->next_step++];
+    switch (st->kind) {
+    case SC_ACT_SEND:
+      server_send(c, st->bytes, st->len);
+      break;
+    case SC_ACT_STALL:
+      wire_add(c->w, WIRE_STALL, c->tls == SRV_TLS, wire_t(c), NULL, 0, st->ms, SF_ERR_OK);
+      stall(c, st->ms);
+      if (c->eof)
+        c->nsteps = c->next_step = 0; /* the client hung up meanwhile */
+      break;
+    case SC_ACT_CLOSE:
+      server_close(c);
+      break;
+    case SC_ACT_TLS:
+      start_tls(c);
+      break;
+    case SC_ACT_HANG:
+      flush_out(c);
+      rec(c, WIRE_SERVER_HANG, c->tls == SRV_TLS, NULL, 0);
+      c->server_hung = 1;
+      c->nsteps = c->next_step = 0;
+      break;
+    }
+  }
+}
+
+static void dispatch(struct conn *c, enum sc_verb verb)
+{
+  int tls = c->tls == SRV_TLS;
+  unsigned *k = &c->count[verb][tls];
+  if (*k < UINT32_MAX)
+    (*k)++;
+  c->commands++;
+  c->nsteps = scenario_answer(c->sc, verb, tls, *k, c->steps, SC_MAX_STEPS);
+  if (c->nsteps > SC_MAX_STEPS)
+    c->nsteps = SC_MAX_STEPS;
+  c->next_step = 0;
+  run_steps(c);
+}
+
+/* As sim.c: the next command from the client's bytes; 1 if dispatched. */
+static int next_command(struct conn *c)
+{
+  for (size_t guard = 0; guard < CMD_BUF; guard++) {
+    const uint8_t *lf = memchr(c->cmd, '\n', c->cmd_len);
+    size_t n;
+    if (lf)
+      n = (size_t)(lf - c->cmd) + 1;
+    else if (c->cmd_len == sizeof(c->cmd))
+      n = c->cmd_len; /* an endless line: act on it as one */
+    else
+      return 0;
+    size_t len = n;
+    if (len > 0 && c->cmd[len - 1] == '\n')
+      len--;
+    if (len > 0 && c->cmd[len - 1] == '\r')
+      len--;
+    int dot = len == 1 && c->cmd[0] == '.';
+    enum sc_verb verb = c->mode == MODE_BODY   ? SC_VERB_BODY
+                        : c->mode == MODE_AUTH ? SC_VERB_AUTH_DATA
+                                               : sc_classify((const char *)c->cmd, len);
+    memmove(c->cmd, c->cmd + n, c->cmd_len - n);
+    c->cmd_len -= n;
+    if (verb == SC_VERB_BODY && !dot)
+      continue; /* RFC 5321 4.1.1.4: the message is one command, ended by "." */
+    if (verb == SC_VERB_BODY)
+      c->mode = MODE_COMMAND;
+    dispatch(c, verb);
+    return 1;
+  }
+  return 0;
+}
+
+static void server_work(struct conn *c)
+{
+  if (c->next_step < c->nsteps && c->tls != SRV_WAIT_HELLO && !c->server_hung)
+    run_steps(c);
+  for (int guard = 0; guard < 1024 && !busy(c) && !c->stopped; guard++) {
+    if (c->commands >= MAX_COMMANDS) {
+      stop(c, LIVE_END_BYTES);
+      return;
+    }
+    if (!next_command(c))
+      return;
+  }
+}
+
+void live_conn_run(int fd, const struct scenario *sc, const struct live_conn_opts *o,
+                   struct wire *w, struct live_conn_result *r)
+{
+  static struct conn state; /* large; one connection per process at a time */
+  struct conn *c = &state;
+  memset(c, 0, sizeof(*c));
+  memset(r, 0, sizeof(*r));
+  wire_init(w);
+  c->fd = fd;
+  c->sc = sc;
+  c->o = o;
+  c->w = w;
+  c->r = r;
+  dispatch(c, SC_VERB_CONNECT);
+  for (int guard = 0; guard < 1000000 && !c->stopped; guard++) {
+    server_work(c);
+    if (c->stopped || c->closed)
+      break;
+    flush_out(c);
+    if (c->eof) {
+      stop(c, LIVE_END_CLIENT_CLOSED);
+      break;
+    }
+    int ms = remaining_ms(c);
+    if (ms == 0)
+      break;
+    read_input(c, ms < 200 ? ms : 200);
+  }
+  if (!c->stopped)
+    stop(c, LIVE_END_DEADLINE);
+  if (c->have_tls)
+    live_tls_conn_free(&c->tls_conn);
+}

@@ -1,0 +1,31 @@
+# Python smtplib.SMTP_SSL (implicit TLS)
+# Run: smtpfuzz audit --profile profiles/python-smtplib-implicit.profile corpus/scenarios
+name = python-smtplib-implicit
+description = Python smtplib.SMTP_SSL (implicit TLS)
+mode = implicit
+tls = required
+verify = yes
+arg = python3
+arg = tests/live/smtplib_client.py
+arg = --mode
+arg = implicit
+arg = --tls
+arg = required
+arg = --addr
+arg = {addr}
+arg = --port
+arg = {port}
+arg = --host
+arg = {host}
+arg = --cafile
+arg = {cafile}
+arg = --user
+arg = {user}
+arg = --password
+arg = {password}
+arg = --from
+arg = {from}
+arg = --to
+arg = {to}
+arg = --message
+arg = {message}

@@ -1,0 +1,31 @@
+# Python smtplib: starttls() only when the EHLO reply offers it (the common idiom)
+# Run: smtpfuzz audit --profile profiles/python-smtplib-opportunistic.profile corpus/scenarios
+name = python-smtplib-opportunistic
+description = Python smtplib: starttls() only when the EHLO reply offers it (the common idiom)
+mode = starttls
+tls = opportunistic
+verify = yes
+arg = python3
+arg = tests/live/smtplib_client.py
+arg = --mode
+arg = starttls
+arg = --tls
+arg = opportunistic
+arg = --addr
+arg = {addr}
+arg = --port
+arg = {port}
+arg = --host
+arg = {host}
+arg = --cafile
+arg = {cafile}
+arg = --user
+arg = {user}
+arg = --password
+arg = {password}
+arg = --from
+arg = {from}
+arg = --to
+arg = {to}
+arg = --message
+arg = {message}

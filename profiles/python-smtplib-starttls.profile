@@ -1,0 +1,31 @@
+# Python smtplib (tests/live/smtplib_client.py): starttls(), refusing to go on when STARTTLS is missing
+# Run: smtpfuzz audit --profile profiles/python-smtplib-starttls.profile corpus/scenarios
+name = python-smtplib-starttls
+description = Python smtplib (tests/live/smtplib_client.py): starttls(), refusing to go on when STARTTLS is missing
+mode = starttls
+tls = required
+verify = yes
+arg = python3
+arg = tests/live/smtplib_client.py
+arg = --mode
+arg = starttls
+arg = --tls
+arg = required
+arg = --addr
+arg = {addr}
+arg = --port
+arg = {port}
+arg = --host
+arg = {host}
+arg = --cafile
+arg = {cafile}
+arg = --user
+arg = {user}
+arg = --password
+arg = {password}
+arg = --from
+arg = {from}
+arg = --to
+arg = {to}
+arg = --message
+arg = {message}

@@ -1,0 +1,30 @@
+# swaks --tls-on-connect (implicit TLS), --tls-verify against the test CA
+# Run: smtpfuzz audit --profile profiles/swaks-implicit.profile corpus/scenarios
+name = swaks-implicit
+description = swaks --tls-on-connect (implicit TLS), --tls-verify against the test CA
+mode = implicit
+tls = required
+verify = yes
+tls_name = localhost
+arg = swaks
+arg = --server
+arg = {host}:{port}
+arg = --tls-on-connect
+arg = --tls-verify
+arg = --tls-ca-path
+arg = {cafile}
+arg = --auth
+arg = PLAIN
+arg = --auth-user
+arg = {user}
+arg = --auth-password
+arg = {password}
+arg = --from
+arg = {from}
+arg = --to
+arg = {to}
+arg = --data
+arg = {message}
+arg = --timeout
+arg = 30
+arg = --hide-all

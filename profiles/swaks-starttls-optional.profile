@@ -1,0 +1,30 @@
+# swaks --tls-optional (STARTTLS if offered), --tls-verify against the test CA
+# Run: smtpfuzz audit --profile profiles/swaks-starttls-optional.profile corpus/scenarios
+name = swaks-starttls-optional
+description = swaks --tls-optional (STARTTLS if offered), --tls-verify against the test CA
+mode = starttls
+tls = opportunistic
+verify = yes
+tls_name = localhost
+arg = swaks
+arg = --server
+arg = {host}:{port}
+arg = --tls-optional
+arg = --tls-verify
+arg = --tls-ca-path
+arg = {cafile}
+arg = --auth-optional
+arg = PLAIN
+arg = --auth-user
+arg = {user}
+arg = --auth-password
+arg = {password}
+arg = --from
+arg = {from}
+arg = --to
+arg = {to}
+arg = --data
+arg = {message}
+arg = --timeout
+arg = 30
+arg = --hide-all

@@ -1,0 +1,30 @@
+# swaks --tls (STARTTLS required) --tls-verify against the test CA; the certificate names localhost
+# Run: smtpfuzz audit --profile profiles/swaks-starttls-required.profile corpus/scenarios
+name = swaks-starttls-required
+description = swaks --tls (STARTTLS required) --tls-verify against the test CA; the certificate names localhost
+mode = starttls
+tls = required
+verify = yes
+tls_name = localhost
+arg = swaks
+arg = --server
+arg = {host}:{port}
+arg = --tls
+arg = --tls-verify
+arg = --tls-ca-path
+arg = {cafile}
+arg = --auth
+arg = PLAIN
+arg = --auth-user
+arg = {user}
+arg = --auth-password
+arg = {password}
+arg = --from
+arg = {from}
+arg = --to
+arg = {to}
+arg = --data
+arg = {message}
+arg = --timeout
+arg = 30
+arg = --hide-all
