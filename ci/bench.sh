@@ -1,0 +1,370 @@
+#!/usr/bin/env bash
+# Benchmarks: reply parser throughput, exec/s of every fuzz target, and the
+# planted-bug suite (bench/bugs/*.patch), printed as one Markdown table and
+# saved with an SVG plot in build/bench/.
+#   ci/bench.sh                    everything (long: 11 bugs x 5 seeds x 3 fuzzers)
+#   ci/bench.sh --quick            throughput, 5 s exec/s, bugs with 2 seeds and a 10 s cap
+#   ci/bench.sh --bugs 05,09 --seeds 5 --cap 60
+# Options:
+#   --quick          short version of everything
+#   --bugs a,b       only bugs whose file name starts with these (default: all)
+#   --seeds N        seeds per bug and fuzzer (default 5)
+#   --cap S          seconds before a run counts as "not found" (default 120)
+#   --exec-time S    seconds per target for the exec/s measurement (default 10)
+#   --only P,Q       parts: throughput, execs, bugs (default: all three); any
+#                    other word (e.g. --only table) just rebuilds the table
+#   --fresh          forget earlier per-run results (default: resume)
+#   --worktree       build from the working tree (default: the last commit, so
+#                    that others' half-done edits cannot break a long run)
+#   -h, --help       this text
+# Every run's result is one file in build/bench/results/, so an interrupted
+# bench resumes where it stopped; a run capped lower than --cap is redone.
+# One core: one fuzzing process at a time, builds with -j1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source ci/lib.sh
+
+seeds=5 cap=120 exec_time=10 only=throughput,execs,bugs bug_filter="" fresh=0 worktree=0
+usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
+die_usage() { echo "ci/bench.sh: $*" >&2; echo "see ci/bench.sh --help" >&2; exit 2; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) seeds=2 cap=10 exec_time=5; shift ;;
+    --bugs) [ $# -ge 2 ] || die_usage "--bugs needs a value"; bug_filter=$2; shift 2 ;;
+    --seeds) [ $# -ge 2 ] || die_usage "--seeds needs a value"; seeds=$2; shift 2 ;;
+    --cap) [ $# -ge 2 ] || die_usage "--cap needs a value"; cap=$2; shift 2 ;;
+    --exec-time) [ $# -ge 2 ] || die_usage "--exec-time needs a value"; exec_time=$2; shift 2 ;;
+    --only) [ $# -ge 2 ] || die_usage "--only needs a value"; only=$2; shift 2 ;;
+    --fresh) fresh=1; shift ;;
+    --worktree) worktree=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) die_usage "unknown argument '$1'" ;;
+  esac
+done
+for v in seeds cap exec_time; do
+  [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || die_usage "--${v/_/-} must be a positive number"
+done
+part() { [[ ",$only," == *",$1,"* ]]; }
+
+sf_install_packages cmake make gcc clang libclang-rt-14-dev libssl-dev afl++ patch rsync
+
+B=build/bench
+R=$B/results
+mkdir -p "$B" "$R"
+[ "$fresh" = 1 ] && rm -f "$R"/*.txt
+build_limit=900
+started=()
+cleanup() {
+  local pid
+  for pid in "${started[@]}"; do kill -0 "$pid" 2>/dev/null && kill "$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT TERM
+
+# bounded SECONDS LOG CMD...: CMD under timeout, in the background so that
+# only its PID is ever killed.
+bounded() {
+  local limit=$1 log=$2 status=0
+  shift 2
+  timeout -k 5 "$limit" "$@" >"$log" 2>&1 &
+  local pid=$!
+  started+=("$pid")
+  wait "$pid" || status=$?
+  return "$status"
+}
+
+# snapshot DIR: a copy of the source to build from (the tree itself is never
+# built into or patched): the last commit plus bench/, or the working tree.
+snapshot() {
+  local dir=$1
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  if [ "$worktree" = 1 ] || ! git rev-parse -q --verify HEAD >/dev/null 2>&1; then
+    rsync -a --exclude /build --exclude /work --exclude /.git ./ "$dir/"
+  else
+    git archive HEAD | tar -x -C "$dir"
+    rsync -a --delete bench/ "$dir/bench/"
+    grep -q 'add_subdirectory(bench)' "$dir/CMakeLists.txt" ||
+      printf 'if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/bench/CMakeLists.txt)\n  add_subdirectory(bench)\nendif()\n' \
+        >>"$dir/CMakeLists.txt"
+  fi
+}
+S=$B/src
+snapshot "$S"
+
+# The fuzz targets: ci/fuzz.sh's ALL_TARGETS, the one list.
+read -r -a targets <<<"$(sed -n 's/^ALL_TARGETS=(\(.*\))/\1/p' "$S/ci/fuzz.sh")"
+[ ${#targets[@]} -gt 0 ] || { echo "ci/bench.sh: no ALL_TARGETS in ci/fuzz.sh" >&2; exit 1; }
+
+# cmake_build SRC DIR CC TARGETS... -- CMAKE_ARGS...
+cmake_build() {
+  local src=$1 dir=$2 cc=$3
+  shift 3
+  local tg=()
+  while [ "$1" != "--" ]; do tg+=("$1"); shift; done
+  shift
+  # A build folder configured from another source copy is started afresh.
+  if [ -f "$dir/CMakeCache.txt" ] &&
+    ! grep -qx "CMAKE_HOME_DIRECTORY:INTERNAL=$(realpath "$src")" "$dir/CMakeCache.txt"; then
+    rm -rf "$dir"
+  fi
+  bounded "$build_limit" "$dir.configure.log" cmake -S "$src" -B "$dir" -DCMAKE_C_COMPILER="$cc" \
+    -DSF_WERROR=OFF "$@" || { cat "$dir.configure.log" >&2; return 1; }
+  bounded "$build_limit" "$dir.build.log" cmake --build "$dir" -j1 --target "${tg[@]}" ||
+    { tail -n 30 "$dir.build.log" >&2; return 1; }
+}
+lf_args=(-DSF_SANITIZE=ON -DSF_FUZZ_ENGINE=libfuzzer -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link)
+afl_args=(-DSF_FUZZ_ENGINE=afl)
+
+rows=()
+# ---- throughput -------------------------------------------------------------
+if part throughput; then
+  sf_step "reply parser throughput (gcc -O2, median of 9 passes over 8 MB)"
+  cmake_build "$S" "$B/rel" gcc reply_throughput -- -DCMAKE_BUILD_TYPE=Release
+  bounded 300 "$R/throughput.txt" "$B/rel/bench/reply_throughput" 8 9
+  cat "$R/throughput.txt"
+  # Handshakes/s of the in-memory TLS peer (bench/tls_handshake.c), when built.
+  if grep -q 'tls_handshake' "$S/bench/CMakeLists.txt"; then
+    cmake_build "$S" "$B/rel" gcc tls_handshake -- -DCMAKE_BUILD_TYPE=Release
+    bounded 120 "$R/tls_handshake.txt" "$B/rel/bench/tls_handshake" 2 || true
+    cat "$R/tls_handshake.txt"
+  fi
+fi
+if [ -f "$R/throughput.txt" ]; then
+  eval "$(tr ' ' '\n' <"$R/throughput.txt" | grep -E '^(parser_mbps|memchr_mbps|ratio)=')"
+  rows+=("| throughput | reply parser, realistic mix | ${parser_mbps} MB/s | | | memchr line scan ${memchr_mbps} MB/s: parser is ${ratio}x slower (target: within 2x) |")
+fi
+
+if [ -f "$R/tls_handshake.txt" ]; then
+  while IFS='|' read -r name rate us; do
+    rows+=("| TLS handshakes | $name (tls_peer vs tls_openssl, in memory) | $rate/s | | | $us us each, both sides |")
+  done < <(sed -nE 's/^(.*[^ ]) +([0-9.]+) handshakes\/s +([0-9.]+) us each.*/\1|\2|\3/p' "$R/tls_handshake.txt")
+fi
+
+# ---- exec/s -----------------------------------------------------------------
+lf_execs() { # BIN CORPUS SECONDS -> exec/s
+  local bin=$1 corpus=$2 secs=$3 d log
+  d=$(mktemp -d "$B/run.XXXXXX")
+  log=$d/log
+  bounded $((secs + 60)) "$log" "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 -artifact_prefix="$d/" "$d" "$corpus" || true
+  sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n1
+  rm -rf "$d"
+}
+afl_execs() { # BIN CORPUS SECONDS DICT -> exec/s
+  local bin=$1 corpus=$2 secs=$3 dict=$4 d
+  d=$(mktemp -d "$B/run.XXXXXX")
+  AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
+    bounded $((secs + 60)) "$d/log" afl-fuzz -i "$corpus" -o "$d/out" -V "$secs" -t 1000 \
+    ${dict:+-x "$dict"} -- "$bin" || true
+  awk -F' *: *' '$1=="execs_done"{e=$2} $1=="run_time"{t=$2} END{if (t>0) printf "%.0f", e/t}' \
+    "$d"/out/default/fuzzer_stats 2>/dev/null || true
+  rm -rf "$d"
+}
+if part execs; then
+  sf_step "exec/s: libFuzzer+ASan+UBSan and AFL++ persistent, ${exec_time}s per target"
+  cmake_build "$S" "$B/lf" clang "${targets[@]}" fuzz_naive -- "${lf_args[@]}"
+  cmake_build "$S" "$B/afl" afl-clang-fast "${targets[@]}" fuzz_naive -- "${afl_args[@]}"
+  empty=$B/empty-corpus
+  mkdir -p "$empty"
+  [ -f "$empty/seed" ] || printf '220 x\r\n' >"$empty/seed"
+  for t in "${targets[@]}" fuzz_naive; do
+    [ -f "$R/execs-$t.txt" ] && continue # measured before (--fresh to redo)
+    if [ "$t" = fuzz_naive ]; then c=$empty dict=""; else c=$S/corpus/$t dict=$S/fuzz/smtp.dict; fi
+    bin=$B/lf/fuzz/$t
+    [ "$t" = fuzz_naive ] && bin=$B/lf/bench/$t
+    a=$(lf_execs "$bin" "$c" "$exec_time")
+    bin=$B/afl/fuzz/$t
+    [ "$t" = fuzz_naive ] && bin=$B/afl/bench/$t
+    f=$(afl_execs "$bin" "$c" "$exec_time" "$dict")
+    echo "  $t: libFuzzer ${a:-?} exec/s, AFL++ ${f:-?} exec/s"
+    echo "$t ${a:-?} ${f:-?}" >"$R/execs-$t.txt"
+  done
+fi
+for f in "$R"/execs-*.txt; do
+  [ -f "$f" ] || continue
+  read -r t a fa <"$f"
+  rows+=("| exec/s | $t | $a | $fa | | ${exec_time}s runs, one core |")
+done
+
+# ---- planted bugs -----------------------------------------------------------
+# Which fuzz target each bug class is meant for (first word of the file name
+# after the number decides nothing: the table below does).
+bug_target() {
+  case "$1" in
+    *no-greeting-timeout*) echo fuzz_portmode ;;
+    *line-length* | *continuation-code*) echo fuzz_reply ;;
+    *size-overflow* | *ehlo-tokenizer*) echo fuzz_ehlo ;;
+    *) echo fuzz_session ;;
+  esac
+}
+median() { sort -g | awk '{v[NR]=$1} END{if (NR==0) {print ""; exit} if (NR%2) print v[(NR+1)/2]; else printf "%.1f\n", (v[NR/2]+v[NR/2+1])/2}'; }
+
+# run_one BUG FUZZER SEED BIN TARGET: time to the first finding, in a result file.
+run_one() {
+  local bug=$1 fz=$2 seed=$3 bin=$4 t=$5
+  local res=$R/bug-$bug-$fz-$seed.txt
+  if [ -f "$res" ]; then
+    local kind secs
+    read -r kind secs _ <"$res"
+    # A finding stands; a run capped lower than --cap is redone.
+    if [ "$kind" = found ] || [ "${secs%.*}" -ge "$cap" ]; then return 0; fi
+  fi
+  local d start end status=0 found=0
+  d=$(mktemp -d "$B/run.XXXXXX")
+  start=$(date +%s.%N)
+  case "$fz" in
+    libfuzzer)
+      bounded $((cap + 60)) "$d/log" "$bin" -seed="$seed" -max_total_time="$cap" -timeout=10 \
+        -rss_limit_mb=2048 -dict="$S/fuzz/smtp.dict" -artifact_prefix="$d/" "$d" || status=$?
+      [ -n "$(find "$d" -maxdepth 1 \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' \) | head -n1)" ] && found=1
+      ;;
+    naive)
+      mkdir -p "$d/c"
+      bounded $((cap + 60)) "$d/log" "$bin" -seed="$seed" -max_total_time="$cap" -timeout=10 \
+        -rss_limit_mb=2048 -artifact_prefix="$d/" "$d/c" || status=$?
+      [ -n "$(find "$d" -maxdepth 1 \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' \) | head -n1)" ] && found=1
+      ;;
+    afl)
+      AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
+        AFL_BENCH_UNTIL_CRASH=1 bounded $((cap + 60)) "$d/log" afl-fuzz -s "$seed" -i "$zero" \
+        -o "$d/out" -V "$cap" -t 1000 -x "$S/fuzz/smtp.dict" -- "$bin" || status=$?
+      [ -n "$(find "$d/out" -path '*/crashes/id:*' -type f 2>/dev/null | head -n1)" ] && found=1
+      ;;
+  esac
+  end=$(date +%s.%N)
+  local secs
+  secs=$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.1f", b - a}')
+  if [ "$found" = 1 ]; then
+    echo "found $secs $(grep -a -m1 -oE '(fuzz_[a-z_]+: [^ ].{0,80}|ERROR: AddressSanitizer: [a-z-]+|runtime error: .{0,60})' "$d/log" "$d"/out/default/crashes/id:* 2>/dev/null | head -n1 | cut -d: -f2- | tr -d '\n')" >"$res"
+  else
+    echo "capped $cap" >"$res"
+  fi
+  echo "    $fz seed $seed: $(cat "$res")"
+  rm -rf "$d"
+}
+
+bugs=()
+for p in bench/bugs/*.patch; do
+  n=$(basename "$p" .patch)
+  if [ -n "$bug_filter" ]; then
+    keep=0
+    IFS=, read -r -a wanted <<<"$bug_filter"
+    for w in "${wanted[@]}"; do [[ "$n" == "$w"* ]] && keep=1; done
+    [ "$keep" = 1 ] || continue
+  fi
+  bugs+=("$n")
+done
+
+# From scratch: our fuzzers get the dictionary (and libFuzzer the custom
+# mutator) but no corpus, AFL++ one seed of zero bytes; the shipped corpus
+# is checked separately (does replaying it alone catch the bug?).
+zero=$B/zero-seed
+mkdir -p "$zero"
+[ -f "$zero/zero" ] || head -c 16 /dev/zero >"$zero/zero"
+if part bugs; then
+  for bug in "${bugs[@]}"; do
+    t=$(bug_target "$bug")
+    sf_step "planted bug $bug (target $t; $seeds seeds, cap ${cap}s)"
+    tree=$B/tree-$bug
+    # A temporary copy of the source with the patch applied; the tree itself
+    # is never touched.
+    rsync -a --delete "$S/" "$tree/"
+    patch -s -p1 -d "$tree" <"bench/bugs/$bug.patch"
+    cmake_build "$tree" "$B/lf-$bug" clang "$t" fuzz_naive -- "${lf_args[@]}"
+    cmake_build "$tree" "$B/afl-$bug" afl-clang-fast "$t" -- "${afl_args[@]}"
+    caught=no
+    bounded 300 "$B/seeds-$bug.log" "$B/lf-$bug/fuzz/$t" -runs=0 "$S/corpus/$t" || caught=yes
+    echo "$caught" >"$R/bug-$bug-corpus.txt"
+    echo "    shipped corpus alone catches it: $caught"
+    for ((s = 1; s <= seeds; s++)); do
+      run_one "$bug" libfuzzer "$s" "$B/lf-$bug/fuzz/$t" "$t"
+      run_one "$bug" afl "$s" "$B/afl-$bug/fuzz/$t" "$t"
+      run_one "$bug" naive "$s" "$B/lf-$bug/bench/fuzz_naive" "$t"
+    done
+    rm -rf "$tree"
+  done
+fi
+
+# summary FUZZER BUG -> "median (found/total)", median over all seeds with
+# capped runs counted at the cap (so a median is a lower bound when capped).
+svg_data=()
+summary() {
+  local fz=$1 bug=$2 vals=() n=0 found=0 kind secs
+  for f in "$R"/bug-"$bug"-"$fz"-*.txt; do
+    [ -f "$f" ] || continue
+    read -r kind secs _ <"$f"
+    n=$((n + 1))
+    [ "$kind" = found ] && found=$((found + 1))
+    vals+=("$secs")
+  done
+  [ "$n" -gt 0 ] || { echo "-"; return; }
+  local m
+  m=$(printf '%s\n' "${vals[@]}" | median)
+  if [ "$found" -le $((n / 2)) ]; then echo ">${m}s ($found/$n)"; else echo "${m}s ($found/$n)"; fi
+}
+num() { sed -E 's/^>?([0-9.]+)s.*/\1/' <<<"$1"; }
+for bug in "${bugs[@]}"; do
+  ls "$R"/bug-"$bug"-*.txt >/dev/null 2>&1 || continue
+  lf=$(summary libfuzzer "$bug")
+  af=$(summary afl "$bug")
+  nv=$(summary naive "$bug")
+  ratio=""
+  if [ "$lf" != "-" ] && [ "$nv" != "-" ]; then
+    ratio=$(awk -v a="$(num "$nv")" -v b="$(num "$lf")" -v capped="${nv:0:1}" \
+      -v both="${lf:0:1}" 'BEGIN{if (both == ">") { print "n/a (both capped)"; exit }
+        if (b <= 0) b = 0.1; printf "%s%.0fx", (capped == ">" ? ">=" : ""), a / b}')
+  fi
+  corp=$(cat "$R/bug-$bug-corpus.txt" 2>/dev/null || echo "?")
+  rows+=("| planted bug | $bug ($(bug_target "$bug")) | $lf | $af | $nv | naive/libFuzzer $ratio; shipped corpus catches it: $corp |")
+  svg_data+=("$bug $(num "$lf") $(num "$af") $(num "$nv")")
+done
+
+# The 465 hang: virtual time against OSS-Fuzz's real-time timeout.
+hang_res=$(ls "$R"/bug-*no-greeting-timeout*-libfuzzer-*.txt 2>/dev/null | head -n1 || true)
+if [ -n "$hang_res" ]; then
+  hb=$(basename "$hang_res" | sed -E 's/^bug-(.*)-libfuzzer-[0-9]+\.txt$/\1/')
+  rows+=("| 465 hang | fuzz_portmode, greeting timeout removed | $(summary libfuzzer "$hb") | $(summary afl "$hb") | | virtual time: flagged at once per input; a real-time hang needs OSS-Fuzz's -timeout=25 to fire: >= 25 s per input |")
+fi
+
+table=$B/bench.md
+{
+  echo "| kind | subject | libFuzzer | AFL++ | naive baseline | note |"
+  echo "|---|---|---:|---:|---:|---|"
+  printf '%s\n' "${rows[@]}"
+  echo
+  echo "Planted bugs: median time to the first finding over $seeds seed(s), cap ${cap}s, one core;"
+  echo "'>' marks a median at the cap (found in at most half the runs). All start from scratch:"
+  echo "libFuzzer with the dictionary and custom mutator and no corpus, AFL++ (no CMPLOG) with the"
+  echo "dictionary and one zero seed, the naive target with nothing."
+} >"$table"
+
+# A small SVG bar chart of the medians (log scale), no plotting package needed.
+svg=$B/bench.svg
+printf '%s\n' "${svg_data[@]}" | awk -v cap="$cap" '
+  function y(v) { if (v < 0.1) v = 0.1; return 20 + 300 - 300 * (log(v) - log(0.1)) / (log(cap) - log(0.1)) }
+  BEGIN { n = 0 }
+  NF == 4 { name[n] = $1; v[n, 0] = $2; v[n, 1] = $3; v[n, 2] = $4; n++ }
+  END {
+    w = 80 + n * 60
+    printf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"460\" font-family=\"sans-serif\" font-size=\"10\">\n", w
+    printf "<text x=\"10\" y=\"14\">median seconds to find each planted bug (log scale, cap %ss)</text>\n", cap
+    split("#1f77b4 #ff7f0e #7f7f7f", col, " ")
+    split("libFuzzer AFL++ naive", lab, " ")
+    for (k = 0; k < 3; k++) printf "<rect x=\"%d\" y=\"430\" width=\"10\" height=\"10\" fill=\"%s\"/><text x=\"%d\" y=\"439\">%s</text>\n", 60 + k * 90, col[k + 1], 74 + k * 90, lab[k + 1]
+    for (t = 0.1; t <= cap * 1.01; t *= 10) printf "<line x1=\"50\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/><text x=\"5\" y=\"%.1f\">%gs</text>\n", w, y(t), y(t), y(t) + 3, t
+    for (i = 0; i < n; i++) {
+      for (k = 0; k < 3; k++) {
+        if (v[i, k] == "" || v[i, k] == "-") continue
+        x = 60 + i * 60 + k * 16
+        printf "<rect x=\"%d\" y=\"%.1f\" width=\"14\" height=\"%.1f\" fill=\"%s\"/>\n", x, y(v[i, k]), 320 - y(v[i, k]), col[k + 1]
+      }
+      printf "<text transform=\"translate(%d,330) rotate(60)\">%s</text>\n", 60 + i * 60, name[i]
+    }
+    print "</svg>"
+  }' >"$svg"
+
+sf_step "results"
+cat "$table"
+echo
+echo "table: $table   plot: $svg   per-run results: $R/"
