@@ -1606,8 +1606,22 @@ struct prng {
   uint64_t s;
 };
 
+/* splitmix64 wraps on purpose. Unsigned wrap-around is defined behaviour,
+ * but OSS-Fuzz's undefined build adds -fsanitize=unsigned-integer-overflow,
+ * which would report it on every mutation. */
+#if defined(__clang__)
+#define SC_WRAPS __attribute__((no_sanitize("unsigned-integer-overflow")))
+#else
+#define SC_WRAPS
+#endif
+
+static SC_WRAPS struct prng prng_seeded(unsigned seed, unsigned salt)
+{
+  return (struct prng){(uint64_t)seed * 0x2545f4914f6cdd1du + salt};
+}
+
 /* splitmix64: tiny, stateless apart from the caller's seed. */
-static uint32_t prng_next(struct prng *r)
+static SC_WRAPS uint32_t prng_next(struct prng *r)
 {
   uint64_t z = (r->s += 0x9e3779b97f4a7c15u);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
@@ -2041,7 +2055,7 @@ static size_t emit(const struct scenario *sc, uint8_t *data, size_t size, size_t
 
 size_t scenario_mutate(uint8_t *data, size_t size, size_t max_size, unsigned seed)
 {
-  struct prng r = {(uint64_t)seed * 0x2545f4914f6cdd1du + 1};
+  struct prng r = prng_seeded(seed, 1);
   struct scenario sc;
   for (int attempt = 0; attempt < 8; attempt++) {
     scenario_decode(&sc, data, size);
@@ -2094,7 +2108,7 @@ static void append_rule(struct scenario *dst, const struct scenario *src, size_t
 size_t scenario_crossover(const uint8_t *a, size_t asz, const uint8_t *b, size_t bsz, uint8_t *out,
                           size_t max, unsigned seed)
 {
-  struct prng r = {(uint64_t)seed * 0x2545f4914f6cdd1du + 7};
+  struct prng r = prng_seeded(seed, 7);
   struct scenario sa, sb;
   scenario_decode(&sa, a, asz);
   scenario_decode(&sb, b, bsz);
