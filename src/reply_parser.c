@@ -264,11 +264,30 @@ static void fill(const struct sf_reply_parser *p, const char *buf, size_t size,
   out->size = size;
 }
 
+/* Where the next byte that step() must see lies, from `i`. Past the code,
+ * the separator and an enhanced code's prefix, a text byte matters only if
+ * it ends or breaks the line (CR, LF, NUL) or passes the length limit, so a
+ * line's body is skipped in a tight loop instead of a step per byte. */
+static size_t skip_text(const struct sf_reply_parser *p, const unsigned char *buf, size_t i,
+                        size_t len)
+{
+  if (p->cr || i - p->line_start <= CODE_LEN || (p->eh_state != EH_NONE && p->eh_state != EH_FOUND))
+    return i;
+  size_t limit = p->line_start + MAX_CONTENT;
+  size_t end = len < limit ? len : limit;
+  while (i < end && buf[i] != '\r' && buf[i] != '\n' && buf[i] != '\0')
+    i++;
+  return i;
+}
+
 int sf_reply_parse(struct sf_reply_parser *p, const char *buf, size_t len, struct sf_reply *out)
 {
   if (p->err != SF_ERR_OK)
     return -1;
   for (size_t i = p->scanned; i < len; i++) {
+    i = skip_text(p, (const unsigned char *)buf, i, len);
+    if (i == len)
+      break;
     int r = step(p, buf[i], i);
     if (r == STEP_MORE)
       continue;
