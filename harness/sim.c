@@ -1,5 +1,6 @@
 #include "sim.h"
 
+#include "cmd_reader.h"
 #include "tls_passthrough.h"
 
 #include <stdio.h>
@@ -7,7 +8,6 @@
 
 /* Client bytes the server has read but not yet acted on. A command line is
  * at most 512 octets (RFC 5321 4.5.3.1.4); the rest is room for pipelining. */
-#define SIM_CMD_BUF 16384
 /* Server bytes the client has not consumed yet. */
 #define SIM_OUT_BUF 32768
 /* Bytes moved from the client per take() call. */
@@ -26,7 +26,6 @@ enum srv_tls {
 };
 
 /* As wire.c: what the last reply put the client in. */
-enum srv_mode { MODE_COMMAND, MODE_AUTH, MODE_BODY };
 
 struct sim {
   const struct scenario *sc;
@@ -38,17 +37,14 @@ struct sim {
   uint64_t now, bound;
   enum srv_tls tls;
   size_t hello_pos;
-  enum srv_mode mode;
   int closed;      /* the server closed the connection */
   int server_hung; /* SC_ACT_HANG: the server never speaks again */
   int stopped;
   uint64_t tick_at; /* last time the client was ticked with no effect */
   size_t bytes_total;
-  unsigned count[SC_VERB_COUNT][2];
+  struct cmd_reader rd; /* what the client says, as the server reads it */
   struct sc_step steps[SC_MAX_STEPS];
   size_t nsteps, next_step;
-  uint8_t cmd[SIM_CMD_BUF];
-  size_t cmd_len;
   uint8_t out[SIM_OUT_BUF];
   size_t out_len;
 };
@@ -136,25 +132,6 @@ static int queue_out(struct sim *s, const uint8_t *p, size_t len)
   return 1;
 }
 
-/* The last complete reply line we sent decides how the client's next lines
- * read: SASL data after 334 (RFC 4954 4), the message after 354. */
-static void update_mode(struct sim *s, const uint8_t *p, size_t len)
-{
-  size_t end = len;
-  while (end > 0 && p[end - 1] != '\n')
-    end--;
-  if (end == 0)
-    return;
-  size_t start = end - 1;
-  while (start > 0 && p[start - 1] != '\n')
-    start--;
-  size_t n = end - 1 - start;
-  int code = wire_reply_code(p + start, n);
-  if (code < 0 || (n > 3 && p[start + 3] == '-'))
-    return;
-  s->mode = code == 334 ? MODE_AUTH : code == 354 ? MODE_BODY : MODE_COMMAND;
-}
-
 static int openssl(const struct sim *s)
 {
   return s->opt->tls == SIM_TLS_OPENSSL;
@@ -178,7 +155,7 @@ static void flush_records(struct sim *s, int hello)
 static void server_send(struct sim *s, const uint8_t *p, size_t len)
 {
   rec(s, WIRE_S_DATA, s->tls == SRV_TLS, p, len);
-  update_mode(s, p, len);
+  cmd_reader_server_sent(&s->rd, p, len);
   if (s->tls == SRV_TLS && openssl(s)) {
     if (tls_peer_conn_write(s->conn, p, len) == 0)
       flush_records(s, 0);
@@ -212,7 +189,7 @@ static void handshake_done(struct sim *s)
   rec(s, WIRE_C_HELLO, 1, SF_PT_CLIENT_HELLO, PT_HELLO_LEN);
   rec(s, WIRE_S_HELLO, 1, hello, len);
   s->tls = SRV_TLS;
-  s->mode = MODE_COMMAND;
+  s->rd.mode = CMD_MODE_COMMAND;
   rec(s, WIRE_TLS_UP, 1, hello + sizeof(SF_PT_SERVER_HELLO) - 1,
       len > sizeof(SF_PT_SERVER_HELLO) ? len - sizeof(SF_PT_SERVER_HELLO) : 0);
   if (queue_out(s, (const uint8_t *)hello, len))
@@ -245,8 +222,6 @@ static size_t hello_input(struct sim *s, const uint8_t *p, size_t n)
   return n;
 }
 
-static void to_cmd(struct sim *s, const uint8_t *p, size_t n);
-
 /* Decrypted client bytes to the command buffer; close_notify marked. */
 static void openssl_read(struct sim *s)
 {
@@ -256,7 +231,7 @@ static void openssl_read(struct sim *s)
     size_t n = tls_peer_conn_read(s->conn, buf, sizeof(buf), &close_notify);
     if (n > 0) {
       rec(s, WIRE_C_DATA, 1, buf, n);
-      to_cmd(s, buf, n);
+      cmd_reader_add(&s->rd, buf, n);
     }
     if (close_notify)
       rec(s, WIRE_C_CLOSE_NOTIFY, 1, NULL, 0);
@@ -285,7 +260,7 @@ static size_t openssl_hello_input(struct sim *s, const uint8_t *p, size_t n)
                cert == SC_CERT_WRONG_HOST ? TLS_PEER_WRONG_HOST : TLS_PEER_HOST,
                tls_peer_conn_version(s->conn), tls_peer_conn_reused(s->conn) ? ", resumed" : "");
   s->tls = SRV_TLS;
-  s->mode = MODE_COMMAND;
+  s->rd.mode = CMD_MODE_COMMAND;
   rec(s, WIRE_TLS_UP, 1, what, k < 0 ? 0 : (size_t)k < sizeof(what) ? (size_t)k : sizeof(what) - 1);
   /* TLS 1.3: the client's first command may ride with its Finished. */
   openssl_read(s);
@@ -306,30 +281,22 @@ static void start_tls(struct sim *s)
       return;
     }
   }
-  if (s->cmd_len == 0)
+  if (s->rd.len == 0)
     return;
   /* The client sent more after its STARTTLS before our answer came: those
    * plaintext bytes (already on the wire) now meet the handshake. */
-  uint8_t tmp[SIM_CMD_BUF];
-  size_t n = s->cmd_len;
-  memcpy(tmp, s->cmd, n);
-  s->cmd_len = 0;
+  uint8_t tmp[CMD_READER_BUF];
+  size_t n = s->rd.len;
+  memcpy(tmp, s->rd.buf, n);
+  s->rd.len = 0;
   size_t used = openssl(s) ? openssl_hello_input(s, tmp, n) : hello_input(s, tmp, n);
   if (s->tls == SRV_TLS && used < n) {
-    memcpy(s->cmd, tmp + used, n - used);
-    s->cmd_len = n - used;
+    memcpy(s->rd.buf, tmp + used, n - used);
+    s->rd.len = n - used;
   }
 }
 
 /* ---- client -> server ---------------------------------------------------- */
-
-static void to_cmd(struct sim *s, const uint8_t *p, size_t n)
-{
-  size_t room = sizeof(s->cmd) - s->cmd_len;
-  size_t k = n < room ? n : room;
-  memcpy(s->cmd + s->cmd_len, p, k);
-  s->cmd_len += k;
-}
 
 static void receive_tls(struct sim *s, const uint8_t *p, size_t n)
 {
@@ -341,7 +308,7 @@ static void receive_tls(struct sim *s, const uint8_t *p, size_t n)
       j++; /* a stray 0x15 byte: data */
     if (j > i) {
       rec(s, WIRE_C_DATA, 1, p + i, j - i);
-      to_cmd(s, p + i, j - i);
+      cmd_reader_add(&s->rd, p + i, j - i);
       i = j;
       continue;
     }
@@ -368,7 +335,7 @@ static void server_receive(struct sim *s, const uint8_t *p, size_t n)
       if (openssl(s) && tls_record_len(p, n) > 0) {
         size_t k = tls_record_len(p, n);
         rec(s, WIRE_C_HELLO, 0, p, k);
-        to_cmd(s, p, k);
+        cmd_reader_add(&s->rd, p, k);
         p += k;
         n -= k;
         continue;
@@ -377,13 +344,13 @@ static void server_receive(struct sim *s, const uint8_t *p, size_t n)
        * the scenario decides the answer. Marked on the wire all the same. */
       if (n >= PT_HELLO_LEN && memcmp(p, SF_PT_CLIENT_HELLO, PT_HELLO_LEN) == 0) {
         rec(s, WIRE_C_HELLO, 0, p, PT_HELLO_LEN);
-        to_cmd(s, p, PT_HELLO_LEN);
+        cmd_reader_add(&s->rd, p, PT_HELLO_LEN);
         p += PT_HELLO_LEN;
         n -= PT_HELLO_LEN;
         continue;
       }
       rec(s, WIRE_C_DATA, 0, p, n);
-      to_cmd(s, p, n);
+      cmd_reader_add(&s->rd, p, n);
       return;
     case SRV_WAIT_HELLO: {
       size_t used = openssl(s) ? openssl_hello_input(s, p, n) : hello_input(s, p, n);
@@ -510,13 +477,11 @@ static void run_steps(struct sim *s)
   }
 }
 
-static void dispatch(struct sim *s, enum sc_verb verb)
+/* The scenario's answer to the client's `occurrence`-th `verb`. */
+static void dispatch(struct sim *s, enum sc_verb verb, unsigned occurrence)
 {
   int tls = s->tls == SRV_TLS;
-  unsigned *c = &s->count[verb][tls];
-  if (*c < UINT32_MAX)
-    (*c)++;
-  s->nsteps = scenario_answer(s->sc, verb, tls, *c, s->steps, SC_MAX_STEPS);
+  s->nsteps = scenario_answer(s->sc, verb, tls, occurrence, s->steps, SC_MAX_STEPS);
   if (s->nsteps > SC_MAX_STEPS)
     s->nsteps = SC_MAX_STEPS;
   s->next_step = 0;
@@ -526,38 +491,12 @@ static void dispatch(struct sim *s, enum sc_verb verb)
 /* Take the next command from the client's bytes; 1 if one was dispatched. */
 static int next_command(struct sim *s)
 {
-  for (size_t guard = 0; guard < SIM_CMD_BUF; guard++) {
-    const uint8_t *lf = memchr(s->cmd, '\n', s->cmd_len);
-    size_t n;
-    if (lf)
-      n = (size_t)(lf - s->cmd) + 1;
-    else if (s->cmd_len == sizeof(s->cmd))
-      n = s->cmd_len; /* an endless line: act on it as one */
-    else
-      return 0;
-    size_t len = n;
-    if (len > 0 && s->cmd[len - 1] == '\n')
-      len--;
-    if (len > 0 && s->cmd[len - 1] == '\r')
-      len--;
-    enum sc_verb verb;
-    int dot = len == 1 && s->cmd[0] == '.';
-    if (s->mode == MODE_BODY)
-      verb = SC_VERB_BODY;
-    else if (s->mode == MODE_AUTH)
-      verb = SC_VERB_AUTH_DATA;
-    else
-      verb = sc_classify((const char *)s->cmd, len);
-    memmove(s->cmd, s->cmd + n, s->cmd_len - n);
-    s->cmd_len -= n;
-    if (verb == SC_VERB_BODY && !dot)
-      continue; /* RFC 5321 4.1.1.4: the message is one command, ended by "." */
-    if (verb == SC_VERB_BODY)
-      s->mode = MODE_COMMAND;
-    dispatch(s, verb);
-    return 1;
-  }
-  return 0;
+  enum sc_verb verb;
+  unsigned occurrence;
+  if (!cmd_reader_next(&s->rd, s->tls == SRV_TLS, &verb, &occurrence))
+    return 0;
+  dispatch(s, verb, occurrence);
+  return 1;
 }
 
 static int server_work(struct sim *s)
@@ -648,7 +587,7 @@ void sim_run_with(const struct scenario *sc, struct sc_client *client, struct wi
   res->time_bound_ms = s->bound;
 
   client->ops->start(client, s->now);
-  dispatch(s, SC_VERB_CONNECT);
+  dispatch(s, SC_VERB_CONNECT, cmd_reader_occurrence(&s->rd, SC_VERB_CONNECT, 0));
   size_t iter = 0;
   for (; !s->stopped; iter++) {
     if (iter >= SIM_MAX_ITERATIONS) {

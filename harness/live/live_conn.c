@@ -1,5 +1,6 @@
 #include "live/live_conn.h"
 
+#include "cmd_reader.h"
 #include "tls_peer.h"
 
 #include <errno.h>
@@ -10,7 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CMD_BUF    16384 /* client bytes not yet acted on (512-octet lines, RFC 5321 4.5.3.1.4) */
 #define OUT_BUF    32768 /* scripted bytes not yet written */
 #define READ_CHUNK 4096
 /* Commands dispatched per connection; a client that never stops talking
@@ -18,7 +18,6 @@
 #define MAX_COMMANDS 4096
 
 enum srv_tls { SRV_PLAIN, SRV_WAIT_HELLO, SRV_TLS, SRV_TLS_FAILED };
-enum srv_mode { MODE_COMMAND, MODE_AUTH, MODE_BODY };
 
 struct conn {
   int fd;
@@ -29,14 +28,11 @@ struct conn {
   struct live_tls_conn tls_conn;
   int have_tls;
   enum srv_tls tls;
-  enum srv_mode mode;
   int closed, server_hung, eof, stopped;
   size_t commands;
-  unsigned count[SC_VERB_COUNT][2];
+  struct cmd_reader rd; /* what the client says, as the server reads it */
   struct sc_step steps[SC_MAX_STEPS];
   size_t nsteps, next_step;
-  uint8_t cmd[CMD_BUF];
-  size_t cmd_len;
   uint8_t out[OUT_BUF];
   size_t out_len;
 };
@@ -137,29 +133,12 @@ static void flush_records(struct conn *c, int hello)
   }
 }
 
-/* As sim.c: the last complete reply line sent decides how the client's
- * next lines read (RFC 4954 4 after 334, the message after 354). */
-static void update_mode(struct conn *c, const uint8_t *p, size_t len)
-{
-  size_t end = len;
-  while (end > 0 && p[end - 1] != '\n')
-    end--;
-  if (end == 0)
-    return;
-  size_t start = end - 1;
-  while (start > 0 && p[start - 1] != '\n')
-    start--;
-  size_t n = end - 1 - start;
-  int code = wire_reply_code(p + start, n);
-  if (code < 0 || (n > 3 && p[start + 3] == '-'))
-    return;
-  c->mode = code == 334 ? MODE_AUTH : code == 354 ? MODE_BODY : MODE_COMMAND;
-}
-
+/* Scripted bytes to the client, recorded; their last complete reply line
+ * also decides how the client's next lines read (cmd_reader.h). */
 static void server_send(struct conn *c, const uint8_t *p, size_t n)
 {
   rec(c, WIRE_S_DATA, c->tls == SRV_TLS, p, n);
-  update_mode(c, p, n);
+  cmd_reader_server_sent(&c->rd, p, n);
   if (c->tls == SRV_TLS) {
     if (live_tls_write(&c->tls_conn, p, n) == 0)
       flush_records(c, 0);
@@ -187,14 +166,6 @@ static void server_close(struct conn *c)
   stop(c, LIVE_END_SERVER_CLOSED);
 }
 
-static void to_cmd(struct conn *c, const uint8_t *p, size_t n)
-{
-  size_t room = sizeof(c->cmd) - c->cmd_len;
-  size_t k = n < room ? n : room;
-  memcpy(c->cmd + c->cmd_len, p, k);
-  c->cmd_len += k;
-}
-
 static void tls_fail(struct conn *c, const char *why)
 {
   flush_records(c, 1); /* our alert, if any */
@@ -216,7 +187,7 @@ static void tls_read(struct conn *c)
     }
     if (n > 0) {
       rec(c, WIRE_C_DATA, 1, buf, (size_t)n);
-      to_cmd(c, buf, (size_t)n);
+      cmd_reader_add(&c->rd, buf, (size_t)n);
     }
     if (close_notify) {
       /* The client ended TLS: answer with ours and close, as a server
@@ -250,7 +221,7 @@ static void hello_input(struct conn *c, const uint8_t *p, size_t n)
   int k = snprintf(what, sizeof(what), "%s %s (%s)", sc_cert_name(cert),
                    cert == SC_CERT_WRONG_HOST ? TLS_PEER_WRONG_HOST : TLS_PEER_HOST, version);
   c->tls = SRV_TLS;
-  c->mode = MODE_COMMAND;
+  c->rd.mode = CMD_MODE_COMMAND;
   rec(c, WIRE_TLS_UP, 1, what, k < 0 ? 0 : (size_t)k < sizeof(what) ? (size_t)k : sizeof(what) - 1);
   tls_read(c); /* TLS 1.3: the first command may ride with the Finished */
 }
@@ -267,14 +238,14 @@ static void start_tls(struct conn *c)
     return;
   }
   c->have_tls = 1;
-  if (c->cmd_len == 0)
+  if (c->rd.len == 0)
     return;
   /* Bytes the client sent after its STARTTLS before our answer now meet
    * the handshake, as they would on any server. */
-  uint8_t tmp[CMD_BUF];
-  size_t n = c->cmd_len;
-  memcpy(tmp, c->cmd, n);
-  c->cmd_len = 0;
+  uint8_t tmp[CMD_READER_BUF];
+  size_t n = c->rd.len;
+  memcpy(tmp, c->rd.buf, n);
+  c->rd.len = 0;
   hello_input(c, tmp, n);
 }
 
@@ -298,13 +269,13 @@ static void server_receive(struct conn *c, const uint8_t *p, size_t n)
       size_t k = tls_record_len(p, n);
       if (k == 0) {
         rec(c, WIRE_C_DATA, 0, p, n);
-        to_cmd(c, p, n);
+        cmd_reader_add(&c->rd, p, n);
         return;
       }
       /* A TLS hello to a server that did not start TLS is bytes to it;
        * marked on the wire all the same. */
       rec(c, WIRE_C_HELLO, 0, p, k);
-      to_cmd(c, p, k);
+      cmd_reader_add(&c->rd, p, k);
       p += k;
       n -= k;
     }
@@ -407,51 +378,27 @@ static void run_steps(struct conn *c)
   }
 }
 
-static void dispatch(struct conn *c, enum sc_verb verb)
+/* The scenario's answer to the client's `occurrence`-th `verb`. */
+static void dispatch(struct conn *c, enum sc_verb verb, unsigned occurrence)
 {
   int tls = c->tls == SRV_TLS;
-  unsigned *k = &c->count[verb][tls];
-  if (*k < UINT32_MAX)
-    (*k)++;
   c->commands++;
-  c->nsteps = scenario_answer(c->sc, verb, tls, *k, c->steps, SC_MAX_STEPS);
+  c->nsteps = scenario_answer(c->sc, verb, tls, occurrence, c->steps, SC_MAX_STEPS);
   if (c->nsteps > SC_MAX_STEPS)
     c->nsteps = SC_MAX_STEPS;
   c->next_step = 0;
   run_steps(c);
 }
 
-/* As sim.c: the next command from the client's bytes; 1 if dispatched. */
+/* The next command from the client's bytes (cmd_reader.h); 1 if dispatched. */
 static int next_command(struct conn *c)
 {
-  for (size_t guard = 0; guard < CMD_BUF; guard++) {
-    const uint8_t *lf = memchr(c->cmd, '\n', c->cmd_len);
-    size_t n;
-    if (lf)
-      n = (size_t)(lf - c->cmd) + 1;
-    else if (c->cmd_len == sizeof(c->cmd))
-      n = c->cmd_len; /* an endless line: act on it as one */
-    else
-      return 0;
-    size_t len = n;
-    if (len > 0 && c->cmd[len - 1] == '\n')
-      len--;
-    if (len > 0 && c->cmd[len - 1] == '\r')
-      len--;
-    int dot = len == 1 && c->cmd[0] == '.';
-    enum sc_verb verb = c->mode == MODE_BODY   ? SC_VERB_BODY
-                        : c->mode == MODE_AUTH ? SC_VERB_AUTH_DATA
-                                               : sc_classify((const char *)c->cmd, len);
-    memmove(c->cmd, c->cmd + n, c->cmd_len - n);
-    c->cmd_len -= n;
-    if (verb == SC_VERB_BODY && !dot)
-      continue; /* RFC 5321 4.1.1.4: the message is one command, ended by "." */
-    if (verb == SC_VERB_BODY)
-      c->mode = MODE_COMMAND;
-    dispatch(c, verb);
-    return 1;
-  }
-  return 0;
+  enum sc_verb verb;
+  unsigned occurrence;
+  if (!cmd_reader_next(&c->rd, c->tls == SRV_TLS, &verb, &occurrence))
+    return 0;
+  dispatch(c, verb, occurrence);
+  return 1;
 }
 
 static void server_work(struct conn *c)
@@ -481,7 +428,7 @@ void live_conn_run(int fd, const struct scenario *sc, const struct live_conn_opt
   c->o = o;
   c->w = w;
   c->r = r;
-  dispatch(c, SC_VERB_CONNECT);
+  dispatch(c, SC_VERB_CONNECT, cmd_reader_occurrence(&c->rd, SC_VERB_CONNECT, 0));
   for (int guard = 0; guard < 1000000 && !c->stopped; guard++) {
     server_work(c);
     if (c->stopped || c->closed)
