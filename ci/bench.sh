@@ -53,25 +53,7 @@ R=$B/results
 mkdir -p "$B" "$R"
 [ "$fresh" = 1 ] && rm -f "$R"/*.txt
 build_limit=900
-started=()
-cleanup() {
-  local pid
-  for pid in "${started[@]}"; do kill -0 "$pid" 2>/dev/null && kill "$pid" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-trap 'cleanup; exit 130' INT TERM
-
-# bounded SECONDS LOG CMD...: CMD under timeout, in the background so that
-# only its PID is ever killed.
-bounded() {
-  local limit=$1 log=$2 status=0
-  shift 2
-  timeout -k 5 "$limit" "$@" >"$log" 2>&1 &
-  local pid=$!
-  started+=("$pid")
-  wait "$pid" || status=$?
-  return "$status"
-}
+sf_kill_started_on_exit
 
 # snapshot DIR: a copy of the source to build from (the tree itself is never
 # built into or patched): the last commit plus bench/, or the working tree.
@@ -108,9 +90,9 @@ cmake_build() {
     ! grep -qx "CMAKE_HOME_DIRECTORY:INTERNAL=$(realpath "$src")" "$dir/CMakeCache.txt"; then
     rm -rf "$dir"
   fi
-  bounded "$build_limit" "$dir.configure.log" cmake -S "$src" -B "$dir" -DCMAKE_C_COMPILER="$cc" \
+  sf_bounded "$build_limit" "$dir.configure.log" cmake -S "$src" -B "$dir" -DCMAKE_C_COMPILER="$cc" \
     -DSF_WERROR=OFF "$@" || { cat "$dir.configure.log" >&2; return 1; }
-  bounded "$build_limit" "$dir.build.log" cmake --build "$dir" -j1 --target "${tg[@]}" ||
+  sf_bounded "$build_limit" "$dir.build.log" cmake --build "$dir" -j1 --target "${tg[@]}" ||
     { tail -n 30 "$dir.build.log" >&2; return 1; }
 }
 lf_args=(-DSF_SANITIZE=ON -DSF_FUZZ_ENGINE=libfuzzer -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link)
@@ -121,12 +103,12 @@ rows=()
 if part throughput; then
   sf_step "reply parser throughput (gcc -O2, median of 9 passes over 8 MB)"
   cmake_build "$S" "$B/rel" gcc reply_throughput -- -DCMAKE_BUILD_TYPE=Release
-  bounded 300 "$R/throughput.txt" "$B/rel/bench/reply_throughput" 8 9
+  sf_bounded 300 "$R/throughput.txt" "$B/rel/bench/reply_throughput" 8 9
   cat "$R/throughput.txt"
   # Handshakes/s of the in-memory TLS peer (bench/tls_handshake.c), when built.
   if grep -q 'tls_handshake' "$S/bench/CMakeLists.txt"; then
     cmake_build "$S" "$B/rel" gcc tls_handshake -- -DCMAKE_BUILD_TYPE=Release
-    bounded 120 "$R/tls_handshake.txt" "$B/rel/bench/tls_handshake" 2 || true
+    sf_bounded 120 "$R/tls_handshake.txt" "$B/rel/bench/tls_handshake" 2 || true
     cat "$R/tls_handshake.txt"
   fi
 fi
@@ -146,7 +128,7 @@ lf_execs() { # BIN CORPUS SECONDS -> exec/s
   local bin=$1 corpus=$2 secs=$3 d log
   d=$(mktemp -d "$B/run.XXXXXX")
   log=$d/log
-  bounded $((secs + 60)) "$log" "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+  sf_bounded $((secs + 60)) "$log" "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$d/" "$d" "$corpus" || true
   sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n1
   rm -rf "$d"
@@ -155,7 +137,7 @@ afl_execs() { # BIN CORPUS SECONDS DICT -> exec/s
   local bin=$1 corpus=$2 secs=$3 dict=$4 d
   d=$(mktemp -d "$B/run.XXXXXX")
   AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
-    bounded $((secs + 60)) "$d/log" afl-fuzz -i "$corpus" -o "$d/out" -V "$secs" -t 1000 \
+    sf_bounded $((secs + 60)) "$d/log" afl-fuzz -i "$corpus" -o "$d/out" -V "$secs" -t 1000 \
     ${dict:+-x "$dict"} -- "$bin" || true
   awk -F' *: *' '$1=="execs_done"{e=$2} $1=="run_time"{t=$2} END{if (t>0) printf "%.0f", e/t}' \
     "$d"/out/default/fuzzer_stats 2>/dev/null || true
@@ -215,19 +197,19 @@ run_one() {
   start=$(date +%s.%N)
   case "$fz" in
     libfuzzer)
-      bounded $((cap + 60)) "$d/log" "$bin" -seed="$seed" -max_total_time="$cap" -timeout=10 \
+      sf_bounded $((cap + 60)) "$d/log" "$bin" -seed="$seed" -max_total_time="$cap" -timeout=10 \
         -rss_limit_mb=2048 -dict="$S/fuzz/smtp.dict" -artifact_prefix="$d/" "$d" || status=$?
       [ -n "$(find "$d" -maxdepth 1 \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' \) | head -n1)" ] && found=1
       ;;
     naive)
       mkdir -p "$d/c"
-      bounded $((cap + 60)) "$d/log" "$bin" -seed="$seed" -max_total_time="$cap" -timeout=10 \
+      sf_bounded $((cap + 60)) "$d/log" "$bin" -seed="$seed" -max_total_time="$cap" -timeout=10 \
         -rss_limit_mb=2048 -artifact_prefix="$d/" "$d/c" || status=$?
       [ -n "$(find "$d" -maxdepth 1 \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' \) | head -n1)" ] && found=1
       ;;
     afl)
       AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
-        AFL_BENCH_UNTIL_CRASH=1 bounded $((cap + 60)) "$d/log" afl-fuzz -s "$seed" -i "$zero" \
+        AFL_BENCH_UNTIL_CRASH=1 sf_bounded $((cap + 60)) "$d/log" afl-fuzz -s "$seed" -i "$zero" \
         -o "$d/out" -V "$cap" -t 1000 -x "$S/fuzz/smtp.dict" -- "$bin" || status=$?
       [ -n "$(find "$d/out" -path '*/crashes/id:*' -type f 2>/dev/null | head -n1)" ] && found=1
       ;;
@@ -274,7 +256,7 @@ if part bugs; then
     cmake_build "$tree" "$B/lf-$bug" clang "$t" fuzz_naive -- "${lf_args[@]}"
     cmake_build "$tree" "$B/afl-$bug" afl-clang-fast "$t" -- "${afl_args[@]}"
     caught=no
-    bounded 300 "$B/seeds-$bug.log" "$B/lf-$bug/fuzz/$t" -runs=0 "$S/corpus/$t" || caught=yes
+    sf_bounded 300 "$B/seeds-$bug.log" "$B/lf-$bug/fuzz/$t" -runs=0 "$S/corpus/$t" || caught=yes
     echo "$caught" >"$R/bug-$bug-corpus.txt"
     echo "    shipped corpus alone catches it: $caught"
     for ((s = 1; s <= seeds; s++)); do

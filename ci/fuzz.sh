@@ -64,16 +64,7 @@ work=work/fuzz
 build_limit=1800
 grace=60
 
-# Background processes this script started; only these are ever killed.
-started=()
-cleanup() {
-  local pid
-  for pid in "${started[@]}"; do
-    kill -0 "$pid" 2>/dev/null && kill "$pid" 2>/dev/null || true
-  done
-}
-trap cleanup EXIT
-trap 'cleanup; exit 130' INT TERM
+sf_kill_started_on_exit
 
 sf_step "install what is missing"
 pkgs=(cmake make clang libclang-rt-14-dev libssl-dev)
@@ -124,7 +115,7 @@ run_bounded() {
   shift 4
   timeout -k 10 "$limit" "$@" >"$log" 2>&1 &
   local pid=$! start=$SECONDS status=0
-  started+=("$pid")
+  SF_STARTED+=("$pid")
   while kill -0 "$pid" 2>/dev/null; do
     sleep 1
     if (((SECONDS - start) % 10 == 0)) && kill -0 "$pid" 2>/dev/null; then
@@ -224,7 +215,7 @@ fuzz_afl() {
     timeout -k 10 "$((time_per_target + grace))" afl-fuzz -V "$time_per_target" -i "$dir/corpus" \
       -o "$afl_out" -S "s$i" "${args[@]}" -- "$bin" >"$afl_out.s$i.log" 2>&1 &
     pids+=($!)
-    started+=($!)
+    SF_STARTED+=($!)
   done
   local name=default
   [ "$jobs" -gt 1 ] && name=main

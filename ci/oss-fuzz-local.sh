@@ -47,24 +47,7 @@ afl_driver=/usr/lib/afl/libAFLDriver.a
 
 build_limit=900
 run_limit=120
-started=()
-cleanup() {
-  local pid
-  for pid in "${started[@]}"; do kill -0 "$pid" 2>/dev/null && kill "$pid" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-trap 'cleanup; exit 130' INT TERM
-
-# bounded SECONDS LOG CMD...: CMD in the background under timeout, output to LOG.
-bounded() {
-  local limit=$1 log=$2 status=0
-  shift 2
-  timeout -k 5 "$limit" "$@" >"$log" 2>&1 &
-  local pid=$!
-  started+=("$pid")
-  wait "$pid" || status=$?
-  return "$status"
-}
+sf_kill_started_on_exit
 
 failures=0
 rows=()
@@ -95,7 +78,7 @@ check_config() {
     SANITIZER=$sanitizer FUZZING_ENGINE=$engine ARCHITECTURE=x86_64 \
     OUT=$PWD/$base/out WORK=$PWD/$base/work SRC=$PWD/$base/src \
     AFL_QUIET=1 SMTPFUZZ_BUILD_LIMIT=$build_limit \
-    bounded "$build_limit" "$base/build.log" bash ci/oss-fuzz/build.sh || status=$?
+    sf_bounded "$build_limit" "$base/build.log" bash ci/oss-fuzz/build.sh || status=$?
   if [ "$status" -ne 0 ]; then
     tail -n 40 "$base/build.log" >&2
     fail "$cfg: build.sh exited $status (log: $base/build.log)"
@@ -128,7 +111,7 @@ check_config() {
         # undefined build but silenced at run time (silence_unsigned_overflow).
         ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 \
           UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:silence_unsigned_overflow=1 \
-          bounded "$run_limit" "$log" "$out/$t" -runs="$runs" -timeout=25 -rss_limit_mb=2560 \
+          sf_bounded "$run_limit" "$log" "$out/$t" -runs="$runs" -timeout=25 -rss_limit_mb=2560 \
           -dict="$out/$t.dict" -print_final_stats=1 -artifact_prefix="$base/work/check/$t-" \
           "$corpus" || status=$?
         ;;
@@ -139,12 +122,12 @@ check_config() {
         local files=()
         mapfile -t files < <(find "$corpus" -type f | sort)
         ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:symbolize=0 \
-          bounded "$run_limit" "$log" "$out/$t" "${files[@]}" || status=$?
+          sf_bounded "$run_limit" "$log" "$out/$t" "${files[@]}" || status=$?
         if [ "$status" -eq 0 ]; then
           rm -rf "$base/work/afl-$t"
           AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
             AFL_BENCH_UNTIL_CRASH=1 ASAN_OPTIONS=abort_on_error=1:detect_leaks=0:symbolize=0 \
-            bounded "$run_limit" "$log.afl" afl-fuzz -i "$corpus" -o "$base/work/afl-$t" \
+            sf_bounded "$run_limit" "$log.afl" afl-fuzz -i "$corpus" -o "$base/work/afl-$t" \
             -E "$runs" -t 1000 -x "$out/$t.dict" -- "$out/$t" || status=$?
           local crashes
           crashes=$(find "$base/work/afl-$t" -path '*/crashes/id:*' -type f 2>/dev/null | wc -l)
@@ -156,7 +139,7 @@ check_config() {
         rm -rf "$base/work/prof-$t"
         mkdir -p "$base/work/prof-$t"
         LLVM_PROFILE_FILE="$PWD/$base/work/prof-$t/%p.profraw" \
-          bounded "$run_limit" "$log" "$out/$t" -runs=0 "$corpus" || status=$?
+          sf_bounded "$run_limit" "$log" "$out/$t" -runs=0 "$corpus" || status=$?
         if [ "$status" -eq 0 ]; then
           llvm-profdata-14 merge -sparse "$base/work/prof-$t"/*.profraw -o "$base/work/$t.profdata" >>"$log" 2>&1 &&
             llvm-cov-14 report "$out/$t" -instr-profile="$base/work/$t.profdata" >"$base/cov-$t.txt" 2>>"$log" ||
