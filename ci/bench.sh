@@ -9,7 +9,10 @@
 #   --quick          short version of everything
 #   --bugs a,b       only bugs whose file name starts with these (default: all)
 #   --seeds N        seeds per bug and fuzzer (default 5)
-#   --cap S          seconds before a run counts as "not found" (default 120)
+#   --cap S          seconds before a run counts as "not found" (default 180)
+#   --fuzzers a,b    planted-bug fuzzers: libfuzzer, afl, naive (default: all)
+#   --jobs N         planted-bug runs at once (default 1); each run is one
+#                    process on one core, so keep N at most the core count
 #   --exec-time S    seconds per target for the exec/s measurement (default 10)
 #   --only P,Q       parts: throughput, execs, bugs (default: all three); any
 #                    other word (e.g. --only table) just rebuilds the table
@@ -19,13 +22,13 @@
 #   -h, --help       this text
 # Every run's result is one file in build/bench/results/, so an interrupted
 # bench resumes where it stopped; a run capped lower than --cap is redone.
-# One core: one fuzzing process at a time, builds with -j1.
+# Each fuzzing process gets one core; --jobs N runs N of them side by side.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source ci/lib.sh
 
-seeds=5 cap=120 exec_time=10 only=throughput,execs,bugs bug_filter="" fresh=0 worktree=0
-usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
+seeds=5 cap=180 exec_time=10 jobs=1 fuzzers=libfuzzer,afl,naive only=throughput,execs,bugs bug_filter="" fresh=0 worktree=0
+usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; }
 die_usage() { echo "ci/bench.sh: $*" >&2; echo "see ci/bench.sh --help" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -33,6 +36,8 @@ while [ $# -gt 0 ]; do
     --bugs) [ $# -ge 2 ] || die_usage "--bugs needs a value"; bug_filter=$2; shift 2 ;;
     --seeds) [ $# -ge 2 ] || die_usage "--seeds needs a value"; seeds=$2; shift 2 ;;
     --cap) [ $# -ge 2 ] || die_usage "--cap needs a value"; cap=$2; shift 2 ;;
+    --fuzzers) [ $# -ge 2 ] || die_usage "--fuzzers needs a value"; fuzzers=$2; shift 2 ;;
+    --jobs) [ $# -ge 2 ] || die_usage "--jobs needs a value"; jobs=$2; shift 2 ;;
     --exec-time) [ $# -ge 2 ] || die_usage "--exec-time needs a value"; exec_time=$2; shift 2 ;;
     --only) [ $# -ge 2 ] || die_usage "--only needs a value"; only=$2; shift 2 ;;
     --fresh) fresh=1; shift ;;
@@ -41,10 +46,14 @@ while [ $# -gt 0 ]; do
     *) die_usage "unknown argument '$1'" ;;
   esac
 done
-for v in seeds cap exec_time; do
+for f in ${fuzzers//,/ }; do
+  case "$f" in libfuzzer | afl | naive) ;; *) die_usage "--fuzzers: unknown fuzzer '$f' (libfuzzer, afl, naive)" ;; esac
+done
+for v in seeds cap exec_time jobs; do
   [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || die_usage "--${v/_/-} must be a positive number"
 done
 part() { [[ ",$only," == *",$1,"* ]]; }
+fuzzer_on() { [[ ",$fuzzers," == *",$1,"* ]]; }
 
 sf_install_packages cmake make gcc clang libclang-rt-14-dev libssl-dev afl++ patch rsync
 
@@ -182,9 +191,9 @@ bug_target() {
 }
 median() { sort -g | awk '{v[NR]=$1} END{if (NR==0) {print ""; exit} if (NR%2) print v[(NR+1)/2]; else printf "%.1f\n", (v[NR/2]+v[NR/2+1])/2}'; }
 
-# run_one BUG FUZZER SEED BIN TARGET: time to the first finding, in a result file.
+# run_one BUG FUZZER SEED TARGET: time to the first finding, in a result file.
 run_one() {
-  local bug=$1 fz=$2 seed=$3 bin=$4 t=$5
+  local bug=$1 fz=$2 seed=$3 t=$4
   local res=$R/bug-$bug-$fz-$seed.txt
   if [ -f "$res" ]; then
     local kind secs
@@ -192,28 +201,31 @@ run_one() {
     # A finding stands; a run capped lower than --cap is redone.
     if [ "$kind" = found ] || [ "${secs%.*}" -ge "$cap" ]; then return 0; fi
   fi
-  local d start end status=0 found=0
+  local d start end found=0
   d=$(mktemp -d "$B/run.XXXXXX")
   start=$(date +%s.%N)
   case "$fz" in
     libfuzzer)
-      sf_bounded $((cap + 60)) "$d/log" "$bin" -seed="$seed" -max_total_time="$cap" -timeout=10 \
-        -rss_limit_mb=2048 -dict="$S/fuzz/smtp.dict" -artifact_prefix="$d/" "$d" || status=$?
-      [ -n "$(find "$d" -maxdepth 1 \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' \) | head -n1)" ] && found=1
+      sf_bounded $((cap + 60)) "$d/log" "$B/lf-$bug/fuzz/$t" -seed="$seed" -max_total_time="$cap" \
+        -timeout=10 -rss_limit_mb=2048 -dict="$S/fuzz/smtp.dict" -artifact_prefix="$d/" "$d" || true
       ;;
     naive)
       mkdir -p "$d/c"
-      sf_bounded $((cap + 60)) "$d/log" "$bin" -seed="$seed" -max_total_time="$cap" -timeout=10 \
-        -rss_limit_mb=2048 -artifact_prefix="$d/" "$d/c" || status=$?
-      [ -n "$(find "$d" -maxdepth 1 \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' \) | head -n1)" ] && found=1
+      sf_bounded $((cap + 60)) "$d/log" "$B/lf-$bug/bench/fuzz_naive" -seed="$seed" \
+        -max_total_time="$cap" -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$d/" "$d/c" || true
       ;;
     afl)
       AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
         AFL_BENCH_UNTIL_CRASH=1 sf_bounded $((cap + 60)) "$d/log" afl-fuzz -s "$seed" -i "$zero" \
-        -o "$d/out" -V "$cap" -t 1000 -x "$S/fuzz/smtp.dict" -- "$bin" || status=$?
-      [ -n "$(find "$d/out" -path '*/crashes/id:*' -type f 2>/dev/null | head -n1)" ] && found=1
+        -o "$d/out" -V "$cap" -t 1000 -x "$S/fuzz/smtp.dict" -c "$B/afl-cmplog-$bug/fuzz/$t" \
+        -- "$B/afl-$bug/fuzz/$t" || true
       ;;
   esac
+  if [ "$fz" = afl ]; then
+    [ -n "$(find "$d/out" -path '*/crashes/id:*' -type f 2>/dev/null | head -n1)" ] && found=1
+  else
+    [ -n "$(find "$d" -maxdepth 1 \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' \) | head -n1)" ] && found=1
+  fi
   end=$(date +%s.%N)
   local secs
   secs=$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.1f", b - a}')
@@ -222,7 +234,7 @@ run_one() {
   else
     echo "capped $cap" >"$res"
   fi
-  echo "    $fz seed $seed: $(cat "$res")"
+  echo "  $bug $fz seed $seed: $(cat "$res")"
   rm -rf "$d"
 }
 
@@ -245,27 +257,50 @@ zero=$B/zero-seed
 mkdir -p "$zero"
 [ -f "$zero/zero" ] || head -c 16 /dev/zero >"$zero/zero"
 if part bugs; then
+  # Build every patched copy first, then run the fuzzers $jobs at a time.
+  runs=()
   for bug in "${bugs[@]}"; do
     t=$(bug_target "$bug")
-    sf_step "planted bug $bug (target $t; $seeds seeds, cap ${cap}s)"
+    sf_step "planted bug $bug: build (target $t)"
     tree=$B/tree-$bug
     # A temporary copy of the source with the patch applied; the tree itself
-    # is never touched.
+    # is never touched. rsync keeps times, so an unchanged copy rebuilds nothing.
     rsync -a --delete "$S/" "$tree/"
     patch -s -p1 -d "$tree" <"bench/bugs/$bug.patch"
     cmake_build "$tree" "$B/lf-$bug" clang "$t" fuzz_naive -- "${lf_args[@]}"
-    cmake_build "$tree" "$B/afl-$bug" afl-clang-fast "$t" -- "${afl_args[@]}"
+    if fuzzer_on afl; then
+      cmake_build "$tree" "$B/afl-$bug" afl-clang-fast "$t" -- "${afl_args[@]}"
+      AFL_LLVM_CMPLOG=1 cmake_build "$tree" "$B/afl-cmplog-$bug" afl-clang-fast "$t" -- "${afl_args[@]}"
+    fi
     caught=no
     sf_bounded 300 "$B/seeds-$bug.log" "$B/lf-$bug/fuzz/$t" -runs=0 "$S/corpus/$t" || caught=yes
     echo "$caught" >"$R/bug-$bug-corpus.txt"
-    echo "    shipped corpus alone catches it: $caught"
+    echo "  shipped corpus alone catches it: $caught"
     for ((s = 1; s <= seeds; s++)); do
-      run_one "$bug" libfuzzer "$s" "$B/lf-$bug/fuzz/$t" "$t"
-      run_one "$bug" afl "$s" "$B/afl-$bug/fuzz/$t" "$t"
-      run_one "$bug" naive "$s" "$B/lf-$bug/bench/fuzz_naive" "$t"
+      for fz in libfuzzer afl naive; do
+        fuzzer_on "$fz" && runs+=("$bug $fz $s $t")
+      done
     done
-    rm -rf "$tree"
   done
+  sf_step "planted bugs: ${#runs[@]} runs, $jobs at a time, cap ${cap}s each"
+  active=0
+  for r in "${runs[@]}"; do
+    if [ "$active" -ge "$jobs" ]; then
+      wait -n || true
+      active=$((active - 1))
+    fi
+    read -r bug fz s t <<<"$r"
+    # Each run in its own subshell, which ends its own fuzzer if killed (and
+    # only that: the PIDs of its siblings are not its to end).
+    (
+      SF_STARTED=()
+      sf_kill_started_on_exit
+      run_one "$bug" "$fz" "$s" "$t"
+    ) &
+    SF_STARTED+=("$!")
+    active=$((active + 1))
+  done
+  wait || true
 fi
 
 # summary FUZZER BUG -> "median (found/total)", median over all seeds with
@@ -315,10 +350,10 @@ table=$B/bench.md
   echo "|---|---|---:|---:|---:|---|"
   printf '%s\n' "${rows[@]}"
   echo
-  echo "Planted bugs: median time to the first finding over $seeds seed(s), cap ${cap}s, one core;"
-  echo "'>' marks a median at the cap (found in at most half the runs). All start from scratch:"
-  echo "libFuzzer with the dictionary and custom mutator and no corpus, AFL++ (no CMPLOG) with the"
-  echo "dictionary and one zero seed, the naive target with nothing."
+  echo "Planted bugs: median time to the first finding over $seeds seed(s), cap ${cap}s, one core per"
+  echo "run, $jobs run(s) at a time; '>' marks a median at the cap (found in at most half the runs)."
+  echo "All start from scratch: libFuzzer with the dictionary and custom mutator and no corpus,"
+  echo "AFL++ persistent + CMPLOG with the dictionary and one zero seed, the naive target with nothing."
 } >"$table"
 
 # A small SVG bar chart of the medians (log scale), no plotting package needed.
