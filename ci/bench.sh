@@ -86,6 +86,7 @@ snapshot "$S"
 # The fuzz targets: ci/fuzz.sh's ALL_TARGETS, the one list.
 read -r -a targets <<<"$(sed -n 's/^ALL_TARGETS=(\(.*\))/\1/p' "$S/ci/fuzz.sh")"
 [ ${#targets[@]} -gt 0 ] || { echo "ci/bench.sh: no ALL_TARGETS in ci/fuzz.sh" >&2; exit 1; }
+read -r -a scenario_targets <<<"$(sed -n 's/^SCENARIO_TARGETS=(\(.*\))/\1/p' "$S/ci/fuzz.sh")"
 
 # cmake_build SRC DIR CC TARGETS... -- CMAKE_ARGS...
 cmake_build() {
@@ -215,8 +216,12 @@ run_one() {
         -max_total_time="$cap" -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$d/" "$d/c" || true
       ;;
     afl)
-      AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
-        AFL_BENCH_UNTIL_CRASH=1 sf_bounded $((cap + 60)) "$d/log" afl-fuzz -s "$seed" -i "$zero" \
+      local env=(AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1 AFL_BENCH_UNTIL_CRASH=1
+        AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1)
+      # Scenario targets get the scenario mutator, as in ci/fuzz.sh.
+      [[ " ${scenario_targets[*]} " == *" $t "* ]] &&
+        env+=(AFL_CUSTOM_MUTATOR_LIBRARY=$PWD/$B/mutator/fuzz/sf_afl_mutator.so)
+      sf_bounded $((cap + 60)) "$d/log" env "${env[@]}" afl-fuzz -s "$seed" -i "$zero" \
         -o "$d/out" -V "$cap" -t 1000 -x "$S/fuzz/smtp.dict" -c "$B/afl-cmplog-$bug/fuzz/$t" \
         -- "$B/afl-$bug/fuzz/$t" || true
       ;;
@@ -259,6 +264,9 @@ mkdir -p "$zero"
 if part bugs; then
   # Build every patched copy first, then run the fuzzers $jobs at a time.
   runs=()
+  if fuzzer_on afl; then # the scenario mutator afl-fuzz loads: plain build, unpatched
+    cmake_build "$S" "$B/mutator" clang sf_afl_mutator -- -DSF_FUZZ_ENGINE=none
+  fi
   for bug in "${bugs[@]}"; do
     t=$(bug_target "$bug")
     sf_step "planted bug $bug: build (target $t)"
@@ -353,7 +361,8 @@ table=$B/bench.md
   echo "Planted bugs: median time to the first finding over $seeds seed(s), cap ${cap}s, one core per"
   echo "run, $jobs run(s) at a time; '>' marks a median at the cap (found in at most half the runs)."
   echo "All start from scratch: libFuzzer with the dictionary and custom mutator and no corpus,"
-  echo "AFL++ persistent + CMPLOG with the dictionary and one zero seed, the naive target with nothing."
+  echo "AFL++ persistent + CMPLOG with the dictionary (and on scenario targets the scenario mutator)"
+  echo "and one zero seed, the naive target with nothing."
 } >"$table"
 
 # A small SVG bar chart of the medians (log scale), no plotting package needed.

@@ -17,6 +17,9 @@ source ci/lib.sh
 
 # Every fuzz target, one word each (fuzz/<name>.c, corpus/<name>/).
 ALL_TARGETS=(fuzz_reply fuzz_ehlo fuzz_session fuzz_portmode fuzz_starttls)
+# Those whose inputs are binary scenarios: AFL++ gets the scenario custom
+# mutator for them (fuzz/afl_mutator.c), as libFuzzer gets mutator_scenario.c.
+SCENARIO_TARGETS=(fuzz_session fuzz_portmode fuzz_starttls)
 
 time_per_target=60
 jobs=1
@@ -71,9 +74,12 @@ pkgs=(cmake make clang libclang-rt-14-dev libssl-dev)
 [[ " ${engines[*]} " == *" afl "* ]] && pkgs+=(afl++)
 sf_install_packages "${pkgs[@]}"
 
-# build DIR CC ENV... -- CMAKE_ARGS...: configure and build only the targets.
+# build DIR CC ENV... -- CMAKE_ARGS...: configure and build only the targets
+# (or the CMake targets in $build_only).
+build_only=""
 build() {
-  local dir=$1 cc=$2
+  local dir=$1 cc=$2 tg=("${targets[@]}")
+  [ -n "$build_only" ] && read -r -a tg <<<"$build_only"
   shift 2
   local env=()
   while [ "$1" != "--" ]; do env+=("$1"); shift; done
@@ -81,9 +87,9 @@ build() {
   sf_step "build $dir"
   env "${env[@]}" timeout "$build_limit" cmake -S . -B "$dir" -DCMAKE_C_COMPILER="$cc" "$@" >"$dir.configure.log" 2>&1 ||
     { cat "$dir.configure.log" >&2; return 1; }
-  env "${env[@]}" timeout "$build_limit" cmake --build "$dir" -j"$(nproc)" --target "${targets[@]}" \
+  env "${env[@]}" timeout "$build_limit" cmake --build "$dir" -j"$(nproc)" --target "${tg[@]}" \
     >"$dir.build.log" 2>&1 || { tail -n 40 "$dir.build.log" >&2; return 1; }
-  echo "  built ${targets[*]} (log: $dir.build.log)"
+  echo "  built ${tg[*]} (log: $dir.build.log)"
 }
 
 mkdir -p build
@@ -97,6 +103,8 @@ for e in "${engines[@]}"; do
       build build/fuzz-afl afl-clang-fast -- -DSF_FUZZ_ENGINE=afl
       # CMPLOG: comparison operands logged for afl-fuzz -c (input-to-state).
       build build/fuzz-afl-cmplog afl-clang-fast AFL_LLVM_CMPLOG=1 -- -DSF_FUZZ_ENGINE=afl
+      # The scenario mutator afl-fuzz loads: from a plain, uninstrumented build.
+      build_only=sf_afl_mutator build build/fuzz-mutator clang -- -DSF_FUZZ_ENGINE=none
       ;;
   esac
 done
@@ -208,7 +216,12 @@ fuzz_afl() {
   # CMPLOG on new queue entries only: on a large seed corpus the
   # input-to-state stage would otherwise fill a short run.
   export AFL_CMPLOG_ONLY_NEW=1
-  sf_step "AFL++ $t for ${time_per_target}s ($jobs instance(s), CMPLOG on the main one)"
+  if [[ " ${SCENARIO_TARGETS[*]} " == *" $t "* ]]; then
+    export AFL_CUSTOM_MUTATOR_LIBRARY=$PWD/build/fuzz-mutator/fuzz/sf_afl_mutator.so
+  else
+    unset AFL_CUSTOM_MUTATOR_LIBRARY
+  fi
+  sf_step "AFL++ $t for ${time_per_target}s ($jobs instance(s), CMPLOG on the main one${AFL_CUSTOM_MUTATOR_LIBRARY:+, scenario mutator})"
   local status=0 pids=() i
   # Secondary instances first, each bounded like the main one.
   for ((i = 1; i < jobs; i++)); do
