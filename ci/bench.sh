@@ -20,7 +20,8 @@
 #   --worktree       build from the working tree (default: the last commit, so
 #                    that others' half-done edits cannot break a long run)
 #   -h, --help       this text
-# Every run's result is one file in build/bench/results/, so an interrupted
+# Every run's result is one file in build/bench/results/ (SF_BENCH_DIR=DIR in
+# the environment: DIR instead of build/bench), so an interrupted
 # bench resumes where it stopped; a run capped lower than --cap is redone.
 # Each fuzzing process gets one core; --jobs N runs N of them side by side.
 set -euo pipefail
@@ -57,7 +58,7 @@ fuzzer_on() { [[ ",$fuzzers," == *",$1,"* ]]; }
 
 sf_install_packages cmake make gcc clang libclang-rt-14-dev libssl-dev afl++ patch rsync
 
-B=build/bench
+B=${SF_BENCH_DIR:-build/bench}
 R=$B/results
 mkdir -p "$B" "$R"
 [ "$fresh" = 1 ] && rm -f "$R"/*.txt
@@ -291,6 +292,9 @@ if part bugs; then
     done
   done
   sf_step "planted bugs: ${#runs[@]} runs, $jobs at a time, cap ${cap}s each"
+  # How the runs were made, for the table's footnote (also on a later --only table).
+  echo "seeds=$seeds cap=$cap jobs=$jobs commit=$(git rev-parse --short HEAD 2>/dev/null || echo none)" \
+    >"$R/bugs-params.txt"
   active=0
   for r in "${runs[@]}"; do
     if [ "$active" -ge "$jobs" ]; then
@@ -329,19 +333,25 @@ summary() {
   if [ "$found" -le $((n / 2)) ]; then echo ">${m}s ($found/$n)"; else echo "${m}s ($found/$n)"; fi
 }
 num() { sed -E 's/^>?([0-9.]+)s.*/\1/' <<<"$1"; }
+# ratio BASELINE OURS: baseline median / ours ("summary" strings); ">=" when
+# the baseline's median is at the cap, as it is then a lower bound.
+ratio() {
+  local base=$1 ours=$2
+  if [ "$base" = "-" ] || [ "$ours" = "-" ]; then echo "-"; return; fi
+  awk -v a="$(num "$base")" -v b="$(num "$ours")" -v bcap="${base:0:1}" -v ocap="${ours:0:1}" \
+    'BEGIN { if (ocap == ">") { print "n/a (ours capped)"; exit }
+      if (b < 0.1) b = 0.1; r = a / b
+      printf (r < 10 ? "%s%.1fx" : "%s%.0fx"), (bcap == ">" ? ">=" : ""), r }'
+}
 for bug in "${bugs[@]}"; do
   ls "$R"/bug-"$bug"-*.txt >/dev/null 2>&1 || continue
   lf=$(summary libfuzzer "$bug")
   af=$(summary afl "$bug")
   nv=$(summary naive "$bug")
-  ratio=""
-  if [ "$lf" != "-" ] && [ "$nv" != "-" ]; then
-    ratio=$(awk -v a="$(num "$nv")" -v b="$(num "$lf")" -v capped="${nv:0:1}" \
-      -v both="${lf:0:1}" 'BEGIN{if (both == ">") { print "n/a (both capped)"; exit }
-        if (b <= 0) b = 0.1; printf "%s%.0fx", (capped == ">" ? ">=" : ""), a / b}')
-  fi
+  r_lf=$(ratio "$nv" "$lf")
+  r_af=$(ratio "$nv" "$af")
   corp=$(cat "$R/bug-$bug-corpus.txt" 2>/dev/null || echo "?")
-  rows+=("| planted bug | $bug ($(bug_target "$bug")) | $lf | $af | $nv | naive/libFuzzer $ratio; shipped corpus catches it: $corp |")
+  rows+=("| planted bug | $bug ($(bug_target "$bug")) | $lf | $af | $nv | naive/libFuzzer $r_lf, naive/AFL++ $r_af; shipped corpus catches it: $corp |")
   svg_data+=("$bug $(num "$lf") $(num "$af") $(num "$nv")")
 done
 
@@ -349,17 +359,22 @@ done
 hang_res=$(ls "$R"/bug-*no-greeting-timeout*-libfuzzer-*.txt 2>/dev/null | head -n1 || true)
 if [ -n "$hang_res" ]; then
   hb=$(basename "$hang_res" | sed -E 's/^bug-(.*)-libfuzzer-[0-9]+\.txt$/\1/')
-  rows+=("| 465 hang | fuzz_portmode, greeting timeout removed | $(summary libfuzzer "$hb") | $(summary afl "$hb") | | virtual time: flagged at once per input; a real-time hang needs OSS-Fuzz's -timeout=25 to fire: >= 25 s per input |")
+  hl=$(summary libfuzzer "$hb")
+  ha=$(summary afl "$hb")
+  rows+=("| 465 hang | fuzz_portmode, greeting timeout removed | $hl | $ha | | virtual time: the whole search, process start included, against 25 s for OSS-Fuzz's default -timeout to flag one hanging input: $(ratio "25.0s" "$hl") (libFuzzer), $(ratio "25.0s" "$ha") (AFL++) |")
 fi
 
 table=$B/bench.md
+b_seeds=$seeds b_cap=$cap b_jobs=$jobs b_commit=""
+[ -f "$R/bugs-params.txt" ] && read -r b_seeds b_cap b_jobs b_commit < <(sed -E 's/[a-z]+=//g' "$R/bugs-params.txt")
 {
   echo "| kind | subject | libFuzzer | AFL++ | naive baseline | note |"
   echo "|---|---|---:|---:|---:|---|"
   printf '%s\n' "${rows[@]}"
   echo
-  echo "Planted bugs: median time to the first finding over $seeds seed(s), cap ${cap}s, one core per"
-  echo "run, $jobs run(s) at a time; '>' marks a median at the cap (found in at most half the runs)."
+  echo "Planted bugs: median time to the first finding over $b_seeds seed(s), cap ${b_cap}s, one core per"
+  echo "run, $b_jobs run(s) at a time${b_commit:+, source at commit $b_commit}; '>' marks a median at the cap"
+  echo "(found in at most half the runs); a ratio with '>=' has the baseline's median at the cap."
   echo "All start from scratch: libFuzzer with the dictionary and custom mutator and no corpus,"
   echo "AFL++ persistent + CMPLOG with the dictionary (and on scenario targets the scenario mutator)"
   echo "and one zero seed, the naive target with nothing."
