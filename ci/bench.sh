@@ -225,6 +225,7 @@ run_one() {
       sf_bounded $((cap + 60)) "$d/log" env "${env[@]}" afl-fuzz -s "$seed" -i "$zero" \
         -o "$d/out" -V "$cap" -t 1000 -x "$S/fuzz/smtp.dict" -c "$B/afl-cmplog-$bug/fuzz/$t" \
         -- "$B/afl-$bug/fuzz/$t" || true
+      sf_end_group "$SF_LAST_PID"
       ;;
   esac
   if [ "$fz" = afl ]; then
