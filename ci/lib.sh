@@ -35,23 +35,13 @@ sf_kill_started_on_exit() {
 
 # sf_bounded SECONDS LOG CMD...: CMD under timeout, output to LOG, in the
 # background so that only its PID is ever killed; returns its exit status.
-# SF_LAST_PID is that PID, which also names timeout(1)'s process group.
-SF_LAST_PID=""
 sf_bounded() {
   local limit=$1 log=$2 status=0
   shift 2
   timeout -k 5 "$limit" "$@" >"$log" 2>&1 &
   local pid=$!
   SF_STARTED+=("$pid")
-  SF_LAST_PID=$pid
   wait "$pid" || status=$?
   return "$status"
 }
 
-# sf_end_group PID: ends what a finished sf_bounded command left behind in
-# its process group (timeout(1) leads one, with the command's descendants):
-# afl-fuzz stopping at its first crash can leave a stopped persistent-mode
-# child of its CMPLOG fork server, which nothing else would end.
-sf_end_group() {
-  [ -n "$1" ] && kill -KILL -- "-$1" 2>/dev/null || true
-}

@@ -39,6 +39,17 @@ if [ "$quick" = 0 ]; then
   # seeds load, and a few seconds of mutation find nothing.
   sf_step "fuzz smoke run (libFuzzer and AFL++)"
   bash ci/fuzz.sh --time 10 --engine both
+
+  # The planted-bug bench, smallest form: bug 05 (the 465 hang) patched into
+  # a copy of the source must be found by libFuzzer and by AFL++ in both of
+  # two 10 s runs, through the same scripts the full bench uses.
+  sf_step "bench smoke (planted bug 05, both engines and the naive baseline)"
+  rm -rf build/bench-smoke
+  SF_BENCH_DIR=build/bench-smoke bash ci/bench.sh --quick --bugs 05 --only bugs --jobs "$(nproc)"
+  row=$(grep '^| planted bug | 05-' build/bench-smoke/bench.md || true)
+  IFS='|' read -r _ _ _ lf afl _ <<<"$row"
+  [[ "$lf" == *"(2/2)"* && "$afl" == *"(2/2)"* ]] ||
+    { echo "bench smoke: bug 05 not found in every run: $row" >&2; exit 1; }
 fi
 
 # Suites with their own set-up (each installs and starts what it needs and
