@@ -193,38 +193,6 @@ bug_target() {
 }
 median() { sort -g | awk '{v[NR]=$1} END{if (NR==0) {print ""; exit} if (NR%2) print v[(NR+1)/2]; else printf "%.1f\n", (v[NR/2]+v[NR/2+1])/2}'; }
 
-# end_stopped_orphans BINARY...: afl-fuzz stopping at its first crash
-# (AFL_BENCH_UNTIL_CRASH) leaves a stopped persistent-mode child of a fork
-# server behind, in a session of its own (so no process group of ours holds
-# it) and reparented once its server is gone. Such a child runs one of the
-# BINARYs (built by this script; the child of the CMPLOG server shows the
-# CMPLOG path but runs the main binary), is stopped, and its parent is no
-# fork server running one of them, or that server's afl-fuzz is gone (the
-# server then goes too). A live run's processes (another seed of the same
-# bug) have a live afl-fuzz above them and never match. Retried briefly: a
-# fork server may take a moment to die.
-end_stopped_orphans() {
-  local exes=() b pid state ppid gpid tries afl
-  for b in "$@"; do exes+=("$(realpath "$b")"); done
-  afl=$(readlink -f "$(command -v afl-fuzz)")
-  ours() { [[ " ${exes[*]} " == *" $(readlink "/proc/$1/exe" 2>/dev/null) "* ]]; }
-  proc_stat() { awk '{print $3, $4}' "/proc/$1/stat" 2>/dev/null || echo "- -"; }
-  for tries in 1 2 3 4 5; do
-    for pid in $(for b in "$@"; do pgrep -x "$(basename "$b" | cut -c1-15)"; done | sort -u); do
-      ours "$pid" || continue
-      read -r state ppid <<<"$(proc_stat "$pid")"
-      [ "$state" = T ] || continue
-      if ! ours "$ppid"; then
-        kill -KILL "$pid" 2>/dev/null || true
-        continue
-      fi
-      read -r _ gpid <<<"$(proc_stat "$ppid")"
-      [ "$(readlink "/proc/$gpid/exe" 2>/dev/null)" = "$afl" ] || kill -KILL "$pid" "$ppid" 2>/dev/null || true
-    done
-    sleep 0.2
-  done
-}
-
 # run_one BUG FUZZER SEED TARGET: time to the first finding, in a result file.
 run_one() {
   local bug=$1 fz=$2 seed=$3 t=$4
@@ -258,7 +226,7 @@ run_one() {
         -o "$d/out" -V "$cap" -t 1000 -x "$S/fuzz/smtp.dict" -c "$B/afl-cmplog-$bug/fuzz/$t" \
         -- "$B/afl-$bug/fuzz/$t" || true
       end=$(date +%s.%N)
-      end_stopped_orphans "$B/afl-$bug/fuzz/$t" "$B/afl-cmplog-$bug/fuzz/$t"
+      sf_end_stopped_orphans "$B/afl-$bug/fuzz/$t" "$B/afl-cmplog-$bug/fuzz/$t"
       ;;
   esac
   if [ "$fz" = afl ]; then

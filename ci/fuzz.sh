@@ -238,6 +238,7 @@ fuzz_afl() {
     afl-fuzz -V "$time_per_target" -i "$dir/corpus" -o "$afl_out" "${role[@]}" \
     -c "$cmplog" "${args[@]}" -- "$bin" || status=$?
   for i in "${pids[@]}"; do wait "$i" || true; done
+  sf_end_stopped_orphans "$bin" "$cmplog"
 
   local execs=0 eps=0 edges="" bitmap="" corpus=0 found=0 f inst
   for f in "$afl_out"/*/fuzzer_stats; do

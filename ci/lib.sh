@@ -45,3 +45,34 @@ sf_bounded() {
   return "$status"
 }
 
+# sf_end_stopped_orphans BINARY...: afl-fuzz, when it ends (at -V, or at its
+# first crash with AFL_BENCH_UNTIL_CRASH), can leave a stopped persistent-mode
+# child of a fork server behind, in a session of its own (so no process group
+# of ours holds it) and reparented once its server is gone. Such a child runs
+# one of the BINARYs (built by the calling script; the child of the CMPLOG
+# server shows the CMPLOG path but runs the main binary), is stopped, and its
+# parent is no fork server running one of them, or that server's afl-fuzz is
+# gone (the server then goes too). A live run's processes (another instance
+# on the same binaries) have a live afl-fuzz above them and never match.
+# Retried briefly: a fork server may take a moment to die.
+sf_end_stopped_orphans() {
+  local exes=() b pid state ppid gpid tries afl
+  for b in "$@"; do exes+=("$(realpath "$b")"); done
+  afl=$(readlink -f "$(command -v afl-fuzz)")
+  ours() { [[ " ${exes[*]} " == *" $(readlink "/proc/$1/exe" 2>/dev/null) "* ]]; }
+  proc_stat() { awk '{print $3, $4}' "/proc/$1/stat" 2>/dev/null || echo "- -"; }
+  for tries in 1 2 3 4 5; do
+    for pid in $(for b in "$@"; do pgrep -x "$(basename "$b" | cut -c1-15)"; done | sort -u); do
+      ours "$pid" || continue
+      read -r state ppid <<<"$(proc_stat "$pid")"
+      [ "$state" = T ] || continue
+      if ! ours "$ppid"; then
+        kill -KILL "$pid" 2>/dev/null || true
+        continue
+      fi
+      read -r _ gpid <<<"$(proc_stat "$ppid")"
+      [ "$(readlink "/proc/$gpid/exe" 2>/dev/null)" = "$afl" ] || kill -KILL "$pid" "$ppid" 2>/dev/null || true
+    done
+    sleep 0.2
+  done
+}
