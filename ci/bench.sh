@@ -203,7 +203,7 @@ run_one() {
     # A finding stands; a run capped lower than --cap is redone.
     if [ "$kind" = found ] || [ "${secs%.*}" -ge "$cap" ]; then return 0; fi
   fi
-  local d start end="" found=0
+  local d start end found=0
   d=$(mktemp -d "$B/run.XXXXXX")
   start=$(date +%s.%N)
   case "$fz" in
@@ -225,16 +225,15 @@ run_one() {
       sf_bounded $((cap + 60)) "$d/log" env "${env[@]}" afl-fuzz -s "$seed" -i "$zero" \
         -o "$d/out" -V "$cap" -t 1000 -x "$S/fuzz/smtp.dict" -c "$B/afl-cmplog-$bug/fuzz/$t" \
         -- "$B/afl-$bug/fuzz/$t" || true
-      end=$(date +%s.%N)
-      sf_end_stopped_orphans "$B/afl-$bug/fuzz/$t" "$B/afl-cmplog-$bug/fuzz/$t"
       ;;
   esac
+  end=$(date +%s.%N)
   if [ "$fz" = afl ]; then
+    sf_end_stopped_orphans "$B/afl-$bug/fuzz/$t" "$B/afl-cmplog-$bug/fuzz/$t"
     [ -n "$(find "$d/out" -path '*/crashes/id:*' -type f 2>/dev/null | head -n1)" ] && found=1
   else
     [ -n "$(find "$d" -maxdepth 1 \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' \) | head -n1)" ] && found=1
   fi
-  [ -n "$end" ] || end=$(date +%s.%N)
   local secs
   secs=$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.1f", b - a}')
   if [ "$found" = 1 ]; then

@@ -54,25 +54,22 @@ sf_bounded() {
 # parent is no fork server running one of them, or that server's afl-fuzz is
 # gone (the server then goes too). A live run's processes (another instance
 # on the same binaries) have a live afl-fuzz above them and never match.
-# Retried briefly: a fork server may take a moment to die.
+# Call it once the afl-fuzz has exited: nothing forks such a child after that.
 sf_end_stopped_orphans() {
-  local exes=() b pid state ppid gpid tries afl
+  local exes=() b pid state ppid gpid afl
   for b in "$@"; do exes+=("$(realpath "$b")"); done
   afl=$(readlink -f "$(command -v afl-fuzz)")
   ours() { [[ " ${exes[*]} " == *" $(readlink "/proc/$1/exe" 2>/dev/null) "* ]]; }
   proc_stat() { awk '{print $3, $4}' "/proc/$1/stat" 2>/dev/null || echo "- -"; }
-  for tries in 1 2 3 4 5; do
-    for pid in $(for b in "$@"; do pgrep -x "$(basename "$b" | cut -c1-15)"; done | sort -u); do
-      ours "$pid" || continue
-      read -r state ppid <<<"$(proc_stat "$pid")"
-      [ "$state" = T ] || continue
-      if ! ours "$ppid"; then
-        kill -KILL "$pid" 2>/dev/null || true
-        continue
-      fi
-      read -r _ gpid <<<"$(proc_stat "$ppid")"
-      [ "$(readlink "/proc/$gpid/exe" 2>/dev/null)" = "$afl" ] || kill -KILL "$pid" "$ppid" 2>/dev/null || true
-    done
-    sleep 0.2
+  for pid in $(for b in "$@"; do pgrep -x "$(basename "$b" | cut -c1-15)"; done | sort -u); do
+    ours "$pid" || continue
+    read -r state ppid <<<"$(proc_stat "$pid")"
+    [ "$state" = T ] || continue
+    if ! ours "$ppid"; then
+      kill -KILL "$pid" 2>/dev/null || true
+      continue
+    fi
+    read -r _ gpid <<<"$(proc_stat "$ppid")"
+    [ "$(readlink "/proc/$gpid/exe" 2>/dev/null)" = "$afl" ] || kill -KILL "$pid" "$ppid" 2>/dev/null || true
   done
 }
