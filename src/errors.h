@@ -36,6 +36,7 @@
   X(CONFIG_TOO_LONG, "configuration value or file exceeds its limit")                              \
   X(CONFIG_INCONSISTENT, "mode and tls policy contradict each other")                              \
   X(CONFIG_MISSING, "a value the configuration needs is missing")                                  \
+  X(CONFIG_NO_HOST, "certificate verification is on but no host name is set to check")             \
   /* Session: TLS policy (RFC 3207, RFC 8314 5.2). */                                              \
   X(STARTTLS_INJECTION, "bytes arrived after the 220 to STARTTLS (response injection)")            \
   X(STARTTLS_MISSING, "TLS is required but the server does not offer STARTTLS")                    \
@@ -44,6 +45,7 @@
   X(AUTH_UNSUPPORTED, "the server offers none of the configured AUTH mechanisms")                  \
   /* Session: TLS layer. */                                                                        \
   X(TLS_PEER_PLAINTEXT, "the peer speaks plaintext SMTP where TLS was expected")                   \
+  X(TLS_PEER_NOT_TLS, "the peer's bytes are not a TLS record: it speaks neither TLS nor SMTP")     \
   X(TLS_HANDSHAKE, "TLS handshake failed")                                                         \
   X(TLS_ALERT, "the peer sent a TLS alert")                                                        \
   X(TLS_PROTOCOL_VERSION, "no TLS protocol version in common with the peer")                       \

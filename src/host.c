@@ -1,0 +1,33 @@
+#include "host.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+#include <strings.h>
+
+/* Large enough for a struct in6_addr, which is what inet_pton writes. */
+#define ADDR_MAX 16
+
+enum sf_host_kind sf_host_kind(const char *host)
+{
+  unsigned char addr[ADDR_MAX];
+  if (host == NULL || host[0] == '\0')
+    return SF_HOST_NONE;
+  if (inet_pton(AF_INET, host, addr) == 1)
+    return SF_HOST_IPV4;
+  if (inet_pton(AF_INET6, host, addr) == 1)
+    return SF_HOST_IPV6;
+  return SF_HOST_DNS;
+}
+
+int sf_host_equal(const char *a, const char *b)
+{
+  enum sf_host_kind ka = sf_host_kind(a), kb = sf_host_kind(b);
+  if (ka == SF_HOST_NONE || ka != kb)
+    return 0;
+  if (ka == SF_HOST_DNS)
+    return strcasecmp(a, b) == 0;
+  unsigned char x[ADDR_MAX], y[ADDR_MAX];
+  int family = ka == SF_HOST_IPV4 ? AF_INET : AF_INET6;
+  size_t n = ka == SF_HOST_IPV4 ? 4 : 16;
+  return inet_pton(family, a, x) == 1 && inet_pton(family, b, y) == 1 && memcmp(x, y, n) == 0;
+}
