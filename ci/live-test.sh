@@ -26,6 +26,17 @@ done
 start=$(date +%s)
 sf_install_packages cmake make gcc libssl-dev python3 curl msmtp swaks libnet-ssleay-perl \
   libio-socket-ssl-perl libauthen-sasl-perl s-nail mutt
+if [ "$postfix" = 1 ]; then
+  # Postfix's package asks how to configure the machine's mail system: it is
+  # told to leave it alone (tests/live/postfix.sh runs its own instance from
+  # a private config folder, and the package's own service is never used).
+  if ! dpkg-query -W -f='${Status}' postfix 2>/dev/null | grep -q "install ok installed"; then
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
+  fi
+  sf_install_packages postfix
+fi
 
 sf_step "build"
 if [ -x build/ci-gcc/harness/smtpfuzz ] && [ -f build/ci-gcc/CMakeCache.txt ]; then
