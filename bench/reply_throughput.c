@@ -1,6 +1,6 @@
 /* Reply parser throughput on a realistic mix of server replies, against a
  * plain memchr scan for line ends over the same bytes in the same run
- * (DESIGN.md: within 2x of memchr).
+ * (the goal: within 2x of memchr).
  *
  *   reply_throughput [MEGABYTES [REPETITIONS]]     defaults 8 and 9
  *

@@ -10,6 +10,7 @@
  * with afl-clang-fast: afl-fuzz itself is not instrumented, so neither may
  * the library it loads be. Only the afl_custom_* entry points are exported. */
 #include "scenario.h"
+#include "scenario_mutator.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * The input is a scenario in binary form; its port is folded onto the four
  * SMTP ports (25, 465, 587, 2525). Every pairing has an expected outcome,
  * derived here independently of the engine from the port table and the
- * personalities' default answers (DESIGN.md "Port and mode matrix"):
+ * personalities' default answers (ARCHITECTURE.md, "Ports and modes"):
  *
  *   - a STARTTLS or plain client facing an implicit-TLS or silent server
  *     ends exactly at its greeting deadline, and on port 465 says why;
@@ -17,6 +17,7 @@
  */
 #include "client_under_test.h"
 #include "oracle.h"
+#include "scenario_binary.h"
 #include "sim.h"
 #include "target.h"
 

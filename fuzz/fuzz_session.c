@@ -13,6 +13,7 @@
  */
 #include "client_under_test.h"
 #include "oracle.h"
+#include "scenario_binary.h"
 #include "sim.h"
 #include "target.h"
 

@@ -24,6 +24,7 @@
  */
 #include "client_engine.h"
 #include "oracle.h"
+#include "scenario_binary.h"
 #include "sim.h"
 #include "target.h"
 #include "tls_peer.h"

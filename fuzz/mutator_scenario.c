@@ -5,6 +5,7 @@
  * binary form is designed to keep meaningful. Linked only into the
  * libFuzzer builds; AFL++ uses its own mutators with the dictionary. */
 #include "scenario.h"
+#include "scenario_mutator.h"
 
 #include <stddef.h>
 #include <stdint.h>

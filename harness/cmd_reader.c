@@ -1,5 +1,6 @@
 #include "cmd_reader.h"
 
+#include "verbs.h"
 #include "wire.h"
 
 #include <string.h>

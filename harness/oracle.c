@@ -3,6 +3,7 @@
 #include "base64.h"
 #include "caps.h"
 #include "reply_parser.h"
+#include "verbs.h"
 
 #include <stdarg.h>
 #include <string.h>

@@ -8,10 +8,9 @@
  * bytes (malformed replies and injected flights included), let virtual time
  * pass, close the connection, or start TLS at that point.
  *
- * Two lossless forms:
- *   text (.scn), for people, diffs, the corpus and the live server;
- *   binary, for fuzz targets: any byte string decodes to a valid scenario,
- *   and each field sits in its own byte(s), so a mutation changes one thing.
+ * Two forms: text (.scn, scenario_text.h), for people, diffs, the corpus
+ * and the live server; binary (scenario_binary.h), for fuzz targets. The
+ * default answers and the rule lookup are personality.h's.
  */
 #ifndef SF_SCENARIO_H
 #define SF_SCENARIO_H
@@ -92,7 +91,7 @@ enum sc_personality {
       SC_PERS_COUNT
 };
 
-/* Oracle verdicts (DESIGN.md "Oracles"). */
+/* Oracle verdicts (ARCHITECTURE.md, "Oracles"). */
 #define SC_VERDICT_LIST(X)                                                                         \
   X(LEAK_AUTH, "credentials sent in plaintext")                                                    \
   X(LEAK_MAIL, "envelope or message sent in plaintext where TLS was required")                     \
@@ -118,6 +117,8 @@ enum sc_result {
   SC_RESULT_FAILED, /* gave up */
 };
 
+/* A rule's #N counts occurrences 1..SC_NTH_MAX (six bits in the binary form). */
+#define SC_NTH_MAX     63
 #define SC_MAX_RULES   32
 #define SC_MAX_ACTIONS 64
 #define SC_POOL        8192
@@ -161,20 +162,13 @@ struct scenario {
  * envelope, expecting no verdict. */
 void scenario_init(struct scenario *sc);
 
-/* Text form. On error returns it and sets *line (1-based) and *reason. */
-enum sf_err scenario_parse_text(struct scenario *sc, const char *text, size_t len, size_t *line,
-                                const char **reason);
-/* Writes the text form into out (NUL-terminated); returns its length, or
- * the length needed if >= cap. */
-size_t scenario_format_text(const struct scenario *sc, char *out, size_t cap);
-
-/* Binary form. decode never fails: every input gives a scenario. encode
- * returns the length written, or 0 if cap is too small. */
-void scenario_decode(struct scenario *sc, const uint8_t *data, size_t len);
-size_t scenario_encode(const struct scenario *sc, uint8_t *out, size_t cap);
-/* The most scenario_encode ever writes: header, one record per timeout,
- * rule heads, action records and the whole pool. */
-#define SC_BINARY_MAX (18 + 5 * SF_PHASE_COUNT + 2 * SC_MAX_RULES + 5 * SC_MAX_ACTIONS + SC_POOL)
+/* The client configuration of scenario_init, and its parts: the default
+ * envelope (from, one recipient, a short message) and none (deliver = no). */
+void scenario_default_config(struct sf_config *cfg);
+void scenario_default_envelope(struct sf_config *cfg);
+void scenario_clear_envelope(struct sf_config *cfg);
+/* RFC 5321 4.5.3.2 values, as sf_config_defaults sets them. */
+extern const uint32_t sc_phase_default_ms[SF_PHASE_COUNT];
 
 /* A scenario as the fuzz_portmode target reads it: the port folded onto the
  * four SMTP ports of the matrix (25, 465, 587, 2525), and no time bound of
@@ -185,39 +179,26 @@ void scenario_as_portmode(struct scenario *sc);
  * server, rules and each action's kind, bytes and ms; pool offsets and
  * unused pool bytes do not count. */
 int scenario_equal(const struct scenario *a, const struct scenario *b);
+/* Strings by content; NULL equals only NULL. */
+int scenario_str_eq(const char *a, const char *b);
 
-/* One resolved action: bytes point into the scenario's pool or into the
- * personality's built-in answers. */
-struct sc_step {
-  enum sc_act kind;
-  const uint8_t *bytes;
-  size_t len;
-  uint32_t ms;
-};
+/* The bytes of a SEND action, clamped to the pool. */
+const uint8_t *scenario_send_bytes(const struct scenario *sc, const struct sc_action *a,
+                                   size_t *len);
+/* The actions of rule `r`, clamped to the action array. */
+size_t scenario_rule_actions(const struct scenario *sc, const struct sc_rule *r,
+                             const struct sc_action **first);
+/* 1 if a rule with r's verb, channel and nth is already there. */
+int scenario_rule_exists(const struct scenario *sc, const struct sc_rule *r);
 
-#define SC_MAX_STEPS 16
-
-/* What the server does when the client's `occurrence`-th (1-based) command
- * of `verb` arrives on the channel (`tls` 0 or 1), or when the connection
- * opens (SC_VERB_CONNECT, occurrence 1): the first matching rule (nth equal
- * to occurrence beats nth 0; a specific channel beats SC_CHAN_ANY), else the
- * personality's default. Writes at most `cap` steps, returns how many. */
-size_t scenario_answer(const struct scenario *sc, enum sc_verb verb, int tls, unsigned occurrence,
-                       struct sc_step *out, size_t cap);
-
-/* The verb of one client command line (without CRLF); inside an AUTH
- * exchange the caller passes SC_VERB_AUTH_DATA itself. */
-enum sc_verb sc_classify(const char *line, size_t len);
-
-/* Fuzzing helpers, for a libFuzzer custom mutator (LLVMFuzzerCustomMutator,
- * LLVMFuzzerCustomCrossOver): decode, change one structural thing (a rule
- * added, removed or replaced, an SMTP-aware edit of sent bytes, a stall, a
- * mode/tls/port/personality/cert flip...), re-encode. Pure and deterministic
- * given the seed. mutate rewrites data[0..max_size) and returns the new size;
- * crossover writes at most `max` bytes to out and returns their number. */
-size_t scenario_mutate(uint8_t *data, size_t size, size_t max_size, unsigned seed);
-size_t scenario_crossover(const uint8_t *a, size_t asz, const uint8_t *b, size_t bsz, uint8_t *out,
-                          size_t max, unsigned seed);
+/* Name tables, in enum order. */
+extern const char *const sc_verb_names[SC_VERB_COUNT];
+extern const char *const sc_cert_names[SC_CERT_COUNT];
+extern const char *const sc_personality_names[SC_PERS_COUNT];
+extern const char *const sc_verdict_names[SC_V_COUNT];
+extern const char *const sc_chan_names[3];
+extern const char *const sc_result_names[3];
+extern const char *const sc_act_names[5];
 
 const char *sc_verb_name(enum sc_verb v);
 const char *sc_verdict_name(enum sc_verdict v);

@@ -1,6 +1,6 @@
 #include "sim.h"
 
-#include "cmd_reader.h"
+#include "server.h"
 #include "tls_passthrough.h"
 
 #include <stdio.h>
@@ -37,14 +37,11 @@ struct sim {
   uint64_t now, bound;
   enum srv_tls tls;
   size_t hello_pos;
-  int closed;      /* the server closed the connection */
-  int server_hung; /* SC_ACT_HANG: the server never speaks again */
+  int closed; /* the connection is closed (the script, or a failed handshake) */
   int stopped;
   uint64_t tick_at; /* last time the client was ticked with no effect */
   size_t bytes_total;
-  struct cmd_reader rd; /* what the client says, as the server reads it */
-  struct sc_step steps[SC_MAX_STEPS];
-  size_t nsteps, next_step;
+  struct sc_server srv; /* the scripted server: what to do next */
   uint8_t out[SIM_OUT_BUF];
   size_t out_len;
 };
@@ -155,7 +152,6 @@ static void flush_records(struct sim *s, int hello)
 static void server_send(struct sim *s, const uint8_t *p, size_t len)
 {
   rec(s, WIRE_S_DATA, s->tls == SRV_TLS, p, len);
-  cmd_reader_server_sent(&s->rd, p, len);
   if (s->tls == SRV_TLS && openssl(s)) {
     if (tls_peer_conn_write(s->conn, p, len) == 0)
       flush_records(s, 0);
@@ -172,7 +168,7 @@ static void server_close(struct sim *s)
   deliver(s);
   rec(s, WIRE_S_CLOSE, s->tls == SRV_TLS, NULL, 0);
   s->closed = 1;
-  s->nsteps = s->next_step = 0;
+  sc_server_close(&s->srv);
   s->cl->ops->eof(s->cl, s->now);
 }
 
@@ -189,7 +185,7 @@ static void handshake_done(struct sim *s)
   rec(s, WIRE_C_HELLO, 1, SF_PT_CLIENT_HELLO, PT_HELLO_LEN);
   rec(s, WIRE_S_HELLO, 1, hello, len);
   s->tls = SRV_TLS;
-  s->rd.mode = CMD_MODE_COMMAND;
+  sc_server_tls_up(&s->srv);
   rec(s, WIRE_TLS_UP, 1, hello + sizeof(SF_PT_SERVER_HELLO) - 1,
       len > sizeof(SF_PT_SERVER_HELLO) ? len - sizeof(SF_PT_SERVER_HELLO) : 0);
   if (queue_out(s, (const uint8_t *)hello, len))
@@ -231,7 +227,7 @@ static void openssl_read(struct sim *s)
     size_t n = tls_peer_conn_read(s->conn, buf, sizeof(buf), &close_notify);
     if (n > 0) {
       rec(s, WIRE_C_DATA, 1, buf, n);
-      cmd_reader_add(&s->rd, buf, n);
+      sc_server_input(&s->srv, buf, n);
     }
     if (close_notify)
       rec(s, WIRE_C_CLOSE_NOTIFY, 1, NULL, 0);
@@ -260,7 +256,7 @@ static size_t openssl_hello_input(struct sim *s, const uint8_t *p, size_t n)
                cert == SC_CERT_WRONG_HOST ? TLS_PEER_WRONG_HOST : TLS_PEER_HOST,
                tls_peer_conn_version(s->conn), tls_peer_conn_reused(s->conn) ? ", resumed" : "");
   s->tls = SRV_TLS;
-  s->rd.mode = CMD_MODE_COMMAND;
+  sc_server_tls_up(&s->srv);
   rec(s, WIRE_TLS_UP, 1, what, k < 0 ? 0 : (size_t)k < sizeof(what) ? (size_t)k : sizeof(what) - 1);
   /* TLS 1.3: the client's first command may ride with its Finished. */
   openssl_read(s);
@@ -281,19 +277,15 @@ static void start_tls(struct sim *s)
       return;
     }
   }
-  if (s->rd.len == 0)
-    return;
   /* The client sent more after its STARTTLS before our answer came: those
    * plaintext bytes (already on the wire) now meet the handshake. */
   uint8_t tmp[CMD_READER_BUF];
-  size_t n = s->rd.len;
-  memcpy(tmp, s->rd.buf, n);
-  s->rd.len = 0;
+  size_t n = sc_server_take_unread(&s->srv, tmp, sizeof(tmp));
+  if (n == 0)
+    return;
   size_t used = openssl(s) ? openssl_hello_input(s, tmp, n) : hello_input(s, tmp, n);
-  if (s->tls == SRV_TLS && used < n) {
-    memcpy(s->rd.buf, tmp + used, n - used);
-    s->rd.len = n - used;
-  }
+  if (s->tls == SRV_TLS && used < n)
+    sc_server_input(&s->srv, tmp + used, n - used);
 }
 
 /* ---- client -> server ---------------------------------------------------- */
@@ -308,7 +300,7 @@ static void receive_tls(struct sim *s, const uint8_t *p, size_t n)
       j++; /* a stray 0x15 byte: data */
     if (j > i) {
       rec(s, WIRE_C_DATA, 1, p + i, j - i);
-      cmd_reader_add(&s->rd, p + i, j - i);
+      sc_server_input(&s->srv, p + i, j - i);
       i = j;
       continue;
     }
@@ -335,7 +327,7 @@ static void server_receive(struct sim *s, const uint8_t *p, size_t n)
       if (openssl(s) && tls_record_len(p, n) > 0) {
         size_t k = tls_record_len(p, n);
         rec(s, WIRE_C_HELLO, 0, p, k);
-        cmd_reader_add(&s->rd, p, k);
+        sc_server_input(&s->srv, p, k);
         p += k;
         n -= k;
         continue;
@@ -344,13 +336,13 @@ static void server_receive(struct sim *s, const uint8_t *p, size_t n)
        * the scenario decides the answer. Marked on the wire all the same. */
       if (n >= PT_HELLO_LEN && memcmp(p, SF_PT_CLIENT_HELLO, PT_HELLO_LEN) == 0) {
         rec(s, WIRE_C_HELLO, 0, p, PT_HELLO_LEN);
-        cmd_reader_add(&s->rd, p, PT_HELLO_LEN);
+        sc_server_input(&s->srv, p, PT_HELLO_LEN);
         p += PT_HELLO_LEN;
         n -= PT_HELLO_LEN;
         continue;
       }
       rec(s, WIRE_C_DATA, 0, p, n);
-      cmd_reader_add(&s->rd, p, n);
+      sc_server_input(&s->srv, p, n);
       return;
     case SRV_WAIT_HELLO: {
       size_t used = openssl(s) ? openssl_hello_input(s, p, n) : hello_input(s, p, n);
@@ -402,13 +394,6 @@ static size_t client_pump(struct sim *s)
 
 /* ---- the scripted server ----------------------------------------------------- */
 
-static int busy(const struct sim *s)
-{
-  return s->next_step < s->nsteps || s->tls == SRV_WAIT_HELLO || s->server_hung || s->closed;
-}
-
-/* Let `ms` of virtual time pass, the client ticking (and maybe giving up)
- * at its own deadlines inside the stall. */
 /* The bound derived from the client's own timeouts is a hang when reached;
  * a scenario's explicit time_bound may be tighter than the client's
  * timeouts, and reaching it with a deadline still ahead is only an outcome
@@ -419,6 +404,8 @@ static void stop_at_bound(struct sim *s, const char *why)
   stop(s, SIM_STOP_TIME_BOUND, hang ? why : NULL);
 }
 
+/* Let `ms` of virtual time pass, the client ticking (and maybe giving up)
+ * at its own deadlines inside the stall. */
 static void stall(struct sim *s, uint32_t ms)
 {
   /* A client that already ended is not kept waiting: its end time is when
@@ -448,68 +435,40 @@ static void stall(struct sim *s, uint32_t ms)
   }
 }
 
-static void run_steps(struct sim *s)
+/* Does one step of the script. */
+static void perform(struct sim *s, const struct sc_step *st)
 {
-  while (s->next_step < s->nsteps && !s->stopped && !s->closed && s->tls != SRV_WAIT_HELLO) {
-    const struct sc_step *st = &s->steps[s->next_step++];
-    switch (st->kind) {
-    case SC_ACT_SEND:
-      server_send(s, st->bytes, st->len);
-      break;
-    case SC_ACT_STALL:
-      wire_add(s->w, WIRE_STALL, s->tls == SRV_TLS, s->now, NULL, 0, st->ms, SF_ERR_OK);
-      stall(s, st->ms);
-      if (!client_running(s))
-        s->nsteps = s->next_step = 0; /* the client hung up meanwhile */
-      break;
-    case SC_ACT_CLOSE:
-      server_close(s);
-      break;
-    case SC_ACT_TLS:
-      start_tls(s);
-      break;
-    case SC_ACT_HANG:
-      rec(s, WIRE_SERVER_HANG, s->tls == SRV_TLS, NULL, 0);
-      s->server_hung = 1;
-      s->nsteps = s->next_step = 0;
-      break;
-    }
+  switch (st->kind) {
+  case SC_ACT_SEND:
+    server_send(s, st->bytes, st->len);
+    break;
+  case SC_ACT_STALL:
+    wire_add(s->w, WIRE_STALL, s->tls == SRV_TLS, s->now, NULL, 0, st->ms, SF_ERR_OK);
+    stall(s, st->ms);
+    if (!client_running(s))
+      sc_server_drop_steps(&s->srv); /* the client hung up meanwhile */
+    break;
+  case SC_ACT_CLOSE:
+    server_close(s);
+    break;
+  case SC_ACT_TLS:
+    start_tls(s);
+    break;
+  case SC_ACT_HANG:
+    rec(s, WIRE_SERVER_HANG, s->tls == SRV_TLS, NULL, 0);
+    break;
   }
 }
 
-/* The scenario's answer to the client's `occurrence`-th `verb`. */
-static void dispatch(struct sim *s, enum sc_verb verb, unsigned occurrence)
-{
-  int tls = s->tls == SRV_TLS;
-  s->nsteps = scenario_answer(s->sc, verb, tls, occurrence, s->steps, SC_MAX_STEPS);
-  if (s->nsteps > SC_MAX_STEPS)
-    s->nsteps = SC_MAX_STEPS;
-  s->next_step = 0;
-  run_steps(s);
-}
-
-/* Take the next command from the client's bytes; 1 if one was dispatched. */
-static int next_command(struct sim *s)
-{
-  enum sc_verb verb;
-  unsigned occurrence;
-  if (!cmd_reader_next(&s->rd, s->tls == SRV_TLS, &verb, &occurrence))
-    return 0;
-  dispatch(s, verb, occurrence);
-  return 1;
-}
-
+/* Everything the script does now; 1 if it did anything. */
 static int server_work(struct sim *s)
 {
   int progress = 0;
-  if (s->next_step < s->nsteps && s->tls != SRV_WAIT_HELLO && !s->server_hung) {
-    size_t before = s->next_step;
-    run_steps(s);
-    progress |= s->next_step != before;
-  }
-  for (int guard = 0; guard < 1024 && !busy(s) && !s->stopped; guard++) {
-    if (!next_command(s))
+  struct sc_step st;
+  for (int guard = 0; guard < SC_SERVER_MAX_COMMANDS && !s->stopped && !s->closed; guard++) {
+    if (!sc_server_next(&s->srv, &st))
       break;
+    perform(s, &st);
     progress = 1;
   }
   return progress;
@@ -587,7 +546,7 @@ void sim_run_with(const struct scenario *sc, struct sc_client *client, struct wi
   res->time_bound_ms = s->bound;
 
   client->ops->start(client, s->now);
-  dispatch(s, SC_VERB_CONNECT, cmd_reader_occurrence(&s->rd, SC_VERB_CONNECT, 0));
+  sc_server_init(&s->srv, sc);
   size_t iter = 0;
   for (; !s->stopped; iter++) {
     if (iter >= SIM_MAX_ITERATIONS) {

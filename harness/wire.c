@@ -1,4 +1,5 @@
 #include "wire.h"
+#include "verbs.h"
 
 #include <string.h>
 

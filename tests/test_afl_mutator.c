@@ -7,6 +7,7 @@
  * second buffer happens, and that a seed gives the same sequence twice. */
 #include "check.h"
 #include "scenario.h"
+#include "scenario_binary.h"
 
 #include <dlfcn.h>
 #include <stdint.h>

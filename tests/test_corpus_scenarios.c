@@ -14,6 +14,7 @@
 #include "client_engine.h"
 #include "oracle.h"
 #include "scenario.h"
+#include "scenario_text.h"
 #include "sim.h"
 #include "wire.h"
 

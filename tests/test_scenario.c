@@ -1,6 +1,11 @@
 #include "check.h"
+#include "personality.h"
 #include "reply_parser.h"
 #include "scenario.h"
+#include "scenario_binary.h"
+#include "scenario_mutator.h"
+#include "scenario_text.h"
+#include "verbs.h"
 
 #include <stdlib.h>
 #include <string.h>

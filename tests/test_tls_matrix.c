@@ -24,6 +24,7 @@
 #include "client_engine.h"
 #include "oracle.h"
 #include "scenario.h"
+#include "scenario_text.h"
 #include "sim.h"
 #include "tls_peer.h"
 #include "wire.h"

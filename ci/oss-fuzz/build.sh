@@ -14,7 +14,7 @@
 # included) comes from the same CMake files as every other build. For AFL++,
 # $LIB_FUZZING_ENGINE is libAFLDriver.a, which supplies main() and calls
 # LLVMFuzzerInitialize/LLVMFuzzerTestOneInput. The scenario targets also get
-# fuzz/mutator_scenario.c, with the libFuzzer engine only (it calls
+# fuzz/mutator_scenario.c and fuzz/scenario_mutator.c, with the libFuzzer engine only (it calls
 # LLVMFuzzerMutate, which only libFuzzer defines).
 #
 # OpenSSL 3: the default base-builder image ships OpenSSL 1.1.1, so the
@@ -95,12 +95,14 @@ obj=$WORK/smtpfuzz-obj
 mkdir -p "$obj"
 # shellcheck disable=SC2086 # CFLAGS is a list of words by contract
 timeout "$limit" $CC $CFLAGS -I"$root/fuzz" -c "$root/fuzz/driver_libfuzzer.c" -o "$obj/driver_libfuzzer.o"
-mutator_obj=""
+mutator_objs=()
 if [ "$FUZZING_ENGINE" = libfuzzer ]; then
-  # shellcheck disable=SC2086
-  timeout "$limit" $CC $CFLAGS -std=c11 -I"$root/harness" -I"$root/src" -I"$root/fuzz" \
-    -c "$root/fuzz/mutator_scenario.c" -o "$obj/mutator_scenario.o"
-  mutator_obj=$obj/mutator_scenario.o
+  for m in mutator_scenario scenario_mutator; do
+    # shellcheck disable=SC2086
+    timeout "$limit" $CC $CFLAGS -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
+      -I"$root/harness" -I"$root/src" -I"$root/fuzz" -c "$root/fuzz/$m.c" -o "$obj/$m.o"
+    mutator_objs+=("$obj/$m.o")
+  done
 fi
 
 for t in "${targets[@]}"; do
@@ -120,8 +122,8 @@ for t in "${targets[@]}"; do
     esac
   done
   extra=("$obj/driver_libfuzzer.o")
-  [ -n "$mutator_obj" ] && [[ "$mutated" == *" $t "* ]] && extra+=("$mutator_obj")
-  echo "build.sh: linking $t${mutator_obj:+ (custom mutator: $([[ "$mutated" == *" $t "* ]] && echo yes || echo no))}"
+  [ ${#mutator_objs[@]} -gt 0 ] && [[ "$mutated" == *" $t "* ]] && extra+=("${mutator_objs[@]}")
+  echo "build.sh: linking $t${mutator_objs[*]:+ (custom mutator: $([[ "$mutated" == *" $t "* ]] && echo yes || echo no))}"
   # shellcheck disable=SC2086 # CXXFLAGS and LIB_FUZZING_ENGINE are word lists
   (cd "$fdir" && timeout "$limit" $CXX $CXXFLAGS "${extra[@]}" "${rest[@]}" \
     $LIB_FUZZING_ENGINE -o "$OUT/$t")

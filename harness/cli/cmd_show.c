@@ -7,6 +7,8 @@
 #include "oracle.h"
 #include "reply_parser.h"
 #include "scenario.h"
+#include "scenario_binary.h"
+#include "scenario_text.h"
 #include "sim.h"
 
 #include <errno.h>

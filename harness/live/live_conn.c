@@ -1,6 +1,6 @@
 #include "live/live_conn.h"
 
-#include "cmd_reader.h"
+#include "server.h"
 #include "tls_peer.h"
 
 #include <errno.h>
@@ -13,9 +13,6 @@
 
 #define OUT_BUF    32768 /* scripted bytes not yet written */
 #define READ_CHUNK 4096
-/* Commands dispatched per connection; a client that never stops talking
- * is bounded by this and by bytes and time. */
-#define MAX_COMMANDS 4096
 
 enum srv_tls { SRV_PLAIN, SRV_WAIT_HELLO, SRV_TLS, SRV_TLS_FAILED };
 
@@ -28,11 +25,8 @@ struct conn {
   struct live_tls_conn tls_conn;
   int have_tls;
   enum srv_tls tls;
-  int closed, server_hung, eof, stopped;
-  size_t commands;
-  struct cmd_reader rd; /* what the client says, as the server reads it */
-  struct sc_step steps[SC_MAX_STEPS];
-  size_t nsteps, next_step;
+  int closed, eof, stopped;
+  struct sc_server srv; /* the scripted server: what to do next */
   uint8_t out[OUT_BUF];
   size_t out_len;
 };
@@ -133,12 +127,10 @@ static void flush_records(struct conn *c, int hello)
   }
 }
 
-/* Scripted bytes to the client, recorded; their last complete reply line
- * also decides how the client's next lines read (cmd_reader.h). */
+/* Scripted bytes to the client, recorded. */
 static void server_send(struct conn *c, const uint8_t *p, size_t n)
 {
   rec(c, WIRE_S_DATA, c->tls == SRV_TLS, p, n);
-  cmd_reader_server_sent(&c->rd, p, n);
   if (c->tls == SRV_TLS) {
     if (live_tls_write(&c->tls_conn, p, n) == 0)
       flush_records(c, 0);
@@ -162,7 +154,7 @@ static void server_close(struct conn *c)
   rec(c, WIRE_S_CLOSE, c->tls == SRV_TLS, NULL, 0);
   shutdown(c->fd, SHUT_RDWR);
   c->closed = 1;
-  c->nsteps = c->next_step = 0;
+  sc_server_close(&c->srv);
   stop(c, LIVE_END_SERVER_CLOSED);
 }
 
@@ -187,7 +179,7 @@ static void tls_read(struct conn *c)
     }
     if (n > 0) {
       rec(c, WIRE_C_DATA, 1, buf, (size_t)n);
-      cmd_reader_add(&c->rd, buf, (size_t)n);
+      sc_server_input(&c->srv, buf, (size_t)n);
     }
     if (close_notify) {
       /* The client ended TLS: answer with ours and close, as a server
@@ -221,7 +213,7 @@ static void hello_input(struct conn *c, const uint8_t *p, size_t n)
   int k = snprintf(what, sizeof(what), "%s %s (%s)", sc_cert_name(cert),
                    cert == SC_CERT_WRONG_HOST ? TLS_PEER_WRONG_HOST : TLS_PEER_HOST, version);
   c->tls = SRV_TLS;
-  c->rd.mode = CMD_MODE_COMMAND;
+  sc_server_tls_up(&c->srv);
   rec(c, WIRE_TLS_UP, 1, what, k < 0 ? 0 : (size_t)k < sizeof(what) ? (size_t)k : sizeof(what) - 1);
   tls_read(c); /* TLS 1.3: the first command may ride with the Finished */
 }
@@ -238,15 +230,12 @@ static void start_tls(struct conn *c)
     return;
   }
   c->have_tls = 1;
-  if (c->rd.len == 0)
-    return;
   /* Bytes the client sent after its STARTTLS before our answer now meet
    * the handshake, as they would on any server. */
   uint8_t tmp[CMD_READER_BUF];
-  size_t n = c->rd.len;
-  memcpy(tmp, c->rd.buf, n);
-  c->rd.len = 0;
-  hello_input(c, tmp, n);
+  size_t n = sc_server_take_unread(&c->srv, tmp, sizeof(tmp));
+  if (n > 0)
+    hello_input(c, tmp, n);
 }
 
 /* Length of the TLS handshake record starting at p, as far as n bytes go;
@@ -269,13 +258,13 @@ static void server_receive(struct conn *c, const uint8_t *p, size_t n)
       size_t k = tls_record_len(p, n);
       if (k == 0) {
         rec(c, WIRE_C_DATA, 0, p, n);
-        cmd_reader_add(&c->rd, p, n);
+        sc_server_input(&c->srv, p, n);
         return;
       }
       /* A TLS hello to a server that did not start TLS is bytes to it;
        * marked on the wire all the same. */
       rec(c, WIRE_C_HELLO, 0, p, k);
-      cmd_reader_add(&c->rd, p, k);
+      sc_server_input(&c->srv, p, k);
       p += k;
       n -= k;
     }
@@ -343,75 +332,44 @@ static void stall(struct conn *c, uint32_t ms)
   }
 }
 
-static int busy(const struct conn *c)
+/* Does one step of the script. */
+static void perform(struct conn *c, const struct sc_step *st)
 {
-  return c->next_step < c->nsteps || c->tls == SRV_WAIT_HELLO || c->server_hung || c->closed;
-}
-
-static void run_steps(struct conn *c)
-{
-  while (c->next_step < c->nsteps && !c->stopped && !c->closed && c->tls != SRV_WAIT_HELLO) {
-    const struct sc_step *st = &c->steps[c->next_step++];
-    switch (st->kind) {
-    case SC_ACT_SEND:
-      server_send(c, st->bytes, st->len);
-      break;
-    case SC_ACT_STALL:
-      wire_add(c->w, WIRE_STALL, c->tls == SRV_TLS, wire_t(c), NULL, 0, st->ms, SF_ERR_OK);
-      stall(c, st->ms);
-      if (c->eof)
-        c->nsteps = c->next_step = 0; /* the client hung up meanwhile */
-      break;
-    case SC_ACT_CLOSE:
-      server_close(c);
-      break;
-    case SC_ACT_TLS:
-      start_tls(c);
-      break;
-    case SC_ACT_HANG:
-      flush_out(c);
-      rec(c, WIRE_SERVER_HANG, c->tls == SRV_TLS, NULL, 0);
-      c->server_hung = 1;
-      c->nsteps = c->next_step = 0;
-      break;
-    }
+  switch (st->kind) {
+  case SC_ACT_SEND:
+    server_send(c, st->bytes, st->len);
+    break;
+  case SC_ACT_STALL:
+    wire_add(c->w, WIRE_STALL, c->tls == SRV_TLS, wire_t(c), NULL, 0, st->ms, SF_ERR_OK);
+    stall(c, st->ms);
+    if (c->eof)
+      sc_server_drop_steps(&c->srv); /* the client hung up meanwhile */
+    break;
+  case SC_ACT_CLOSE:
+    server_close(c);
+    break;
+  case SC_ACT_TLS:
+    start_tls(c);
+    break;
+  case SC_ACT_HANG:
+    flush_out(c);
+    rec(c, WIRE_SERVER_HANG, c->tls == SRV_TLS, NULL, 0);
+    break;
   }
 }
 
-/* The scenario's answer to the client's `occurrence`-th `verb`. */
-static void dispatch(struct conn *c, enum sc_verb verb, unsigned occurrence)
-{
-  int tls = c->tls == SRV_TLS;
-  c->commands++;
-  c->nsteps = scenario_answer(c->sc, verb, tls, occurrence, c->steps, SC_MAX_STEPS);
-  if (c->nsteps > SC_MAX_STEPS)
-    c->nsteps = SC_MAX_STEPS;
-  c->next_step = 0;
-  run_steps(c);
-}
-
-/* The next command from the client's bytes (cmd_reader.h); 1 if dispatched. */
-static int next_command(struct conn *c)
-{
-  enum sc_verb verb;
-  unsigned occurrence;
-  if (!cmd_reader_next(&c->rd, c->tls == SRV_TLS, &verb, &occurrence))
-    return 0;
-  dispatch(c, verb, occurrence);
-  return 1;
-}
-
+/* Everything the script does now. */
 static void server_work(struct conn *c)
 {
-  if (c->next_step < c->nsteps && c->tls != SRV_WAIT_HELLO && !c->server_hung)
-    run_steps(c);
-  for (int guard = 0; guard < 1024 && !busy(c) && !c->stopped; guard++) {
-    if (c->commands >= MAX_COMMANDS) {
-      stop(c, LIVE_END_BYTES);
+  struct sc_step st;
+  for (int guard = 0; guard < SC_SERVER_MAX_COMMANDS && !c->stopped && !c->closed; guard++) {
+    if (!sc_server_next(&c->srv, &st)) {
+      /* Out of commands to answer while the client still talks. */
+      if (c->srv.commands >= SC_SERVER_MAX_COMMANDS)
+        stop(c, LIVE_END_BYTES);
       return;
     }
-    if (!next_command(c))
-      return;
+    perform(c, &st);
   }
 }
 
@@ -428,7 +386,7 @@ void live_conn_run(int fd, const struct scenario *sc, const struct live_conn_opt
   c->o = o;
   c->w = w;
   c->r = r;
-  dispatch(c, SC_VERB_CONNECT, cmd_reader_occurrence(&c->rd, SC_VERB_CONNECT, 0));
+  sc_server_init(&c->srv, sc);
   for (int guard = 0; guard < 1000000 && !c->stopped; guard++) {
     server_work(c);
     if (c->stopped || c->closed)

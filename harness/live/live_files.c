@@ -1,4 +1,5 @@
 #include "live/live_files.h"
+#include "scenario_text.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -2,7 +2,7 @@
  * EHLO capabilities, STARTTLS and what TLS it gives), implicit TLS (version,
  * cipher, certificate, then the greeting), or a silent or non-SMTP peer;
  * then the client mode that fits and whether the port's convention agrees
- * (DESIGN.md "Port and mode matrix"). */
+ * (ARCHITECTURE.md, "Ports and modes"). */
 #ifndef SF_LIVE_PROBE_H
 #define SF_LIVE_PROBE_H
 

@@ -8,6 +8,7 @@
 #include "live/live_spawn.h"
 #include "live/live_tls.h"
 #include "oracle.h"
+#include "scenario_text.h"
 
 #include <poll.h>
 #include <signal.h>

@@ -1,0 +1,74 @@
+/* The scripted server, I/O-free: what the scenario's server does next, in
+ * answer to what its client says.
+ *
+ * The simulator (sim.c) and the live server (live/live_conn.c) both drive
+ * this one core. They move bytes, run the TLS server side, keep time and
+ * record the wire; the core reads the client's commands (cmd_reader.h),
+ * picks each answer (personality.h) and hands its steps out one at a time:
+ *
+ *   sc_server_init(&srv, sc);                the connection opened
+ *   while (sc_server_next(&srv, &act))       send, stall, close, tls, hang
+ *     ...do it; after a tls action, sc_server_tls_up() once the handshake
+ *        is done (or sc_server_close() when it failed)
+ *   sc_server_input(&srv, bytes, n);         client application bytes
+ *
+ * Nothing here waits: a stall is the driver's to perform (in virtual or real
+ * time), and a step is never taken while the TLS handshake it started is
+ * still due. Every loop is bounded.
+ */
+#ifndef SC_SERVER_H
+#define SC_SERVER_H
+
+#include "cmd_reader.h"
+#include "personality.h"
+#include "scenario.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Commands one connection answers at most; a client that never stops
+ * talking is bounded by this as well as by bytes and time. */
+#define SC_SERVER_MAX_COMMANDS 4096
+
+struct sc_server {
+  const struct scenario *sc;
+  struct cmd_reader rd; /* what the client says, as the server reads it */
+  int tls;              /* TLS is up on the server side */
+  int hello_due;        /* TLS started here; the client's hello is due */
+  int closed;           /* the script closed, or the driver ended the connection */
+  int hung;             /* the script said hang: nothing more, ever */
+  size_t commands;      /* answered so far, the connection itself included */
+  struct sc_step steps[SC_MAX_STEPS];
+  size_t nsteps, next_step;
+};
+
+/* The connection opened: the answer to SC_VERB_CONNECT is queued. */
+void sc_server_init(struct sc_server *srv, const struct scenario *sc);
+
+/* The next thing to do, 1 with it in *step; 0 when there is nothing until the
+ * client says more (or the handshake is done, or never: closed or hung).
+ * A SEND's bytes also change how the client's next lines read (after a 334,
+ * SASL data; after a 354, the message). */
+int sc_server_next(struct sc_server *srv, struct sc_step *step);
+
+/* Client application bytes: plaintext, or decrypted once TLS is up. Returns
+ * how many fit (CMD_READER_BUF bounds what waits to be acted on). */
+size_t sc_server_input(struct sc_server *srv, const uint8_t *p, size_t n);
+
+/* Client bytes that arrived before the server started TLS and were not acted
+ * on yet: they meet the handshake, as on any server. Moves up to `cap` of
+ * them to `out` and returns how many. */
+size_t sc_server_take_unread(struct sc_server *srv, uint8_t *out, size_t cap);
+
+/* The driver finished the server's side of the handshake. */
+void sc_server_tls_up(struct sc_server *srv);
+/* The connection ended (the client left, TLS failed, a bound was reached):
+ * no more steps. */
+void sc_server_close(struct sc_server *srv);
+/* The steps of the current answer are dropped (the client hung up during a
+ * stall): the server has nobody left to say them to. */
+void sc_server_drop_steps(struct sc_server *srv);
+/* 1 while steps of the current answer remain. */
+int sc_server_busy(const struct sc_server *srv);
+
+#endif
