@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include "host.h"
 #include "reply_parser.h"
 
 #include <string.h>
@@ -428,6 +429,21 @@ enum sf_err sf_config_validate(const struct sf_config *cfg, const char **reason)
     FAIL(CONFIG_MISSING, "auth needs user and password: set both, or auth = none");
   if (cfg->message != NULL && (cfg->mail_from == NULL || cfg->nrcpt == 0))
     FAIL(CONFIG_MISSING, "a message needs from and at least one to");
+  /* RFC 5321 3.3: a transaction has at least one RCPT; without one, MAIL
+   * would be followed by "RCPT TO:<>" and an empty DATA. */
+  if (cfg->mail_from != NULL && cfg->nrcpt == 0)
+    FAIL(CONFIG_MISSING, "from needs at least one to (or no from: the client only negotiates)");
+  if (cfg->nrcpt > SF_CONFIG_MAX_RCPT)
+    FAIL(CONFIG_TOO_LONG, "more recipients than SF_CONFIG_MAX_RCPT");
+  for (size_t i = 0; i < cfg->nrcpt; i++)
+    if (cfg->rcpt[i] == NULL || cfg->rcpt[i][0] == '\0')
+      FAIL(CONFIG_MISSING, "every to must be a non-empty address");
+  /* RFC 6125 6: verifying a certificate means checking it names the server
+   * we meant to reach. Without a name only the chain could be checked, and
+   * any trusted certificate for any name would pass. */
+  if (cfg->mode != SF_MODE_PLAIN && cfg->verify && sf_host_kind(cfg->host) == SF_HOST_NONE)
+    FAIL(CONFIG_NO_HOST, "verify = yes needs host = the server's name (or address), which the "
+                         "certificate must carry");
   if (cfg->helo_name == NULL || cfg->helo_name[0] == '\0')
     FAIL(CONFIG_MISSING, "helo_name must be a non-empty domain");
   return SF_ERR_OK;

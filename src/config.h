@@ -30,7 +30,10 @@ enum sf_auth {
   SF_AUTH_LOGIN, /* draft-murchison-sasl-login */
 };
 
-/* Index of each per-phase timeout in sf_config.timeout_ms. */
+/* Index of each per-phase timeout in sf_config.timeout_ms. A phase's timer
+ * starts once its command has left (RFC 5321 4.5.3.2: the reply is awaited
+ * after the command is sent); while bytes are still waiting to leave, the
+ * BLOCK timer bounds each send instead. */
 #define SF_PHASE_LIST(X)                                                                           \
   X(GREETING, "greeting", 300000) /* RFC 5321 4.5.3.2.1: 5 minutes */                              \
   X(EHLO, "ehlo", 300000)         /* no RFC value; as MAIL */                                      \
@@ -41,7 +44,8 @@ enum sf_auth {
   X(RCPT, "rcpt", 300000) /* 4.5.3.2.3: 5 minutes */                                               \
   X(DATA, "data", 120000) /* 4.5.3.2.4: DATA initiation, 2 minutes */                              \
   X(BODY, "body", 600000) /* 4.5.3.2.6: DATA termination, 10 minutes */                            \
-  X(QUIT, "quit", 300000)
+  X(QUIT, "quit", 300000)                                                                          \
+  X(BLOCK, "block", 180000) /* 4.5.3.2.5: each send of data, 3 minutes */
 
 enum sf_phase {
 #define SF_PHASE_ENUM(id, name, ms) SF_PHASE_##id,

@@ -372,7 +372,6 @@ static void on_enter(struct sf_session *s)
   case SF_ST_BODY:
     s->body_pos = 0;
     s->body_bol = 1;
-    s->body_cr = 0;
     s->body_done = 0;
     break;
   case SF_ST_QUIT:
@@ -399,6 +398,28 @@ static int edge_allowed(const struct sf_session *s, enum sf_state to)
   return 0;
 }
 
+/* Whether bytes we mean to send have not all left yet: the command or the
+ * message is still in our queue, or in the TLS layer's. */
+static int sending(const struct sf_session *s)
+{
+  if (out_pending(s) > 0 || (s->state == SF_ST_BODY && !s->body_done))
+    return 1;
+  return s->tls_started && s->tls->vt->pending_net(s->tls) > 0;
+}
+
+/* RFC 5321 4.5.3.2: the timer for a reply starts once its command has left;
+ * until then each send is bounded by the data-block timer (4.5.3.2.5), so a
+ * peer that stops reading cannot stall us either. */
+static void arm(struct sf_session *s, uint64_t now)
+{
+  if (terminal(s) || !table[s->state].waits) {
+    s->deadline = SF_NO_DEADLINE;
+    return;
+  }
+  enum sf_phase phase = sending(s) ? SF_PHASE_BLOCK : table[s->state].phase;
+  s->deadline = now + s->cfg->timeout_ms[phase];
+}
+
 static void enter(struct sf_session *s, enum sf_state to, uint64_t now)
 {
   if (!edge_allowed(s, to))
@@ -409,7 +430,6 @@ static void enter(struct sf_session *s, enum sf_state to, uint64_t now)
   s->state = to;
   if (s->ntrace < SF_SESSION_TRACE)
     s->trace[s->ntrace++] = to;
-  s->deadline = table[to].waits ? now + s->cfg->timeout_ms[table[to].phase] : SF_NO_DEADLINE;
   on_enter(s);
   if (s->err != SF_ERR_OK && s->state != SF_ST_FAILED) {
     /* on_enter failed (a command did not fit). */
@@ -417,8 +437,7 @@ static void enter(struct sf_session *s, enum sf_state to, uint64_t now)
     if (s->ntrace < SF_SESSION_TRACE)
       s->trace[s->ntrace++] = SF_ST_FAILED;
   }
-  if (s->state == SF_ST_FAILED)
-    s->deadline = SF_NO_DEADLINE;
+  arm(s, now);
 }
 
 /* ---- decisions ----------------------------------------------------------- */
@@ -630,6 +649,17 @@ static void process_replies(struct sf_session *s, uint64_t now)
   }
 }
 
+/* The hint for a peer that never greets, the same on every path that ends at
+ * the greeting: an implicit-TLS server (RFC 8314 3) waits for our TLS hello
+ * and, at its own timeout, closes. */
+static const char *greeting_hint(const struct sf_session *s)
+{
+  if (s->cfg->port == 465)
+    return "port 465 expects implicit TLS: use mode = implicit";
+  return "a peer that never greets usually expects implicit TLS (as port 465 does): try mode = "
+         "implicit";
+}
+
 static void check_deadline(struct sf_session *s, uint64_t now)
 {
   if (terminal(s) || s->deadline == SF_NO_DEADLINE || now < s->deadline)
@@ -643,16 +673,12 @@ static void check_deadline(struct sf_session *s, uint64_t now)
     enter(s, SF_ST_DONE, now);
     return;
   }
-  if (s->state == SF_ST_GREETING && c->port == 465)
+  if (sending(s))
     st = fail(s, SF_ERR_SESSION_TIMEOUT, 0,
-              "the peer is silent at the greeting (%u ms); port 465 expects implicit TLS: "
-              "use mode = implicit",
-              ms);
+              "could not send during %s within %u ms: the peer does not read", table[s->state].name,
+              c->timeout_ms[SF_PHASE_BLOCK]);
   else if (s->state == SF_ST_GREETING)
-    st = fail(s, SF_ERR_SESSION_TIMEOUT, 0,
-              "no greeting within %u ms; a silent peer usually expects implicit TLS "
-              "(as port 465 does): try mode = implicit",
-              ms);
+    st = fail(s, SF_ERR_SESSION_TIMEOUT, 0, "no greeting within %u ms; %s", ms, greeting_hint(s));
   else if (s->state == SF_ST_TLS_IMPLICIT)
     st = fail(s, SF_ERR_SESSION_TIMEOUT, 0, "no TLS handshake answer within %u ms", ms);
   else
@@ -772,7 +798,14 @@ size_t sf_session_feed(struct sf_session *s, const uint8_t *data, size_t len, ui
 /* ---- output -------------------------------------------------------------- */
 
 /* Stream the message with CRLF line ends and dot-stuffing (RFC 5321 4.5.2),
- * then the terminating ".". */
+ * then the terminating ".".
+ *
+ * RFC 5321 2.3.8: in DATA a line ends in CRLF and in nothing else. A bare CR
+ * or LF in the message is how SMTP smuggling works: one server reads
+ * "<LF>.<CR><LF>" or "<CR>.<CR>" as the end of the data where the next one
+ * does not, and takes what follows for commands of a second message. So every
+ * bare CR, bare LF and CRLF of the message leaves as exactly one CRLF, and a
+ * dot at the start of any line so made is doubled. */
 static void refill_body(struct sf_session *s)
 {
   const struct sf_config *c = s->cfg;
@@ -800,13 +833,19 @@ static void refill_body(struct sf_session *s)
       return;
     }
     char ch = c->message[s->body_pos++];
+    if (ch == '\r' || ch == '\n') {
+      if (ch == '\r' && s->body_pos < c->message_len && c->message[s->body_pos] == '\n')
+        s->body_pos++;
+      o[k++] = '\r';
+      o[k++] = '\n';
+      s->body_bol = 1;
+      s->out_tail += k;
+      continue;
+    }
     if (s->body_bol && ch == '.')
       o[k++] = '.';
-    if (ch == '\n' && !s->body_cr)
-      o[k++] = '\r';
     o[k++] = (uint8_t)ch;
-    s->body_cr = ch == '\r';
-    s->body_bol = ch == '\n';
+    s->body_bol = 0;
     s->out_tail += k;
   }
 }
@@ -840,9 +879,8 @@ static void feed_tls_app(struct sf_session *s)
   }
 }
 
-size_t sf_session_take(struct sf_session *s, uint8_t *out, size_t cap, uint64_t now)
+static size_t take(struct sf_session *s, uint8_t *out, size_t cap)
 {
-  check_deadline(s, now);
   if (!s->tls_started)
     return take_plain(s, out, cap);
   /* A handshake we abandoned is not continued: no ClientHello after the end. */
@@ -855,6 +893,16 @@ size_t sf_session_take(struct sf_session *s, uint8_t *out, size_t cap, uint64_t 
       s->tls->vt->state(s->tls) == SF_TLS_ESTABLISHED)
     s->tls->vt->close(s->tls);
   return s->tls->vt->take_net(s->tls, out, cap);
+}
+
+size_t sf_session_take(struct sf_session *s, uint8_t *out, size_t cap, uint64_t now)
+{
+  check_deadline(s, now);
+  size_t n = take(s, out, cap);
+  /* Bytes left: the wait for the reply starts now, or the next send's. */
+  if (n > 0)
+    arm(s, now);
+  return n;
 }
 
 /* ---- lifecycle ----------------------------------------------------------- */
@@ -898,12 +946,12 @@ void sf_session_eof(struct sf_session *s, uint64_t now)
     enter(s, SF_ST_DONE, now);
     return;
   }
-  const char *hint = "";
-  if (s->state == SF_ST_GREETING && s->cfg->port == 465)
-    hint = "; port 465 expects implicit TLS: use mode = implicit";
+  /* Closed before a byte of greeting: as silent as a timeout, and as likely
+   * an implicit-TLS server giving up on a client that never said hello. */
+  int mute = s->state == SF_ST_GREETING && s->in_len == 0;
   enter(s,
-        fail(s, SF_ERR_SESSION_PEER_CLOSED, 0, "the peer closed the connection during %s%s",
-             table[s->state].name, hint),
+        fail(s, SF_ERR_SESSION_PEER_CLOSED, 0, "the peer closed the connection during %s%s%s",
+             table[s->state].name, mute ? "; " : "", mute ? greeting_hint(s) : ""),
         now);
 }
 

@@ -142,7 +142,6 @@ struct sf_session {
   /* Message body being streamed with dot-stuffing (RFC 5321 4.5.2). */
   size_t body_pos;
   int body_bol; /* at the beginning of a line */
-  int body_cr;  /* the last message byte was CR */
   int body_done;
   /* States entered, for tests and transcripts. */
   enum sf_state trace[SF_SESSION_TRACE];

@@ -1,5 +1,7 @@
 #include "tls_passthrough.h"
 
+#include "host.h"
+
 #include <string.h>
 
 #define HELLO_PREFIX_LEN (sizeof(SF_PT_SERVER_HELLO) - 1)
@@ -36,6 +38,12 @@ static void pt_start(struct sf_tls *tls, const char *host, int verify)
   memcpy(pt->host, host ? host : "", n);
   pt->host[n] = '\0';
   pt->st = SF_TLS_HANDSHAKING;
+  /* As the OpenSSL layer: verifying without a name to check would accept
+   * any certificate for any name (RFC 6125 6), so nothing is sent. */
+  if (verify && sf_host_kind(pt->host) == SF_HOST_NONE) {
+    fail(pt, SF_ERR_CONFIG_NO_HOST, "certificate verification needs the expected host name");
+    return;
+  }
   append(pt->out, &pt->out_len, sizeof(pt->out), SF_PT_CLIENT_HELLO,
          sizeof(SF_PT_CLIENT_HELLO) - 1);
 }
@@ -92,7 +100,11 @@ static void finish_hello(struct sf_tls_passthrough *pt)
       fail(pt, kinds[i].err, kinds[i].reason);
       return;
     }
-    if (!equal_nocase(cert_host, host_len, pt->host)) {
+    char name[SF_PT_MAX_HELLO];
+    memcpy(name, cert_host, host_len);
+    name[host_len] = '\0';
+    /* RFC 6125 6: a name as a name, an address as an address. */
+    if (!sf_host_equal(name, pt->host)) {
       fail(pt, SF_ERR_TLS_CERT_WRONG_HOST, "certificate verify failed: host name mismatch");
       return;
     }
@@ -109,7 +121,16 @@ static size_t pt_feed_net(struct sf_tls *tls, const uint8_t *data, size_t len)
   while (pt->st == SF_TLS_HANDSHAKING && used < len) {
     char c = (char)data[used++];
     if (pt->hello_len < HELLO_PREFIX_LEN && c != SF_PT_SERVER_HELLO[pt->hello_len]) {
-      fail(pt, SF_ERR_TLS_HANDSHAKE, "the peer did not answer with a (pass-through) server hello");
+      /* The first byte tells, as a TLS record's content type would: a
+       * digit is SMTP in the clear, anything else not TLS at all. */
+      if (pt->hello_len == 0 && c >= '0' && c <= '9')
+        fail(pt, SF_ERR_TLS_PEER_PLAINTEXT,
+             "the peer speaks plaintext SMTP; this port expects STARTTLS");
+      else if (pt->hello_len == 0)
+        fail(pt, SF_ERR_TLS_PEER_NOT_TLS, "the peer does not speak TLS");
+      else
+        fail(pt, SF_ERR_TLS_HANDSHAKE,
+             "the peer did not answer with a (pass-through) server hello");
       return used;
     }
     if (pt->hello_len == sizeof(pt->hello) - 1) {

@@ -53,7 +53,11 @@ static void test_defaults(void)
   CHECK(cfg.timeout_ms[SF_PHASE_BODY] == 600000);
   for (int i = 0; i < SF_PHASE_COUNT; i++)
     CHECK(cfg.timeout_ms[i] > 0);
+  /* Verification is on and no host is set: the engine refuses to start
+   * until it knows the name the certificate must carry. */
   const char *reason;
+  CHECK(sf_config_validate(&cfg, &reason) == SF_ERR_CONFIG_NO_HOST);
+  cfg.host = "mx.example.com";
   CHECK(sf_config_validate(&cfg, &reason) == SF_ERR_OK);
 }
 
@@ -328,22 +332,31 @@ static void test_validate(void)
     enum sf_err want;
   } cases[] = {
       {"mode = plain\ntls = none\n", SF_ERR_OK},
-      {"mode = starttls\ntls = opportunistic\n", SF_ERR_OK},
-      {"mode = starttls\ntls = required\n", SF_ERR_OK},
-      {"mode = implicit\ntls = required\n", SF_ERR_OK},
+      {"mode = starttls\ntls = opportunistic\nhost = mx.example.com\n", SF_ERR_OK},
+      {"mode = starttls\ntls = required\nhost = mx.example.com\n", SF_ERR_OK},
+      {"mode = implicit\ntls = required\nhost = mx.example.com\n", SF_ERR_OK},
       {"mode = plain\ntls = opportunistic\n", SF_ERR_CONFIG_INCONSISTENT},
       {"mode = plain\n", SF_ERR_CONFIG_INCONSISTENT}, /* default tls = required */
       {"mode = starttls\ntls = none\n", SF_ERR_CONFIG_INCONSISTENT},
       {"mode = implicit\ntls = none\n", SF_ERR_CONFIG_INCONSISTENT},
       {"mode = implicit\ntls = opportunistic\n", SF_ERR_CONFIG_INCONSISTENT},
-      {"auth = plain\nuser = a\npassword = b\n", SF_ERR_OK},
+      {"auth = plain\nuser = a\npassword = b\nhost = h\n", SF_ERR_OK},
       {"auth = plain\nuser = a\n", SF_ERR_CONFIG_MISSING},
       {"auth = login\npassword = b\n", SF_ERR_CONFIG_MISSING},
-      {"message = hi\nfrom = a@b\nto = c@d\n", SF_ERR_OK},
+      {"message = hi\nfrom = a@b\nto = c@d\nhost = h\n", SF_ERR_OK},
       {"message = hi\nto = c@d\n", SF_ERR_CONFIG_MISSING},
       {"message = hi\nfrom = a@b\n", SF_ERR_CONFIG_MISSING},
-      /* Verification without a host name is lint's finding, not an error here. */
-      {"verify = yes\n", SF_ERR_OK},
+      /* RFC 5321 3.3: a transaction needs a recipient. */
+      {"from = a@b\nhost = h\n", SF_ERR_CONFIG_MISSING},
+      {"from = \nto = c@d\nhost = h\n", SF_ERR_OK},
+      /* Verification needs the name to check (RFC 6125 6); an address is one. */
+      {"verify = yes\n", SF_ERR_CONFIG_NO_HOST},
+      {"verify = yes\nhost = \n", SF_ERR_CONFIG_NO_HOST},
+      {"mode = implicit\n", SF_ERR_CONFIG_NO_HOST},
+      {"verify = yes\nhost = 192.0.2.10\n", SF_ERR_OK},
+      {"verify = yes\nhost = 2001:db8::10\n", SF_ERR_OK},
+      {"verify = no\n", SF_ERR_OK},
+      {"mode = plain\ntls = none\nverify = yes\n", SF_ERR_OK},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     struct sf_config cfg;

@@ -727,6 +727,202 @@ static void test_tls_fails_after_handshake(void)
   tls_breaks(SF_TLS_CLOSED, SF_ERR_SESSION_PEER_CLOSED, SF_FAILED);
 }
 
+/* ---- the engine bugs reading found (issue 11), one test each ---------------- */
+
+/* Verification with no name to check accepted any trusted certificate for any
+ * name: now a named configuration error, before a byte is sent, and the
+ * pass-through layer refuses it the same way. */
+static void test_verify_needs_host(void)
+{
+  static const char *const hosts[] = {NULL, ""};
+  for (size_t i = 0; i < 2; i++) {
+    struct run r;
+    run_config(&r, i ? SF_MODE_IMPLICIT : SF_MODE_STARTTLS, SF_TLS_REQUIRED);
+    r.cfg.host = hosts[i];
+    const struct step steps[] = {{SERVER, GREETING, 0}, {CLIENT, "", 0}, {END, NULL, 0}};
+    CHECK(run_script(&r, steps) == -1);
+    expect_end(&r, SF_FAILED, SF_ERR_CONFIG_NO_HOST, "verify without host");
+    CHECK(diag_has(&r, "host"));
+  }
+  struct run r;
+  run_config(&r, SF_MODE_STARTTLS, SF_TLS_OPPORTUNISTIC);
+  r.cfg.host = NULL;
+  r.cfg.verify = 0; /* stated: no certificate check, so no name needed */
+  const struct step ok[] = {{SERVER, GREETING, 0}, {CLIENT, HELLO, 0}, {END, NULL, 0}};
+  CHECK(run_script(&r, ok) == -1);
+
+  struct sf_tls_passthrough pt;
+  sf_tls_passthrough_init(&pt);
+  pt.base.vt->start(&pt.base, "", 1);
+  uint8_t buf[64];
+  CHECK(pt.base.vt->state(&pt.base) == SF_TLS_FAILED);
+  CHECK(pt.base.vt->error(&pt.base, NULL) == SF_ERR_CONFIG_NO_HOST);
+  CHECK(pt.base.vt->take_net(&pt.base, buf, sizeof(buf)) == 0); /* no hello */
+}
+
+/* The pass-through verifier compares addresses as addresses (RFC 6125 6). */
+static void test_passthrough_names(void)
+{
+  static const struct {
+    const char *host, *hello;
+    enum sf_err want;
+  } cases[] = {
+      {"2001:db8::10", "valid 2001:DB8:0::10", SF_ERR_OK},
+      {"192.0.2.10", "valid 192.0.2.10", SF_ERR_OK},
+      {"192.0.2.10", "valid 192.0.2.11", SF_ERR_TLS_CERT_WRONG_HOST},
+      {"192.0.2.10", "valid mx.example.com", SF_ERR_TLS_CERT_WRONG_HOST},
+      {"MX.example.com", "valid mx.EXAMPLE.com", SF_ERR_OK},
+      {"mx.example.com", "valid *.example.com", SF_ERR_TLS_CERT_WRONG_HOST},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    struct sf_tls_passthrough pt;
+    sf_tls_passthrough_init(&pt);
+    pt.base.vt->start(&pt.base, cases[i].host, 1);
+    char hello[SF_PT_MAX_HELLO];
+    int n = snprintf(hello, sizeof(hello), "%s%s\n", SF_PT_SERVER_HELLO, cases[i].hello);
+    pt.base.vt->feed_net(&pt.base, (const uint8_t *)hello, (size_t)n);
+    enum sf_tls_state st = pt.base.vt->state(&pt.base);
+    enum sf_err err = st == SF_TLS_FAILED ? pt.base.vt->error(&pt.base, NULL) : SF_ERR_OK;
+    CHECKF(err == cases[i].want && (err != SF_ERR_OK || st == SF_TLS_ESTABLISHED),
+           "host %s vs %s: %s", cases[i].host, cases[i].hello, sf_err_name(err));
+  }
+  /* Neither TLS nor SMTP: named at the first byte, as the OpenSSL layer does. */
+  struct sf_tls_passthrough pt;
+  sf_tls_passthrough_init(&pt);
+  pt.base.vt->start(&pt.base, "mx.example.com", 1);
+  pt.base.vt->feed_net(&pt.base, (const uint8_t *)"SSH-2.0-OpenSSH_9.2\r\n", 21);
+  CHECK(pt.base.vt->error(&pt.base, NULL) == SF_ERR_TLS_PEER_NOT_TLS);
+}
+
+/* RFC 5321 3.3: MAIL without a recipient sent "RCPT TO:<>", DATA and an empty
+ * body; now a configuration error. */
+static void test_envelope_needs_recipient(void)
+{
+  struct run r;
+  run_config(&r, SF_MODE_PLAIN, SF_TLS_NONE);
+  r.cfg.mail_from = "alice@example.org";
+  const struct step steps[] = {{SERVER, GREETING, 0}, {CLIENT, "", 0}, {END, NULL, 0}};
+  CHECK(run_script(&r, steps) == -1);
+  expect_end(&r, SF_FAILED, SF_ERR_CONFIG_MISSING, "from without to");
+  CHECK(!wire_contains(&r, "RCPT"));
+}
+
+/* Every bare CR and bare LF of a message leaves as CRLF before dot-stuffing
+ * (RFC 5321 2.3.8; SMTP smuggling): "x<CR>.<CR><LF>" must never reach the wire. */
+static void test_message_line_ends(void)
+{
+  static const struct {
+    const char *message, *wire;
+  } cases[] = {
+      {"x\r.\r\n.y\nz\r", "x\r\n..\r\n..y\r\nz\r\n.\r\n"},
+      {"a\n\r\nb", "a\r\n\r\nb\r\n.\r\n"},
+      {"\r\r\n.", "\r\n\r\n..\r\n.\r\n"},
+      {"end\n.\n", "end\r\n..\r\n.\r\n"},
+      {"\n.\r", "\r\n..\r\n.\r\n"},
+      {"", ".\r\n"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    struct run r;
+    run_config(&r, SF_MODE_PLAIN, SF_TLS_NONE);
+    run_envelope(&r, cases[i].message);
+    const struct step steps[] = {
+        {SERVER, GREETING, 0},
+        {SERVER, "250 mx\r\n", 0},
+        {SERVER, "250 ok\r\n", 0},
+        {SERVER, "250 ok\r\n", 0},
+        {CLIENT, HELLO "MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\n", 0},
+        {SERVER, "354 go\r\n", 0},
+        {CLIENT, cases[i].wire, 0},
+        {END, NULL, 0},
+    };
+    CHECKF(run_script(&r, steps) == -1, "message %zu", i);
+  }
+}
+
+/* RFC 5321 4.5.3.2: a reply's timer starts when its command has left, and a
+ * command or message that cannot leave is bounded by the data-block timer. */
+static void test_timers_start_when_sent(void)
+{
+  uint8_t buf[4096];
+  struct run r;
+  run_config(&r, SF_MODE_PLAIN, SF_TLS_NONE);
+  sf_session_init(&r.s, &r.cfg, NULL);
+  sf_session_start(&r.s, 0);
+  sf_session_feed(&r.s, (const uint8_t *)GREETING, strlen(GREETING), 0);
+  /* EHLO is queued at 0 but only taken at 100 s: its five minutes start then. */
+  CHECK(sf_session_deadline(&r.s) == r.cfg.timeout_ms[SF_PHASE_BLOCK]);
+  CHECK(sf_session_take(&r.s, buf, sizeof(buf), 100000) == strlen(HELLO));
+  CHECK(sf_session_deadline(&r.s) == 100000 + r.cfg.timeout_ms[SF_PHASE_EHLO]);
+  sf_session_tick(&r.s, 399999);
+  CHECK(sf_session_status(&r.s) & SF_WANT_RECV);
+  sf_session_tick(&r.s, 400000);
+  expect_end(&r, SF_FAILED, SF_ERR_SESSION_TIMEOUT, "EHLO timer from the send");
+
+  /* A peer that never reads: the command never leaves, and the block timer
+   * ends the wait with its own diagnosis. */
+  run_config(&r, SF_MODE_PLAIN, SF_TLS_NONE);
+  sf_session_init(&r.s, &r.cfg, NULL);
+  sf_session_start(&r.s, 0);
+  sf_session_feed(&r.s, (const uint8_t *)GREETING, strlen(GREETING), 0);
+  sf_session_tick(&r.s, r.cfg.timeout_ms[SF_PHASE_BLOCK]);
+  CHECK(sf_session_error(&r.s) == SF_ERR_SESSION_TIMEOUT);
+  CHECK(diag_has(&r, "does not read"));
+
+  /* The message, sent in pieces: each piece restarts the block timer, and
+   * the ten-minute DATA termination timer starts after the final dot. */
+  static char message[3 * SF_SESSION_OUT_BUF];
+  memset(message, 'a', sizeof(message) - 1);
+  run_config(&r, SF_MODE_PLAIN, SF_TLS_NONE);
+  run_envelope(&r, message);
+  sf_session_init(&r.s, &r.cfg, NULL);
+  sf_session_start(&r.s, 0);
+  const char *server[] = {GREETING, "250 mx\r\n", "250 ok\r\n", "250 ok\r\n", "354 go\r\n"};
+  for (size_t i = 0; i < sizeof server / sizeof server[0]; i++) {
+    while (sf_session_take(&r.s, buf, sizeof(buf), 0) > 0)
+      ;
+    sf_session_feed(&r.s, (const uint8_t *)server[i], strlen(server[i]), 0);
+  }
+  uint64_t t = 0;
+  size_t total = 0, n;
+  for (int guard = 0; guard < 100 && (n = sf_session_take(&r.s, buf, 1000, t)) > 0; guard++) {
+    total += n;
+    CHECK(sf_session_status(&r.s) & SF_WANT_RECV);
+    uint64_t d = sf_session_deadline(&r.s);
+    int last = !(sf_session_status(&r.s) & SF_WANT_SEND);
+    CHECKF(d == t + r.cfg.timeout_ms[last ? SF_PHASE_BODY : SF_PHASE_BLOCK], "at %zu bytes", total);
+    t += r.cfg.timeout_ms[SF_PHASE_BLOCK] - 1; /* just inside each send's bound */
+  }
+  CHECK(total > sizeof(message));
+  CHECK(sf_session_error(&r.s) == SF_ERR_OK);
+}
+
+/* The port/mode hint is the same on every path that ends at a mute greeting
+ * (timeout or close), on every port; 465 gets the pointed one. */
+static void test_greeting_hints(void)
+{
+  static const uint16_t ports[] = {25, 465, 587, 2525};
+  for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++) {
+    for (int close = 0; close < 2; close++) {
+      struct run r;
+      run_config(&r, SF_MODE_STARTTLS, SF_TLS_REQUIRED);
+      r.cfg.port = ports[i];
+      const struct step timeout[] = {{WAIT, NULL, 300000}, {END, NULL, 0}};
+      const struct step closed[] = {{CLOSE, NULL, 0}, {END, NULL, 0}};
+      CHECK(run_script(&r, close ? closed : timeout) == -1);
+      CHECKF(
+          diag_has(&r, ports[i] == 465 ? "port 465 expects implicit TLS" : "try mode = implicit"),
+          "port %u, %s: %s", ports[i], close ? "close" : "timeout", sf_session_diagnosis(&r.s));
+    }
+  }
+  /* Part of a greeting, then a close: a server that spoke, no hint. */
+  struct run r;
+  run_config(&r, SF_MODE_STARTTLS, SF_TLS_REQUIRED);
+  const struct step partial[] = {{SERVER, "220 mx", 0}, {CLOSE, NULL, 0}, {END, NULL, 0}};
+  CHECK(run_script(&r, partial) == -1);
+  expect_end(&r, SF_FAILED, SF_ERR_SESSION_PEER_CLOSED, "partial greeting");
+  CHECK(!diag_has(&r, "implicit"));
+}
+
 int main(void)
 {
   test_plain_delivery();
@@ -754,5 +950,11 @@ int main(void)
   test_config_is_checked();
   test_byte_at_a_time();
   test_tls_fails_after_handshake();
+  test_verify_needs_host();
+  test_passthrough_names();
+  test_envelope_needs_recipient();
+  test_message_line_ends();
+  test_timers_start_when_sent();
+  test_greeting_hints();
   return check_report("session");
 }
