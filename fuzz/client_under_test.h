@@ -57,16 +57,19 @@ static inline unsigned sf_fuzz_verdicts_from_env(const char *target)
   return mask;
 }
 
-/* A fresh client for `cfg` (which must outlive it). */
-static inline struct sc_client *sf_fuzz_client(int flaw, const struct sf_config *cfg)
+/* A fresh client for the scenario (which must outlive it): its
+ * configuration, and the session it offers to resume. */
+static inline struct sc_client *sf_fuzz_client(int flaw, const struct scenario *sc)
 {
   static struct sc_engine_client engine;
   static struct sc_flawed_client flawed;
   if (flaw < 0) {
-    sc_engine_client_init(&engine, cfg);
+    sc_engine_client_init(&engine, &sc->cfg);
+    sc_engine_client_offer_resume(&engine, sc->resume);
     return &engine.base;
   }
-  sc_flawed_client_init(&flawed, cfg, (enum sc_flaw)flaw);
+  sc_flawed_client_init(&flawed, &sc->cfg, (enum sc_flaw)flaw);
+  sc_flawed_client_offer_resume(&flawed, sc->resume);
   return &flawed.base;
 }
 

@@ -129,7 +129,7 @@ int sf_fuzz_one(const uint8_t *data, size_t size)
 
   scenario_decode(&sc, data, size);
   scenario_as_portmode(&sc);
-  sim_run(&sc, sf_fuzz_client(flaw, &sc.cfg), &w, &res);
+  sim_run(&sc, sf_fuzz_client(flaw, &sc), &w, &res);
 
   unsigned verdicts = oracle_judge(&sc, &w, &res, &rep) & ~ORACLE_BIT(SC_V_OUTCOME) & findings;
   for (int v = 0; v < SC_V_COUNT; v++)

@@ -41,7 +41,7 @@ int sf_fuzz_one(const uint8_t *data, size_t size)
   static struct oracle_report rep;
 
   scenario_decode(&sc, data, size);
-  sim_run(&sc, sf_fuzz_client(flaw, &sc.cfg), &w, &res);
+  sim_run(&sc, sf_fuzz_client(flaw, &sc), &w, &res);
   /* The binary form can state an expected outcome; what it states is
    * mutated like everything else, so only the safety verdicts count here. */
   unsigned verdicts = oracle_judge(&sc, &w, &res, &rep) & ~ORACLE_BIT(SC_V_OUTCOME) & findings;

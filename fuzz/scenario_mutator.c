@@ -78,7 +78,7 @@ static const uint32_t interesting_ms[] = {0,      1,      999,    1000,   29999,
  * that no rule uses any more give their room back. */
 static void compact(struct scenario *sc)
 {
-  static const struct sc_action none = {SC_ACT_HANG, 0, 0, 0};
+  static const struct sc_action none = {.kind = SC_ACT_HANG};
   struct sc_action acts[SC_MAX_ACTIONS];
   uint8_t pool[SC_POOL];
   size_t na = 0, np = 0;
@@ -157,7 +157,7 @@ static void set_send(struct scenario *sc, size_t ri, size_t k, const uint8_t *p,
 
 static void add_send(struct scenario *sc, size_t ri, size_t at, const char *s)
 {
-  struct sc_action a = {SC_ACT_SEND, 0, 0, 0};
+  struct sc_action a = {.kind = SC_ACT_SEND};
   if (!insert_action(sc, ri, at, a))
     return;
   size_t k = at < sc->rules[ri].nactions ? at : (size_t)sc->rules[ri].nactions - 1;
@@ -179,14 +179,14 @@ static void add_rule(struct scenario *sc, struct prng *r)
   size_t ri = sc->nrules++;
   sc->rules[ri] = rule;
   const char *reply = interesting_replies[below(r, NREPLIES)];
-  struct sc_action stall = {SC_ACT_STALL, 0, 0, interesting_ms[below(r, NMS)]};
+  struct sc_action stall = {.kind = SC_ACT_STALL, .ms = interesting_ms[below(r, NMS)]};
   switch (below(r, 6)) {
   case 0:
     add_send(sc, ri, 0, reply);
     break;
   case 1:
     add_send(sc, ri, 0, reply);
-    insert_action(sc, ri, 1, (struct sc_action){SC_ACT_TLS, 0, 0, 0});
+    insert_action(sc, ri, 1, (struct sc_action){.kind = SC_ACT_TLS});
     break;
   case 2:
     insert_action(sc, ri, 0, stall);
@@ -194,10 +194,10 @@ static void add_rule(struct scenario *sc, struct prng *r)
     break;
   case 3:
     add_send(sc, ri, 0, reply);
-    insert_action(sc, ri, 1, (struct sc_action){SC_ACT_CLOSE, 0, 0, 0});
+    insert_action(sc, ri, 1, (struct sc_action){.kind = SC_ACT_CLOSE});
     break;
   case 4:
-    insert_action(sc, ri, 0, (struct sc_action){SC_ACT_HANG, 0, 0, 0});
+    insert_action(sc, ri, 0, (struct sc_action){.kind = SC_ACT_HANG});
     break;
   default:
     add_send(sc, ri, 0, reply);
@@ -421,7 +421,8 @@ static void mutate_once(struct scenario *sc, struct prng *r)
     if (kind == SC_ACT_SEND)
       add_send(sc, ri, at, interesting_replies[below(r, NREPLIES)]);
     else
-      insert_action(sc, ri, at, (struct sc_action){kind, 0, 0, interesting_ms[below(r, NMS)]});
+      insert_action(sc, ri, at,
+                    (struct sc_action){.kind = kind, .ms = interesting_ms[below(r, NMS)]});
     return;
   }
   size_t ai = rule->first_action + below(r, rule->nactions);

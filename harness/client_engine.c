@@ -99,6 +99,11 @@ void sc_engine_client_init_openssl(struct sc_engine_client *c, const struct sf_c
   sf_session_init(&c->session, cfg, cfg->mode == SF_MODE_PLAIN ? NULL : &c->ossl.base);
 }
 
+void sc_engine_client_offer_resume(struct sc_engine_client *c, int offer)
+{
+  sf_tls_passthrough_offer_resume(&c->pt, offer);
+}
+
 void sc_engine_client_cleanup(struct sc_engine_client *c)
 {
   if (c->openssl) {

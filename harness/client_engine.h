@@ -29,6 +29,9 @@ void sc_engine_client_init(struct sc_engine_client *c, const struct sf_config *c
 void sc_engine_client_init_openssl(struct sc_engine_client *c, const struct sf_config *cfg,
                                    struct ssl_ctx_st *ctx, int64_t verify_time,
                                    struct ssl_session_st *resume);
+/* Pass-through TLS: offer a session to resume in the hello (a scenario's
+ * `resume`); call before start. The OpenSSL form gets its session at init. */
+void sc_engine_client_offer_resume(struct sc_engine_client *c, int offer);
 /* Frees what the client holds (nothing for pass-through); it may be
  * initialised again afterwards. */
 void sc_engine_client_cleanup(struct sc_engine_client *c);

@@ -4,6 +4,11 @@
 #include "wire.h"
 
 #include <string.h>
+#include <strings.h>
+
+/* The largest chunk we take a BDAT at its word for; bigger sizes are read as
+ * malformed (every run is bounded by its byte cap long before). */
+#define CHUNK_MAX UINT64_C(1000000000000)
 
 void cmd_reader_init(struct cmd_reader *r)
 {
@@ -45,9 +50,63 @@ unsigned cmd_reader_occurrence(struct cmd_reader *r, enum sc_verb verb, int tls)
   return *c;
 }
 
-int cmd_reader_next(struct cmd_reader *r, int tls, enum sc_verb *verb, unsigned *occurrence)
+int cmd_bdat_parse(const uint8_t *line, size_t len, uint64_t *size, int *last)
+{
+  size_t i = 4;
+  if (len < 6 || strncasecmp((const char *)line, "BDAT", 4) != 0 || line[i] != ' ')
+    return 0;
+  i++;
+  uint64_t v = 0;
+  size_t digits = 0;
+  for (; i < len && line[i] >= '0' && line[i] <= '9'; i++, digits++) {
+    v = v * 10 + (uint64_t)(line[i] - '0');
+    if (v > CHUNK_MAX)
+      return 0;
+  }
+  if (digits == 0)
+    return 0;
+  *last = 0;
+  if (i < len) {
+    if (len - i != 5 || line[i] != ' ' || strncasecmp((const char *)line + i + 1, "LAST", 4) != 0)
+      return 0;
+    *last = 1;
+  }
+  *size = v;
+  return 1;
+}
+
+static void drop(struct cmd_reader *r, size_t n)
+{
+  memmove(r->buf, r->buf + n, r->len - n);
+  r->len -= n;
+}
+
+static int emit(struct cmd_reader *r, int tls, struct cmd *cmd, enum sc_verb verb)
+{
+  memset(cmd, 0, sizeof(*cmd));
+  cmd->verb = verb;
+  cmd->occurrence = cmd_reader_occurrence(r, verb, tls);
+  cmd->line = r->line;
+  cmd->len = r->line_len;
+  return 1;
+}
+
+int cmd_reader_next(struct cmd_reader *r, int tls, struct cmd *cmd)
 {
   for (size_t guard = 0; guard < CMD_READER_BUF; guard++) {
+    if (r->mode == CMD_MODE_CHUNK) {
+      /* RFC 3030 2: exactly chunk-size octets follow, whatever they are. */
+      size_t k = r->len < r->chunk_left ? r->len : (size_t)r->chunk_left;
+      drop(r, k);
+      r->chunk_left -= k;
+      if (r->chunk_left > 0)
+        return 0;
+      r->mode = CMD_MODE_COMMAND;
+      emit(r, tls, cmd, SC_VERB_BDAT);
+      cmd->chunk_size = r->chunk_size;
+      cmd->chunk_last = r->chunk_last;
+      return 1;
+    }
     const uint8_t *lf = memchr(r->buf, '\n', r->len);
     size_t n;
     if (lf)
@@ -65,15 +124,27 @@ int cmd_reader_next(struct cmd_reader *r, int tls, enum sc_verb *verb, unsigned 
     enum sc_verb v = r->mode == CMD_MODE_BODY   ? SC_VERB_BODY
                      : r->mode == CMD_MODE_AUTH ? SC_VERB_AUTH_DATA
                                                 : sc_classify((const char *)r->buf, len);
-    memmove(r->buf, r->buf + n, r->len - n);
-    r->len -= n;
+    r->line_len = len < sizeof(r->line) ? len : sizeof(r->line);
+    memcpy(r->line, r->buf, r->line_len);
+    drop(r, n);
     if (v == SC_VERB_BODY && !dot)
       continue; /* RFC 5321 4.1.1.4: the message is one command, ended by "." */
     if (v == SC_VERB_BODY)
       r->mode = CMD_MODE_COMMAND;
-    *verb = v;
-    *occurrence = cmd_reader_occurrence(r, v, tls);
-    return 1;
+    if (v == SC_VERB_BDAT) {
+      uint64_t size;
+      int last;
+      if (!cmd_bdat_parse(r->line, r->line_len, &size, &last)) {
+        emit(r, tls, cmd, SC_VERB_BDAT);
+        cmd->chunk_bad = 1;
+        return 1;
+      }
+      r->mode = CMD_MODE_CHUNK;
+      r->chunk_left = r->chunk_size = size;
+      r->chunk_last = last;
+      continue;
+    }
+    return emit(r, tls, cmd, v);
   }
   return 0;
 }

@@ -614,3 +614,8 @@ void sc_flawed_client_init(struct sc_flawed_client *c, const struct sf_config *c
   c->deadline = SC_NO_DEADLINE;
   sf_tls_passthrough_init(&c->pt);
 }
+
+void sc_flawed_client_offer_resume(struct sc_flawed_client *c, int offer)
+{
+  sf_tls_passthrough_offer_resume(&c->pt, offer);
+}

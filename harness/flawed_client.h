@@ -63,5 +63,7 @@ struct sc_flawed_client {
 void sc_flawed_client_init(struct sc_flawed_client *c, const struct sf_config *cfg,
                            enum sc_flaw flaw);
 const char *sc_flaw_name(enum sc_flaw f);
+/* Offer a session to resume in the TLS hello (a scenario's `resume`). */
+void sc_flawed_client_offer_resume(struct sc_flawed_client *c, int offer);
 
 #endif

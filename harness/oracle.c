@@ -51,10 +51,12 @@ struct judge {
   uint64_t last_t;
   enum sc_verb last_verb; /* SC_VERB_CONNECT: none yet */
   int last_hello;         /* the last client act was its TLS hello */
+  int deaf;               /* the server stopped reading */
   /* End. */
   int ended;
   enum sc_client_status end_status;
   enum sf_err end_err;
+  char end_diag[256];
 };
 
 static void verdict(struct judge *j, enum sc_verdict v, const char *fmt, ...)
@@ -362,7 +364,12 @@ static uint32_t phase_timeout(const struct judge *j)
  * the phase the client was in. */
 static void activity(struct judge *j, const struct wire_item *it)
 {
-  uint64_t limit = (uint64_t)phase_timeout(j) + ORACLE_TIMEOUT_SLACK_MS;
+  uint64_t limit = phase_timeout(j);
+  /* A server that reads nothing keeps the client's next send from leaving:
+   * that wait is bounded by the send timer (RFC 5321 4.5.3.2.5). */
+  if (j->deaf && j->cfg->timeout_ms[SF_PHASE_BLOCK] > limit)
+    limit = j->cfg->timeout_ms[SF_PHASE_BLOCK];
+  limit += ORACLE_TIMEOUT_SLACK_MS;
   if (!j->ended && it->t > j->last_t && it->t - j->last_t > limit)
     verdict(j, SC_V_HANG, "waited %llu ms after %s (the phase's timeout is %u ms)",
             (unsigned long long)(it->t - j->last_t),
@@ -429,12 +436,16 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
     j->ended = 1;
     j->end_status = (enum sc_client_status)it->ev->arg;
     j->end_err = it->ev->err;
+    snprintf(j->end_diag, sizeof j->end_diag, "%.*s", (int)it->len, (const char *)it->text);
     return;
   case WIRE_S_HELLO:
   case WIRE_S_CLOSE:
   case WIRE_TLS_FAIL:
   case WIRE_C_CLOSE_NOTIFY:
     activity(j, it);
+    return;
+  case WIRE_SERVER_DEAF:
+    j->deaf = 1;
     return;
   case WIRE_TLS_START:
   case WIRE_STALL:
@@ -512,6 +523,10 @@ static void judge_outcome(struct judge *j, const struct sim_result *res)
   if (sc->expect_error_set && reports && err != sc->expect_error)
     verdict(j, SC_V_OUTCOME, "expected error %s, the client ended with %s",
             sf_err_name(sc->expect_error), sf_err_name(err));
+  const char *diag = res ? res->diagnosis : j->end_diag;
+  if (sc->expect_diag[0] && reports && !strstr(diag, sc->expect_diag))
+    verdict(j, SC_V_OUTCOME, "expected a diagnosis with '%.60s', the client said '%.60s'",
+            sc->expect_diag, diag);
 }
 
 unsigned oracle_judge(const struct scenario *sc, const struct wire *w, const struct sim_result *res,
@@ -638,6 +653,9 @@ static void on_transcript_item(void *ctx, const struct wire_item *it)
     break;
   case WIRE_SERVER_HANG:
     put(o, "-- server will never speak again");
+    break;
+  case WIRE_SERVER_DEAF:
+    put(o, "-- server reads nothing more");
     break;
   case WIRE_HANG:
     put(o, "-- HANG: ");

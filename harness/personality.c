@@ -9,11 +9,11 @@
 
 #define SEND(s)                                                                                    \
   {                                                                                                \
-    SC_ACT_SEND, (const uint8_t *)(s), sizeof(s) - 1, 0                                            \
+    .kind = SC_ACT_SEND, .bytes = (const uint8_t *)(s), .len = sizeof(s) - 1                       \
   }
-#define DO(kind)                                                                                   \
+#define DO(what)                                                                                   \
   {                                                                                                \
-    SC_ACT_##kind, NULL, 0, 0                                                                      \
+    .kind = SC_ACT_##what                                                                          \
   }
 
 #define GREETING_ESMTP  "220 mx.example.com ESMTP smtpfuzz\r\n"
@@ -58,27 +58,28 @@ static const struct sc_step a_auth_ok[] = {SEND("235 2.7.0 Authentication succes
 /* draft-murchison-sasl-login: "Username:" and "Password:" in base64. */
 static const struct sc_step a_auth_login_user[] = {SEND("334 VXNlcm5hbWU6\r\n")};
 static const struct sc_step a_auth_login_password[] = {SEND("334 UGFzc3dvcmQ6\r\n")};
+/* RFC 4954 4: a mechanism with no initial response gets an empty challenge. */
+static const struct sc_step a_auth_ask[] = {SEND("334 \r\n")};
+static const struct sc_step a_auth_bad[] = {
+    SEND("535 5.7.8 Authentication credentials invalid\r\n")};
+static const struct sc_step a_auth_aborted[] = {SEND("501 5.7.0 Authentication aborted\r\n")};
+static const struct sc_step a_auth_unknown[] = {
+    SEND("504 5.5.4 Unrecognized authentication type\r\n")};
 static const struct sc_step a_mail[] = {SEND("250 2.1.0 Ok\r\n")};
 static const struct sc_step a_rcpt[] = {SEND("250 2.1.5 Ok\r\n")};
 static const struct sc_step a_data[] = {SEND("354 End data with <CR><LF>.<CR><LF>\r\n")};
 static const struct sc_step a_body[] = {SEND("250 2.0.0 Ok: queued as 4F1A2B3C\r\n")};
+static const struct sc_step a_chunk[] = {SEND("250 2.0.0 Ok: chunk received\r\n")};
+static const struct sc_step a_chunk_bad[] = {SEND("501 5.5.4 Syntax: BDAT <size> [LAST]\r\n")};
 static const struct sc_step a_ok[] = {SEND("250 2.0.0 Ok\r\n")};
 static const struct sc_step a_quit[] = {SEND("221 2.0.0 Bye\r\n"), DO(CLOSE)};
 static const struct sc_step a_other[] = {SEND("500 5.5.2 Error: command not recognized\r\n")};
-
-/* The AUTH flow follows the configured mechanism: scenario_answer sees the
- * verb, not the line, so "AUTH LOGIN" and "AUTH PLAIN <ir>" look alike. */
-enum answer_cond {
-  IF_ALWAYS,
-  IF_LOGIN,     /* cfg.auth is LOGIN */
-  IF_LOGIN_ODD, /* cfg.auth is LOGIN and the occurrence is odd (user name) */
-};
 
 struct default_row {
   unsigned pers; /* bit per personality */
   unsigned verb; /* SC_VERB_COUNT: every verb */
   enum sc_chan chan;
-  enum answer_cond cond;
+  enum sc_hint hint; /* SC_HINT_NONE: whatever the server core read */
   const struct sc_step *steps;
   size_t nsteps;
 };
@@ -86,68 +87,75 @@ struct default_row {
 #define P(x)     (1u << SC_PERS_##x)
 #define SPEAKING (P(SUBMISSION) | P(IMPLICIT) | P(RELAY) | P(LEGACY))
 #define ANY_VERB SC_VERB_COUNT
-#define ROW(pers, verb, chan, cond, steps)                                                         \
+#define ROW(pers, verb, chan, hint, steps)                                                         \
   {                                                                                                \
-    pers, verb, SC_CHAN_##chan, cond, steps, sizeof steps / sizeof steps[0]                        \
+    pers, verb, SC_CHAN_##chan, SC_HINT_##hint, steps, sizeof steps / sizeof steps[0]              \
   }
 
 /* First match wins: specific rows come before general ones. */
 static const struct default_row default_rows[] = {
-    ROW(P(SILENT), ANY_VERB, ANY, IF_ALWAYS, a_hang),
+    ROW(P(SILENT), ANY_VERB, ANY, NONE, a_hang),
 
-    ROW(P(SUBMISSION) | P(RELAY), SC_VERB_CONNECT, ANY, IF_ALWAYS, a_greeting),
-    ROW(P(IMPLICIT), SC_VERB_CONNECT, ANY, IF_ALWAYS, a_greeting_implicit),
-    ROW(P(LEGACY), SC_VERB_CONNECT, ANY, IF_ALWAYS, a_greeting_legacy),
+    ROW(P(SUBMISSION) | P(RELAY), SC_VERB_CONNECT, ANY, NONE, a_greeting),
+    ROW(P(IMPLICIT), SC_VERB_CONNECT, ANY, NONE, a_greeting_implicit),
+    ROW(P(LEGACY), SC_VERB_CONNECT, ANY, NONE, a_greeting_legacy),
 
-    ROW(P(SUBMISSION) | P(RELAY), SC_VERB_EHLO, PLAIN, IF_ALWAYS, a_ehlo_submission_plain),
-    ROW(P(SUBMISSION) | P(IMPLICIT), SC_VERB_EHLO, ANY, IF_ALWAYS, a_ehlo_auth),
-    ROW(P(RELAY), SC_VERB_EHLO, ANY, IF_ALWAYS, a_ehlo_relay_tls),
-    ROW(P(LEGACY), SC_VERB_EHLO, ANY, IF_ALWAYS, a_ehlo_legacy),
+    ROW(P(SUBMISSION) | P(RELAY), SC_VERB_EHLO, PLAIN, NONE, a_ehlo_submission_plain),
+    ROW(P(SUBMISSION) | P(IMPLICIT), SC_VERB_EHLO, ANY, NONE, a_ehlo_auth),
+    ROW(P(RELAY), SC_VERB_EHLO, ANY, NONE, a_ehlo_relay_tls),
+    ROW(P(LEGACY), SC_VERB_EHLO, ANY, NONE, a_ehlo_legacy),
 
-    ROW(SPEAKING, SC_VERB_HELO, ANY, IF_ALWAYS, a_helo),
+    ROW(SPEAKING, SC_VERB_HELO, ANY, NONE, a_helo),
 
-    ROW(P(SUBMISSION) | P(RELAY), SC_VERB_STARTTLS, PLAIN, IF_ALWAYS, a_starttls),
-    ROW(P(SUBMISSION) | P(RELAY) | P(IMPLICIT), SC_VERB_STARTTLS, ANY, IF_ALWAYS, a_starttls_again),
-    ROW(P(LEGACY), SC_VERB_STARTTLS, ANY, IF_ALWAYS, a_not_implemented),
+    ROW(P(SUBMISSION) | P(RELAY), SC_VERB_STARTTLS, PLAIN, NONE, a_starttls),
+    ROW(P(SUBMISSION) | P(RELAY) | P(IMPLICIT), SC_VERB_STARTTLS, ANY, NONE, a_starttls_again),
+    ROW(P(LEGACY), SC_VERB_STARTTLS, ANY, NONE, a_not_implemented),
 
-    ROW(P(SUBMISSION), SC_VERB_AUTH, PLAIN, IF_ALWAYS, a_auth_needs_tls),
-    ROW(P(SUBMISSION) | P(IMPLICIT), SC_VERB_AUTH, ANY, IF_LOGIN, a_auth_login_user),
-    ROW(P(SUBMISSION) | P(IMPLICIT), SC_VERB_AUTH, ANY, IF_ALWAYS, a_auth_ok),
-    ROW(P(RELAY), SC_VERB_AUTH, ANY, IF_ALWAYS, a_auth_disabled),
-    ROW(P(LEGACY), SC_VERB_AUTH, ANY, IF_ALWAYS, a_not_implemented),
+    /* AUTH where the personality offers it: answered as the client asked,
+     * mechanism by mechanism (RFC 4954 4), with its credentials checked. */
+    ROW(P(SUBMISSION), SC_VERB_AUTH, PLAIN, NONE, a_auth_needs_tls),
+    ROW(P(RELAY), SC_VERB_AUTH, ANY, NONE, a_auth_disabled),
+    ROW(P(LEGACY), SC_VERB_AUTH, ANY, NONE, a_not_implemented),
+    ROW(SPEAKING, ANY_VERB, ANY, AUTH_ASK, a_auth_ask),
+    ROW(SPEAKING, ANY_VERB, ANY, AUTH_ASK_USER, a_auth_login_user),
+    ROW(SPEAKING, ANY_VERB, ANY, AUTH_ASK_PASSWORD, a_auth_login_password),
+    ROW(SPEAKING, ANY_VERB, ANY, AUTH_OK, a_auth_ok),
+    ROW(SPEAKING, ANY_VERB, ANY, AUTH_BAD, a_auth_bad),
+    ROW(SPEAKING, ANY_VERB, ANY, AUTH_ABORTED, a_auth_aborted),
+    ROW(SPEAKING, ANY_VERB, ANY, AUTH_UNKNOWN, a_auth_unknown),
+    /* SASL data nobody's mechanism asked for (a rule sent the 334): whoever
+     * sent it chose to go on, so the exchange ends well. */
+    ROW(SPEAKING, SC_VERB_AUTH_DATA, ANY, NONE, a_auth_ok),
+    ROW(SPEAKING, SC_VERB_AUTH, ANY, NONE, a_auth_unknown),
 
-    /* AUTH data only arrives after a 334, so whoever sent the 334 (a
-     * default or a rule) chose to go on: carry the exchange to its end. */
-    ROW(SPEAKING, SC_VERB_AUTH_DATA, ANY, IF_LOGIN_ODD, a_auth_login_password),
-    ROW(SPEAKING, SC_VERB_AUTH_DATA, ANY, IF_ALWAYS, a_auth_ok),
-
-    ROW(SPEAKING, SC_VERB_MAIL, ANY, IF_ALWAYS, a_mail),
-    ROW(SPEAKING, SC_VERB_RCPT, ANY, IF_ALWAYS, a_rcpt),
-    ROW(SPEAKING, SC_VERB_DATA, ANY, IF_ALWAYS, a_data),
-    ROW(SPEAKING, SC_VERB_BODY, ANY, IF_ALWAYS, a_body),
-    ROW(SPEAKING, SC_VERB_RSET, ANY, IF_ALWAYS, a_ok),
-    ROW(SPEAKING, SC_VERB_NOOP, ANY, IF_ALWAYS, a_ok),
-    ROW(SPEAKING, SC_VERB_QUIT, ANY, IF_ALWAYS, a_quit),
-    ROW(SPEAKING, SC_VERB_OTHER, ANY, IF_ALWAYS, a_other),
+    ROW(SPEAKING, SC_VERB_MAIL, ANY, NONE, a_mail),
+    ROW(SPEAKING, SC_VERB_RCPT, ANY, NONE, a_rcpt),
+    ROW(SPEAKING, SC_VERB_DATA, ANY, NONE, a_data),
+    ROW(SPEAKING, SC_VERB_BODY, ANY, NONE, a_body),
+    /* RFC 3030 2: each chunk is answered; the LAST one ends the message. */
+    ROW(SPEAKING, SC_VERB_BDAT, ANY, CHUNK_BAD, a_chunk_bad),
+    ROW(SPEAKING, SC_VERB_BDAT, ANY, CHUNK_LAST, a_body),
+    ROW(SPEAKING, SC_VERB_BDAT, ANY, NONE, a_chunk),
+    ROW(SPEAKING, SC_VERB_RSET, ANY, NONE, a_ok),
+    ROW(SPEAKING, SC_VERB_NOOP, ANY, NONE, a_ok),
+    ROW(SPEAKING, SC_VERB_QUIT, ANY, NONE, a_quit),
+    ROW(SPEAKING, SC_VERB_OTHER, ANY, NONE, a_other),
 };
 
 #define NDEFAULT_ROWS (sizeof default_rows / sizeof default_rows[0])
 
 static const struct default_row *default_answer(const struct scenario *sc, enum sc_verb verb,
-                                                int tls, unsigned occurrence)
+                                                int tls, enum sc_hint hint)
 {
   enum sc_chan here = tls ? SC_CHAN_TLS : SC_CHAN_PLAIN;
   unsigned pers = (unsigned)sc->personality < SC_PERS_COUNT ? 1u << sc->personality : 0;
-  int login = sc->cfg.auth == SF_AUTH_LOGIN;
   for (size_t i = 0; i < NDEFAULT_ROWS; i++) {
     const struct default_row *row = &default_rows[i];
     if ((row->pers & pers) == 0 || (row->verb != ANY_VERB && row->verb != (unsigned)verb))
       continue;
     if (row->chan != SC_CHAN_ANY && row->chan != here)
       continue;
-    if (row->cond == IF_LOGIN && !login)
-      continue;
-    if (row->cond == IF_LOGIN_ODD && !(login && occurrence % 2 == 1))
+    if (row->hint != SC_HINT_NONE && row->hint != hint)
       continue;
     return row;
   }
@@ -155,7 +163,7 @@ static const struct default_row *default_answer(const struct scenario *sc, enum 
 }
 
 size_t scenario_answer(const struct scenario *sc, enum sc_verb verb, int tls, unsigned occurrence,
-                       struct sc_step *out, size_t cap)
+                       enum sc_hint hint, struct sc_step *out, size_t cap)
 {
   enum sc_chan here = tls ? SC_CHAN_TLS : SC_CHAN_PLAIN;
   const struct sc_rule *best = NULL;
@@ -180,15 +188,17 @@ size_t scenario_answer(const struct scenario *sc, enum sc_verb verb, int tls, un
     const struct sc_action *a;
     size_t na = scenario_rule_actions(sc, best, &a);
     for (size_t k = 0; k < na && n < cap; k++, n++) {
-      out[n] = (struct sc_step){a[k].kind, NULL, 0, 0};
-      if (a[k].kind == SC_ACT_SEND)
+      out[n] = (struct sc_step){.kind = a[k].kind};
+      if (a[k].kind == SC_ACT_SEND) {
         out[n].bytes = scenario_send_bytes(sc, &a[k], &out[n].len);
+        out[n].repeat = a[k].repeat;
+      }
       if (a[k].kind == SC_ACT_STALL)
         out[n].ms = a[k].ms;
     }
     return n;
   }
-  const struct default_row *row = default_answer(sc, verb, tls, occurrence);
+  const struct default_row *row = default_answer(sc, verb, tls, hint);
   if (row == NULL)
     return 0;
   for (; n < row->nsteps && n < cap; n++)

@@ -45,7 +45,7 @@ static const char *const verdict_descs[SC_V_COUNT] = {
 
 const char *const sc_chan_names[3] = {"any", "plain", "tls"};
 const char *const sc_result_names[3] = {"any", "done", "failed"};
-const char *const sc_act_names[5] = {"send", "stall", "close", "tls", "hang"};
+const char *const sc_act_names[SC_ACT_COUNT] = {"send", "stall", "close", "tls", "hang", "deaf"};
 
 const char *sc_verb_name(enum sc_verb v)
 {
@@ -195,6 +195,8 @@ static int action_equal(const struct scenario *sa, const struct sc_action *a,
     return a->ms == b->ms;
   if (a->kind != SC_ACT_SEND)
     return 1;
+  if ((a->repeat > 1 ? a->repeat : 1) != (b->repeat > 1 ? b->repeat : 1))
+    return 0;
   size_t la, lb;
   const uint8_t *pa = scenario_send_bytes(sa, a, &la), *pb = scenario_send_bytes(sb, b, &lb);
   return la == lb && (la == 0 || memcmp(pa, pb, la) == 0);
@@ -215,7 +217,8 @@ int scenario_equal(const struct scenario *a, const struct scenario *b)
   if (a->personality != b->personality || a->cert != b->cert || a->nrules != b->nrules ||
       a->expect_verdicts != b->expect_verdicts || a->expect_result != b->expect_result ||
       a->expect_error != b->expect_error || a->expect_error_set != b->expect_error_set ||
-      a->time_bound_ms != b->time_bound_ms)
+      a->time_bound_ms != b->time_bound_ms || a->resume != b->resume ||
+      strncmp(a->expect_diag, b->expect_diag, sizeof a->expect_diag) != 0)
     return 0;
   if (!config_equal(&a->cfg, &b->cfg))
     return 0;
@@ -240,4 +243,22 @@ int scenario_rule_exists(const struct scenario *sc, const struct sc_rule *r)
     if (sc->rules[i].verb == r->verb && sc->rules[i].chan == r->chan && sc->rules[i].nth == r->nth)
       return 1;
   return 0;
+}
+
+int sc_name_char(int c)
+{
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_' || c == '.' || c == '+';
+}
+
+/* DNS names, a wildcard label, and address literals (RFC 4291 2.2). */
+int sc_cert_host_char(int c)
+{
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '*' || c == ':';
+}
+
+int sc_diag_char(int c)
+{
+  return c >= 0x20 && c < 0x7f;
 }

@@ -33,6 +33,7 @@
   X(RCPT, "rcpt")                                                                                  \
   X(DATA, "data")                                                                                  \
   X(BODY, "body") /* the message ended by "." */                                                   \
+  X(BDAT, "bdat") /* BDAT <size> [LAST] with its chunk (RFC 3030) */                               \
   X(RSET, "rset")                                                                                  \
   X(NOOP, "noop")                                                                                  \
   X(QUIT, "quit")                                                                                  \
@@ -58,7 +59,9 @@ enum sc_act {
   SC_ACT_CLOSE, /* close the connection */
   SC_ACT_TLS,   /* start TLS here (server side); bytes sent after it are encrypted */
   SC_ACT_HANG,  /* say nothing more, ever (wait for the client to give up) */
+  SC_ACT_DEAF,  /* read nothing more, ever: the client's sends stop leaving */
 };
+#define SC_ACT_COUNT 6
 
 /* Which certificate the server presents. */
 #define SC_CERT_LIST(X)                                                                            \
@@ -99,6 +102,8 @@ enum sc_personality {
   X(INJECTION, "acted on bytes that arrived in plaintext after STARTTLS")                          \
   X(STALE_CAPS, "used after TLS a capability only the pre-TLS EHLO announced")                     \
   X(HANG, "waited with no deadline, or past its configured timeout")                               \
+  X(SMUGGLING, "sent message data whose line ends a lenient server could read as the end of DATA") \
+  X(IGNORED_421, "sent a command other than QUIT after the server's 421")                          \
   X(CERT, "accepted a certificate it should have rejected")                                        \
   X(CRASH, "crashed (sanitizer report or signal)")                                                 \
   X(OUTCOME, "ended otherwise than the scenario expects")
@@ -123,10 +128,15 @@ enum sc_result {
 #define SC_MAX_ACTIONS 64
 #define SC_POOL        8192
 #define SC_NAME_MAX    64
+#define SC_HOST_MAX    64
+#define SC_DIAG_MAX    96
+/* A SEND repeats its bytes at most this often (a reply line of a megabyte). */
+#define SC_REPEAT_MAX 1048576
 
 struct sc_action {
   enum sc_act kind;
   uint32_t off, len; /* SEND: bytes in the pool */
+  uint32_t repeat;   /* SEND: the bytes go this many times (0 reads as 1) */
   uint32_t ms;       /* STALL */
 };
 
@@ -142,7 +152,10 @@ struct scenario {
   struct sf_config cfg; /* the client's configuration */
   enum sc_personality personality;
   enum sc_cert cert;
-  char cert_host[64]; /* name the certificate carries; "" = cfg.host */
+  char cert_host[SC_HOST_MAX]; /* name the certificate carries; "" = cfg.host */
+  /* The client offers a TLS session the server resumes (a resumed session
+   * must be verified like a new one). */
+  int resume;
   struct sc_rule rules[SC_MAX_RULES];
   size_t nrules;
   struct sc_action actions[SC_MAX_ACTIONS];
@@ -154,7 +167,8 @@ struct scenario {
   enum sc_result expect_result;
   enum sf_err expect_error; /* for our engine; SF_ERR_OK: not stated */
   int expect_error_set;
-  uint64_t time_bound_ms; /* a run must end within this virtual time; 0: from cfg timeouts */
+  uint64_t time_bound_ms;        /* a run must end within this virtual time; 0: from cfg timeouts */
+  char expect_diag[SC_DIAG_MAX]; /* for our engine: its diagnosis contains this; "" not stated */
 };
 
 /* The empty scenario: submission personality, valid certificate, default
@@ -191,6 +205,12 @@ size_t scenario_rule_actions(const struct scenario *sc, const struct sc_rule *r,
 /* 1 if a rule with r's verb, channel and nth is already there. */
 int scenario_rule_exists(const struct scenario *sc, const struct sc_rule *r);
 
+/* The characters a scenario name, a certificate's name and an expected
+ * diagnosis may hold (both forms accept exactly these). */
+int sc_name_char(int c);
+int sc_cert_host_char(int c);
+int sc_diag_char(int c);
+
 /* Name tables, in enum order. */
 extern const char *const sc_verb_names[SC_VERB_COUNT];
 extern const char *const sc_cert_names[SC_CERT_COUNT];
@@ -198,7 +218,7 @@ extern const char *const sc_personality_names[SC_PERS_COUNT];
 extern const char *const sc_verdict_names[SC_V_COUNT];
 extern const char *const sc_chan_names[3];
 extern const char *const sc_result_names[3];
-extern const char *const sc_act_names[5];
+extern const char *const sc_act_names[SC_ACT_COUNT];
 
 const char *sc_verb_name(enum sc_verb v);
 const char *sc_verdict_name(enum sc_verdict v);

@@ -197,7 +197,7 @@ void scenario_decode(struct scenario *sc, const uint8_t *data, size_t len)
                                                         : ms;
       continue;
     }
-    struct sc_action a = {(enum sc_act)((k & 0x3f) % 5), 0, 0, 0};
+    struct sc_action a = {.kind = (enum sc_act)((k & 0x3f) % 5)};
     if (a.kind == SC_ACT_SEND) {
       if (pos >= len)
         break;

@@ -30,7 +30,8 @@ static int ascii_lower(int c)
 /* ------------------------------------------------------------------ */
 /* Text form: parsing                                                  */
 
-#define VALUE_MAX 4096
+/* The longest value: a message as long as the configuration can hold. */
+#define VALUE_MAX SF_CONFIG_STRINGS
 
 struct text {
   const char *p;
@@ -195,7 +196,9 @@ static enum sf_err read_value(struct text rest, uint8_t *buf, struct text *value
   X(EXPECT, "expect")                                                                              \
   X(EXPECT_RESULT, "expect.result")                                                                \
   X(EXPECT_ERROR, "expect.error")                                                                  \
-  X(TIME_BOUND, "time_bound")
+  X(TIME_BOUND, "time_bound")                                                                      \
+  X(RESUME, "resume")                                                                              \
+  X(EXPECT_DIAGNOSIS, "expect.diagnosis")
 
 enum scn_key {
 #define SCN_KEY_ENUM(id, name) K_##id,
@@ -216,22 +219,12 @@ struct parser {
   struct scenario *sc;
   unsigned seen;      /* scenario keys given */
   int rcpt_given;     /* a client.to replaced the default recipient */
+  int no_rcpt;        /* an empty client.to: no recipient */
   int envelope_given; /* client.from, client.to or client.message */
   size_t envelope_line;
   size_t deliver_line;
   int deliver;
 };
-
-static int name_char(char c)
-{
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '_' || c == '.' || c == '+';
-}
-
-static int host_char(char c)
-{
-  return name_char(c) && c != '_' && c != '+';
-}
 
 /* A message value given as a quoted string: its decoded bytes re-escaped
  * into the config's own message escapes (\n, \r, \\). */
@@ -259,12 +252,22 @@ static enum sf_err set_client_key(struct parser *ps, struct text key, struct tex
     ps->envelope_given = 1;
     ps->envelope_line = line;
   }
-  /* The first client.to replaces scenario_init's recipient; later ones add. */
+  /* The first client.to replaces scenario_init's recipient; later ones add.
+   * An empty bare one says there is none (the engine must refuse MAIL
+   * without a recipient, RFC 5321 3.3). */
   if (is_to && !ps->rcpt_given) {
     cfg->nrcpt = 0;
     memset(cfg->rcpt, 0, sizeof cfg->rcpt);
     ps->rcpt_given = 1;
   }
+  if (is_to && v.n == 0 && !quoted) {
+    if (cfg->nrcpt > 0 || ps->no_rcpt)
+      FAIL(CONFIG_INCONSISTENT, "an empty client.to means no recipient at all: it stands alone");
+    ps->no_rcpt = 1;
+    return SF_ERR_OK;
+  }
+  if (is_to && ps->no_rcpt)
+    FAIL(CONFIG_INCONSISTENT, "an empty client.to means no recipient at all: it stands alone");
   if (is_message && quoted)
     return set_message_bytes(cfg, v, reason);
   return sf_config_set(cfg, key.p, key.n, v.p, v.n, reason);
@@ -307,7 +310,7 @@ static enum sf_err set_scenario_key(struct parser *ps, enum scn_key key, struct 
     if (v.n == 0 || v.n >= SC_NAME_MAX)
       FAIL(CONFIG_BAD_VALUE, "name must be 1 to 63 characters");
     for (size_t k = 0; k < v.n; k++)
-      if (!name_char(v.p[k]))
+      if (!sc_name_char(v.p[k]))
         FAIL(CONFIG_BAD_VALUE, "name may hold letters, digits and - _ . + only");
     memcpy(sc->name, v.p, v.n);
     sc->name[v.n] = '\0';
@@ -328,8 +331,8 @@ static enum sf_err set_scenario_key(struct parser *ps, enum scn_key key, struct 
     if (v.n == 0 || v.n >= sizeof sc->cert_host)
       FAIL(CONFIG_BAD_VALUE, "cert.host must be 1 to 63 characters");
     for (size_t k = 0; k < v.n; k++)
-      if (!host_char(v.p[k]) && v.p[k] != '*')
-        FAIL(CONFIG_BAD_VALUE, "cert.host may hold letters, digits, '-', '.' and '*' only");
+      if (!sc_cert_host_char(v.p[k]))
+        FAIL(CONFIG_BAD_VALUE, "cert.host may hold letters, digits, '-', '.', '*' and ':' only");
     memcpy(sc->cert_host, v.p, v.n);
     sc->cert_host[v.n] = '\0';
     return SF_ERR_OK;
@@ -363,6 +366,24 @@ static enum sf_err set_scenario_key(struct parser *ps, enum scn_key key, struct 
       FAIL(CONFIG_BAD_VALUE, "time_bound is milliseconds, a decimal number from 0 to 4294967295");
     sc->time_bound_ms = n;
     return SF_ERR_OK;
+  case K_RESUME:
+    if (text_is(v, "yes"))
+      sc->resume = 1;
+    else if (text_is(v, "no"))
+      sc->resume = 0;
+    else
+      FAIL(CONFIG_BAD_VALUE, "resume must be yes or no");
+    return SF_ERR_OK;
+  case K_EXPECT_DIAGNOSIS:
+    if (v.n == 0 || v.n >= sizeof sc->expect_diag)
+      FAIL(CONFIG_BAD_VALUE,
+           "expect.diagnosis must be 1 to " XSTR(SC_DIAG_MAX) " characters less one");
+    for (size_t k = 0; k < v.n; k++)
+      if (!sc_diag_char(v.p[k]))
+        FAIL(CONFIG_BAD_VALUE, "expect.diagnosis holds printable ASCII only");
+    memcpy(sc->expect_diag, v.p, v.n);
+    sc->expect_diag[v.n] = '\0';
+    return SF_ERR_OK;
   case K_COUNT:
     break;
   }
@@ -395,8 +416,9 @@ static enum sf_err parse_assignment(struct parser *ps, struct text t, size_t lin
 
   int k = text_pick(key, scn_key_names, K_COUNT);
   if (k < 0)
-    FAIL(CONFIG_UNKNOWN_KEY, "unknown key: keys are name, server, cert, cert.host, deliver, "
-                             "expect, expect.result, expect.error, time_bound and client.<key>");
+    FAIL(CONFIG_UNKNOWN_KEY, "unknown key: keys are name, server, cert, cert.host, resume, "
+                             "deliver, expect, expect.result, expect.error, expect.diagnosis, "
+                             "time_bound and client.<key>");
   if (ps->seen & (1u << k))
     FAIL(CONFIG_DUPLICATE_KEY, "key given twice");
   if (quoted && memchr(v.p, '\0', v.n) != NULL)
@@ -410,7 +432,7 @@ static enum sf_err parse_assignment(struct parser *ps, struct text t, size_t lin
 static struct text take_word(struct text *t)
 {
   size_t n = 0;
-  while (n < t->n && (name_char(t->p[n]) && t->p[n] != '.' && t->p[n] != '+'))
+  while (n < t->n && (sc_name_char(t->p[n]) && t->p[n] != '.' && t->p[n] != '+'))
     n++;
   struct text w = {t->p, n};
   t->p += n;
@@ -418,15 +440,32 @@ static struct text take_word(struct text *t)
   return w;
 }
 
+/* Digits at the start of t, as a number in [min, max]; advances t. */
+static enum sf_err take_number(struct text *t, uint64_t min, uint64_t max, uint64_t *out,
+                               const char *missing, const char *range, const char **reason)
+{
+  size_t n = 0;
+  while (n < t->n && t->p[n] >= '0' && t->p[n] <= '9')
+    n++;
+  if (n == 0)
+    FAIL(CONFIG_SYNTAX, missing);
+  if (!parse_number((struct text){t->p, n}, min, max, out))
+    FAIL(CONFIG_BAD_VALUE, range);
+  t->p += n;
+  t->n -= n;
+  return SF_ERR_OK;
+}
+
 static enum sf_err parse_action(struct scenario *sc, struct text *t, const char **reason)
 {
   struct text w = take_word(t);
-  int kind = text_pick(w, sc_act_names, sizeof sc_act_names / sizeof sc_act_names[0]);
+  int kind = text_pick(w, sc_act_names, SC_ACT_COUNT);
   if (kind < 0)
-    FAIL(CONFIG_SYNTAX, "unknown action: actions are send \"...\", stall MS, close, tls, hang");
+    FAIL(CONFIG_SYNTAX,
+         "unknown action: actions are send \"...\" [* N], stall MS, close, tls, hang, deaf");
   if (sc->nactions >= SC_MAX_ACTIONS)
     FAIL(CONFIG_TOO_LONG, "too many actions: at most " XSTR(SC_MAX_ACTIONS) " in all rules");
-  struct sc_action a = {(enum sc_act)kind, 0, 0, 0};
+  struct sc_action a = {.kind = (enum sc_act)kind};
   skip_blanks(t);
   if (kind == SC_ACT_SEND) {
     if (t->n == 0 || t->p[0] != '"')
@@ -437,19 +476,25 @@ static enum sf_err parse_action(struct scenario *sc, struct text *t, const char 
     a.off = (uint32_t)sc->pool_len;
     a.len = (uint32_t)len;
     sc->pool_len += len;
+    /* send "A" * 100000: the bytes that many times, so a reply line far
+     * beyond any limit fits on one line of the file. */
+    skip_blanks(t);
+    if (t->n > 0 && t->p[0] == '*') {
+      t->p++;
+      t->n--;
+      skip_blanks(t);
+      uint64_t k;
+      TRY(take_number(t, 1, SC_REPEAT_MAX, &k, "* takes a count: send \"A\" * 1000",
+                      "count out of range: send \"...\" * N takes N from 1 to " XSTR(SC_REPEAT_MAX),
+                      reason));
+      a.repeat = (uint32_t)k;
+    }
   }
   if (kind == SC_ACT_STALL) {
-    size_t n = 0;
-    while (n < t->n && t->p[n] >= '0' && t->p[n] <= '9')
-      n++;
     uint64_t ms;
-    if (n == 0)
-      FAIL(CONFIG_SYNTAX, "stall takes milliseconds: stall 30000");
-    if (!parse_number((struct text){t->p, n}, 0, UINT32_MAX, &ms))
-      FAIL(CONFIG_BAD_VALUE, "number out of range: stall takes 0 to 4294967295 ms");
+    TRY(take_number(t, 0, UINT32_MAX, &ms, "stall takes milliseconds: stall 30000",
+                    "number out of range: stall takes 0 to 4294967295 ms", reason));
     a.ms = (uint32_t)ms;
-    t->p += n;
-    t->n -= n;
   }
   sc->actions[sc->nactions++] = a;
   return SF_ERR_OK;
@@ -518,8 +563,8 @@ static enum sf_err parse_rule(struct scenario *sc, struct text t, const char **r
   for (;;) {
     skip_blanks(&t);
     if (t.n == 0 || t.p[0] == '#' || t.p[0] == ';')
-      FAIL(CONFIG_SYNTAX, "empty action: actions are send \"...\", stall MS, close, tls, hang "
-                          "separated by ';' (or 'nothing')");
+      FAIL(CONFIG_SYNTAX, "empty action: actions are send \"...\" [* N], stall MS, close, tls, "
+                          "hang, deaf separated by ';' (or 'nothing')");
     TRY(parse_action(sc, &t, reason));
     r.nactions++;
     skip_blanks(&t);
@@ -543,7 +588,7 @@ static int is_rule_line(struct text t)
 enum sf_err scenario_parse_text(struct scenario *sc, const char *text, size_t len, size_t *line,
                                 const char **reason)
 {
-  struct parser ps = {sc, 0, 0, 0, 0, 0, 1};
+  struct parser ps = {sc, 0, 0, 0, 0, 0, 0, 1};
   size_t pos = 0;
   scenario_init(sc);
   *line = 0;
@@ -696,7 +741,8 @@ static void put_message(struct writer *w, const char *msg, size_t n)
 static void put_client_line(struct writer *w, const char *key, const char *value)
 {
   put_str(w, CLIENT_PREFIX);
-  put_key(w, key);
+  put_str(w, key);
+  put_str(w, value[0] ? " = " : " =");
   put_str(w, value);
   put_char(w, '\n');
 }
@@ -719,8 +765,9 @@ static void format_client(struct writer *w, const struct sf_config *c)
     put_client_line(w, "tls", sf_tls_policy_name(c->tls));
   if (c->verify != d.verify)
     put_client_line(w, "verify", c->verify ? "yes" : "no");
-  if (c->host != NULL && !scenario_str_eq(c->host, d.host))
-    put_client_string(w, "host", c->host);
+  /* No host (NULL or empty) is written as the empty string. */
+  if (!scenario_str_eq(c->host, d.host))
+    put_client_string(w, "host", c->host ? c->host : "");
   if (c->cafile != NULL && !scenario_str_eq(c->cafile, d.cafile))
     put_client_string(w, "cafile", c->cafile);
   if (c->port != d.port)
@@ -746,6 +793,8 @@ static void format_client(struct writer *w, const struct sf_config *c)
     for (size_t i = 0; !same && i < c->nrcpt && i < SF_CONFIG_MAX_RCPT; i++)
       if (c->rcpt[i] != NULL)
         put_client_string(w, "to", c->rcpt[i]);
+    if (c->nrcpt == 0)
+      put_client_line(w, "to", "");
     if (c->message != NULL &&
         (c->message_len != d.message_len || memcmp(c->message, d.message, d.message_len) != 0))
       put_message(w, c->message, c->message_len);
@@ -782,12 +831,16 @@ static void format_rule(struct writer *w, const struct scenario *sc, const struc
     put_str(w, " nothing");
   for (size_t k = 0; k < na; k++) {
     put_str(w, k == 0 ? " " : "; ");
-    put_str(w, (unsigned)a[k].kind <= SC_ACT_HANG ? sc_act_names[a[k].kind] : "hang");
+    put_str(w, (unsigned)a[k].kind < SC_ACT_COUNT ? sc_act_names[a[k].kind] : "hang");
     if (a[k].kind == SC_ACT_SEND) {
       size_t n;
       const uint8_t *p = scenario_send_bytes(sc, &a[k], &n);
       put_char(w, ' ');
       put_quoted(w, p, n);
+      if (a[k].repeat > 1) {
+        put_str(w, " * ");
+        put_u64(w, a[k].repeat);
+      }
     }
     if (a[k].kind == SC_ACT_STALL) {
       put_char(w, ' ');
@@ -816,6 +869,8 @@ size_t scenario_format_text(const struct scenario *sc, char *out, size_t cap)
     put_mem(&w, sc->cert_host, strnlen(sc->cert_host, sizeof sc->cert_host - 1));
     put_char(&w, '\n');
   }
+  if (sc->resume)
+    put_str(&w, "resume = yes\n");
   format_client(&w, &sc->cfg);
   if (sc->cfg.mail_from == NULL)
     put_str(&w, "deliver = no\n");
@@ -837,6 +892,15 @@ size_t scenario_format_text(const struct scenario *sc, char *out, size_t cap)
   if (sc->expect_error_set) {
     put_key(&w, "expect.error");
     put_str(&w, sf_err_name(sc->expect_error));
+    put_char(&w, '\n');
+  }
+  size_t dn = strnlen(sc->expect_diag, sizeof sc->expect_diag - 1);
+  if (dn > 0) {
+    put_key(&w, "expect.diagnosis");
+    if (bare_ok(sc->expect_diag, dn))
+      put_mem(&w, sc->expect_diag, dn);
+    else
+      put_quoted(&w, (const uint8_t *)sc->expect_diag, dn);
     put_char(&w, '\n');
   }
   if (sc->time_bound_ms != 0) {

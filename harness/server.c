@@ -1,11 +1,124 @@
 #include "server.h"
 
+#include "b64.h"
+#include "verbs.h"
+
 #include <string.h>
 
-static void dispatch(struct sc_server *srv, enum sc_verb verb, unsigned occurrence)
+enum sasl { SASL_NONE, SASL_PLAIN, SASL_LOGIN_USER, SASL_LOGIN_PASSWORD, SASL_OTHER };
+
+/* The longest SASL response decoded for a credential check. */
+#define SASL_MAX 1024
+
+static int same(const uint8_t *p, size_t n, const char *want)
+{
+  return want && strlen(want) == n && memcmp(p, want, n) == 0;
+}
+
+/* RFC 4616 2: [authzid] NUL authcid NUL passwd. */
+static enum sc_hint plain_response(const struct sc_server *srv, const uint8_t *b64, size_t n)
+{
+  uint8_t msg[SASL_MAX];
+  long len = sc_b64_decode(b64, n, msg, sizeof msg);
+  if (len < 0)
+    return SC_HINT_AUTH_BAD;
+  const uint8_t *nul1 = memchr(msg, 0, (size_t)len);
+  if (!nul1)
+    return SC_HINT_AUTH_BAD;
+  const uint8_t *user = nul1 + 1;
+  const uint8_t *nul2 = memchr(user, 0, (size_t)(msg + len - user));
+  if (!nul2)
+    return SC_HINT_AUTH_BAD;
+  const uint8_t *pass = nul2 + 1;
+  const struct sf_config *c = &srv->sc->cfg;
+  return same(user, (size_t)(nul2 - user), c->user) &&
+                 same(pass, (size_t)(msg + len - pass), c->password)
+             ? SC_HINT_AUTH_OK
+             : SC_HINT_AUTH_BAD;
+}
+
+static int login_field(const uint8_t *b64, size_t n, const char *want)
+{
+  uint8_t v[SASL_MAX];
+  long len = sc_b64_decode(b64, n, v, sizeof v);
+  return len >= 0 && same(v, (size_t)len, want);
+}
+
+/* What the server makes of an AUTH line or a SASL response, and where the
+ * exchange stands after it. */
+static enum sc_hint sasl_step(struct sc_server *srv, const struct cmd *cmd)
+{
+  const struct sf_config *c = &srv->sc->cfg;
+  if (cmd->verb == SC_VERB_AUTH) {
+    const uint8_t *ir;
+    size_t ir_len;
+    int has_ir;
+    enum sc_mech mech = sc_auth_parse((const char *)cmd->line, cmd->len, &ir, &ir_len, &has_ir);
+    srv->sasl = SASL_NONE;
+    switch (mech) {
+    case SC_MECH_PLAIN:
+      if (has_ir)
+        return plain_response(srv, ir, ir_len);
+      srv->sasl = SASL_PLAIN;
+      return SC_HINT_AUTH_ASK;
+    case SC_MECH_LOGIN:
+      /* An initial response to LOGIN is the user name. */
+      if (has_ir) {
+        srv->sasl_user_ok = login_field(ir, ir_len, c->user);
+        srv->sasl = SASL_LOGIN_PASSWORD;
+        return SC_HINT_AUTH_ASK_PASSWORD;
+      }
+      srv->sasl = SASL_LOGIN_USER;
+      return SC_HINT_AUTH_ASK_USER;
+    case SC_MECH_NONE:
+    case SC_MECH_CRAM_MD5:
+    case SC_MECH_XOAUTH2:
+    case SC_MECH_OTHER:
+      break;
+    }
+    return SC_HINT_AUTH_UNKNOWN;
+  }
+  /* RFC 4954 4: "*" cancels the exchange. */
+  int state = srv->sasl;
+  srv->sasl = SASL_NONE;
+  if (cmd->len == 1 && cmd->line[0] == '*')
+    return state == SASL_NONE ? SC_HINT_NONE : SC_HINT_AUTH_ABORTED;
+  switch (state) {
+  case SASL_PLAIN:
+    return plain_response(srv, cmd->line, cmd->len);
+  case SASL_LOGIN_USER:
+    srv->sasl_user_ok = login_field(cmd->line, cmd->len, c->user);
+    srv->sasl = SASL_LOGIN_PASSWORD;
+    return SC_HINT_AUTH_ASK_PASSWORD;
+  case SASL_LOGIN_PASSWORD:
+    return srv->sasl_user_ok && login_field(cmd->line, cmd->len, c->password) ? SC_HINT_AUTH_OK
+                                                                              : SC_HINT_AUTH_BAD;
+  default:
+    return SC_HINT_NONE;
+  }
+}
+
+static enum sc_hint hint_for(struct sc_server *srv, const struct cmd *cmd)
+{
+  switch (cmd->verb) {
+  case SC_VERB_AUTH:
+  case SC_VERB_AUTH_DATA:
+    return sasl_step(srv, cmd);
+  case SC_VERB_BDAT:
+    return cmd->chunk_bad ? SC_HINT_CHUNK_BAD : cmd->chunk_last ? SC_HINT_CHUNK_LAST : SC_HINT_NONE;
+  default:
+    /* Any other command ends a SASL exchange the client walked away from. */
+    srv->sasl = SASL_NONE;
+    return SC_HINT_NONE;
+  }
+}
+
+static void dispatch(struct sc_server *srv, enum sc_verb verb, unsigned occurrence,
+                     enum sc_hint hint)
 {
   srv->commands++;
-  srv->nsteps = scenario_answer(srv->sc, verb, srv->tls, occurrence, srv->steps, SC_MAX_STEPS);
+  srv->nsteps =
+      scenario_answer(srv->sc, verb, srv->tls, occurrence, hint, srv->steps, SC_MAX_STEPS);
   if (srv->nsteps > SC_MAX_STEPS)
     srv->nsteps = SC_MAX_STEPS;
   srv->next_step = 0;
@@ -16,7 +129,7 @@ void sc_server_init(struct sc_server *srv, const struct scenario *sc)
   memset(srv, 0, sizeof(*srv));
   srv->sc = sc;
   cmd_reader_init(&srv->rd);
-  dispatch(srv, SC_VERB_CONNECT, cmd_reader_occurrence(&srv->rd, SC_VERB_CONNECT, 0));
+  dispatch(srv, SC_VERB_CONNECT, cmd_reader_occurrence(&srv->rd, SC_VERB_CONNECT, 0), SC_HINT_NONE);
 }
 
 int sc_server_busy(const struct sc_server *srv)
@@ -48,6 +161,9 @@ int sc_server_next(struct sc_server *srv, struct sc_step *step)
         srv->hung = 1;
         sc_server_drop_steps(srv);
         break;
+      case SC_ACT_DEAF:
+        srv->deaf = 1;
+        break;
       case SC_ACT_STALL:
         break;
       }
@@ -55,11 +171,10 @@ int sc_server_next(struct sc_server *srv, struct sc_step *step)
     }
     if (srv->commands >= SC_SERVER_MAX_COMMANDS)
       return 0;
-    enum sc_verb verb;
-    unsigned occurrence;
-    if (!cmd_reader_next(&srv->rd, srv->tls, &verb, &occurrence))
+    struct cmd cmd;
+    if (!cmd_reader_next(&srv->rd, srv->tls, &cmd))
       return 0;
-    dispatch(srv, verb, occurrence);
+    dispatch(srv, cmd.verb, cmd.occurrence, hint_for(srv, &cmd));
   }
   return 0;
 }

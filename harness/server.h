@@ -14,7 +14,9 @@
  *
  * Nothing here waits: a stall is the driver's to perform (in virtual or real
  * time), and a step is never taken while the TLS handshake it started is
- * still due. Every loop is bounded.
+ * still due. A SEND's bytes go `repeat` times (the driver streams them); after
+ * a DEAF step the driver reads nothing from the client any more. Every loop
+ * is bounded.
  */
 #ifndef SC_SERVER_H
 #define SC_SERVER_H
@@ -37,7 +39,12 @@ struct sc_server {
   int hello_due;        /* TLS started here; the client's hello is due */
   int closed;           /* the script closed, or the driver ended the connection */
   int hung;             /* the script said hang: nothing more, ever */
+  int deaf;             /* the script said deaf: the driver reads nothing more */
   size_t commands;      /* answered so far, the connection itself included */
+  /* The SASL exchange in progress (RFC 4954 4), to answer as a real server
+   * would for the form the client chose. */
+  int sasl;         /* enum in server.c */
+  int sasl_user_ok; /* LOGIN: the user name was the scenario's */
   struct sc_step steps[SC_MAX_STEPS];
   size_t nsteps, next_step;
 };

@@ -15,8 +15,8 @@
 /* take() calls per pump; a client that keeps producing is bounded by bytes. */
 #define SIM_TAKE_ROUNDS 64
 
-#define PT_HELLO_LEN (sizeof(SF_PT_CLIENT_HELLO) - 1)
-#define PT_CLOSE_LEN (sizeof(SF_PT_CLOSE) - 1)
+#define PT_PREFIX_LEN (sizeof(SF_PT_CLIENT_HELLO_PREFIX) - 1)
+#define PT_CLOSE_LEN  (sizeof(SF_PT_CLOSE) - 1)
 
 enum srv_tls {
   SRV_PLAIN,
@@ -36,12 +36,18 @@ struct sim {
   struct tls_peer_conn *conn; /* SIM_TLS_OPENSSL once TLS started */
   uint64_t now, bound;
   enum srv_tls tls;
-  size_t hello_pos;
+  char hello[SF_PT_MAX_HELLO]; /* the pass-through client hello so far */
+  size_t hello_len;
   int closed; /* the connection is closed (the script, or a failed handshake) */
   int stopped;
   uint64_t tick_at; /* last time the client was ticked with no effect */
   size_t bytes_total;
   struct sc_server srv; /* the scripted server: what to do next */
+  /* The send being streamed: its bytes go `left` more bytes' worth, from
+   * offset `pos` of the pattern. */
+  const uint8_t *send_bytes;
+  size_t send_len, send_pos;
+  uint64_t send_left;
   uint8_t out[SIM_OUT_BUF];
   size_t out_len;
 };
@@ -149,16 +155,64 @@ static void flush_records(struct sim *s, int hello)
     deliver(s);
 }
 
-static void server_send(struct sim *s, const uint8_t *p, size_t len)
+/* Room the client has not consumed yet, less what TLS adds to a record. */
+static size_t out_room(const struct sim *s)
 {
-  rec(s, WIRE_S_DATA, s->tls == SRV_TLS, p, len);
-  if (s->tls == SRV_TLS && openssl(s)) {
-    if (tls_peer_conn_write(s->conn, p, len) == 0)
-      flush_records(s, 0);
+  size_t room = sizeof(s->out) - s->out_len;
+  return s->tls == SRV_TLS && openssl(s) ? (room > 512 ? room - 512 : 0) : room;
+}
+
+/* Moves as much of the current send to the client as it takes; 1 if any
+ * byte went. A client that stops reading holds the rest back, as a full TCP
+ * window would, and the script waits with it. */
+static int stream(struct sim *s)
+{
+  int moved = 0;
+  for (int guard = 0; s->send_left > 0 && !s->stopped && guard < SIM_MAX_ITERATIONS; guard++) {
+    if (out_room(s) < SIM_TAKE_CHUNK && !deliver(s) && out_room(s) == 0)
+      return moved;
+    uint8_t chunk[SIM_TAKE_CHUNK];
+    size_t cap = out_room(s) < sizeof(chunk) ? out_room(s) : sizeof(chunk);
+    size_t n = 0;
+    while (n < cap && s->send_left > 0) {
+      size_t k = s->send_len - s->send_pos;
+      k = k < cap - n ? k : cap - n;
+      k = k < s->send_left ? k : (size_t)s->send_left;
+      memcpy(chunk + n, s->send_bytes + s->send_pos, k);
+      n += k;
+      s->send_left -= k;
+      s->send_pos = s->send_pos + k == s->send_len ? 0 : s->send_pos + k;
+    }
+    if (n == 0)
+      return moved;
+    rec(s, WIRE_S_DATA, s->tls == SRV_TLS, chunk, n);
+    moved = 1;
+    if (s->bytes_total > SIM_MAX_BYTES) {
+      stop(s, SIM_STOP_BYTES, NULL);
+      return moved;
+    }
+    if (s->tls == SRV_TLS && openssl(s)) {
+      if (tls_peer_conn_write(s->conn, chunk, n) == 0)
+        flush_records(s, 0);
+      continue;
+    }
+    if (queue_out(s, chunk, n))
+      deliver(s);
+  }
+  return moved;
+}
+
+static void server_send(struct sim *s, const uint8_t *p, size_t len, uint32_t repeat)
+{
+  s->send_bytes = p;
+  s->send_len = len;
+  s->send_pos = 0;
+  s->send_left = len == 0 ? 0 : (uint64_t)len * (repeat > 1 ? repeat : 1);
+  if (len == 0) {
+    rec(s, WIRE_S_DATA, s->tls == SRV_TLS, p, 0);
     return;
   }
-  if (queue_out(s, p, len))
-    deliver(s);
+  stream(s);
 }
 
 static void server_close(struct sim *s)
@@ -174,20 +228,24 @@ static void server_close(struct sim *s)
 
 /* ---- TLS, server side of the pass-through --------------------------------- */
 
-static void handshake_done(struct sim *s)
+static void handshake_done(struct sim *s, int offered_resume)
 {
   const struct scenario *sc = s->sc;
   const char *host = sc->cert_host[0] ? sc->cert_host : sc->cfg.host ? sc->cfg.host : "";
+  int resumed = offered_resume && sc->resume;
   char hello[SF_PT_MAX_HELLO];
-  int n =
-      snprintf(hello, sizeof(hello), "%s%s %s\n", SF_PT_SERVER_HELLO, sc_cert_name(sc->cert), host);
+  int n = snprintf(hello, sizeof(hello), "%s%s %s%s\n", SF_PT_SERVER_HELLO, sc_cert_name(sc->cert),
+                   host, resumed ? SF_PT_RESUMED : "");
   size_t len = n < 0 ? 0 : (size_t)n < sizeof(hello) ? (size_t)n : sizeof(hello) - 1;
-  rec(s, WIRE_C_HELLO, 1, SF_PT_CLIENT_HELLO, PT_HELLO_LEN);
+  rec(s, WIRE_C_HELLO, 1, s->hello, s->hello_len);
   rec(s, WIRE_S_HELLO, 1, hello, len);
   s->tls = SRV_TLS;
   sc_server_tls_up(&s->srv);
-  rec(s, WIRE_TLS_UP, 1, hello + sizeof(SF_PT_SERVER_HELLO) - 1,
-      len > sizeof(SF_PT_SERVER_HELLO) ? len - sizeof(SF_PT_SERVER_HELLO) : 0);
+  /* What the certificate says, as the OpenSSL peer reports it too. */
+  char what[SF_PT_MAX_HELLO + 16];
+  int k = snprintf(what, sizeof(what), "%s %s (pass-through%s)", sc_cert_name(sc->cert), host,
+                   resumed ? ", resumed" : "");
+  rec(s, WIRE_TLS_UP, 1, what, k < 0 ? 0 : (size_t)k < sizeof(what) ? (size_t)k : sizeof(what) - 1);
   if (queue_out(s, (const uint8_t *)hello, len))
     deliver(s);
 }
@@ -200,22 +258,44 @@ static void tls_fail(struct sim *s, const char *why)
   server_close(s);
 }
 
-/* Match client bytes against the pass-through hello; returns how many were
- * taken. Anything else where a hello is due fails the handshake, as a real
- * TLS server fails on a record it cannot parse. */
+/* Match client bytes against the pass-through hello (its prefix, an
+ * optional " resume", LF); returns how many were taken. Anything else where a
+ * hello is due fails the handshake, as a real TLS server fails on a record it
+ * cannot parse. */
 static size_t hello_input(struct sim *s, const uint8_t *p, size_t n)
 {
   for (size_t i = 0; i < n; i++) {
-    if (p[i] != (uint8_t)SF_PT_CLIENT_HELLO[s->hello_pos]) {
+    if (s->hello_len == sizeof(s->hello) ||
+        (s->hello_len < PT_PREFIX_LEN &&
+         p[i] != (uint8_t)SF_PT_CLIENT_HELLO_PREFIX[s->hello_len])) {
       tls_fail(s, "the client sent something else than a TLS hello");
       return n;
     }
-    if (++s->hello_pos == PT_HELLO_LEN) {
-      handshake_done(s);
-      return i + 1;
+    s->hello[s->hello_len++] = (char)p[i];
+    if (p[i] != '\n')
+      continue;
+    int plain = s->hello_len == sizeof(SF_PT_CLIENT_HELLO) - 1 &&
+                memcmp(s->hello, SF_PT_CLIENT_HELLO, s->hello_len) == 0;
+    int resume = s->hello_len == sizeof(SF_PT_CLIENT_HELLO_RESUME) - 1 &&
+                 memcmp(s->hello, SF_PT_CLIENT_HELLO_RESUME, s->hello_len) == 0;
+    if (!plain && !resume) {
+      tls_fail(s, "the client's TLS hello is malformed");
+      return n;
     }
+    handshake_done(s, resume);
+    return i + 1;
   }
   return n;
+}
+
+/* Length of a pass-through client hello at p (through its LF), 0 if p is not
+ * one. */
+static size_t pt_hello_len(const uint8_t *p, size_t n)
+{
+  if (n < PT_PREFIX_LEN || memcmp(p, SF_PT_CLIENT_HELLO_PREFIX, PT_PREFIX_LEN) != 0)
+    return 0;
+  const uint8_t *lf = memchr(p, '\n', n < SF_PT_MAX_HELLO ? n : SF_PT_MAX_HELLO);
+  return lf ? (size_t)(lf - p) + 1 : 0;
 }
 
 /* Decrypted client bytes to the command buffer; close_notify marked. */
@@ -268,7 +348,7 @@ static void start_tls(struct sim *s)
   if (s->tls != SRV_PLAIN)
     return;
   s->tls = SRV_WAIT_HELLO;
-  s->hello_pos = 0;
+  s->hello_len = 0;
   rec(s, WIRE_TLS_START, 0, NULL, 0);
   if (openssl(s)) {
     s->conn = tls_peer_accept(s->opt->peer, tls_peer_cert_for(s->sc), s->opt->version);
@@ -334,11 +414,12 @@ static void server_receive(struct sim *s, const uint8_t *p, size_t n)
       }
       /* A TLS hello to a server that did not start TLS is just bytes to it;
        * the scenario decides the answer. Marked on the wire all the same. */
-      if (n >= PT_HELLO_LEN && memcmp(p, SF_PT_CLIENT_HELLO, PT_HELLO_LEN) == 0) {
-        rec(s, WIRE_C_HELLO, 0, p, PT_HELLO_LEN);
-        sc_server_input(&s->srv, p, PT_HELLO_LEN);
-        p += PT_HELLO_LEN;
-        n -= PT_HELLO_LEN;
+      size_t hl = pt_hello_len(p, n);
+      if (hl > 0) {
+        rec(s, WIRE_C_HELLO, 0, p, hl);
+        sc_server_input(&s->srv, p, hl);
+        p += hl;
+        n -= hl;
         continue;
       }
       rec(s, WIRE_C_DATA, 0, p, n);
@@ -377,6 +458,9 @@ static size_t client_pump(struct sim *s)
 {
   uint8_t buf[SIM_TAKE_CHUNK];
   size_t total = 0;
+  /* A deaf server reads nothing: the client's bytes stay with it. */
+  if (s->srv.deaf)
+    return 0;
   for (int round = 0; round < SIM_TAKE_ROUNDS && !s->stopped; round++) {
     size_t n = s->cl->ops->take(s->cl, buf, sizeof(buf), s->now);
     if (n > sizeof(buf))
@@ -440,7 +524,7 @@ static void perform(struct sim *s, const struct sc_step *st)
 {
   switch (st->kind) {
   case SC_ACT_SEND:
-    server_send(s, st->bytes, st->len);
+    server_send(s, st->bytes, st->len, st->repeat);
     break;
   case SC_ACT_STALL:
     wire_add(s->w, WIRE_STALL, s->tls == SRV_TLS, s->now, NULL, 0, st->ms, SF_ERR_OK);
@@ -457,16 +541,20 @@ static void perform(struct sim *s, const struct sc_step *st)
   case SC_ACT_HANG:
     rec(s, WIRE_SERVER_HANG, s->tls == SRV_TLS, NULL, 0);
     break;
+  case SC_ACT_DEAF:
+    rec(s, WIRE_SERVER_DEAF, s->tls == SRV_TLS, NULL, 0);
+    break;
   }
 }
 
 /* Everything the script does now; 1 if it did anything. */
 static int server_work(struct sim *s)
 {
-  int progress = 0;
+  int progress = stream(s);
   struct sc_step st;
   for (int guard = 0; guard < SC_SERVER_MAX_COMMANDS && !s->stopped && !s->closed; guard++) {
-    if (!sc_server_next(&s->srv, &st))
+    /* The next step waits until the current send has gone. */
+    if (s->send_left > 0 || !sc_server_next(&s->srv, &st))
       break;
     perform(s, &st);
     progress = 1;

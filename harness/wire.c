@@ -1,4 +1,6 @@
 #include "wire.h"
+
+#include "cmd_reader.h"
 #include "verbs.h"
 
 #include <string.h>
@@ -68,6 +70,8 @@ struct line_acc {
 struct walker {
   struct line_acc acc[2];
   enum client_mode mode;
+  uint64_t chunk_left; /* client bytes still in a BDAT chunk (RFC 3030 2) */
+  int in_chunk;        /* the client line being gathered is chunk data */
   wire_item_fn fn;
   void *ctx;
 };
@@ -105,7 +109,11 @@ static void emit_line(struct walker *wk, int dir, int eol)
   }
   it.code = -1;
   it.verb = SC_VERB_OTHER;
-  if (dir == DIR_C) {
+  if (dir == DIR_C && wk->in_chunk) {
+    it.verb = SC_VERB_BODY;
+    it.chunk = 1;
+    wk->in_chunk = wk->chunk_left > 0;
+  } else if (dir == DIR_C) {
     if (wk->mode == MODE_BODY) {
       it.verb = SC_VERB_BODY;
       if (it.full_len == 1 && it.text[0] == '.')
@@ -114,6 +122,13 @@ static void emit_line(struct walker *wk, int dir, int eol)
       it.verb = SC_VERB_AUTH_DATA;
     } else {
       it.verb = sc_classify((const char *)it.text, it.len);
+      uint64_t size;
+      int last;
+      if (it.verb == SC_VERB_BDAT && it.eol &&
+          cmd_bdat_parse(it.text, it.len == it.full_len ? it.len : 0, &size, &last) && size > 0) {
+        wk->chunk_left = size;
+        wk->in_chunk = 1;
+      }
     }
   } else {
     it.code = wire_reply_code(it.text, it.len);
@@ -145,6 +160,10 @@ static void add_data(struct walker *wk, int dir, const struct wire_event *e, con
       a->t = e->t;
       a->ev = e;
     }
+    /* A BDAT chunk is bytes, not lines: it ends at its size, line end or not. */
+    int chunk = dir == DIR_C && wk->chunk_left > 0;
+    if (chunk)
+      wk->chunk_left--;
     if (p[i] == '\n') {
       a->t = e->t;
       emit_line(wk, dir, 1);
@@ -154,6 +173,8 @@ static void add_data(struct walker *wk, int dir, const struct wire_event *e, con
       a->buf[a->len++] = p[i];
     a->full_len++;
     a->last_cr = p[i] == '\r';
+    if (chunk && wk->chunk_left == 0)
+      emit_line(wk, dir, 0);
   }
 }
 

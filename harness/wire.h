@@ -21,7 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WIRE_MAX_BYTES  (64 * 1024)
+/* Room for everything one simulated run may move (SIM_MAX_BYTES), and some. */
+#define WIRE_MAX_BYTES  (320 * 1024)
 #define WIRE_MAX_EVENTS 1024
 /* Longest line wire_each_item() hands over whole; longer ones are cut. */
 #define WIRE_MAX_LINE 1024
@@ -38,6 +39,7 @@
   X(S_CLOSE, "S-close")               /* the server closed the connection */                       \
   X(STALL, "stall")                   /* the server lets `arg` ms pass */                          \
   X(SERVER_HANG, "server-hang")       /* the server will never speak again */                      \
+  X(SERVER_DEAF, "server-deaf")       /* the server reads nothing more from the client */          \
   X(HANG, "hang") /* both sides wait and the client would wait forever (bytes = why) */            \
   X(END, "end")   /* the client ended: arg = sc_client_status, err, bytes = diagnosis */
 
@@ -83,8 +85,10 @@ struct wire_item {
   size_t full_len;     /* bytes of the whole line (> len if cut at WIRE_MAX_LINE) */
   int eol;             /* 0: none (cut by the end or a TLS switch), 1: CRLF, 2: bare LF */
   /* Client lines: the verb as the server classifies it (AUTH_DATA after a
-   * 334, BODY from a 354 to the "." line inclusive). */
+   * 334, BODY from a 354 to the "." line inclusive, and for the bytes of a
+   * BDAT chunk, which are data, never commands). */
   enum sc_verb verb;
+  int chunk; /* client bytes of a BDAT chunk (RFC 3030 2), cut at its end */
   /* Server lines: the reply code (-1 if the line has none) and whether it is
    * the last line of its reply ("ddd " or "ddd"). */
   int code;

@@ -44,8 +44,12 @@ static void pt_start(struct sf_tls *tls, const char *host, int verify)
     fail(pt, SF_ERR_CONFIG_NO_HOST, "certificate verification needs the expected host name");
     return;
   }
-  append(pt->out, &pt->out_len, sizeof(pt->out), SF_PT_CLIENT_HELLO,
-         sizeof(SF_PT_CLIENT_HELLO) - 1);
+  if (pt->offer_resume)
+    append(pt->out, &pt->out_len, sizeof(pt->out), SF_PT_CLIENT_HELLO_RESUME,
+           sizeof(SF_PT_CLIENT_HELLO_RESUME) - 1);
+  else
+    append(pt->out, &pt->out_len, sizeof(pt->out), SF_PT_CLIENT_HELLO,
+           sizeof(SF_PT_CLIENT_HELLO) - 1);
 }
 
 static int equal_nocase(const char *a, size_t alen, const char *b)
@@ -81,6 +85,15 @@ static void finish_hello(struct sf_tls_passthrough *pt)
   };
   const char *body = pt->hello + HELLO_PREFIX_LEN;
   size_t len = pt->hello_len - HELLO_PREFIX_LEN - 1; /* without the LF */
+  size_t rlen = sizeof(SF_PT_RESUMED) - 1;
+  if (len > rlen && memcmp(body + len - rlen, SF_PT_RESUMED, rlen) == 0) {
+    if (!pt->offer_resume) {
+      fail(pt, SF_ERR_TLS_HANDSHAKE, "the server resumed a session nobody offered");
+      return;
+    }
+    pt->resumed = 1;
+    len -= rlen;
+  }
   const char *sp = memchr(body, ' ', len);
   if (!sp) {
     fail(pt, SF_ERR_TLS_HANDSHAKE, "malformed pass-through server hello");
@@ -217,6 +230,16 @@ static const struct sf_tls_vtable passthrough_vtable = {
 const struct sf_tls_vtable *sf_tls_passthrough_vtable(void)
 {
   return &passthrough_vtable;
+}
+
+void sf_tls_passthrough_offer_resume(struct sf_tls_passthrough *pt, int offer)
+{
+  pt->offer_resume = offer != 0;
+}
+
+int sf_tls_passthrough_resumed(const struct sf_tls_passthrough *pt)
+{
+  return pt->resumed;
 }
 
 void sf_tls_passthrough_init(struct sf_tls_passthrough *pt)

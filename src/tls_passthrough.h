@@ -1,13 +1,16 @@
 /* A TLS layer without cryptography: a marked boundary, then bytes unchanged.
  *
- * The client sends SF_PT_CLIENT_HELLO. The server answers with one line
+ * The client sends SF_PT_CLIENT_HELLO, or SF_PT_CLIENT_HELLO_RESUME when it
+ * offers a session to resume. The server answers with one line
  *
- *     "\x16PT-SERVER-HELLO <cert> <host>\n"
+ *     "\x16PT-SERVER-HELLO <cert> <host>[ resumed]\n"
  *
  * where <cert> is one of valid, self-signed, unknown-issuer, wrong-host,
- * expired, not-yet-valid and <host> the name the certificate carries. With
- * verification on, anything but "valid" for the expected host fails with the
- * matching certificate error, as a real verifier would. After the line,
+ * expired, not-yet-valid and <host> the name the certificate carries (the
+ * certificate of the session, when it was resumed). With verification on,
+ * anything but "valid" for the expected host fails with the matching
+ * certificate error, as a real verifier would, resumed or not: a resumed
+ * session is only as good as the certificate it was made with. After the line,
  * application bytes pass through unchanged. Both markers start with 0x16, the
  * TLS handshake record type, so a peer that answers with plaintext SMTP is
  * told apart exactly as with real TLS.
@@ -20,10 +23,13 @@
 
 #include "tls.h"
 
-#define SF_PT_CLIENT_HELLO "\x16PT-CLIENT-HELLO\n"
-#define SF_PT_SERVER_HELLO "\x16PT-SERVER-HELLO "
-#define SF_PT_MAX_HELLO    256
-#define SF_PT_CLOSE        "\x15PT-CLOSE\n"
+#define SF_PT_CLIENT_HELLO_PREFIX "\x16PT-CLIENT-HELLO"
+#define SF_PT_CLIENT_HELLO        SF_PT_CLIENT_HELLO_PREFIX "\n"
+#define SF_PT_CLIENT_HELLO_RESUME SF_PT_CLIENT_HELLO_PREFIX " resume\n"
+#define SF_PT_SERVER_HELLO        "\x16PT-SERVER-HELLO "
+#define SF_PT_RESUMED             " resumed"
+#define SF_PT_MAX_HELLO           256
+#define SF_PT_CLOSE               "\x15PT-CLOSE\n"
 
 struct sf_tls_passthrough {
   struct sf_tls base;
@@ -31,6 +37,8 @@ struct sf_tls_passthrough {
   enum sf_err err;
   const char *reason;
   int verify;
+  int offer_resume; /* the hello offers a session */
+  int resumed;      /* the server resumed it */
   char host[SF_PT_MAX_HELLO];
   /* Server hello being collected. */
   char hello[SF_PT_MAX_HELLO];
@@ -44,6 +52,10 @@ struct sf_tls_passthrough {
 };
 
 void sf_tls_passthrough_init(struct sf_tls_passthrough *pt);
+/* Offer a session to resume in the hello (call before start()). */
+void sf_tls_passthrough_offer_resume(struct sf_tls_passthrough *pt, int offer);
+/* 1 once the server has resumed the offered session. */
+int sf_tls_passthrough_resumed(const struct sf_tls_passthrough *pt);
 /* The implementation's functions, for a test or wrapper that overrides some. */
 const struct sf_tls_vtable *sf_tls_passthrough_vtable(void);
 

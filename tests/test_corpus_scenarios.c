@@ -158,6 +158,7 @@ static void check_expectations(void)
 static void run(void)
 {
   sc_engine_client_init(&engine, &sc.cfg);
+  sc_engine_client_offer_resume(&engine, sc.resume);
   sim_run(&sc, &engine.base, &wire, &res);
   unsigned v = oracle_judge(&sc, &wire, &res, &rep);
   for (int k = 0; k < SC_V_COUNT; k++)

@@ -75,6 +75,7 @@ static unsigned run_engine(const struct scenario *sc)
 {
   struct sc_engine_client ec;
   sc_engine_client_init(&ec, &sc->cfg);
+  sc_engine_client_offer_resume(&ec, sc->resume);
   return run(sc, &ec.base);
 }
 
@@ -82,6 +83,7 @@ static unsigned run_flawed(const struct scenario *sc, enum sc_flaw flaw)
 {
   struct sc_flawed_client fc;
   sc_flawed_client_init(&fc, &sc->cfg, flaw);
+  sc_flawed_client_offer_resume(&fc, sc->resume);
   return run(sc, &fc.base);
 }
 

@@ -6,6 +6,7 @@
 #include "flawed_client.h"
 #include "oracle.h"
 #include "scenario.h"
+#include "scenario_text.h"
 #include "sim.h"
 #include "wire.h"
 
@@ -62,6 +63,7 @@ static void run_engine(const struct scenario *sc)
 {
   struct sc_engine_client ec;
   sc_engine_client_init(&ec, &sc->cfg);
+  sc_engine_client_offer_resume(&ec, sc->resume);
   sim_run(sc, &ec.base, &wire, &res);
   oracle_judge(sc, &wire, &res, &rep);
 }
@@ -70,6 +72,7 @@ static void run_flawed(const struct scenario *sc, enum sc_flaw flaw)
 {
   struct sc_flawed_client fc;
   sc_flawed_client_init(&fc, &sc->cfg, flaw);
+  sc_flawed_client_offer_resume(&fc, sc->resume);
   sim_run(sc, &fc.base, &wire, &res);
   oracle_judge(sc, &wire, &res, &rep);
 }
@@ -467,6 +470,80 @@ static void test_transcript(void)
   }
 }
 
+static void load(struct scenario *sc, const char *scn)
+{
+  size_t line;
+  const char *reason;
+  enum sf_err err = scenario_parse_text(sc, scn, strlen(scn), &line, &reason);
+  CHECKF(err == SF_ERR_OK, "line %zu: %s", line, reason ? reason : "");
+}
+
+/* A deaf server reads nothing: the client's EHLO never leaves, and the
+ * engine's data-block timer (RFC 5321 4.5.3.2.5) ends the wait. */
+static void test_deaf_server(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = deaf\non connect: send \"220 mx ESMTP\\r\\n\"; deaf\n");
+  run_engine(&sc);
+  CHECKF(res.status == SC_CLIENT_FAILED && res.error == SF_ERR_SESSION_TIMEOUT &&
+             res.end_ms == sc.cfg.timeout_ms[SF_PHASE_BLOCK],
+         "%s at %llu ms: %s", sf_err_name(res.error), (unsigned long long)res.end_ms,
+         res.diagnosis);
+  CHECK(strstr(res.diagnosis, "does not read") != NULL);
+  CHECK(find_event(WIRE_SERVER_DEAF, NULL) != NULL);
+  CHECK(find_event(WIRE_C_DATA, NULL) == NULL); /* nothing of the client's left */
+}
+
+/* A repeated send streams as far as the client reads it: a 100 KB reply line
+ * ends the engine at its 512-octet limit, and the rest never overflows. */
+static void test_repeated_send(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = long-line\non connect: send \"220-\"; send \"A\" * 100000; send \"\\r\\n\"\n");
+  run_engine(&sc);
+  CHECKF(res.error == SF_ERR_REPLY_LINE_TOO_LONG, "%s", sf_err_name(res.error));
+  CHECK(res.stop == SIM_STOP_CLIENT_END);
+  /* A client that reads on sees every byte, in order. */
+  load(&sc, "name = long-greeting\nclient.mode = plain\nclient.tls = none\n"
+            "on connect: send \"220-x\\r\\n\" * 20000; send \"220 ok\\r\\n\"\n");
+  run_flawed(&sc, SC_FLAW_NONE);
+  size_t total = 0;
+  for (size_t i = 0; i < wire.nev; i++)
+    if (wire.ev[i].kind == WIRE_S_DATA)
+      total += wire.ev[i].len;
+  CHECKF(total == 20000 * 7 + 8 || res.stop == SIM_STOP_BYTES, "%zu bytes", total);
+  CHECK(!wire.truncated);
+}
+
+static int has_bytes(const uint8_t *p, size_t n, const char *needle)
+{
+  size_t m = strlen(needle);
+  for (size_t i = 0; i + m <= n; i++)
+    if (memcmp(p + i, needle, m) == 0)
+      return 1;
+  return 0;
+}
+
+/* resume = yes: the client offers a session and the server resumes it; the
+ * certificate of that session is checked all the same. */
+static void test_resumption_passthrough(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = resume\nresume = yes\n");
+  run_engine(&sc);
+  const struct wire_event *up = find_event(WIRE_TLS_UP, NULL);
+  CHECK(up && has_bytes(wire.bytes + up->off, up->len, "resumed"));
+  CHECK(res.status == SC_CLIENT_DONE);
+  load(&sc, "name = resume-bad\nresume = yes\ncert = self-signed\n");
+  run_engine(&sc);
+  CHECK(res.error == SF_ERR_TLS_CERT_SELF_SIGNED);
+  /* Not offered: not resumed. */
+  load(&sc, "name = no-resume\n");
+  run_engine(&sc);
+  up = find_event(WIRE_TLS_UP, NULL);
+  CHECK(up && !has_bytes(wire.bytes + up->off, up->len, "resumed"));
+}
+
 int main(void)
 {
   test_silent_465_ends_at_greeting_timeout();
@@ -481,5 +558,8 @@ int main(void)
   test_implicit_delivery();
   test_hello_to_plaintext_server_is_marked();
   test_transcript();
+  test_deaf_server();
+  test_repeated_send();
+  test_resumption_passthrough();
   return check_report("test_sim");
 }

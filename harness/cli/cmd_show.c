@@ -128,10 +128,12 @@ static int show_session(const char *path, enum target target, int flaw)
   if (target == T_PORTMODE)
     scenario_as_portmode(&sc);
   struct sc_client *client = &engine.base;
-  if (flaw < 0)
+  if (flaw < 0) {
     sc_engine_client_init(&engine, &sc.cfg);
-  else {
+    sc_engine_client_offer_resume(&engine, sc.resume);
+  } else {
     sc_flawed_client_init(&flawed, &sc.cfg, (enum sc_flaw)flaw);
+    sc_flawed_client_offer_resume(&flawed, sc.resume);
     client = &flawed.base;
   }
   sim_run(&sc, client, &w, &res);

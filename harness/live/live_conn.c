@@ -128,7 +128,7 @@ static void flush_records(struct conn *c, int hello)
 }
 
 /* Scripted bytes to the client, recorded. */
-static void server_send(struct conn *c, const uint8_t *p, size_t n)
+static void server_send_once(struct conn *c, const uint8_t *p, size_t n)
 {
   rec(c, WIRE_S_DATA, c->tls == SRV_TLS, p, n);
   if (c->tls == SRV_TLS) {
@@ -144,6 +144,31 @@ static void server_send(struct conn *c, const uint8_t *p, size_t n)
   }
   memcpy(c->out + c->out_len, p, n);
   c->out_len += n;
+}
+
+/* A send `repeat` times over, in chunks of the repeated bytes; the byte cap
+ * ends one that would not fit. */
+static void server_send(struct conn *c, const uint8_t *p, size_t n, uint32_t repeat)
+{
+  if (repeat <= 1 || n == 0) {
+    server_send_once(c, p, n);
+    return;
+  }
+  uint8_t chunk[READ_CHUNK];
+  uint64_t left = (uint64_t)n * repeat;
+  size_t pos = 0;
+  while (left > 0 && !c->stopped && !c->closed) {
+    size_t k = 0;
+    while (k < sizeof(chunk) && left > 0) {
+      size_t m = n - pos < sizeof(chunk) - k ? n - pos : sizeof(chunk) - k;
+      m = m < left ? m : (size_t)left;
+      memcpy(chunk + k, p + pos, m);
+      k += m;
+      left -= m;
+      pos = pos + m == n ? 0 : pos + m;
+    }
+    server_send_once(c, chunk, k);
+  }
 }
 
 static void server_close(struct conn *c)
@@ -291,6 +316,15 @@ static void read_input(struct conn *c, int ms)
 {
   if (c->eof || c->stopped || c->closed)
     return;
+  /* Deaf: the client's bytes stay in the socket buffers until they fill,
+   * and its sends block; only time (or a stop) ends the wait. */
+  if (c->srv.deaf) {
+    struct pollfd none = {-1, 0, 0};
+    (void)poll(&none, 1, ms);
+    if (c->o->stop && c->o->stop(c->o->stop_ctx))
+      stop(c, LIVE_END_STOPPED);
+    return;
+  }
   if (c->o->stop && c->o->stop(c->o->stop_ctx)) {
     stop(c, LIVE_END_STOPPED);
     return;
@@ -337,7 +371,7 @@ static void perform(struct conn *c, const struct sc_step *st)
 {
   switch (st->kind) {
   case SC_ACT_SEND:
-    server_send(c, st->bytes, st->len);
+    server_send(c, st->bytes, st->len, st->repeat);
     break;
   case SC_ACT_STALL:
     wire_add(c->w, WIRE_STALL, c->tls == SRV_TLS, wire_t(c), NULL, 0, st->ms, SF_ERR_OK);
@@ -354,6 +388,10 @@ static void perform(struct conn *c, const struct sc_step *st)
   case SC_ACT_HANG:
     flush_out(c);
     rec(c, WIRE_SERVER_HANG, c->tls == SRV_TLS, NULL, 0);
+    break;
+  case SC_ACT_DEAF:
+    flush_out(c);
+    rec(c, WIRE_SERVER_DEAF, c->tls == SRV_TLS, NULL, 0);
     break;
   }
 }
