@@ -1,31 +1,78 @@
 #!/usr/bin/env bash
-# Regenerates the binary seeds of the scenario fuzz targets from text:
-#   corpus/fuzz_session/<name>.bin    one per corpus/scenarios/<name>.scn
-#   corpus/fuzz_portmode/<pairing>.bin the whole port x mode x tls x server matrix
-# Existing seeds are kept (smtpfuzz convert never overwrites); delete a file
-# to have it made again.
-#   ci/make-seeds.sh [BUILD_DIR]   (default build/ci-gcc; must hold harness/smtpfuzz)
+# Makes the binary seeds of the scenario fuzz targets from text:
+#   corpus/fuzz_session/<name>.bin       one per corpus/scenarios/<name>.scn
+#   corpus/fuzz_starttls/<name>.bin      the same, and tls13-<name>.bin (TLS 1.3,
+#                                        full handshakes) for the ok-, cert-,
+#                                        injection-, caps- and submission- ones
+#   corpus/fuzz_portmode/<pairing>.bin   the whole port x mode x tls x server matrix
+# Existing seeds are kept (smtpfuzz convert never overwrites); delete a file to
+# have it made again.
+#   ci/make-seeds.sh [--rebuild] [BUILD_DIR]   (default build/ci-gcc; must hold harness/smtpfuzz)
+# --rebuild first deletes the seeds this script makes (after a change of the
+# binary form), never anything else.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-case "${1:-}" in -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
-smtpfuzz="${1:-build/ci-gcc}/harness/smtpfuzz"
-[ -x "$smtpfuzz" ] || { echo "ci/make-seeds.sh: $smtpfuzz not built" >&2; exit 2; }
-
-mkdir -p corpus/fuzz_session corpus/fuzz_portmode
-made=0
-for scn in corpus/scenarios/*.scn; do
-  out="corpus/fuzz_session/$(basename "$scn" .scn).bin"
-  [ -e "$out" ] && continue
-  "$smtpfuzz" convert "$scn" "$out"
-  made=$((made + 1))
+rebuild=0
+dir=build/ci-gcc
+for arg in "$@"; do
+  case "$arg" in
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --rebuild) rebuild=1 ;;
+    -*) echo "ci/make-seeds.sh: unknown option '$arg' (see --help)" >&2; exit 2 ;;
+    *) dir=$arg ;;
+  esac
 done
+smtpfuzz="$dir/harness/smtpfuzz"
+[ -x "$smtpfuzz" ] || { echo "ci/make-seeds.sh: $smtpfuzz not built" >&2; exit 2; }
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for port in 25 465 587 2525; do
-  for profile in plain/none starttls/opportunistic starttls/required implicit/required; do
+ports=(25 465 587 2525)
+profiles=(plain/none starttls/opportunistic starttls/required implicit/required)
+servers=(submission implicit relay legacy silent)
+
+# tls13 NAME: the scenarios that also get a TLS 1.3 seed.
+tls13() { [[ "$1" =~ ^(ok|cert|injection|caps|submission)- ]]; }
+
+if [ "$rebuild" = 1 ]; then
+  for scn in corpus/scenarios/*.scn; do
+    name=$(basename "$scn" .scn)
+    rm -f "corpus/fuzz_session/$name.bin" "corpus/fuzz_starttls/$name.bin" \
+      "corpus/fuzz_starttls/tls13-$name.bin"
+  done
+  for port in "${ports[@]}"; do
+    for profile in "${profiles[@]}"; do
+      for server in "${servers[@]}"; do
+        rm -f "corpus/fuzz_portmode/p$port-${profile%/*}-${profile#*/}-vs-$server.bin"
+      done
+    done
+  done
+fi
+
+mkdir -p corpus/fuzz_session corpus/fuzz_portmode corpus/fuzz_starttls
+made=0
+for scn in corpus/scenarios/*.scn; do
+  name=$(basename "$scn" .scn)
+  for t in fuzz_session fuzz_starttls; do
+    out="corpus/$t/$name.bin"
+    [ -e "$out" ] && continue
+    "$smtpfuzz" convert "$scn" "$out"
+    made=$((made + 1))
+  done
+  out="corpus/fuzz_starttls/tls13-$name.bin"
+  if tls13 "$name" && [ ! -e "$out" ]; then
+    # fuzz_starttls reads an odd TLS-phase timeout as "TLS 1.3".
+    grep -v '^client\.timeout\.tls' "$scn" >"$tmp/$name.scn"
+    echo "client.timeout.tls = 300001" >>"$tmp/$name.scn"
+    "$smtpfuzz" convert "$tmp/$name.scn" "$out"
+    made=$((made + 1))
+  fi
+done
+
+for port in "${ports[@]}"; do
+  for profile in "${profiles[@]}"; do
     mode=${profile%/*} tls=${profile#*/}
-    for server in submission implicit relay legacy silent; do
+    for server in "${servers[@]}"; do
       name="p$port-$mode-$tls-vs-$server"
       out="corpus/fuzz_portmode/$name.bin"
       [ -e "$out" ] && continue

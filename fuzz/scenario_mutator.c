@@ -67,6 +67,17 @@ static const char *const interesting_replies[] = {
     "\x16\x03\x01\x00\x05hello",
     "250\r\n",
     "250 ok\n",
+    /* The post-TLS EHLO answer of the submission personality, word for word:
+     * injected, it announces nothing new, so only accounting can tell. */
+    "250-mx.example.com\r\n250-PIPELINING\r\n250-SIZE 35882577\r\n250-AUTH PLAIN LOGIN\r\n"
+    "250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n",
+    "250-mx.example.com\r\n250-CHUNKING\r\n250 AUTH PLAIN LOGIN\r\n",
+    "250-mx.example.com\r\n421 4.3.2 closing\r\n",
+    "421-4.3.2 going down\r\n421 4.3.2 bye\r\n",
+    "535 5.7.8 Authentication credentials invalid\r\n",
+    "504 5.5.4 Unrecognized authentication type\r\n",
+    "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n",
+    "HTTP/1.1 400 Bad Request\r\n\r\n",
 };
 #define NREPLIES (sizeof interesting_replies / sizeof interesting_replies[0])
 
@@ -197,7 +208,7 @@ static void add_rule(struct scenario *sc, struct prng *r)
     insert_action(sc, ri, 1, (struct sc_action){.kind = SC_ACT_CLOSE});
     break;
   case 4:
-    insert_action(sc, ri, 0, (struct sc_action){.kind = SC_ACT_HANG});
+    insert_action(sc, ri, 0, (struct sc_action){.kind = below(r, 3) ? SC_ACT_HANG : SC_ACT_DEAF});
     break;
   default:
     add_send(sc, ri, 0, reply);
@@ -304,10 +315,160 @@ static size_t edit_bytes(uint8_t *b, size_t n, size_t cap, struct prng *r)
   }
 }
 
-static void mutate_header(struct scenario *sc, struct prng *r)
+/* Strings a mutation puts into the configuration live here until the
+ * scenario is encoded (the scenario's own arena refuses a key set twice). */
+struct scratch {
+  char text[4][512];
+  char message[SF_CONFIG_STRINGS];
+  size_t used;
+};
+
+static const char *keep(struct scratch *sp, const char *s, size_t n)
+{
+  if (sp->used == sizeof sp->text / sizeof sp->text[0])
+    return NULL;
+  char *d = sp->text[sp->used++];
+  n = n < sizeof sp->text[0] - 1 ? n : sizeof sp->text[0] - 1;
+  memcpy(d, s, n);
+  d[n] = '\0';
+  return d;
+}
+
+/* Values that reach the corners: UTF-8 and 8-bit bytes (RFC 6531), a very
+ * long name, characters SASL and base64 treat specially. */
+static const char *const interesting_users[] = {
+    "alice",
+    "bob",
+    "al:ice",
+    "\xc3\xa9l\xc3\xa8ve",
+    "user@example.org",
+    "a b",
+    "x",
+    "uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu",
+};
+static const char *const interesting_passwords[] = {
+    "s3cret-Pa55",
+    "pw",
+    "p@ss:w0rd=",
+    "\xc3\xbc\xc3\xb6\xc3\xa4",
+    "+/=",
+    "1234",
+    "pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp",
+};
+static const char *const interesting_addresses[] = {
+    "carol@example.com",
+    "postmaster",
+    "d\xc3\xa9lia@ex\xc3\xa4mple.com",
+    "a@[192.0.2.1]",
+    "\"quoted local\"@example.com",
+    "bob@example.com",
+};
+/* Inserted into a message: the shapes a lenient server may read as an end of
+ * data (RFC 5321 2.3.8, 4.1.1.4) and 8-bit text. */
+static const char *const message_edits[] = {
+    "\r", "\n", ".", "\r.\r", "\n.\n", "\r\n.\r\n", "\r.\n", "\n.\r\n", "\xc3\xa9", "\x80", "\n.",
+};
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static void mutate_message(struct sf_config *c, struct scratch *sp, struct prng *r)
+{
+  if (c->mail_from == NULL)
+    return;
+  if (below(r, 3) == 0 || c->message == NULL) {
+    const char *m = sc_binary_messages[below(r, SC_BINARY_MESSAGES)];
+    if (m) {
+      c->message = m;
+      c->message_len = strlen(m);
+    }
+    return;
+  }
+  size_t n = c->message_len < sizeof sp->message ? c->message_len : sizeof sp->message;
+  memcpy(sp->message, c->message, n);
+  size_t at = below(r, (uint32_t)n + 1);
+  if (below(r, 4) == 0 && n > 0) {
+    if (at == n)
+      at--;
+    memmove(sp->message + at, sp->message + at + 1, n - at - 1);
+    n--;
+  } else {
+    const char *e = message_edits[below(r, N(message_edits))];
+    size_t m = strlen(e);
+    /* The configuration's arena holds every string with its NUL. */
+    if (n + m + 64 < sizeof sp->message) {
+      memmove(sp->message + at + m, sp->message + at, n - at);
+      memcpy(sp->message + at, e, m);
+      n += m;
+    }
+  }
+  c->message = sp->message;
+  c->message_len = n;
+}
+
+static void mutate_envelope(struct sf_config *c, struct scratch *sp, struct prng *r)
+{
+  switch (below(r, 5)) {
+  case 0: /* deliver or only negotiate */
+    if (c->mail_from == NULL)
+      scenario_default_envelope(c);
+    else
+      scenario_clear_envelope(c);
+    return;
+  case 1: /* one recipient more */
+    if (c->mail_from && c->nrcpt < SF_CONFIG_MAX_RCPT)
+      c->rcpt[c->nrcpt++] = interesting_addresses[below(r, N(interesting_addresses))];
+    return;
+  case 2: /* one fewer, down to none (which the engine must refuse) */
+    if (c->nrcpt > 0) {
+      size_t i = below(r, (uint32_t)c->nrcpt);
+      memmove(&c->rcpt[i], &c->rcpt[i + 1], (c->nrcpt - i - 1) * sizeof c->rcpt[0]);
+      c->rcpt[--c->nrcpt] = NULL;
+    }
+    return;
+  case 3:
+    if (c->mail_from) {
+      static const char *const from[] = {"", "alice@example.org", "\xc3\xa9@example.org"};
+      c->mail_from = from[below(r, N(from))];
+    }
+    return;
+  default:
+    mutate_message(c, sp, r);
+    return;
+  }
+}
+
+static void mutate_credentials(struct sf_config *c, struct scratch *sp, struct prng *r)
+{
+  switch (below(r, 4)) {
+  case 0:
+    c->auth = (enum sf_auth)((c->auth + 1 + below(r, 2)) % 3);
+    return;
+  case 1:
+    c->user = interesting_users[below(r, N(interesting_users))];
+    return;
+  case 2:
+    c->password = interesting_passwords[below(r, N(interesting_passwords))];
+    return;
+  default: { /* one byte of the password changed */
+    const char *p = c->password ? c->password : "";
+    char buf[512];
+    size_t n = strlen(p) < sizeof buf - 1 ? strlen(p) : sizeof buf - 1;
+    memcpy(buf, p, n);
+    if (n == 0)
+      buf[n++] = 'x';
+    else
+      buf[below(r, (uint32_t)n)] = (char)(' ' + below(r, 95));
+    const char *k = keep(sp, buf, n);
+    if (k)
+      c->password = k;
+    return;
+  }
+  }
+}
+
+static void mutate_header(struct scenario *sc, struct scratch *sp, struct prng *r)
 {
   struct sf_config *c = &sc->cfg;
-  switch (below(r, 8)) {
+  switch (below(r, 11)) {
   case 0:
     c->mode = (enum sf_mode)((c->mode + 1 + below(r, 2)) % 3);
     /* Mostly a consistent profile: contradictions are the rarer case. */
@@ -323,7 +484,7 @@ static void mutate_header(struct scenario *sc, struct prng *r)
     c->port = below(r, 6) ? sc_binary_ports[below(r, 4)] : (uint16_t)(1 + below(r, 65535));
     break;
   case 3:
-    c->auth = (enum sf_auth)((c->auth + 1 + below(r, 2)) % 3);
+    mutate_credentials(c, sp, r);
     break;
   case 4:
     switch (below(r, 5)) {
@@ -340,10 +501,7 @@ static void mutate_header(struct scenario *sc, struct prng *r)
       c->lenient ^= SF_LENIENT_BARE_LF;
       break;
     default:
-      if (c->mail_from == NULL)
-        scenario_default_envelope(c);
-      else
-        scenario_clear_envelope(c);
+      sc->resume = !sc->resume;
     }
     break;
   case 5:
@@ -353,13 +511,19 @@ static void mutate_header(struct scenario *sc, struct prng *r)
   case 6:
     sc->cert = (enum sc_cert)((sc->cert + 1 + below(r, SC_CERT_COUNT - 1)) % SC_CERT_COUNT);
     break;
-  default:
+  case 7:
     strcpy(sc->cert_host, sc_binary_cert_hosts[below(r, SC_BINARY_CERT_HOSTS)]);
+    break;
+  case 8:
+    c->host = sc_binary_hosts[below(r, SC_BINARY_HOSTS)];
+    break;
+  default:
+    mutate_envelope(c, sp, r);
     break;
   }
 }
 
-static void mutate_once(struct scenario *sc, struct prng *r)
+static void mutate_once(struct scenario *sc, struct scratch *sp, struct prng *r)
 {
   unsigned op = below(r, 10);
   if (sc->nrules == 0 && op >= 3)
@@ -368,7 +532,7 @@ static void mutate_once(struct scenario *sc, struct prng *r)
   struct sc_rule *rule = &sc->rules[ri];
   switch (op) {
   case 0:
-    mutate_header(sc, r);
+    mutate_header(sc, sp, r);
     return;
   case 1: {
     int p = (int)below(r, SF_PHASE_COUNT);
@@ -414,11 +578,19 @@ static void mutate_once(struct scenario *sc, struct prng *r)
 
   /* Action-level edits (6 to 9). */
   if (rule->nactions == 0 || op == 8) {
-    static const enum sc_act kinds[] = {SC_ACT_SEND, SC_ACT_STALL, SC_ACT_CLOSE, SC_ACT_TLS,
-                                        SC_ACT_HANG};
-    enum sc_act kind = kinds[below(r, 5)];
+    static const enum sc_act kinds[] = {SC_ACT_SEND, SC_ACT_SEND, SC_ACT_STALL, SC_ACT_CLOSE,
+                                        SC_ACT_TLS,  SC_ACT_HANG, SC_ACT_DEAF};
+    /* A byte repeated to each side of a named limit (RFC 5321 4.5.3.1:
+     * 512-octet lines) and far past it. */
+    static const uint32_t repeats[] = {2,   505, 506, 507,  508,   509,
+                                       510, 511, 512, 4096, 65536, 100000};
+    enum sc_act kind = kinds[below(r, N(kinds))];
     size_t at = below(r, (uint32_t)rule->nactions + 1);
-    if (kind == SC_ACT_SEND)
+    if (kind == SC_ACT_SEND && below(r, 4) == 0) {
+      add_send(sc, ri, at, below(r, 2) ? "A" : "250-A\r\n");
+      size_t k = at < sc->rules[ri].nactions ? at : (size_t)sc->rules[ri].nactions - 1;
+      sc->actions[sc->rules[ri].first_action + k].repeat = repeats[below(r, N(repeats))];
+    } else if (kind == SC_ACT_SEND)
       add_send(sc, ri, at, interesting_replies[below(r, NREPLIES)]);
     else
       insert_action(sc, ri, at,
@@ -441,7 +613,14 @@ static void mutate_once(struct scenario *sc, struct prng *r)
     return;
   }
   if (a->kind != SC_ACT_SEND) {
-    a->kind = (enum sc_act)((a->kind + 1 + below(r, 2)) % 3 + 2); /* close, tls, hang */
+    static const enum sc_act others[] = {SC_ACT_CLOSE, SC_ACT_TLS, SC_ACT_HANG, SC_ACT_DEAF};
+    a->kind = others[below(r, N(others))];
+    return;
+  }
+  if (a->repeat > 1 && below(r, 2)) { /* the count, by one or by a lot */
+    a->repeat = below(r, 2) ? a->repeat + 1 : a->repeat - 1;
+    if (a->repeat == 0 || a->repeat > SC_REPEAT_MAX)
+      a->repeat = 1;
     return;
   }
   uint8_t buf[SC_POOL];
@@ -467,9 +646,11 @@ size_t scenario_mutate(uint8_t *data, size_t size, size_t max_size, unsigned see
 {
   struct prng r = prng_seeded(seed, 1);
   struct scenario sc;
+  struct scratch sp;
   for (int attempt = 0; attempt < 8; attempt++) {
     scenario_decode(&sc, data, size);
-    mutate_once(&sc, &r);
+    sp.used = 0;
+    mutate_once(&sc, &sp, &r);
     size_t n = emit(&sc, data, size, max_size);
     if (n != 0)
       return n;
@@ -522,10 +703,8 @@ size_t scenario_crossover(const uint8_t *a, size_t asz, const uint8_t *b, size_t
   struct scenario sa, sb;
   scenario_decode(&sa, a, asz);
   scenario_decode(&sb, b, bsz);
-  /* Both are decoded, so their cfg strings are static: copying the
-   * header's fields between them is safe. */
   if (below(&r, 4) == 0) {
-    sa.cfg = sb.cfg;
+    scenario_copy_config(&sa.cfg, &sb.cfg);
     sa.personality = sb.personality;
     sa.cert = sb.cert;
     memcpy(sa.cert_host, sb.cert_host, sizeof sa.cert_host);

@@ -262,3 +262,25 @@ int sc_diag_char(int c)
 {
   return c >= 0x20 && c < 0x7f;
 }
+
+/* A pointer into src's arena, moved to the same place in dst's. */
+static const char *rebase(const char *p, const struct sf_config *src, struct sf_config *dst)
+{
+  if (p >= src->strings && p < src->strings + sizeof src->strings)
+    return dst->strings + (p - src->strings);
+  return p;
+}
+
+void scenario_copy_config(struct sf_config *dst, const struct sf_config *src)
+{
+  *dst = *src;
+  dst->host = rebase(src->host, src, dst);
+  dst->cafile = rebase(src->cafile, src, dst);
+  dst->user = rebase(src->user, src, dst);
+  dst->password = rebase(src->password, src, dst);
+  dst->helo_name = rebase(src->helo_name, src, dst);
+  dst->mail_from = rebase(src->mail_from, src, dst);
+  dst->message = rebase(src->message, src, dst);
+  for (size_t i = 0; i < SF_CONFIG_MAX_RCPT; i++)
+    dst->rcpt[i] = rebase(src->rcpt[i], src, dst);
+}

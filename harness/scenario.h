@@ -184,6 +184,11 @@ void scenario_clear_envelope(struct sf_config *cfg);
 /* RFC 5321 4.5.3.2 values, as sf_config_defaults sets them. */
 extern const uint32_t sc_phase_default_ms[SF_PHASE_COUNT];
 
+/* Copies a configuration whose strings may live in its own arena: those
+ * pointers are moved into dst's arena (a plain struct copy would leave them
+ * pointing into src's). */
+void scenario_copy_config(struct sf_config *dst, const struct sf_config *src);
+
 /* A scenario as the fuzz_portmode target reads it: the port folded onto the
  * four SMTP ports of the matrix (25, 465, 587, 2525), and no time bound of
  * its own, so every pairing runs to the bound its client's timeouts give. */

@@ -226,23 +226,6 @@ struct parser {
   int deliver;
 };
 
-/* A message value given as a quoted string: its decoded bytes re-escaped
- * into the config's own message escapes (\n, \r, \\). */
-static enum sf_err set_message_bytes(struct sf_config *cfg, struct text v, const char **reason)
-{
-  char esc[2 * VALUE_MAX];
-  size_t n = 0;
-  for (size_t i = 0; i < v.n; i++) {
-    char c = v.p[i];
-    if (c == '\n' || c == '\r' || c == '\\') {
-      esc[n++] = '\\';
-      c = c == '\n' ? 'n' : c == '\r' ? 'r' : '\\';
-    }
-    esc[n++] = c;
-  }
-  return sf_config_set(cfg, "message", 7, esc, n, reason);
-}
-
 static enum sf_err set_client_key(struct parser *ps, struct text key, struct text v, int quoted,
                                   size_t line, const char **reason)
 {
@@ -268,8 +251,9 @@ static enum sf_err set_client_key(struct parser *ps, struct text key, struct tex
   }
   if (is_to && ps->no_rcpt)
     FAIL(CONFIG_INCONSISTENT, "an empty client.to means no recipient at all: it stands alone");
+  /* A quoted message is its bytes, exactly (blanks at either end kept). */
   if (is_message && quoted)
-    return set_message_bytes(cfg, v, reason);
+    return sf_config_set_message(cfg, v.p, v.n, reason);
   return sf_config_set(cfg, key.p, key.n, v.p, v.n, reason);
 }
 

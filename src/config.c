@@ -372,6 +372,25 @@ enum sf_err sf_config_set(struct sf_config *cfg, const char *key, size_t key_len
   return err;
 }
 
+enum sf_err sf_config_set_message(struct sf_config *cfg, const char *bytes, size_t len,
+                                  const char **reason)
+{
+  uint64_t bit = (uint64_t)1 << SF_KEY_MESSAGE;
+  if (cfg->keys_set & bit)
+    FAIL(CONFIG_DUPLICATE_KEY, "key given twice: only 'to' may repeat");
+  if (len > 0 && memchr(bytes, '\0', len) != NULL)
+    FAIL(CONFIG_BAD_VALUE, "a message cannot contain NUL");
+  char *p = arena_take(cfg, len);
+  if (p == NULL)
+    FAIL(CONFIG_TOO_LONG, ARENA_FULL);
+  if (len > 0)
+    memcpy(p, bytes, len);
+  cfg->message = p;
+  cfg->message_len = len;
+  cfg->keys_set |= bit;
+  return SF_ERR_OK;
+}
+
 enum sf_err sf_config_parse(struct sf_config *cfg, const char *text, size_t len, size_t *line,
                             const char **reason)
 {

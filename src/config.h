@@ -99,6 +99,11 @@ void sf_config_defaults(struct sf_config *cfg);
 enum sf_err sf_config_set(struct sf_config *cfg, const char *key, size_t key_len, const char *value,
                           size_t value_len, const char **reason);
 
+/* The message as raw bytes, exactly (no escapes, no trimming); NUL is
+ * refused. Counts as the "message" key for duplicates. */
+enum sf_err sf_config_set_message(struct sf_config *cfg, const char *bytes, size_t len,
+                                  const char **reason);
+
 /* Parse a whole "key = value" text. On error `line` gets the 1-based line
  * number and *reason a one-line explanation. */
 enum sf_err sf_config_parse(struct sf_config *cfg, const char *text, size_t len, size_t *line,

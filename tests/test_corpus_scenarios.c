@@ -1,7 +1,7 @@
 /* The scenario library (corpus/scenarios, every .scn file) replayed against our engine.
  *
  * Every file must parse, state its expected outcome (result and error), go
- * through the text form unchanged, and run through the simulated server with
+ * through the text form and the binary form unchanged, and run through the simulated server with
  * no verdict at all: our engine must never leak, downgrade, act on injected
  * bytes, reuse stale capabilities, hang or accept a bad certificate, and the
  * OUTCOME verdict holds it to the file's expect.result and expect.error. The
@@ -14,6 +14,7 @@
 #include "client_engine.h"
 #include "oracle.h"
 #include "scenario.h"
+#include "scenario_binary.h"
 #include "scenario_text.h"
 #include "sim.h"
 #include "wire.h"
@@ -139,6 +140,20 @@ static void check_round_trip(void)
   }
   if (!scenario_equal(&sc, &again))
     fail_why("canonical form parses to a different scenario");
+  /* The binary form is lossless: text -> binary -> text gives the same text. */
+  static uint8_t bin[SC_BINARY_MAX];
+  static char back[FILE_MAX];
+  size_t blen = scenario_encode(&sc, bin, sizeof bin);
+  if (blen == 0) {
+    fail_why("does not fit the binary form");
+    return;
+  }
+  scenario_decode(&again, bin, blen);
+  if (!scenario_equal(&sc, &again))
+    fail_why("the binary form decodes to a different scenario");
+  size_t m = scenario_format_text(&again, back, sizeof back);
+  if (m != n || memcmp(back, formatted, n) != 0)
+    fail_why("text -> binary -> text changes the text");
 }
 
 /* What the library promises of every file: a stated outcome, no verdict

@@ -128,12 +128,11 @@ static void test_examples(void)
     scenario_format_text(&sc_b, again, sizeof again);
     CHECK(strcmp(again, text_buf) == 0);
 
-    /* Binary round trip: everything but the name lives in the binary form. */
+    /* Binary round trip: the binary form holds everything. */
     uint8_t bin[SC_BINARY_MAX];
     size_t blen = scenario_encode(&sc_a, bin, sizeof bin);
     CHECK(blen > 0);
     scenario_decode(&sc_b, bin, blen);
-    sc_a.name[0] = '\0';
     CHECKF(scenario_equal(&sc_a, &sc_b), "%s binary round trip", examples[i]);
   }
 
@@ -398,7 +397,7 @@ static void test_binary(void)
     with_rules += sc_a.nrules > 0;
 
     size_t e = scenario_encode(&sc_a, enc, sizeof enc);
-    CHECK(e >= 18 && e <= SC_BINARY_MAX);
+    CHECK(e >= SC_BINARY_HEADER && e <= SC_BINARY_MAX);
     scenario_decode(&sc_b, enc, e);
     if (!scenario_equal(&sc_a, &sc_b)) {
       CHECKF(0, "decode(encode(decode(x))) differs at iteration %d", iter);
@@ -433,7 +432,7 @@ static void test_binary(void)
   CHECK(sc_a.cfg.port == 587 && sc_a.cfg.verify);
 
   /* The profile stays consistent unless flag 0x10 asks otherwise. */
-  uint8_t h[18];
+  uint8_t h[SC_BINARY_HEADER];
   scenario_init(&sc_b);
   scenario_encode(&sc_b, h, sizeof h);
   h[0] = 0; /* plain */
@@ -453,17 +452,17 @@ static void test_binary(void)
   /* Locality: one header byte, one field. */
   static const uint8_t rule[] = {SC_VERB_STARTTLS, 1, 0x40, 4, '2', '2', '0', ' ', 0x43};
   uint8_t buf[64];
-  memcpy(buf, h, 18);
-  memcpy(buf + 18, rule, sizeof rule);
-  scenario_decode(&sc_a, buf, 18 + sizeof rule);
+  memcpy(buf, h, SC_BINARY_HEADER);
+  memcpy(buf + SC_BINARY_HEADER, rule, sizeof rule);
+  scenario_decode(&sc_a, buf, SC_BINARY_HEADER + sizeof rule);
   CHECK(sc_a.nrules == 1 && sc_a.rules[0].verb == SC_VERB_STARTTLS);
   CHECK(sc_a.rules[0].chan == SC_CHAN_PLAIN && sc_a.rules[0].nactions == 2);
   CHECK(sc_a.actions[0].len == 4 && sc_a.actions[1].kind == SC_ACT_TLS);
   buf[7] = SC_PERS_RELAY;
-  scenario_decode(&sc_b, buf, 18 + sizeof rule);
+  scenario_decode(&sc_b, buf, SC_BINARY_HEADER + sizeof rule);
   CHECK(sc_b.personality == SC_PERS_RELAY && sc_b.nrules == 1 && sc_b.actions[0].len == 4);
   /* A send cut short keeps what is there. */
-  scenario_decode(&sc_b, buf, 18 + 6);
+  scenario_decode(&sc_b, buf, SC_BINARY_HEADER + 6);
   CHECK(sc_b.nrules == 1 && sc_b.nactions == 1 && sc_b.actions[0].len == 2);
 }
 
@@ -706,6 +705,54 @@ static void test_mutator(void)
     }
   }
   CHECKF(changed * 10 >= total * 9, "mutator changed %u of %u inputs", changed, total);
+
+  /* From scenario_init's form alone, a few thousand mutations reach every
+   * field the issue named: no host, an address literal, a certificate for an
+   * address, other credentials, no and several recipients, a message with a
+   * bare CR or LF, resumption, a deaf server and a repeated send. */
+  enum {
+    NO_HOST,
+    IP_HOST,
+    IP_CERT,
+    CREDS,
+    NO_RCPT,
+    MANY_RCPT,
+    BARE_CR,
+    RESUME,
+    DEAF,
+    REPEAT,
+    GOALS
+  };
+  unsigned seen = 0;
+  scenario_init(&sc_a);
+  size = scenario_encode(&sc_a, data, sizeof data);
+  for (unsigned iter = 0; iter < 20000 && seen != (1u << GOALS) - 1; iter++) {
+    if (iter % 40 == 0) {
+      scenario_init(&sc_a);
+      size = scenario_encode(&sc_a, data, sizeof data);
+    }
+    size = scenario_mutate(data, size, sizeof data, iter + 7);
+    scenario_decode(&sc_a, data, size);
+    const struct sf_config *c = &sc_a.cfg;
+    seen |= (c->host[0] == '\0') << NO_HOST;
+    seen |= (strchr(c->host, ':') != NULL || (c->host[0] >= '0' && c->host[0] <= '9')) << IP_HOST;
+    seen |= (strchr(sc_a.cert_host, ':') != NULL ||
+             (sc_a.cert_host[0] >= '0' && sc_a.cert_host[0] <= '9'))
+            << IP_CERT;
+    seen |= (strcmp(c->password, "s3cret-Pa55") != 0 || strcmp(c->user, "alice") != 0) << CREDS;
+    seen |= (c->mail_from && c->nrcpt == 0) << NO_RCPT;
+    seen |= (c->nrcpt > 1) << MANY_RCPT;
+    for (size_t i = 0; c->message && i + 1 < c->message_len; i++)
+      if (c->message[i] == '\r' && c->message[i + 1] != '\n')
+        seen |= 1u << BARE_CR;
+    seen |= (sc_a.resume != 0) << RESUME;
+    for (size_t i = 0; i < sc_a.nactions; i++) {
+      seen |= (sc_a.actions[i].kind == SC_ACT_DEAF) << DEAF;
+      seen |= (sc_a.actions[i].kind == SC_ACT_SEND && sc_a.actions[i].repeat > 1) << REPEAT;
+    }
+  }
+  CHECKF(seen == (1u << GOALS) - 1, "fields never reached: %#x", ~seen & ((1u << GOALS) - 1));
+
   /* Degenerate sizes. */
   CHECK(scenario_mutate(data, 0, 0, 1) == 0);
   CHECK(scenario_mutate(data, 0, 1, 1) == 1);

@@ -47,9 +47,10 @@ static const char convert_help[] =
     "usage: smtpfuzz convert IN OUT\n"
     "\n"
     "Converts a scenario between its forms, by OUT's name: OUT ending in .scn gets\n"
-    "the text form, anything else the binary form that fuzz_session and\n"
-    "fuzz_portmode read. IN is read as text if it ends in .scn, else as binary.\n"
-    "OUT must not exist yet (a corpus file is never overwritten).\n";
+    "the text form, anything else the binary form that the scenario fuzz targets\n"
+    "read. IN is read as text if it ends in .scn, else as binary. OUT must not\n"
+    "exist yet (a corpus file is never overwritten). What is written is read back\n"
+    "first: a conversion that would change the scenario writes nothing.\n";
 
 static int ends_with(const char *s, const char *suffix)
 {
@@ -307,10 +308,18 @@ int sf_cmd_convert(int argc, char **argv)
     return SF_EXIT_USAGE;
   const void *out;
   size_t len;
+  static struct scenario back;
   if (ends_with(argv[2], ".scn")) {
     len = scenario_format_text(&sc, text, sizeof(text));
     if (len >= sizeof(text)) {
       fprintf(stderr, "smtpfuzz convert: %s: text form too large\n", argv[1]);
+      return SF_EXIT_USAGE;
+    }
+    size_t line = 0;
+    const char *reason = "";
+    if (scenario_parse_text(&back, text, len, &line, &reason) != SF_ERR_OK) {
+      fprintf(stderr, "smtpfuzz convert: %s: its text form would not read back (line %zu: %s)\n",
+              argv[1], line, reason);
       return SF_EXIT_USAGE;
     }
     out = text;
@@ -320,7 +329,16 @@ int sf_cmd_convert(int argc, char **argv)
       fprintf(stderr, "smtpfuzz convert: %s: does not fit the binary form\n", argv[1]);
       return SF_EXIT_USAGE;
     }
+    scenario_decode(&back, bin, len);
     out = bin;
+  }
+  /* Nothing is dropped silently: what is written must read back as the
+   * same scenario, or nothing is written. */
+  if (!scenario_equal(&sc, &back)) {
+    fprintf(stderr,
+            "smtpfuzz convert: %s: %s would not hold this scenario whole; nothing written\n",
+            argv[1], ends_with(argv[2], ".scn") ? "the text form" : "the binary form");
+    return SF_EXIT_USAGE;
   }
   /* "x": never overwrite (C11 exclusive mode). */
   FILE *f = fopen(argv[2], "wbx");
