@@ -69,8 +69,8 @@ static const char *const interesting_replies[] = {
     "250 ok\n",
     /* The post-TLS EHLO answer of the submission personality, word for word:
      * injected, it announces nothing new, so only accounting can tell. */
-    "250-mx.example.com\r\n250-PIPELINING\r\n250-SIZE 35882577\r\n250-AUTH PLAIN LOGIN\r\n"
-    "250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n",
+    ("250-mx.example.com\r\n250-PIPELINING\r\n250-SIZE 35882577\r\n250-AUTH PLAIN LOGIN\r\n"
+     "250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n"),
     "250-mx.example.com\r\n250-CHUNKING\r\n250 AUTH PLAIN LOGIN\r\n",
     "250-mx.example.com\r\n421 4.3.2 closing\r\n",
     "421-4.3.2 going down\r\n421 4.3.2 bye\r\n",
