@@ -1,5 +1,7 @@
 #include "tls_openssl.h"
 
+#include "host.h"
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
@@ -291,6 +293,16 @@ static void ot_start(struct sf_tls *tls, const char *host, int verify)
     return;
   t->st = SF_TLS_HANDSHAKING;
   t->verify = verify;
+  /* Verification without a name checks the chain only, which any trusted
+   * certificate for any name passes (RFC 6125 6: the reference identity is
+   * what makes it a check of *this* server). Refuse before anything is
+   * sent, so the peer does not even see a ClientHello. */
+  if (verify && sf_host_kind(host) == SF_HOST_NONE) {
+    fail(t, SF_ERR_CONFIG_NO_HOST, "%s",
+         "certificate verification is on but no host name is set to check the certificate "
+         "against; refusing to start TLS");
+    return;
+  }
   if (!t->ssl) {
     fail(t, SF_ERR_TLS_INTERNAL, "%s", "could not create the TLS connection");
     return;

@@ -259,6 +259,39 @@ static void test_failures(struct tls_peer *peer)
   sf_tls_openssl_cleanup(&t);
 }
 
+/* Verification needs a name to verify: with none, start() refuses instead of
+ * checking the chain alone (which accepts any trusted certificate for any
+ * name), and sends nothing, not even a ClientHello. */
+static void test_no_host(struct tls_peer *peer)
+{
+  static const char *const hosts[] = {NULL, ""};
+  for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+    struct sf_tls_openssl t;
+    sf_tls_openssl_init(&t, tls_peer_client_ctx(peer), TLS_PEER_TIME);
+    struct sf_tls *tls = &t.base;
+    tls->vt->start(tls, hosts[i], 1);
+    const char *reason = "";
+    CHECKF(tls->vt->state(tls) == SF_TLS_FAILED, "host %s: state %d", hosts[i] ? "\"\"" : "NULL",
+           (int)tls->vt->state(tls));
+    CHECKF(tls->vt->error(tls, &reason) == SF_ERR_CONFIG_NO_HOST, "host %s: %s (%s)",
+           hosts[i] ? "\"\"" : "NULL", sf_err_name(tls->vt->error(tls, NULL)), reason);
+    CHECKF(strstr(reason, "no host name") != NULL, "reason '%s'", reason);
+    CHECK(tls->vt->pending_net(tls) == 0);
+    uint8_t buf[64];
+    CHECK(tls->vt->take_net(tls, buf, sizeof(buf)) == 0);
+    CHECK(tls->vt->write_app(tls, (const uint8_t *)"x", 1) == 0);
+    sf_tls_openssl_cleanup(&t);
+  }
+  /* Without verification there is nothing to check: no SNI, and it works. */
+  struct pair p;
+  pair_open(&p, peer, SC_CERT_VALID, TLS_PEER_TLS13, NULL);
+  p.cl.base.vt->start(&p.cl.base, NULL, 0);
+  pair_run(&p);
+  CHECKF(p.cl.st == SF_TLS_ESTABLISHED, "%s", p.cl.reason);
+  CHECK(strcmp(tls_peer_conn_sni(p.sv), "") == 0);
+  pair_close(&p);
+}
+
 /* The same seed and the same client give the same server bytes. */
 static void test_determinism(struct tls_peer *peer)
 {
@@ -329,6 +362,7 @@ int main(void)
   test_versions_sni_close(peer);
   test_resumption(peer);
   test_failures(peer);
+  test_no_host(peer);
   test_determinism(peer);
   test_ctx_new(peer);
   tls_peer_free(peer);
