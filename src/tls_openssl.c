@@ -74,6 +74,7 @@ static enum sf_err cert_error(long vr)
   case X509_V_ERR_CERT_UNTRUSTED:
     return SF_ERR_TLS_CERT_UNKNOWN_ISSUER;
   case X509_V_ERR_HOSTNAME_MISMATCH:
+  case X509_V_ERR_IP_ADDRESS_MISMATCH:
     return SF_ERR_TLS_CERT_WRONG_HOST;
   case X509_V_ERR_CERT_HAS_EXPIRED:
     return SF_ERR_TLS_CERT_EXPIRED;
@@ -309,20 +310,30 @@ static void ot_start(struct sf_tls *tls, const char *host, int verify)
   }
   SSL_set_connect_state(t->ssl);
   int ok = 1;
-  /* RFC 6066 3: SNI carries a DNS name, never an address literal. */
-  int literal = host && *host &&
-                (strchr(host, ':') ||
-                 (host[0] >= '0' && host[0] <= '9' && strspn(host, "0123456789.") == strlen(host)));
-  if (host && *host && !literal)
+  /* sf_host_kind() is the one judge of what is an address, shared with the
+   * session and the pass-through layer. An address literal gets no SNI
+   * (RFC 6066 3: HostName is a DNS name, literal addresses are not
+   * permitted) and is matched against the certificate's iPAddress entries
+   * as an address (RFC 6125 6.2, RFC 5280 4.2.1.6); anything else is a DNS
+   * name, sent as SNI and matched against dNSName entries. */
+  enum sf_host_kind kind = sf_host_kind(host);
+  int literal = kind == SF_HOST_IPV4 || kind == SF_HOST_IPV6;
+  if (kind == SF_HOST_DNS)
     ok = SSL_set_tlsext_host_name(t->ssl, host);
   SSL_set_verify(t->ssl, verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
   X509_VERIFY_PARAM *param = SSL_get0_param(t->ssl);
   if (t->verify_time)
     X509_VERIFY_PARAM_set_time(param, (time_t)t->verify_time);
   if (ok && verify) {
+    /* RFC 6125 6.4.3 leaves partial-label wildcards ("f*.example.com") to
+     * the client: refused; OpenSSL already takes '*' in the left-most
+     * label only. */
     X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    /* Not SSL_set1_host(): it re-parses the name and takes what OpenSSL
+     * reads as an address (e.g. "192.0.2.010") for one, overruling
+     * sf_host_kind(). */
     ok = literal ? X509_VERIFY_PARAM_set1_ip_asc(param, host)
-                 : SSL_set1_host(t->ssl, host && *host ? host : NULL);
+                 : X509_VERIFY_PARAM_set1_host(param, host, 0);
   }
   if (ok && t->resume)
     ok = SSL_set_session(t->ssl, t->resume);

@@ -18,14 +18,17 @@
  *   sf_tls_openssl_ctx_free(ctx);
  *
  * Verification (on unless start() is told otherwise): the chain against the
- * context's trust store, then the host name (RFC 6125, no partial
- * wildcards). With verification on, start() needs a host: given NULL or ""
- * it fails at once with CONFIG_NO_HOST and sends nothing. Failures map onto
- * the named errors: self-signed, unknown issuer, wrong host, expired, not
- * yet valid, other certificate problems, an alert from the peer (named), no
- * common protocol version, a peer that answers with plaintext SMTP ("220 "
- * where a record was expected), anything else a handshake failure; the
- * reason says which check failed.
+ * context's trust store, then the host: a DNS name against the dNSName
+ * entries (RFC 6125, no partial wildcards), an address literal (as
+ * sf_host_kind() decides) against the iPAddress entries, as an address. A
+ * DNS name is sent as SNI, an address never is (RFC 6066 3). With
+ * verification on, start() needs a host: given NULL or "" it fails at once
+ * with CONFIG_NO_HOST and sends nothing. Failures map onto the named
+ * errors: self-signed, unknown issuer, wrong host, expired, not yet valid,
+ * other certificate problems, an alert from the peer (named), no common
+ * protocol version, a peer that answers with plaintext SMTP ("220 " where a
+ * record was expected), anything else a handshake failure; the reason says
+ * which check failed.
  *
  * Network bytes are taken one TLS record at a time, and a record's plaintext
  * is held until read_app() has given it all, so the session never has more
