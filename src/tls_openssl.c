@@ -7,6 +7,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -52,13 +53,19 @@ void sf_tls_openssl_ctx_free(SSL_CTX *ctx)
 
 /* ---- failures ------------------------------------------------------------ */
 
-static void fail(struct sf_tls_openssl *t, enum sf_err err, const char *fmt, const char *arg)
+static void fail(struct sf_tls_openssl *t, enum sf_err err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void fail(struct sf_tls_openssl *t, enum sf_err err, const char *fmt, ...)
 {
   if (t->st == SF_TLS_FAILED)
     return;
   t->st = SF_TLS_FAILED;
   t->err = err;
-  snprintf(t->reason, sizeof(t->reason), fmt, arg);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(t->reason, sizeof(t->reason), fmt, ap);
+  va_end(ap);
   ERR_clear_error();
 }
 
@@ -131,6 +138,49 @@ static void classify(struct sf_tls_openssl *t, int ssl_err)
          : "unknown error");
 }
 
+/* The handshake completed with verification on: is the peer the one we
+ * meant? After a full handshake OpenSSL has checked the chain and the name
+ * (SSL_VERIFY_PEER would have failed it otherwise; checked again here so
+ * nothing depends on that). After an abbreviated one (RFC 5246 7.3, RFC
+ * 8446 2.2) it has checked neither: the server proved it holds the
+ * session's secret, and SSL_get_verify_result() is whatever was stored when
+ * the session was made, perhaps with verification off; and the stored
+ * certificate may name another host than this connection expects. So a
+ * resumed session's certificate is matched against the expected name here,
+ * the same way the full handshake would have (RFC 6125 6; no partial
+ * wildcards; an address as an address). 1 if the peer passes. */
+static int peer_verified(struct sf_tls_openssl *t)
+{
+  int resumed = SSL_session_reused(t->ssl);
+  long vr = SSL_get_verify_result(t->ssl);
+  if (vr != X509_V_OK) {
+    fail(t, cert_error(vr), "certificate verify failed%s: %s",
+         resumed ? " (as recorded in the resumed session)" : "", X509_verify_cert_error_string(vr));
+    return 0;
+  }
+  if (!resumed)
+    return 1;
+  X509 *cert = SSL_get0_peer_certificate(t->ssl);
+  X509_VERIFY_PARAM *param = SSL_get0_param(t->ssl);
+  const char *dns = X509_VERIFY_PARAM_get0_host(param, 0);
+  char *ip = dns ? NULL : X509_VERIFY_PARAM_get1_ip_asc(param);
+  int match = 0;
+  if (cert && dns)
+    match = X509_check_host(cert, dns, 0, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1;
+  else if (cert && ip)
+    match = X509_check_ip_asc(cert, ip, 0) == 1;
+  if (!cert)
+    fail(t, SF_ERR_TLS_CERT_OTHER, "%s", "the resumed session holds no server certificate");
+  else if (!dns && !ip)
+    fail(t, SF_ERR_TLS_INTERNAL, "%s", "no expected host to check the resumed session against");
+  else if (!match)
+    fail(t, SF_ERR_TLS_CERT_WRONG_HOST,
+         "certificate verify failed: the resumed session's certificate does not name %s",
+         dns ? dns : ip);
+  OPENSSL_free(ip);
+  return match;
+}
+
 /* ---- moving records ------------------------------------------------------ */
 
 /* Decrypt what the last record carried, or advance the handshake. */
@@ -143,6 +193,14 @@ static void pump(struct sf_tls_openssl *t)
       int e = SSL_get_error(t->ssl, r);
       if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
         classify(t, e);
+      return;
+    }
+    if (t->verify && !peer_verified(t)) {
+      /* After a resumption our Finished is still queued (it comes last in
+       * an abbreviated TLS 1.2 handshake, RFC 5246 7.3, and in every TLS
+       * 1.3 one): dropped, so the server never sees the handshake
+       * confirmed and no application data follows it. */
+      (void)BIO_reset(SSL_get_wbio(t->ssl));
       return;
     }
     t->st = SF_TLS_ESTABLISHED;
@@ -397,7 +455,11 @@ void sf_tls_openssl_set_session(struct sf_tls_openssl *t, SSL_SESSION *sess)
 
 SSL_SESSION *sf_tls_openssl_get1_session(const struct sf_tls_openssl *t)
 {
-  return t->ssl ? SSL_get1_session(t->ssl) : NULL;
+  /* Only a connection that got through (and through verification, if on):
+   * the session of a rejected peer must not be offered again. */
+  if (!t->ssl || (t->st != SF_TLS_ESTABLISHED && t->st != SF_TLS_CLOSED))
+    return NULL;
+  return SSL_get1_session(t->ssl);
 }
 
 int sf_tls_openssl_session_reused(const struct sf_tls_openssl *t)

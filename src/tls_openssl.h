@@ -30,6 +30,13 @@
  * record was expected), anything else a handshake failure; the reason says
  * which check failed.
  *
+ * A resumed session is held to the same standard, although OpenSSL checks
+ * nothing when it resumes one: with verification on, the verify result the
+ * session recorded must be OK (a session made with verification off may
+ * carry a failure) and its certificate must name the expected host (a
+ * session made for another host fails with TLS_CERT_WRONG_HOST). The reason
+ * says it was a resumed session; the client's Finished is not sent.
+ *
  * Network bytes are taken one TLS record at a time, and a record's plaintext
  * is held until read_app() has given it all, so the session never has more
  * decrypted bytes pending than one record (16 KiB).
@@ -88,9 +95,10 @@ void sf_tls_openssl_init(struct sf_tls_openssl *t, struct ssl_ctx_st *ctx, int64
 void sf_tls_openssl_cleanup(struct sf_tls_openssl *t);
 
 /* Offer `sess` for resumption at start() (NULL: none). Not owned; it must
- * outlive start(). */
+ * outlive start(). If the server resumes it, it is checked as above. */
 void sf_tls_openssl_set_session(struct sf_tls_openssl *t, struct ssl_session_st *sess);
-/* The session to resume later (a new reference, SSL_SESSION_free it), or NULL. */
+/* The session to resume later (a new reference, SSL_SESSION_free it), or
+ * NULL, always NULL unless the connection was established. */
 struct ssl_session_st *sf_tls_openssl_get1_session(const struct sf_tls_openssl *t);
 /* 1 if the handshake resumed a session. */
 int sf_tls_openssl_session_reused(const struct sf_tls_openssl *t);

@@ -286,6 +286,77 @@ static void test_resumption(struct tls_peer *peer)
   pair_close(&p);
 }
 
+/* A resumed session skips certificate verification in OpenSSL: the layer
+ * re-checks what the session holds (its stored verify result, its peer
+ * certificate against the expected host). tls_peer's sessions were made
+ * without verification, so each kind's session carries that kind's
+ * failure; and a session for one host must not serve another. */
+static void test_resumed_session_checks(struct tls_peer *peer)
+{
+  static const struct {
+    enum sc_cert cert; /* the server's, and the session's */
+    const char *host;
+    enum sf_err want;
+  } cases[] = {
+      {SC_CERT_VALID, TLS_PEER_HOST, SF_ERR_OK},
+      {SC_CERT_VALID, "MX.Example.COM", SF_ERR_OK}, /* names compare without case */
+      {SC_CERT_WRONG_HOST, TLS_PEER_HOST, SF_ERR_TLS_CERT_WRONG_HOST},
+      {SC_CERT_SELF_SIGNED, TLS_PEER_HOST, SF_ERR_TLS_CERT_SELF_SIGNED},
+      {SC_CERT_UNKNOWN_ISSUER, TLS_PEER_HOST, SF_ERR_TLS_CERT_UNKNOWN_ISSUER},
+      {SC_CERT_EXPIRED, TLS_PEER_HOST, SF_ERR_TLS_CERT_EXPIRED},
+      {SC_CERT_NOT_YET_VALID, TLS_PEER_HOST, SF_ERR_TLS_CERT_NOT_YET_VALID},
+      /* The valid kind's session, offered while another name is expected. */
+      {SC_CERT_VALID, "other.example.com", SF_ERR_TLS_CERT_WRONG_HOST},
+      {SC_CERT_VALID, TLS_PEER_WRONG_HOST, SF_ERR_TLS_CERT_WRONG_HOST},
+      {SC_CERT_VALID, TLS_PEER_IPV4, SF_ERR_TLS_CERT_WRONG_HOST},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    const char *name = sc_cert_name(cases[i].cert);
+    struct pair p;
+    pair_open(&p, peer, cases[i].cert, TLS_PEER_TLS12,
+              tls_peer_client_session(peer, cases[i].cert));
+    struct sf_tls *t = &p.cl.base;
+    t->vt->start(t, cases[i].host, 1);
+    pair_run(&p);
+    const char *reason = "";
+    enum sf_err err = t->vt->error(t, &reason);
+    /* The server did resume: the check is on the abbreviated handshake. */
+    CHECKF(tls_peer_conn_reused(p.sv), "%s for %s: not resumed", name, cases[i].host);
+    CHECKF(sf_tls_openssl_session_reused(&p.cl), "%s for %s: client not resumed", name,
+           cases[i].host);
+    if (cases[i].want == SF_ERR_OK) {
+      CHECKF(t->vt->state(t) == SF_TLS_ESTABLISHED && err == SF_ERR_OK, "%s for %s: %s (%s)", name,
+             cases[i].host, sf_err_name(err), reason);
+      pair_close(&p);
+      continue;
+    }
+    CHECKF(t->vt->state(t) == SF_TLS_FAILED && err == cases[i].want,
+           "%s for %s: state %d, %s (%s), want %s", name, cases[i].host, (int)t->vt->state(t),
+           sf_err_name(err), reason, sf_err_name(cases[i].want));
+    CHECKF(strstr(reason, "resumed") != NULL, "%s for %s: reason '%s'", name, cases[i].host,
+           reason);
+    /* Nothing flows after the failure: the client's Finished was not sent,
+     * so the server never completes and cannot send; nothing is written,
+     * read, or kept for resumption. */
+    CHECKF(tls_peer_conn_feed(p.sv, NULL, 0) != TLS_PEER_HS_DONE,
+           "%s for %s: the server finished the handshake", name, cases[i].host);
+    CHECK(tls_peer_conn_write(p.sv, (const uint8_t *)"250 ok\r\n", 8) != 0);
+    CHECK(t->vt->pending_net(t) == 0);
+    CHECK(t->vt->write_app(t, (const uint8_t *)"MAIL FROM:<a@b>\r\n", 17) == 0);
+    uint8_t app[64];
+    CHECK(t->vt->read_app(t, app, sizeof(app)) == 0);
+    static const uint8_t record[] = {0x17, 0x03, 0x03, 0x00, 0x02, 'h', 'i'};
+    CHECK(t->vt->feed_net(t, record, sizeof(record)) == 0);
+    CHECK(t->vt->read_app(t, app, sizeof(app)) == 0);
+    SSL_SESSION *again = sf_tls_openssl_get1_session(&p.cl);
+    CHECKF(again == NULL, "%s for %s: the rejected session is offered for reuse", name,
+           cases[i].host);
+    SSL_SESSION_free(again);
+    pair_close(&p);
+  }
+  /* Unverified, a session is taken as it is (test_resumption). */
+}
+
 static void test_failures(struct tls_peer *peer)
 {
   /* TLS 1.3 only against a TLS 1.2 server: protocol version. */
@@ -442,6 +513,7 @@ int main(void)
   test_versions_sni_close(peer);
   test_address_literals(peer);
   test_resumption(peer);
+  test_resumed_session_checks(peer);
   test_failures(peer);
   test_no_host(peer);
   test_determinism(peer);
