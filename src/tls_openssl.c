@@ -12,6 +12,11 @@
 #include <string.h>
 
 #define REC_HDR_LEN 5
+/* RFC 5246 6.2.3: a TLSCiphertext fragment is at most 2^14 + 2048 bytes
+ * (RFC 8446 5.2 allows less, 2^14 + 256; OpenSSL enforces that itself). */
+#define REC_LEN_MAX (16384 + 2048)
+/* How many of a non-TLS peer's bytes the reason shows. */
+#define SHOW_MAX 24
 
 static struct sf_tls_openssl *self(struct sf_tls *tls)
 {
@@ -230,12 +235,69 @@ static void pump(struct sf_tls_openssl *t)
   }
 }
 
-/* How many of `len` bytes complete (at most) the current record. */
+/* 1 if the first `n` bytes of a record header cannot start a TLS record of
+ * any version we speak: the content type is none of change_cipher_spec,
+ * alert, handshake, application_data (20..23; RFC 8446 5.1, RFC 5246
+ * 6.2.1; heartbeat, 24, is never negotiated), the version's major byte is
+ * not 3 (every SSL 3.0 and TLS version, RFC 8446 5.1 legacy_record_version
+ * included), or the length exceeds REC_LEN_MAX. Judged byte by byte, so a
+ * header still arriving fails as soon as what has come rules TLS out. */
+static int header_impossible(const uint8_t *h, size_t n)
+{
+  if (n >= 1 && (h[0] < 20 || h[0] > 23))
+    return 1;
+  if (n >= 2 && h[1] != 3)
+    return 1;
+  return n >= REC_HDR_LEN && ((size_t)h[3] << 8 | h[4]) > REC_LEN_MAX;
+}
+
+/* Appends `c` to `out` as it would appear in a C string literal. */
+static size_t escape_byte(char *out, uint8_t c)
+{
+  switch (c) {
+  case '\r':
+    return (size_t)sprintf(out, "\\r");
+  case '\n':
+    return (size_t)sprintf(out, "\\n");
+  case '\t':
+    return (size_t)sprintf(out, "\\t");
+  case '\\':
+  case '\'':
+    return (size_t)sprintf(out, "\\%c", c);
+  default:
+    if (c >= 0x20 && c < 0x7f)
+      return (size_t)sprintf(out, "%c", c);
+    return (size_t)sprintf(out, "\\x%02x", c);
+  }
+}
+
+/* The peer's bytes are not TLS. Say what they were, from the start of the
+ * would-be record: the header bytes seen, then the rest of this delivery. A
+ * peer that is not TLS will not become TLS, so there is no point waiting
+ * for a "record" whose length was read from its garbage (an SSH banner
+ * read as a header asks for 11570 more bytes that never come). */
+static void not_tls(struct sf_tls_openssl *t, const uint8_t *rest, size_t rest_len)
+{
+  char shown[SHOW_MAX * 4 + 1];
+  size_t w = 0, n = 0;
+  for (; n < SHOW_MAX && n < t->rec_hdr_len + rest_len; n++)
+    w += escape_byte(shown + w, n < t->rec_hdr_len ? t->rec_hdr[n] : rest[n - t->rec_hdr_len]);
+  shown[w] = '\0';
+  fail(t, SF_ERR_TLS_PEER_NOT_TLS, "the peer does not speak TLS: it sent '%s%s'", shown,
+       n < t->rec_hdr_len + rest_len ? "..." : "");
+}
+
+/* How many of `len` bytes complete (at most) the current record. Fails the
+ * layer (and takes everything) when a record header cannot be TLS. */
 static size_t record_slice(struct sf_tls_openssl *t, const uint8_t *data, size_t len)
 {
   size_t used = 0;
   while (t->rec_hdr_len < REC_HDR_LEN && used < len)
     t->rec_hdr[t->rec_hdr_len++] = data[used++];
+  if (used > 0 && header_impossible(t->rec_hdr, t->rec_hdr_len)) {
+    not_tls(t, data + used, len - used);
+    return len;
+  }
   if (t->rec_hdr_len < REC_HDR_LEN)
     return used;
   if (used > 0) /* the header just completed */
@@ -253,7 +315,8 @@ static size_t ot_feed_net(struct sf_tls *tls, const uint8_t *data, size_t len)
   /* One record at a time, and none while the last one's plaintext waits. */
   if (t->in_len > 0 || len == 0)
     return 0;
-  /* A record starts with a content type 20..24; a digit is an SMTP reply. */
+  /* A record starts with a content type 20..23; a digit is an SMTP reply
+   * (RFC 5321 4.2), the one non-TLS answer with its own diagnosis. */
   int first = !t->net_seen;
   t->net_seen = 1;
   if (first && data[0] >= '0' && data[0] <= '9') {
@@ -262,6 +325,8 @@ static size_t ot_feed_net(struct sf_tls *tls, const uint8_t *data, size_t len)
     return len;
   }
   size_t n = record_slice(t, data, len);
+  if (t->st == SF_TLS_FAILED)
+    return n;
   if (n > 0 && BIO_write(SSL_get_rbio(t->ssl), data, (int)n) != (int)n) {
     fail(t, SF_ERR_TLS_INTERNAL, "%s", "memory BIO write failed");
     return n;

@@ -443,6 +443,135 @@ static void test_no_host(struct tls_peer *peer)
   pair_close(&p);
 }
 
+/* Feeds `len` bytes one call at a time as the layer takes them; returns how
+ * many it took. */
+static size_t feed_all(struct sf_tls *t, const void *data, size_t len)
+{
+  const uint8_t *d = data;
+  size_t used = 0;
+  while (used < len) {
+    size_t k = t->vt->feed_net(t, d + used, len - used);
+    if (k == 0)
+      break;
+    used += k;
+  }
+  return used;
+}
+
+/* A peer that speaks neither TLS nor SMTP fails at the first record header
+ * that cannot be TLS, not after waiting for a "record" whose length was read
+ * from garbage; the reason shows what it sent. */
+static void test_not_tls(struct tls_peer *peer)
+{
+  static const struct {
+    const char *sent;
+    size_t len;
+    const char *shown; /* in the reason */
+  } cases[] = {
+      {"SSH-2.0-OpenSSH_9.2\r\n", 21, "it sent 'SSH-2.0-OpenSSH_9.2\\r\\n'"},
+      {"HTTP/1.1 400 Bad Request\r\n", 26, "it sent 'HTTP/1.1 400 Bad Request...'"},
+      {"\x00\x00\x00\x00", 4, "'\\x00\\x00\\x00\\x00'"},
+      /* heartbeat (24) is not negotiated; 19 is no content type */
+      {"\x18\x03\x03\x00\x01\x01", 6, "'\\x18\\x03\\x03\\x00\\x01\\x01'"},
+      {"\x13\x03\x03\x00\x01\x01", 6, "'\\x13"},
+      /* a handshake record of another protocol family (major version 4) */
+      {"\x16\x04\x00\x00\x01\x01", 6, "'\\x16\\x04"},
+      /* longer than any TLSCiphertext (2^14 + 2048) */
+      {"\x16\x03\x03\x48\x01", 5, "'\\x16\\x03\\x03H\\x01'"},
+      {"\x17\x03\x03\xff\xff", 5, "'\\x17\\x03\\x03\\xff\\xff'"},
+      {"'\\'", 3, "it sent '\\'\\\\\\''"},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    struct sf_tls_openssl t;
+    sf_tls_openssl_init(&t, tls_peer_client_ctx(peer), TLS_PEER_TIME);
+    t.base.vt->start(&t.base, TLS_PEER_HOST, 1);
+    CHECK(t.base.vt->feed_net(&t.base, (const uint8_t *)cases[i].sent, cases[i].len) ==
+          cases[i].len);
+    CHECKF(t.st == SF_TLS_FAILED && t.err == SF_ERR_TLS_PEER_NOT_TLS, "case %zu: state %d, %s (%s)",
+           i, (int)t.st, sf_err_name(t.err), t.reason);
+    CHECKF(strstr(t.reason, "does not speak TLS") && strstr(t.reason, cases[i].shown),
+           "case %zu: reason '%s' lacks \"%s\"", i, t.reason, cases[i].shown);
+    sf_tls_openssl_cleanup(&t);
+  }
+
+  /* Byte by byte: a partial header fails only once its bytes rule TLS out. */
+  static const struct {
+    const char *hdr;
+    size_t len;
+    size_t fail_at; /* 1-based byte that rules it out; 0: none does */
+  } partial[] = {
+      {"\x16\x03\x03\x48\x00", 5, 0}, /* exactly 2^14 + 2048: still a record */
+      {"\x16\x03\x03\x48\x01", 5, 5},
+      {"\x17\x03\x01\x00\x10", 5, 0},
+      {"\x15\x02\x00\x00\x02", 5, 2},
+      {"\x14\x03\x03\x00\x01", 5, 0},
+      {"S", 1, 1},
+  };
+  for (size_t i = 0; i < sizeof(partial) / sizeof(partial[0]); i++) {
+    struct sf_tls_openssl t;
+    sf_tls_openssl_init(&t, tls_peer_client_ctx(peer), TLS_PEER_TIME);
+    t.base.vt->start(&t.base, TLS_PEER_HOST, 1);
+    size_t n = partial[i].len;
+    for (size_t b = 0; b < n; b++) {
+      CHECK(t.base.vt->feed_net(&t.base, (const uint8_t *)partial[i].hdr + b, 1) == 1);
+      int want_failed = partial[i].fail_at != 0 && b + 1 >= partial[i].fail_at;
+      CHECKF((t.st == SF_TLS_FAILED) == want_failed, "partial %zu byte %zu: state %d, %s (%s)", i,
+             b + 1, (int)t.st, sf_err_name(t.err), t.reason);
+      if (want_failed) {
+        CHECK(t.err == SF_ERR_TLS_PEER_NOT_TLS);
+        break;
+      }
+    }
+    sf_tls_openssl_cleanup(&t);
+  }
+
+  /* Much garbage: the reason shows its start, escaped, and stays short. */
+  uint8_t junk[300];
+  memset(junk, 0xff, sizeof(junk));
+  struct sf_tls_openssl t;
+  sf_tls_openssl_init(&t, tls_peer_client_ctx(peer), TLS_PEER_TIME);
+  t.base.vt->start(&t.base, TLS_PEER_HOST, 1);
+  CHECK(t.base.vt->feed_net(&t.base, junk, sizeof(junk)) == sizeof(junk));
+  CHECK(t.err == SF_ERR_TLS_PEER_NOT_TLS);
+  CHECKF(strstr(t.reason, "'\\xff\\xff") && strstr(t.reason, "...'"), "%s", t.reason);
+  sf_tls_openssl_cleanup(&t);
+
+  /* A plaintext SMTP reply keeps its own diagnosis. */
+  sf_tls_openssl_init(&t, tls_peer_client_ctx(peer), TLS_PEER_TIME);
+  t.base.vt->start(&t.base, TLS_PEER_HOST, 1);
+  CHECK(feed_all(&t.base, "2", 1) == 1);
+  CHECK(t.st == SF_TLS_FAILED && t.err == SF_ERR_TLS_PEER_PLAINTEXT);
+  sf_tls_openssl_cleanup(&t);
+
+  /* Every record header is checked, not only the first: garbage after the
+   * handshake, in the middle of a flight. */
+  struct pair p;
+  pair_open(&p, peer, SC_CERT_VALID, TLS_PEER_TLS13, NULL);
+  p.cl.base.vt->start(&p.cl.base, TLS_PEER_HOST, 1);
+  pair_run(&p);
+  CHECK(p.cl.st == SF_TLS_ESTABLISHED);
+  CHECK(tls_peer_conn_write(p.sv, (const uint8_t *)"250 ok\r\n", 8) == 0);
+  uint8_t buf[8192];
+  size_t n = tls_peer_conn_take(p.sv, buf, sizeof(buf) - 16);
+  CHECK(n > 0 && n < sizeof(buf) - 16);
+  memcpy(buf + n, "220 hi\r\n", 8);
+  size_t used = 0;
+  uint8_t app[64];
+  size_t got = 0;
+  while (used < n + 8) {
+    size_t k = p.cl.base.vt->feed_net(&p.cl.base, buf + used, n + 8 - used);
+    got += p.cl.base.vt->read_app(&p.cl.base, app + got, sizeof(app) - got);
+    if (k == 0)
+      break;
+    used += k;
+  }
+  CHECK(got == 8 && memcmp(app, "250 ok\r\n", 8) == 0);
+  CHECKF(p.cl.st == SF_TLS_FAILED && p.cl.err == SF_ERR_TLS_PEER_NOT_TLS, "%s (%s)",
+         sf_err_name(p.cl.err), p.cl.reason);
+  CHECKF(strstr(p.cl.reason, "'220 hi\\r\\n'") != NULL, "%s", p.cl.reason);
+  pair_close(&p);
+}
+
 /* The same seed and the same client give the same server bytes. */
 static void test_determinism(struct tls_peer *peer)
 {
@@ -516,6 +645,7 @@ int main(void)
   test_resumed_session_checks(peer);
   test_failures(peer);
   test_no_host(peer);
+  test_not_tls(peer);
   test_determinism(peer);
   test_ctx_new(peer);
   tls_peer_free(peer);
