@@ -1,7 +1,9 @@
 /* The OpenSSL TLS layer (src/tls_openssl.c) against the harness's TLS peer
  * (harness/tls_peer.c), in memory: each certificate failure classified by
- * name, TLS 1.2 and 1.3, SNI, close_notify, resumption, alerts, protocol
- * versions, garbage, and the peer's determinism. */
+ * name, TLS 1.2 and 1.3, SNI, address literals, close_notify, resumption
+ * and the re-checking of resumed sessions, alerts, protocol versions, a
+ * missing host name, garbage and peers that do not speak TLS, and the
+ * peer's determinism. */
 #include "check.h"
 #include "tls_openssl.h"
 #include "tls_peer.h"
