@@ -41,8 +41,10 @@ static int set_name(X509 *cert, const char *cn, int issuer_too)
   return !issuer_too || X509_set_issuer_name(cert, name);
 }
 
-/* A certificate for `subject_key`, signed by `issuer` (NULL: by itself). */
-static X509 *make_cert(OSSL_LIB_CTX *libctx, long serial, const char *cn, const char *dns,
+/* A certificate for `subject_key`, signed by `issuer` (NULL: by itself). A
+ * leaf's only subjectAltName is `san`, in the X509V3 configuration syntax
+ * ("DNS:mx.example.com", "IP:192.0.2.10"). */
+static X509 *make_cert(OSSL_LIB_CTX *libctx, long serial, const char *cn, const char *san,
                        int is_ca, EVP_PKEY *subject_key, X509 *issuer, EVP_PKEY *issuer_key,
                        int64_t not_before, int64_t not_after)
 {
@@ -60,13 +62,10 @@ static X509 *make_cert(OSSL_LIB_CTX *libctx, long serial, const char *cn, const 
     ok = add_ext(cert, signer, NID_basic_constraints, "critical,CA:TRUE") &&
          add_ext(cert, signer, NID_key_usage, "critical,keyCertSign,cRLSign") &&
          add_ext(cert, signer, NID_subject_key_identifier, "hash");
-  if (ok && !is_ca) {
-    char san[128];
-    snprintf(san, sizeof(san), "DNS:%s", dns);
+  if (ok && !is_ca)
     ok = add_ext(cert, signer, NID_basic_constraints, "CA:FALSE") &&
          add_ext(cert, signer, NID_subject_alt_name, san) &&
          add_ext(cert, signer, NID_ext_key_usage, "serverAuth");
-  }
   if (ok)
     ok = X509_sign(cert, issuer ? issuer_key : subject_key, EVP_sha256()) > 0;
   if (!ok) {
@@ -91,19 +90,22 @@ int certs_make(struct certs *c, OSSL_LIB_CTX *libctx, const char *host, const ch
       make_cert(libctx, 2, "smtpfuzz unknown CA", NULL, 1, c->other_ca_key, NULL, NULL, from, to);
   if (!c->ca || !c->other_ca)
     goto fail;
+  char san[128], wrong_san[128];
+  snprintf(san, sizeof(san), "DNS:%s", host);
+  snprintf(wrong_san, sizeof(wrong_san), "DNS:%s", wrong_host);
   int64_t nb = now - 30 * (int64_t)DAY, na = now + 10 * (int64_t)YEAR;
   c->leaf[SC_CERT_VALID] =
-      make_cert(libctx, 10, host, host, 0, c->leaf_key, c->ca, c->ca_key, nb, na);
+      make_cert(libctx, 10, host, san, 0, c->leaf_key, c->ca, c->ca_key, nb, na);
   c->leaf[SC_CERT_SELF_SIGNED] =
-      make_cert(libctx, 11, host, host, 0, c->leaf_key, NULL, NULL, nb, na);
+      make_cert(libctx, 11, host, san, 0, c->leaf_key, NULL, NULL, nb, na);
   c->leaf[SC_CERT_UNKNOWN_ISSUER] =
-      make_cert(libctx, 12, host, host, 0, c->leaf_key, c->other_ca, c->other_ca_key, nb, na);
+      make_cert(libctx, 12, host, san, 0, c->leaf_key, c->other_ca, c->other_ca_key, nb, na);
   c->leaf[SC_CERT_WRONG_HOST] =
-      make_cert(libctx, 13, wrong_host, wrong_host, 0, c->leaf_key, c->ca, c->ca_key, nb, na);
-  c->leaf[SC_CERT_EXPIRED] = make_cert(libctx, 14, host, host, 0, c->leaf_key, c->ca, c->ca_key,
+      make_cert(libctx, 13, wrong_host, wrong_san, 0, c->leaf_key, c->ca, c->ca_key, nb, na);
+  c->leaf[SC_CERT_EXPIRED] = make_cert(libctx, 14, host, san, 0, c->leaf_key, c->ca, c->ca_key,
                                        now - (int64_t)YEAR, now - (int64_t)DAY);
   c->leaf[SC_CERT_NOT_YET_VALID] =
-      make_cert(libctx, 15, host, host, 0, c->leaf_key, c->ca, c->ca_key, now + (int64_t)YEAR,
+      make_cert(libctx, 15, host, san, 0, c->leaf_key, c->ca, c->ca_key, now + (int64_t)YEAR,
                 now + 2 * (int64_t)YEAR);
   for (int k = 0; k < SC_CERT_COUNT; k++)
     if (!c->leaf[k])
@@ -115,10 +117,32 @@ fail:
   return -1;
 }
 
+int certs_make_ip(struct certs *c, OSSL_LIB_CTX *libctx, int64_t now)
+{
+  int64_t nb = now - 30 * (int64_t)DAY, na = now + 10 * (int64_t)YEAR;
+  /* The common name is the address too: it names no DNS host, so a client
+   * that falls back to the CN for a DNS name (RFC 6125 6.4.4: allowed when
+   * there is no DNS-ID) still finds no match for one. */
+  c->ipv4 =
+      make_cert(libctx, 16, CERTS_IPV4, "IP:" CERTS_IPV4, 0, c->leaf_key, c->ca, c->ca_key, nb, na);
+  c->ipv6 =
+      make_cert(libctx, 17, CERTS_IPV6, "IP:" CERTS_IPV6, 0, c->leaf_key, c->ca, c->ca_key, nb, na);
+  if (!c->ipv4 || !c->ipv6) {
+    X509_free(c->ipv4);
+    X509_free(c->ipv6);
+    c->ipv4 = c->ipv6 = NULL;
+    ERR_clear_error();
+    return -1;
+  }
+  return 0;
+}
+
 void certs_free(struct certs *c)
 {
   for (int k = 0; k < SC_CERT_COUNT; k++)
     X509_free(c->leaf[k]);
+  X509_free(c->ipv4);
+  X509_free(c->ipv6);
   X509_free(c->ca);
   X509_free(c->other_ca);
   EVP_PKEY_free(c->ca_key);

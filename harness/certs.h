@@ -11,6 +11,13 @@
  *   expired         issued by the CA for `host`, ended a day before `now`
  *   not-yet-valid   issued by the CA for `host`, begins a year after `now`
  *
+ * and, made by certs_make_ip(), two more issued by the CA and valid like
+ * `valid`, whose only subjectAltName is an iPAddress (RFC 5280 4.2.1.6),
+ * for clients that connect to an address literal (RFC 6125 6.2):
+ *
+ *   ipv4            IP:192.0.2.10   (RFC 5737 documentation range)
+ *   ipv6            IP:2001:db8::10 (RFC 3849 documentation prefix)
+ *
  * Keys are ECDSA P-256 (fast to sign with, and no RSA blinding state that
  * would make the first handshake differ from later ones). Everything is
  * created in the given library context, so its random source decides the
@@ -27,15 +34,26 @@ struct ossl_lib_ctx_st;
 struct evp_pkey_st;
 struct x509_st;
 
+#define CERTS_IPV4 "192.0.2.10"
+#define CERTS_IPV6 "2001:db8::10"
+
 struct certs {
   struct evp_pkey_st *ca_key, *other_ca_key, *leaf_key;
   struct x509_st *ca, *other_ca;
   struct x509_st *leaf[SC_CERT_COUNT];
+  struct x509_st *ipv4, *ipv6; /* certs_make_ip(): for CERTS_IPV4 and CERTS_IPV6 */
 };
 
 /* Returns 0, or -1 (everything made so far freed). */
 int certs_make(struct certs *c, struct ossl_lib_ctx_st *libctx, const char *host,
                const char *wrong_host, int64_t now);
+/* Adds ipv4 and ipv6 to certificates certs_make() made (same CA, key and
+ * validity). A separate step so a caller can make them after everything
+ * else that draws on its random source: tls_peer makes them after its
+ * sessions, which therefore stay byte for byte what they were without
+ * them. Returns 0, or -1 (neither made). */
+int certs_make_ip(struct certs *c, struct ossl_lib_ctx_st *libctx, int64_t now);
+/* Frees everything certs_make() and certs_make_ip() made. */
 void certs_free(struct certs *c);
 /* The CA as PEM text into out (NUL-terminated); returns its length, 0 on error. */
 size_t certs_ca_pem(const struct certs *c, char *out, size_t cap);

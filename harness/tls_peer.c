@@ -227,6 +227,7 @@ struct tls_peer {
   OSSL_PROVIDER *det, *deflt;
   struct certs certs;
   struct server_slot slot[SC_CERT_COUNT];
+  struct server_slot ip_slot[2]; /* certs.ipv4, certs.ipv6: no session */
   SSL_CTX *client_ctx;
   char ca_pem[PEM_MAX];
 };
@@ -265,14 +266,13 @@ static SSL_SESSION *get_session_cb(SSL *ssl, const unsigned char *id, int len, i
   return SSL_SESSION_dup(slot->sess);
 }
 
-static SSL_CTX *server_ctx(struct tls_peer *p, enum sc_cert kind, struct server_slot *slot)
+static SSL_CTX *server_ctx_for(struct tls_peer *p, X509 *cert, struct server_slot *slot)
 {
   SSL_CTX *ctx = SSL_CTX_new_ex(p->libctx, NULL, TLS_server_method());
   if (!ctx)
     return NULL;
   int ok =
-      SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) &&
-      SSL_CTX_use_certificate(ctx, p->certs.leaf[kind]) &&
+      SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) && SSL_CTX_use_certificate(ctx, cert) &&
       SSL_CTX_use_PrivateKey(ctx, p->certs.leaf_key) && SSL_CTX_check_private_key(ctx) &&
       SSL_CTX_set_session_id_context(ctx, (const unsigned char *)SID_CTX, sizeof(SID_CTX) - 1) &&
       SSL_CTX_set_num_tickets(ctx, 0) && SSL_CTX_set_app_data(ctx, slot);
@@ -286,6 +286,11 @@ static SSL_CTX *server_ctx(struct tls_peer *p, enum sc_cert kind, struct server_
   SSL_CTX_sess_set_new_cb(ctx, new_session_cb);
   SSL_CTX_sess_set_get_cb(ctx, get_session_cb);
   return ctx;
+}
+
+static SSL_CTX *server_ctx(struct tls_peer *p, enum sc_cert kind, struct server_slot *slot)
+{
+  return server_ctx_for(p, p->certs.leaf[kind], slot);
 }
 
 /* A full TLS 1.2 handshake in memory, without verification, to fill the
@@ -365,6 +370,15 @@ struct tls_peer *tls_peer_new(void)
     if (!p->slot[k].ctx || !make_session(p, (enum sc_cert)k))
       goto fail;
   }
+  /* After the sessions: signing these certificates draws on the random
+   * stream, so made earlier they would change every session made after
+   * them. */
+  if (certs_make_ip(&p->certs, p->libctx, TLS_PEER_TIME) != 0)
+    goto fail;
+  p->ip_slot[0].ctx = server_ctx_for(p, p->certs.ipv4, &p->ip_slot[0]);
+  p->ip_slot[1].ctx = server_ctx_for(p, p->certs.ipv6, &p->ip_slot[1]);
+  if (!p->ip_slot[0].ctx || !p->ip_slot[1].ctx)
+    goto fail;
   rng_seed(TLS_PEER_SEED);
   return p;
 fail:
@@ -382,6 +396,8 @@ void tls_peer_free(struct tls_peer *p)
     SSL_SESSION_free(p->slot[k].client_sess);
     SSL_CTX_free(p->slot[k].ctx);
   }
+  for (int k = 0; k < 2; k++)
+    SSL_CTX_free(p->ip_slot[k].ctx);
   SSL_CTX_free(p->client_ctx);
   certs_free(&p->certs);
   if (p->deflt)
@@ -441,15 +457,12 @@ const char *tls_peer_ca_pem(struct tls_peer *p)
 
 /* ---- one server connection ------------------------------------------------ */
 
-struct tls_peer_conn *tls_peer_accept(struct tls_peer *p, enum sc_cert cert,
-                                      enum tls_peer_version v)
+static struct tls_peer_conn *accept_on(SSL_CTX *ctx, enum tls_peer_version v)
 {
-  if ((unsigned)cert >= SC_CERT_COUNT)
-    cert = SC_CERT_VALID;
   struct tls_peer_conn *c = calloc(1, sizeof(*c));
   if (!c)
     return NULL;
-  c->ssl = SSL_new(p->slot[cert].ctx);
+  c->ssl = SSL_new(ctx);
   BIO *rbio = BIO_new(BIO_s_mem());
   BIO *wbio = BIO_new(BIO_s_mem());
   if (!c->ssl || !rbio || !wbio ||
@@ -467,6 +480,19 @@ struct tls_peer_conn *tls_peer_accept(struct tls_peer *p, enum sc_cert cert,
   SSL_set_accept_state(c->ssl);
   c->hs = TLS_PEER_HS_WANT;
   return c;
+}
+
+struct tls_peer_conn *tls_peer_accept(struct tls_peer *p, enum sc_cert cert,
+                                      enum tls_peer_version v)
+{
+  if ((unsigned)cert >= SC_CERT_COUNT)
+    cert = SC_CERT_VALID;
+  return accept_on(p->slot[cert].ctx, v);
+}
+
+struct tls_peer_conn *tls_peer_accept_ip(struct tls_peer *p, int ipv6, enum tls_peer_version v)
+{
+  return accept_on(p->ip_slot[ipv6 ? 1 : 0].ctx, v);
 }
 
 void tls_peer_conn_free(struct tls_peer_conn *c)

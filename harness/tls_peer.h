@@ -33,6 +33,10 @@ struct ossl_lib_ctx_st;
 #define TLS_PEER_TIME       INT64_C(1767225600)
 #define TLS_PEER_HOST       "mx.example.com"
 #define TLS_PEER_WRONG_HOST "wrong.example.net"
+/* The addresses of the two iPAddress-only certificates (CERTS_IPV4 and
+ * CERTS_IPV6 in certs.h). */
+#define TLS_PEER_IPV4 "192.0.2.10"
+#define TLS_PEER_IPV6 "2001:db8::10"
 /* The seed every run starts from unless told otherwise. */
 #define TLS_PEER_SEED UINT64_C(0x736d747066757a7a)
 
@@ -89,6 +93,10 @@ enum tls_peer_hs {
 
 struct tls_peer_conn *tls_peer_accept(struct tls_peer *p, enum sc_cert cert,
                                       enum tls_peer_version v);
+/* A connection presenting the CA-issued certificate whose only
+ * subjectAltName is the address TLS_PEER_IPV6 (ipv6 set) or TLS_PEER_IPV4;
+ * no session to resume. */
+struct tls_peer_conn *tls_peer_accept_ip(struct tls_peer *p, int ipv6, enum tls_peer_version v);
 void tls_peer_conn_free(struct tls_peer_conn *c);
 /* Client network bytes in; then the handshake's state. */
 enum tls_peer_hs tls_peer_conn_feed(struct tls_peer_conn *c, const uint8_t *data, size_t len);

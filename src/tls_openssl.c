@@ -1,14 +1,22 @@
 #include "tls_openssl.h"
 
+#include "host.h"
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #define REC_HDR_LEN 5
+/* RFC 5246 6.2.3: a TLSCiphertext fragment is at most 2^14 + 2048 bytes
+ * (RFC 8446 5.2 allows less, 2^14 + 256; OpenSSL enforces that itself). */
+#define REC_LEN_MAX (16384 + 2048)
+/* How many of a non-TLS peer's bytes the reason shows. */
+#define SHOW_MAX 24
 
 static struct sf_tls_openssl *self(struct sf_tls *tls)
 {
@@ -50,13 +58,19 @@ void sf_tls_openssl_ctx_free(SSL_CTX *ctx)
 
 /* ---- failures ------------------------------------------------------------ */
 
-static void fail(struct sf_tls_openssl *t, enum sf_err err, const char *fmt, const char *arg)
+static void fail(struct sf_tls_openssl *t, enum sf_err err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void fail(struct sf_tls_openssl *t, enum sf_err err, const char *fmt, ...)
 {
   if (t->st == SF_TLS_FAILED)
     return;
   t->st = SF_TLS_FAILED;
   t->err = err;
-  snprintf(t->reason, sizeof(t->reason), fmt, arg);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(t->reason, sizeof(t->reason), fmt, ap);
+  va_end(ap);
   ERR_clear_error();
 }
 
@@ -72,6 +86,7 @@ static enum sf_err cert_error(long vr)
   case X509_V_ERR_CERT_UNTRUSTED:
     return SF_ERR_TLS_CERT_UNKNOWN_ISSUER;
   case X509_V_ERR_HOSTNAME_MISMATCH:
+  case X509_V_ERR_IP_ADDRESS_MISMATCH:
     return SF_ERR_TLS_CERT_WRONG_HOST;
   case X509_V_ERR_CERT_HAS_EXPIRED:
     return SF_ERR_TLS_CERT_EXPIRED;
@@ -128,6 +143,49 @@ static void classify(struct sf_tls_openssl *t, int ssl_err)
          : "unknown error");
 }
 
+/* The handshake completed with verification on: is the peer the one we
+ * meant? After a full handshake OpenSSL has checked the chain and the name
+ * (SSL_VERIFY_PEER would have failed it otherwise; checked again here so
+ * nothing depends on that). After an abbreviated one (RFC 5246 7.3, RFC
+ * 8446 2.2) it has checked neither: the server proved it holds the
+ * session's secret, and SSL_get_verify_result() is whatever was stored when
+ * the session was made, perhaps with verification off; and the stored
+ * certificate may name another host than this connection expects. So a
+ * resumed session's certificate is matched against the expected name here,
+ * the same way the full handshake would have (RFC 6125 6; no partial
+ * wildcards; an address as an address). 1 if the peer passes. */
+static int peer_verified(struct sf_tls_openssl *t)
+{
+  int resumed = SSL_session_reused(t->ssl);
+  long vr = SSL_get_verify_result(t->ssl);
+  if (vr != X509_V_OK) {
+    fail(t, cert_error(vr), "certificate verify failed%s: %s",
+         resumed ? " (as recorded in the resumed session)" : "", X509_verify_cert_error_string(vr));
+    return 0;
+  }
+  if (!resumed)
+    return 1;
+  X509 *cert = SSL_get0_peer_certificate(t->ssl);
+  X509_VERIFY_PARAM *param = SSL_get0_param(t->ssl);
+  const char *dns = X509_VERIFY_PARAM_get0_host(param, 0);
+  char *ip = dns ? NULL : X509_VERIFY_PARAM_get1_ip_asc(param);
+  int match = 0;
+  if (cert && dns)
+    match = X509_check_host(cert, dns, 0, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1;
+  else if (cert && ip)
+    match = X509_check_ip_asc(cert, ip, 0) == 1;
+  if (!cert)
+    fail(t, SF_ERR_TLS_CERT_OTHER, "%s", "the resumed session holds no server certificate");
+  else if (!dns && !ip)
+    fail(t, SF_ERR_TLS_INTERNAL, "%s", "no expected host to check the resumed session against");
+  else if (!match)
+    fail(t, SF_ERR_TLS_CERT_WRONG_HOST,
+         "certificate verify failed: the resumed session's certificate does not name %s",
+         dns ? dns : ip);
+  OPENSSL_free(ip);
+  return match;
+}
+
 /* ---- moving records ------------------------------------------------------ */
 
 /* Decrypt what the last record carried, or advance the handshake. */
@@ -140,6 +198,14 @@ static void pump(struct sf_tls_openssl *t)
       int e = SSL_get_error(t->ssl, r);
       if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
         classify(t, e);
+      return;
+    }
+    if (t->verify && !peer_verified(t)) {
+      /* After a resumption our Finished is still queued (it comes last in
+       * an abbreviated TLS 1.2 handshake, RFC 5246 7.3, and in every TLS
+       * 1.3 one): dropped, so the server never sees the handshake
+       * confirmed and no application data follows it. */
+      (void)BIO_reset(SSL_get_wbio(t->ssl));
       return;
     }
     t->st = SF_TLS_ESTABLISHED;
@@ -169,12 +235,69 @@ static void pump(struct sf_tls_openssl *t)
   }
 }
 
-/* How many of `len` bytes complete (at most) the current record. */
+/* 1 if the first `n` bytes of a record header cannot start a TLS record of
+ * any version we speak: the content type is none of change_cipher_spec,
+ * alert, handshake, application_data (20..23; RFC 8446 5.1, RFC 5246
+ * 6.2.1; heartbeat, 24, is never negotiated), the version's major byte is
+ * not 3 (every SSL 3.0 and TLS version, RFC 8446 5.1 legacy_record_version
+ * included), or the length exceeds REC_LEN_MAX. Judged byte by byte, so a
+ * header still arriving fails as soon as what has come rules TLS out. */
+static int header_impossible(const uint8_t *h, size_t n)
+{
+  if (n >= 1 && (h[0] < 20 || h[0] > 23))
+    return 1;
+  if (n >= 2 && h[1] != 3)
+    return 1;
+  return n >= REC_HDR_LEN && ((size_t)h[3] << 8 | h[4]) > REC_LEN_MAX;
+}
+
+/* Appends `c` to `out` as it would appear in a C string literal. */
+static size_t escape_byte(char *out, uint8_t c)
+{
+  switch (c) {
+  case '\r':
+    return (size_t)sprintf(out, "\\r");
+  case '\n':
+    return (size_t)sprintf(out, "\\n");
+  case '\t':
+    return (size_t)sprintf(out, "\\t");
+  case '\\':
+  case '\'':
+    return (size_t)sprintf(out, "\\%c", c);
+  default:
+    if (c >= 0x20 && c < 0x7f)
+      return (size_t)sprintf(out, "%c", c);
+    return (size_t)sprintf(out, "\\x%02x", c);
+  }
+}
+
+/* The peer's bytes are not TLS. Say what they were, from the start of the
+ * would-be record: the header bytes seen, then the rest of this delivery. A
+ * peer that is not TLS will not become TLS, so there is no point waiting
+ * for a "record" whose length was read from its garbage (an SSH banner
+ * read as a header asks for 11570 more bytes that never come). */
+static void not_tls(struct sf_tls_openssl *t, const uint8_t *rest, size_t rest_len)
+{
+  char shown[SHOW_MAX * 4 + 1];
+  size_t w = 0, n = 0;
+  for (; n < SHOW_MAX && n < t->rec_hdr_len + rest_len; n++)
+    w += escape_byte(shown + w, n < t->rec_hdr_len ? t->rec_hdr[n] : rest[n - t->rec_hdr_len]);
+  shown[w] = '\0';
+  fail(t, SF_ERR_TLS_PEER_NOT_TLS, "the peer does not speak TLS: it sent '%s%s'", shown,
+       n < t->rec_hdr_len + rest_len ? "..." : "");
+}
+
+/* How many of `len` bytes complete (at most) the current record. Fails the
+ * layer (and takes everything) when a record header cannot be TLS. */
 static size_t record_slice(struct sf_tls_openssl *t, const uint8_t *data, size_t len)
 {
   size_t used = 0;
   while (t->rec_hdr_len < REC_HDR_LEN && used < len)
     t->rec_hdr[t->rec_hdr_len++] = data[used++];
+  if (used > 0 && header_impossible(t->rec_hdr, t->rec_hdr_len)) {
+    not_tls(t, data + used, len - used);
+    return len;
+  }
   if (t->rec_hdr_len < REC_HDR_LEN)
     return used;
   if (used > 0) /* the header just completed */
@@ -192,7 +315,8 @@ static size_t ot_feed_net(struct sf_tls *tls, const uint8_t *data, size_t len)
   /* One record at a time, and none while the last one's plaintext waits. */
   if (t->in_len > 0 || len == 0)
     return 0;
-  /* A record starts with a content type 20..24; a digit is an SMTP reply. */
+  /* A record starts with a content type 20..23; a digit is an SMTP reply
+   * (RFC 5321 4.2), the one non-TLS answer with its own diagnosis. */
   int first = !t->net_seen;
   t->net_seen = 1;
   if (first && data[0] >= '0' && data[0] <= '9') {
@@ -201,6 +325,8 @@ static size_t ot_feed_net(struct sf_tls *tls, const uint8_t *data, size_t len)
     return len;
   }
   size_t n = record_slice(t, data, len);
+  if (t->st == SF_TLS_FAILED)
+    return n;
   if (n > 0 && BIO_write(SSL_get_rbio(t->ssl), data, (int)n) != (int)n) {
     fail(t, SF_ERR_TLS_INTERNAL, "%s", "memory BIO write failed");
     return n;
@@ -291,26 +417,46 @@ static void ot_start(struct sf_tls *tls, const char *host, int verify)
     return;
   t->st = SF_TLS_HANDSHAKING;
   t->verify = verify;
+  /* Verification without a name checks the chain only, which any trusted
+   * certificate for any name passes (RFC 6125 6: the reference identity is
+   * what makes it a check of *this* server). Refuse before anything is
+   * sent, so the peer does not even see a ClientHello. */
+  if (verify && sf_host_kind(host) == SF_HOST_NONE) {
+    fail(t, SF_ERR_CONFIG_NO_HOST, "%s",
+         "certificate verification is on but no host name is set to check the certificate "
+         "against; refusing to start TLS");
+    return;
+  }
   if (!t->ssl) {
     fail(t, SF_ERR_TLS_INTERNAL, "%s", "could not create the TLS connection");
     return;
   }
   SSL_set_connect_state(t->ssl);
   int ok = 1;
-  /* RFC 6066 3: SNI carries a DNS name, never an address literal. */
-  int literal = host && *host &&
-                (strchr(host, ':') ||
-                 (host[0] >= '0' && host[0] <= '9' && strspn(host, "0123456789.") == strlen(host)));
-  if (host && *host && !literal)
+  /* sf_host_kind() is the one judge of what is an address, shared with the
+   * session and the pass-through layer. An address literal gets no SNI
+   * (RFC 6066 3: HostName is a DNS name, literal addresses are not
+   * permitted) and is matched against the certificate's iPAddress entries
+   * as an address (RFC 6125 6.2, RFC 5280 4.2.1.6); anything else is a DNS
+   * name, sent as SNI and matched against dNSName entries. */
+  enum sf_host_kind kind = sf_host_kind(host);
+  int literal = kind == SF_HOST_IPV4 || kind == SF_HOST_IPV6;
+  if (kind == SF_HOST_DNS)
     ok = SSL_set_tlsext_host_name(t->ssl, host);
   SSL_set_verify(t->ssl, verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
   X509_VERIFY_PARAM *param = SSL_get0_param(t->ssl);
   if (t->verify_time)
     X509_VERIFY_PARAM_set_time(param, (time_t)t->verify_time);
   if (ok && verify) {
+    /* RFC 6125 6.4.3 leaves partial-label wildcards ("f*.example.com") to
+     * the client: refused; OpenSSL already takes '*' in the left-most
+     * label only. */
     X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    /* Not SSL_set1_host(): it re-parses the name and takes what OpenSSL
+     * reads as an address (e.g. "192.0.2.010") for one, overruling
+     * sf_host_kind(). */
     ok = literal ? X509_VERIFY_PARAM_set1_ip_asc(param, host)
-                 : SSL_set1_host(t->ssl, host && *host ? host : NULL);
+                 : X509_VERIFY_PARAM_set1_host(param, host, 0);
   }
   if (ok && t->resume)
     ok = SSL_set_session(t->ssl, t->resume);
@@ -374,7 +520,11 @@ void sf_tls_openssl_set_session(struct sf_tls_openssl *t, SSL_SESSION *sess)
 
 SSL_SESSION *sf_tls_openssl_get1_session(const struct sf_tls_openssl *t)
 {
-  return t->ssl ? SSL_get1_session(t->ssl) : NULL;
+  /* Only a connection that got through (and through verification, if on):
+   * the session of a rejected peer must not be offered again. */
+  if (!t->ssl || (t->st != SF_TLS_ESTABLISHED && t->st != SF_TLS_CLOSED))
+    return NULL;
+  return SSL_get1_session(t->ssl);
 }
 
 int sf_tls_openssl_session_reused(const struct sf_tls_openssl *t)

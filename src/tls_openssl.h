@@ -18,12 +18,26 @@
  *   sf_tls_openssl_ctx_free(ctx);
  *
  * Verification (on unless start() is told otherwise): the chain against the
- * context's trust store, then the host name (RFC 6125, no partial
- * wildcards). Failures map onto the named errors: self-signed, unknown
- * issuer, wrong host, expired, not yet valid, other certificate problems, an
- * alert from the peer (named), no common protocol version, a peer that
- * answers with plaintext SMTP ("220 " where a record was expected), anything
- * else a handshake failure; the reason says which check failed.
+ * context's trust store, then the host: a DNS name against the dNSName
+ * entries (RFC 6125, no partial wildcards), an address literal (as
+ * sf_host_kind() decides) against the iPAddress entries, as an address. A
+ * DNS name is sent as SNI, an address never is (RFC 6066 3). With
+ * verification on, start() needs a host: given NULL or "" it fails at once
+ * with CONFIG_NO_HOST and sends nothing. Failures map onto the named
+ * errors: self-signed, unknown issuer, wrong host, expired, not yet valid,
+ * other certificate problems, an alert from the peer (named), no common
+ * protocol version, a peer that answers with plaintext SMTP ("220 " where a
+ * record was expected), a peer that speaks something else (a record header
+ * no TLS peer sends, judged byte by byte as it arrives, so an SSH or HTTP
+ * server fails at once; the reason shows its first bytes), anything else a
+ * handshake failure; the reason says which check failed.
+ *
+ * A resumed session is held to the same standard, although OpenSSL checks
+ * nothing when it resumes one: with verification on, the verify result the
+ * session recorded must be OK (a session made with verification off may
+ * carry a failure) and its certificate must name the expected host (a
+ * session made for another host fails with TLS_CERT_WRONG_HOST). The reason
+ * says it was a resumed session; the client's Finished is not sent.
  *
  * Network bytes are taken one TLS record at a time, and a record's plaintext
  * is held until read_app() has given it all, so the session never has more
@@ -83,9 +97,10 @@ void sf_tls_openssl_init(struct sf_tls_openssl *t, struct ssl_ctx_st *ctx, int64
 void sf_tls_openssl_cleanup(struct sf_tls_openssl *t);
 
 /* Offer `sess` for resumption at start() (NULL: none). Not owned; it must
- * outlive start(). */
+ * outlive start(). If the server resumes it, it is checked as above. */
 void sf_tls_openssl_set_session(struct sf_tls_openssl *t, struct ssl_session_st *sess);
-/* The session to resume later (a new reference, SSL_SESSION_free it), or NULL. */
+/* The session to resume later (a new reference, SSL_SESSION_free it), or
+ * NULL, always NULL unless the connection was established. */
 struct ssl_session_st *sf_tls_openssl_get1_session(const struct sf_tls_openssl *t);
 /* 1 if the handshake resumed a session. */
 int sf_tls_openssl_session_reused(const struct sf_tls_openssl *t);

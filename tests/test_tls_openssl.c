@@ -1,7 +1,9 @@
 /* The OpenSSL TLS layer (src/tls_openssl.c) against the harness's TLS peer
  * (harness/tls_peer.c), in memory: each certificate failure classified by
- * name, TLS 1.2 and 1.3, SNI, close_notify, resumption, alerts, protocol
- * versions, garbage, and the peer's determinism. */
+ * name, TLS 1.2 and 1.3, SNI, address literals, close_notify, resumption
+ * and the re-checking of resumed sessions, alerts, protocol versions, a
+ * missing host name, garbage and peers that do not speak TLS, and the
+ * peer's determinism. */
 #include "check.h"
 #include "tls_openssl.h"
 #include "tls_peer.h"
@@ -181,6 +183,86 @@ static void test_versions_sni_close(struct tls_peer *peer)
   pair_close(&p);
 }
 
+/* One handshake against a server presenting an iPAddress-only certificate
+ * (ipv6 set: TLS_PEER_IPV6, else TLS_PEER_IPV4); `sni` gets what the server
+ * saw. */
+static enum sf_err handshake_ip(struct tls_peer *peer, int ipv6, enum tls_peer_version v,
+                                const char *host, char *sni, size_t sni_cap)
+{
+  struct pair p;
+  pair_open(&p, peer, SC_CERT_VALID, v, NULL);
+  tls_peer_conn_free(p.sv);
+  p.sv = tls_peer_accept_ip(peer, ipv6, v);
+  CHECK(p.sv != NULL);
+  if (!p.sv) {
+    pair_close(&p);
+    return SF_ERR_TLS_INTERNAL;
+  }
+  p.cl.base.vt->start(&p.cl.base, host, 1);
+  pair_run(&p);
+  enum sf_err err = p.cl.err;
+  if (p.cl.st != SF_TLS_ESTABLISHED && err == SF_ERR_OK)
+    err = SF_ERR_TLS_INTERNAL; /* stuck */
+  snprintf(sni, sni_cap, "%s", tls_peer_conn_sni(p.sv));
+  pair_close(&p);
+  return err;
+}
+
+/* Address literals (RFC 6125 6.2): compared as addresses against the
+ * iPAddress subjectAltName, never sent as SNI (RFC 6066 3); what is and is
+ * not a literal is sf_host_kind()'s decision. */
+static void test_address_literals(struct tls_peer *peer)
+{
+  static const struct {
+    int ipv6;
+    const char *host;
+    enum sf_err want;
+    const char *sni;
+  } cases[] = {
+      {0, "192.0.2.10", SF_ERR_OK, ""},
+      {0, "192.0.2.11", SF_ERR_TLS_CERT_WRONG_HOST, ""},
+      {1, "2001:DB8:0::10", SF_ERR_OK, ""},
+      {1, "2001:db8::10", SF_ERR_OK, ""},
+      {1, "2001:db8::11", SF_ERR_TLS_CERT_WRONG_HOST, ""},
+      /* An address of the other family is another address. */
+      {1, "192.0.2.10", SF_ERR_TLS_CERT_WRONG_HOST, ""},
+      {0, "::ffff:192.0.2.10", SF_ERR_TLS_CERT_WRONG_HOST, ""},
+      /* A DNS name never matches an iPAddress entry (nor the CN). */
+      {0, TLS_PEER_HOST, SF_ERR_TLS_CERT_WRONG_HOST, TLS_PEER_HOST},
+      /* Not a literal to inet_pton, so a DNS name: SNI, and no address match. */
+      {0, "1.2.3", SF_ERR_TLS_CERT_WRONG_HOST, "1.2.3"},
+      {0, "192.0.2.010", SF_ERR_TLS_CERT_WRONG_HOST, "192.0.2.010"},
+  };
+  for (int v = TLS_PEER_TLS12; v <= TLS_PEER_TLS13; v++)
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+      char sni[256] = "?";
+      enum sf_err err = handshake_ip(peer, cases[i].ipv6, (enum tls_peer_version)v, cases[i].host,
+                                     sni, sizeof(sni));
+      CHECKF(err == cases[i].want, "%s vs the IPv%d certificate (v%d): got %s, want %s",
+             cases[i].host, cases[i].ipv6 ? 6 : 4, v, sf_err_name(err), sf_err_name(cases[i].want));
+      CHECKF(strcmp(sni, cases[i].sni) == 0, "%s: SNI '%s', want '%s'", cases[i].host, sni,
+             cases[i].sni);
+    }
+  /* The names of TLS_PEER_IPV4/IPV6 are the certificates' addresses. */
+  char sni[256];
+  CHECK(handshake_ip(peer, 0, TLS_PEER_TLS13, TLS_PEER_IPV4, sni, sizeof(sni)) == SF_ERR_OK);
+  CHECK(handshake_ip(peer, 1, TLS_PEER_TLS13, TLS_PEER_IPV6, sni, sizeof(sni)) == SF_ERR_OK);
+  /* An address does not match the DNS-named certificate either. */
+  const char *reason = "";
+  CHECK(handshake(peer, SC_CERT_VALID, TLS_PEER_TLS13, TLS_PEER_IPV4, 1, &reason) ==
+        SF_ERR_TLS_CERT_WRONG_HOST);
+  /* "1.2.3" used to be taken for an address and fail in set1_ip_asc with
+   * TLS_INTERNAL; unverified it is an ordinary name and the handshake works. */
+  struct pair p;
+  pair_open(&p, peer, SC_CERT_VALID, TLS_PEER_TLS12, NULL);
+  p.cl.base.vt->start(&p.cl.base, "1.2.3", 0);
+  pair_run(&p);
+  CHECKF(p.cl.st == SF_TLS_ESTABLISHED, "1.2.3 unverified: %s (%s)", sf_err_name(p.cl.err),
+         p.cl.reason);
+  CHECKF(strcmp(tls_peer_conn_sni(p.sv), "1.2.3") == 0, "SNI '%s'", tls_peer_conn_sni(p.sv));
+  pair_close(&p);
+}
+
 static void test_resumption(struct tls_peer *peer)
 {
   for (int k = 0; k < SC_CERT_COUNT; k++) {
@@ -204,6 +286,77 @@ static void test_resumption(struct tls_peer *peer)
   CHECK(p.cl.st == SF_TLS_ESTABLISHED);
   CHECK(!sf_tls_openssl_session_reused(&p.cl));
   pair_close(&p);
+}
+
+/* A resumed session skips certificate verification in OpenSSL: the layer
+ * re-checks what the session holds (its stored verify result, its peer
+ * certificate against the expected host). tls_peer's sessions were made
+ * without verification, so each kind's session carries that kind's
+ * failure; and a session for one host must not serve another. */
+static void test_resumed_session_checks(struct tls_peer *peer)
+{
+  static const struct {
+    enum sc_cert cert; /* the server's, and the session's */
+    const char *host;
+    enum sf_err want;
+  } cases[] = {
+      {SC_CERT_VALID, TLS_PEER_HOST, SF_ERR_OK},
+      {SC_CERT_VALID, "MX.Example.COM", SF_ERR_OK}, /* names compare without case */
+      {SC_CERT_WRONG_HOST, TLS_PEER_HOST, SF_ERR_TLS_CERT_WRONG_HOST},
+      {SC_CERT_SELF_SIGNED, TLS_PEER_HOST, SF_ERR_TLS_CERT_SELF_SIGNED},
+      {SC_CERT_UNKNOWN_ISSUER, TLS_PEER_HOST, SF_ERR_TLS_CERT_UNKNOWN_ISSUER},
+      {SC_CERT_EXPIRED, TLS_PEER_HOST, SF_ERR_TLS_CERT_EXPIRED},
+      {SC_CERT_NOT_YET_VALID, TLS_PEER_HOST, SF_ERR_TLS_CERT_NOT_YET_VALID},
+      /* The valid kind's session, offered while another name is expected. */
+      {SC_CERT_VALID, "other.example.com", SF_ERR_TLS_CERT_WRONG_HOST},
+      {SC_CERT_VALID, TLS_PEER_WRONG_HOST, SF_ERR_TLS_CERT_WRONG_HOST},
+      {SC_CERT_VALID, TLS_PEER_IPV4, SF_ERR_TLS_CERT_WRONG_HOST},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    const char *name = sc_cert_name(cases[i].cert);
+    struct pair p;
+    pair_open(&p, peer, cases[i].cert, TLS_PEER_TLS12,
+              tls_peer_client_session(peer, cases[i].cert));
+    struct sf_tls *t = &p.cl.base;
+    t->vt->start(t, cases[i].host, 1);
+    pair_run(&p);
+    const char *reason = "";
+    enum sf_err err = t->vt->error(t, &reason);
+    /* The server did resume: the check is on the abbreviated handshake. */
+    CHECKF(tls_peer_conn_reused(p.sv), "%s for %s: not resumed", name, cases[i].host);
+    CHECKF(sf_tls_openssl_session_reused(&p.cl), "%s for %s: client not resumed", name,
+           cases[i].host);
+    if (cases[i].want == SF_ERR_OK) {
+      CHECKF(t->vt->state(t) == SF_TLS_ESTABLISHED && err == SF_ERR_OK, "%s for %s: %s (%s)", name,
+             cases[i].host, sf_err_name(err), reason);
+      pair_close(&p);
+      continue;
+    }
+    CHECKF(t->vt->state(t) == SF_TLS_FAILED && err == cases[i].want,
+           "%s for %s: state %d, %s (%s), want %s", name, cases[i].host, (int)t->vt->state(t),
+           sf_err_name(err), reason, sf_err_name(cases[i].want));
+    CHECKF(strstr(reason, "resumed") != NULL, "%s for %s: reason '%s'", name, cases[i].host,
+           reason);
+    /* Nothing flows after the failure: the client's Finished was not sent,
+     * so the server never completes and cannot send; nothing is written,
+     * read, or kept for resumption. */
+    CHECKF(tls_peer_conn_feed(p.sv, NULL, 0) != TLS_PEER_HS_DONE,
+           "%s for %s: the server finished the handshake", name, cases[i].host);
+    CHECK(tls_peer_conn_write(p.sv, (const uint8_t *)"250 ok\r\n", 8) != 0);
+    CHECK(t->vt->pending_net(t) == 0);
+    CHECK(t->vt->write_app(t, (const uint8_t *)"MAIL FROM:<a@b>\r\n", 17) == 0);
+    uint8_t app[64];
+    CHECK(t->vt->read_app(t, app, sizeof(app)) == 0);
+    static const uint8_t record[] = {0x17, 0x03, 0x03, 0x00, 0x02, 'h', 'i'};
+    CHECK(t->vt->feed_net(t, record, sizeof(record)) == 0);
+    CHECK(t->vt->read_app(t, app, sizeof(app)) == 0);
+    SSL_SESSION *again = sf_tls_openssl_get1_session(&p.cl);
+    CHECKF(again == NULL, "%s for %s: the rejected session is offered for reuse", name,
+           cases[i].host);
+    SSL_SESSION_free(again);
+    pair_close(&p);
+  }
+  /* Unverified, a session is taken as it is (test_resumption). */
 }
 
 static void test_failures(struct tls_peer *peer)
@@ -257,6 +410,168 @@ static void test_failures(struct tls_peer *peer)
   t.base.vt->start(&t.base, TLS_PEER_HOST, 1);
   CHECK(t.st == SF_TLS_FAILED && t.err == SF_ERR_TLS_INTERNAL);
   sf_tls_openssl_cleanup(&t);
+}
+
+/* Verification needs a name to verify: with none, start() refuses instead of
+ * checking the chain alone (which accepts any trusted certificate for any
+ * name), and sends nothing, not even a ClientHello. */
+static void test_no_host(struct tls_peer *peer)
+{
+  static const char *const hosts[] = {NULL, ""};
+  for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+    struct sf_tls_openssl t;
+    sf_tls_openssl_init(&t, tls_peer_client_ctx(peer), TLS_PEER_TIME);
+    struct sf_tls *tls = &t.base;
+    tls->vt->start(tls, hosts[i], 1);
+    const char *reason = "";
+    CHECKF(tls->vt->state(tls) == SF_TLS_FAILED, "host %s: state %d", hosts[i] ? "\"\"" : "NULL",
+           (int)tls->vt->state(tls));
+    CHECKF(tls->vt->error(tls, &reason) == SF_ERR_CONFIG_NO_HOST, "host %s: %s (%s)",
+           hosts[i] ? "\"\"" : "NULL", sf_err_name(tls->vt->error(tls, NULL)), reason);
+    CHECKF(strstr(reason, "no host name") != NULL, "reason '%s'", reason);
+    CHECK(tls->vt->pending_net(tls) == 0);
+    uint8_t buf[64];
+    CHECK(tls->vt->take_net(tls, buf, sizeof(buf)) == 0);
+    CHECK(tls->vt->write_app(tls, (const uint8_t *)"x", 1) == 0);
+    sf_tls_openssl_cleanup(&t);
+  }
+  /* Without verification there is nothing to check: no SNI, and it works. */
+  struct pair p;
+  pair_open(&p, peer, SC_CERT_VALID, TLS_PEER_TLS13, NULL);
+  p.cl.base.vt->start(&p.cl.base, NULL, 0);
+  pair_run(&p);
+  CHECKF(p.cl.st == SF_TLS_ESTABLISHED, "%s", p.cl.reason);
+  CHECK(strcmp(tls_peer_conn_sni(p.sv), "") == 0);
+  pair_close(&p);
+}
+
+/* Feeds `len` bytes one call at a time as the layer takes them; returns how
+ * many it took. */
+static size_t feed_all(struct sf_tls *t, const void *data, size_t len)
+{
+  const uint8_t *d = data;
+  size_t used = 0;
+  while (used < len) {
+    size_t k = t->vt->feed_net(t, d + used, len - used);
+    if (k == 0)
+      break;
+    used += k;
+  }
+  return used;
+}
+
+/* A peer that speaks neither TLS nor SMTP fails at the first record header
+ * that cannot be TLS, not after waiting for a "record" whose length was read
+ * from garbage; the reason shows what it sent. */
+static void test_not_tls(struct tls_peer *peer)
+{
+  static const struct {
+    const char *sent;
+    size_t len;
+    const char *shown; /* in the reason */
+  } cases[] = {
+      {"SSH-2.0-OpenSSH_9.2\r\n", 21, "it sent 'SSH-2.0-OpenSSH_9.2\\r\\n'"},
+      {"HTTP/1.1 400 Bad Request\r\n", 26, "it sent 'HTTP/1.1 400 Bad Request...'"},
+      {"\x00\x00\x00\x00", 4, "'\\x00\\x00\\x00\\x00'"},
+      /* heartbeat (24) is not negotiated; 19 is no content type */
+      {"\x18\x03\x03\x00\x01\x01", 6, "'\\x18\\x03\\x03\\x00\\x01\\x01'"},
+      {"\x13\x03\x03\x00\x01\x01", 6, "'\\x13"},
+      /* a handshake record of another protocol family (major version 4) */
+      {"\x16\x04\x00\x00\x01\x01", 6, "'\\x16\\x04"},
+      /* longer than any TLSCiphertext (2^14 + 2048) */
+      {"\x16\x03\x03\x48\x01", 5, "'\\x16\\x03\\x03H\\x01'"},
+      {"\x17\x03\x03\xff\xff", 5, "'\\x17\\x03\\x03\\xff\\xff'"},
+      {"'\\'", 3, "it sent '\\'\\\\\\''"},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    struct sf_tls_openssl t;
+    sf_tls_openssl_init(&t, tls_peer_client_ctx(peer), TLS_PEER_TIME);
+    t.base.vt->start(&t.base, TLS_PEER_HOST, 1);
+    CHECK(t.base.vt->feed_net(&t.base, (const uint8_t *)cases[i].sent, cases[i].len) ==
+          cases[i].len);
+    CHECKF(t.st == SF_TLS_FAILED && t.err == SF_ERR_TLS_PEER_NOT_TLS, "case %zu: state %d, %s (%s)",
+           i, (int)t.st, sf_err_name(t.err), t.reason);
+    CHECKF(strstr(t.reason, "does not speak TLS") && strstr(t.reason, cases[i].shown),
+           "case %zu: reason '%s' lacks \"%s\"", i, t.reason, cases[i].shown);
+    sf_tls_openssl_cleanup(&t);
+  }
+
+  /* Byte by byte: a partial header fails only once its bytes rule TLS out. */
+  static const struct {
+    const char *hdr;
+    size_t len;
+    size_t fail_at; /* 1-based byte that rules it out; 0: none does */
+  } partial[] = {
+      {"\x16\x03\x03\x48\x00", 5, 0}, /* exactly 2^14 + 2048: still a record */
+      {"\x16\x03\x03\x48\x01", 5, 5},
+      {"\x17\x03\x01\x00\x10", 5, 0},
+      {"\x15\x02\x00\x00\x02", 5, 2},
+      {"\x14\x03\x03\x00\x01", 5, 0},
+      {"S", 1, 1},
+  };
+  for (size_t i = 0; i < sizeof(partial) / sizeof(partial[0]); i++) {
+    struct sf_tls_openssl t;
+    sf_tls_openssl_init(&t, tls_peer_client_ctx(peer), TLS_PEER_TIME);
+    t.base.vt->start(&t.base, TLS_PEER_HOST, 1);
+    size_t n = partial[i].len;
+    for (size_t b = 0; b < n; b++) {
+      CHECK(t.base.vt->feed_net(&t.base, (const uint8_t *)partial[i].hdr + b, 1) == 1);
+      int want_failed = partial[i].fail_at != 0 && b + 1 >= partial[i].fail_at;
+      CHECKF((t.st == SF_TLS_FAILED) == want_failed, "partial %zu byte %zu: state %d, %s (%s)", i,
+             b + 1, (int)t.st, sf_err_name(t.err), t.reason);
+      if (want_failed) {
+        CHECK(t.err == SF_ERR_TLS_PEER_NOT_TLS);
+        break;
+      }
+    }
+    sf_tls_openssl_cleanup(&t);
+  }
+
+  /* Much garbage: the reason shows its start, escaped, and stays short. */
+  uint8_t junk[300];
+  memset(junk, 0xff, sizeof(junk));
+  struct sf_tls_openssl t;
+  sf_tls_openssl_init(&t, tls_peer_client_ctx(peer), TLS_PEER_TIME);
+  t.base.vt->start(&t.base, TLS_PEER_HOST, 1);
+  CHECK(t.base.vt->feed_net(&t.base, junk, sizeof(junk)) == sizeof(junk));
+  CHECK(t.err == SF_ERR_TLS_PEER_NOT_TLS);
+  CHECKF(strstr(t.reason, "'\\xff\\xff") && strstr(t.reason, "...'"), "%s", t.reason);
+  sf_tls_openssl_cleanup(&t);
+
+  /* A plaintext SMTP reply keeps its own diagnosis. */
+  sf_tls_openssl_init(&t, tls_peer_client_ctx(peer), TLS_PEER_TIME);
+  t.base.vt->start(&t.base, TLS_PEER_HOST, 1);
+  CHECK(feed_all(&t.base, "2", 1) == 1);
+  CHECK(t.st == SF_TLS_FAILED && t.err == SF_ERR_TLS_PEER_PLAINTEXT);
+  sf_tls_openssl_cleanup(&t);
+
+  /* Every record header is checked, not only the first: garbage after the
+   * handshake, in the middle of a flight. */
+  struct pair p;
+  pair_open(&p, peer, SC_CERT_VALID, TLS_PEER_TLS13, NULL);
+  p.cl.base.vt->start(&p.cl.base, TLS_PEER_HOST, 1);
+  pair_run(&p);
+  CHECK(p.cl.st == SF_TLS_ESTABLISHED);
+  CHECK(tls_peer_conn_write(p.sv, (const uint8_t *)"250 ok\r\n", 8) == 0);
+  uint8_t buf[8192];
+  size_t n = tls_peer_conn_take(p.sv, buf, sizeof(buf) - 16);
+  CHECK(n > 0 && n < sizeof(buf) - 16);
+  memcpy(buf + n, "220 hi\r\n", 8);
+  size_t used = 0;
+  uint8_t app[64];
+  size_t got = 0;
+  while (used < n + 8) {
+    size_t k = p.cl.base.vt->feed_net(&p.cl.base, buf + used, n + 8 - used);
+    got += p.cl.base.vt->read_app(&p.cl.base, app + got, sizeof(app) - got);
+    if (k == 0)
+      break;
+    used += k;
+  }
+  CHECK(got == 8 && memcmp(app, "250 ok\r\n", 8) == 0);
+  CHECKF(p.cl.st == SF_TLS_FAILED && p.cl.err == SF_ERR_TLS_PEER_NOT_TLS, "%s (%s)",
+         sf_err_name(p.cl.err), p.cl.reason);
+  CHECKF(strstr(p.cl.reason, "'220 hi\\r\\n'") != NULL, "%s", p.cl.reason);
+  pair_close(&p);
 }
 
 /* The same seed and the same client give the same server bytes. */
@@ -327,8 +642,12 @@ int main(void)
     return check_report("test_tls_openssl");
   test_certificates(peer);
   test_versions_sni_close(peer);
+  test_address_literals(peer);
   test_resumption(peer);
+  test_resumed_session_checks(peer);
   test_failures(peer);
+  test_no_host(peer);
+  test_not_tls(peer);
   test_determinism(peer);
   test_ctx_new(peer);
   tls_peer_free(peer);
