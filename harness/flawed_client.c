@@ -2,6 +2,7 @@
 
 #include "base64.h"
 #include "caps.h"
+#include "host.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,11 +32,31 @@ enum fc_state {
 const char *sc_flaw_name(enum sc_flaw f)
 {
   static const char *const names[] = {
-#define SC_FLAW_NAME(id, name, verdict) name,
+#define SC_FLAW_NAME(id, name, verdict, what) name,
       SC_FLAW_LIST(SC_FLAW_NAME)
 #undef SC_FLAW_NAME
   };
   return (unsigned)f < SC_FLAW_COUNT ? names[f] : "?";
+}
+
+const char *sc_flaw_verdict(enum sc_flaw f)
+{
+  static const char *const verdicts[] = {
+#define SC_FLAW_VERDICT(id, name, verdict, what) verdict,
+      SC_FLAW_LIST(SC_FLAW_VERDICT)
+#undef SC_FLAW_VERDICT
+  };
+  return (unsigned)f < SC_FLAW_COUNT ? verdicts[f] : "?";
+}
+
+const char *sc_flaw_what(enum sc_flaw f)
+{
+  static const char *const whats[] = {
+#define SC_FLAW_WHAT(id, name, verdict, what) what,
+      SC_FLAW_LIST(SC_FLAW_WHAT)
+#undef SC_FLAW_WHAT
+  };
+  return (unsigned)f < SC_FLAW_COUNT ? whats[f] : "?";
 }
 
 static struct sc_flawed_client *self(struct sc_client *c)
@@ -108,6 +129,11 @@ static void quit_fail(struct sc_flawed_client *c, const char *why, uint64_t now)
 static void send_auth(struct sc_flawed_client *c, uint64_t now)
 {
   const struct sf_config *cfg = c->cfg;
+  if (c->flaw == SC_FLAW_SPLIT_LOGIN && c->auth_pre) {
+    send_line(c, "auth\tlogin");
+    wait_for(c, FC_AUTH_LOGIN_USER, SF_PHASE_AUTH, now);
+    return;
+  }
   if (cfg->auth == SF_AUTH_LOGIN) {
     send_line(c, "AUTH LOGIN");
     wait_for(c, FC_AUTH_LOGIN_USER, SF_PHASE_AUTH, now);
@@ -176,11 +202,34 @@ static void after_secure(struct sc_flawed_client *c, uint64_t now)
   send_auth(c, now);
 }
 
+/* These flaws verify by hand (or not at all) once the handshake is done,
+ * as a client that looks at the peer certificate itself. */
+static int own_check(const struct sc_flawed_client *c)
+{
+  return c->flaw == SC_FLAW_ACCEPT_BAD_CERT || c->flaw == SC_FLAW_NO_IP_NAME_CHECK ||
+         c->flaw == SC_FLAW_RESUME_ANY;
+}
+
 static void start_tls(struct sc_flawed_client *c)
 {
-  int verify = c->cfg->verify && c->flaw != SC_FLAW_ACCEPT_BAD_CERT;
+  int verify = c->cfg->verify && !own_check(c);
   c->pt.base.vt->start(&c->pt.base, c->cfg->host, verify);
   c->tls_started = 1;
+}
+
+/* The hand check of own_check(): NULL if the certificate passes. */
+static const char *hand_check(const struct sc_flawed_client *c)
+{
+  if (!c->cfg->verify || c->flaw == SC_FLAW_ACCEPT_BAD_CERT)
+    return NULL; /* the flaw: nothing is checked */
+  if (c->flaw == SC_FLAW_RESUME_ANY && sf_tls_passthrough_resumed(&c->pt))
+    return NULL; /* the flaw: a resumed session is taken on trust */
+  if (strcmp(c->pt.peer_kind, "valid") != 0)
+    return "the certificate chain does not verify";
+  enum sf_host_kind k = sf_host_kind(c->cfg->host);
+  if (c->flaw == SC_FLAW_NO_IP_NAME_CHECK && (k == SF_HOST_IPV4 || k == SF_HOST_IPV6))
+    return NULL; /* the flaw: an address is never compared */
+  return sf_host_equal(c->pt.peer_name, c->cfg->host) ? NULL : "the certificate names another host";
 }
 
 static void decide_starttls(struct sc_flawed_client *c, uint64_t now)
@@ -192,6 +241,11 @@ static void decide_starttls(struct sc_flawed_client *c, uint64_t now)
   }
   if (c->cap_starttls) {
     send_line(c, "STARTTLS");
+    if (c->flaw == SC_FLAW_PIPELINE_STARTTLS) {
+      /* The flaw: EHLO pipelined behind STARTTLS (RFC 3207 4 forbids it). */
+      send_line(c, "EHLO %s", cfg->helo_name ? cfg->helo_name : "localhost");
+      c->pipelined = 1;
+    }
     wait_for(c, FC_STARTTLS, SF_PHASE_STARTTLS, now);
     return;
   }
@@ -206,6 +260,7 @@ static void decide_starttls(struct sc_flawed_client *c, uint64_t now)
 static void read_caps(struct sc_flawed_client *c, const char *buf, size_t len)
 {
   c->cap_starttls = 0;
+  c->cap_chunking = 0;
   c->cap_auth = 0;
   size_t pos = 0;
   for (int line = 0; pos < len; line++) {
@@ -220,6 +275,8 @@ static void read_caps(struct sc_flawed_client *c, const char *buf, size_t len)
         k++;
       if (sf_caps_keyword_is(t, k, "STARTTLS"))
         c->cap_starttls = 1;
+      if (sf_caps_keyword_is(t, k, "CHUNKING"))
+        c->cap_chunking = 1;
       if (sf_caps_keyword_is(t, k, "AUTH")) {
         while (k < tl) {
           while (k < tl && t[k] == ' ')
@@ -238,9 +295,18 @@ static void read_caps(struct sc_flawed_client *c, const char *buf, size_t len)
   }
 }
 
+static void process(struct sc_flawed_client *c, uint64_t now);
+
 static void on_tls_up(struct sc_flawed_client *c, uint64_t now)
 {
   c->tls_up = 1;
+  const char *bad = own_check(c) ? hand_check(c) : NULL;
+  if (bad) {
+    set_diag(c, "TLS: %s", bad);
+    c->state = FC_FAILED;
+    c->deadline = SC_NO_DEADLINE;
+    return;
+  }
   if (c->cfg->mode == SF_MODE_IMPLICIT) {
     wait_for(c, FC_GREETING, SF_PHASE_GREETING, now);
     return;
@@ -260,32 +326,96 @@ static void on_tls_up(struct sc_flawed_client *c, uint64_t now)
   c->cap_auth = 0;
   send_line(c, "EHLO %s", c->cfg->helo_name ? c->cfg->helo_name : "localhost");
   wait_for(c, FC_EHLO_TLS, SF_PHASE_EHLO, now);
+  if (c->flaw == SC_FLAW_INJECTED_AS_EHLO && c->kept_len > 0) {
+    /* The flaw: the bytes that came with the 220 are read as the answer to
+     * the EHLO just sent, without waiting for the one over TLS. */
+    memcpy(c->in, c->kept, c->kept_len);
+    c->in_len = c->kept_len;
+    c->kept_len = 0;
+    process(c, now);
+  }
 }
 
-static void send_body(struct sc_flawed_client *c)
+/* The message with CRLF line ends (RFC 5321 2.3.8: a bare CR or LF becomes
+ * CRLF; the BARE_CR flaw leaves a bare CR as it is), dot-stuffed for DATA
+ * (4.5.2) unless `stuff` is 0 (BDAT, RFC 3030 2). */
+static void add_message(struct sc_flawed_client *c, int stuff)
 {
   const struct sf_config *cfg = c->cfg;
   int bol = 1;
   for (size_t i = 0; i < cfg->message_len && c->out_len + 8 < sizeof(c->out); i++) {
     char ch = cfg->message[i];
-    if (bol && ch == '.')
-      c->out[c->out_len++] = '.';
-    if (ch == '\n' && (i == 0 || cfg->message[i - 1] != '\r'))
+    int bare_cr = ch == '\r' && (i + 1 == cfg->message_len || cfg->message[i + 1] != '\n');
+    if (bare_cr && c->flaw == SC_FLAW_BARE_CR) {
+      c->out[c->out_len++] = ch;
+      bol = 0;
+      continue;
+    }
+    if (ch == '\r' && !bare_cr)
+      continue; /* the LF that follows ends the line */
+    if (ch == '\r' || ch == '\n') {
       c->out[c->out_len++] = '\r';
+      c->out[c->out_len++] = '\n';
+      bol = 1;
+      continue;
+    }
+    if (bol && ch == '.' && stuff)
+      c->out[c->out_len++] = '.';
     c->out[c->out_len++] = ch;
-    bol = ch == '\n';
+    bol = 0;
   }
   if (!bol)
     send_line(c, "%s", "");
+}
+
+static void send_body(struct sc_flawed_client *c)
+{
+  add_message(c, 1);
   send_line(c, ".");
 }
 
+/* RFC 3030 2: the whole message as one chunk, its size counted first. */
+static void send_bdat(struct sc_flawed_client *c)
+{
+  size_t start = c->out_len;
+  add_message(c, 0);
+  size_t n = c->out_len - start;
+  char head[48];
+  int k = snprintf(head, sizeof head, "BDAT %zu LAST\r\n", n);
+  if (k < 0 || c->out_len + (size_t)k > sizeof(c->out))
+    return;
+  memmove(c->out + start + (size_t)k, c->out + start, n);
+  memcpy(c->out + start, head, (size_t)k);
+  c->out_len += (size_t)k;
+}
+
 /* One complete reply: `code`, bytes buf[0, len). `rest` bytes follow it. */
+/* IGNORE_421: the success each state waits for, which the flaw reads a 421 as. */
+static int success_for(int state)
+{
+  switch ((enum fc_state)state) {
+  case FC_GREETING:
+    return 220;
+  case FC_DATA:
+    return 354;
+  case FC_AUTH:
+    return 235;
+  case FC_AUTH_LOGIN_USER:
+  case FC_AUTH_LOGIN_PASS:
+    return 334;
+  default:
+    return 250;
+  }
+}
+
 static void on_reply(struct sc_flawed_client *c, int code, const char *buf, size_t len, size_t rest,
                      uint64_t now)
 {
   const struct sf_config *cfg = c->cfg;
   char why[120];
+  if (code == 421 && c->flaw == SC_FLAW_IGNORE_421 && c->state != FC_STARTTLS &&
+      c->state != FC_QUIT)
+    code = success_for(c->state);
   switch ((enum fc_state)c->state) {
   case FC_GREETING:
     if (code != 220) {
@@ -304,12 +434,12 @@ static void on_reply(struct sc_flawed_client *c, int code, const char *buf, size
       return;
     }
     read_caps(c, buf, len);
-    if (c->state == FC_EHLO_TLS) {
+    if (c->state == FC_EHLO_TLS || c->went_on) {
       after_secure(c, now);
       return;
     }
-    if (c->flaw == SC_FLAW_PLAINTEXT_AUTH && cfg->auth != SF_AUTH_NONE &&
-        cfg->mode == SF_MODE_STARTTLS) {
+    if ((c->flaw == SC_FLAW_PLAINTEXT_AUTH || c->flaw == SC_FLAW_SPLIT_LOGIN) &&
+        cfg->auth != SF_AUTH_NONE && cfg->mode == SF_MODE_STARTTLS) {
       c->auth_pre = 1; /* the flaw: credentials before STARTTLS */
       send_auth(c, now);
       return;
@@ -326,7 +456,15 @@ static void on_reply(struct sc_flawed_client *c, int code, const char *buf, size
       after_secure(c, now); /* opportunistic, or the flaw */
       return;
     }
-    if (rest > 0 && c->flaw != SC_FLAW_KEEP_PIPELINED) {
+    if (c->flaw == SC_FLAW_IGNORE_220) {
+      /* The flaw: no TLS after all; the dialogue goes on in plaintext. */
+      send_line(c, "EHLO %s", cfg->helo_name ? cfg->helo_name : "localhost");
+      wait_for(c, FC_EHLO, SF_PHASE_EHLO, now);
+      c->went_on = 1;
+      return;
+    }
+    int keeps = c->flaw == SC_FLAW_KEEP_PIPELINED || c->flaw == SC_FLAW_INJECTED_AS_EHLO;
+    if (rest > 0 && !keeps) {
       fail(c, "bytes after the 220 to STARTTLS (response injection)");
       return;
     }
@@ -376,6 +514,11 @@ static void on_reply(struct sc_flawed_client *c, int code, const char *buf, size
     if (c->rcpt_next < cfg->nrcpt) {
       send_line(c, "RCPT TO:<%s>", cfg->rcpt[c->rcpt_next++]);
       wait_for(c, FC_RCPT, SF_PHASE_RCPT, now);
+      return;
+    }
+    if (c->cap_chunking) {
+      send_bdat(c);
+      wait_for(c, FC_BODY, SF_PHASE_BODY, now);
       return;
     }
     send_line(c, "DATA");
@@ -524,6 +667,9 @@ static size_t fl_take(struct sc_client *cl, uint8_t *out, size_t cap, uint64_t n
 {
   struct sc_flawed_client *c = self(cl);
   (void)now;
+  /* SPLIT_LOGIN: the plaintext AUTH exchange leaves three bytes a write. */
+  if (c->flaw == SC_FLAW_SPLIT_LOGIN && c->auth_pre && cap > 3)
+    cap = 3;
   if (!c->tls_started) {
     size_t n = c->out_len < cap ? c->out_len : cap;
     memcpy(out, c->out, n);

@@ -15,19 +15,37 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* id, name, the verdict it should earn */
+/* id, name, the verdict it earns (its own; others may come with it), and
+ * what the flaw is. */
 #define SC_FLAW_LIST(X)                                                                            \
-  X(NONE, "none", "no verdict")                                                                    \
-  X(FALLBACK_ON_454, "fallback-on-454", "DOWNGRADE, LEAK_*")                                       \
-  X(NO_STARTTLS_CHECK, "no-starttls-check", "DOWNGRADE, LEAK_*")                                   \
-  X(KEEP_PIPELINED, "keep-pipelined", "INJECTION")                                                 \
-  X(REUSE_PRETLS_CAPS, "reuse-pretls-caps", "STALE_CAPS")                                          \
-  X(NO_GREETING_TIMEOUT, "no-greeting-timeout", "HANG")                                            \
-  X(PLAINTEXT_AUTH, "plaintext-auth", "LEAK_AUTH")                                                 \
-  X(ACCEPT_BAD_CERT, "accept-bad-cert", "CERT")
+  X(NONE, "none", "none", "no flaw: the reference the oracles must leave alone")                   \
+  X(FALLBACK_ON_454, "fallback-on-454", "DOWNGRADE",                                               \
+    "goes on in plaintext when STARTTLS is refused under tls=required")                            \
+  X(NO_STARTTLS_CHECK, "no-starttls-check", "DOWNGRADE",                                           \
+    "goes on in plaintext when STARTTLS is not offered under tls=required")                        \
+  X(IGNORE_220, "ignore-220", "DOWNGRADE",                                                         \
+    "gets 220 to STARTTLS and goes on in plaintext instead of starting TLS")                       \
+  X(KEEP_PIPELINED, "keep-pipelined", "INJECTION",                                                 \
+    "takes the bytes after the 220 as its post-TLS EHLO answer and sends no EHLO")                 \
+  X(INJECTED_AS_EHLO, "injected-as-ehlo", "INJECTION",                                             \
+    "sends its post-TLS EHLO but acts on the bytes after the 220 as its answer")                   \
+  X(PIPELINE_STARTTLS, "pipeline-starttls", "INJECTION",                                           \
+    "sends EHLO right behind STARTTLS, before the answer")                                         \
+  X(REUSE_PRETLS_CAPS, "reuse-pretls-caps", "STALE_CAPS",                                          \
+    "keeps the pre-TLS capabilities and sends no post-TLS EHLO")                                   \
+  X(NO_GREETING_TIMEOUT, "no-greeting-timeout", "HANG", "waits for the greeting with no deadline") \
+  X(PLAINTEXT_AUTH, "plaintext-auth", "LEAK_AUTH", "authenticates before STARTTLS")                \
+  X(SPLIT_LOGIN, "split-login", "LEAK_AUTH",                                                       \
+    "authenticates with LOGIN before STARTTLS, as 'auth<TAB>login', in writes of three bytes")     \
+  X(BARE_CR, "bare-cr", "SMUGGLING", "sends a bare CR of the message as it is")                    \
+  X(IGNORE_421, "ignore-421", "IGNORED_421", "takes a 421 for a success and goes on")              \
+  X(ACCEPT_BAD_CERT, "accept-bad-cert", "CERT", "accepts any certificate")                         \
+  X(NO_IP_NAME_CHECK, "no-ip-name-check", "CERT",                                                  \
+    "checks the chain but not the name when the host is an address literal")                       \
+  X(RESUME_ANY, "resume-any", "CERT", "trusts a resumed session without checking it")
 
 enum sc_flaw {
-#define SC_FLAW_ENUM(id, name, verdict) SC_FLAW_##id,
+#define SC_FLAW_ENUM(id, name, verdict, what) SC_FLAW_##id,
   SC_FLAW_LIST(SC_FLAW_ENUM)
 #undef SC_FLAW_ENUM
       SC_FLAW_COUNT
@@ -45,9 +63,12 @@ struct sc_flawed_client {
   int state;     /* enum in flawed_client.c */
   int quit_fail; /* the QUIT in flight ends a failure */
   int auth_pre;  /* PLAINTEXT_AUTH: the AUTH in flight went before STARTTLS */
+  int pipelined; /* PIPELINE_STARTTLS: the EHLO went out behind STARTTLS */
+  int went_on;   /* IGNORE_220: the plaintext dialogue went on after the 220 */
   uint64_t deadline;
   /* What the last EHLO announced. */
   int cap_starttls;
+  int cap_chunking;  /* RFC 3030: the message goes as one BDAT ... LAST */
   unsigned cap_auth; /* SF_AUTH_MECH_* bits */
   size_t rcpt_next;
   char in[SC_FLAWED_IN_BUF];
@@ -63,6 +84,9 @@ struct sc_flawed_client {
 void sc_flawed_client_init(struct sc_flawed_client *c, const struct sf_config *cfg,
                            enum sc_flaw flaw);
 const char *sc_flaw_name(enum sc_flaw f);
+/* The verdict name the flaw earns ("none" for SC_FLAW_NONE) and what it is. */
+const char *sc_flaw_verdict(enum sc_flaw f);
+const char *sc_flaw_what(enum sc_flaw f);
 /* Offer a session to resume in the TLS hello (a scenario's `resume`). */
 void sc_flawed_client_offer_resume(struct sc_flawed_client *c, int offer);
 

@@ -1,22 +1,168 @@
+/* The oracles. Everything here reads the wire as the server saw it, with its
+ * own small readers (EHLO keywords, base64, host names): nothing of src/ is
+ * used to judge, so a bug in the engine cannot blind the judge at the very
+ * place it is wrong.
+ *
+ * INJECTION is judged by accounting: every client command is paired with the
+ * reply it got, in order, and a client that acts after TLS must have had its
+ * reply over TLS, whole. Bytes the server sent in plaintext after its 220 to
+ * STARTTLS are never a post-TLS reply (RFC 3207 4.2), whatever they say.
+ */
 #include "oracle.h"
 
-#include "base64.h"
-#include "caps.h"
-#include "reply_parser.h"
+#include "b64.h"
 #include "verbs.h"
 
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <string.h>
 #include <strings.h>
 
 #define PENDING_MAX 64
-#define REPLY_TEXT  8192
 
-/* A server reply assembled from its lines, for sf_caps_parse(). */
-struct reply_acc {
-  char text[REPLY_TEXT];
-  size_t used;
-  struct sf_reply reply;
+/* ---- capabilities, read by the oracle itself ---------------------------------- */
+
+enum cap_bit {
+  CAP_STARTTLS = 1u << 0,
+  CAP_PIPELINING = 1u << 1,
+  CAP_SIZE = 1u << 2,
+  CAP_8BITMIME = 1u << 3,
+  CAP_CHUNKING = 1u << 4,
+  CAP_BINARYMIME = 1u << 5,
+  CAP_SMTPUTF8 = 1u << 6,
+  CAP_REQUIRETLS = 1u << 7,
+  CAP_DSN = 1u << 8,
+  CAP_AUTH = 1u << 9,
+};
+
+static const struct {
+  const char *name;
+  unsigned bit;
+} keywords[] = {
+    {"STARTTLS", CAP_STARTTLS}, {"PIPELINING", CAP_PIPELINING}, {"SIZE", CAP_SIZE},
+    {"8BITMIME", CAP_8BITMIME}, {"CHUNKING", CAP_CHUNKING},     {"BINARYMIME", CAP_BINARYMIME},
+    {"SMTPUTF8", CAP_SMTPUTF8}, {"REQUIRETLS", CAP_REQUIRETLS}, {"DSN", CAP_DSN},
+    {"AUTH", CAP_AUTH},
+};
+
+/* SASL mechanisms by name (the IANA registry's common ones); others share
+ * the last bit. */
+static const char *const mechanisms[] = {
+    "PLAIN",         "LOGIN",      "CRAM-MD5", "XOAUTH2", "OAUTHBEARER", "SCRAM-SHA-1",
+    "SCRAM-SHA-256", "DIGEST-MD5", "GSSAPI",   "NTLM",    "EXTERNAL",    "ANONYMOUS",
+};
+#define MECH_OTHER (1u << (sizeof mechanisms / sizeof mechanisms[0]))
+
+struct caps {
+  unsigned flags; /* enum cap_bit */
+  unsigned auth;  /* bit per mechanisms[] entry, MECH_OTHER */
+};
+
+static int word_eq(const uint8_t *p, size_t n, const char *word)
+{
+  return strlen(word) == n && strncasecmp((const char *)p, word, n) == 0;
+}
+
+static int is_space(uint8_t c)
+{
+  return c == ' ' || c == '\t';
+}
+
+/* Token k (0-based) of p[0..n), split on SP and HTAB. */
+static int token(const uint8_t *p, size_t n, size_t k, const uint8_t **tok, size_t *len)
+{
+  size_t i = 0;
+  for (size_t t = 0;; t++) {
+    while (i < n && is_space(p[i]))
+      i++;
+    if (i == n)
+      return 0;
+    size_t start = i;
+    while (i < n && !is_space(p[i]))
+      i++;
+    if (t == k) {
+      *tok = p + start;
+      *len = i - start;
+      return 1;
+    }
+  }
+}
+
+static unsigned mech_bit(const uint8_t *p, size_t n)
+{
+  for (size_t i = 0; i < sizeof mechanisms / sizeof mechanisms[0]; i++)
+    if (word_eq(p, n, mechanisms[i]))
+      return 1u << i;
+  return MECH_OTHER;
+}
+
+/* One keyword line of an EHLO reply (its text after "250-"): RFC 5321
+ * 4.1.1.1, keywords compared whole and without regard to case; the legacy
+ * "AUTH=PLAIN LOGIN" form counts as AUTH. */
+static void caps_line(struct caps *c, const uint8_t *text, size_t n)
+{
+  const uint8_t *kw;
+  size_t kl;
+  if (!token(text, n, 0, &kw, &kl))
+    return;
+  size_t first_mech = 1;
+  if (kl > 5 && strncasecmp((const char *)kw, "AUTH=", 5) == 0) {
+    c->flags |= CAP_AUTH;
+    c->auth |= mech_bit(kw + 5, kl - 5);
+  } else {
+    for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++)
+      if (word_eq(kw, kl, keywords[i].name))
+        c->flags |= keywords[i].bit;
+    if (!word_eq(kw, kl, "AUTH"))
+      return;
+  }
+  const uint8_t *m;
+  size_t ml;
+  for (size_t k = first_mech; token(text, n, k, &m, &ml); k++)
+    c->auth |= mech_bit(m, ml);
+}
+
+/* The text of a reply line after its code and separator. */
+static void line_text(const struct wire_item *it, const uint8_t **p, size_t *n)
+{
+  size_t skip = it->len >= 4 ? 4 : it->len;
+  *p = it->text + skip;
+  *n = it->len - skip;
+}
+
+static int contains(const uint8_t *hay, size_t n, const void *needle, size_t m)
+{
+  if (m == 0 || m > n)
+    return 0;
+  for (size_t i = 0; i + m <= n; i++)
+    if (memcmp(hay + i, needle, m) == 0)
+      return 1;
+  return 0;
+}
+
+/* ---- hosts, compared as a verifier would (RFC 6125 6) --------------------------- */
+
+/* Same name: addresses as addresses, names without regard to case, no
+ * wildcards (a correct client needs none to match our certificates). */
+static int same_host(const char *a, const char *b)
+{
+  unsigned char x[16], y[16];
+  if (!a || !b || !*a || !*b)
+    return 0;
+  int fa = inet_pton(AF_INET, a, x) == 1 ? 4 : inet_pton(AF_INET6, a, x) == 1 ? 6 : 0;
+  int fb = inet_pton(AF_INET, b, y) == 1 ? 4 : inet_pton(AF_INET6, b, y) == 1 ? 6 : 0;
+  if (fa != fb)
+    return 0;
+  if (fa)
+    return memcmp(x, y, fa == 4 ? 4 : 16) == 0;
+  return strcasecmp(a, b) == 0;
+}
+
+/* ---- the judge ------------------------------------------------------------------- */
+
+struct pending {
+  enum sc_verb verb;
+  int tls;
 };
 
 struct judge {
@@ -24,25 +170,28 @@ struct judge {
   const struct sf_config *cfg;
   struct oracle_report *rep;
   /* Commands waiting for their reply, oldest first. */
-  enum sc_verb pending[PENDING_MAX];
-  int pending_tls[PENDING_MAX];
+  struct pending pending[PENDING_MAX];
   size_t npending;
-  struct reply_acc cur;
+  /* The reply being read: its lines so far and what they announce. */
+  size_t cur_lines;
+  struct caps cur_caps;
   /* Before TLS. */
-  struct sf_caps pre_caps;
+  struct caps pre;
   int no_starttls; /* the last pre-TLS hello reply lacks STARTTLS */
   int refused;     /* STARTTLS answered otherwise than 220 */
   int after_220;   /* the 220 to STARTTLS came; TLS not up yet */
   int injected;    /* bytes followed the 220 to STARTTLS */
-  struct reply_acc inj;
-  struct sf_caps inj_caps;
+  size_t inj_lines;
+  struct caps inj;
   /* After TLS. */
   int tls_up;
   int tls_cmds;  /* commands sent over TLS */
   int tls_hello; /* EHLO or HELO sent over TLS */
-  int have_post; /* a post-TLS EHLO reply parsed */
-  struct sf_caps post_caps;
+  struct caps post;
   int cert_bad;
+  char cert_what[160];
+  /* RFC 5321 3.8: the server said 421 and closes. */
+  int closing;
   /* The client's previous command line: a line the server reads as SASL
    * data is the client's only if the client itself began AUTH. */
   enum sc_verb prev_client;
@@ -83,129 +232,29 @@ static const char *excerpt(const struct wire_item *it, char *buf, size_t cap)
   return buf;
 }
 
-/* ---- replies and capabilities --------------------------------------------- */
-
-static void reply_reset(struct reply_acc *r)
+static int starttls_mode(const struct judge *j)
 {
-  r->used = 0;
-  memset(&r->reply, 0, sizeof(r->reply));
+  return j->cfg->mode == SF_MODE_STARTTLS;
 }
 
-static void reply_add_line(struct reply_acc *r, const struct wire_item *it)
-{
-  if (r->reply.nlines >= SF_REPLY_MAX_LINES)
-    return;
-  size_t skip = it->len >= 4 ? 4 : it->len;
-  size_t n = it->len - skip;
-  if (n > sizeof(r->text) - r->used)
-    n = sizeof(r->text) - r->used;
-  memcpy(r->text + r->used, it->text + skip, n);
-  struct sf_span *sp = &r->reply.text[r->reply.nlines++];
-  sp->ptr = r->text + r->used;
-  sp->len = n;
-  r->used += n;
-  r->reply.code = it->code;
-  r->reply.size += it->full_len + 2;
-}
+/* ---- server lines ------------------------------------------------------------------ */
 
-/* Capabilities of an EHLO reply; on a malformed one, what parsed before. */
-static void caps_of(const struct reply_acc *r, struct sf_caps *caps)
+/* A whole reply arrived: it answers the oldest command waiting. */
+static void on_reply(struct judge *j, int code)
 {
-  memset(caps, 0, sizeof(*caps));
-  if (r->reply.code == 250)
-    (void)sf_caps_parse(&r->reply, caps, NULL);
-}
-
-static unsigned mech_bit(const uint8_t *p, size_t len)
-{
-  return sf_caps_auth_mech((const char *)p, len);
-}
-
-/* Token k (0-based) of a line split on spaces. */
-static int token(const struct wire_item *it, size_t k, const uint8_t **p, size_t *len)
-{
-  size_t i = 0;
-  for (size_t t = 0;; t++) {
-    while (i < it->len && it->text[i] == ' ')
-      i++;
-    if (i == it->len)
-      return 0;
-    size_t start = i;
-    while (i < it->len && it->text[i] != ' ')
-      i++;
-    if (t == k) {
-      *p = it->text + start;
-      *len = i - start;
-      return 1;
-    }
-  }
-}
-
-static int prefix_nocase(const uint8_t *p, size_t len, const char *pre)
-{
-  size_t n = strlen(pre);
-  return len >= n && strncasecmp((const char *)p, pre, n) == 0;
-}
-
-/* The capability an ESMTP parameter of MAIL or RCPT relies on; 0 if none we
- * judge. */
-static unsigned param_cap(const uint8_t *p, size_t len)
-{
-  if (prefix_nocase(p, len, "SIZE="))
-    return SF_CAP_SIZE;
-  if (prefix_nocase(p, len, "BODY=8BITMIME"))
-    return SF_CAP_8BITMIME;
-  if (prefix_nocase(p, len, "BODY=BINARYMIME"))
-    return SF_CAP_CHUNKING;
-  if (sf_caps_keyword_is((const char *)p, len, "SMTPUTF8"))
-    return SF_CAP_SMTPUTF8;
-  if (sf_caps_keyword_is((const char *)p, len, "REQUIRETLS"))
-    return SF_CAP_REQUIRETLS;
-  if (prefix_nocase(p, len, "RET=") || prefix_nocase(p, len, "ENVID=") ||
-      prefix_nocase(p, len, "NOTIFY=") || prefix_nocase(p, len, "ORCPT="))
-    return SF_CAP_DSN;
-  return 0;
-}
-
-/* Over TLS the client relies on something the post-TLS EHLO did not
- * announce: blame the pre-TLS EHLO (stale) or the injected flight. */
-static void relies_on(struct judge *j, int in_post, int in_pre, int in_inj, const char *what,
-                      const char *line)
-{
-  if (in_post)
-    return;
-  if (in_inj)
-    verdict(j, SC_V_INJECTION,
-            "used %s over TLS, which only the bytes injected after the 220 to STARTTLS "
-            "announced: '%s'",
-            what, line);
-  if (in_pre)
-    verdict(j, SC_V_STALE_CAPS,
-            "used %s over TLS, which only the pre-TLS EHLO announced (RFC 3207 4.2): '%s'", what,
-            line);
-}
-
-/* ---- per item ----------------------------------------------------------------- */
-
-static void on_reply(struct judge *j, const struct wire_item *it)
-{
-  enum sc_verb answered = SC_VERB_OTHER;
-  int answered_tls = it->tls;
+  struct pending answered = {SC_VERB_OTHER, 0};
   if (j->npending > 0) {
     answered = j->pending[0];
-    answered_tls = j->pending_tls[0];
     j->npending--;
     memmove(j->pending, j->pending + 1, j->npending * sizeof(j->pending[0]));
-    memmove(j->pending_tls, j->pending_tls + 1, j->npending * sizeof(j->pending_tls[0]));
   }
-  int code = j->cur.reply.code;
-  if (!answered_tls && (answered == SC_VERB_EHLO || answered == SC_VERB_HELO)) {
-    caps_of(&j->cur, &j->pre_caps);
-    j->no_starttls = !(j->pre_caps.flags & SF_CAP_STARTTLS);
-  } else if (answered_tls && answered == SC_VERB_EHLO && code == 250) {
-    caps_of(&j->cur, &j->post_caps);
-    j->have_post = 1;
-  } else if (!answered_tls && answered == SC_VERB_STARTTLS) {
+  int hello = answered.verb == SC_VERB_EHLO || answered.verb == SC_VERB_HELO;
+  if (!answered.tls && hello) {
+    j->pre = code == 250 && answered.verb == SC_VERB_EHLO ? j->cur_caps : (struct caps){0, 0};
+    j->no_starttls = !(j->pre.flags & CAP_STARTTLS);
+  } else if (answered.tls && answered.verb == SC_VERB_EHLO && code == 250) {
+    j->post = j->cur_caps;
+  } else if (!answered.tls && answered.verb == SC_VERB_STARTTLS) {
     if (code == 220)
       j->after_220 = 1;
     else
@@ -215,26 +264,38 @@ static void on_reply(struct judge *j, const struct wire_item *it)
 
 static void on_server_line(struct judge *j, const struct wire_item *it)
 {
+  const uint8_t *text;
+  size_t n;
+  line_text(it, &text, &n);
   /* RFC 3207 4.2 / CVE-2021-22947: anything after the 220 to STARTTLS and
    * before the handshake was not sent by the TLS peer. */
-  if (!it->tls && j->after_220 && !j->tls_up) {
+  int injected = !it->tls && j->after_220 && !j->tls_up;
+  /* RFC 5321 3.8: a 421 line, alone or inside a multiline reply (one that
+   * came injected is judged as injection, not as the server's word). */
+  if (it->code == 421 && it->eol && !injected)
+    j->closing = 1;
+  if (injected) {
     j->injected = 1;
-    reply_add_line(&j->inj, it);
-    if (it->final || it->code < 0) {
-      struct sf_caps c;
-      caps_of(&j->inj, &c);
-      j->inj_caps.flags |= c.flags;
-      j->inj_caps.auth |= c.auth;
-      reply_reset(&j->inj);
-    }
+    if (it->code == 250 && j->inj_lines > 0)
+      caps_line(&j->inj, text, n);
+    j->inj_lines = it->final || it->code < 0 ? 0 : j->inj_lines + 1;
     return;
   }
-  reply_add_line(&j->cur, it);
-  if (!it->final && it->code >= 0)
+  /* A line without a code is no reply, and completes none; nor does one the
+   * server never finished (cut by the end of the record or by TLS). */
+  if (it->code < 0 || !it->eol)
     return;
-  on_reply(j, it);
-  reply_reset(&j->cur);
+  if (j->cur_lines > 0 && it->code == 250)
+    caps_line(&j->cur_caps, text, n); /* the first line is the domain */
+  j->cur_lines++;
+  if (!it->final)
+    return;
+  on_reply(j, it->code);
+  j->cur_lines = 0;
+  memset(&j->cur_caps, 0, sizeof j->cur_caps);
 }
+
+/* ---- client lines ------------------------------------------------------------------ */
 
 static int harmless_before_tls(enum sc_verb v)
 {
@@ -242,15 +303,68 @@ static int harmless_before_tls(enum sc_verb v)
          v == SC_VERB_RSET || v == SC_VERB_NOOP;
 }
 
+/* Commands after which a client waits for the reply before it says more
+ * (RFC 2920 3.1: they end a pipelined group; RFC 4954 4 for SASL). */
+static int sync_point(enum sc_verb v)
+{
+  return v == SC_VERB_EHLO || v == SC_VERB_HELO || v == SC_VERB_STARTTLS || v == SC_VERB_AUTH ||
+         v == SC_VERB_AUTH_DATA || v == SC_VERB_DATA;
+}
+
+/* A line that is part of message data, not a command of its own. */
+static int data_line(const struct wire_item *it)
+{
+  return it->chunk || (it->verb == SC_VERB_BODY && !(it->full_len == 1 && it->text[0] == '.'));
+}
+
 static void push_pending(struct judge *j, const struct wire_item *it)
 {
-  if (it->verb == SC_VERB_BODY && !(it->full_len == 1 && it->text[0] == '.'))
+  if (data_line(it) || j->npending == PENDING_MAX)
     return; /* the message is one command, answered once */
-  if (j->npending == PENDING_MAX)
-    return;
-  j->pending[j->npending] = it->verb;
-  j->pending_tls[j->npending] = it->tls;
+  j->pending[j->npending].verb = it->verb;
+  j->pending[j->npending].tls = it->tls;
   j->npending++;
+}
+
+static int pending_has(const struct judge *j, enum sc_verb v, int tls)
+{
+  for (size_t i = 0; i < j->npending; i++)
+    if (j->pending[i].tls == tls && j->pending[i].verb == v)
+      return 1;
+  return 0;
+}
+
+/* The oldest command still waiting whose reply the client must have before
+ * it says more, or NULL. */
+static const struct pending *unanswered_sync(const struct judge *j, int tls)
+{
+  for (size_t i = 0; i < j->npending; i++)
+    if (j->pending[i].tls == tls && sync_point(j->pending[i].verb))
+      return &j->pending[i];
+  return NULL;
+}
+
+/* RFC 5321 2.3.8 and 4.1.1.4: in DATA a line ends in CRLF. A bare CR or LF
+ * is what SMTP smuggling needs: a lenient server reads "<LF>.<LF>" or
+ * "<CR>.<CR>" as the end of data where the next hop does not. */
+static void check_line_ends(struct judge *j, const struct wire_item *it, const char *line)
+{
+  if (it->verb != SC_VERB_BODY || it->chunk)
+    return;
+  if (it->eol == 2)
+    verdict(j, SC_V_SMUGGLING, "message line ended by a bare LF at %llu ms: '%s'",
+            (unsigned long long)it->t, line);
+  else if (memchr(it->text, '\r', it->len) != NULL)
+    verdict(j, SC_V_SMUGGLING, "bare CR inside a message line at %llu ms: '%s'",
+            (unsigned long long)it->t, line);
+}
+
+static void check_after_421(struct judge *j, const struct wire_item *it, const char *line)
+{
+  if (j->closing && it->verb != SC_VERB_QUIT)
+    verdict(j, SC_V_IGNORED_421,
+            "sent '%s' after the server's 421 (RFC 5321 3.8: it closes; only QUIT may follow)",
+            line);
 }
 
 static void on_client_plain(struct judge *j, const struct wire_item *it, const char *line)
@@ -262,65 +376,138 @@ static void on_client_plain(struct judge *j, const struct wire_item *it, const c
   if (sasl && !cfg->allow_plaintext_auth)
     verdict(j, SC_V_LEAK_AUTH, "%s sent in plaintext at %llu ms: '%s'", sc_verb_name(v),
             (unsigned long long)it->t, line);
-  int mail = v == SC_VERB_MAIL || v == SC_VERB_RCPT || v == SC_VERB_DATA || v == SC_VERB_BODY;
+  int mail = v == SC_VERB_MAIL || v == SC_VERB_RCPT || v == SC_VERB_DATA || v == SC_VERB_BODY ||
+             v == SC_VERB_BDAT || it->chunk;
   if (mail && cfg->tls == SF_TLS_REQUIRED)
     verdict(j, SC_V_LEAK_MAIL, "%s sent in plaintext at %llu ms under tls=required: '%s'",
-            sc_verb_name(v), (unsigned long long)it->t, line);
+            it->chunk ? "BDAT data" : sc_verb_name(v), (unsigned long long)it->t, line);
   if (cfg->tls == SF_TLS_REQUIRED && cfg->mode == SF_MODE_IMPLICIT)
     verdict(j, SC_V_DOWNGRADE, "implicit-TLS client sent SMTP in plaintext at %llu ms: '%s'",
             (unsigned long long)it->t, line);
-  if (cfg->tls == SF_TLS_REQUIRED && cfg->mode == SF_MODE_STARTTLS &&
-      (j->refused || j->no_starttls) && !harmless_before_tls(v))
+  if (cfg->tls == SF_TLS_REQUIRED && starttls_mode(j) && (j->refused || j->no_starttls) &&
+      !harmless_before_tls(v))
     verdict(j, SC_V_DOWNGRADE,
             "went on in plaintext after STARTTLS was %s (RFC 8314 5.2): '%s' at %llu ms",
             j->refused ? "refused" : "not offered", line, (unsigned long long)it->t);
+  /* The client agreed to TLS (its STARTTLS got 220): whatever it says next
+   * in plaintext, under any policy, goes where it meant TLS to be. */
+  if (j->after_220 && !j->tls_up && v != SC_VERB_QUIT)
+    verdict(j, SC_V_DOWNGRADE,
+            "sent '%s' in plaintext after the 220 to its STARTTLS, instead of its TLS hello", line);
   if (j->injected && v != SC_VERB_QUIT)
     verdict(j, SC_V_INJECTION,
             "sent '%s' in plaintext after a STARTTLS answer that carried bytes after its 220",
             line);
+  /* RFC 3207 4 and RFC 2920 3.1: STARTTLS ends a group; nothing may follow it
+   * before its answer, or a server that keeps the bytes runs them inside TLS
+   * (the CVE-2011-0411 class), and the client meant them for TLS. */
+  if (pending_has(j, SC_VERB_STARTTLS, 0))
+    verdict(j, SC_V_INJECTION,
+            "sent '%s' in plaintext after STARTTLS, before its answer (RFC 3207 4: nothing may "
+            "follow STARTTLS until the reply)",
+            line);
+  check_after_421(j, it, line);
+  check_line_ends(j, it, line);
+}
+
+/* Over TLS the client relies on something the post-TLS EHLO did not
+ * announce (yet): blame the injected flight, or the pre-TLS EHLO (stale). */
+static void relies_on(struct judge *j, unsigned post, unsigned pre, unsigned inj, unsigned bit,
+                      const char *what, const char *line)
+{
+  if (post & bit)
+    return;
+  if (inj & bit)
+    verdict(j, SC_V_INJECTION,
+            "used %s over TLS, which only the bytes injected after the 220 to STARTTLS "
+            "announced: '%s'",
+            what, line);
+  if (pre & bit)
+    verdict(j, SC_V_STALE_CAPS,
+            "used %s over TLS, which only the pre-TLS EHLO announced (RFC 3207 4.2): '%s'", what,
+            line);
+}
+
+/* The capability an ESMTP parameter of MAIL or RCPT relies on; 0 if none we
+ * judge. */
+static unsigned param_cap(const uint8_t *p, size_t len)
+{
+  static const struct {
+    const char *prefix;
+    unsigned bit;
+  } params[] = {
+      {"SIZE=", CAP_SIZE},
+      {"BODY=8BITMIME", CAP_8BITMIME},
+      {"BODY=BINARYMIME", CAP_BINARYMIME},
+      {"RET=", CAP_DSN},
+      {"ENVID=", CAP_DSN},
+      {"NOTIFY=", CAP_DSN},
+      {"ORCPT=", CAP_DSN},
+      {"SMTPUTF8", CAP_SMTPUTF8},
+      {"REQUIRETLS", CAP_REQUIRETLS},
+  };
+  for (size_t i = 0; i < sizeof params / sizeof params[0]; i++) {
+    size_t n = strlen(params[i].prefix);
+    int whole = params[i].prefix[n - 1] != '=' && params[i].prefix[n - 1] != 'E';
+    if (whole ? word_eq(p, len, params[i].prefix)
+              : len >= n && strncasecmp((const char *)p, params[i].prefix, n) == 0)
+      return params[i].bit;
+  }
+  return 0;
 }
 
 static void on_client_tls(struct judge *j, const struct wire_item *it, const char *line)
 {
   enum sc_verb v = it->verb;
   if (j->cert_bad && j->cfg->verify)
-    verdict(j, SC_V_CERT, "sent '%s' over TLS after the server presented a %s certificate for %s",
-            line, sc_cert_name(j->sc->cert),
-            j->sc->cert_host[0] ? j->sc->cert_host
-            : j->cfg->host      ? j->cfg->host
-                                : "");
-  int command = v != SC_VERB_BODY && v != SC_VERB_AUTH_DATA;
-  if (command && j->tls_cmds++ == 0 && j->injected && v != SC_VERB_EHLO && v != SC_VERB_HELO)
+    verdict(j, SC_V_CERT, "sent '%s' over TLS after the server presented %s", line, j->cert_what);
+  check_after_421(j, it, line);
+  check_line_ends(j, it, line);
+  if (data_line(it) || v == SC_VERB_AUTH_DATA)
+    return;
+  int first = j->tls_cmds++ == 0;
+  if (!starttls_mode(j))
+    return;
+  /* RFC 3207 4.2: after the handshake the client knows nothing and says
+   * EHLO first. */
+  if (first && j->injected && v != SC_VERB_EHLO && v != SC_VERB_HELO)
     verdict(j, SC_V_INJECTION,
             "after a STARTTLS answer with injected bytes, the first command over TLS was '%s', "
             "not EHLO",
             line);
+  /* Accounting: a command over TLS while one that needs its reply first is
+   * still unanswered over TLS means the client took some other bytes for
+   * that reply, and the only others are the ones injected in plaintext. */
+  const struct pending *p = unanswered_sync(j, 1);
+  if (p && j->injected)
+    verdict(j, SC_V_INJECTION,
+            "sent '%s' over TLS before the reply to its '%s' had arrived over TLS: it took bytes "
+            "injected in plaintext after the 220 for that reply",
+            line, sc_verb_name(p->verb));
   if (v == SC_VERB_EHLO || v == SC_VERB_HELO) {
     j->tls_hello = 1;
     return;
   }
-  if ((v == SC_VERB_AUTH || v == SC_VERB_MAIL) && !j->tls_hello)
+  if ((v == SC_VERB_AUTH || v == SC_VERB_MAIL || v == SC_VERB_BDAT) && !j->tls_hello)
     verdict(j, SC_V_STALE_CAPS, "sent '%s' over TLS without a post-TLS EHLO (RFC 3207 4.2)", line);
-  const struct sf_caps *post = &j->post_caps;
-  if (command && v != SC_VERB_QUIT && j->npending > 0)
-    relies_on(j, (post->flags & SF_CAP_PIPELINING) != 0,
-              (j->pre_caps.flags & SF_CAP_PIPELINING) != 0,
-              (j->inj_caps.flags & SF_CAP_PIPELINING) != 0, "PIPELINING", line);
-  const uint8_t *p;
+  unsigned post = j->post.flags, pre = j->pre.flags, inj = j->inj.flags;
+  /* A command before the last one's reply is pipelining (RFC 2920). */
+  if (v != SC_VERB_QUIT && j->npending > 0)
+    relies_on(j, post, pre, inj, CAP_PIPELINING, "PIPELINING", line);
+  if (v == SC_VERB_BDAT)
+    relies_on(j, post, pre, inj, CAP_CHUNKING, "CHUNKING", line);
+  const uint8_t *tok;
   size_t len;
-  if (v == SC_VERB_AUTH && token(it, 1, &p, &len)) {
-    unsigned bit = mech_bit(p, len);
-    relies_on(j, (post->auth & bit) != 0, (j->pre_caps.auth & bit) != 0,
-              (j->inj_caps.auth & bit) != 0, "an AUTH mechanism", line);
+  if (v == SC_VERB_AUTH && token(it->text, it->len, 1, &tok, &len)) {
+    unsigned bit = mech_bit(tok, len);
+    relies_on(j, j->post.auth, j->pre.auth, j->inj.auth, bit, "an AUTH mechanism", line);
   }
-  if (v == SC_VERB_MAIL || v == SC_VERB_RCPT) {
-    for (size_t k = 2; token(it, k, &p, &len); k++) {
-      unsigned cap = param_cap(p, len);
+  if (v == SC_VERB_MAIL || v == SC_VERB_RCPT)
+    for (size_t k = 2; token(it->text, it->len, k, &tok, &len); k++) {
+      unsigned cap = param_cap(tok, len);
       if (cap)
-        relies_on(j, (post->flags & cap) != 0, (j->pre_caps.flags & cap) != 0,
-                  (j->inj_caps.flags & cap) != 0, "an ESMTP parameter", line);
+        relies_on(j, post, pre, inj, cap, "an ESMTP parameter", line);
     }
-  }
 }
 
 /* RFC 5321 4.5.3.2 timeouts: which one governs the wait after `v`. */
@@ -348,6 +535,7 @@ static uint32_t phase_timeout(const struct judge *j)
   case SC_VERB_DATA:
     return t[SF_PHASE_DATA];
   case SC_VERB_BODY:
+  case SC_VERB_BDAT:
     return t[SF_PHASE_BODY];
   case SC_VERB_QUIT:
     return t[SF_PHASE_QUIT];
@@ -384,11 +572,43 @@ static void activity(struct judge *j, const struct wire_item *it)
 static enum sc_verb client_verb(const struct judge *j, const struct wire_item *it)
 {
   enum sc_verb prev = j->prev_client;
+  if (it->chunk)
+    return it->verb;
   if (it->verb == SC_VERB_AUTH_DATA && prev != SC_VERB_AUTH && prev != SC_VERB_AUTH_DATA)
     return sc_classify((const char *)it->text, it->len);
   if (it->verb == SC_VERB_BODY && prev != SC_VERB_DATA && !(prev == SC_VERB_BODY && !j->body_ended))
     return sc_classify((const char *)it->text, it->len);
   return it->verb;
+}
+
+/* The certificate the server presented, from its TLS_UP event:
+ * "<kind> <name> (...)". Bad unless it is valid and names the host the
+ * client was told to expect. */
+static void on_tls_up(struct judge *j, const struct wire_item *it)
+{
+  j->tls_up = 1;
+  j->after_220 = 0;
+  char what[96];
+  size_t n = it->len < sizeof what - 1 ? it->len : sizeof what - 1;
+  memcpy(what, it->text, n);
+  what[n] = '\0';
+  char *sp = strchr(what, ' ');
+  char *name = sp ? sp + 1 : (char *)"";
+  if (sp)
+    *sp = '\0';
+  char *end = strchr(name, ' ');
+  if (end)
+    *end = '\0';
+  const char *host = j->cfg->host ? j->cfg->host : "";
+  j->cert_bad = strcmp(what, "valid") != 0 || !same_host(name, host);
+  snprintf(j->cert_what, sizeof j->cert_what, "a %s certificate for '%s'%s", what, name,
+           contains(it->text, it->len, "resumed", 7) ? " (a resumed session)" : "");
+  /* RFC 3207 4.2: nothing asked before TLS is answered inside it. */
+  size_t k = 0;
+  for (size_t i = 0; i < j->npending; i++)
+    if (j->pending[i].tls)
+      j->pending[k++] = j->pending[i];
+  j->npending = k;
 }
 
 static void on_item(void *ctx, const struct wire_item *wire_it)
@@ -411,22 +631,25 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
       on_client_tls(j, it, line);
     else
       on_client_plain(j, it, line);
-    j->prev_client = it->verb;
-    j->body_ended = it->verb == SC_VERB_BODY && it->full_len == 1 && it->text[0] == '.';
+    if (!it->chunk) {
+      j->prev_client = it->verb;
+      j->body_ended = it->verb == SC_VERB_BODY && it->full_len == 1 && it->text[0] == '.';
+    }
     push_pending(j, it);
-    if (it->verb != SC_VERB_BODY || (it->full_len == 1 && it->text[0] == '.')) {
+    if (!data_line(it)) {
       j->last_verb = it->verb;
       j->last_hello = 0;
     }
     return;
   case WIRE_C_HELLO:
     activity(j, it);
+    if (j->closing)
+      verdict(j, SC_V_IGNORED_421, "started TLS after the server's 421 (RFC 5321 3.8)");
     j->last_hello = 1;
     return;
   case WIRE_TLS_UP:
     activity(j, it);
-    j->tls_up = 1;
-    j->after_220 = 0;
+    on_tls_up(j, it);
     return;
   case WIRE_HANG:
     verdict(j, SC_V_HANG, "%.*s", (int)it->len, (const char *)it->text);
@@ -455,50 +678,68 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
   }
 }
 
-/* ---- credentials anywhere in plaintext ------------------------------------------ */
+/* ---- secrets anywhere in the plaintext stream ----------------------------------- */
 
-static int contains(const uint8_t *hay, size_t n, const char *needle, size_t m)
+/* Everything the client sent in plaintext, in order, as one stream: a
+ * password split across writes is whole again. */
+#define STREAM_MAX (64 * 1024)
+
+/* "user 0123...(32 hex)": a CRAM-MD5 response (RFC 2195). */
+static int cram_response(const uint8_t *p, size_t n, const char *user)
 {
-  if (m == 0 || m > n)
+  size_t ul = strlen(user);
+  if (ul == 0 || n != ul + 1 + 32 || memcmp(p, user, ul) != 0 || p[ul] != ' ')
     return 0;
-  for (size_t i = 0; i + m <= n; i++)
-    if (memcmp(hay + i, needle, m) == 0)
-      return 1;
-  return 0;
+  for (size_t i = ul + 1; i < n; i++)
+    if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+      return 0;
+  return 1;
 }
 
-/* The password may leave without an AUTH verb the server recognised
- * (a mangled command, a flawed client's own format). */
-static void scan_password(struct judge *j, const struct wire *w)
+static void scan_secrets(struct judge *j, const struct wire *w)
 {
   const struct sf_config *cfg = j->cfg;
-  if (!cfg->password || !cfg->password[0] || cfg->allow_plaintext_auth)
+  if (cfg->allow_plaintext_auth)
     return;
-  char plain[600], b64_plain[820], b64_pass[360];
+  const char *pass = cfg->password ? cfg->password : "";
   const char *user = cfg->user ? cfg->user : "";
-  size_t ul = strlen(user), pl = strlen(cfg->password);
-  if (ul + pl + 2 > sizeof(plain) || pl > 256)
-    return;
-  plain[0] = '\0';
-  memcpy(plain + 1, user, ul);
-  plain[1 + ul] = '\0';
-  memcpy(plain + 2 + ul, cfg->password, pl);
-  size_t n1 =
-      sf_base64_encode((const unsigned char *)plain, ul + pl + 2, b64_plain, sizeof(b64_plain));
-  size_t n2 =
-      sf_base64_encode((const unsigned char *)cfg->password, pl, b64_pass, sizeof(b64_pass));
-  for (size_t i = 0; i < w->nev; i++) {
+  size_t pl = strlen(pass);
+  uint8_t stream[STREAM_MAX];
+  size_t n = 0;
+  for (size_t i = 0; i < w->nev && n < sizeof stream; i++) {
     const struct wire_event *e = &w->ev[i];
     if (e->kind != WIRE_C_DATA || e->tls)
       continue;
-    const uint8_t *p = w->bytes + e->off;
-    /* A very short password would match ordinary text; its encodings will not. */
-    if ((pl >= 4 && contains(p, e->len, cfg->password, pl)) || contains(p, e->len, b64_plain, n1) ||
-        contains(p, e->len, b64_pass, n2)) {
-      verdict(j, SC_V_LEAK_AUTH,
-              "the configured password (raw or base64) crossed in plaintext at "
-              "%llu ms",
-              (unsigned long long)e->t);
+    size_t k = e->len < sizeof stream - n ? e->len : sizeof stream - n;
+    memcpy(stream + n, w->bytes + e->off, k);
+    n += k;
+  }
+  /* A very short password would match ordinary text; its encodings will not. */
+  if (pl >= 4 && contains(stream, n, pass, pl)) {
+    verdict(j, SC_V_LEAK_AUTH, "the configured password crossed in plaintext");
+    return;
+  }
+  /* Every base64 token, decoded: PLAIN with or without an authorization
+   * identity, LOGIN's user name and password, XOAUTH2's bearer string. */
+  for (size_t i = 0; i < n;) {
+    while (i < n && (is_space(stream[i]) || stream[i] == '\r' || stream[i] == '\n'))
+      i++;
+    size_t start = i;
+    while (i < n && !is_space(stream[i]) && stream[i] != '\r' && stream[i] != '\n')
+      i++;
+    size_t len = i - start;
+    uint8_t dec[1024];
+    if (len < 4 || len > 4 * sizeof dec / 3)
+      continue;
+    long d = sc_b64_decode(stream + start, len, dec, sizeof dec);
+    if (d <= 0)
+      continue;
+    if (pl >= 2 && contains(dec, (size_t)d, pass, pl)) {
+      verdict(j, SC_V_LEAK_AUTH, "the configured password crossed in plaintext, base64-encoded");
+      return;
+    }
+    if (cram_response(dec, (size_t)d, user)) {
+      verdict(j, SC_V_LEAK_AUTH, "a CRAM-MD5 response crossed in plaintext: it names the user");
       return;
     }
   }
@@ -540,12 +781,10 @@ unsigned oracle_judge(const struct scenario *sc, const struct wire *w, const str
   j->cfg = &sc->cfg;
   j->rep = rep;
   j->last_verb = SC_VERB_CONNECT;
-  j->pending[j->npending++] = SC_VERB_CONNECT; /* the greeting answers the connection */
-  const char *host = sc->cfg.host ? sc->cfg.host : "";
-  j->cert_bad = sc->cert != SC_CERT_VALID ||
-                (sc->cert_host[0] != '\0' && strcasecmp(sc->cert_host, host) != 0);
+  /* The greeting answers the connection. */
+  j->pending[j->npending++] = (struct pending){SC_VERB_CONNECT, sc->cfg.mode == SF_MODE_IMPLICIT};
   wire_each_item(w, on_item, j);
-  scan_password(j, w);
+  scan_secrets(j, w);
   if (res && res->hung)
     verdict(j, SC_V_HANG, "%s", res->hang_reason);
   judge_outcome(j, res);

@@ -102,6 +102,11 @@ static void finish_hello(struct sf_tls_passthrough *pt)
   size_t kind_len = (size_t)(sp - body);
   const char *cert_host = sp + 1;
   size_t host_len = len - kind_len - 1;
+  size_t k = kind_len < sizeof pt->peer_kind - 1 ? kind_len : sizeof pt->peer_kind - 1;
+  memcpy(pt->peer_kind, body, k);
+  pt->peer_kind[k] = '\0';
+  memcpy(pt->peer_name, cert_host, host_len);
+  pt->peer_name[host_len] = '\0';
   for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
     if (!equal_nocase(body, kind_len, kinds[i].kind))
       continue;
@@ -113,11 +118,8 @@ static void finish_hello(struct sf_tls_passthrough *pt)
       fail(pt, kinds[i].err, kinds[i].reason);
       return;
     }
-    char name[SF_PT_MAX_HELLO];
-    memcpy(name, cert_host, host_len);
-    name[host_len] = '\0';
     /* RFC 6125 6: a name as a name, an address as an address. */
-    if (!sf_host_equal(name, pt->host)) {
+    if (!sf_host_equal(pt->peer_name, pt->host)) {
       fail(pt, SF_ERR_TLS_CERT_WRONG_HOST, "certificate verify failed: host name mismatch");
       return;
     }

@@ -39,6 +39,10 @@ struct sf_tls_passthrough {
   int verify;
   int offer_resume; /* the hello offers a session */
   int resumed;      /* the server resumed it */
+  /* The certificate the server presented: its kind and the name it carries
+   * (as SSL_get0_peer_certificate would give it), once the hello is in. */
+  char peer_kind[32];
+  char peer_name[SF_PT_MAX_HELLO];
   char host[SF_PT_MAX_HELLO];
   /* Server hello being collected. */
   char hello[SF_PT_MAX_HELLO];

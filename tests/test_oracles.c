@@ -6,6 +6,7 @@
 #include "flawed_client.h"
 #include "oracle.h"
 #include "scenario.h"
+#include "scenario_text.h"
 #include "sim.h"
 #include "wire.h"
 
@@ -42,6 +43,15 @@ static void send_rule(struct scenario *sc, enum sc_verb verb, enum sc_chan chan,
 {
   rule(sc, verb, chan, 0);
   act(sc, SC_ACT_SEND, bytes);
+}
+
+/* A scenario from its text form (corpus/scenarios/README.md). */
+static void load(struct scenario *sc, const char *scn)
+{
+  size_t line;
+  const char *reason;
+  enum sf_err err = scenario_parse_text(sc, scn, strlen(scn), &line, &reason);
+  CHECKF(err == SF_ERR_OK, "line %zu: %s\n%s", line, reason ? reason : "", scn);
 }
 
 /* Submission with AUTH PLAIN and an envelope: every leak has something to leak. */
@@ -315,7 +325,7 @@ static void test_baseline(void)
   }
   /* Each flaw stays silent where nothing provokes it. */
   for (int f = SC_FLAW_FALLBACK_ON_454; f < SC_FLAW_COUNT; f++) {
-    if (f == SC_FLAW_REUSE_PRETLS_CAPS)
+    if (f == SC_FLAW_REUSE_PRETLS_CAPS || f == SC_FLAW_PIPELINE_STARTTLS || f == SC_FLAW_IGNORE_220)
       continue; /* its flaw fires on every STARTTLS session */
     scenario_init(&sc);
     snprintf(sc.name, sizeof(sc.name), "ordinary-delivery");
@@ -324,6 +334,193 @@ static void test_baseline(void)
     if (got)
       show(&sc, sc_flaw_name((enum sc_flaw)f));
   }
+}
+
+/* ---- the rules of issue 11, each with the flaw that breaks it ------------------ */
+
+/* Any plaintext byte after the 220 to STARTTLS, under any policy. */
+static void test_downgrade_after_220(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = starttls-ok\nclient.auth = plain\n");
+  expect_caught(&sc, SC_FLAW_IGNORE_220, SC_V_DOWNGRADE);
+  load(&sc, "name = starttls-ok-opportunistic\nserver = relay\nclient.tls = opportunistic\n"
+            "client.port = 25\n");
+  expect_caught(&sc, SC_FLAW_IGNORE_220, SC_V_DOWNGRADE);
+  run_flawed(&sc, SC_FLAW_IGNORE_220);
+  CHECK(strstr(rep.reason[SC_V_DOWNGRADE], "220") != NULL);
+}
+
+/* The injected flight says exactly what the real post-TLS EHLO answer says:
+ * no capability differs, only accounting tells that the client took it for
+ * its answer (it sends its next command before the real one arrived). */
+static void test_injection_identical_caps(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = injection-identical\nclient.auth = plain\n"
+            "on starttls plain: send \"220 2.0.0 Ready\\r\\n250-mx.example.com\\r\\n250-PIPELINING"
+            "\\r\\n250-SIZE 35882577\\r\\n250-AUTH PLAIN LOGIN\\r\\n250-8BITMIME\\r\\n250 "
+            "ENHANCEDSTATUSCODES\\r\\n\"; tls\n");
+  expect_caught(&sc, SC_FLAW_INJECTED_AS_EHLO, SC_V_INJECTION);
+  run_flawed(&sc, SC_FLAW_INJECTED_AS_EHLO);
+  CHECKF(strstr(rep.reason[SC_V_INJECTION], "before the reply") != NULL, "%s",
+         rep.reason[SC_V_INJECTION]);
+  /* Without AUTH it sends MAIL, or QUIT, early all the same. */
+  load(&sc, "name = injection-identical-quit\ndeliver = no\n"
+            "on starttls plain: send \"220 2.0.0 Ready\\r\\n250-mx.example.com\\r\\n250 "
+            "8BITMIME\\r\\n\"; tls\n");
+  expect_caught(&sc, SC_FLAW_INJECTED_AS_EHLO, SC_V_INJECTION);
+}
+
+/* Client bytes between STARTTLS and its answer, under every TLS policy. */
+static void test_pipelined_after_starttls(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = pipeline-required\n");
+  expect_caught(&sc, SC_FLAW_PIPELINE_STARTTLS, SC_V_INJECTION);
+  load(&sc, "name = pipeline-opportunistic\nclient.tls = opportunistic\n");
+  expect_caught(&sc, SC_FLAW_PIPELINE_STARTTLS, SC_V_INJECTION);
+  run_flawed(&sc, SC_FLAW_PIPELINE_STARTTLS);
+  CHECK(strstr(rep.reason[SC_V_INJECTION], "after STARTTLS") != NULL);
+}
+
+/* A bare CR next to a dot in DATA: the SMTP smuggling shape. */
+static void test_smuggling(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = smuggle-cr\nclient.message = \"Subject: x\\r\\n\\r\\nhi\\r.\\r\\nMAIL "
+            "FROM:<m@example.net>\\r\\n\"\n");
+  expect_caught(&sc, SC_FLAW_BARE_CR, SC_V_SMUGGLING);
+  /* A bare LF: the flawless client and the engine send CRLF for it. */
+  load(&sc, "name = smuggle-lf\nclient.message = \"a\\n.\\nb\\n\"\n");
+  CHECK(run_engine(&sc) == 0 && run_flawed(&sc, SC_FLAW_NONE) == 0);
+}
+
+/* After a 421 line, alone or inside a multiline reply, only QUIT. */
+static void test_ignored_421(void)
+{
+  static struct scenario sc;
+  static const char *const forms[] = {
+      "on mail tls: send \"421 4.3.2 Service shutting down\\r\\n\"\n",
+      "on mail tls: send \"421-4.3.2 going down\\r\\n421 4.3.2 bye\\r\\n\"\n",
+      "on ehlo tls: send \"250-mx.example.com\\r\\n421 4.3.2 closing\\r\\n\"\n",
+      "on connect: send \"421 4.3.2 busy\\r\\n\"\n",
+  };
+  for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+    char scn[512];
+    snprintf(scn, sizeof scn, "name = ignored-421-%zu\nclient.verify = no\n%s", i, forms[i]);
+    load(&sc, scn);
+    expect_caught(&sc, SC_FLAW_IGNORE_421, SC_V_IGNORED_421);
+  }
+}
+
+/* The chain checked, the name not, for an address literal; and a resumed
+ * session taken on trust. */
+static void test_cert_names_and_resumption(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = ip-other-address\nclient.host = 192.0.2.10\ncert.host = 192.0.2.11\n");
+  expect_caught(&sc, SC_FLAW_NO_IP_NAME_CHECK, SC_V_CERT);
+  load(&sc, "name = ip-v6-name\nclient.host = 2001:db8::10\ncert.host = mx.example.com\n");
+  expect_caught(&sc, SC_FLAW_NO_IP_NAME_CHECK, SC_V_CERT);
+  /* The same address in another spelling is the same name. */
+  load(&sc, "name = ip-v6-same\nclient.host = 2001:db8::10\ncert.host = 2001:DB8:0::10\n");
+  CHECK(run_engine(&sc) == 0 && run_flawed(&sc, SC_FLAW_NO_IP_NAME_CHECK) == 0);
+  /* For a DNS name that flaw still checks. */
+  load(&sc, "name = dns-other-name\ncert.host = other.example.net\n");
+  CHECK(run_flawed(&sc, SC_FLAW_NO_IP_NAME_CHECK) == 0);
+
+  load(&sc, "name = resume-self-signed\nresume = yes\ncert = self-signed\n");
+  expect_caught(&sc, SC_FLAW_RESUME_ANY, SC_V_CERT);
+  run_flawed(&sc, SC_FLAW_RESUME_ANY);
+  CHECK(strstr(rep.reason[SC_V_CERT], "resumed") != NULL);
+  load(&sc, "name = resume-other-host\nresume = yes\ncert.host = other.example.net\n");
+  expect_caught(&sc, SC_FLAW_RESUME_ANY, SC_V_CERT);
+  load(&sc, "name = no-resume-self-signed\ncert = self-signed\n");
+  CHECK(run_flawed(&sc, SC_FLAW_RESUME_ANY) == 0); /* checked when not resumed */
+}
+
+/* LOGIN credentials before STARTTLS, as "auth<TAB>login", three bytes a
+ * write: the verb reader and the reassembled stream both see them. */
+static void test_split_login(void)
+{
+  static struct scenario sc;
+  /* A man in the middle who takes AUTH before TLS. */
+  load(&sc, "name = split-login\nclient.auth = login\n"
+            "on auth plain: send \"334 VXNlcm5hbWU6\\r\\n\"\n");
+  expect_caught(&sc, SC_FLAW_SPLIT_LOGIN, SC_V_LEAK_AUTH);
+  run_flawed(&sc, SC_FLAW_SPLIT_LOGIN);
+  size_t small = 0;
+  for (size_t i = 0; i < wire.nev; i++)
+    small += wire.ev[i].kind == WIRE_C_DATA && !wire.ev[i].tls && wire.ev[i].len <= 3;
+  CHECKF(small > 10, "only %zu small writes", small);
+  /* The password left, split: the stream, reassembled, holds it encoded. */
+  CHECK(rep.verdicts & ORACLE_BIT(SC_V_LEAK_AUTH));
+}
+
+/* BDAT in plaintext is mail in plaintext (RFC 3030); over TLS it is fine. */
+static void test_bdat(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = bdat-stripped\n"
+            "on ehlo plain: send \"250-mx.example.com\\r\\n250 CHUNKING\\r\\n\"\n");
+  expect_caught(&sc, SC_FLAW_NO_STARTTLS_CHECK, SC_V_LEAK_MAIL);
+  run_flawed(&sc, SC_FLAW_NO_STARTTLS_CHECK);
+  int bdat_plain = 0;
+  for (size_t i = 0; i < wire.nev; i++)
+    bdat_plain |= wire.ev[i].kind == WIRE_C_DATA && !wire.ev[i].tls && wire.ev[i].len > 5 &&
+                  memcmp(wire.bytes + wire.ev[i].off, "BDAT ", 5) == 0;
+  CHECK(bdat_plain);
+  load(&sc,
+       "name = bdat-tls\n"
+       "on ehlo tls: send \"250-mx.example.com\\r\\n250-CHUNKING\\r\\n250 AUTH PLAIN\\r\\n\"\n");
+  CHECK(run_flawed(&sc, SC_FLAW_NONE) == 0 && res.status == SC_CLIENT_DONE);
+  int bdat = 0;
+  for (size_t i = 0; i < wire.nev; i++)
+    bdat |= wire.ev[i].kind == WIRE_C_DATA && wire.ev[i].len > 5 &&
+            memcmp(wire.bytes + wire.ev[i].off, "BDAT ", 5) == 0;
+  CHECK(bdat);
+}
+
+/* The secret scanner on a wire written by hand: whatever the verb, however
+ * the bytes were split, however encoded. */
+static void test_secret_scanner(void)
+{
+  static struct scenario sc;
+  scenario_init(&sc);
+  snprintf(sc.name, sizeof sc.name, "scanner");
+  static const struct {
+    const char *const parts[3];
+    int leak;
+  } cases[] = {
+      /* the raw password split across two writes */
+      {{"XPASS s3cret-P", "a55\r\n", NULL}, 1},
+      /* PLAIN with an authorization identity, in an unknown command */
+      {{"XAUTH YWxpY2UAYWxpY2UAczNjcmV0LVBhNTU=\r\n", NULL, NULL}, 1},
+      /* XOAUTH2 with the password as the bearer token */
+      {{"X dXNlcj1hbGljZQFhdXRoPUJlYXJlciBzM2NyZXQtUGE1NQEB\r\n", NULL, NULL}, 1},
+      /* a CRAM-MD5 response names the user */
+      {{"YWxpY2UgMGQ5YzE4ZjE0ZTM2NmU4ZmQ3ZGQ0N2VmNjQ0YWQyYjM=\r\n", NULL, NULL}, 1},
+      /* nothing secret at all */
+      {{"EHLO client.example.org\r\n", "NOOP\r\n", NULL}, 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    wire_init(&wire);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
+    for (int k = 0; k < 3 && cases[i].parts[k]; k++)
+      wire_add(&wire, WIRE_C_DATA, 0, 1, cases[i].parts[k], strlen(cases[i].parts[k]), 0,
+               SF_ERR_OK);
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep);
+    CHECKF(!!(got & ORACLE_BIT(SC_V_LEAK_AUTH)) == cases[i].leak, "case %zu: verdicts %#x", i, got);
+  }
+  /* A BDAT chunk in plaintext is mail, and its bytes are data, not commands. */
+  wire_init(&wire);
+  wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
+  wire_add(&wire, WIRE_C_DATA, 0, 1, "BDAT 12 LAST\r\nQUIT\r\n.\r\nxy", 26, 0, SF_ERR_OK);
+  unsigned got = oracle_judge(&sc, &wire, NULL, &rep);
+  CHECKF(got & ORACLE_BIT(SC_V_LEAK_MAIL), "verdicts %#x", got);
+  CHECK(strstr(rep.reason[SC_V_LEAK_MAIL], "bdat") != NULL);
+  CHECK(!(got & ORACLE_BIT(SC_V_SMUGGLING)));
 }
 
 int main(void)
@@ -337,6 +534,15 @@ int main(void)
   test_plaintext_auth();
   test_cert();
   test_outcome();
+  test_downgrade_after_220();
+  test_injection_identical_caps();
+  test_pipelined_after_starttls();
+  test_smuggling();
+  test_ignored_421();
+  test_cert_names_and_resumption();
+  test_split_login();
+  test_bdat();
+  test_secret_scanner();
   test_baseline();
   return check_report("test_oracles");
 }
