@@ -6,22 +6,26 @@
 # (SMTPFUZZ_VERDICTS restricts findings to it; seconds include process
 # start-up), over the seeds.
 #   ci/flaw-hunt.sh [--cap SECONDS] [--seeds N] [--targets a,b] [--flaws a,b]
-# Defaults: --cap 60 --seeds 3, targets fuzz_session,fuzz_portmode, every flaw.
+#                   [--corpora empty,shipped]
+# Defaults: --cap 60 --seeds 3, targets fuzz_session,fuzz_portmode, every flaw
+# (`smtpfuzz show --list-flaws` names them with the verdict each must earn),
+# from an empty corpus; a last row per target runs our engine the same way,
+# every verdict counting (it must find none).
 # Needs the libFuzzer build of ci/fuzz.sh (build/fuzz-libfuzzer); builds it if
 # missing. Results: work/flaw-hunt/results.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source ci/lib.sh
 
-cap=60 seeds=3 targets=fuzz_session,fuzz_portmode
-flaws=fallback-on-454,no-starttls-check,keep-pipelined,reuse-pretls-caps,no-greeting-timeout,plaintext-auth,accept-bad-cert
+cap=60 seeds=3 targets=fuzz_session,fuzz_portmode flaws="" corpora=empty
 while [ $# -gt 0 ]; do
   case "$1" in
     --cap) cap=$2; shift 2 ;;
     --seeds) seeds=$2; shift 2 ;;
     --targets) targets=$2; shift 2 ;;
     --flaws) flaws=$2; shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --corpora) corpora=$2; shift 2 ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "ci/flaw-hunt.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -29,10 +33,20 @@ done
 
 bin_dir=build/fuzz-libfuzzer/fuzz
 IFS=, read -r -a target_list <<<"$targets"
-IFS=, read -r -a flaw_list <<<"$flaws"
-if [ ! -x "$bin_dir/${target_list[0]}" ]; then
+if [ ! -x "$bin_dir/${target_list[0]}" ] || [ ! -x build/fuzz-libfuzzer/harness/smtpfuzz ]; then
   bash ci/fuzz.sh --time 1 --engine libfuzzer --targets "$targets" >/dev/null
+  cmake --build build/fuzz-libfuzzer -j"$(nproc)" --target smtpfuzz >/dev/null
 fi
+# The flaws and the verdict each must earn, from the flawed clients' own table.
+list=$(build/fuzz-libfuzzer/harness/smtpfuzz show --list-flaws)
+[ -n "$flaws" ] || flaws=$(cut -f1 <<<"$list" | paste -sd, -)
+IFS=, read -r -a flaw_list <<<"$flaws"
+for f in "${flaw_list[@]}"; do
+  [ "$f" = engine ] || own_verdict "$f" >/dev/null || exit 2
+done
+# The engine itself, for the same time, with every verdict counting: it must
+# earn none.
+flaw_list+=(engine)
 
 work=work/flaw-hunt
 mkdir -p "$work"
@@ -40,15 +54,11 @@ out=$work/results.md
 
 # The verdict each flaw should earn (harness/flawed_client.h).
 own_verdict() {
-  case "$1" in
-    fallback-on-454|no-starttls-check) echo DOWNGRADE ;;
-    keep-pipelined) echo INJECTION ;;
-    reuse-pretls-caps) echo STALE_CAPS ;;
-    no-greeting-timeout) echo HANG ;;
-    plaintext-auth) echo LEAK_AUTH ;;
-    accept-bad-cert) echo CERT ;;
-    *) echo "ci/flaw-hunt.sh: unknown flaw '$1'" >&2; exit 2 ;;
-  esac
+  local v
+  v=$(awk -F'\t' -v f="$1" '$1 == f { print $2 }' <<<"$list")
+  [ "$1" != engine ] || v=""
+  [ -n "$v" ] || { echo "ci/flaw-hunt.sh: unknown flaw '$1' (see smtpfuzz show --list-flaws)" >&2; exit 2; }
+  echo "$v"
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {if (NR == 0) print "-"; else if (NR % 2) print a[(NR+1)/2]; else printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2}'; }
@@ -60,7 +70,7 @@ median() { sort -n | awk '{a[NR]=$1} END {if (NR == 0) print "-"; else if (NR % 
 
 for t in "${target_list[@]}"; do
   for flaw in "${flaw_list[@]}"; do
-    for corpus in empty shipped; do
+    for corpus in ${corpora//,/ }; do
       times=() execs=() found=0 verdict=""
       for ((seed = 1; seed <= seeds; seed++)); do
         run=$work/$t.$flaw.$corpus.$seed
@@ -68,13 +78,15 @@ for t in "${target_list[@]}"; do
         [ "$corpus" = shipped ] && cp corpus/"$t"/* "$run/corpus/"
         start=$(date +%s.%N)
         status=0
-        SMTPFUZZ_FLAW=$flaw SMTPFUZZ_VERDICTS=$(own_verdict "$flaw") timeout -k 5 "$((cap + 30))" "$bin_dir/$t" -seed="$seed" \
+        fl=$flaw
+        [ "$flaw" = engine ] && fl=""
+        SMTPFUZZ_FLAW=$fl SMTPFUZZ_VERDICTS=$(own_verdict "$flaw") timeout -k 5 "$((cap + 30))" "$bin_dir/$t" -seed="$seed" \
           -max_total_time="$cap" -timeout=10 -dict=fuzz/smtp.dict -print_final_stats=1 \
           -artifact_prefix="$run/art/" "$run/corpus" >"$run.log" 2>&1 || status=$?
         end=$(date +%s.%N)
         if ls "$run/art/"crash-* >/dev/null 2>&1; then
           found=$((found + 1))
-          times+=("$(echo "$end - $start" | bc)")
+          times+=("$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')")
           execs+=("$(sed -n 's/^stat::number_of_executed_units: *//p' "$run.log" | head -n 1)")
           verdict=$(sed -n 's/.*: verdict \([A-Z_][A-Z_]*\):.*/\1/p' "$run.log" | head -n 1)
         fi
@@ -83,6 +95,7 @@ for t in "${target_list[@]}"; do
       m=$(printf '%s\n' "${times[@]+"${times[@]}"}" | grep . | median || true)
       [ "$m" = "-" ] || m=$(printf '%.2f' "$m")
       e=$(printf '%s\n' "${execs[@]+"${execs[@]}"}" | grep . | median || true)
+      [ "$flaw" = engine ] && verdict=${verdict:-none (right)}
       line="| $t | $flaw | $corpus | ${e:--} | ${m:--} | $found/$seeds | ${verdict:-none within ${cap}s} |"
       echo "$line" | tee -a "$out"
     done

@@ -21,6 +21,7 @@
 #include "sim.h"
 #include "target.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,10 +57,21 @@ static struct expected failed(enum sf_err err, uint64_t end_ms, const char *diag
   return (struct expected){SC_CLIENT_FAILED, err, 0, end_ms, diagnosis};
 }
 
+/* Same name as a verifier compares them: addresses as addresses (RFC 6125 6). */
+static int same_name(const char *a, const char *b)
+{
+  unsigned char x[16], y[16];
+  int fa = inet_pton(AF_INET, a, x) == 1 ? 4 : inet_pton(AF_INET6, a, x) == 1 ? 16 : 0;
+  int fb = inet_pton(AF_INET, b, y) == 1 ? 4 : inet_pton(AF_INET6, b, y) == 1 ? 16 : 0;
+  if (fa != fb)
+    return 0;
+  return fa ? memcmp(x, y, (size_t)fa) == 0 : strcasecmp(a, b) == 0;
+}
+
 static int cert_rejected(const struct scenario *sc)
 {
   const char *host = sc->cert_host[0] ? sc->cert_host : sc->cfg.host;
-  return sc->cfg.verify && (sc->cert != SC_CERT_VALID || strcasecmp(host, sc->cfg.host) != 0);
+  return sc->cfg.verify && (sc->cert != SC_CERT_VALID || !same_name(host, sc->cfg.host));
 }
 
 /* After a successful TLS upgrade: the post-TLS EHLO decides about AUTH. */
@@ -90,6 +102,13 @@ static struct expected expect_for(const struct scenario *sc)
   const char *silent_diag = c->port == 465 ? "port 465 expects implicit TLS" : "implicit TLS";
   if (profile == 0)
     return failed(SF_ERR_CONFIG_INCONSISTENT, 0, NULL);
+  /* What the configuration itself lacks ends the run before a byte. */
+  if (c->auth != SF_AUTH_NONE && (!c->user || !c->password))
+    return failed(SF_ERR_CONFIG_MISSING, 0, NULL);
+  if (c->mail_from && c->nrcpt == 0) /* RFC 5321 3.3 */
+    return failed(SF_ERR_CONFIG_MISSING, 0, NULL);
+  if (profile != SF_PROF_PLAIN && c->verify && (!c->host || !c->host[0])) /* RFC 6125 6 */
+    return failed(SF_ERR_CONFIG_NO_HOST, 0, NULL);
   switch (sc->personality) {
   case SC_PERS_SILENT:
     if (profile == SF_PROF_IMPLICIT)

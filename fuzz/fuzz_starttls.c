@@ -9,13 +9,15 @@
  * OpenSSL layer (src/tls_openssl.c) and the simulated server with an OpenSSL
  * server side (harness/tls_peer.c); every oracle is active, CERT included.
  *
- * Normalised before the run:
- *   - the expected host is TLS_PEER_HOST, the name the peer's certificates
- *     carry (a valid certificate for another name is the wrong-host one);
- *   - the TLS version is chosen by the lowest bit of the TLS-phase timeout
- *     (a field the engine only uses as a deadline): even, the default, is
- *     TLS 1.2 resumed from a session made at start-up when that cannot hide
- *     a verification failure; odd is a full TLS 1.3 handshake.
+ * The peer presents the certificate the scenario asks for when it has one
+ * for that name (TLS_PEER_HOST, the addresses TLS_PEER_IPV4 and
+ * TLS_PEER_IPV6), and the wrong-host one otherwise (tls_peer_pick()). The TLS
+ * version is chosen by the lowest bit of the TLS-phase timeout (a field the
+ * engine only uses as a deadline): even, the default, is TLS 1.2 with the
+ * session made at start-up for that certificate offered and resumed, whatever
+ * the scenario's `resume` says (a resumed handshake costs no public-key
+ * operation, and the engine must verify a resumed session like a new one);
+ * odd is a full TLS 1.3 handshake.
  *
  * Deterministic: the peer's random source is reset to the same seed for
  * every input and certificates are judged at the fixed TLS_PEER_TIME, so an
@@ -54,7 +56,6 @@ int sf_fuzz_one(const uint8_t *data, size_t size)
   static struct sc_engine_client engine;
 
   scenario_decode(&sc, data, size);
-  sc.cfg.host = TLS_PEER_HOST;
   enum tls_peer_version v = sc.cfg.timeout_ms[SF_PHASE_TLS] & 1 ? TLS_PEER_TLS13 : TLS_PEER_TLS12;
   tls_peer_reseed(peer, TLS_PEER_SEED);
   sc_engine_client_init_openssl(&engine, &sc.cfg, tls_peer_client_ctx(peer), TLS_PEER_TIME,

@@ -587,8 +587,11 @@ static void mutate_once(struct scenario *sc, struct scratch *sp, struct prng *r)
     enum sc_act kind = kinds[below(r, N(kinds))];
     size_t at = below(r, (uint32_t)rule->nactions + 1);
     if (kind == SC_ACT_SEND && below(r, 4) == 0) {
+      size_t before = sc->rules[ri].nactions;
       add_send(sc, ri, at, below(r, 2) ? "A" : "250-A\r\n");
-      size_t k = at < sc->rules[ri].nactions ? at : (size_t)sc->rules[ri].nactions - 1;
+      if (sc->rules[ri].nactions == before)
+        return; /* the action array is full */
+      size_t k = at < before ? at : before;
       sc->actions[sc->rules[ri].first_action + k].repeat = repeats[below(r, N(repeats))];
     } else if (kind == SC_ACT_SEND)
       add_send(sc, ri, at, interesting_replies[below(r, NREPLIES)]);

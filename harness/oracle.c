@@ -643,8 +643,6 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
     return;
   case WIRE_C_HELLO:
     activity(j, it);
-    if (j->closing)
-      verdict(j, SC_V_IGNORED_421, "started TLS after the server's 421 (RFC 5321 3.8)");
     j->last_hello = 1;
     return;
   case WIRE_TLS_UP:
@@ -696,6 +694,22 @@ static int cram_response(const uint8_t *p, size_t n, const char *user)
   return 1;
 }
 
+/* Whether `p[0..n)` appears in a value the client was configured to send in
+ * the clear (its envelope, message or names): there it says nothing about
+ * the credentials, so the scan must not count it. */
+static int configured(const struct sf_config *cfg, const void *p, size_t n)
+{
+  const char *values[4 + SF_CONFIG_MAX_RCPT] = {cfg->mail_from, cfg->helo_name, cfg->host,
+                                                cfg->user};
+  size_t k = 4;
+  for (size_t i = 0; i < cfg->nrcpt && i < SF_CONFIG_MAX_RCPT; i++)
+    values[k++] = cfg->rcpt[i];
+  for (size_t i = 0; i < k; i++)
+    if (values[i] && contains((const uint8_t *)values[i], strlen(values[i]), p, n))
+      return 1;
+  return cfg->message && contains((const uint8_t *)cfg->message, cfg->message_len, p, n);
+}
+
 static void scan_secrets(struct judge *j, const struct wire *w)
 {
   const struct sf_config *cfg = j->cfg;
@@ -715,7 +729,7 @@ static void scan_secrets(struct judge *j, const struct wire *w)
     n += k;
   }
   /* A very short password would match ordinary text; its encodings will not. */
-  if (pl >= 4 && contains(stream, n, pass, pl)) {
+  if (pl >= 4 && contains(stream, n, pass, pl) && !configured(cfg, pass, pl)) {
     verdict(j, SC_V_LEAK_AUTH, "the configured password crossed in plaintext");
     return;
   }
@@ -732,9 +746,9 @@ static void scan_secrets(struct judge *j, const struct wire *w)
     if (len < 4 || len > 4 * sizeof dec / 3)
       continue;
     long d = sc_b64_decode(stream + start, len, dec, sizeof dec);
-    if (d <= 0)
+    if (d <= 0 || configured(cfg, stream + start, len))
       continue;
-    if (pl >= 2 && contains(dec, (size_t)d, pass, pl)) {
+    if (pl >= 2 && contains(dec, (size_t)d, pass, pl) && !configured(cfg, pass, pl)) {
       verdict(j, SC_V_LEAK_AUTH, "the configured password crossed in plaintext, base64-encoded");
       return;
     }

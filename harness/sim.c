@@ -328,13 +328,10 @@ static size_t openssl_hello_input(struct sim *s, const uint8_t *p, size_t n)
   flush_records(s, 1);
   if (hs != TLS_PEER_HS_DONE)
     return n;
-  const struct scenario *sc = s->sc;
-  char what[128];
-  enum sc_cert cert = tls_peer_cert_for(sc);
-  int k =
-      snprintf(what, sizeof(what), "%s %s (%s%s)", sc_cert_name(cert),
-               cert == SC_CERT_WRONG_HOST ? TLS_PEER_WRONG_HOST : TLS_PEER_HOST,
-               tls_peer_conn_version(s->conn), tls_peer_conn_reused(s->conn) ? ", resumed" : "");
+  char what[160], desc[96];
+  int k = snprintf(
+      what, sizeof(what), "%s (%s%s)", tls_peer_cert_desc(tls_peer_pick(s->sc), desc, sizeof desc),
+      tls_peer_conn_version(s->conn), tls_peer_conn_reused(s->conn) ? ", resumed" : "");
   s->tls = SRV_TLS;
   sc_server_tls_up(&s->srv);
   rec(s, WIRE_TLS_UP, 1, what, k < 0 ? 0 : (size_t)k < sizeof(what) ? (size_t)k : sizeof(what) - 1);
@@ -351,7 +348,7 @@ static void start_tls(struct sim *s)
   s->hello_len = 0;
   rec(s, WIRE_TLS_START, 0, NULL, 0);
   if (openssl(s)) {
-    s->conn = tls_peer_accept(s->opt->peer, tls_peer_cert_for(s->sc), s->opt->version);
+    s->conn = tls_peer_accept_cert(s->opt->peer, tls_peer_pick(s->sc), s->opt->version);
     if (!s->conn) {
       tls_fail(s, "the TLS server could not be created");
       return;

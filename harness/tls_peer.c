@@ -1,5 +1,7 @@
 #include "tls_peer.h"
 
+#include "host.h"
+
 #include "certs.h"
 #include "tls_openssl.h"
 
@@ -438,14 +440,42 @@ enum sc_cert tls_peer_cert_for(const struct scenario *sc)
   return (unsigned)sc->cert < SC_CERT_COUNT ? sc->cert : SC_CERT_VALID;
 }
 
+int tls_peer_pick(const struct scenario *sc)
+{
+  const char *name = sc->cert_host[0] ? sc->cert_host : sc->cfg.host ? sc->cfg.host : "";
+  if ((unsigned)sc->cert >= SC_CERT_COUNT)
+    return SC_CERT_VALID;
+  if (sc->cert != SC_CERT_VALID)
+    return sc->cert;
+  if (sf_host_equal(name, TLS_PEER_HOST))
+    return SC_CERT_VALID;
+  if (sf_host_equal(name, TLS_PEER_IPV4))
+    return TLS_PEER_CERT_IPV4;
+  if (sf_host_equal(name, TLS_PEER_IPV6))
+    return TLS_PEER_CERT_IPV6;
+  return SC_CERT_WRONG_HOST;
+}
+
+const char *tls_peer_cert_desc(int cert, char *buf, size_t cap)
+{
+  /* The wrong-host certificate is a good one, for another name: what makes
+   * it wrong is that name, which the description gives. */
+  const char *kind = cert < SC_CERT_COUNT && cert != SC_CERT_WRONG_HOST
+                         ? sc_cert_name((enum sc_cert)cert)
+                         : "valid";
+  const char *name = cert == TLS_PEER_CERT_IPV4   ? TLS_PEER_IPV4
+                     : cert == TLS_PEER_CERT_IPV6 ? TLS_PEER_IPV6
+                     : cert == SC_CERT_WRONG_HOST ? TLS_PEER_WRONG_HOST
+                                                  : TLS_PEER_HOST;
+  snprintf(buf, cap, "%s %s", kind, name);
+  return buf;
+}
+
 SSL_SESSION *tls_peer_resumable(struct tls_peer *p, const struct scenario *sc,
                                 enum tls_peer_version v)
 {
-  enum sc_cert cert = tls_peer_cert_for(sc);
-  const char *host = sc->cfg.host ? sc->cfg.host : "";
-  if (v != TLS_PEER_TLS12)
-    return NULL;
-  if (sc->cfg.verify && (cert != SC_CERT_VALID || strcasecmp(host, TLS_PEER_HOST) != 0))
+  int cert = tls_peer_pick(sc);
+  if (v != TLS_PEER_TLS12 || cert >= SC_CERT_COUNT)
     return NULL;
   return p->slot[cert].client_sess;
 }
@@ -493,6 +523,13 @@ struct tls_peer_conn *tls_peer_accept(struct tls_peer *p, enum sc_cert cert,
 struct tls_peer_conn *tls_peer_accept_ip(struct tls_peer *p, int ipv6, enum tls_peer_version v)
 {
   return accept_on(p->ip_slot[ipv6 ? 1 : 0].ctx, v);
+}
+
+struct tls_peer_conn *tls_peer_accept_cert(struct tls_peer *p, int cert, enum tls_peer_version v)
+{
+  if (cert == TLS_PEER_CERT_IPV4 || cert == TLS_PEER_CERT_IPV6)
+    return tls_peer_accept_ip(p, cert == TLS_PEER_CERT_IPV6, v);
+  return tls_peer_accept(p, (enum sc_cert)cert, v);
 }
 
 void tls_peer_conn_free(struct tls_peer_conn *c)

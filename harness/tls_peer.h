@@ -75,11 +75,28 @@ const char *tls_peer_ca_pem(struct tls_peer *p);
 /* The certificate the peer presents for a scenario: its kind, except that a
  * valid certificate for another name (cert_host) is the CA-issued one for
  * TLS_PEER_WRONG_HOST. The peer's certificates name TLS_PEER_HOST; a
- * scenario expecting another host sees a wrong-host failure. */
+ * scenario expecting another host sees a wrong-host failure. (The live
+ * server's choice; in-process runs also have the address certificates,
+ * tls_peer_pick().) */
 enum sc_cert tls_peer_cert_for(const struct scenario *sc);
-/* The session a client for `sc` may offer at version `v` (NULL: none): only
- * TLS 1.2, and only when resuming cannot hide a verification failure (the
- * certificate would verify, or the client does not verify). */
+
+/* Every certificate the in-process peer can present: the sc_cert kinds (for
+ * TLS_PEER_HOST; the wrong-host one for TLS_PEER_WRONG_HOST), then the valid
+ * ones for the addresses TLS_PEER_IPV4 and TLS_PEER_IPV6. */
+enum tls_peer_cert { TLS_PEER_CERT_IPV4 = SC_CERT_COUNT, TLS_PEER_CERT_IPV6, TLS_PEER_CERT_COUNT };
+
+/* The certificate for a scenario: its kind; a valid one names the scenario's
+ * cert_host (else its host) when the peer has one for that name or address,
+ * and is the wrong-host one otherwise. */
+int tls_peer_pick(const struct scenario *sc);
+/* "<kind> <name>" of a certificate of tls_peer_pick(), for the wire. */
+const char *tls_peer_cert_desc(int cert, char *buf, size_t cap);
+/* A connection presenting certificate `cert` of tls_peer_pick(). */
+struct tls_peer_conn *tls_peer_accept_cert(struct tls_peer *p, int cert, enum tls_peer_version v);
+/* The session a client for `sc` may offer at version `v` (NULL: none): the
+ * one the server for tls_peer_pick(sc) resumes, at TLS 1.2 (the address
+ * certificates have none). Resuming it must not hide a verification
+ * failure: a correct client checks the session's certificate as a new one. */
 struct ssl_session_st *tls_peer_resumable(struct tls_peer *p, const struct scenario *sc,
                                           enum tls_peer_version v);
 

@@ -37,9 +37,9 @@ static const char show_help[] =
     "                input: one EHLO reply). Default: from the path (a folder\n"
     "                named fuzz_reply, fuzz_ehlo or fuzz_portmode), else session.\n"
     "  --flaw NAME   put a deliberately flawed client under test instead of the\n"
-    "                engine (session and portmode): fallback-on-454,\n"
-    "                no-starttls-check, keep-pipelined, reuse-pretls-caps,\n"
-    "                no-greeting-timeout, plaintext-auth, accept-bad-cert\n"
+    "                engine (session and portmode); --list-flaws names them\n"
+    "  --list-flaws  print each flawed client: name, the verdict it earns, what\n"
+    "                it does wrong (tab-separated), and exit\n"
     "\n"
     "Exit status: 0 no verdict, 1 a verdict (or a reply/EHLO error), 2 bad input.\n";
 
@@ -249,6 +249,12 @@ int sf_cmd_show(int argc, char **argv)
       fputs(show_help, stdout);
       return SF_EXIT_OK;
     }
+    if (strcmp(argv[i], "--list-flaws") == 0) {
+      for (int f = 1; f < SC_FLAW_COUNT; f++)
+        printf("%s\t%s\t%s\n", sc_flaw_name((enum sc_flaw)f), sc_flaw_verdict((enum sc_flaw)f),
+               sc_flaw_what((enum sc_flaw)f));
+      return SF_EXIT_OK;
+    }
     if (strcmp(argv[i], "--target") == 0 && i + 1 < argc) {
       const char *name = argv[++i];
       target = T_AUTO;
@@ -268,7 +274,7 @@ int sf_cmd_show(int argc, char **argv)
         if (strcmp(name, sc_flaw_name((enum sc_flaw)f)) == 0)
           flaw = f;
       if (flaw < 0) {
-        fprintf(stderr, "smtpfuzz show: unknown flaw '%s' (see --help)\n", name);
+        fprintf(stderr, "smtpfuzz show: unknown flaw '%s' (see --list-flaws)\n", name);
         return SF_EXIT_USAGE;
       }
       continue;

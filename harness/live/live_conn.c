@@ -235,7 +235,10 @@ static void hello_input(struct conn *c, const uint8_t *p, size_t n)
   char what[128];
   const char *version = live_tls_version(&c->tls_conn);
   snprintf(c->r->tls_version, sizeof(c->r->tls_version), "%s", version);
-  int k = snprintf(what, sizeof(what), "%s %s (%s)", sc_cert_name(cert),
+  /* As tls_peer_cert_desc(): the wrong-host certificate is a good one for
+   * another name. */
+  int k = snprintf(what, sizeof(what), "%s %s (%s)",
+                   cert == SC_CERT_WRONG_HOST ? "valid" : sc_cert_name(cert),
                    cert == SC_CERT_WRONG_HOST ? TLS_PEER_WRONG_HOST : TLS_PEER_HOST, version);
   c->tls = SRV_TLS;
   sc_server_tls_up(&c->srv);
