@@ -552,3 +552,24 @@ size_t sf_limit_pad(uint8_t *buf, size_t len, size_t cap, uint32_t rnd)
   }
   return 0;
 }
+
+/* fuzz_reply.c: byte 0's low 3 bits count the plan bytes that follow. */
+#define PLAN_MAX 7
+
+size_t sf_limit_pad_reply_input(uint8_t *data, size_t size, size_t max_size, uint32_t rnd)
+{
+  if (max_size < 2 || size > max_size)
+    return 0;
+  if (size == 0) {
+    data[0] = 0;
+    size = 1;
+  }
+  size_t nplan = data[0] & PLAN_MAX;
+  if (nplan > size - 1) {
+    nplan = size - 1;
+    data[0] = (uint8_t)((data[0] & ~PLAN_MAX) | nplan);
+  }
+  size_t head = 1 + nplan;
+  size_t n = sf_limit_pad(data + head, size - head, max_size - head, rnd);
+  return n ? head + n : 0;
+}

@@ -61,4 +61,13 @@ size_t sf_limit_pad(uint8_t *buf, size_t len, size_t cap, uint32_t rnd);
 size_t sf_limit_pad_kind(uint8_t *buf, size_t len, size_t cap, enum sf_limit_pad_kind kind,
                          uint32_t rnd);
 
+/* The step on a whole fuzz_reply input (fuzz/fuzz_reply.c: a chunk-plan
+ * header, then the stream) of `size` bytes in a buffer of `max_size`: the
+ * header is kept and the stream after it padded. A plan count that runs
+ * past the input's end is first cut down to the plan bytes there are (as
+ * fuzz_reply reads it), so that the stream the step adds is not taken for
+ * plan bytes; an empty input gets the header 0 (one-byte chunks). Returns
+ * the new size, or 0 as sf_limit_pad (data may then hold that header). */
+size_t sf_limit_pad_reply_input(uint8_t *data, size_t size, size_t max_size, uint32_t rnd);
+
 #endif

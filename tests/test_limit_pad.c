@@ -10,7 +10,8 @@
  * (guard bytes after it stay), a step that does not fit leaves the buffer
  * alone, well-formed streams stay well-formed, and the same random value
  * gives the same output. Random streams and long chains of steps run under
- * ASan+UBSan in the sanitizer build. */
+ * ASan+UBSan in the sanitizer build. On a whole fuzz_reply input the chunk
+ * plan stays as fuzz_reply reads it. */
 #include "caps.h"
 #include "check.h"
 #include "limit_pad.h"
@@ -506,6 +507,45 @@ static void test_rest_kept(void)
          padded_first, kept);
 }
 
+/* ---- whole fuzz_reply inputs --------------------------------------------- */
+
+/* A line of the stream after `head` bytes at 510..514 octets. */
+static int has_padded_line(const uint8_t *b, size_t n, size_t head)
+{
+  size_t m = n > head ? longest_line(b + head, n - head) : 0;
+  return m + 2 >= SF_REPLY_MAX_LINE && m <= SF_REPLY_MAX_LINE + 2;
+}
+
+static void test_reply_input(void)
+{
+  static const char plan[] = "\x03\x00\x06\xff"; /* three plan bytes */
+  static const char stream[] = "220 x ESMTP\r\n";
+  size_t head = sizeof plan - 1, sl = sizeof stream - 1;
+  unsigned kept = 0, padded = 0;
+  for (uint32_t r = 0; r < 200; r++) {
+    memcpy(buf, plan, head);
+    memcpy(buf + head, stream, sl);
+    memset(buf + 4096, 0xa5, GUARD);
+    size_t n = sf_limit_pad_reply_input(buf, head + sl, 4096, r);
+    kept += n > head && memcmp(buf, plan, head) == 0 && guard_intact(4096);
+    padded += has_padded_line(buf, n, head);
+  }
+  CHECKF(kept == 200, "plan kept in %u of 200", kept);
+  CHECKF(padded > 50, "a padded line in %u of 200", padded);
+
+  /* A count of 7 with one plan byte there: the count becomes 1, so the new
+   * stream is not read as plan bytes. */
+  memcpy(buf, "\x0f\x41", 2);
+  size_t n = sf_limit_pad_reply_input(buf, 2, 4096, 0);
+  CHECK(n > 2 && buf[0] == 0x09 && buf[1] == 0x41);
+  /* Empty: header 0, then a stream. */
+  n = sf_limit_pad_reply_input(buf, 0, 4096, 0);
+  CHECK(n > 1 && buf[0] == 0);
+  /* No room for a header and a byte, or more input than room. */
+  CHECK(sf_limit_pad_reply_input(buf, 0, 1, 0) == 0);
+  CHECK(sf_limit_pad_reply_input(buf, 20, 10, 0) == 0);
+}
+
 int main(void)
 {
   test_line();
@@ -518,5 +558,6 @@ int main(void)
   test_chain();
   test_deterministic();
   test_rest_kept();
+  test_reply_input();
   return check_report("test_limit_pad");
 }
