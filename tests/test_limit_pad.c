@@ -11,12 +11,14 @@
  * alone, well-formed streams stay well-formed, and the same random value
  * gives the same output. Random streams and long chains of steps run under
  * ASan+UBSan in the sanitizer build. On a whole fuzz_reply input the chunk
- * plan stays as fuzz_reply reads it. */
+ * plan stays as fuzz_reply reads it. With a path argument, the same for the
+ * AFL++ library (fuzz/afl_mutator_reply.c), loaded as afl-fuzz loads it. */
 #include "caps.h"
 #include "check.h"
 #include "limit_pad.h"
 #include "reply_parser.h"
 
+#include <dlfcn.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -546,8 +548,74 @@ static void test_reply_input(void)
   CHECK(sf_limit_pad_reply_input(buf, 20, 10, 0) == 0);
 }
 
-int main(void)
+/* ---- the AFL++ library ---------------------------------------------------- */
+
+typedef void *(*init_fn)(void *afl, unsigned int seed);
+typedef unsigned int (*count_fn)(void *data, const uint8_t *buf, size_t buf_size);
+typedef size_t (*fuzz_fn)(void *data, uint8_t *buf, size_t buf_size, uint8_t **out_buf,
+                          uint8_t *add_buf, size_t add_buf_size, size_t max_size);
+typedef void (*deinit_fn)(void *data);
+
+static int test_afl(const char *path)
 {
+  void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  if (!lib) {
+    fprintf(stderr, "test_limit_pad: %s\n", dlerror());
+    return 1;
+  }
+  init_fn m_init = (init_fn)dlsym(lib, "afl_custom_init");
+  count_fn m_count = (count_fn)dlsym(lib, "afl_custom_fuzz_count");
+  fuzz_fn m_fuzz = (fuzz_fn)dlsym(lib, "afl_custom_fuzz");
+  deinit_fn m_deinit = (deinit_fn)dlsym(lib, "afl_custom_deinit");
+  CHECK(m_init && m_count && m_fuzz && m_deinit);
+  /* Only the entry points are exported. */
+  CHECK(dlsym(lib, "sf_limit_pad") == NULL);
+  CHECK(dlsym(lib, "sf_limit_pad_reply_input") == NULL);
+  if (!(m_init && m_count && m_fuzz && m_deinit))
+    return check_report("test_limit_pad (AFL++ library)");
+
+  static const uint8_t input[] = "\x01\x04"
+                                 "250-x\r\n250 PIPELINING\r\n";
+  static uint8_t copy[sizeof input];
+  static uint8_t a[4096];
+  size_t len = sizeof input - 1;
+  memcpy(copy, input, len);
+  void *m = m_init(NULL, 5), *same = m_init(NULL, 5);
+  CHECK(m && same);
+  CHECK(m_count(m, copy, len) > 0);
+  unsigned bad = 0, padded = 0, differ = 0;
+  for (int i = 0; i < 500; i++) {
+    uint8_t *out = NULL, *out2 = NULL;
+    size_t n = m_fuzz(m, copy, len, &out, NULL, 0, 4096);
+    bad += n == 0 || n > 4096 || !out || memcmp(out, input, 2) != 0;
+    if (n && out && n <= sizeof a) {
+      padded += has_padded_line(out, n, 2);
+      memcpy(a, out, n);
+    }
+    size_t n2 = m_fuzz(same, copy, len, &out2, NULL, 0, 4096);
+    differ += n2 != n || (n && memcmp(out2, a, n) != 0);
+  }
+  CHECKF(bad == 0, "AFL++: %u outputs empty, too big or with another plan", bad);
+  CHECKF(padded > 100, "AFL++: a padded line in %u of 500", padded);
+  CHECKF(differ == 0, "AFL++: same seed, %u different outputs", differ);
+  CHECK(memcmp(copy, input, len) == 0); /* the input is left alone */
+  /* Small max_size: within it, or 0 (afl-fuzz skips the step). */
+  unsigned over = 0;
+  for (size_t max = 0; max < 600; max += 13) {
+    uint8_t *out = NULL;
+    over += m_fuzz(m, copy, len, &out, NULL, 0, max) > max;
+  }
+  CHECKF(over == 0, "AFL++: %u outputs above a small max_size", over);
+  m_deinit(m);
+  m_deinit(same);
+  dlclose(lib);
+  return check_report("test_limit_pad (AFL++ library)");
+}
+
+int main(int argc, char **argv)
+{
+  if (argc == 2)
+    return test_afl(argv[1]);
   test_line();
   test_lines();
   test_bytes();
