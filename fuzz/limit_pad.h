@@ -67,7 +67,8 @@ size_t sf_limit_pad_kind(uint8_t *buf, size_t len, size_t cap, enum sf_limit_pad
  * past the input's end is first cut down to the plan bytes there are (as
  * fuzz_reply reads it), so that the stream the step adds is not taken for
  * plan bytes; an empty input gets the header 0 (one-byte chunks). Returns
- * the new size, or 0 as sf_limit_pad (data may then hold that header). */
+ * the new size, or 0 as sf_limit_pad; data[0] may then be the rewritten
+ * header byte, the rest is untouched. */
 size_t sf_limit_pad_reply_input(uint8_t *data, size_t size, size_t max_size, uint32_t rnd);
 
 #endif
