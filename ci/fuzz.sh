@@ -103,8 +103,9 @@ for e in "${engines[@]}"; do
       build build/fuzz-afl afl-clang-fast -- -DSF_FUZZ_ENGINE=afl
       # CMPLOG: comparison operands logged for afl-fuzz -c (input-to-state).
       build build/fuzz-afl-cmplog afl-clang-fast AFL_LLVM_CMPLOG=1 -- -DSF_FUZZ_ENGINE=afl
-      # The scenario mutator afl-fuzz loads: from a plain, uninstrumented build.
-      build_only=sf_afl_mutator build build/fuzz-mutator clang -- -DSF_FUZZ_ENGINE=none
+      # The custom mutators afl-fuzz loads (scenario targets, fuzz_reply):
+      # from a plain, uninstrumented build.
+      build_only="sf_afl_mutator sf_afl_mutator_reply" build build/fuzz-mutator clang -- -DSF_FUZZ_ENGINE=none
       ;;
   esac
 done
@@ -218,10 +219,12 @@ fuzz_afl() {
   export AFL_CMPLOG_ONLY_NEW=1
   if [[ " ${SCENARIO_TARGETS[*]} " == *" $t "* ]]; then
     export AFL_CUSTOM_MUTATOR_LIBRARY=$PWD/build/fuzz-mutator/fuzz/sf_afl_mutator.so
+  elif [ "$t" = fuzz_reply ]; then # limit steps (fuzz/afl_mutator_reply.c)
+    export AFL_CUSTOM_MUTATOR_LIBRARY=$PWD/build/fuzz-mutator/fuzz/sf_afl_mutator_reply.so
   else
     unset AFL_CUSTOM_MUTATOR_LIBRARY
   fi
-  sf_step "AFL++ $t for ${time_per_target}s ($jobs instance(s), CMPLOG on the main one${AFL_CUSTOM_MUTATOR_LIBRARY:+, scenario mutator})"
+  sf_step "AFL++ $t for ${time_per_target}s ($jobs instance(s), CMPLOG on the main one${AFL_CUSTOM_MUTATOR_LIBRARY:+, custom mutator $(basename "$AFL_CUSTOM_MUTATOR_LIBRARY" .so)})"
   local status=0 pids=() i
   # Secondary instances first, each bounded like the main one.
   for ((i = 1; i < jobs; i++)); do
