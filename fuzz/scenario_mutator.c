@@ -3,6 +3,7 @@
  * and the AFL++ custom mutator (afl_mutator.c). */
 #include "scenario_mutator.h"
 
+#include "limit_pad.h"
 #include "reply_parser.h"
 #include "scenario_binary.h"
 
@@ -291,7 +292,12 @@ static size_t edit_bytes(uint8_t *b, size_t n, size_t cap, struct prng *r)
     return n;
   case 5: /* cut the flight short */
     return at;
-  case 6: { /* an over-long line (RFC 5321 4.5.3.1.5: 512 octets) */
+  case 6: { /* a line, a reply or an EHLO line next to a named limit, or far past one */
+    if (below(r, 2)) {
+      size_t k = sf_limit_pad(b, n, cap, prng_next(r));
+      if (k > 0)
+        return k;
+    }
     uint8_t fill[1100];
     size_t m = 400 + below(r, 700);
     memset(fill, 'A', m);

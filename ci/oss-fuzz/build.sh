@@ -14,7 +14,8 @@
 # included) comes from the same CMake files as every other build. For AFL++,
 # $LIB_FUZZING_ENGINE is libAFLDriver.a, which supplies main() and calls
 # LLVMFuzzerInitialize/LLVMFuzzerTestOneInput. The scenario targets also get
-# fuzz/mutator_scenario.c and fuzz/scenario_mutator.c, with the libFuzzer engine only (it calls
+# fuzz/mutator_scenario.c, fuzz/scenario_mutator.c and fuzz/limit_pad.c, and
+# fuzz_reply gets fuzz/mutator_reply.c, with the libFuzzer engine only (they call
 # LLVMFuzzerMutate, which only libFuzzer defines).
 #
 # OpenSSL 3: the default base-builder image ships OpenSSL 1.1.1, so the
@@ -95,13 +96,17 @@ obj=$WORK/smtpfuzz-obj
 mkdir -p "$obj"
 # shellcheck disable=SC2086 # CFLAGS is a list of words by contract
 timeout "$limit" $CC $CFLAGS -I"$root/fuzz" -c "$root/fuzz/driver_libfuzzer.c" -o "$obj/driver_libfuzzer.o"
-mutator_objs=()
+mutator_objs=() reply_objs=()
 if [ "$FUZZING_ENGINE" = libfuzzer ]; then
-  for m in mutator_scenario scenario_mutator; do
+  for m in mutator_scenario scenario_mutator limit_pad mutator_reply; do
     # shellcheck disable=SC2086
     timeout "$limit" $CC $CFLAGS -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
       -I"$root/harness" -I"$root/src" -I"$root/fuzz" -c "$root/fuzz/$m.c" -o "$obj/$m.o"
-    mutator_objs+=("$obj/$m.o")
+    case $m in
+      mutator_reply) reply_objs+=("$obj/$m.o") ;;
+      limit_pad) mutator_objs+=("$obj/$m.o"); reply_objs+=("$obj/$m.o") ;;
+      *) mutator_objs+=("$obj/$m.o") ;;
+    esac
   done
 fi
 
@@ -123,6 +128,8 @@ for t in "${targets[@]}"; do
   done
   extra=("$obj/driver_libfuzzer.o")
   [ ${#mutator_objs[@]} -gt 0 ] && [[ "$mutated" == *" $t "* ]] && extra+=("${mutator_objs[@]}")
+  # fuzz_reply's own step to the parser's limits (fuzz/mutator_reply.c).
+  [ "$t" = fuzz_reply ] && [ ${#reply_objs[@]} -gt 0 ] && extra+=("${reply_objs[@]}")
   echo "build.sh: linking $t${mutator_objs[*]:+ (custom mutator: $([[ "$mutated" == *" $t "* ]] && echo yes || echo no))}"
   # shellcheck disable=SC2086 # CXXFLAGS and LIB_FUZZING_ENGINE are word lists
   (cd "$fdir" && timeout "$limit" $CXX $CXXFLAGS "${extra[@]}" "${rest[@]}" \
