@@ -592,13 +592,14 @@ static void on_tls_up(struct judge *j, const struct wire_item *it)
   size_t n = it->len < sizeof what - 1 ? it->len : sizeof what - 1;
   memcpy(what, it->text, n);
   what[n] = '\0';
+  /* "<kind> <name>[ (<details>)]": the name runs to the details. */
   char *sp = strchr(what, ' ');
   char *name = sp ? sp + 1 : (char *)"";
   if (sp)
     *sp = '\0';
-  char *end = strchr(name, ' ');
-  if (end)
-    *end = '\0';
+  char *details = strstr(name, " (");
+  if (details)
+    *details = '\0';
   const char *host = j->cfg->host ? j->cfg->host : "";
   j->cert_bad = strcmp(what, "valid") != 0 || !same_host(name, host);
   snprintf(j->cert_what, sizeof j->cert_what, "a %s certificate for '%s'%s", what, name,

@@ -245,6 +245,16 @@ static enum sf_err set_key(struct sf_config *cfg, enum sf_key key, struct text v
       FAIL(CONFIG_BAD_VALUE, "verify must be " BOOL_ACCEPTED);
     return SF_ERR_OK;
   case SF_KEY_HOST:
+    /* A DNS name (RFC 1123 2.1; '_' as real names carry it) or an address
+     * literal: nothing else can be checked against a certificate or sent as
+     * SNI. Empty is no host at all. */
+    for (size_t k = 0; k < v.len; k++) {
+      char c = v.ptr[k];
+      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == ':'))
+        FAIL(CONFIG_BAD_VALUE, "host is a DNS name or an IPv4/IPv6 address: letters, digits, "
+                               "'-', '.', '_' and ':' only");
+    }
     return set_string(cfg, v, &cfg->host, reason);
   case SF_KEY_CAFILE:
     return set_string(cfg, v, &cfg->cafile, reason);

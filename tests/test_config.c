@@ -235,6 +235,10 @@ static void test_errors_and_lines(void)
   check_error("message = trailing\\\n", SF_ERR_CONFIG_BAD_VALUE, 1);
   check_error("helo_name =\n", SF_ERR_CONFIG_BAD_VALUE, 1);
   check_error("to =   \n", SF_ERR_CONFIG_BAD_VALUE, 1);
+  /* A host is a DNS name or an address: nothing a certificate could not name. */
+  check_error("host = mx example.com\n", SF_ERR_CONFIG_BAD_VALUE, 1);
+  check_error("host = [2001:db8::1]\n", SF_ERR_CONFIG_BAD_VALUE, 1);
+  check_error("host = mx.example.com/x\n", SF_ERR_CONFIG_BAD_VALUE, 1);
   /* A bare CR inside a value would end an SMTP command early. */
   check_error("from = a@b\rRCPT TO:<x@y>\n", SF_ERR_CONFIG_BAD_VALUE, 1);
 
