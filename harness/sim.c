@@ -219,6 +219,11 @@ static void server_close(struct sim *s)
 {
   if (s->closed)
     return;
+  /* Over TLS a server says close_notify before it closes (RFC 8446 6.1). */
+  if (s->tls == SRV_TLS && openssl(s)) {
+    tls_peer_conn_shutdown(s->conn);
+    flush_records(s, 0);
+  }
   deliver(s);
   rec(s, WIRE_S_CLOSE, s->tls == SRV_TLS, NULL, 0);
   s->closed = 1;

@@ -625,6 +625,13 @@ int tls_peer_conn_write(struct tls_peer_conn *c, const uint8_t *data, size_t len
   return 0;
 }
 
+void tls_peer_conn_shutdown(struct tls_peer_conn *c)
+{
+  if (c && c->ssl && c->hs == TLS_PEER_HS_DONE)
+    (void)SSL_shutdown(c->ssl);
+  ERR_clear_error();
+}
+
 const char *tls_peer_conn_error(const struct tls_peer_conn *c)
 {
   return c->err;

@@ -123,6 +123,8 @@ size_t tls_peer_conn_take(struct tls_peer_conn *c, uint8_t *out, size_t cap);
 size_t tls_peer_conn_read(struct tls_peer_conn *c, uint8_t *out, size_t cap, int *close_notify);
 /* Application bytes to encrypt; 0 on success. */
 int tls_peer_conn_write(struct tls_peer_conn *c, const uint8_t *data, size_t len);
+/* Queue close_notify (RFC 8446 6.1), as a server does before it closes. */
+void tls_peer_conn_shutdown(struct tls_peer_conn *c);
 const char *tls_peer_conn_error(const struct tls_peer_conn *c);
 int tls_peer_conn_reused(const struct tls_peer_conn *c);
 /* The SNI the client sent ("" if none). */

@@ -519,10 +519,9 @@ static enum sf_state on_starttls(struct sf_session *s, const struct sf_reply *r,
                   leftover);
     return SF_ST_TLS_HANDSHAKE;
   }
-  if (r->code == 421)
-    return rejected(s, r, "STARTTLS");
-  /* A 3xx to STARTTLS puts the server out of step with us: plaintext
-   * commands would be read as data, so even opportunistic TLS stops here. */
+  /* A 421 never gets here: on_reply() ends every state on it. A 3xx to STARTTLS puts the server out
+   * of step with us: plaintext commands would be read as data, so even opportunistic TLS stops
+   * here. */
   if (s->profile == O && !quit_ok(r))
     return rejected(s, r, "STARTTLS");
   if (s->profile == R)
