@@ -146,6 +146,12 @@ int live_profile_selects(const struct live_profile *p, const struct scenario *sc
     return 0;
   if (p->verify >= 0 && (sc->cfg.verify != 0) != p->verify)
     return 0;
+  /* A scenario about a client refusing its own configuration (no host to
+   * verify, a sender without a recipient, values too long for one command)
+   * says nothing of a program configured by its profile. */
+  if (sc->expect_error_set && sc->expect_error >= SF_ERR_CONFIG_SYNTAX &&
+      sc->expect_error <= SF_ERR_CONFIG_NO_HOST)
+    return 0;
   return 1;
 }
 

@@ -41,7 +41,9 @@ int live_profile_parse(struct live_profile *p, const char *text, size_t len, siz
                        const char **reason);
 /* Appends one argument (from a command line after "--"). 0 or -1. */
 int live_profile_add_arg(struct live_profile *p, const char *arg);
-/* Whether the profile runs scenario `sc`. */
+/* Whether the profile runs scenario `sc`: its mode, policy and verification
+ * agree, and it is not about a client refusing its own configuration (an
+ * expected CONFIG_* error). */
 int live_profile_selects(const struct live_profile *p, const struct scenario *sc);
 
 struct live_audit_opts {
