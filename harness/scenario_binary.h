@@ -18,8 +18,8 @@ size_t scenario_encode(const struct scenario *sc, uint8_t *out, size_t cap);
  * string records (the configuration's strings fit its arena; three bytes of
  * record head each), rule heads, action records and the whole pool. */
 #define SC_BINARY_MAX                                                                              \
-  (SC_BINARY_HEADER + 5 * SF_PHASE_COUNT + SF_CONFIG_STRINGS + 3 * (8 + SF_CONFIG_MAX_RCPT) + SC_NAME_MAX +      \
-   SC_HOST_MAX + SC_DIAG_MAX + 2 * SC_MAX_RULES + 7 * SC_MAX_ACTIONS + SC_POOL)
+  (SC_BINARY_HEADER + 5 * SF_PHASE_COUNT + SF_CONFIG_STRINGS + 3 * (8 + SF_CONFIG_MAX_RCPT) +      \
+   SC_NAME_MAX + SC_HOST_MAX + SC_DIAG_MAX + 2 * SC_MAX_RULES + 7 * SC_MAX_ACTIONS + SC_POOL)
 
 /* Field tables of the header, shared with the mutator. */
 #define SC_BINARY_CERT_HOSTS 8

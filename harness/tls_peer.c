@@ -357,16 +357,9 @@ struct tls_peer *tls_peer_new(void)
   if (certs_ca_pem(&p->certs, p->ca_pem, sizeof(p->ca_pem)) == 0)
     goto fail;
   /* The engine's context, trusting the test CA only. */
-  p->client_ctx = SSL_CTX_new_ex(p->libctx, NULL, TLS_client_method());
-  X509_STORE *store = X509_STORE_new();
-  if (!p->client_ctx || !store || !X509_STORE_add_cert(store, p->certs.ca)) {
-    X509_STORE_free(store);
+  p->client_ctx = sf_tls_openssl_ctx_new_pem(p->libctx, p->ca_pem, strlen(p->ca_pem));
+  if (!p->client_ctx)
     goto fail;
-  }
-  SSL_CTX_set_cert_store(p->client_ctx, store);
-  if (!SSL_CTX_set_min_proto_version(p->client_ctx, TLS1_2_VERSION))
-    goto fail;
-  SSL_CTX_set_verify(p->client_ctx, SSL_VERIFY_PEER, NULL);
   for (int k = 0; k < SC_CERT_COUNT; k++) {
     p->slot[k].ctx = server_ctx(p, (enum sc_cert)k, &p->slot[k]);
     if (!p->slot[k].ctx || !make_session(p, (enum sc_cert)k))

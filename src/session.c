@@ -606,15 +606,9 @@ static int waits_for_reply(const struct sf_session *s)
 static void process_replies(struct sf_session *s, uint64_t now)
 {
   while (!terminal(s) && s->in_len > 0) {
-    if (!waits_for_reply(s)) {
-      enter(s,
-            fail(s, SF_ERR_SESSION_UNSOLICITED, 0, "%zu bytes arrived during %s", s->in_len,
-                 table[s->state].name),
-            now);
-      break;
-    }
-    /* Our command has not left yet, so the server cannot be answering it. */
-    if (out_pending(s) > 0) {
+    /* Nothing asked for a reply, or our command has not left yet, so the
+     * server cannot be answering it. */
+    if (!waits_for_reply(s) || out_pending(s) > 0) {
       enter(s,
             fail(s, SF_ERR_SESSION_UNSOLICITED, 0,
                  "%zu bytes arrived before the %s command was sent (unsolicited or pipelined "
@@ -990,9 +984,4 @@ enum sf_err sf_session_error(const struct sf_session *s)
 const char *sf_session_diagnosis(const struct sf_session *s)
 {
   return s->diag;
-}
-
-int sf_session_tls_active(const struct sf_session *s)
-{
-  return s->tls_started;
 }

@@ -158,8 +158,6 @@ unsigned sf_session_status(const struct sf_session *s);
 uint64_t sf_session_deadline(const struct sf_session *s);
 enum sf_err sf_session_error(const struct sf_session *s);
 const char *sf_session_diagnosis(const struct sf_session *s);
-/* Whether bytes now taken/fed travel inside TLS (for transcripts). */
-int sf_session_tls_active(const struct sf_session *s);
 const char *sf_state_name(enum sf_state st);
 
 #endif

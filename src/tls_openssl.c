@@ -3,10 +3,12 @@
 #include "host.h"
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,24 +32,53 @@ static const struct sf_tls_openssl *cself(const struct sf_tls *tls)
 
 /* ---- context ------------------------------------------------------------- */
 
-SSL_CTX *sf_tls_openssl_ctx_new(OSSL_LIB_CTX *libctx, const char *cafile, const char *capath)
+/* A client context with our protocol floor and peer verification on. */
+static SSL_CTX *client_ctx(OSSL_LIB_CTX *libctx)
 {
   SSL_CTX *ctx = SSL_CTX_new_ex(libctx, NULL, TLS_client_method());
+  /* RFC 8996: nothing older than TLS 1.2. */
+  if (ctx && SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) &&
+      SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION)) {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    return ctx;
+  }
+  SSL_CTX_free(ctx);
+  ERR_clear_error();
+  return NULL;
+}
+
+SSL_CTX *sf_tls_openssl_ctx_new(OSSL_LIB_CTX *libctx, const char *cafile, const char *capath)
+{
+  SSL_CTX *ctx = client_ctx(libctx);
   if (!ctx)
     return NULL;
-  /* RFC 8996: nothing older than TLS 1.2. */
-  int ok = SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) &&
-           SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
-  if (ok && (cafile || capath))
-    ok = SSL_CTX_load_verify_locations(ctx, cafile, capath);
-  else if (ok)
-    ok = SSL_CTX_set_default_verify_paths(ctx);
+  int ok = cafile || capath ? SSL_CTX_load_verify_locations(ctx, cafile, capath)
+                            : SSL_CTX_set_default_verify_paths(ctx);
   if (!ok) {
     SSL_CTX_free(ctx);
     ERR_clear_error();
     return NULL;
   }
-  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+  return ctx;
+}
+
+SSL_CTX *sf_tls_openssl_ctx_new_pem(OSSL_LIB_CTX *libctx, const char *ca_pem, size_t len)
+{
+  SSL_CTX *ctx = client_ctx(libctx);
+  BIO *in = ctx && len <= INT_MAX ? BIO_new_mem_buf(ca_pem, (int)len) : NULL;
+  X509_STORE *store = ctx ? SSL_CTX_get_cert_store(ctx) : NULL;
+  size_t added = 0;
+  X509 *cert;
+  while (in && store && (cert = PEM_read_bio_X509(in, NULL, NULL, NULL)) != NULL) {
+    added += X509_STORE_add_cert(store, cert) == 1;
+    X509_free(cert);
+  }
+  BIO_free(in);
+  ERR_clear_error(); /* the end of the PEM text reads as an error */
+  if (added == 0) {
+    SSL_CTX_free(ctx);
+    return NULL;
+  }
   return ctx;
 }
 

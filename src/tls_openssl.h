@@ -67,6 +67,10 @@ struct ossl_lib_ctx_st; /* OSSL_LIB_CTX */
  * library context (NULL: the default one). NULL on failure. */
 struct ssl_ctx_st *sf_tls_openssl_ctx_new(struct ossl_lib_ctx_st *libctx, const char *cafile,
                                           const char *capath);
+/* The same, trusting exactly the certificates of the PEM text ca_pem[0..len)
+ * (an in-memory trust store; nothing read from disk). NULL if it holds none. */
+struct ssl_ctx_st *sf_tls_openssl_ctx_new_pem(struct ossl_lib_ctx_st *libctx, const char *ca_pem,
+                                              size_t len);
 void sf_tls_openssl_ctx_free(struct ssl_ctx_st *ctx);
 
 struct sf_tls_openssl {

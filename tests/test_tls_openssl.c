@@ -632,6 +632,12 @@ static void test_ctx_new(struct tls_peer *peer)
   sf_tls_openssl_ctx_free(ctx);
   unlink(path);
   CHECK(sf_tls_openssl_ctx_new(NULL, "/nonexistent/ca.pem", NULL) == NULL);
+  /* Trust anchors from memory: a PEM with no certificate gives no context. */
+  CHECK(sf_tls_openssl_ctx_new_pem(tls_peer_libctx(peer), "", 0) == NULL);
+  CHECK(sf_tls_openssl_ctx_new_pem(tls_peer_libctx(peer), "not pem", 7) == NULL);
+  ctx = sf_tls_openssl_ctx_new_pem(tls_peer_libctx(peer), pem, strlen(pem));
+  CHECK(ctx != NULL);
+  sf_tls_openssl_ctx_free(ctx);
 }
 
 int main(void)
