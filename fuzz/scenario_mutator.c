@@ -101,7 +101,7 @@ static void compact(struct scenario *sc)
     r->first_action = (uint16_t)na;
     for (size_t k = 0; k < n && na < SC_MAX_ACTIONS; k++) {
       acts[na] = a[k];
-      if (a[k].kind == SC_ACT_SEND) {
+      if (sc_act_has_bytes(a[k].kind)) {
         size_t len;
         const uint8_t *p = scenario_send_bytes(sc, &a[k], &len);
         len = len < SC_POOL - np ? len : SC_POOL - np;
@@ -585,7 +585,11 @@ static void mutate_once(struct scenario *sc, struct scratch *sp, struct prng *r)
   /* Action-level edits (6 to 9). */
   if (rule->nactions == 0 || op == 8) {
     static const enum sc_act kinds[] = {SC_ACT_SEND, SC_ACT_SEND, SC_ACT_STALL, SC_ACT_CLOSE,
-                                        SC_ACT_TLS,  SC_ACT_HANG, SC_ACT_DEAF};
+                                        SC_ACT_TLS,  SC_ACT_HANG, SC_ACT_DEAF,  SC_ACT_RAW};
+    /* Written into the stream outside TLS: a plaintext reply, an alert
+     * record, an application-data record with a bogus MAC, a banner. */
+    static const char *const raws[] = {"250 2.1.0 Ok\r\n", "\x15\x03\x03\x00\x02\x02\x28",
+                                       "\x17\x03\x03\x00\x05hello", "SSH-2.0-OpenSSH_9.2\r\n"};
     /* A byte repeated to each side of a named limit (RFC 5321 4.5.3.1:
      * 512-octet lines) and far past it. */
     static const uint32_t repeats[] = {2,   505, 506, 507,  508,   509,
@@ -599,6 +603,11 @@ static void mutate_once(struct scenario *sc, struct scratch *sp, struct prng *r)
         return; /* the action array is full */
       size_t k = at < before ? at : before;
       sc->actions[sc->rules[ri].first_action + k].repeat = repeats[below(r, N(repeats))];
+    } else if (kind == SC_ACT_RAW) {
+      size_t before = sc->rules[ri].nactions;
+      add_send(sc, ri, at, raws[below(r, N(raws))]);
+      if (sc->rules[ri].nactions > before)
+        sc->actions[sc->rules[ri].first_action + (at < before ? at : before)].kind = SC_ACT_RAW;
     } else if (kind == SC_ACT_SEND)
       add_send(sc, ri, at, interesting_replies[below(r, NREPLIES)]);
     else
@@ -621,7 +630,7 @@ static void mutate_once(struct scenario *sc, struct scratch *sp, struct prng *r)
     a->ms = below(r, 2) ? interesting_ms[below(r, NMS)] : a->ms + below(r, 2001) - 1000;
     return;
   }
-  if (a->kind != SC_ACT_SEND) {
+  if (!sc_act_has_bytes(a->kind)) {
     static const enum sc_act others[] = {SC_ACT_CLOSE, SC_ACT_TLS, SC_ACT_HANG, SC_ACT_DEAF};
     a->kind = others[below(r, N(others))];
     return;
@@ -691,7 +700,7 @@ static void append_rule(struct scenario *dst, const struct scenario *src, size_t
   size_t n = scenario_rule_actions(src, from, &a);
   for (size_t k = 0; k < n && dst->nactions < SC_MAX_ACTIONS; k++) {
     struct sc_action c = a[k];
-    if (c.kind == SC_ACT_SEND) {
+    if (sc_act_has_bytes(c.kind)) {
       size_t len;
       const uint8_t *p = scenario_send_bytes(src, &a[k], &len);
       len = len < SC_POOL - dst->pool_len ? len : SC_POOL - dst->pool_len;

@@ -669,6 +669,9 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
   case WIRE_SERVER_DEAF:
     j->deaf = 1;
     return;
+  case WIRE_S_RAW:
+    activity(j, it); /* no reply: a correct client fails on it */
+    return;
   case WIRE_TLS_START:
   case WIRE_STALL:
   case WIRE_SERVER_HANG:
@@ -910,6 +913,11 @@ static void on_transcript_item(void *ctx, const struct wire_item *it)
     break;
   case WIRE_SERVER_DEAF:
     put(o, "-- server reads nothing more");
+    break;
+  case WIRE_S_RAW:
+    put(o, "S: <written outside TLS: ");
+    put_escaped(o, it->text, it->len);
+    put(o, ">");
     break;
   case WIRE_HANG:
     put(o, "-- HANG: ");

@@ -189,7 +189,7 @@ size_t scenario_answer(const struct scenario *sc, enum sc_verb verb, int tls, un
     size_t na = scenario_rule_actions(sc, best, &a);
     for (size_t k = 0; k < na && n < cap; k++, n++) {
       out[n] = (struct sc_step){.kind = a[k].kind};
-      if (a[k].kind == SC_ACT_SEND) {
+      if (sc_act_has_bytes(a[k].kind)) {
         out[n].bytes = scenario_send_bytes(sc, &a[k], &out[n].len);
         out[n].repeat = a[k].repeat;
       }

@@ -45,7 +45,8 @@ static const char *const verdict_descs[SC_V_COUNT] = {
 
 const char *const sc_chan_names[3] = {"any", "plain", "tls"};
 const char *const sc_result_names[3] = {"any", "done", "failed"};
-const char *const sc_act_names[SC_ACT_COUNT] = {"send", "stall", "close", "tls", "hang", "deaf"};
+const char *const sc_act_names[SC_ACT_COUNT] = {"send", "stall", "close", "tls",
+                                                "hang", "deaf",  "raw"};
 
 const char *sc_verb_name(enum sc_verb v)
 {
@@ -193,7 +194,7 @@ static int action_equal(const struct scenario *sa, const struct sc_action *a,
     return 0;
   if (a->kind == SC_ACT_STALL)
     return a->ms == b->ms;
-  if (a->kind != SC_ACT_SEND)
+  if (!sc_act_has_bytes(a->kind))
     return 1;
   if ((a->repeat > 1 ? a->repeat : 1) != (b->repeat > 1 ? b->repeat : 1))
     return 0;

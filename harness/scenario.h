@@ -60,8 +60,16 @@ enum sc_act {
   SC_ACT_TLS,   /* start TLS here (server side); bytes sent after it are encrypted */
   SC_ACT_HANG,  /* say nothing more, ever (wait for the client to give up) */
   SC_ACT_DEAF,  /* read nothing more, ever: the client's sends stop leaving */
+  SC_ACT_RAW,   /* bytes[off, off+len) written as they are, outside TLS once it is up (a
+                   man in the middle writing into the stream) */
 };
-#define SC_ACT_COUNT 6
+#define SC_ACT_COUNT 7
+
+/* The actions that carry bytes from the pool. */
+static inline int sc_act_has_bytes(enum sc_act k)
+{
+  return k == SC_ACT_SEND || k == SC_ACT_RAW;
+}
 
 /* Which certificate the server presents. */
 #define SC_CERT_LIST(X)                                                                            \

@@ -39,8 +39,8 @@
  *              c & 3 (any, plain, tls; 3 reads as any), nth c >> 2. A rule
  *              whose head repeats an earlier one, or past SC_MAX_RULES, is
  *              dropped with its actions.
- *   k < 0x80   action of the latest rule: kind (k & 0x3f) % 7: send, stall,
- *              close, tls, hang, deaf, send-repeated. A send: a length (one
+ *   k < 0x80   action of the latest rule: kind (k & 0x3f) % 8: send, stall,
+ *              close, tls, hang, deaf, raw, send-repeated. A send or raw: a length (one
  *              byte below 0x80, else (b0 & 0x7f) | b1 << 7), then the bytes
  *              (as many as remain; past SC_POOL they are dropped); a
  *              repeated send then u32 LE, the count (clamped to 1 ..
@@ -337,7 +337,7 @@ size_t scenario_encode(const struct scenario *sc, uint8_t *out, size_t cap)
     for (size_t k = 0; k < na; k++) {
       int repeated = a[k].kind == SC_ACT_SEND && a[k].repeat > 1;
       out_byte(&o, (uint8_t)(REC_ACTION | (repeated ? ACT_SEND_REPEAT : a[k].kind)));
-      if (a[k].kind == SC_ACT_SEND) {
+      if (sc_act_has_bytes(a[k].kind)) {
         size_t n;
         const uint8_t *p = scenario_send_bytes(sc, &a[k], &n);
         out_len(&o, n);
@@ -547,7 +547,7 @@ void scenario_decode(struct scenario *sc, const uint8_t *data, size_t len)
     unsigned kind = (k & 0x3f) % ACT_KINDS;
     struct sc_action a = {.kind = kind == ACT_SEND_REPEAT ? SC_ACT_SEND : (enum sc_act)kind};
     int room = cur != NULL && sc->nactions < SC_MAX_ACTIONS;
-    if (a.kind == SC_ACT_SEND) {
+    if (sc_act_has_bytes(a.kind)) {
       size_t n;
       if (!in_len(&in, &n))
         break;

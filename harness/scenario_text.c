@@ -446,14 +446,15 @@ static enum sf_err parse_action(struct scenario *sc, struct text *t, const char 
   int kind = text_pick(w, sc_act_names, SC_ACT_COUNT);
   if (kind < 0)
     FAIL(CONFIG_SYNTAX,
-         "unknown action: actions are send \"...\" [* N], stall MS, close, tls, hang, deaf");
+         "unknown action: actions are send \"...\" [* N], stall MS, close, tls, hang, deaf, "
+         "raw \"...\"");
   if (sc->nactions >= SC_MAX_ACTIONS)
     FAIL(CONFIG_TOO_LONG, "too many actions: at most " XSTR(SC_MAX_ACTIONS) " in all rules");
   struct sc_action a = {.kind = (enum sc_act)kind};
   skip_blanks(t);
-  if (kind == SC_ACT_SEND) {
+  if (sc_act_has_bytes(a.kind)) {
     if (t->n == 0 || t->p[0] != '"')
-      FAIL(CONFIG_SYNTAX, "send takes a quoted string: send \"250 ok\\r\\n\"");
+      FAIL(CONFIG_SYNTAX, "send and raw take a quoted string: send \"250 ok\\r\\n\"");
     size_t len;
     TRY(parse_string(t, sc->pool + sc->pool_len, SC_POOL - sc->pool_len, &len,
                      "pool full: the send strings exceed " XSTR(SC_POOL) " bytes in all", reason));
@@ -463,7 +464,7 @@ static enum sf_err parse_action(struct scenario *sc, struct text *t, const char 
     /* send "A" * 100000: the bytes that many times, so a reply line far
      * beyond any limit fits on one line of the file. */
     skip_blanks(t);
-    if (t->n > 0 && t->p[0] == '*') {
+    if (kind == SC_ACT_SEND && t->n > 0 && t->p[0] == '*') {
       t->p++;
       t->n--;
       skip_blanks(t);
@@ -816,7 +817,7 @@ static void format_rule(struct writer *w, const struct scenario *sc, const struc
   for (size_t k = 0; k < na; k++) {
     put_str(w, k == 0 ? " " : "; ");
     put_str(w, (unsigned)a[k].kind < SC_ACT_COUNT ? sc_act_names[a[k].kind] : "hang");
-    if (a[k].kind == SC_ACT_SEND) {
+    if (sc_act_has_bytes(a[k].kind)) {
       size_t n;
       const uint8_t *p = scenario_send_bytes(sc, &a[k], &n);
       put_char(w, ' ');

@@ -148,6 +148,12 @@ int sc_server_next(struct sc_server *srv, struct sc_step *step)
       case SC_ACT_SEND:
         cmd_reader_server_sent(&srv->rd, step->bytes, step->len);
         break;
+      case SC_ACT_RAW:
+        /* Before TLS raw bytes are what the client reads; inside it they are
+         * no reply at all (a correct client fails on them). */
+        if (!srv->tls)
+          cmd_reader_server_sent(&srv->rd, step->bytes, step->len);
+        break;
       case SC_ACT_CLOSE:
         sc_server_close(srv);
         break;

@@ -215,6 +215,25 @@ static void server_send(struct sim *s, const uint8_t *p, size_t len, uint32_t re
   stream(s);
 }
 
+/* Bytes into the connection as they are. Before TLS is up they are what the
+ * client reads in plaintext, as a send; once it is up they bypass the
+ * server's TLS, and the pass-through peer marks them as a record that fails
+ * its integrity check (SF_PT_TAMPERED), as real TLS would find it. */
+static void server_raw(struct sim *s, const uint8_t *p, size_t len)
+{
+  if (s->tls != SRV_TLS) {
+    rec(s, WIRE_S_DATA, 0, p, len);
+    if (queue_out(s, p, len))
+      deliver(s);
+    return;
+  }
+  rec(s, WIRE_S_RAW, 1, p, len);
+  if (!openssl(s) && !queue_out(s, (const uint8_t *)SF_PT_TAMPERED, sizeof(SF_PT_TAMPERED) - 1))
+    return;
+  if (queue_out(s, p, len))
+    deliver(s);
+}
+
 static void server_close(struct sim *s)
 {
   if (s->closed)
@@ -545,6 +564,9 @@ static void perform(struct sim *s, const struct sc_step *st)
     break;
   case SC_ACT_DEAF:
     rec(s, WIRE_SERVER_DEAF, s->tls == SRV_TLS, NULL, 0);
+    break;
+  case SC_ACT_RAW:
+    server_raw(s, st->bytes, st->len);
     break;
   }
 }

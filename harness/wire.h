@@ -40,8 +40,9 @@
   X(STALL, "stall")                   /* the server lets `arg` ms pass */                          \
   X(SERVER_HANG, "server-hang")       /* the server will never speak again */                      \
   X(SERVER_DEAF, "server-deaf")       /* the server reads nothing more from the client */          \
-  X(HANG, "hang") /* both sides wait and the client would wait forever (bytes = why) */            \
-  X(END, "end")   /* the client ended: arg = sc_client_status, err, bytes = diagnosis */
+  X(S_RAW, "S-raw") /* bytes written into the connection outside TLS while it is up */             \
+  X(HANG, "hang")   /* both sides wait and the client would wait forever (bytes = why) */          \
+  X(END, "end")     /* the client ended: arg = sc_client_status, err, bytes = diagnosis */
 
 enum wire_kind {
 #define WIRE_KIND_ENUM(id, name) WIRE_##id,

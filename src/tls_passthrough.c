@@ -157,8 +157,23 @@ static size_t pt_feed_net(struct sf_tls *tls, const uint8_t *data, size_t len)
     if (c == '\n')
       finish_hello(pt);
   }
-  if (pt->st == SF_TLS_ESTABLISHED)
-    used += append(pt->in, &pt->in_len, sizeof(pt->in), data + used, len - used);
+  if (pt->st != SF_TLS_ESTABLISHED)
+    return used;
+  /* What follows the mark did not come through the peer's TLS: fail as a
+   * record layer does on a bad MAC, with the bytes before it delivered. */
+  size_t mlen = sizeof(SF_PT_TAMPERED) - 1, end = len;
+  for (size_t i = used; i + mlen <= len; i++)
+    if (data[i] == SF_PT_TAMPERED[0] && memcmp(data + i, SF_PT_TAMPERED, mlen) == 0) {
+      end = i;
+      break;
+    }
+  size_t n = append(pt->in, &pt->in_len, sizeof(pt->in), data + used, end - used);
+  used += n;
+  if (end < len && used == end) {
+    fail(pt, SF_ERR_TLS_HANDSHAKE,
+         "a record failed its integrity check: the stream was tampered with");
+    return len;
+  }
   return used;
 }
 

@@ -30,6 +30,10 @@
 #define SF_PT_RESUMED             " resumed"
 #define SF_PT_MAX_HELLO           256
 #define SF_PT_CLOSE               "\x15PT-CLOSE\n"
+/* Bytes that did not come through the peer's TLS (written into the stream
+ * by someone else): a real record layer rejects them, and so does this one,
+ * as a record whose integrity check fails. */
+#define SF_PT_TAMPERED "\x17PT-TAMPERED\n"
 
 struct sf_tls_passthrough {
   struct sf_tls base;

@@ -396,6 +396,17 @@ static void perform(struct conn *c, const struct sc_step *st)
     flush_out(c);
     rec(c, WIRE_SERVER_DEAF, c->tls == SRV_TLS, NULL, 0);
     break;
+  case SC_ACT_RAW:
+    /* Into the socket as they are: inside TLS, what a man in the middle
+     * writes into the stream. */
+    if (c->tls != SRV_TLS) {
+      server_send_once(c, st->bytes, st->len);
+      break;
+    }
+    flush_records(c, 0);
+    rec(c, WIRE_S_RAW, 1, st->bytes, st->len);
+    sock_write(c, st->bytes, st->len);
+    break;
   }
 }
 
