@@ -515,7 +515,10 @@ static void mutate_header(struct scenario *sc, struct scratch *sp, struct prng *
         (enum sc_personality)((sc->personality + 1 + below(r, SC_PERS_COUNT - 1)) % SC_PERS_COUNT);
     break;
   case 6:
-    sc->cert = (enum sc_cert)((sc->cert + 1 + below(r, SC_CERT_COUNT - 1)) % SC_CERT_COUNT);
+    if (below(r, 4) == 0)
+      sc->tls_server = (enum sc_tls_server)((sc->tls_server + 1 + below(r, 2)) % SC_TLSS_COUNT);
+    else
+      sc->cert = (enum sc_cert)((sc->cert + 1 + below(r, SC_CERT_COUNT - 1)) % SC_CERT_COUNT);
     break;
   case 7:
     strcpy(sc->cert_host, sc_binary_cert_hosts[below(r, SC_BINARY_CERT_HOSTS)]);

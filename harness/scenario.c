@@ -25,6 +25,12 @@ const char *const sc_cert_names[SC_CERT_COUNT] = {
 #undef SC_CERT_NAME
 };
 
+const char *const sc_tls_server_names[SC_TLSS_COUNT] = {
+#define SC_TLSS_NAME(id, name) name,
+    SC_TLS_SERVER_LIST(SC_TLSS_NAME)
+#undef SC_TLSS_NAME
+};
+
 const char *const sc_personality_names[SC_PERS_COUNT] = {
 #define SC_PERS_NAME(id, name) name,
     SC_PERSONALITY_LIST(SC_PERS_NAME)
@@ -219,6 +225,7 @@ int scenario_equal(const struct scenario *a, const struct scenario *b)
       a->expect_verdicts != b->expect_verdicts || a->expect_result != b->expect_result ||
       a->expect_error != b->expect_error || a->expect_error_set != b->expect_error_set ||
       a->time_bound_ms != b->time_bound_ms || a->resume != b->resume ||
+      a->tls_server != b->tls_server ||
       strncmp(a->expect_diag, b->expect_diag, sizeof a->expect_diag) != 0)
     return 0;
   if (!config_equal(&a->cfg, &b->cfg))

@@ -87,6 +87,19 @@ enum sc_cert {
       SC_CERT_COUNT
 };
 
+/* How the server's TLS behaves beyond its certificate. */
+#define SC_TLS_SERVER_LIST(X)                                                                      \
+  X(MODERN, "modern")           /* TLS 1.2 and 1.3, no client certificate asked */                 \
+  X(OLD, "old")                 /* TLS 1.0 and 1.1 only (RFC 8996: a client must refuse) */        \
+  X(CLIENT_CERT, "client-cert") /* demands a client certificate, which the client has not */
+
+enum sc_tls_server {
+#define SC_TLSS_ENUM(id, name) SC_TLSS_##id,
+  SC_TLS_SERVER_LIST(SC_TLSS_ENUM)
+#undef SC_TLSS_ENUM
+      SC_TLSS_COUNT
+};
+
 /* Server personalities: the default answer to every command. */
 #define SC_PERSONALITY_LIST(X)                                                                     \
   X(SUBMISSION, "submission") /* port 587: greeting, STARTTLS, AUTH only after TLS */              \
@@ -161,6 +174,7 @@ struct scenario {
   enum sc_personality personality;
   enum sc_cert cert;
   char cert_host[SC_HOST_MAX]; /* name the certificate carries; "" = cfg.host */
+  enum sc_tls_server tls_server;
   /* The client offers a TLS session the server resumes (a resumed session
    * must be verified like a new one). */
   int resume;
@@ -227,6 +241,7 @@ int sc_diag_char(int c);
 /* Name tables, in enum order. */
 extern const char *const sc_verb_names[SC_VERB_COUNT];
 extern const char *const sc_cert_names[SC_CERT_COUNT];
+extern const char *const sc_tls_server_names[SC_TLSS_COUNT];
 extern const char *const sc_personality_names[SC_PERS_COUNT];
 extern const char *const sc_verdict_names[SC_V_COUNT];
 extern const char *const sc_chan_names[3];

@@ -30,6 +30,7 @@
  *   13  expect.error  0: not stated; else error (b - 1) % SF_ERR_COUNT
  *   14  expect        u16 LE, verdict bits (1 << sc_verdict), masked
  *   16  time_bound    u32 LE, ms
+ *   20  tls.server    b % 3 (SC_TLS_SERVER_LIST order)
  * The tables give one byte's reach to the values that matter (no host, an
  * address literal, a certificate for another name or address, a message
  * with a bare CR next to a dot); a string record overrides its table.
@@ -278,6 +279,7 @@ static void encode_header(const struct scenario *sc, uint8_t *h)
   uint32_t tb = sc->time_bound_ms > UINT32_MAX ? UINT32_MAX : (uint32_t)sc->time_bound_ms;
   for (int i = 0; i < 4; i++)
     h[16 + i] = (uint8_t)(tb >> (8 * i));
+  h[20] = (uint8_t)sc->tls_server;
 }
 
 /* String records for what the header's tables and the defaults do not say. */
@@ -408,6 +410,7 @@ static void decode_header(struct scenario *sc, const uint8_t *h)
   sc->expect_error = h[13] != 0 ? (enum sf_err)((h[13] - 1) % SF_ERR_COUNT) : SF_ERR_OK;
   sc->expect_verdicts = (unsigned)(h[14] | h[15] << 8) & ((1u << SC_V_COUNT) - 1);
   sc->time_bound_ms = le32(h + 16);
+  sc->tls_server = (enum sc_tls_server)(h[20] % SC_TLSS_COUNT);
 }
 
 /* Copies the characters `keep` accepts, at most cap - 1 of them. */

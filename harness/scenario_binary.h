@@ -8,7 +8,7 @@
 #include "scenario.h"
 
 /* Bytes of the fixed header that every input starts with. */
-#define SC_BINARY_HEADER 20
+#define SC_BINARY_HEADER 21
 
 /* decode never fails: every input gives a scenario. encode returns the
  * length written, or 0 if cap is too small. */

@@ -198,6 +198,7 @@ static enum sf_err read_value(struct text rest, uint8_t *buf, struct text *value
   X(EXPECT_ERROR, "expect.error")                                                                  \
   X(TIME_BOUND, "time_bound")                                                                      \
   X(RESUME, "resume")                                                                              \
+  X(TLS_SERVER, "tls.server")                                                                      \
   X(EXPECT_DIAGNOSIS, "expect.diagnosis")
 
 enum scn_key {
@@ -350,6 +351,11 @@ static enum sf_err set_scenario_key(struct parser *ps, enum scn_key key, struct 
       FAIL(CONFIG_BAD_VALUE, "time_bound is milliseconds, a decimal number from 0 to 4294967295");
     sc->time_bound_ms = n;
     return SF_ERR_OK;
+  case K_TLS_SERVER:
+    if ((i = text_pick(v, sc_tls_server_names, SC_TLSS_COUNT)) < 0)
+      FAIL(CONFIG_BAD_VALUE, "tls.server is modern, old or client-cert");
+    sc->tls_server = (enum sc_tls_server)i;
+    return SF_ERR_OK;
   case K_RESUME:
     if (text_is(v, "yes"))
       sc->resume = 1;
@@ -400,9 +406,10 @@ static enum sf_err parse_assignment(struct parser *ps, struct text t, size_t lin
 
   int k = text_pick(key, scn_key_names, K_COUNT);
   if (k < 0)
-    FAIL(CONFIG_UNKNOWN_KEY, "unknown key: keys are name, server, cert, cert.host, resume, "
-                             "deliver, expect, expect.result, expect.error, expect.diagnosis, "
-                             "time_bound and client.<key>");
+    FAIL(CONFIG_UNKNOWN_KEY,
+         "unknown key: keys are name, server, cert, cert.host, tls.server, resume, "
+         "deliver, expect, expect.result, expect.error, expect.diagnosis, "
+         "time_bound and client.<key>");
   if (ps->seen & (1u << k))
     FAIL(CONFIG_DUPLICATE_KEY, "key given twice");
   if (quoted && memchr(v.p, '\0', v.n) != NULL)
@@ -852,6 +859,11 @@ size_t scenario_format_text(const struct scenario *sc, char *out, size_t cap)
   if (sc->cert_host[0] != '\0') {
     put_key(&w, "cert.host");
     put_mem(&w, sc->cert_host, strnlen(sc->cert_host, sizeof sc->cert_host - 1));
+    put_char(&w, '\n');
+  }
+  if (sc->tls_server != SC_TLSS_MODERN) {
+    put_key(&w, "tls.server");
+    put_str(&w, sc_tls_server_names[(unsigned)sc->tls_server < SC_TLSS_COUNT ? sc->tls_server : 0]);
     put_char(&w, '\n');
   }
   if (sc->resume)

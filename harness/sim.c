@@ -38,7 +38,8 @@ struct sim {
   enum srv_tls tls;
   char hello[SF_PT_MAX_HELLO]; /* the pass-through client hello so far */
   size_t hello_len;
-  int closed; /* the connection is closed (the script, or a failed handshake) */
+  int hello_seen; /* the client's hello began */
+  int closed;     /* the connection is closed (the script, or a failed handshake) */
   int stopped;
   uint64_t tick_at; /* last time the client was ticked with no effect */
   size_t bytes_total;
@@ -252,9 +253,37 @@ static void server_close(struct sim *s)
 
 /* ---- TLS, server side of the pass-through --------------------------------- */
 
+/* The pass-through server refuses the handshake as the scenario's TLS says:
+ * an alert instead of its hello. */
+static const char *pt_refusal(const struct scenario *sc)
+{
+  switch (sc->tls_server) {
+  case SC_TLSS_OLD:
+    return "protocol-version";
+  case SC_TLSS_CLIENT_CERT:
+    return "certificate-required";
+  case SC_TLSS_MODERN:
+  case SC_TLSS_COUNT:
+    break;
+  }
+  return NULL;
+}
+
+static void tls_fail(struct sim *s, const char *why);
+
 static void handshake_done(struct sim *s, int offered_resume)
 {
   const struct scenario *sc = s->sc;
+  const char *refusal = pt_refusal(sc);
+  if (refusal) {
+    char alert[SF_PT_MAX_HELLO];
+    int n = snprintf(alert, sizeof(alert), "%s%s%s\n", SF_PT_SERVER_HELLO, SF_PT_ALERT, refusal);
+    rec(s, WIRE_C_HELLO, 1, s->hello, s->hello_len);
+    rec(s, WIRE_S_HELLO, 1, alert, (size_t)n);
+    queue_out(s, (const uint8_t *)alert, (size_t)n);
+    tls_fail(s, refusal);
+    return;
+  }
   const char *host = sc->cert_host[0] ? sc->cert_host : sc->cfg.host ? sc->cfg.host : "";
   int resumed = offered_resume && sc->resume;
   char hello[SF_PT_MAX_HELLO];
@@ -310,6 +339,32 @@ static size_t hello_input(struct sim *s, const uint8_t *p, size_t n)
     return i + 1;
   }
   return n;
+}
+
+/* Whether p[0..n) can be the start of the client's hello: a TLS handshake
+ * record (type 22, version 3.x) or the pass-through hello's prefix. */
+static int starts_hello(const struct sim *s, const uint8_t *p, size_t n)
+{
+  if (openssl(s))
+    return n > 0 && p[0] == 0x16 && (n < 2 || p[1] == 0x03);
+  size_t k = n < PT_PREFIX_LEN ? n : PT_PREFIX_LEN;
+  return n > 0 && memcmp(p, SF_PT_CLIENT_HELLO_PREFIX, k) == 0;
+}
+
+static size_t openssl_hello_input(struct sim *s, const uint8_t *p, size_t n);
+
+/* Client bytes where its hello is due; returns how many were taken. Bytes
+ * that do not start one are plaintext the client sent instead: recorded as
+ * such, and the end of the handshake, as on any TLS server. */
+static size_t hello_bytes(struct sim *s, const uint8_t *p, size_t n)
+{
+  if (!s->hello_seen && !starts_hello(s, p, n)) {
+    rec(s, WIRE_C_DATA, 0, p, n);
+    tls_fail(s, "the client sent something else than a TLS hello");
+    return n;
+  }
+  s->hello_seen = 1;
+  return openssl(s) ? openssl_hello_input(s, p, n) : hello_input(s, p, n);
 }
 
 /* Length of a pass-through client hello at p (through its LF), 0 if p is not
@@ -370,9 +425,11 @@ static void start_tls(struct sim *s)
     return;
   s->tls = SRV_WAIT_HELLO;
   s->hello_len = 0;
+  s->hello_seen = 0;
   rec(s, WIRE_TLS_START, 0, NULL, 0);
   if (openssl(s)) {
     s->conn = tls_peer_accept_cert(s->opt->peer, tls_peer_pick(s->sc), s->opt->version);
+    tls_peer_conn_server_mode(s->conn, s->sc->tls_server);
     if (!s->conn) {
       tls_fail(s, "the TLS server could not be created");
       return;
@@ -384,7 +441,7 @@ static void start_tls(struct sim *s)
   size_t n = sc_server_take_unread(&s->srv, tmp, sizeof(tmp));
   if (n == 0)
     return;
-  size_t used = openssl(s) ? openssl_hello_input(s, tmp, n) : hello_input(s, tmp, n);
+  size_t used = hello_bytes(s, tmp, n);
   if (s->tls == SRV_TLS && used < n)
     sc_server_input(&s->srv, tmp + used, n - used);
 }
@@ -447,9 +504,7 @@ static void server_receive(struct sim *s, const uint8_t *p, size_t n)
       sc_server_input(&s->srv, p, n);
       return;
     case SRV_WAIT_HELLO: {
-      size_t used = openssl(s) ? openssl_hello_input(s, p, n) : hello_input(s, p, n);
-      if (s->tls == SRV_TLS_FAILED)
-        rec(s, WIRE_C_DATA, 0, p, n);
+      size_t used = hello_bytes(s, p, n);
       p += used;
       n -= used;
       break;

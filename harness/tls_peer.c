@@ -618,6 +618,43 @@ int tls_peer_conn_write(struct tls_peer_conn *c, const uint8_t *data, size_t len
   return 0;
 }
 
+/* A client certificate is asked for and none will do: the client has none. */
+static int refuse_any(int ok, X509_STORE_CTX *store)
+{
+  (void)ok;
+  (void)store;
+  return 0;
+}
+
+int tls_peer_ssl_server_mode(SSL *ssl, enum sc_tls_server mode)
+{
+  switch (mode) {
+  case SC_TLSS_OLD:
+    /* What servers from before RFC 8996 speak; a correct client has 1.2 as
+     * its floor and must end the handshake. */
+    SSL_set_security_level(ssl, 0);
+    return SSL_set_min_proto_version(ssl, TLS1_VERSION) &&
+                   SSL_set_max_proto_version(ssl, TLS1_1_VERSION)
+               ? 0
+               : -1;
+  case SC_TLSS_CLIENT_CERT:
+    SSL_set_verify(ssl, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, refuse_any);
+    /* A session made without a client certificate is not resumed: another
+     * session context, so every handshake is a full one and asks for it. */
+    return SSL_set_session_id_context(ssl, (const unsigned char *)"client-cert", 11) ? 0 : -1;
+  case SC_TLSS_MODERN:
+  case SC_TLSS_COUNT:
+    break;
+  }
+  return 0;
+}
+
+void tls_peer_conn_server_mode(struct tls_peer_conn *c, enum sc_tls_server mode)
+{
+  if (c && c->ssl && tls_peer_ssl_server_mode(c->ssl, mode) != 0)
+    ERR_clear_error();
+}
+
 void tls_peer_conn_shutdown(struct tls_peer_conn *c)
 {
   if (c && c->ssl && c->hs == TLS_PEER_HS_DONE)

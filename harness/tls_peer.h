@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 struct ssl_ctx_st;
+struct ssl_st;
 struct ssl_session_st;
 struct ossl_lib_ctx_st;
 
@@ -123,6 +124,13 @@ size_t tls_peer_conn_take(struct tls_peer_conn *c, uint8_t *out, size_t cap);
 size_t tls_peer_conn_read(struct tls_peer_conn *c, uint8_t *out, size_t cap, int *close_notify);
 /* Application bytes to encrypt; 0 on success. */
 int tls_peer_conn_write(struct tls_peer_conn *c, const uint8_t *data, size_t len);
+/* A server connection's TLS made to behave as `mode` says (before the
+ * client's first byte): old allows only TLS 1.0 and 1.1 (and the security
+ * level they need), client-cert demands a client certificate. 0 on success.
+ * Shared with the live server (any SSL object of a server). */
+int tls_peer_ssl_server_mode(struct ssl_st *ssl, enum sc_tls_server mode);
+void tls_peer_conn_server_mode(struct tls_peer_conn *c, enum sc_tls_server mode);
+
 /* Queue close_notify (RFC 8446 6.1), as a server does before it closes. */
 void tls_peer_conn_shutdown(struct tls_peer_conn *c);
 const char *tls_peer_conn_error(const struct tls_peer_conn *c);

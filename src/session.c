@@ -201,21 +201,20 @@ static size_t out_pending(const struct sf_session *s)
   return s->out_tail - s->out_head;
 }
 
-/* Queue bytes for the server; 0 if they do not fit. */
+/* Queue bytes for the server; 0 if they do not fit. A command is queued
+ * only once everything before it has been taken (a reply is never read
+ * while our command is still queued, and fail() empties the queue first),
+ * so it always starts an empty buffer. */
 static int queue(struct sf_session *s, const void *data, size_t len)
 {
   if (s->out_head == s->out_tail)
     s->out_head = s->out_tail = 0;
-  if (sizeof(s->out) - s->out_tail < len) {
-    memmove(s->out, s->out + s->out_head, out_pending(s));
-    s->out_tail -= s->out_head;
-    s->out_head = 0;
+  int fits = len <= sizeof(s->out) - s->out_tail;
+  if (fits) {
+    memcpy(s->out + s->out_tail, data, len);
+    s->out_tail += len;
   }
-  if (sizeof(s->out) - s->out_tail < len)
-    return 0;
-  memcpy(s->out + s->out_tail, data, len);
-  s->out_tail += len;
-  return 1;
+  return fits;
 }
 
 /* Record the error and end the session. With `quit`, the channel is still
@@ -583,12 +582,7 @@ static enum sf_state on_reply(struct sf_session *s, const struct sf_reply *r, si
   case SF_ST_QUIT:
     /* The transaction is over whatever the server answers. */
     return SF_ST_DONE;
-  case SF_ST_CONNECT:
-  case SF_ST_TLS_HANDSHAKE:
-  case SF_ST_TLS_IMPLICIT:
-  case SF_ST_DONE:
-  case SF_ST_FAILED:
-  case SF_ST_COUNT:
+  default: /* states that wait for no reply: process_replies() never asks */
     break;
   }
   return fail(s, SF_ERR_SESSION_UNSOLICITED, 0, "a reply arrived in state %s, which expects none",

@@ -85,6 +85,15 @@ static void finish_hello(struct sf_tls_passthrough *pt)
   };
   const char *body = pt->hello + HELLO_PREFIX_LEN;
   size_t len = pt->hello_len - HELLO_PREFIX_LEN - 1; /* without the LF */
+  size_t alen = sizeof(SF_PT_ALERT) - 1;
+  if (len > alen && memcmp(body, SF_PT_ALERT, alen) == 0) {
+    /* As a record layer names a received alert (RFC 8446 6.2). */
+    int version = len - alen == 16 && memcmp(body + alen, "protocol-version", 16) == 0;
+    fail(pt, version ? SF_ERR_TLS_PROTOCOL_VERSION : SF_ERR_TLS_ALERT,
+         version ? "no common protocol version: the peer sent alert protocol-version"
+                 : "the peer sent an alert");
+    return;
+  }
   size_t rlen = sizeof(SF_PT_RESUMED) - 1;
   if (len > rlen && memcmp(body + len - rlen, SF_PT_RESUMED, rlen) == 0) {
     if (!pt->offer_resume) {

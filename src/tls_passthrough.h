@@ -5,6 +5,7 @@
  *
  *     "\x16PT-SERVER-HELLO <cert> <host>[ resumed]\n"
  *
+ * or "\x16PT-SERVER-HELLO alert <name>\n" when it refuses the handshake,
  * where <cert> is one of valid, self-signed, unknown-issuer, wrong-host,
  * expired, not-yet-valid and <host> the name the certificate carries (the
  * certificate of the session, when it was resumed). With verification on,
@@ -28,8 +29,11 @@
 #define SF_PT_CLIENT_HELLO_RESUME SF_PT_CLIENT_HELLO_PREFIX " resume\n"
 #define SF_PT_SERVER_HELLO        "\x16PT-SERVER-HELLO "
 #define SF_PT_RESUMED             " resumed"
-#define SF_PT_MAX_HELLO           256
-#define SF_PT_CLOSE               "\x15PT-CLOSE\n"
+/* Instead of "<cert> <host>": the server refuses the handshake with an alert
+ * (RFC 8446 6.2): "alert protocol-version", "alert certificate-required". */
+#define SF_PT_ALERT     "alert "
+#define SF_PT_MAX_HELLO 256
+#define SF_PT_CLOSE     "\x15PT-CLOSE\n"
 /* Bytes that did not come through the peer's TLS (written into the stream
  * by someone else): a real record layer rejects them, and so does this one,
  * as a record whose integrity check fails. */

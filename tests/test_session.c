@@ -786,6 +786,22 @@ static void test_passthrough_names(void)
     CHECKF(err == cases[i].want && (err != SF_ERR_OK || st == SF_TLS_ESTABLISHED),
            "host %s vs %s: %s", cases[i].host, cases[i].hello, sf_err_name(err));
   }
+  /* A server that refuses the handshake: its alert, named as OpenSSL names it. */
+  static const struct {
+    const char *hello;
+    enum sf_err want;
+  } alerts[] = {{"alert protocol-version", SF_ERR_TLS_PROTOCOL_VERSION},
+                {"alert certificate-required", SF_ERR_TLS_ALERT}};
+  for (size_t i = 0; i < sizeof alerts / sizeof alerts[0]; i++) {
+    struct sf_tls_passthrough pt;
+    sf_tls_passthrough_init(&pt);
+    pt.base.vt->start(&pt.base, "mx.example.com", 1);
+    char hello[SF_PT_MAX_HELLO];
+    int n = snprintf(hello, sizeof(hello), "%s%s\n", SF_PT_SERVER_HELLO, alerts[i].hello);
+    pt.base.vt->feed_net(&pt.base, (const uint8_t *)hello, (size_t)n);
+    CHECK(pt.base.vt->state(&pt.base) == SF_TLS_FAILED);
+    CHECK(pt.base.vt->error(&pt.base, NULL) == alerts[i].want);
+  }
   /* Neither TLS nor SMTP: named at the first byte, as the OpenSSL layer does. */
   struct sf_tls_passthrough pt;
   sf_tls_passthrough_init(&pt);

@@ -26,6 +26,7 @@ struct conn {
   int have_tls;
   enum srv_tls tls;
   int closed, eof, stopped;
+  int hello_seen;       /* the client's TLS hello began */
   struct sc_server srv; /* the scripted server: what to do next */
   uint8_t out[OUT_BUF];
   size_t out_len;
@@ -246,6 +247,8 @@ static void hello_input(struct conn *c, const uint8_t *p, size_t n)
   tls_read(c); /* TLS 1.3: the first command may ride with the Finished */
 }
 
+static void server_receive(struct conn *c, const uint8_t *p, size_t n);
+
 static void start_tls(struct conn *c)
 {
   if (c->tls != SRV_PLAIN)
@@ -258,12 +261,13 @@ static void start_tls(struct conn *c)
     return;
   }
   c->have_tls = 1;
+  (void)tls_peer_ssl_server_mode(c->tls_conn.ssl, c->sc->tls_server);
   /* Bytes the client sent after its STARTTLS before our answer now meet
    * the handshake, as they would on any server. */
   uint8_t tmp[CMD_READER_BUF];
   size_t n = sc_server_take_unread(&c->srv, tmp, sizeof(tmp));
   if (n > 0)
-    hello_input(c, tmp, n);
+    server_receive(c, tmp, n);
 }
 
 /* Length of the TLS handshake record starting at p, as far as n bytes go;
@@ -298,6 +302,15 @@ static void server_receive(struct conn *c, const uint8_t *p, size_t n)
     }
     return;
   case SRV_WAIT_HELLO:
+    /* Bytes that do not start a TLS handshake record are plaintext the
+     * client sent instead of its hello: recorded as such (a client going on
+     * in plaintext after the 220 must be seen doing it). */
+    if (!c->hello_seen && !(p[0] == 0x16 && (n < 2 || p[1] == 0x03))) {
+      rec(c, WIRE_C_DATA, 0, p, n);
+      tls_fail(c, "the client sent something else than a TLS hello");
+      return;
+    }
+    c->hello_seen = 1;
     hello_input(c, p, n);
     return;
   case SRV_TLS:
