@@ -241,18 +241,13 @@ static void pump(struct sf_tls_openssl *t)
     }
     t->st = SF_TLS_ESTABLISHED;
   }
+  /* Nothing waits in `in` here (ot_feed_net takes no record while its
+   * plaintext does), and one record's plaintext fits in it. */
+  t->in_head = 0;
   while (t->st == SF_TLS_ESTABLISHED && t->in_len < sizeof(t->in)) {
-    if (t->in_len == 0)
-      t->in_head = 0;
-    size_t tail = t->in_head + t->in_len;
-    if (tail == sizeof(t->in)) {
-      memmove(t->in, t->in + t->in_head, t->in_len);
-      t->in_head = 0;
-      tail = t->in_len;
-    }
     size_t got = 0;
     ERR_clear_error();
-    int r = SSL_read_ex(t->ssl, t->in + tail, sizeof(t->in) - tail, &got);
+    int r = SSL_read_ex(t->ssl, t->in + t->in_len, sizeof(t->in) - t->in_len, &got);
     if (r == 1) {
       t->in_len += got;
       continue;
