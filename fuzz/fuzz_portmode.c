@@ -74,11 +74,19 @@ static int cert_rejected(const struct scenario *sc)
   return sc->cfg.verify && (sc->cert != SC_CERT_VALID || !same_name(host, sc->cfg.host));
 }
 
-/* After a successful TLS upgrade: the post-TLS EHLO decides about AUTH. */
+/* Where the TLS handshake begins. A server that speaks only TLS 1.0/1.1
+ * fails it before any certificate (RFC 8996: the client offers nothing
+ * older than 1.2); then the certificate is judged; then a server that
+ * demands a client certificate ends it with an alert. After a successful
+ * upgrade the post-TLS EHLO decides about AUTH. */
 static struct expected after_tls(const struct scenario *sc, int offers_auth)
 {
+  if (sc->tls_server == SC_TLSS_OLD)
+    return failed(SF_ERR_TLS_PROTOCOL_VERSION, 0, NULL);
   if (cert_rejected(sc))
     return (struct expected){SC_CLIENT_FAILED, SF_ERR_OK, 1, 0, NULL};
+  if (sc->tls_server == SC_TLSS_CLIENT_CERT)
+    return failed(SF_ERR_TLS_ALERT, 0, NULL);
   if (sc->cfg.auth != SF_AUTH_NONE && !offers_auth)
     return failed(SF_ERR_AUTH_UNSUPPORTED, 0, NULL);
   return done();

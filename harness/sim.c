@@ -39,6 +39,10 @@ struct sim {
   char hello[SF_PT_MAX_HELLO]; /* the pass-through client hello so far */
   size_t hello_len;
   int hello_seen; /* the client's hello began */
+  /* A TLS record the client sent to a server still in plaintext: how many
+   * of its bytes are still to come (it may span several takes). */
+  size_t plain_record_left;
+  int refeed; /* client bytes already recorded are fed to the handshake again */
   int closed;     /* the connection is closed (the script, or a failed handshake) */
   int stopped;
   uint64_t tick_at; /* last time the client was ticked with no effect */
@@ -87,6 +91,8 @@ uint64_t sim_time_bound(const struct scenario *sc)
 
 static void rec(struct sim *s, enum wire_kind kind, int tls, const void *data, size_t len)
 {
+  if (s->refeed && (kind == WIRE_C_HELLO || kind == WIRE_C_DATA))
+    return; /* already on the wire */
   wire_add(s->w, kind, tls, s->now, data, len, 0, SF_ERR_OK);
   s->bytes_total += len;
 }
@@ -254,19 +260,12 @@ static void server_close(struct sim *s)
 /* ---- TLS, server side of the pass-through --------------------------------- */
 
 /* The pass-through server refuses the handshake as the scenario's TLS says:
- * an alert instead of its hello. */
+ * an old server sends an alert instead of its hello; one that demands a
+ * client certificate shows its own first (SF_PT_CERT_REQUIRED), then
+ * fails. */
 static const char *pt_refusal(const struct scenario *sc)
 {
-  switch (sc->tls_server) {
-  case SC_TLSS_OLD:
-    return "protocol-version";
-  case SC_TLSS_CLIENT_CERT:
-    return "certificate-required";
-  case SC_TLSS_MODERN:
-  case SC_TLSS_COUNT:
-    break;
-  }
-  return NULL;
+  return sc->tls_server == SC_TLSS_OLD ? "protocol-version" : NULL;
 }
 
 static void tls_fail(struct sim *s, const char *why);
@@ -287,11 +286,18 @@ static void handshake_done(struct sim *s, int offered_resume)
   const char *host = sc->cert_host[0] ? sc->cert_host : sc->cfg.host ? sc->cfg.host : "";
   int resumed = offered_resume && sc->resume;
   char hello[SF_PT_MAX_HELLO];
-  int n = snprintf(hello, sizeof(hello), "%s%s %s%s\n", SF_PT_SERVER_HELLO, sc_cert_name(sc->cert),
-                   host, resumed ? SF_PT_RESUMED : "");
+  int cert_required = sc->tls_server == SC_TLSS_CLIENT_CERT;
+  int n = snprintf(hello, sizeof(hello), "%s%s %s%s%s\n", SF_PT_SERVER_HELLO, sc_cert_name(sc->cert),
+                   host, resumed && !cert_required ? SF_PT_RESUMED : "",
+                   cert_required ? SF_PT_CERT_REQUIRED : "");
   size_t len = n < 0 ? 0 : (size_t)n < sizeof(hello) ? (size_t)n : sizeof(hello) - 1;
   rec(s, WIRE_C_HELLO, 1, s->hello, s->hello_len);
   rec(s, WIRE_S_HELLO, 1, hello, len);
+  if (cert_required) {
+    queue_out(s, (const uint8_t *)hello, len);
+    tls_fail(s, "certificate-required");
+    return;
+  }
   s->tls = SRV_TLS;
   sc_server_tls_up(&s->srv);
   /* What the certificate says, as the OpenSSL peer reports it too. */
@@ -360,7 +366,8 @@ static size_t hello_bytes(struct sim *s, const uint8_t *p, size_t n)
 {
   if (!s->hello_seen && !starts_hello(s, p, n)) {
     rec(s, WIRE_C_DATA, 0, p, n);
-    tls_fail(s, "the client sent something else than a TLS hello");
+    tls_fail(s, s->refeed ? "what the client sent before the server started TLS is no TLS hello"
+                          : "the client sent something else than a TLS hello");
     return n;
   }
   s->hello_seen = 1;
@@ -426,6 +433,7 @@ static void start_tls(struct sim *s)
   s->tls = SRV_WAIT_HELLO;
   s->hello_len = 0;
   s->hello_seen = 0;
+  s->plain_record_left = 0;
   rec(s, WIRE_TLS_START, 0, NULL, 0);
   if (openssl(s)) {
     s->conn = tls_peer_accept_cert(s->opt->peer, tls_peer_pick(s->sc), s->opt->version);
@@ -441,7 +449,9 @@ static void start_tls(struct sim *s)
   size_t n = sc_server_take_unread(&s->srv, tmp, sizeof(tmp));
   if (n == 0)
     return;
+  s->refeed = 1;
   size_t used = hello_bytes(s, tmp, n);
+  s->refeed = 0;
   if (s->tls == SRV_TLS && used < n)
     sc_server_input(&s->srv, tmp + used, n - used);
 }
@@ -467,14 +477,10 @@ static void receive_tls(struct sim *s, const uint8_t *p, size_t n)
   }
 }
 
-/* Length of the TLS record (header included) starting at p, as far as n
- * bytes go; 0 if p does not start like a handshake record. */
-static size_t tls_record_len(const uint8_t *p, size_t n)
+/* 1 if p starts like a TLS handshake record. */
+static int starts_tls_record(const uint8_t *p, size_t n)
 {
-  if (n < 3 || p[0] != 0x16 || p[1] != 0x03)
-    return 0;
-  size_t len = n >= 5 ? 5 + ((size_t)p[3] << 8 | p[4]) : n;
-  return len < n ? len : n;
+  return n >= 3 && p[0] == 0x16 && p[1] == 0x03;
 }
 
 static void server_receive(struct sim *s, const uint8_t *p, size_t n)
@@ -482,8 +488,14 @@ static void server_receive(struct sim *s, const uint8_t *p, size_t n)
   while (n > 0 && !s->closed) {
     switch (s->tls) {
     case SRV_PLAIN:
-      if (openssl(s) && tls_record_len(p, n) > 0) {
-        size_t k = tls_record_len(p, n);
+      if (openssl(s) && (s->plain_record_left > 0 || starts_tls_record(p, n))) {
+        size_t k = s->plain_record_left;
+        if (k == 0) {
+          k = n >= 5 ? 5 + ((size_t)p[3] << 8 | p[4]) : n;
+          s->plain_record_left = k;
+        }
+        k = k < n ? k : n;
+        s->plain_record_left -= k;
         rec(s, WIRE_C_HELLO, 0, p, k);
         sc_server_input(&s->srv, p, k);
         p += k;

@@ -65,7 +65,8 @@ static int equal_nocase(const char *a, size_t alen, const char *b)
   return 1;
 }
 
-/* The hello line is complete: "<prefix><cert> <host>". Judge it the way a
+/* The hello line is complete: "<prefix><cert> <host>[ resumed]
+ * [ certificate-required]", or "<prefix>alert <name>". Judge it the way a
  * verifier judges a certificate chain and name (RFC 6125). */
 static void finish_hello(struct sf_tls_passthrough *pt)
 {
@@ -94,6 +95,10 @@ static void finish_hello(struct sf_tls_passthrough *pt)
                  : "the peer sent an alert");
     return;
   }
+  size_t qlen = sizeof(SF_PT_CERT_REQUIRED) - 1;
+  int cert_required = len > qlen && memcmp(body + len - qlen, SF_PT_CERT_REQUIRED, qlen) == 0;
+  if (cert_required)
+    len -= qlen;
   size_t rlen = sizeof(SF_PT_RESUMED) - 1;
   if (len > rlen && memcmp(body + len - rlen, SF_PT_RESUMED, rlen) == 0) {
     if (!pt->offer_resume) {
@@ -119,17 +124,17 @@ static void finish_hello(struct sf_tls_passthrough *pt)
   for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
     if (!equal_nocase(body, kind_len, kinds[i].kind))
       continue;
-    if (!pt->verify) {
-      pt->st = SF_TLS_ESTABLISHED;
-      return;
-    }
-    if (kinds[i].err != SF_ERR_OK) {
+    if (pt->verify && kinds[i].err != SF_ERR_OK) {
       fail(pt, kinds[i].err, kinds[i].reason);
       return;
     }
     /* RFC 6125 6: a name as a name, an address as an address. */
-    if (!sf_host_equal(pt->peer_name, pt->host)) {
+    if (pt->verify && !sf_host_equal(pt->peer_name, pt->host)) {
       fail(pt, SF_ERR_TLS_CERT_WRONG_HOST, "certificate verify failed: host name mismatch");
+      return;
+    }
+    if (cert_required) {
+      fail(pt, SF_ERR_TLS_ALERT, "the peer sent alert certificate-required");
       return;
     }
     pt->st = SF_TLS_ESTABLISHED;
@@ -145,12 +150,14 @@ static size_t pt_feed_net(struct sf_tls *tls, const uint8_t *data, size_t len)
   while (pt->st == SF_TLS_HANDSHAKING && used < len) {
     char c = (char)data[used++];
     if (pt->hello_len < HELLO_PREFIX_LEN && c != SF_PT_SERVER_HELLO[pt->hello_len]) {
-      /* The first byte tells, as a TLS record's content type would: a
-       * digit is SMTP in the clear, anything else not TLS at all. */
+      /* The first two bytes tell, as a TLS record header's would (as in
+       * the OpenSSL layer): a digit first is SMTP in the clear; another
+       * byte first, or a second byte that is no major version 3, is not
+       * TLS at all; a real record header is TLS, but not ours. */
       if (pt->hello_len == 0 && c >= '0' && c <= '9')
         fail(pt, SF_ERR_TLS_PEER_PLAINTEXT,
              "the peer speaks plaintext SMTP; this port expects STARTTLS");
-      else if (pt->hello_len == 0)
+      else if (pt->hello_len == 0 || (pt->hello_len == 1 && c != 3))
         fail(pt, SF_ERR_TLS_PEER_NOT_TLS, "the peer does not speak TLS");
       else
         fail(pt, SF_ERR_TLS_HANDSHAKE,
