@@ -351,10 +351,15 @@ static void check_line_ends(struct judge *j, const struct wire_item *it, const c
 {
   if (it->verb != SC_VERB_BODY || it->chunk)
     return;
+  /* A CR that is the last byte the client ever sent on a line without an
+   * end may yet have had its LF: not known to be bare. */
+  size_t n = it->len;
+  if (it->eol == 0 && n > 0 && n == it->full_len && it->text[n - 1] == '\r')
+    n--;
   if (it->eol == 2)
     verdict(j, SC_V_SMUGGLING, "message line ended by a bare LF at %llu ms: '%s'",
             (unsigned long long)it->t, line);
-  else if (memchr(it->text, '\r', it->len) != NULL)
+  else if (memchr(it->text, '\r', n) != NULL)
     verdict(j, SC_V_SMUGGLING, "bare CR inside a message line at %llu ms: '%s'",
             (unsigned long long)it->t, line);
 }

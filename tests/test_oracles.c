@@ -394,6 +394,24 @@ static void test_smuggling(void)
   /* A bare LF: the flawless client and the engine send CRLF for it. */
   load(&sc, "name = smuggle-lf\nclient.message = \"a\\n.\\nb\\n\"\n");
   CHECK(run_engine(&sc) == 0 && run_flawed(&sc, SC_FLAW_NONE) == 0);
+  /* Judged on the wire: a CR that is the last byte the client ever sent
+   * (the connection closed under it) may have had its LF; one with more
+   * bytes after it is bare. */
+  static const struct {
+    const char *body;
+    int bare;
+  } cut[] = {{"line one\r\nline tw\r", 0}, {"line one\r\nli\rne two\r", 1}};
+  for (size_t i = 0; i < sizeof cut / sizeof cut[0]; i++) {
+    scenario_init(&sc);
+    wire_init(&wire);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 0, 1, "DATA\r\n", 6, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_S_DATA, 0, 2, "354 go ahead\r\n", 14, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 0, 3, cut[i].body, strlen(cut[i].body), 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_S_CLOSE, 0, 4, NULL, 0, 0, SF_ERR_OK);
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep);
+    CHECKF(!!(got & ORACLE_BIT(SC_V_SMUGGLING)) == cut[i].bare, "case %zu: verdicts %#x", i, got);
+  }
 }
 
 /* After a 421 line, alone or inside a multiline reply, only QUIT. */
