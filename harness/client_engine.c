@@ -1,6 +1,13 @@
 #include "client_engine.h"
 
+#include "scenario.h"
+#include "sim.h"
+#include "tls_peer.h"
+
 #include <openssl/ssl.h>
+
+#include <stdio.h>
+#include <string.h>
 
 static struct sc_engine_client *self(struct sc_client *c)
 {
@@ -97,6 +104,59 @@ void sc_engine_client_init_openssl(struct sc_engine_client *c, const struct sf_c
   c->resume = resume ? SSL_SESSION_dup(resume) : NULL;
   sf_tls_openssl_set_session(&c->ossl, c->resume);
   sf_session_init(&c->session, cfg, cfg->mode == SF_MODE_PLAIN ? NULL : &c->ossl.base);
+}
+
+void sc_engine_client_init_peer(struct sc_engine_client *c, const struct scenario *sc,
+                                struct tls_peer *peer, struct sim_options *opt)
+{
+  enum tls_peer_version v = sc->cfg.timeout_ms[SF_PHASE_TLS] & 1 ? TLS_PEER_TLS13 : TLS_PEER_TLS12;
+  tls_peer_reseed(peer, TLS_PEER_SEED);
+  sc_engine_client_init_openssl(c, &sc->cfg, tls_peer_client_ctx(peer), TLS_PEER_TIME,
+                                tls_peer_resumable(peer, sc, v));
+  *opt = (struct sim_options){SIM_TLS_OPENSSL, peer, v};
+}
+
+static int is_cert_error(enum sf_err e)
+{
+  return e >= SF_ERR_TLS_CERT_SELF_SIGNED && e <= SF_ERR_TLS_CERT_OTHER;
+}
+
+int sc_engine_client_tls_consistent(const struct sc_engine_client *c, const struct wire *w,
+                                    const struct sim_result *res, char *why, size_t cap)
+{
+  const struct sf_tls_openssl *t = &c->ossl;
+  if (!c->openssl)
+    return 1;
+  const char *version = sf_tls_openssl_version(t);
+  for (size_t i = 0; i < w->nev && version[0]; i++) {
+    const struct wire_event *e = &w->ev[i];
+    if (e->kind != WIRE_TLS_UP)
+      continue;
+    /* The server's own words: "<cert> <name> (<version>[, resumed])". */
+    char up[160];
+    snprintf(up, sizeof up, "%.*s", (int)e->len, (const char *)w->bytes + e->off);
+    int reused = sf_tls_openssl_session_reused(t);
+    if (!strstr(up, version)) {
+      snprintf(why, cap, "the server says '%s', the engine's TLS says %s", up, version);
+      return 0;
+    }
+    if ((strstr(up, "resumed") != NULL) != reused) {
+      snprintf(why, cap, "the server says '%s', the engine's TLS says %sresumed", up,
+               reused ? "" : "not ");
+      return 0;
+    }
+    break;
+  }
+  if (is_cert_error(res->error)) {
+    SSL_SESSION *kept = sf_tls_openssl_get1_session(t);
+    SSL_SESSION_free(kept);
+    if (kept) {
+      snprintf(why, cap, "the engine rejected the certificate (%s) and kept the session for "
+               "resumption", sf_err_name(res->error));
+      return 0;
+    }
+  }
+  return 1;
 }
 
 void sc_engine_client_offer_resume(struct sc_engine_client *c, int offer)

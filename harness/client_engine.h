@@ -29,6 +29,28 @@ void sc_engine_client_init(struct sc_engine_client *c, const struct sf_config *c
 void sc_engine_client_init_openssl(struct sc_engine_client *c, const struct sf_config *cfg,
                                    struct ssl_ctx_st *ctx, int64_t verify_time,
                                    struct ssl_session_st *resume);
+/* Prepares `c` for the real-TLS run of `sc` that fuzz_starttls and
+ * `smtpfuzz show --target starttls` both make, so a finding replays the
+ * same: the server's highest version is chosen by the lowest bit of the
+ * TLS-phase timeout (a field the engine uses only as a deadline): even is
+ * TLS 1.2 with the peer's session for the scenario's certificate offered,
+ * odd a full TLS 1.3 handshake. Reseeds the peer and fills `opt` for
+ * sim_run_with(). Free with sc_engine_client_cleanup(). */
+struct tls_peer;
+struct sim_options;
+struct scenario;
+void sc_engine_client_init_peer(struct sc_engine_client *c, const struct scenario *sc,
+                                struct tls_peer *peer, struct sim_options *opt);
+/* After such a run: 1 if the engine's OpenSSL layer is consistent with the
+ * server, else 0 with the reason in `why`. Where the server's handshake
+ * completed, both agree on the version and on whether the session was
+ * resumed; a peer whose certificate the engine rejected left no session to
+ * resume (offered on the next connection, it would skip the check that
+ * failed). */
+struct wire;
+struct sim_result;
+int sc_engine_client_tls_consistent(const struct sc_engine_client *c, const struct wire *w,
+                                    const struct sim_result *res, char *why, size_t cap);
 /* Pass-through TLS: offer a session to resume in the hello (a scenario's
  * `resume`); call before start. The OpenSSL form gets its session at init. */
 void sc_engine_client_offer_resume(struct sc_engine_client *c, int offer);

@@ -10,6 +10,7 @@
 #include "scenario_binary.h"
 #include "scenario_text.h"
 #include "sim.h"
+#include "tls_peer.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,9 +20,10 @@
 /* Far above any fuzz input or scenario file. */
 #define MAX_FILE (1u << 20)
 
-enum target { T_AUTO, T_SESSION, T_PORTMODE, T_REPLY, T_EHLO };
+enum target { T_AUTO, T_SESSION, T_PORTMODE, T_STARTTLS, T_REPLY, T_EHLO };
 
-static const char *const target_names[] = {"auto", "session", "portmode", "reply", "ehlo"};
+static const char *const target_names[] = {"auto",  "session", "portmode",
+                                           "starttls", "reply", "ehlo"};
 
 static const char show_help[] =
     "usage: smtpfuzz show [--target T] [--flaw NAME] FILE...\n"
@@ -35,9 +37,11 @@ static const char show_help[] =
     "                port is folded onto 25/465/587/2525), reply (a fuzz_reply\n"
     "                input: chunk plan, then the byte stream), ehlo (a fuzz_ehlo\n"
     "                input: one EHLO reply). Default: from the path (a folder\n"
-    "                named fuzz_reply, fuzz_ehlo or fuzz_portmode), else session.\n"
+    "                named fuzz_reply, fuzz_ehlo, fuzz_portmode or fuzz_starttls),\n"
+    "                else session.\n"
     "  --flaw NAME   put a deliberately flawed client under test instead of the\n"
-    "                engine (session and portmode); --list-flaws names them\n"
+    "                engine (session and portmode; the flawed clients speak\n"
+    "                pass-through TLS only); --list-flaws names them\n"
     "  --list-flaws  print each flawed client: name, the verdict it earns, what\n"
     "                it does wrong (tab-separated), and exit\n"
     "\n"
@@ -112,6 +116,8 @@ static enum target guess_target(const char *path)
     return T_EHLO;
   if (strstr(path, "fuzz_portmode"))
     return T_PORTMODE;
+  if (strstr(path, "fuzz_starttls"))
+    return T_STARTTLS;
   return T_SESSION;
 }
 
@@ -129,7 +135,16 @@ static int show_session(const char *path, enum target target, int flaw)
   if (target == T_PORTMODE)
     scenario_as_portmode(&sc);
   struct sc_client *client = &engine.base;
-  if (flaw < 0) {
+  static struct tls_peer *peer;
+  struct sim_options opt = {SIM_TLS_PASSTHROUGH, NULL, TLS_PEER_TLS12};
+  char inconsistent[256] = "";
+  if (target == T_STARTTLS) {
+    if (!peer && !(peer = tls_peer_new())) {
+      fprintf(stderr, "smtpfuzz show: the TLS peer could not be set up\n");
+      return SF_EXIT_USAGE;
+    }
+    sc_engine_client_init_peer(&engine, &sc, peer, &opt);
+  } else if (flaw < 0) {
     sc_engine_client_init(&engine, &sc.cfg);
     sc_engine_client_offer_resume(&engine, sc.resume);
   } else {
@@ -137,7 +152,11 @@ static int show_session(const char *path, enum target target, int flaw)
     sc_flawed_client_offer_resume(&flawed, sc.resume);
     client = &flawed.base;
   }
-  sim_run(&sc, client, &w, &res);
+  sim_run_with(&sc, client, &w, &res, &opt);
+  /* Reported after the transcript, as fuzz_starttls would report it. */
+  if (target == T_STARTTLS)
+    sc_engine_client_tls_consistent(&engine, &w, &res, inconsistent, sizeof inconsistent);
+  sc_engine_client_cleanup(&engine);
   unsigned verdicts = oracle_judge(&sc, &w, &res, &rep);
   /* A binary input's stated outcome is fuzzed like the rest of it: the fuzz
    * targets ignore it, and so does show. */
@@ -156,7 +175,10 @@ static int show_session(const char *path, enum target target, int flaw)
          res.reports_errors ? " " : "", res.reports_errors ? sf_err_name(res.error) : "",
          (unsigned long long)res.end_ms, sim_stop_name(res.stop), res.diagnosis[0] ? ": " : "",
          res.diagnosis);
-  return verdicts ? SF_EXIT_FINDINGS : SF_EXIT_OK;
+  if (inconsistent[0])
+    printf("   TLS layer inconsistent with the server (fuzz_starttls fails on it): %s\n",
+           inconsistent);
+  return verdicts || inconsistent[0] ? SF_EXIT_FINDINGS : SF_EXIT_OK;
 }
 
 static void print_text(const struct sf_span *t)
@@ -262,7 +284,8 @@ int sf_cmd_show(int argc, char **argv)
         if (strcmp(name, target_names[t]) == 0)
           target = (enum target)t;
       if (target == T_AUTO) {
-        fprintf(stderr, "smtpfuzz show: unknown target '%s' (session, portmode, reply, ehlo)\n",
+        fprintf(stderr,
+                "smtpfuzz show: unknown target '%s' (session, portmode, starttls, reply, ehlo)\n",
                 name);
         return SF_EXIT_USAGE;
       }
@@ -289,8 +312,11 @@ int sf_cmd_show(int argc, char **argv)
   int worst = SF_EXIT_OK;
   for (; i < argc; i++) {
     enum target t = target == T_AUTO ? guess_target(argv[i]) : target;
-    int st =
-        t == T_SESSION || t == T_PORTMODE ? show_session(argv[i], t, flaw) : show_raw(argv[i], t);
+    if (t == T_STARTTLS && flaw >= 0) {
+      fprintf(stderr, "smtpfuzz show: --flaw works with the pass-through targets only\n");
+      return SF_EXIT_USAGE;
+    }
+    int st = t == T_REPLY || t == T_EHLO ? show_raw(argv[i], t) : show_session(argv[i], t, flaw);
     worst = st > worst ? st : worst;
   }
   return worst;
