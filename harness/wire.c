@@ -149,32 +149,51 @@ static void flush(struct walker *wk, int dir)
     emit_line(wk, dir, 0);
 }
 
+/* Appends p[0..n), none of them a line end, to the line being gathered. */
+static void append(struct line_acc *a, const uint8_t *p, size_t n)
+{
+  if (n == 0)
+    return;
+  size_t room = sizeof(a->buf) - a->len;
+  size_t k = n < room ? n : room;
+  memcpy(a->buf + a->len, p, k);
+  a->len += k;
+  a->full_len += n;
+  a->last_cr = p[n - 1] == '\r';
+}
+
+/* The event's bytes, a run up to the next LF (or a BDAT chunk's end) at a
+ * time: a line ends at its LF; a chunk at its size, LF or not. */
 static void add_data(struct walker *wk, int dir, const struct wire_event *e, const uint8_t *p)
 {
   struct line_acc *a = &wk->acc[dir];
   if (a->full_len > 0 && a->tls != e->tls)
     flush(wk, dir);
-  for (uint32_t i = 0; i < e->len; i++) {
+  size_t i = 0;
+  while (i < e->len) {
     if (a->full_len == 0) {
       a->tls = e->tls;
       a->t = e->t;
       a->ev = e;
     }
-    /* A BDAT chunk is bytes, not lines: it ends at its size, line end or not. */
+    size_t n = e->len - i;
+    /* A BDAT chunk is bytes, not lines (RFC 3030 2). */
     int chunk = dir == DIR_C && wk->chunk_left > 0;
+    if (chunk && wk->chunk_left < n)
+      n = (size_t)wk->chunk_left;
+    const uint8_t *lf = memchr(p + i, '\n', n);
+    size_t run = lf ? (size_t)(lf - (p + i)) : n;
+    append(a, p + i, run);
     if (chunk)
-      wk->chunk_left--;
-    if (p[i] == '\n') {
+      wk->chunk_left -= run + (lf != NULL);
+    i += run;
+    if (lf) {
+      i++;
       a->t = e->t;
       emit_line(wk, dir, 1);
-      continue;
-    }
-    if (a->len < sizeof(a->buf))
-      a->buf[a->len++] = p[i];
-    a->full_len++;
-    a->last_cr = p[i] == '\r';
-    if (chunk && wk->chunk_left == 0)
+    } else if (chunk && wk->chunk_left == 0) {
       emit_line(wk, dir, 0);
+    }
   }
 }
 
