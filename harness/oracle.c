@@ -58,9 +58,28 @@ struct caps {
   unsigned auth;  /* bit per mechanisms[] entry, MECH_OTHER */
 };
 
+/* p[0..n) and s[0..n) alike without regard to ASCII case, as strncasecmp()
+ * in the C locale, by hand: the fuzzers' hooks on the C library's
+ * comparisons are for the code under test, not for the judge. */
+static int ascii_ieq(const uint8_t *p, const char *s, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    uint8_t a = p[i], b = (uint8_t)s[i];
+    a = a >= 'A' && a <= 'Z' ? (uint8_t)(a + 32) : a;
+    b = b >= 'A' && b <= 'Z' ? (uint8_t)(b + 32) : b;
+    if (a != b)
+      return 0;
+  }
+  return 1;
+}
+
+/* p[0..n) is `word`, without regard to ASCII case. */
 static int word_eq(const uint8_t *p, size_t n, const char *word)
 {
-  return strlen(word) == n && strncasecmp((const char *)p, word, n) == 0;
+  for (size_t i = 0; i < n; i++)
+    if (word[i] == '\0' || !ascii_ieq(p + i, word + i, 1))
+      return 0;
+  return word[n] == '\0';
 }
 
 static int is_space(uint8_t c)
@@ -68,24 +87,22 @@ static int is_space(uint8_t c)
   return c == ' ' || c == '\t';
 }
 
-/* Token k (0-based) of p[0..n), split on SP and HTAB. */
-static int token(const uint8_t *p, size_t n, size_t k, const uint8_t **tok, size_t *len)
+/* The next token of p[0..n) from *pos on, split on SP and HTAB; 0 at the
+ * end. */
+static int next_token(const uint8_t *p, size_t n, size_t *pos, const uint8_t **tok, size_t *len)
 {
-  size_t i = 0;
-  for (size_t t = 0;; t++) {
-    while (i < n && is_space(p[i]))
-      i++;
-    if (i == n)
-      return 0;
-    size_t start = i;
-    while (i < n && !is_space(p[i]))
-      i++;
-    if (t == k) {
-      *tok = p + start;
-      *len = i - start;
-      return 1;
-    }
-  }
+  size_t i = *pos;
+  while (i < n && is_space(p[i]))
+    i++;
+  size_t start = i;
+  while (i < n && !is_space(p[i]))
+    i++;
+  *pos = i;
+  if (i == start)
+    return 0;
+  *tok = p + start;
+  *len = i - start;
+  return 1;
 }
 
 static unsigned mech_bit(const uint8_t *p, size_t n)
@@ -102,11 +119,10 @@ static unsigned mech_bit(const uint8_t *p, size_t n)
 static void caps_line(struct caps *c, const uint8_t *text, size_t n)
 {
   const uint8_t *kw;
-  size_t kl;
-  if (!token(text, n, 0, &kw, &kl))
+  size_t kl, pos = 0;
+  if (!next_token(text, n, &pos, &kw, &kl))
     return;
-  size_t first_mech = 1;
-  if (kl > 5 && strncasecmp((const char *)kw, "AUTH=", 5) == 0) {
+  if (kl > 5 && ascii_ieq(kw, "AUTH=", 5)) {
     c->flags |= CAP_AUTH;
     c->auth |= mech_bit(kw + 5, kl - 5);
   } else {
@@ -116,9 +132,10 @@ static void caps_line(struct caps *c, const uint8_t *text, size_t n)
     if (!word_eq(kw, kl, "AUTH"))
       return;
   }
+  /* The mechanisms: every token after the keyword. */
   const uint8_t *m;
   size_t ml;
-  for (size_t k = first_mech; token(text, n, k, &m, &ml); k++)
+  while (next_token(text, n, &pos, &m, &ml))
     c->auth |= mech_bit(m, ml);
 }
 
@@ -130,13 +147,28 @@ static void line_text(const struct wire_item *it, const uint8_t **p, size_t *n)
   *n = it->len - skip;
 }
 
+/* memcmp(a, b, n) == 0, by hand (see ascii_ieq()). */
+static int same_bytes(const uint8_t *a, const void *b, size_t n)
+{
+  const uint8_t *q = b;
+  for (size_t i = 0; i < n; i++)
+    if (a[i] != q[i])
+      return 0;
+  return 1;
+}
+
+/* Whether needle[0..m) occurs in hay[0..n): candidates by their first byte. */
 static int contains(const uint8_t *hay, size_t n, const void *needle, size_t m)
 {
+  const uint8_t *nd = needle;
   if (m == 0 || m > n)
     return 0;
-  for (size_t i = 0; i + m <= n; i++)
-    if (memcmp(hay + i, needle, m) == 0)
+  const uint8_t *p = hay, *last = hay + (n - m);
+  while (p <= last && (p = memchr(p, nd[0], (size_t)(last - p) + 1)) != NULL) {
+    if (same_bytes(p + 1, nd + 1, m - 1))
       return 1;
+    p++;
+  }
   return 0;
 }
 
@@ -454,8 +486,7 @@ static unsigned param_cap(const uint8_t *p, size_t len)
   for (size_t i = 0; i < sizeof params / sizeof params[0]; i++) {
     size_t n = strlen(params[i].prefix);
     int whole = params[i].prefix[n - 1] != '=' && params[i].prefix[n - 1] != 'E';
-    if (whole ? word_eq(p, len, params[i].prefix)
-              : len >= n && strncasecmp((const char *)p, params[i].prefix, n) == 0)
+    if (whole ? word_eq(p, len, params[i].prefix) : len >= n && ascii_ieq(p, params[i].prefix, n))
       return params[i].bit;
   }
   return 0;
@@ -501,14 +532,17 @@ static void on_client_tls(struct judge *j, const struct wire_item *it, const cha
     relies_on(j, post, pre, inj, CAP_PIPELINING, "PIPELINING", line);
   if (v == SC_VERB_BDAT)
     relies_on(j, post, pre, inj, CAP_CHUNKING, "CHUNKING", line);
+  /* "AUTH <mechanism> ...", "MAIL FROM:<a> <parameter>...". */
   const uint8_t *tok;
-  size_t len;
-  if (v == SC_VERB_AUTH && token(it->text, it->len, 1, &tok, &len)) {
+  size_t len, pos = 0;
+  int verb_tok = next_token(it->text, it->len, &pos, &tok, &len);
+  if (v == SC_VERB_AUTH && verb_tok && next_token(it->text, it->len, &pos, &tok, &len)) {
     unsigned bit = mech_bit(tok, len);
     relies_on(j, j->post.auth, j->pre.auth, j->inj.auth, bit, "an AUTH mechanism", line);
   }
-  if (v == SC_VERB_MAIL || v == SC_VERB_RCPT)
-    for (size_t k = 2; token(it->text, it->len, k, &tok, &len); k++) {
+  if ((v == SC_VERB_MAIL || v == SC_VERB_RCPT) && verb_tok &&
+      next_token(it->text, it->len, &pos, &tok, &len))
+    while (next_token(it->text, it->len, &pos, &tok, &len)) {
       unsigned cap = param_cap(tok, len);
       if (cap)
         relies_on(j, post, pre, inj, cap, "an ESMTP parameter", line);
@@ -695,7 +729,7 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
 static int cram_response(const uint8_t *p, size_t n, const char *user)
 {
   size_t ul = strlen(user);
-  if (ul == 0 || n != ul + 1 + 32 || memcmp(p, user, ul) != 0 || p[ul] != ' ')
+  if (ul == 0 || n != ul + 1 + 32 || !same_bytes(p, user, ul) || p[ul] != ' ')
     return 0;
   for (size_t i = ul + 1; i < n; i++)
     if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
@@ -737,6 +771,8 @@ static void scan_secrets(struct judge *j, const struct wire *w)
     memcpy(stream + n, w->bytes + e->off, k);
     n += k;
   }
+  if (n == 0)
+    return;
   /* A very short password would match ordinary text; its encodings will not. */
   if (pl >= 4 && contains(stream, n, pass, pl) && !configured(cfg, pass, pl)) {
     verdict(j, SC_V_LEAK_AUTH, "the configured password crossed in plaintext");
@@ -755,16 +791,18 @@ static void scan_secrets(struct judge *j, const struct wire *w)
     if (len < 4 || len > 4 * sizeof dec / 3)
       continue;
     long d = sc_b64_decode(stream + start, len, dec, sizeof dec);
-    if (d <= 0 || configured(cfg, stream + start, len))
+    if (d <= 0)
       continue;
-    if (pl >= 2 && contains(dec, (size_t)d, pass, pl) && !configured(cfg, pass, pl)) {
-      verdict(j, SC_V_LEAK_AUTH, "the configured password crossed in plaintext, base64-encoded");
-      return;
-    }
-    if (cram_response(dec, (size_t)d, user)) {
-      verdict(j, SC_V_LEAK_AUTH, "a CRAM-MD5 response crossed in plaintext: it names the user");
-      return;
-    }
+    int pass_seen = pl >= 2 && contains(dec, (size_t)d, pass, pl) && !configured(cfg, pass, pl);
+    int cram = !pass_seen && cram_response(dec, (size_t)d, user);
+    /* A token that is itself a configured value says nothing; asked only of
+     * a token that would count, as most tokens are neither. */
+    if ((!pass_seen && !cram) || configured(cfg, stream + start, len))
+      continue;
+    verdict(j, SC_V_LEAK_AUTH, "%s",
+            pass_seen ? "the configured password crossed in plaintext, base64-encoded"
+                      : "a CRAM-MD5 response crossed in plaintext: it names the user");
+    return;
   }
 }
 
