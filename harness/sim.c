@@ -3,6 +3,7 @@
 #include "server.h"
 #include "tls_passthrough.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,7 +44,7 @@ struct sim {
    * of its bytes are still to come (it may span several takes). */
   size_t plain_record_left;
   int refeed; /* client bytes already recorded are fed to the handshake again */
-  int closed;     /* the connection is closed (the script, or a failed handshake) */
+  int closed; /* the connection is closed (the script, or a failed handshake) */
   int stopped;
   uint64_t tick_at; /* last time the client was ticked with no effect */
   size_t bytes_total;
@@ -53,8 +54,10 @@ struct sim {
   const uint8_t *send_bytes;
   size_t send_len, send_pos;
   uint64_t send_left;
-  uint8_t out[SIM_OUT_BUF];
   size_t out_len;
+  /* Last, as sim_run_with() clears everything before it and not this:
+   * only out[0..out_len) is ever read. */
+  uint8_t out[SIM_OUT_BUF];
 };
 
 const char *sim_stop_name(enum sim_stop s)
@@ -182,13 +185,20 @@ static int stream(struct sim *s)
     size_t cap = out_room(s) < sizeof(chunk) ? out_room(s) : sizeof(chunk);
     size_t n = 0;
     while (n < cap && s->send_left > 0) {
+      /* The chunk repeats the pattern with its length as period: once it
+       * holds a whole period, it copies from itself, doubling each time. */
+      const uint8_t *from = s->send_bytes + s->send_pos;
       size_t k = s->send_len - s->send_pos;
+      if (n >= s->send_len) {
+        k = n - n % s->send_len;
+        from = chunk + n - k;
+      }
       k = k < cap - n ? k : cap - n;
       k = k < s->send_left ? k : (size_t)s->send_left;
-      memcpy(chunk + n, s->send_bytes + s->send_pos, k);
+      memcpy(chunk + n, from, k);
       n += k;
       s->send_left -= k;
-      s->send_pos = s->send_pos + k == s->send_len ? 0 : s->send_pos + k;
+      s->send_pos = (s->send_pos + k) % s->send_len;
     }
     if (n == 0)
       return moved;
@@ -287,8 +297,8 @@ static void handshake_done(struct sim *s, int offered_resume)
   int resumed = offered_resume && sc->resume;
   char hello[SF_PT_MAX_HELLO];
   int cert_required = sc->tls_server == SC_TLSS_CLIENT_CERT;
-  int n = snprintf(hello, sizeof(hello), "%s%s %s%s%s\n", SF_PT_SERVER_HELLO, sc_cert_name(sc->cert),
-                   host, resumed && !cert_required ? SF_PT_RESUMED : "",
+  int n = snprintf(hello, sizeof(hello), "%s%s %s%s%s\n", SF_PT_SERVER_HELLO,
+                   sc_cert_name(sc->cert), host, resumed && !cert_required ? SF_PT_RESUMED : "",
                    cert_required ? SF_PT_CERT_REQUIRED : "");
   size_t len = n < 0 ? 0 : (size_t)n < sizeof(hello) ? (size_t)n : sizeof(hello) - 1;
   rec(s, WIRE_C_HELLO, 1, s->hello, s->hello_len);
@@ -712,7 +722,7 @@ void sim_run_with(const struct scenario *sc, struct sc_client *client, struct wi
   static const struct sim_options passthrough = {SIM_TLS_PASSTHROUGH, NULL, TLS_PEER_TLS12};
   struct sim state;
   struct sim *s = &state;
-  memset(s, 0, sizeof(*s));
+  memset(s, 0, offsetof(struct sim, out));
   memset(res, 0, sizeof(*res));
   wire_init(w);
   s->sc = sc;
