@@ -3,6 +3,7 @@
 #include "verbs.h"
 #include "wire.h"
 
+#include <stddef.h>
 #include <string.h>
 #include <strings.h>
 
@@ -12,7 +13,7 @@
 
 void cmd_reader_init(struct cmd_reader *r)
 {
-  memset(r, 0, sizeof(*r));
+  memset(r, 0, offsetof(struct cmd_reader, buf));
   r->mode = CMD_MODE_COMMAND;
 }
 

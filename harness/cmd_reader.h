@@ -33,13 +33,14 @@ struct cmd {
 struct cmd_reader {
   enum cmd_mode mode;
   unsigned count[SC_VERB_COUNT][2];
-  uint8_t buf[CMD_READER_BUF];
-  size_t len;
-  uint8_t line[CMD_LINE_MAX];
-  size_t line_len;
+  size_t len, line_len; /* of buf and line */
   /* The BDAT chunk being read. */
   uint64_t chunk_left, chunk_size;
   int chunk_last;
+  /* Last, as cmd_reader_init() clears only what comes before them: only
+   * buf[0..len) and line[0..line_len) are ever read. */
+  uint8_t buf[CMD_READER_BUF];
+  uint8_t line[CMD_LINE_MAX];
 };
 
 void cmd_reader_init(struct cmd_reader *r);

@@ -35,21 +35,30 @@ enum cap_bit {
   CAP_AUTH = 1u << 9,
 };
 
-static const struct {
+/* A word and its length: a token of another length is not compared. */
+struct word {
   const char *name;
+  size_t len;
+};
+#define WORD(s) s, sizeof(s) - 1
+
+static const struct {
+  struct word word;
   unsigned bit;
 } keywords[] = {
-    {"STARTTLS", CAP_STARTTLS}, {"PIPELINING", CAP_PIPELINING}, {"SIZE", CAP_SIZE},
-    {"8BITMIME", CAP_8BITMIME}, {"CHUNKING", CAP_CHUNKING},     {"BINARYMIME", CAP_BINARYMIME},
-    {"SMTPUTF8", CAP_SMTPUTF8}, {"REQUIRETLS", CAP_REQUIRETLS}, {"DSN", CAP_DSN},
-    {"AUTH", CAP_AUTH},
+    {{WORD("STARTTLS")}, CAP_STARTTLS}, {{WORD("PIPELINING")}, CAP_PIPELINING},
+    {{WORD("SIZE")}, CAP_SIZE},         {{WORD("8BITMIME")}, CAP_8BITMIME},
+    {{WORD("CHUNKING")}, CAP_CHUNKING}, {{WORD("BINARYMIME")}, CAP_BINARYMIME},
+    {{WORD("SMTPUTF8")}, CAP_SMTPUTF8}, {{WORD("REQUIRETLS")}, CAP_REQUIRETLS},
+    {{WORD("DSN")}, CAP_DSN},           {{WORD("AUTH")}, CAP_AUTH},
 };
 
 /* SASL mechanisms by name (the IANA registry's common ones); others share
  * the last bit. */
-static const char *const mechanisms[] = {
-    "PLAIN",         "LOGIN",      "CRAM-MD5", "XOAUTH2", "OAUTHBEARER", "SCRAM-SHA-1",
-    "SCRAM-SHA-256", "DIGEST-MD5", "GSSAPI",   "NTLM",    "EXTERNAL",    "ANONYMOUS",
+static const struct word mechanisms[] = {
+    {WORD("PLAIN")},       {WORD("LOGIN")},       {WORD("CRAM-MD5")},      {WORD("XOAUTH2")},
+    {WORD("OAUTHBEARER")}, {WORD("SCRAM-SHA-1")}, {WORD("SCRAM-SHA-256")}, {WORD("DIGEST-MD5")},
+    {WORD("GSSAPI")},      {WORD("NTLM")},        {WORD("EXTERNAL")},      {WORD("ANONYMOUS")},
 };
 #define MECH_OTHER (1u << (sizeof mechanisms / sizeof mechanisms[0]))
 
@@ -58,28 +67,32 @@ struct caps {
   unsigned auth;  /* bit per mechanisms[] entry, MECH_OTHER */
 };
 
-/* p[0..n) and s[0..n) alike without regard to ASCII case, as strncasecmp()
- * in the C locale, by hand: the fuzzers' hooks on the C library's
+/* ASCII case folding, as strncasecmp() does in the C locale. Comparisons
+ * here are written out by hand: the fuzzers' hooks on the C library's
  * comparisons are for the code under test, not for the judge. */
+static uint8_t fold(uint8_t c)
+{
+  return c >= 'A' && c <= 'Z' ? (uint8_t)(c + ('a' - 'A')) : c;
+}
+
+/* p[0..n) and s[0..n) alike without regard to ASCII case. */
 static int ascii_ieq(const uint8_t *p, const char *s, size_t n)
 {
-  for (size_t i = 0; i < n; i++) {
-    uint8_t a = p[i], b = (uint8_t)s[i];
-    a = a >= 'A' && a <= 'Z' ? (uint8_t)(a + 32) : a;
-    b = b >= 'A' && b <= 'Z' ? (uint8_t)(b + 32) : b;
-    if (a != b)
+  for (size_t i = 0; i < n; i++)
+    if (fold(p[i]) != fold((uint8_t)s[i]))
       return 0;
-  }
   return 1;
 }
 
-/* p[0..n) is `word`, without regard to ASCII case. */
+/* p[0..n) is the word, without regard to ASCII case. */
+static int word_is(const uint8_t *p, size_t n, const struct word *w)
+{
+  return n == w->len && ascii_ieq(p, w->name, n);
+}
+
 static int word_eq(const uint8_t *p, size_t n, const char *word)
 {
-  for (size_t i = 0; i < n; i++)
-    if (word[i] == '\0' || !ascii_ieq(p + i, word + i, 1))
-      return 0;
-  return word[n] == '\0';
+  return word_is(p, n, &(const struct word){word, strlen(word)});
 }
 
 static int is_space(uint8_t c)
@@ -108,7 +121,7 @@ static int next_token(const uint8_t *p, size_t n, size_t *pos, const uint8_t **t
 static unsigned mech_bit(const uint8_t *p, size_t n)
 {
   for (size_t i = 0; i < sizeof mechanisms / sizeof mechanisms[0]; i++)
-    if (word_eq(p, n, mechanisms[i]))
+    if (word_is(p, n, &mechanisms[i]))
       return 1u << i;
   return MECH_OTHER;
 }
@@ -127,7 +140,7 @@ static void caps_line(struct caps *c, const uint8_t *text, size_t n)
     c->auth |= mech_bit(kw + 5, kl - 5);
   } else {
     for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++)
-      if (word_eq(kw, kl, keywords[i].name))
+      if (word_is(kw, kl, &keywords[i].word))
         c->flags |= keywords[i].bit;
     if (!word_eq(kw, kl, "AUTH"))
       return;
@@ -791,18 +804,16 @@ static void scan_secrets(struct judge *j, const struct wire *w)
     if (len < 4 || len > 4 * sizeof dec / 3)
       continue;
     long d = sc_b64_decode(stream + start, len, dec, sizeof dec);
-    if (d <= 0)
+    if (d <= 0 || configured(cfg, stream + start, len))
       continue;
-    int pass_seen = pl >= 2 && contains(dec, (size_t)d, pass, pl) && !configured(cfg, pass, pl);
-    int cram = !pass_seen && cram_response(dec, (size_t)d, user);
-    /* A token that is itself a configured value says nothing; asked only of
-     * a token that would count, as most tokens are neither. */
-    if ((!pass_seen && !cram) || configured(cfg, stream + start, len))
-      continue;
-    verdict(j, SC_V_LEAK_AUTH, "%s",
-            pass_seen ? "the configured password crossed in plaintext, base64-encoded"
-                      : "a CRAM-MD5 response crossed in plaintext: it names the user");
-    return;
+    if (pl >= 2 && contains(dec, (size_t)d, pass, pl) && !configured(cfg, pass, pl)) {
+      verdict(j, SC_V_LEAK_AUTH, "the configured password crossed in plaintext, base64-encoded");
+      return;
+    }
+    if (cram_response(dec, (size_t)d, user)) {
+      verdict(j, SC_V_LEAK_AUTH, "a CRAM-MD5 response crossed in plaintext: it names the user");
+      return;
+    }
   }
 }
 

@@ -3,6 +3,7 @@
 #include "b64.h"
 #include "verbs.h"
 
+#include <stddef.h>
 #include <string.h>
 
 enum sasl { SASL_NONE, SASL_PLAIN, SASL_LOGIN_USER, SASL_LOGIN_PASSWORD, SASL_OTHER };
@@ -126,7 +127,7 @@ static void dispatch(struct sc_server *srv, enum sc_verb verb, unsigned occurren
 
 void sc_server_init(struct sc_server *srv, const struct scenario *sc)
 {
-  memset(srv, 0, sizeof(*srv));
+  memset(srv, 0, offsetof(struct sc_server, rd));
   srv->sc = sc;
   cmd_reader_init(&srv->rd);
   dispatch(srv, SC_VERB_CONNECT, cmd_reader_occurrence(&srv->rd, SC_VERB_CONNECT, 0), SC_HINT_NONE);

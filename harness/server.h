@@ -34,19 +34,21 @@
 
 struct sc_server {
   const struct scenario *sc;
-  struct cmd_reader rd; /* what the client says, as the server reads it */
-  int tls;              /* TLS is up on the server side */
-  int hello_due;        /* TLS started here; the client's hello is due */
-  int closed;           /* the script closed, or the driver ended the connection */
-  int hung;             /* the script said hang: nothing more, ever */
-  int deaf;             /* the script said deaf: the driver reads nothing more */
-  size_t commands;      /* answered so far, the connection itself included */
+  int tls;         /* TLS is up on the server side */
+  int hello_due;   /* TLS started here; the client's hello is due */
+  int closed;      /* the script closed, or the driver ended the connection */
+  int hung;        /* the script said hang: nothing more, ever */
+  int deaf;        /* the script said deaf: the driver reads nothing more */
+  size_t commands; /* answered so far, the connection itself included */
   /* The SASL exchange in progress (RFC 4954 4), to answer as a real server
    * would for the form the client chose. */
   int sasl;         /* enum in server.c */
   int sasl_user_ok; /* LOGIN: the user name was the scenario's */
   struct sc_step steps[SC_MAX_STEPS];
   size_t nsteps, next_step;
+  /* Last: sc_server_init() clears what comes before it, cmd_reader_init()
+   * the reader. */
+  struct cmd_reader rd; /* what the client says, as the server reads it */
 };
 
 /* The connection opened: the answer to SC_VERB_CONNECT is queued. */

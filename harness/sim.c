@@ -48,15 +48,16 @@ struct sim {
   int stopped;
   uint64_t tick_at; /* last time the client was ticked with no effect */
   size_t bytes_total;
-  struct sc_server srv; /* the scripted server: what to do next */
   /* The send being streamed: its bytes go `left` more bytes' worth, from
    * offset `pos` of the pattern. */
   const uint8_t *send_bytes;
   size_t send_len, send_pos;
   uint64_t send_left;
   size_t out_len;
-  /* Last, as sim_run_with() clears everything before it and not this:
-   * only out[0..out_len) is ever read. */
+  /* Last, as sim_run_with() clears only what comes before them: the
+   * server clears its own state (sc_server_init()), and only out[0..out_len)
+   * is ever read. */
+  struct sc_server srv; /* the scripted server: what to do next */
   uint8_t out[SIM_OUT_BUF];
 };
 
@@ -722,7 +723,7 @@ void sim_run_with(const struct scenario *sc, struct sc_client *client, struct wi
   static const struct sim_options passthrough = {SIM_TLS_PASSTHROUGH, NULL, TLS_PEER_TLS12};
   struct sim state;
   struct sim *s = &state;
-  memset(s, 0, offsetof(struct sim, out));
+  memset(s, 0, offsetof(struct sim, srv));
   memset(res, 0, sizeof(*res));
   wire_init(w);
   s->sc = sc;
