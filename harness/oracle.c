@@ -668,10 +668,15 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
 {
   struct judge *j = ctx;
   char line[64];
-  struct wire_item own = *wire_it;
-  const struct wire_item *it = &own;
-  if (own.kind == WIRE_C_DATA)
+  /* A client line is judged with the verb the client meant; the copy is
+   * made only for those. */
+  struct wire_item own;
+  const struct wire_item *it = wire_it;
+  if (wire_it->kind == WIRE_C_DATA) {
+    own = *wire_it;
     own.verb = client_verb(j, wire_it);
+    it = &own;
+  }
   switch (it->kind) {
   case WIRE_S_DATA:
     activity(j, it);
