@@ -6,10 +6,21 @@
  * call may stop after any byte and the next call resumes there. Rules are
  * checked per byte in one fixed order (NUL, pending CR, code, separator,
  * text), which is what makes the first error the same for every split.
+ *
+ * A line whose end has already arrived takes a faster road (whole_line()):
+ * memchr finds its LF, and the line is taken at once if it breaks no rule;
+ * step() would have reached the same state. Any line it does not take
+ * whole (one still arriving, or one with an error somewhere) goes through
+ * step() byte by byte from its first byte, so errors and their offsets are
+ * step()'s alone.
  */
 #include "reply_parser.h"
 
 #include <limits.h>
+#include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* RFC 5321 4.5.3.1.5: 512 octets with the CRLF, so at most 510 before the
  * line end, code and separator included. Under the bare-LF leniency the same
@@ -33,8 +44,8 @@ enum eh_state {
   EH_NONE,    /* the text does not start with one */
 };
 
-/* Results of one step. */
-enum { STEP_MORE = 0, STEP_REPLY = 1, STEP_ERROR = -1 };
+/* Results of one step; NOT_WHOLE: whole_line() left the line to step(). */
+enum { STEP_MORE = 0, STEP_REPLY = 1, STEP_ERROR = -1, NOT_WHOLE = 2 };
 
 static int fail(struct sf_reply_parser *p, enum sf_err err, size_t at)
 {
@@ -280,24 +291,138 @@ static size_t skip_text(const struct sf_reply_parser *p, const unsigned char *bu
   return i;
 }
 
+/* The index of the first NUL, CR or LF in buf[from..limit), or `limit`.
+ * While none is in sight: sixteen bytes at a time with SSE2 where the
+ * compiler has it, then eight at a time (the classic test for a zero byte
+ * in a word, applied to the word and to it XOR CRs and XOR LFs; it may name
+ * a byte too many only above a true one); the byte itself is found one at
+ * a time. Nothing at or past `limit` is read. */
+static size_t first_special(const unsigned char *buf, size_t from, size_t limit)
+{
+  size_t i = from;
+#if defined(__SSE2__)
+  const __m128i nul = _mm_setzero_si128(), cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+  for (; limit - i >= sizeof(__m128i); i += sizeof(__m128i)) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(buf + i));
+    __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(v, nul),
+                               _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)));
+    if (_mm_movemask_epi8(hit))
+      break;
+  }
+#endif
+  const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+  const uint64_t crs = ones * '\r', lfs = ones * '\n';
+  for (; limit - i >= sizeof(uint64_t); i += sizeof(uint64_t)) {
+    uint64_t v, c, l;
+    memcpy(&v, buf + i, sizeof v);
+    c = v ^ crs;
+    l = v ^ lfs;
+    if ((((v - ones) & ~v) | ((c - ones) & ~c) | ((l - ones) & ~l)) & highs)
+      break;
+  }
+  for (; i < limit; i++)
+    if (buf[i] == '\0' || buf[i] == '\r' || buf[i] == '\n')
+      return i;
+  return limit;
+}
+
+/* enhanced_step() over a whole text t[0..n) and enhanced_text_end(): 1 with
+ * the code in *e if the text starts with one. */
+static int whole_enhanced(const unsigned char *t, size_t n, struct sf_enhanced *e)
+{
+  if (n < 5 || (t[0] != '2' && t[0] != '4' && t[0] != '5') || t[1] != '.')
+    return 0;
+  size_t i = 2, d;
+  for (d = 0; i < n && d < EH_MAX_DIGITS && is_digit((char)t[i]); d++, i++)
+    e->subject = add_digit(e->subject, (char)t[i]);
+  if (d == 0 || i == n || t[i] != '.')
+    return 0;
+  for (i++, d = 0; i < n && d < EH_MAX_DIGITS && is_digit((char)t[i]); d++, i++)
+    e->detail = add_digit(e->detail, (char)t[i]);
+  if (d == 0 || (i < n && t[i] != ' '))
+    return 0;
+  e->cls = (uint8_t)(t[0] - '0');
+  return 1;
+}
+
+/* The line starting at `s` (nothing of it examined yet), whole, if its end
+ * has arrived and no byte of it breaks a rule: the state step() would leave
+ * after its LF, and line_end()'s result (whose class check is the one rule
+ * decided at the LF). NOT_WHOLE leaves the parser as it was. */
+static int whole_line(struct sf_reply_parser *p, const unsigned char *buf, size_t s, size_t len,
+                      size_t *lf_at)
+{
+  /* RFC 5321 4.5.3.1.5: the line's content (code and separator included)
+   * is at most MAX_CONTENT bytes, so its end is at s + MAX_CONTENT at the
+   * latest. */
+  if (len - s <= CODE_LEN)
+    return NOT_WHOLE;
+  size_t limit = len - s > MAX_CONTENT + 1 ? s + MAX_CONTENT + 1 : len;
+  size_t end = first_special(buf, s + CODE_LEN, limit), at = end;
+  if (end == limit || buf[end] == '\0')
+    return NOT_WHOLE;
+  if (buf[end] == '\r' ? end + 1 == len || buf[end + 1] != '\n'
+                       : !(p->lenient & SF_LENIENT_BARE_LF))
+    return NOT_WHOLE;
+  if (buf[end] == '\r')
+    at = end + 1;
+  /* RFC 5321 4.2: the code; 4.2.1: the same on every line. */
+  const unsigned char *c = buf + s;
+  if (c[0] < '2' || c[0] > '5' || c[1] < '0' || c[1] > '5' || c[2] < '0' || c[2] > '9')
+    return NOT_WHOLE;
+  int code = (c[0] - '0') * 100 + (c[1] - '0') * 10 + (c[2] - '0');
+  if (p->nlines > 0 && code != p->code)
+    return NOT_WHOLE;
+  size_t text = end;
+  int last = 1;
+  if (end > s + CODE_LEN) {
+    if (c[CODE_LEN] != ' ' && (c[CODE_LEN] != '-' || p->nlines + 1 >= SF_REPLY_MAX_LINES))
+      return NOT_WHOLE;
+    text = s + CODE_LEN + 1;
+    last = c[CODE_LEN] == ' ';
+  }
+  struct sf_enhanced eh = {0};
+  p->eh_state = whole_enhanced(buf + text, end - text, &eh) ? EH_FOUND : EH_NONE;
+  p->eh_line = eh;
+  p->code = code;
+  p->last = (uint8_t)last;
+  p->text_off[p->nlines] = text;
+  p->text_len[p->nlines] = end - text;
+  *lf_at = at;
+  return line_end(p, at);
+}
+
+/* The reply ended with byte `size` - 1. */
+static int reply_done(struct sf_reply_parser *p, const char *buf, size_t size, struct sf_reply *out)
+{
+  fill(p, buf, size, out);
+  reset_reply(p);
+  p->base += size;
+  return (int)size;
+}
+
 int sf_reply_parse(struct sf_reply_parser *p, const char *buf, size_t len, struct sf_reply *out)
 {
   if (p->err != SF_ERR_OK)
     return -1;
   for (size_t i = p->scanned; i < len; i++) {
+    if (i == p->line_start) {
+      size_t lf;
+      int r = whole_line(p, (const unsigned char *)buf, i, len, &lf);
+      if (r == STEP_MORE) {
+        i = lf;
+        continue;
+      }
+      if (r != NOT_WHOLE)
+        return r == STEP_REPLY ? reply_done(p, buf, lf + 1, out) : -1;
+    }
     i = skip_text(p, (const unsigned char *)buf, i, len);
     if (i == len)
       break;
     int r = step(p, buf[i], i);
     if (r == STEP_MORE)
       continue;
-    if (r == STEP_ERROR)
-      return -1;
-    size_t size = i + 1;
-    fill(p, buf, size, out);
-    reset_reply(p);
-    p->base += size;
-    return (int)size;
+    return r == STEP_REPLY ? reply_done(p, buf, i + 1, out) : -1;
   }
   if (len > p->scanned)
     p->scanned = len;
