@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Benchmarks: reply parser throughput, exec/s of every fuzz target, and the
-# planted-bug suite (bench/bugs/*.patch), printed as one Markdown table and
-# saved with an SVG plot in build/bench/.
+# Benchmarks: reply parser throughput, exec/s of every fuzz target, the
+# instructions each scenario target spends per input, and the planted-bug
+# suite (bench/bugs/*.patch), printed as one Markdown table and saved with an
+# SVG plot in build/bench/.
 #   ci/bench.sh                    everything (long: 11 bugs x 5 seeds x 3 fuzzers)
 #   ci/bench.sh --quick            throughput, 5 s exec/s, bugs with 2 seeds and a 10 s cap
 #   ci/bench.sh --bugs 05,09 --seeds 5 --cap 60
@@ -14,8 +15,9 @@
 #   --jobs N         planted-bug runs at once (default 1); each run is one
 #                    process on one core, so keep N at most the core count
 #   --exec-time S    seconds per target for the exec/s measurement (default 10)
-#   --only P,Q       parts: throughput, execs, bugs (default: all three); any
-#                    other word (e.g. --only table) just rebuilds the table
+#   --only P,Q       parts: throughput, execs, instructions, bugs (default: all
+#                    four); any other word (e.g. --only table) just rebuilds the
+#                    table
 #   --fresh          forget earlier per-run results (default: resume)
 #   --worktree       build from the working tree (default: the last commit, so
 #                    that others' half-done edits cannot break a long run)
@@ -28,7 +30,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source ci/lib.sh
 
-seeds=5 cap=180 exec_time=10 jobs=1 fuzzers=libfuzzer,afl,naive only=throughput,execs,bugs bug_filter="" fresh=0 worktree=0
+seeds=5 cap=180 exec_time=10 jobs=1 fuzzers=libfuzzer,afl,naive only=throughput,execs,instructions,bugs bug_filter="" fresh=0 worktree=0
 usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; }
 die_usage() { echo "ci/bench.sh: $*" >&2; echo "see ci/bench.sh --help" >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -56,7 +58,7 @@ done
 part() { [[ ",$only," == *",$1,"* ]]; }
 fuzzer_on() { [[ ",$fuzzers," == *",$1,"* ]]; }
 
-sf_install_packages cmake make gcc clang libclang-rt-14-dev libssl-dev afl++ patch rsync
+sf_install_packages cmake make gcc clang libclang-rt-14-dev libssl-dev afl++ patch rsync valgrind
 
 B=${SF_BENCH_DIR:-build/bench}
 R=$B/results
@@ -135,13 +137,22 @@ if [ -f "$R/tls_handshake.txt" ]; then
 fi
 
 # ---- exec/s -----------------------------------------------------------------
-lf_execs() { # BIN CORPUS SECONDS -> exec/s
+lf_execs() { # BIN CORPUS SECONDS -> "exec/s execs-per-CPU-second", run in $(...)
   local bin=$1 corpus=$2 secs=$3 d log
   d=$(mktemp -d "$B/run.XXXXXX")
   log=$d/log
   sf_bounded $((secs + 60)) "$log" "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$d/" "$d" "$corpus" || true
-  sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n1
+  # Wall-clock exec/s as libFuzzer counts them, and runs per CPU-second of
+  # the process, which a loaded machine disturbs less: `times` gives this
+  # shell's finished children (to a file: in a pipe or $(...) it would run
+  # in a subshell of its own, which has none).
+  local eps runs cpu
+  times >"$d/times"
+  cpu=$(tail -n1 "$d/times" | awk '{ n = 0; for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); n += t[1] * 60 + t[2] } printf "%.2f", n }')
+  eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n1)
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)
+  echo "${eps:-?} $(awk -v r="${runs:-0}" -v c="$cpu" 'BEGIN { if (r > 0 && c > 0) printf "%.0f", r / c; else print "?" }')"
   rm -rf "$d"
 }
 afl_execs() { # BIN CORPUS SECONDS DICT -> exec/s
@@ -166,18 +177,51 @@ if part execs; then
     if [ "$t" = fuzz_naive ]; then c=$empty dict=""; else c=$S/corpus/$t dict=$S/fuzz/smtp.dict; fi
     bin=$B/lf/fuzz/$t
     [ "$t" = fuzz_naive ] && bin=$B/lf/bench/$t
-    a=$(lf_execs "$bin" "$c" "$exec_time")
+    read -r a acpu <<<"$(lf_execs "$bin" "$c" "$exec_time")"
     bin=$B/afl/fuzz/$t
     [ "$t" = fuzz_naive ] && bin=$B/afl/bench/$t
     f=$(afl_execs "$bin" "$c" "$exec_time" "$dict")
-    echo "  $t: libFuzzer ${a:-?} exec/s, AFL++ ${f:-?} exec/s"
-    echo "$t ${a:-?} ${f:-?}" >"$R/execs-$t.txt"
+    echo "  $t: libFuzzer ${a:-?} exec/s (${acpu:-?} per CPU-second), AFL++ ${f:-?} exec/s"
+    echo "$t ${a:-?} ${f:-?} ${acpu:-?}" >"$R/execs-$t.txt"
   done
 fi
 for f in "$R"/execs-*.txt; do
   [ -f "$f" ] || continue
-  read -r t a fa <"$f"
-  rows+=("| exec/s | $t | $a | $fa | | ${exec_time}s runs, one core |")
+  read -r t a fa acpu <"$f"
+  rows+=("| exec/s | $t | $a | $fa | | ${exec_time}s runs, one core; libFuzzer ${acpu:-?} runs per CPU-second |")
+done
+
+# ---- instructions per input -------------------------------------------------
+# What a change to the targets costs or saves, free of the machine's load:
+# callgrind counts the instructions of one pass over the shipped corpus
+# (-runs=0), libFuzzer's own work included. The build is libFuzzer's with
+# UBSan but without ASan, which cannot run under valgrind; -gdwarf-4 because
+# valgrind 3.19 does not read clang 14's default DWARF 5.
+if part instructions; then
+  sf_step "instructions per input: callgrind over the shipped corpus, libFuzzer+UBSan build"
+  cg_args=(-DSF_FUZZ_ENGINE=libfuzzer "-DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link,undefined -fno-sanitize-recover=all -gdwarf-4"
+    -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=undefined)
+  cmake_build "$S" "$B/cg" clang "${scenario_targets[@]}" -- "${cg_args[@]}"
+  for t in "${scenario_targets[@]}"; do
+    d=$(mktemp -d "$B/run.XXXXXX")
+    sf_bounded 1200 "$d/log" valgrind --tool=callgrind --callgrind-out-file="$d/out" \
+      "$B/cg/fuzz/$t" -runs=0 "$S/corpus/$t" || true
+    ir=$(sed -n 's/.*Collected : *\([0-9]*\).*/\1/p' "$d/log" | tail -n1)
+    n=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$d/log" | tail -n1)
+    if [ -n "$ir" ] && [ -n "$n" ] && [ "$n" -gt 0 ]; then
+      echo "$t $n $ir" >"$R/instr-$t.txt"
+      echo "  $t: $((ir / n)) instructions per input ($n inputs, $ir in all)"
+    else
+      echo "  $t: no count (see $d/log)" >&2
+      continue
+    fi
+    rm -rf "$d"
+  done
+fi
+for f in "$R"/instr-*.txt; do
+  [ -f "$f" ] || continue
+  read -r t n ir <"$f"
+  rows+=("| instructions | $t | $((ir / n)) per input | | | callgrind, one pass over the shipped corpus ($n inputs), libFuzzer+UBSan |")
 done
 
 # ---- planted bugs -----------------------------------------------------------
