@@ -18,6 +18,9 @@
 #   --only P,Q       parts: throughput, execs, instructions, bugs (default: all
 #                    four); any other word (e.g. --only table) just rebuilds the
 #                    table
+#   --against REV    also measure the exec/s and instructions parts on the
+#                    source at git revision REV, each target right after
+#                    ours, for before/after ratios from one run
 #   --fresh          forget earlier per-run results (default: resume)
 #   --worktree       build from the working tree (default: the last commit, so
 #                    that others' half-done edits cannot break a long run)
@@ -30,7 +33,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source ci/lib.sh
 
-seeds=5 cap=180 exec_time=10 jobs=1 fuzzers=libfuzzer,afl,naive only=throughput,execs,instructions,bugs bug_filter="" fresh=0 worktree=0
+seeds=5 cap=180 exec_time=10 jobs=1 fuzzers=libfuzzer,afl,naive only=throughput,execs,instructions,bugs bug_filter="" fresh=0 worktree=0 against=""
 usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; }
 die_usage() { echo "ci/bench.sh: $*" >&2; echo "see ci/bench.sh --help" >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -43,6 +46,7 @@ while [ $# -gt 0 ]; do
     --jobs) [ $# -ge 2 ] || die_usage "--jobs needs a value"; jobs=$2; shift 2 ;;
     --exec-time) [ $# -ge 2 ] || die_usage "--exec-time needs a value"; exec_time=$2; shift 2 ;;
     --only) [ $# -ge 2 ] || die_usage "--only needs a value"; only=$2; shift 2 ;;
+    --against) [ $# -ge 2 ] || die_usage "--against needs a value"; against=$2; shift 2 ;;
     --fresh) fresh=1; shift ;;
     --worktree) worktree=1; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -55,6 +59,10 @@ done
 for v in seeds cap exec_time jobs; do
   [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || die_usage "--${v/_/-} must be a positive number"
 done
+if [ -n "$against" ]; then
+  against=$(git rev-parse -q --short --verify "$against^{commit}" 2>/dev/null) ||
+    die_usage "--against: no such git revision"
+fi
 part() { [[ ",$only," == *",$1,"* ]]; }
 fuzzer_on() { [[ ",$fuzzers," == *",$1,"* ]]; }
 
@@ -85,6 +93,13 @@ snapshot() {
 }
 S=$B/src
 snapshot "$S"
+# The source at --against REV, as it was (its own bench/ included).
+A=$B/src-against
+if [ -n "$against" ]; then
+  rm -rf "$A"
+  mkdir -p "$A"
+  git archive "$against" | tar -x -C "$A"
+fi
 
 # The fuzz targets: ci/fuzz.sh's ALL_TARGETS, the one list.
 read -r -a targets <<<"$(sed -n 's/^ALL_TARGETS=(\(.*\))/\1/p' "$S/ci/fuzz.sh")"
@@ -169,6 +184,7 @@ if part execs; then
   sf_step "exec/s: libFuzzer+ASan+UBSan and AFL++ persistent, ${exec_time}s per target"
   cmake_build "$S" "$B/lf" clang "${targets[@]}" fuzz_naive -- "${lf_args[@]}"
   cmake_build "$S" "$B/afl" afl-clang-fast "${targets[@]}" fuzz_naive -- "${afl_args[@]}"
+  [ -n "$against" ] && cmake_build "$A" "$B/lf-against" clang "${targets[@]}" -- "${lf_args[@]}"
   empty=$B/empty-corpus
   mkdir -p "$empty"
   [ -f "$empty/seed" ] || printf '220 x\r\n' >"$empty/seed"
@@ -184,11 +200,29 @@ if part execs; then
     echo "  $t: libFuzzer ${a:-?} exec/s (${acpu:-?} per CPU-second), AFL++ ${f:-?} exec/s"
     echo "$t ${a:-?} ${f:-?} ${acpu:-?}" >"$R/execs-$t.txt"
   done
+  # The same libFuzzer measurement at --against REV, and ours again right
+  # after it, so that both meet the same load.
+  for t in "${targets[@]}"; do
+    [ -n "$against" ] && [ "$t" != fuzz_naive ] || continue
+    [ -f "$R/execs-vs-$against-$t.txt" ] && continue
+    read -r pa pacpu <<<"$(lf_execs "$B/lf-against/fuzz/$t" "$S/corpus/$t" "$exec_time")"
+    read -r a acpu <<<"$(lf_execs "$B/lf/fuzz/$t" "$S/corpus/$t" "$exec_time")"
+    echo "  $t: at $against ${pa:-?} exec/s (${pacpu:-?} per CPU-second), here ${a:-?} (${acpu:-?})"
+    echo "$against $t ${pa:-?} ${pacpu:-?} ${a:-?} ${acpu:-?}" >"$R/execs-vs-$against-$t.txt"
+  done
 fi
+# ratio_of A B: A/B to two decimals, or "?".
+ratio_of() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "?" }'; }
 for f in "$R"/execs-*.txt; do
   [ -f "$f" ] || continue
+  case "$f" in */execs-vs-*) continue ;; esac
   read -r t a fa acpu <"$f"
   rows+=("| exec/s | $t | $a | $fa | | ${exec_time}s runs, one core; libFuzzer ${acpu:-?} runs per CPU-second |")
+done
+for f in "$R"/execs-vs-*.txt; do
+  [ -f "$f" ] || continue
+  read -r rev t pa pacpu a acpu <"$f"
+  rows+=("| exec/s vs $rev | $t | $a | | | libFuzzer at $rev: $pa exec/s, here $(ratio_of "$a" "$pa")x that; per CPU-second $pacpu there, $acpu here ($(ratio_of "$acpu" "$pacpu")x); ${exec_time}s runs one after the other |")
 done
 
 # ---- instructions per input -------------------------------------------------
@@ -202,26 +236,45 @@ if part instructions; then
   cg_args=(-DSF_FUZZ_ENGINE=libfuzzer "-DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link,undefined -fno-sanitize-recover=all -gdwarf-4"
     -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=undefined)
   cmake_build "$S" "$B/cg" clang "${scenario_targets[@]}" -- "${cg_args[@]}"
-  for t in "${scenario_targets[@]}"; do
+  [ -n "$against" ] && cmake_build "$A" "$B/cg-against" clang "${scenario_targets[@]}" -- "${cg_args[@]}"
+  # count BIN CORPUS RESULT: "inputs instructions" into RESULT.
+  count() {
+    local d ir n
     d=$(mktemp -d "$B/run.XXXXXX")
     sf_bounded 1200 "$d/log" valgrind --tool=callgrind --callgrind-out-file="$d/out" \
-      "$B/cg/fuzz/$t" -runs=0 "$S/corpus/$t" || true
+      "$1" -runs=0 "$2" || true
     ir=$(sed -n 's/.*Collected : *\([0-9]*\).*/\1/p' "$d/log" | tail -n1)
     n=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$d/log" | tail -n1)
-    if [ -n "$ir" ] && [ -n "$n" ] && [ "$n" -gt 0 ]; then
-      echo "$t $n $ir" >"$R/instr-$t.txt"
-      echo "  $t: $((ir / n)) instructions per input ($n inputs, $ir in all)"
-    else
-      echo "  $t: no count (see $d/log)" >&2
-      continue
+    if [ -z "$ir" ] || [ -z "$n" ] || [ "$n" -eq 0 ]; then
+      echo "  $1: no count (see $d/log)" >&2
+      return 0
     fi
+    echo "$n $ir" >"$3"
     rm -rf "$d"
+  }
+  for t in "${scenario_targets[@]}"; do
+    count "$B/cg/fuzz/$t" "$S/corpus/$t" "$R/instr-$t.txt"
+    [ -n "$against" ] && count "$B/cg-against/fuzz/$t" "$S/corpus/$t" "$R/instr-vs-$against-$t.txt"
+    [ -f "$R/instr-$t.txt" ] && read -r n ir <"$R/instr-$t.txt" &&
+      echo "  $t: $((ir / n)) instructions per input ($n inputs, $ir in all)"
   done
 fi
 for f in "$R"/instr-*.txt; do
   [ -f "$f" ] || continue
-  read -r t n ir <"$f"
-  rows+=("| instructions | $t | $((ir / n)) per input | | | callgrind, one pass over the shipped corpus ($n inputs), libFuzzer+UBSan |")
+  case "$f" in */instr-vs-*) continue ;; esac
+  t=$(basename "$f" .txt)
+  t=${t#instr-}
+  read -r n ir <"$f"
+  note="callgrind, one pass over the shipped corpus ($n inputs), libFuzzer+UBSan"
+  for g in "$R"/instr-vs-*-"$t".txt; do
+    [ -f "$g" ] || continue
+    rev=$(basename "$g" .txt)
+    rev=${rev#instr-vs-}
+    rev=${rev%-"$t"}
+    read -r pn pir <"$g"
+    note="$note; at $rev: $((pir / pn)) per input, $(ratio_of "$((pir / pn))" "$((ir / n))")x these"
+  done
+  rows+=("| instructions | $t | $((ir / n)) per input | | | $note |")
 done
 
 # ---- planted bugs -----------------------------------------------------------
