@@ -10,6 +10,8 @@
  */
 #include "oracle.h"
 
+#include "host.h"
+
 #include "b64.h"
 #include "verbs.h"
 
@@ -189,7 +191,7 @@ struct judge {
   int tls_hello; /* EHLO or HELO sent over TLS */
   struct caps post;
   int cert_bad;
-  char cert_what[160];
+  char cert_what[SF_HOST_NAME_MAX + 160];
   /* RFC 5321 3.8: the server said 421 and closes. */
   int closing;
   /* The client's previous command line: a line the server reads as SASL
@@ -593,7 +595,8 @@ static void on_tls_up(struct judge *j, const struct wire_item *it)
 {
   j->tls_up = 1;
   j->after_220 = 0;
-  char what[96];
+  /* Room for any kind, a name of SF_HOST_NAME_MAX and the details. */
+  char what[SF_HOST_NAME_MAX + 96];
   size_t n = it->len < sizeof what - 1 ? it->len : sizeof what - 1;
   memcpy(what, it->text, n);
   what[n] = '\0';

@@ -244,18 +244,20 @@ static enum sf_err set_key(struct sf_config *cfg, enum sf_key key, struct text v
     if (!parse_bool(v, &cfg->verify))
       FAIL(CONFIG_BAD_VALUE, "verify must be " BOOL_ACCEPTED);
     return SF_ERR_OK;
-  case SF_KEY_HOST:
-    /* A DNS name (RFC 1123 2.1; '_' as real names carry it) or an address
-     * literal: nothing else can be checked against a certificate or sent as
-     * SNI. Empty is no host at all. */
-    for (size_t k = 0; k < v.len; k++) {
-      char c = v.ptr[k];
-      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '.' || c == '_' || c == ':'))
-        FAIL(CONFIG_BAD_VALUE, "host is a DNS name or an IPv4/IPv6 address: letters, digits, "
-                               "'-', '.', '_' and ':' only");
-    }
+  case SF_KEY_HOST: {
+    /* A DNS name or an address literal (src/host.h): nothing else can be
+     * checked against a certificate or sent as SNI. Empty is no host. */
+    char name[SF_HOST_NAME_MAX + 1];
+    size_t len = v.len < sizeof name - 1 ? v.len : sizeof name - 1;
+    memcpy(name, v.ptr, len);
+    name[len] = '\0';
+    /* Judged before it is kept: a refused value must not stay set. A
+     * length that differs is a value too long or one holding a NUL. */
+    if (v.len > 0 && (v.len != strlen(name) || !sf_host_valid(name)))
+      FAIL(CONFIG_BAD_VALUE, "host is a DNS name (labels of 1-63 letters, digits, '-' or '_', "
+                             "253 octets in all) or an IPv4/IPv6 address");
     return set_string(cfg, v, &cfg->host, reason);
+  }
   case SF_KEY_CAFILE:
     return set_string(cfg, v, &cfg->cafile, reason);
   case SF_KEY_PORT:
@@ -473,6 +475,9 @@ enum sf_err sf_config_validate(const struct sf_config *cfg, const char **reason)
   if (cfg->mode != SF_MODE_PLAIN && cfg->verify && sf_host_kind(cfg->host) == SF_HOST_NONE)
     FAIL(CONFIG_NO_HOST, "verify = yes needs host = the server's name (or address), which the "
                          "certificate must carry");
+  if (sf_host_kind(cfg->host) != SF_HOST_NONE && !sf_host_valid(cfg->host))
+    FAIL(CONFIG_BAD_VALUE, "host is neither an IPv4/IPv6 address nor a DNS name (labels of 1-63 "
+                           "letters, digits, '-' or '_', 253 octets in all)");
   if (cfg->helo_name == NULL || cfg->helo_name[0] == '\0')
     FAIL(CONFIG_MISSING, "helo_name must be a non-empty domain");
   return SF_ERR_OK;

@@ -448,6 +448,21 @@ static void test_cert_names_and_resumption(void)
   load(&sc, "name = dns-other-name\ncert.host = other.example.net\n");
   CHECK(run_flawed(&sc, SC_FLAW_NO_IP_NAME_CHECK) == 0);
 
+  /* Regression (found by fuzz_session): the longest name DNS allows (RFC
+   * 1035 2.3.4: 253 octets) fits the pass-through hello and the oracle's
+   * reading of the certificate, which once cut it short and called a valid
+   * certificate for the right host a CERT failure. (Not in the scenario
+   * library: the real-TLS peer has no certificate for this name.) */
+  char scn[512];
+  char name[254];
+  memset(name, 'a', 253); /* labels of 63, 63, 63 and 61 octets */
+  name[63] = name[127] = name[191] = '.';
+  name[253] = '\0';
+  snprintf(scn, sizeof scn, "name = longest-host\nclient.host = %s\n", name);
+  load(&sc, scn);
+  CHECK(run_engine(&sc) == 0 && res.status == SC_CLIENT_DONE);
+  CHECK(run_flawed(&sc, SC_FLAW_NONE) == 0);
+
   load(&sc, "name = resume-self-signed\nresume = yes\ncert = self-signed\n");
   expect_caught(&sc, SC_FLAW_RESUME_ANY, SC_V_CERT);
   run_flawed(&sc, SC_FLAW_RESUME_ANY);
