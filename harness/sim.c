@@ -43,7 +43,7 @@ struct sim {
    * of its bytes are still to come (it may span several takes). */
   size_t plain_record_left;
   int refeed; /* client bytes already recorded are fed to the handshake again */
-  int closed;     /* the connection is closed (the script, or a failed handshake) */
+  int closed; /* the connection is closed (the script, or a failed handshake) */
   int stopped;
   uint64_t tick_at; /* last time the client was ticked with no effect */
   size_t bytes_total;
@@ -77,7 +77,7 @@ uint64_t sim_time_bound(const struct scenario *sc)
   static const unsigned times[SF_PHASE_COUNT] = {
       [SF_PHASE_GREETING] = 1, [SF_PHASE_EHLO] = 4, [SF_PHASE_STARTTLS] = 1, [SF_PHASE_TLS] = 1,
       [SF_PHASE_AUTH] = 3,     [SF_PHASE_MAIL] = 1, [SF_PHASE_RCPT] = 1,     [SF_PHASE_DATA] = 1,
-      [SF_PHASE_BODY] = 1,     [SF_PHASE_QUIT] = 1,
+      [SF_PHASE_BODY] = 1,     [SF_PHASE_QUIT] = 1, [SF_PHASE_BLOCK] = 1,
   };
   uint64_t sum = SIM_TIME_MARGIN_MS;
   for (int i = 0; i < SF_PHASE_COUNT; i++) {
@@ -287,8 +287,8 @@ static void handshake_done(struct sim *s, int offered_resume)
   int resumed = offered_resume && sc->resume;
   char hello[SF_PT_MAX_HELLO];
   int cert_required = sc->tls_server == SC_TLSS_CLIENT_CERT;
-  int n = snprintf(hello, sizeof(hello), "%s%s %s%s%s\n", SF_PT_SERVER_HELLO, sc_cert_name(sc->cert),
-                   host, resumed && !cert_required ? SF_PT_RESUMED : "",
+  int n = snprintf(hello, sizeof(hello), "%s%s %s%s%s\n", SF_PT_SERVER_HELLO,
+                   sc_cert_name(sc->cert), host, resumed && !cert_required ? SF_PT_RESUMED : "",
                    cert_required ? SF_PT_CERT_REQUIRED : "");
   size_t len = n < 0 ? 0 : (size_t)n < sizeof(hello) ? (size_t)n : sizeof(hello) - 1;
   rec(s, WIRE_C_HELLO, 1, s->hello, s->hello_len);
