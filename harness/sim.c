@@ -477,7 +477,7 @@ static void server_receive(struct sim *s, const uint8_t *p, size_t n)
 {
   while (n > 0 && !s->closed) {
     switch (s->tls) {
-    case SRV_PLAIN:
+    case SRV_PLAIN: {
       size_t k = openssl(s) ? sc_server_plain_tls_bytes(&s->srv, p, n) : 0;
       if (k > 0) {
         rec(s, WIRE_C_HELLO, 0, p, k);
@@ -499,6 +499,7 @@ static void server_receive(struct sim *s, const uint8_t *p, size_t n)
       rec(s, WIRE_C_DATA, 0, p, n);
       sc_server_input(&s->srv, p, n);
       return;
+    }
     case SRV_WAIT_HELLO: {
       size_t used = hello_bytes(s, p, n);
       p += used;
