@@ -82,7 +82,6 @@ struct sf_tls_openssl {
   enum sf_err err;
   char reason[SF_TLS_OPENSSL_REASON];
   int verify;
-  int net_seen; /* a network byte arrived since start() */
   /* The network record being taken: header bytes seen, body bytes left. */
   uint8_t rec_hdr[5];
   size_t rec_hdr_len;
@@ -110,7 +109,5 @@ struct ssl_session_st *sf_tls_openssl_get1_session(const struct sf_tls_openssl *
 int sf_tls_openssl_session_reused(const struct sf_tls_openssl *t);
 /* "TLSv1.2", "TLSv1.3", ... of the connection ("" before the handshake). */
 const char *sf_tls_openssl_version(const struct sf_tls_openssl *t);
-/* The SSL object, for callers that need more (tests). */
-struct ssl_st *sf_tls_openssl_ssl(const struct sf_tls_openssl *t);
 
 #endif
