@@ -722,6 +722,22 @@ static int configured(const struct sf_config *cfg, const void *p, size_t n)
   return cfg->message && contains((const uint8_t *)cfg->message, cfg->message_len, p, n);
 }
 
+/* A word of the protocol itself: a command verb (RFC 5321 4.1, RFC 3207,
+ * RFC 4954, RFC 3030) or a SASL mechanism name. Some spell valid base64
+ * ("STARTTLS" is the encoding of six bytes), but a client that sends them
+ * says nothing secret, whatever a password happens to encode to. */
+static int protocol_word(const uint8_t *p, size_t n)
+{
+  static const char *const words[] = {"EHLO",  "HELO",  "STARTTLS", "QUIT",    "MAIL",
+                                      "RCPT",  "DATA",  "RSET",     "NOOP",    "AUTH",
+                                      "BDAT",  "LAST",  "VRFY",     "EXPN",    "HELP",
+                                      "PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2", "OAUTHBEARER"};
+  for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+    if (strlen(words[i]) == n && strncasecmp(words[i], (const char *)p, n) == 0)
+      return 1;
+  return 0;
+}
+
 static void scan_secrets(struct judge *j, const struct wire *w)
 {
   const struct sf_config *cfg = j->cfg;
@@ -758,7 +774,7 @@ static void scan_secrets(struct judge *j, const struct wire *w)
     if (len < 4 || len > 4 * sizeof dec / 3)
       continue;
     long d = sc_b64_decode(stream + start, len, dec, sizeof dec);
-    if (d <= 0 || configured(cfg, stream + start, len))
+    if (d <= 0 || configured(cfg, stream + start, len) || protocol_word(stream + start, len))
       continue;
     if (pl >= 2 && contains(dec, (size_t)d, pass, pl) && !configured(cfg, pass, pl)) {
       verdict(j, SC_V_LEAK_AUTH, "the configured password crossed in plaintext, base64-encoded");

@@ -546,6 +546,23 @@ static void test_secret_scanner(void)
     unsigned got = oracle_judge(&sc, &wire, NULL, &rep);
     CHECKF(!!(got & ORACLE_BIT(SC_V_LEAK_AUTH)) == cases[i].leak, "case %zu: verdicts %#x", i, got);
   }
+  /* Regression (found by fuzz_starttls): "STARTTLS" is valid base64, of the
+   * six bytes below; a client saying STARTTLS leaks no such password. Sent
+   * base64-encoded as a SASL line that is not a protocol word, it does. */
+  static struct scenario odd;
+  scenario_init(&odd);
+  snprintf(odd.name, sizeof odd.name, "scanner-odd-password");
+  odd.cfg.password = "I0\x11M2\xd2";
+  for (int leak = 0; leak < 2; leak++) {
+    wire_init(&wire);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
+    /* "STARTTLSYWJj" is the password followed by "abc". */
+    const char *line = leak ? "STARTTLSYWJj\r\n" : "STARTTLS\r\n";
+    wire_add(&wire, WIRE_C_DATA, 0, 1, line, strlen(line), 0, SF_ERR_OK);
+    unsigned got = oracle_judge(&odd, &wire, NULL, &rep);
+    CHECKF(!!(got & ORACLE_BIT(SC_V_LEAK_AUTH)) == leak, "leak %d: verdicts %#x", leak, got);
+  }
+
   /* A BDAT chunk in plaintext is mail, and its bytes are data, not commands. */
   wire_init(&wire);
   wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
