@@ -103,6 +103,20 @@ static int cmd_help(int argc, char **argv)
   return commands[k].run(2, args);
 }
 
+/* Leaves getopt as a fresh process has it (permuting, optind 1, printing
+ * its own messages), for the command's own parse of its argv (argv[0]
+ * being its name): glibc keeps the '+' of the parse in main until it
+ * re-reads an option string at optind 0, so a command that starts at
+ * optind 1 would otherwise stop at its first operand. */
+static void getopt_fresh(void)
+{
+  char name[] = "smtpfuzz";
+  char *none[] = {name, NULL};
+  optind = 0;
+  opterr = 1;
+  (void)getopt(1, none, "");
+}
+
 int main(int argc, char **argv)
 {
   static const struct option longopts[] = {
@@ -131,11 +145,7 @@ int main(int argc, char **argv)
     fprintf(stderr, "smtpfuzz: unknown command '%s' (see smtpfuzz --help)\n", argv[optind]);
     return SF_EXIT_USAGE;
   }
-  /* Each command parses its own argv from a fresh getopt state (and
-   * getopt's default of printing its own messages), argv[0] being its
-   * name. */
   int first = optind;
-  sf_opt_begin();
-  opterr = 1;
+  getopt_fresh();
   return commands[k].run(argc - first, argv + first);
 }
