@@ -16,7 +16,9 @@ for arg in "$@"; do
   esac
 done
 
-sf_install_packages cmake make gcc clang libclang-rt-14-dev libssl-dev
+# pkgconf and groff-base: the install and man page tests (tests/install_outside.sh,
+# tests/cli_docs.sh).
+sf_install_packages cmake make gcc clang libclang-rt-14-dev libssl-dev pkgconf groff-base
 
 configs=("gcc:gcc:OFF")
 if [ "$quick" = 0 ]; then
