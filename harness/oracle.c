@@ -738,6 +738,107 @@ static int protocol_word(const uint8_t *p, size_t n)
   return 0;
 }
 
+/* Marks every occurrence of v[0..n) in the stream. */
+static void mark_all(uint8_t *mask, const uint8_t *stream, size_t len, const void *v, size_t n)
+{
+  for (size_t i = 0; n > 0 && i + n <= len; i++)
+    if (memcmp(stream + i, v, n) == 0)
+      memset(mask + i, 1, n);
+}
+
+/* 1 if the token is an ESMTP parameter of MAIL or RCPT (RFC 5321 4.1.1.11:
+ * "KEY=value") with a key the client may send without a secret in it. */
+static int esmtp_param(const uint8_t *p, size_t n)
+{
+  static const char *const keys[] = {
+      "SIZE=", "BODY=", "RET=", "ENVID=", "NOTIFY=", "ORCPT=", "AUTH=", "SMTPUTF8"};
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+    size_t k = strlen(keys[i]);
+    if (n >= k && strncasecmp(keys[i], (const char *)p, k) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+/* Which bytes of the client's plaintext the protocol or its configuration
+ * explains: line ends and blanks, protocol words, the FROM:<...> and TO:<...>
+ * syntax, ESMTP parameters, a BDAT size, and every configured value sent in
+ * the clear. A password that occurs only over explained bytes (a password
+ * "EHLO", or one that is the client's own host name) says nothing: the
+ * client sent those bytes for what they are. */
+static void explain(const struct sf_config *cfg, const uint8_t *stream, size_t len, uint8_t *mask)
+{
+  memset(mask, 0, len);
+  const char *values[4 + SF_CONFIG_MAX_RCPT] = {cfg->mail_from, cfg->helo_name, cfg->host,
+                                                cfg->user};
+  size_t k = 4;
+  for (size_t i = 0; i < cfg->nrcpt && i < SF_CONFIG_MAX_RCPT; i++)
+    values[k++] = cfg->rcpt[i];
+  for (size_t i = 0; i < k; i++)
+    if (values[i])
+      mark_all(mask, stream, len, values[i], strlen(values[i]));
+  if (cfg->message)
+    mark_all(mask, stream, len, cfg->message, cfg->message_len);
+  /* Per line: the verb, AUTH's mechanism, BDAT's size and LAST. */
+  size_t index = 0;
+  int verb_auth = 0, verb_bdat = 0;
+  for (size_t i = 0; i < len;) {
+    if (stream[i] == '\r' || stream[i] == '\n')
+      index = 0;
+    if (is_space(stream[i]) || stream[i] == '\r' || stream[i] == '\n') {
+      mask[i++] = 1;
+      continue;
+    }
+    size_t start = i;
+    while (i < len && !is_space(stream[i]) && stream[i] != '\r' && stream[i] != '\n')
+      i++;
+    const uint8_t *t = stream + start;
+    size_t n = i - start;
+    if (index == 0) {
+      verb_auth = n == 4 && strncasecmp((const char *)t, "AUTH", 4) == 0;
+      verb_bdat = n == 4 && strncasecmp((const char *)t, "BDAT", 4) == 0;
+    }
+    int digits = n > 0;
+    for (size_t d = 0; d < n; d++)
+      digits &= t[d] >= '0' && t[d] <= '9';
+    int word = protocol_word(t, n);
+    if ((index == 0 && word) || (index == 1 && verb_auth && word) ||
+        (verb_bdat && ((index == 1 && digits) || (index == 2 && word))) || esmtp_param(t, n)) {
+      memset(mask + start, 1, n);
+    } else if ((n >= 5 && strncasecmp((const char *)t, "FROM:", 5) == 0) ||
+               (n >= 3 && strncasecmp((const char *)t, "TO:", 3) == 0)) {
+      size_t colon = (size_t)((const uint8_t *)memchr(t, ':', n) - t);
+      memset(mask + start, 1, colon + 1);
+      if (colon + 1 < n && t[colon + 1] == '<')
+        mask[start + colon + 1] = 1;
+      if (t[n - 1] == '>')
+        mask[start + n - 1] = 1;
+    }
+    index++;
+  }
+}
+
+/* 1 if the password occurs in the stream over at least one byte that
+ * explain() does not account for. */
+static int password_sent(const struct sf_config *cfg, const uint8_t *stream, size_t len,
+                         const char *pass, size_t pl)
+{
+  uint8_t mask[STREAM_MAX];
+  int explained = 0;
+  for (size_t i = 0; pl > 0 && i + pl <= len; i++) {
+    if (memcmp(stream + i, pass, pl) != 0)
+      continue;
+    if (!explained) {
+      explain(cfg, stream, len, mask);
+      explained = 1;
+    }
+    for (size_t b = i; b < i + pl; b++)
+      if (!mask[b])
+        return 1;
+  }
+  return 0;
+}
+
 static void scan_secrets(struct judge *j, const struct wire *w)
 {
   const struct sf_config *cfg = j->cfg;
@@ -757,7 +858,7 @@ static void scan_secrets(struct judge *j, const struct wire *w)
     n += k;
   }
   /* A very short password would match ordinary text; its encodings will not. */
-  if (pl >= 4 && contains(stream, n, pass, pl) && !configured(cfg, pass, pl)) {
+  if (pl >= 4 && !configured(cfg, pass, pl) && password_sent(cfg, stream, n, pass, pl)) {
     verdict(j, SC_V_LEAK_AUTH, "the configured password crossed in plaintext");
     return;
   }

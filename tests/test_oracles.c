@@ -563,6 +563,21 @@ static void test_secret_scanner(void)
     CHECKF(!!(got & ORACLE_BIT(SC_V_LEAK_AUTH)) == leak, "leak %d: verdicts %#x", leak, got);
   }
 
+  /* Regression (found by ci/flaw-hunt.sh's engine row): a password that is
+   * protocol text ("EHLO") is not leaked by a client saying EHLO; the same
+   * password after an unknown verb is. */
+  odd.cfg.password = "EHLO";
+  for (int leak = 0; leak < 2; leak++) {
+    wire_init(&wire);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
+    const char *line = leak ? "EHLO client.example.org\r\nXPASS EHLO\r\n"
+                            : "EHLO client.example.org\r\nMAIL FROM:<alice@example.org> "
+                              "SIZE=12\r\n";
+    wire_add(&wire, WIRE_C_DATA, 0, 1, line, strlen(line), 0, SF_ERR_OK);
+    unsigned got = oracle_judge(&odd, &wire, NULL, &rep);
+    CHECKF(!!(got & ORACLE_BIT(SC_V_LEAK_AUTH)) == leak, "EHLO leak %d: verdicts %#x", leak, got);
+  }
+
   /* A BDAT chunk in plaintext is mail, and its bytes are data, not commands. */
   wire_init(&wire);
   wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
