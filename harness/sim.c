@@ -43,7 +43,7 @@ struct sim {
    * of its bytes are still to come (it may span several takes). */
   size_t plain_record_left;
   int refeed; /* client bytes already recorded are fed to the handshake again */
-  int closed;     /* the connection is closed (the script, or a failed handshake) */
+  int closed; /* the connection is closed (the script, or a failed handshake) */
   int stopped;
   uint64_t tick_at; /* last time the client was ticked with no effect */
   size_t bytes_total;
@@ -287,8 +287,8 @@ static void handshake_done(struct sim *s, int offered_resume)
   int resumed = offered_resume && sc->resume;
   char hello[SF_PT_MAX_HELLO];
   int cert_required = sc->tls_server == SC_TLSS_CLIENT_CERT;
-  int n = snprintf(hello, sizeof(hello), "%s%s %s%s%s\n", SF_PT_SERVER_HELLO, sc_cert_name(sc->cert),
-                   host, resumed && !cert_required ? SF_PT_RESUMED : "",
+  int n = snprintf(hello, sizeof(hello), "%s%s %s%s%s\n", SF_PT_SERVER_HELLO,
+                   sc_cert_name(sc->cert), host, resumed && !cert_required ? SF_PT_RESUMED : "",
                    cert_required ? SF_PT_CERT_REQUIRED : "");
   size_t len = n < 0 ? 0 : (size_t)n < sizeof(hello) ? (size_t)n : sizeof(hello) - 1;
   rec(s, WIRE_C_HELLO, 1, s->hello, s->hello_len);

@@ -22,8 +22,8 @@
 
 enum target { T_AUTO, T_SESSION, T_PORTMODE, T_STARTTLS, T_REPLY, T_EHLO };
 
-static const char *const target_names[] = {"auto",  "session", "portmode",
-                                           "starttls", "reply", "ehlo"};
+static const char *const target_names[] = {"auto",     "session", "portmode",
+                                           "starttls", "reply",   "ehlo"};
 
 static const char show_help[] =
     "usage: smtpfuzz show [--target T] [--flaw NAME] FILE...\n"
