@@ -4,29 +4,30 @@
 #   ci/fuzz.sh --time 20 --engine both --targets fuzz_reply
 # Options:
 #   --time SECONDS       fuzzing time per target and engine (default 60)
-#   --jobs N             parallel fuzzing processes per target (default 1)
+#   --jobs N             parallel fuzzing processes per target (default 1); with
+#                        N > 1 one AFL++ secondary runs an ASan build
 #   --engine E           libfuzzer, afl or both (default libfuzzer)
 #   --targets a,b        only these targets (default: all)
 #   -h, --help           this text
 # The shipped corpus (corpus/<target>/) is copied to work/fuzz/<target>/corpus
-# and never written; findings go to work/fuzz/findings/<target>/. Exit status:
+# and never written; at the end each target's work corpus is merged (only
+# inputs that add coverage kept: libFuzzer -merge=1, or afl-cmin when only
+# AFL++ ran). Findings go to work/fuzz/findings/<target>/. Exit status:
 # 0 without findings, 1 with findings or a failed run, 2 for a usage error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source ci/lib.sh
 
-# Every fuzz target, one word each (fuzz/<name>.c, corpus/<name>/).
-ALL_TARGETS=(fuzz_reply fuzz_ehlo fuzz_session fuzz_portmode fuzz_starttls)
-# Those whose inputs are binary scenarios: AFL++ gets the scenario custom
-# mutator for them (fuzz/afl_mutator.c), as libFuzzer gets mutator_scenario.c.
-SCENARIO_TARGETS=(fuzz_session fuzz_portmode fuzz_starttls)
+# The targets: SF_FUZZ_TARGETS and SF_SCENARIO_TARGETS in ci/lib.sh.
+ALL_TARGETS=("${SF_FUZZ_TARGETS[@]}")
+SCENARIO_TARGETS=("${SF_SCENARIO_TARGETS[@]}")
 
 time_per_target=60
 jobs=1
 engine=libfuzzer
 targets=("${ALL_TARGETS[@]}")
 
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; }
 die_usage() {
   echo "ci/fuzz.sh: $*" >&2
   echo "see ci/fuzz.sh --help" >&2
@@ -66,6 +67,7 @@ work=work/fuzz
 # Bounds on everything this script starts.
 build_limit=1800
 grace=60
+merge_limit=900
 
 sf_kill_started_on_exit
 
@@ -103,6 +105,11 @@ for e in "${engines[@]}"; do
       build build/fuzz-afl afl-clang-fast -- -DSF_FUZZ_ENGINE=afl
       # CMPLOG: comparison operands logged for afl-fuzz -c (input-to-state).
       build build/fuzz-afl-cmplog afl-clang-fast AFL_LLVM_CMPLOG=1 -- -DSF_FUZZ_ENGINE=afl
+      # With secondaries, one of them runs a build with AddressSanitizer
+      # (AFL_USE_ASAN): memory errors that do not crash the plain build.
+      if [ "$jobs" -gt 1 ]; then
+        build build/fuzz-afl-asan afl-clang-fast AFL_USE_ASAN=1 -- -DSF_FUZZ_ENGINE=afl
+      fi
       # The custom mutators afl-fuzz loads (scenario targets, fuzz_reply):
       # from a plain, uninstrumented build.
       build_only="sf_afl_mutator sf_afl_mutator_reply" build build/fuzz-mutator clang -- -DSF_FUZZ_ENGINE=none
@@ -224,12 +231,16 @@ fuzz_afl() {
   else
     unset AFL_CUSTOM_MUTATOR_LIBRARY
   fi
-  sf_step "AFL++ $t for ${time_per_target}s ($jobs instance(s), CMPLOG on the main one${AFL_CUSTOM_MUTATOR_LIBRARY:+, custom mutator $(basename "$AFL_CUSTOM_MUTATOR_LIBRARY" .so)})"
-  local status=0 pids=() i
-  # Secondary instances first, each bounded like the main one.
+  local asan=build/fuzz-afl-asan/fuzz/$t
+  sf_step "AFL++ $t for ${time_per_target}s ($jobs instance(s), CMPLOG on the main one${AFL_CUSTOM_MUTATOR_LIBRARY:+, custom mutator $(basename "$AFL_CUSTOM_MUTATOR_LIBRARY" .so)}$([ "$jobs" -gt 1 ] && echo ", ASan on s1"))"
+  local status=0 pids=() i sbin
+  # Secondary instances first, each bounded like the main one; s1 runs the
+  # ASan build (afl-fuzz sets the ASAN_OPTIONS it needs).
   for ((i = 1; i < jobs; i++)); do
+    sbin=$bin
+    [ "$i" = 1 ] && sbin=$asan
     timeout -k 10 "$((time_per_target + grace))" afl-fuzz -V "$time_per_target" -i "$dir/corpus" \
-      -o "$afl_out" -S "s$i" "${args[@]}" -- "$bin" >"$afl_out.s$i.log" 2>&1 &
+      -o "$afl_out" -S "s$i" "${args[@]}" -- "$sbin" >"$afl_out.s$i.log" 2>&1 &
     pids+=($!)
     SF_STARTED+=($!)
   done
@@ -240,8 +251,19 @@ fuzz_afl() {
   run_bounded "$((time_per_target + grace))" "$afl_out.log" "$t" afl_progress \
     afl-fuzz -V "$time_per_target" -i "$dir/corpus" -o "$afl_out" "${role[@]}" \
     -c "$cmplog" "${args[@]}" -- "$bin" || status=$?
-  for i in "${pids[@]}"; do wait "$i" || true; done
-  sf_end_stopped_orphans "$bin" "$cmplog"
+  local sstatus
+  for ((i = 0; i < ${#pids[@]}; i++)); do
+    sstatus=0
+    wait "${pids[$i]}" || sstatus=$?
+    if [ "$sstatus" -ne 0 ]; then
+      echo "afl-fuzz $t secondary s$((i + 1)) exited with status $sstatus; last lines of $afl_out.s$((i + 1)).log:" >&2
+      tail -n 20 "$afl_out.s$((i + 1)).log" >&2
+      failed_runs=$((failed_runs + 1))
+    fi
+  done
+  local ends=("$bin" "$cmplog")
+  [ "$jobs" -gt 1 ] && ends+=("$asan")
+  sf_end_stopped_orphans "${ends[@]}"
 
   local execs=0 eps=0 edges="" bitmap="" corpus=0 found=0 f inst
   for f in "$afl_out"/*/fuzzer_stats; do
@@ -289,6 +311,46 @@ fuzz_afl() {
   rows+=("| $t | AFL++ persistent+CMPLOG | $execs | $eps | edges ${edges:-?} (bitmap ${bitmap:-?}) | $corpus | $found |")
 }
 
+# merge_corpus T: the work corpus of T cut down to the inputs that add
+# coverage, into a fresh folder that then replaces it (corpus/ is never
+# touched). libFuzzer's -merge=1 when its build is there, else afl-cmin.
+merge_corpus() {
+  local t=$1 dir=$work/$1 findings=$work/findings/$1
+  local merged=$dir/corpus.merged before after tool status=0
+  before=$(find "$dir/corpus" -type f | wc -l)
+  rm -rf "$merged"
+  mkdir -p "$merged"
+  if [[ " ${engines[*]} " == *" libfuzzer "* ]]; then
+    tool="libFuzzer -merge=1"
+    sf_step "merge the work corpus of $t ($tool)"
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:symbolize=1 \
+      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      sf_bounded "$merge_limit" "$dir/merge.log" build/fuzz-libfuzzer/fuzz/"$t" -merge=1 \
+      -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$findings/" \
+      -merge_control_file="$dir/merge.control" "$merged" "$dir/corpus" || status=$?
+  else
+    tool="afl-cmin"
+    sf_step "merge the work corpus of $t ($tool)"
+    AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_QUIET=1 \
+      sf_bounded "$merge_limit" "$dir/merge.log" afl-cmin -i "$dir/corpus" -o "$merged" -t 1000 \
+      -- build/fuzz-afl/fuzz/"$t" || status=$?
+  fi
+  rm -f "$dir/merge.control"
+  after=$(find "$merged" -type f | wc -l)
+  if [ "$status" -ne 0 ] || { [ "$after" -eq 0 ] && [ "$before" -gt 0 ]; }; then
+    echo "merge of $t ($tool) failed (status $status, $after inputs kept); the work corpus is left as it was; last lines of $dir/merge.log:" >&2
+    tail -n 20 "$dir/merge.log" >&2
+    rm -rf "$merged"
+    failed_runs=$((failed_runs + 1))
+    rows+=("| $t | corpus merge ($tool) | | | FAILED | $before | |")
+    return 0
+  fi
+  rm -rf "$dir/corpus"
+  mv "$merged" "$dir/corpus"
+  echo "  $t: $before inputs, $after after the merge"
+  rows+=("| $t | corpus merge ($tool) | | | | $before -> $after | |")
+}
+
 for t in "${targets[@]}"; do
   mkdir -p "$work/$t/corpus" "$work/findings/$t"
   # Seeds are copied, never linked: the fuzzers write into this folder.
@@ -300,6 +362,7 @@ for t in "${targets[@]}"; do
       afl) fuzz_afl "$t" ;;
     esac
   done
+  merge_corpus "$t"
 done
 
 # Each finding with its transcript, when the smtpfuzz command can show one.
