@@ -2,8 +2,16 @@
 # Build the fuzz targets and fuzz each one for a while, then print a table.
 #   ci/fuzz.sh                       libFuzzer (clang, ASan+UBSan), 60 s per target
 #   ci/fuzz.sh --time 20 --engine both --targets fuzz_reply
+#   ci/fuzz.sh --runs 20000 --engine both   the same inputs on any machine
 # Options:
 #   --time SECONDS       fuzzing time per target and engine (default 60)
+#   --runs N             instead of a time: N executions per target and engine
+#                        from a fixed seed, so that the machine's speed changes
+#                        nothing. libFuzzer (-runs -seed=1 -reload=0, address
+#                        randomisation off) then repeats itself exactly from
+#                        the same corpus; AFL++ (-E -s 1, 10 s per input) still
+#                        weighs inputs by their measured speed, so its path
+#                        may vary, but no input fails for being slow
 #   --jobs N             parallel fuzzing processes per target (default 1); with
 #                        N > 1 one AFL++ secondary runs an ASan build
 #   --engine E           libfuzzer, afl or both (default libfuzzer)
@@ -23,6 +31,7 @@ ALL_TARGETS=("${SF_FUZZ_TARGETS[@]}")
 SCENARIO_TARGETS=("${SF_SCENARIO_TARGETS[@]}")
 
 time_per_target=60
+runs=""
 jobs=1
 engine=libfuzzer
 targets=("${ALL_TARGETS[@]}")
@@ -39,6 +48,8 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --time) need_value "$@"; time_per_target=$2; shift 2 ;;
     --time=*) time_per_target=${1#*=}; shift ;;
+    --runs) need_value "$@"; runs=$2; shift 2 ;;
+    --runs=*) runs=${1#*=}; shift ;;
     --jobs) need_value "$@"; jobs=$2; shift 2 ;;
     --jobs=*) jobs=${1#*=}; shift ;;
     --engine) need_value "$@"; engine=$2; shift 2 ;;
@@ -51,6 +62,7 @@ while [ $# -gt 0 ]; do
 done
 
 [[ "$time_per_target" =~ ^[1-9][0-9]*$ ]] || die_usage "--time must be a positive number of seconds"
+[ -z "$runs" ] || [[ "$runs" =~ ^[1-9][0-9]*$ ]] || die_usage "--runs must be a positive number"
 [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || die_usage "--jobs must be a positive number"
 case "$engine" in
   libfuzzer) engines=(libfuzzer) ;;
@@ -67,6 +79,30 @@ work=work/fuzz
 # Bounds on everything this script starts.
 build_limit=1800
 grace=60
+# What each fuzzing run is told to do, and its bound. With --runs the bound
+# is only a safety net, far above what the runs take on a loaded machine.
+lf_wrap=()
+if [ -n "$runs" ]; then
+  amount="$runs runs"
+  limit=1800
+  # -reload=0: libFuzzer rereads its corpus folder every second, which makes
+  # its path depend on time. Without address randomisation its comparison
+  # table (indexed by code address) is the same in every run too.
+  lf_stop=(-runs="$runs" -seed=1 -reload=0)
+  if setarch "$(uname -m)" -R true 2>/dev/null; then
+    lf_wrap=(setarch "$(uname -m)" -R)
+  else
+    echo "ci/fuzz.sh: address randomisation cannot be turned off here: libFuzzer runs may differ" >&2
+  fi
+  afl_stop=(-E "$runs" -s 1)
+  afl_timeout=10000
+else
+  amount="${time_per_target}s"
+  limit=$((time_per_target + grace))
+  lf_stop=(-max_total_time="$time_per_target")
+  afl_stop=(-V "$time_per_target")
+  afl_timeout=1000
+fi
 merge_limit=900
 
 sf_kill_started_on_exit
@@ -180,11 +216,11 @@ fuzz_libfuzzer() {
   lf_log=$dir/libfuzzer.log
   local before status=0
   before=$(count_findings "$findings")
-  sf_step "libFuzzer $t for ${time_per_target}s"
+  sf_step "libFuzzer $t for $amount"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:symbolize=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    run_bounded "$((time_per_target + grace))" "$lf_log" "$t" lf_progress \
-    "$bin" -max_total_time="$time_per_target" -timeout=10 -rss_limit_mb=2048 \
+    run_bounded "$limit" "$lf_log" "$t" lf_progress \
+    "${lf_wrap[@]}" "$bin" "${lf_stop[@]}" -timeout=10 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$findings/" "${args[@]}" "$dir/corpus" || status=$?
 
   local last execs eps ft cov corpus found
@@ -212,9 +248,10 @@ fuzz_afl() {
   local opts=fuzz/$t.options dict args=()
   dict=$(option "$opts" dict)
   [ -n "$dict" ] && args+=(-x "fuzz/$dict")
-  # A fixed 1 s limit per input, as libFuzzer's -timeout: AFL's calibrated
-  # default is a few ms and reports "hangs" whenever the machine is busy.
-  args+=(-t 1000)
+  # A fixed limit per input, as libFuzzer's -timeout: AFL's calibrated
+  # default is a few ms and reports "hangs" whenever the machine is busy
+  # (1 s; 10 s with --runs, whose result must not depend on the machine).
+  args+=(-t "$afl_timeout")
   afl_out=$dir/afl
   # A fresh output folder per run: what was found is kept in the corpus and
   # findings folders below, so nothing is lost.
@@ -232,14 +269,16 @@ fuzz_afl() {
     unset AFL_CUSTOM_MUTATOR_LIBRARY
   fi
   local asan=build/fuzz-afl-asan/fuzz/$t
-  sf_step "AFL++ $t for ${time_per_target}s ($jobs instance(s), CMPLOG on the main one${AFL_CUSTOM_MUTATOR_LIBRARY:+, custom mutator $(basename "$AFL_CUSTOM_MUTATOR_LIBRARY" .so)}$([ "$jobs" -gt 1 ] && echo ", ASan on s1"))"
+  sf_step "AFL++ $t for $amount ($jobs instance(s), CMPLOG on the main one${AFL_CUSTOM_MUTATOR_LIBRARY:+, custom mutator $(basename "$AFL_CUSTOM_MUTATOR_LIBRARY" .so)}$([ "$jobs" -gt 1 ] && echo ", ASan on s1"))"
   local status=0 pids=() i sbin
   # Secondary instances first, each bounded like the main one; s1 runs the
   # ASan build (afl-fuzz sets the ASAN_OPTIONS it needs).
   for ((i = 1; i < jobs; i++)); do
     sbin=$bin
     [ "$i" = 1 ] && sbin=$asan
-    timeout -k 10 "$((time_per_target + grace))" afl-fuzz -V "$time_per_target" -i "$dir/corpus" \
+    local stop=("${afl_stop[@]}")
+    [ -n "$runs" ] && stop=(-E "$runs" -s "$((i + 1))") # a seed of its own
+    timeout -k 10 "$limit" afl-fuzz "${stop[@]}" -i "$dir/corpus" \
       -o "$afl_out" -S "s$i" "${args[@]}" -- "$sbin" >"$afl_out.s$i.log" 2>&1 &
     pids+=($!)
     SF_STARTED+=($!)
@@ -248,8 +287,8 @@ fuzz_afl() {
   [ "$jobs" -gt 1 ] && name=main
   local role=()
   [ "$jobs" -gt 1 ] && role=(-M main)
-  run_bounded "$((time_per_target + grace))" "$afl_out.log" "$t" afl_progress \
-    afl-fuzz -V "$time_per_target" -i "$dir/corpus" -o "$afl_out" "${role[@]}" \
+  run_bounded "$limit" "$afl_out.log" "$t" afl_progress \
+    afl-fuzz "${afl_stop[@]}" -i "$dir/corpus" -o "$afl_out" "${role[@]}" \
     -c "$cmplog" "${args[@]}" -- "$bin" || status=$?
   local sstatus
   for ((i = 0; i < ${#pids[@]}; i++)); do
@@ -389,7 +428,7 @@ if [ "$total_findings" -gt 0 ]; then
   [ -n "$show" ] || echo "  (no 'smtpfuzz show' built yet: no transcripts saved)"
 fi
 
-sf_step "summary (${time_per_target}s per target and engine, $jobs job(s))"
+sf_step "summary ($amount per target and engine, $jobs job(s))"
 {
   echo "| target | engine | executions | exec/s | coverage | corpus | findings |"
   echo "|---|---|---:|---:|---|---:|---:|"
