@@ -84,10 +84,10 @@ snapshot() {
 S=$B/src
 snapshot "$S"
 
-# The fuzz targets: ci/fuzz.sh's ALL_TARGETS, the one list.
-read -r -a targets <<<"$(sed -n 's/^ALL_TARGETS=(\(.*\))/\1/p' "$S/ci/fuzz.sh")"
-[ ${#targets[@]} -gt 0 ] || { echo "ci/bench.sh: no ALL_TARGETS in ci/fuzz.sh" >&2; exit 1; }
-read -r -a scenario_targets <<<"$(sed -n 's/^SCENARIO_TARGETS=(\(.*\))/\1/p' "$S/ci/fuzz.sh")"
+# The fuzz targets: ci/lib.sh's lists, as the snapshot has them.
+read -r -a targets <<<"$(bash -c 'source "$1/ci/lib.sh" && echo "${SF_FUZZ_TARGETS[*]}"' _ "$S")"
+[ ${#targets[@]} -gt 0 ] || { echo "ci/bench.sh: no SF_FUZZ_TARGETS in $S/ci/lib.sh" >&2; exit 1; }
+read -r -a scenario_targets <<<"$(bash -c 'source "$1/ci/lib.sh" && echo "${SF_SCENARIO_TARGETS[*]}"' _ "$S")"
 
 # cmake_build SRC DIR CC TARGETS... -- CMAKE_ARGS...
 cmake_build() {
@@ -181,16 +181,8 @@ for f in "$R"/execs-*.txt; do
 done
 
 # ---- planted bugs -----------------------------------------------------------
-# Which fuzz target each bug class is meant for (first word of the file name
-# after the number decides nothing: the table below does).
-bug_target() {
-  case "$1" in
-    *no-greeting-timeout*) echo fuzz_portmode ;;
-    *line-length* | *continuation-code*) echo fuzz_reply ;;
-    *size-overflow* | *ehlo-tokenizer*) echo fuzz_ehlo ;;
-    *) echo fuzz_session ;;
-  esac
-}
+# Which fuzz target each bug is meant for: bench/bugs/reproducers says.
+bug_target() { sf_bug_field "$1" 2; }
 median() { sort -g | awk '{v[NR]=$1} END{if (NR==0) {print ""; exit} if (NR%2) print v[(NR+1)/2]; else printf "%.1f\n", (v[NR/2]+v[NR/2+1])/2}'; }
 
 # run_one BUG FUZZER SEED TARGET: time to the first finding, in a result file.
@@ -281,7 +273,9 @@ if part bugs; then
     if fuzzer_on libfuzzer || fuzzer_on naive || [ ! -f "$R/bug-$bug-corpus.txt" ]; then
       cmake_build "$tree" "$B/lf-$bug" clang "$t" fuzz_naive -- "${lf_args[@]}"
       caught=no
-      sf_bounded 300 "$B/seeds-$bug.log" "$B/lf-$bug/fuzz/$t" -runs=0 "$S/corpus/$t" || caught=yes
+      mkdir -p "$B/seeds-$bug"
+      sf_bounded 300 "$B/seeds-$bug.log" "$B/lf-$bug/fuzz/$t" -runs=0 \
+        -artifact_prefix="$B/seeds-$bug/" "$S/corpus/$t" || caught=yes
       echo "$caught" >"$R/bug-$bug-corpus.txt"
     fi
     echo "  shipped corpus alone catches it: $(cat "$R/bug-$bug-corpus.txt")"
