@@ -435,6 +435,30 @@ static void relies_on(struct judge *j, unsigned post, unsigned pre, unsigned inj
             line);
 }
 
+/* Where the parameters of "MAIL FROM:<path> params" (or RCPT TO:) begin:
+ * after the '>' that closes the path (RFC 5321 4.1.2: a '>' inside a quoted
+ * local part does not). Whatever the path holds, even text that looks like
+ * a parameter, is the address. Without a '<', after the second token. */
+static size_t path_end(const uint8_t *p, size_t n)
+{
+  const uint8_t *lt = memchr(p, '<', n);
+  if (!lt) {
+    const uint8_t *tok;
+    size_t len;
+    return token(p, n, 1, &tok, &len) ? (size_t)(tok - p) + len : n;
+  }
+  int quoted = 0;
+  for (size_t i = (size_t)(lt - p) + 1; i < n; i++) {
+    if (quoted && p[i] == '\\')
+      i++;
+    else if (p[i] == '"')
+      quoted = !quoted;
+    else if (!quoted && p[i] == '>')
+      return i + 1;
+  }
+  return n;
+}
+
 /* The capability an ESMTP parameter of MAIL or RCPT relies on; 0 if none we
  * judge. */
 static unsigned param_cap(const uint8_t *p, size_t len)
@@ -509,12 +533,14 @@ static void on_client_tls(struct judge *j, const struct wire_item *it, const cha
     unsigned bit = mech_bit(tok, len);
     relies_on(j, j->post.auth, j->pre.auth, j->inj.auth, bit, "an AUTH mechanism", line);
   }
-  if (v == SC_VERB_MAIL || v == SC_VERB_RCPT)
-    for (size_t k = 2; token(it->text, it->len, k, &tok, &len); k++) {
+  if (v == SC_VERB_MAIL || v == SC_VERB_RCPT) {
+    size_t after = path_end(it->text, it->len);
+    for (size_t k = 0; token(it->text + after, it->len - after, k, &tok, &len); k++) {
       unsigned cap = param_cap(tok, len);
       if (cap)
         relies_on(j, post, pre, inj, cap, "an ESMTP parameter", line);
     }
+  }
 }
 
 /* RFC 5321 4.5.3.2 timeouts: which one governs the wait after `v`. */

@@ -186,6 +186,32 @@ static void test_stale_caps(void)
   send_rule(&sc, SC_VERB_EHLO, SC_CHAN_TLS, "250-mx.example.com\r\n250 8BITMIME\r\n");
   expect_caught(&sc, SC_FLAW_REUSE_PRETLS_CAPS, SC_V_STALE_CAPS);
   CHECK(!(run_flawed(&sc, SC_FLAW_REUSE_PRETLS_CAPS) & ORACLE_BIT(SC_V_INJECTION)));
+
+  /* Regression (found by fuzz_portmode): what lies inside the <path> is the
+   * address, even text that looks like a parameter; only what follows the
+   * '>' is. SIZE was announced before TLS only. */
+  static struct scenario plain;
+  scenario_init(&plain);
+  snprintf(plain.name, sizeof plain.name, "path-holds-a-parameter");
+  for (int stale = 0; stale < 2; stale++) {
+    wire_init(&wire);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 0, 0, "EHLO c\r\n", 8, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, "250-mx\r\n250-SIZE 100\r\n250 STARTTLS\r\n", 36, 0,
+             SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 0, 0, "STARTTLS\r\n", 10, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 go\r\n", 8, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_TLS_START, 0, 0, NULL, 0, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_TLS_UP, 1, 0, "valid mx.example.com", 20, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 1, 0, "EHLO c\r\n", 8, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_S_DATA, 1, 0, "250 mx\r\n", 8, 0, SF_ERR_OK);
+    const char *mail = stale ? "MAIL FROM:<\"a SIZE=1\"@b.example> SIZE=1\r\n"
+                             : "MAIL FROM:<\"a SIZE=1 >\"@b.example>\r\n";
+    wire_add(&wire, WIRE_C_DATA, 1, 0, mail, strlen(mail), 0, SF_ERR_OK);
+    unsigned got = oracle_judge(&plain, &wire, NULL, &rep);
+    CHECKF(!!(got & ORACLE_BIT(SC_V_STALE_CAPS)) == stale, "stale %d: verdicts %#x (%s)", stale,
+           got, rep.reason[SC_V_STALE_CAPS]);
+  }
 }
 
 /* STARTTLS spoken to port 465: the peer waits for a TLS hello. */
