@@ -243,6 +243,11 @@ static void test_errors_and_lines(void)
   check_error("host = "
               "a234567890123456789012345678901234567890123456789012345678901234.example.com\n",
               SF_ERR_CONFIG_BAD_VALUE, 1);
+  /* An address ends its path early or adds a parameter with an unquoted
+   * '>' or space (RFC 5321 4.1.2); a quoted local part may hold both. */
+  check_error("from = a@b.example> BODY=8BITMIME\n", SF_ERR_CONFIG_BAD_VALUE, 1);
+  check_error("to = x@y\nto = b@c >\n", SF_ERR_CONFIG_BAD_VALUE, 2);
+  check_error("from = \"a b\n", SF_ERR_CONFIG_BAD_VALUE, 1);
   /* A bare CR inside a value would end an SMTP command early. */
   check_error("from = a@b\rRCPT TO:<x@y>\n", SF_ERR_CONFIG_BAD_VALUE, 1);
 
