@@ -456,6 +456,21 @@ static void test_ignored_421(void)
     load(&sc, scn);
     expect_caught(&sc, SC_FLAW_IGNORE_421, SC_V_IGNORED_421);
   }
+  /* Regression (found by fuzz_starttls): after the 421 an unasked 334 makes
+   * a server read the next line as SASL data; the client wrote QUIT, which
+   * is allowed. Anything else is not. */
+  scenario_init(&sc);
+  snprintf(sc.name, sizeof sc.name, "quit-after-421-and-334");
+  for (int ignored = 0; ignored < 2; ignored++) {
+    wire_init(&wire);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 0, 0, "AUTH LOGIN\r\n", 12, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, "554 no\r\n421ng\r\n334 VXNl\r\n", 27, 0, SF_ERR_OK);
+    const char *next = ignored ? "NOOP\r\n" : "QUIT\r\n";
+    wire_add(&wire, WIRE_C_DATA, 0, 0, next, 6, 0, SF_ERR_OK);
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_IGNORED_421);
+    CHECKF(!!got == ignored, "%s after 421 and 334: %#x", next, got);
+  }
 }
 
 /* The chain checked, the name not, for an address literal; and a resumed
