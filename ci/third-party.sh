@@ -113,16 +113,19 @@ build_curl() {
   local dir=$top/curl
   sf_install_packages clang libclang-rt-14-dev libssl-dev make
   fetch curl 7.88
-  # SMTP and SMTPS over OpenSSL and nothing else: no other protocol, no
-  # proxy, no compression, no IDN, no threads (the synchronous resolver calls
-  # getaddrinfo, which the shim answers), no socketpair (the multi handle's
-  # wake-up pipe would be a real descriptor).
+  # SMTP and SMTPS over OpenSSL and (almost) nothing else: no other
+  # protocol, no proxy, no compression, no IDN, no threads (the synchronous
+  # resolver calls getaddrinfo, which the shim answers), no socketpair (the
+  # multi handle's wake-up pipe would be a real descriptor). HTTP stays in:
+  # Debian's fix for CVE-2023-38039 has pingpong.c (SMTP) call
+  # Curl_bump_headersize(), which exists only in http.c, so 7.88.1-10+deb12u*
+  # does not link with --disable-http.
   local conf=(--disable-shared --enable-static --with-openssl --without-zlib --without-brotli
     --without-zstd --without-libidn2 --without-libpsl --without-nghttp2 --without-nghttp3
     --without-ngtcp2 --without-librtmp --without-libssh2 --without-libssh --without-libgsasl
     --disable-ldap --disable-ldaps --disable-rtsp --disable-dict --disable-telnet --disable-tftp
     --disable-pop3 --disable-imap --disable-smb --disable-gopher --disable-mqtt --disable-ftp
-    --disable-file --disable-http --disable-proxy --disable-manual --disable-ntlm
+    --disable-file --disable-proxy --disable-manual --disable-ntlm
     --disable-ntlm-wb --disable-unix-sockets --disable-cookies --disable-alt-svc --disable-hsts
     --disable-doh --disable-mime --disable-netrc --disable-progress-meter --disable-threaded-resolver
     --disable-socketpair --disable-ares --disable-websockets --enable-smtp

@@ -19,6 +19,7 @@
 #define SC_ADAPTER_H
 
 #include "client.h"
+#include "oracle.h"
 #include "scenario.h"
 #include "sim.h"
 #include "tls_peer.h"
@@ -41,10 +42,10 @@ struct sc_adapter {
   /* Frees what create() made, however the run ended. */
   void (*destroy)(struct sc_client *c);
   /* Verdicts this client is known to earn on `sc` for reasons already
-   * understood and written up (each with a regression scenario): a fuzz
-   * target does not count them unless asked (SMTPFUZZ_VERDICTS). NULL:
-   * none. */
-  unsigned (*known)(const struct scenario *sc);
+   * understood and written up (each with a regression scenario), given the
+   * oracles' report (its reasons say which rule fired): a fuzz target does
+   * not count them unless asked (SMTPFUZZ_VERDICTS). NULL: none. */
+  unsigned (*known)(const struct scenario *sc, const struct oracle_report *rep);
 };
 
 /* The TLS version the server offers for `sc`, as fuzz_starttls chooses it:
