@@ -19,12 +19,16 @@ source ci/lib.sh
 ALL_TARGETS=(fuzz_reply fuzz_ehlo fuzz_session fuzz_portmode fuzz_starttls)
 # Those whose inputs are binary scenarios: AFL++ gets the scenario custom
 # mutator for them (fuzz/afl_mutator.c), as libFuzzer gets mutator_scenario.c.
-SCENARIO_TARGETS=(fuzz_session fuzz_portmode fuzz_starttls)
+SCENARIO_TARGETS=(fuzz_session fuzz_portmode fuzz_starttls fuzz_curl)
+# Third-party clients in-process (harness/byoc/): each needs its library,
+# built first by ci/third-party.sh (for libFuzzer with ASan+UBSan, for AFL++
+# with afl-clang-fast).
+BYOC_TARGETS=(fuzz_curl)
 
 time_per_target=60
 jobs=1
 engine=libfuzzer
-targets=("${ALL_TARGETS[@]}")
+targets=("${ALL_TARGETS[@]}" "${BYOC_TARGETS[@]}")
 
 usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
 die_usage() {
@@ -59,7 +63,8 @@ case "$engine" in
 esac
 [ ${#targets[@]} -gt 0 ] || die_usage "--targets is empty"
 for t in "${targets[@]}"; do
-  [[ " ${ALL_TARGETS[*]} " == *" $t "* ]] || die_usage "unknown target '$t' (known: ${ALL_TARGETS[*]})"
+  [[ " ${ALL_TARGETS[*]} ${BYOC_TARGETS[*]} " == *" $t "* ]] ||
+    die_usage "unknown target '$t' (known: ${ALL_TARGETS[*]} ${BYOC_TARGETS[*]})"
 done
 
 work=work/fuzz
@@ -93,16 +98,30 @@ build() {
 }
 
 mkdir -p build
+# The libraries of the third-party targets asked for, per engine.
+curl_lf=() curl_afl=()
+if [[ " ${targets[*]} " == *" fuzz_curl "* ]]; then
+  for e in "${engines[@]}"; do
+    sf_step "libcurl for $e (ci/third-party.sh)"
+    case "$e" in
+      libfuzzer) bash ci/third-party.sh curl && curl_lf=(-DSF_CURL_DIR="$PWD/build/third-party/curl/install") ;;
+      afl) bash ci/third-party.sh --cc afl-clang-fast --variant afl curl &&
+        curl_afl=(-DSF_CURL_DIR="$PWD/build/third-party/curl-afl/install") ;;
+    esac
+  done
+fi
 for e in "${engines[@]}"; do
   case "$e" in
     libfuzzer)
       build build/fuzz-libfuzzer clang -- -DSF_SANITIZE=ON -DSF_FUZZ_ENGINE=libfuzzer \
-        -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link
+        -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link "${curl_lf[@]}"
       ;;
     afl)
-      build build/fuzz-afl afl-clang-fast -- -DSF_FUZZ_ENGINE=afl
+      build build/fuzz-afl afl-clang-fast -- -DSF_FUZZ_ENGINE=afl "${curl_afl[@]}"
       # CMPLOG: comparison operands logged for afl-fuzz -c (input-to-state).
-      build build/fuzz-afl-cmplog afl-clang-fast AFL_LLVM_CMPLOG=1 -- -DSF_FUZZ_ENGINE=afl
+      # (The third-party library is the plain AFL++ build: CMPLOG covers the
+      # harness's comparisons only.)
+      build build/fuzz-afl-cmplog afl-clang-fast AFL_LLVM_CMPLOG=1 -- -DSF_FUZZ_ENGINE=afl "${curl_afl[@]}"
       # The custom mutators afl-fuzz loads (scenario targets, fuzz_reply):
       # from a plain, uninstrumented build.
       build_only="sf_afl_mutator sf_afl_mutator_reply" build build/fuzz-mutator clang -- -DSF_FUZZ_ENGINE=none

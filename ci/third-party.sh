@@ -4,6 +4,18 @@
 # packages, instrumented for fuzzing.
 #   ci/third-party.sh curl            fetch (once) and build libcurl (once)
 #   ci/third-party.sh --rebuild curl  build again from the fetched source
+#   ci/third-party.sh --patch FILE --variant NAME curl
+#                                     a copy with FILE applied (a planted bug,
+#                                     bench/curl/), built into NAME-named folders
+#   ci/third-party.sh --cc afl-clang-fast --variant afl curl
+#                                     another compiler (no sanitizer flags then)
+#   ci/third-party.sh --coverage --variant cov curl
+#                                     clang source-based coverage, no sanitizer
+#   ci/third-party.sh --src DIR --out DIR --cc CC --cflags FLAGS curl
+#                                     an outside build (OSS-Fuzz): a given source
+#                                     tree (a git checkout gets autoreconf), the
+#                                     builder's compiler and flags, DIR/install
+#                                     (--openssl DIR: that OpenSSL, not the system's)
 #   ci/third-party.sh --help          this text
 # Source: `apt-get source NAME` through deb-src entries for the mirrors apt
 # already uses (read from /etc/apt/sources.list and sources.list.d), written
@@ -12,6 +24,7 @@
 #   src/      the unpacked source package (Debian patches applied)
 #   install/  the static library and headers the CMake build finds
 #   stamp     what was built, and how (a changed recipe builds again)
+# (a variant: build/third-party/NAME-VARIANT/ with its own patched copy).
 # Build: clang with -fsanitize=fuzzer-no-link,address,undefined (the
 # flags of the libFuzzer and ASan builds), static, only what SMTP needs.
 set -euo pipefail
@@ -21,15 +34,28 @@ source ci/lib.sh
 usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; }
 rebuild=0
 libs=()
+variant="" patch_file="" cc=clang coverage=0 given_src="" given_out="" given_cflags="" given_openssl=""
+need() { [ $# -ge 2 ] && [ -n "$2" ] || { echo "ci/third-party.sh: $1 needs a value" >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --rebuild) rebuild=1; shift ;;
+    --variant) need "$@"; variant=$2; shift 2 ;;
+    --patch) need "$@"; patch_file=$(realpath "$2"); shift 2 ;;
+    --cc) need "$@"; cc=$2; shift 2 ;;
+    --coverage) coverage=1; shift ;;
+    --src) need "$@"; given_src=$(realpath "$2"); shift 2 ;;
+    --out) need "$@"; mkdir -p "$2"; given_out=$(realpath "$2"); shift 2 ;;
+    --cflags) [ $# -ge 2 ] || need "$@"; given_cflags=$2; shift 2 ;;
+    --openssl) need "$@"; given_openssl=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     curl) libs+=("$1"); shift ;;
     *) echo "ci/third-party.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
 [ ${#libs[@]} -gt 0 ] || { echo "ci/third-party.sh: name a library (curl)" >&2; exit 2; }
+[ -z "$patch_file" ] || [ -f "$patch_file" ] || { echo "ci/third-party.sh: no patch file $patch_file" >&2; exit 2; }
+[ -z "$patch_file" ] || [ -n "$variant" ] || { echo "ci/third-party.sh: --patch needs --variant" >&2; exit 2; }
+[[ "$variant" =~ ^[a-z0-9-]*$ ]] || { echo "ci/third-party.sh: --variant: letters, digits and - only" >&2; exit 2; }
 
 top=$PWD/build/third-party
 mkdir -p "$top"
@@ -110,9 +136,25 @@ fetch() {
 san_flags="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all"
 
 build_curl() {
-  local dir=$top/curl
-  sf_install_packages clang libclang-rt-14-dev libssl-dev make
-  fetch curl 7.88
+  local dir=$top/curl${variant:+-$variant} src=$top/curl/src
+  local flags=$san_flags ldflags="-fsanitize=address,undefined"
+  if [ -n "$given_src" ]; then
+    # Outside build: nothing installed or fetched here; the flags are the
+    # caller's, for compiling and linking alike (sanitizers included).
+    dir=${given_out:-$top/curl-outside} src=$given_src flags=$given_cflags ldflags=$given_cflags
+    if [ ! -x "$src/configure" ]; then
+      (cd "$src" && timeout "$limit" autoreconf -fi >/dev/null 2>&1) ||
+        { echo "ci/third-party.sh: autoreconf failed in $src" >&2; exit 1; }
+    fi
+  else
+    sf_install_packages clang libclang-rt-14-dev libssl-dev make patch rsync
+    fetch curl 7.88
+  fi
+  # AFL++'s compiler instruments by itself; its builds here carry no sanitizer.
+  if [ "$cc" != clang ] && [ -z "$given_src" ]; then flags="-g -O1 -fno-omit-frame-pointer" ldflags=""; fi
+  if [ "$coverage" = 1 ]; then
+    flags="-g -O1 -fprofile-instr-generate -fcoverage-mapping" ldflags="-fprofile-instr-generate"
+  fi
   # SMTP and SMTPS over OpenSSL and (almost) nothing else: no other
   # protocol, no proxy, no compression, no IDN, no threads (the synchronous
   # resolver calls getaddrinfo, which the shim answers), no socketpair (the
@@ -120,7 +162,7 @@ build_curl() {
   # Debian's fix for CVE-2023-38039 has pingpong.c (SMTP) call
   # Curl_bump_headersize(), which exists only in http.c, so 7.88.1-10+deb12u*
   # does not link with --disable-http.
-  local conf=(--disable-shared --enable-static --with-openssl --without-zlib --without-brotli
+  local conf=(--disable-shared --enable-static --with-openssl${given_openssl:+=$given_openssl} --without-zlib --without-brotli
     --without-zstd --without-libidn2 --without-libpsl --without-nghttp2 --without-nghttp3
     --without-ngtcp2 --without-librtmp --without-libssh2 --without-libssh --without-libgsasl
     --disable-ldap --disable-ldaps --disable-rtsp --disable-dict --disable-telnet --disable-tftp
@@ -130,7 +172,7 @@ build_curl() {
     --disable-doh --disable-mime --disable-netrc --disable-progress-meter --disable-threaded-resolver
     --disable-socketpair --disable-ares --disable-websockets --enable-smtp
     --with-ca-bundle=/nonexistent --with-ca-path=/nonexistent)
-  local recipe="clang $san_flags ${conf[*]}"
+  local recipe="$cc $flags ${conf[*]}${patch_file:+ patch $(sha1sum <"$patch_file" | cut -c1-40)}"
   if [ "$rebuild" = 0 ] && [ -f "$dir/stamp" ] && [ "$(cat "$dir/stamp")" = "$recipe" ] &&
     [ -f "$dir/install/lib/libcurl.a" ]; then
     echo "ci/third-party.sh: libcurl already built ($dir/install)"
@@ -138,9 +180,15 @@ build_curl() {
   fi
   rm -rf "$dir/build" "$dir/install" "$dir/stamp"
   mkdir -p "$dir/build"
-  echo "ci/third-party.sh: configuring libcurl (log: $dir/build/configure.log)"
-  (cd "$dir/build" && CC=clang CFLAGS="$san_flags" LDFLAGS="-fsanitize=address,undefined" \
-    timeout "$limit" "$dir/src/configure" --prefix="$dir/install" "${conf[@]}" >configure.log 2>&1) ||
+  if [ -n "$patch_file" ]; then
+    # A copy of the source with the planted bug; the fetched source stays clean.
+    rsync -a --delete --exclude .fetched "$src/" "$dir/src-patched/"
+    patch -s -p1 -d "$dir/src-patched" <"$patch_file"
+    src=$dir/src-patched
+  fi
+  echo "ci/third-party.sh: configuring libcurl${variant:+ ($variant)} (log: $dir/build/configure.log)"
+  (cd "$dir/build" && CC=$cc CFLAGS="$flags" LDFLAGS="$ldflags" \
+    timeout "$limit" "$src/configure" --prefix="$dir/install" "${conf[@]}" >configure.log 2>&1) ||
     { tail -n 30 "$dir/build/configure.log" >&2; exit 1; }
   echo "ci/third-party.sh: building libcurl (log: $dir/build/make.log)"
   (cd "$dir/build" && timeout "$limit" make -j"$(nproc)" -C lib >make.log 2>&1 &&

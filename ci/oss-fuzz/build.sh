@@ -66,10 +66,20 @@ if [ -d "$SRC/openssl" ] && [ -f "$SRC/openssl/Configure" ]; then
   cmake_args+=("-DOPENSSL_ROOT_DIR=$ossl" -DOPENSSL_USE_STATIC_LIBS=TRUE)
 fi
 
+# libcurl for fuzz_curl (ci/third-party.sh builds it with the builder's
+# flags): from $SRC/curl, the Dockerfile's clone, or SMTPFUZZ_CURL_SRC; none,
+# no fuzz_curl.
+curl_src=${SMTPFUZZ_CURL_SRC:-$SRC/curl}
+if [ -d "$curl_src" ] && bash "$root/ci/third-party.sh" --src "$curl_src" --out "$WORK/curl" --cc "$CC" \
+  --cflags "$CFLAGS" ${ossl:+--openssl "$ossl"} curl; then
+  cmake_args+=("-DSF_CURL_DIR=$WORK/curl/install")
+fi
+
 # The target list: every fuzz/fuzz_*.c (a new target is picked up by itself).
 targets=()
 for f in "$root"/fuzz/fuzz_*.c; do
   [ -f "$f" ] && targets+=("$(basename "$f" .c)")
+  [[ "$f" != */fuzz_curl.c || " ${cmake_args[*]} " == *SF_CURL_DIR* ]] || unset 'targets[-1]'
 done
 [ ${#targets[@]} -gt 0 ] || { echo "build.sh: no fuzz/fuzz_*.c in $root" >&2; exit 1; }
 
