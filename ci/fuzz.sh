@@ -19,11 +19,11 @@ source ci/lib.sh
 ALL_TARGETS=(fuzz_reply fuzz_ehlo fuzz_session fuzz_portmode fuzz_starttls)
 # Those whose inputs are binary scenarios: AFL++ gets the scenario custom
 # mutator for them (fuzz/afl_mutator.c), as libFuzzer gets mutator_scenario.c.
-SCENARIO_TARGETS=(fuzz_session fuzz_portmode fuzz_starttls fuzz_curl)
+SCENARIO_TARGETS=(fuzz_session fuzz_portmode fuzz_starttls fuzz_curl fuzz_libesmtp)
 # Third-party clients in-process (harness/byoc/): each needs its library,
 # built first by ci/third-party.sh (for libFuzzer with ASan+UBSan, for AFL++
-# with afl-clang-fast).
-BYOC_TARGETS=(fuzz_curl)
+# with afl-clang-fast; libESMTP for libFuzzer only).
+BYOC_TARGETS=(fuzz_curl fuzz_libesmtp)
 
 time_per_target=60
 jobs=1
@@ -82,9 +82,17 @@ sf_install_packages "${pkgs[@]}"
 # build DIR CC ENV... -- CMAKE_ARGS...: configure and build only the targets
 # (or the CMake targets in $build_only).
 build_only=""
+# Targets AFL++ does not build: their library exists only as a libFuzzer build.
+LIBFUZZER_ONLY=(fuzz_libesmtp)
 build() {
   local dir=$1 cc=$2 tg=("${targets[@]}")
   [ -n "$build_only" ] && read -r -a tg <<<"$build_only"
+  if [[ "$dir" == */fuzz-afl* ]]; then
+    local keep=() t
+    for t in "${tg[@]}"; do [[ " ${LIBFUZZER_ONLY[*]} " == *" $t "* ]] || keep+=("$t"); done
+    tg=("${keep[@]}")
+    [ ${#tg[@]} -gt 0 ] || return 0
+  fi
   shift 2
   local env=()
   while [ "$1" != "--" ]; do env+=("$1"); shift; done
@@ -100,11 +108,15 @@ build() {
 mkdir -p build
 # The libraries of the third-party targets asked for, per engine.
 curl_lf=() curl_afl=()
+if [[ " ${targets[*]} " == *" fuzz_libesmtp "* ]] && [[ " ${engines[*]} " == *" libfuzzer "* ]]; then
+  sf_step "libESMTP for libfuzzer (ci/third-party.sh)"
+  bash ci/third-party.sh libesmtp && curl_lf+=(-DSF_LIBESMTP_DIR="$PWD/build/third-party/libesmtp/install")
+fi
 if [[ " ${targets[*]} " == *" fuzz_curl "* ]]; then
   for e in "${engines[@]}"; do
     sf_step "libcurl for $e (ci/third-party.sh)"
     case "$e" in
-      libfuzzer) bash ci/third-party.sh curl && curl_lf=(-DSF_CURL_DIR="$PWD/build/third-party/curl/install") ;;
+      libfuzzer) bash ci/third-party.sh curl && curl_lf+=(-DSF_CURL_DIR="$PWD/build/third-party/curl/install") ;;
       afl) bash ci/third-party.sh --cc afl-clang-fast --variant afl curl &&
         curl_afl=(-DSF_CURL_DIR="$PWD/build/third-party/curl-afl/install") ;;
     esac
@@ -316,7 +328,13 @@ for t in "${targets[@]}"; do
   for e in "${engines[@]}"; do
     case "$e" in
       libfuzzer) fuzz_libfuzzer "$t" ;;
-      afl) fuzz_afl "$t" ;;
+      afl)
+        if [[ " ${LIBFUZZER_ONLY[*]} " == *" $t "* ]]; then
+          echo "  $t: libFuzzer only (no AFL++ build of its library)"
+          continue
+        fi
+        fuzz_afl "$t"
+        ;;
     esac
   done
 done

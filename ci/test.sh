@@ -24,8 +24,8 @@ if [ "$quick" = 0 ]; then
   # libcurl for the in-process third-party tests (test_curl, fuzz_curl's
   # corpus replay) of the asan configuration: fetched and built once into
   # build/third-party/ (ci/third-party.sh), kept there afterwards.
-  sf_step "libcurl (Debian's curl source package, instrumented)"
-  bash ci/third-party.sh curl
+  sf_step "libcurl and libESMTP (Debian source packages, instrumented)"
+  bash ci/third-party.sh curl libesmtp
 fi
 
 for entry in "${configs[@]}"; do
@@ -43,10 +43,10 @@ if [ "$quick" = 0 ]; then
   # A short run of every fuzz target under both engines: the builds work, the
   # seeds load, and a few seconds of mutation find nothing.
   sf_step "fuzz smoke run (libFuzzer and AFL++)"
-  # fuzz_curl under libFuzzer only: its AFL++ build needs libcurl built a
-  # second time (ci/fuzz.sh --engine afl --targets fuzz_curl does it).
+  # The third-party targets under libFuzzer only: an AFL++ build needs
+  # libcurl built a second time (ci/fuzz.sh --engine afl --targets fuzz_curl).
   bash ci/fuzz.sh --time 10 --engine both --targets "$(sed -n 's/^ALL_TARGETS=(\(.*\))/\1/p' ci/fuzz.sh | tr ' ' ,)"
-  bash ci/fuzz.sh --time 10 --engine libfuzzer --targets fuzz_curl
+  bash ci/fuzz.sh --time 10 --engine libfuzzer --targets fuzz_curl,fuzz_libesmtp
 
   # The planted-bug bench, smallest form: bug 05 (the 465 hang) patched into
   # a copy of the source must be found by libFuzzer and by AFL++ in both of

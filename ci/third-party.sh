@@ -3,6 +3,7 @@
 # "bring your own client" targets (harness/byoc/), from Debian 12 source
 # packages, instrumented for fuzzing.
 #   ci/third-party.sh curl            fetch (once) and build libcurl (once)
+#   ci/third-party.sh libesmtp        the same for libESMTP 1.1.0 (meson)
 #   ci/third-party.sh --rebuild curl  build again from the fetched source
 #   ci/third-party.sh --patch FILE --variant NAME curl
 #                                     a copy with FILE applied (a planted bug,
@@ -48,11 +49,11 @@ while [ $# -gt 0 ]; do
     --cflags) [ $# -ge 2 ] || need "$@"; given_cflags=$2; shift 2 ;;
     --openssl) need "$@"; given_openssl=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
-    curl) libs+=("$1"); shift ;;
+    curl | libesmtp) libs+=("$1"); shift ;;
     *) echo "ci/third-party.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
-[ ${#libs[@]} -gt 0 ] || { echo "ci/third-party.sh: name a library (curl)" >&2; exit 2; }
+[ ${#libs[@]} -gt 0 ] || { echo "ci/third-party.sh: name a library (curl, libesmtp)" >&2; exit 2; }
 [ -z "$patch_file" ] || [ -f "$patch_file" ] || { echo "ci/third-party.sh: no patch file $patch_file" >&2; exit 2; }
 [ -z "$patch_file" ] || [ -n "$variant" ] || { echo "ci/third-party.sh: --patch needs --variant" >&2; exit 2; }
 [[ "$variant" =~ ^[a-z0-9-]*$ ]] || { echo "ci/third-party.sh: --variant: letters, digits and - only" >&2; exit 2; }
@@ -197,6 +198,33 @@ build_curl() {
     { tail -n 30 "$dir/build/make.log" >&2; exit 1; }
   echo "$recipe" >"$dir/stamp"
   echo "ci/third-party.sh: libcurl built into $dir/install"
+}
+
+# ---- libESMTP ------------------------------------------------------------------------
+build_libesmtp() {
+  local dir=$top/libesmtp${variant:+-$variant} src=$top/libesmtp/src
+  sf_install_packages clang libclang-rt-14-dev libssl-dev meson ninja-build pkg-config
+  fetch libesmtp 1.1
+  # Static, STARTTLS over OpenSSL, no threads; the SASL mechanisms stay the
+  # plugins libESMTP loads at run time (built and installed alongside).
+  local opts=(--prefix="$dir/install" --libdir=lib -Ddefault_library=static -Dtls=enabled
+    -Dpthreads=disabled -Dxdg=false -Dlwres=disabled --buildtype=plain)
+  local recipe="$cc $san_flags ${opts[*]}"
+  if [ "$rebuild" = 0 ] && [ -f "$dir/stamp" ] && [ "$(cat "$dir/stamp")" = "$recipe" ] &&
+    [ -f "$dir/install/lib/libesmtp.a" ]; then
+    echo "ci/third-party.sh: libESMTP already built ($dir/install)"
+    return 0
+  fi
+  rm -rf "$dir/build" "$dir/install" "$dir/stamp"
+  echo "ci/third-party.sh: building libESMTP (log: $dir/build.log)"
+  mkdir -p "$dir"
+  (CC=$cc CFLAGS="$san_flags" LDFLAGS="-fsanitize=address,undefined" \
+    timeout "$limit" meson setup "$dir/build" "$src" "${opts[@]}" >"$dir/build.log" 2>&1 &&
+    timeout "$limit" meson compile -C "$dir/build" -j "$(nproc)" >>"$dir/build.log" 2>&1 &&
+    timeout "$limit" meson install -C "$dir/build" >>"$dir/build.log" 2>&1) ||
+    { tail -n 30 "$dir/build.log" >&2; exit 1; }
+  echo "$recipe" >"$dir/stamp"
+  echo "ci/third-party.sh: libESMTP built into $dir/install"
 }
 
 for l in "${libs[@]}"; do

@@ -79,7 +79,9 @@ fi
 targets=()
 for f in "$root"/fuzz/fuzz_*.c; do
   [ -f "$f" ] && targets+=("$(basename "$f" .c)")
+  # Third-party targets need their library: libcurl (above); no libESMTP here.
   [[ "$f" != */fuzz_curl.c || " ${cmake_args[*]} " == *SF_CURL_DIR* ]] || unset 'targets[-1]'
+  [[ "$f" != */fuzz_libesmtp.c ]] || unset 'targets[-1]'
 done
 [ ${#targets[@]} -gt 0 ] || { echo "build.sh: no fuzz/fuzz_*.c in $root" >&2; exit 1; }
 

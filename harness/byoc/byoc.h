@@ -18,7 +18,10 @@
  *     select, shutdown and close work on the connection's two buffers,
  *     which the simulator fills and drains through the client vtable;
  *   - clock_gettime, gettimeofday and time return the virtual time (wall
- *     clock TLS_PEER_TIME plus the virtual milliseconds).
+ *     clock TLS_PEER_TIME plus the virtual milliseconds);
+ *   - a virtual descriptor handed to libssl (SSL_set_fd, SSL_set_rfd,
+ *     SSL_set_wfd) gets a BIO that reads and writes through the shim, since
+ *     libssl's own read() and write() are not wrapped (shim_openssl.c).
  * Any descriptor that is not ours goes to the real call; outside a run
  * every call is the real one.
  *
@@ -61,6 +64,7 @@
   X(getsockname)                                                                                   \
   X(getpeername)                                                                                   \
   X(fcntl)                                                                                         \
+  X(fcntl64)                                                                                       \
   X(read)                                                                                          \
   X(write)                                                                                         \
   X(readv)                                                                                         \
@@ -77,7 +81,10 @@
   X(close)                                                                                         \
   X(clock_gettime)                                                                                 \
   X(gettimeofday)                                                                                  \
-  X(time)
+  X(time)                                                                                          \
+  X(SSL_set_fd)                                                                                    \
+  X(SSL_set_rfd)                                                                                   \
+  X(SSL_set_wfd)
 
 /* Buffer sizes of the virtual connection, each way. */
 #define SC_BYOC_BUF 65536
@@ -139,6 +146,8 @@ uint64_t sc_byoc_now(void);
 
 /* Shim state, for tests: a run is in progress; connections refused so far. */
 int sc_byoc_engaged(void);
+/* 1 if fd is a virtual descriptor in use (shim_openssl.c). */
+int sc_byoc_is_virtual(int fd);
 unsigned sc_byoc_refused(void);
 
 #endif

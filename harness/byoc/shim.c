@@ -58,6 +58,7 @@ DECLARE(int, getsockopt, int, int, int, void *, socklen_t *)
 DECLARE(int, getsockname, int, struct sockaddr *, socklen_t *)
 DECLARE(int, getpeername, int, struct sockaddr *, socklen_t *)
 DECLARE(int, fcntl, int, int, ...)
+DECLARE(int, fcntl64, int, int, ...)
 DECLARE(ssize_t, read, int, void *, size_t)
 DECLARE(ssize_t, write, int, const void *, size_t)
 DECLARE(ssize_t, readv, int, const struct iovec *, int)
@@ -231,6 +232,11 @@ void shim_set_now(uint64_t now)
 uint64_t sc_byoc_now(void)
 {
   return shim.now;
+}
+
+int sc_byoc_is_virtual(int fd)
+{
+  return vfd_of(fd) != NULL;
 }
 
 int sc_byoc_engaged(void)
@@ -666,13 +672,13 @@ int __wrap_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
   return put_addr(&shim.addr, shim.addr_len, addr, len);
 }
 
-int __wrap_fcntl(int fd, int cmd, ...)
+/* fcntl and fcntl64 (what <fcntl.h> calls fcntl in code built with
+ * _FILE_OFFSET_BITS=64, as meson builds are): the same on a virtual
+ * descriptor, each its own real call otherwise. */
+static int vfcntl(int fd, int cmd, va_list ap, int (*real)(int, int, ...))
 {
-  va_list ap;
-  va_start(ap, cmd);
   struct vfd *v = vfd_of(fd);
   if (!v && !ours(fd)) {
-    int r;
     switch (cmd) {
     case F_GETFD:
     case F_GETFL:
@@ -681,8 +687,7 @@ int __wrap_fcntl(int fd, int cmd, ...)
     case F_GETLEASE:
     case F_GETPIPE_SZ:
     case F_GET_SEALS:
-      r = __real_fcntl(fd, cmd);
-      break;
+      return real(fd, cmd);
     case F_GETLK:
     case F_SETLK:
     case F_SETLKW:
@@ -691,26 +696,38 @@ int __wrap_fcntl(int fd, int cmd, ...)
     case F_OFD_SETLKW:
     case F_GETOWN_EX:
     case F_SETOWN_EX:
-      r = __real_fcntl(fd, cmd, va_arg(ap, void *));
-      break;
+      return real(fd, cmd, va_arg(ap, void *));
     default:
-      r = __real_fcntl(fd, cmd, va_arg(ap, int));
-      break;
+      return real(fd, cmd, va_arg(ap, int));
     }
-    va_end(ap);
-    return r;
   }
-  int r = 0;
   if (!v)
-    r = fail(EBADF);
-  else if (cmd == F_GETFL)
-    r = O_RDWR | (v->nonblock ? O_NONBLOCK : 0);
-  else if (cmd == F_SETFL)
+    return fail(EBADF);
+  if (cmd == F_GETFL)
+    return O_RDWR | (v->nonblock ? O_NONBLOCK : 0);
+  if (cmd == F_SETFL) {
     v->nonblock = (va_arg(ap, int) & O_NONBLOCK) != 0;
-  else if (cmd == F_GETFD)
-    r = FD_CLOEXEC;
-  else if (cmd != F_SETFD)
-    r = fail(EINVAL);
+    return 0;
+  }
+  if (cmd == F_GETFD)
+    return FD_CLOEXEC;
+  return cmd == F_SETFD ? 0 : fail(EINVAL);
+}
+
+int __wrap_fcntl(int fd, int cmd, ...)
+{
+  va_list ap;
+  va_start(ap, cmd);
+  int r = vfcntl(fd, cmd, ap, __real_fcntl);
+  va_end(ap);
+  return r;
+}
+
+int __wrap_fcntl64(int fd, int cmd, ...)
+{
+  va_list ap;
+  va_start(ap, cmd);
+  int r = vfcntl(fd, cmd, ap, __real_fcntl64);
   va_end(ap);
   return r;
 }

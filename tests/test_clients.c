@@ -1,11 +1,13 @@
-/* libcurl 7.88.1 in-process (harness/byoc/adapter_curl.c): scenarios of
- * the library replayed against it, each with the verdicts curl earns there,
- * exactly. Deterministic: fixed scenarios, virtual time, no clock or
- * speed in any assertion.
+/* Third-party clients in-process (harness/byoc/): scenarios of the
+ * library replayed against one client, each with the verdicts it earns
+ * there, exactly. Built once per adapter: test_curl (libcurl 7.88.1,
+ * adapter_curl.c) and test_libesmtp (libESMTP 1.1.0, adapter_libesmtp.c),
+ * chosen by TEST_CLIENT. Deterministic: fixed scenarios, virtual time, no
+ * clock or speed in any assertion.
  *
- *   test_curl                 the table below
- *   test_curl --survey DIR    every .scn in DIR: curl's verdicts and end
- *   test_curl --show FILE     one scenario's transcript with curl
+ *   test_X                 the table below
+ *   test_X --survey DIR    every .scn in DIR: the client's verdicts and end
+ *   test_X --show FILE     one scenario's transcript with the client
  */
 #include "adapter.h"
 #include "check.h"
@@ -17,15 +19,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const struct sc_adapter sc_adapter_curl;
-
 #define V(x) ORACLE_BIT(SC_V_##x)
 
-static const struct {
+struct row {
   const char *file;
   unsigned verdicts; /* OUTCOME aside */
   enum sc_client_status end;
-} table[] = {
+};
+
+#if TEST_CLIENT_CURL
+extern const struct sc_adapter sc_adapter_curl;
+static const struct sc_adapter *const adapter = &sc_adapter_curl;
+static const struct row table[] = {
     /* What a correct client does, curl does. */
     {"submission-ok.scn", 0, SC_CLIENT_DONE},
     {"ok-submission-587-auth-login.scn", 0, SC_CLIENT_DONE},
@@ -62,6 +67,36 @@ static const struct {
     /* CURLUSESSL_TRY takes a 421 to STARTTLS for a refusal and goes on. */
     {"starttls-421-opportunistic.scn", V(IGNORED_421), SC_CLIENT_DONE},
 };
+#else
+extern const struct sc_adapter sc_adapter_libesmtp;
+static const struct sc_adapter *const adapter = &sc_adapter_libesmtp;
+static const struct row table[] = {
+    /* What a correct client does, libESMTP does: a blocking client whose
+     * poll() timeouts end its waits in virtual time. */
+    {"submission-ok.scn", 0, SC_CLIENT_DONE},
+    {"ok-submission-587-auth-login.scn", 0, SC_CLIENT_DONE},
+    {"ok-plain-client-submission.scn", 0, SC_CLIENT_DONE},
+    {"ok-submission-multiple-rcpt.scn", 0, SC_CLIENT_DONE},
+    {"silent-465.scn", 0, SC_CLIENT_FAILED},
+    {"stall-greeting-timeout.scn", 0, SC_CLIENT_FAILED},
+    {"stall-ehlo-timeout.scn", 0, SC_CLIENT_FAILED},
+    {"starttls-stripped.scn", 0, SC_CLIENT_FAILED},
+    {"starttls-454-required.scn", 0, SC_CLIENT_FAILED},
+    {"tls-server-old-versions.scn", 0, SC_CLIENT_FAILED},
+    {"curl-stale-size-helo-fallback.scn", 0, SC_CLIENT_DONE},
+    /* Replies injected after the 220 to STARTTLS are read as the answers
+     * to the commands sent over TLS (the CVE-2021-22947 class). */
+    {"starttls-injection.scn", V(INJECTION) | V(STALE_CAPS), SC_CLIENT_DONE},
+    {"injection-starttls-235.scn", V(INJECTION) | V(STALE_CAPS), SC_CLIENT_DONE},
+    /* It rejects the certificate, then says QUIT inside that TLS session. */
+    {"cert-expired.scn", V(CERT), SC_CLIENT_FAILED},
+    {"cert-wrong-host.scn", V(CERT), SC_CLIENT_FAILED},
+    /* Starttls_ENABLED authenticates in plaintext when STARTTLS is gone. */
+    {"curl-try-stripped-starttls-password.scn", V(LEAK_AUTH), SC_CLIENT_DONE},
+    /* No QUIT timeout of its own: the end of data's (10 min) stays. */
+    {"stall-quit-timeout.scn", V(HANG), SC_CLIENT_DONE},
+};
+#endif
 
 static struct scenario sc;
 static struct wire w;
@@ -88,7 +123,7 @@ static int load(const char *path)
 
 static unsigned run(const char *path)
 {
-  if (load(path) != 0 || sc_adapter_run(&sc_adapter_curl, &sc, peer, &w, &res) != 0)
+  if (load(path) != 0 || sc_adapter_run(adapter, &sc, peer, &w, &res) != 0)
     return ~0u;
   return oracle_judge(&sc, &w, &res, &rep) & ~V(OUTCOME);
 }
@@ -127,8 +162,8 @@ static int survey(const char *dir)
 int main(int argc, char **argv)
 {
   peer = tls_peer_new();
-  if (!peer || sc_adapter_curl.global_init() != 0) {
-    fprintf(stderr, "test_curl: set-up failed\n");
+  if (!peer || adapter->global_init() != 0) {
+    fprintf(stderr, "test_%s: set-up failed\n", adapter->name);
     return 1;
   }
   if (argc == 3 && strcmp(argv[1], "--survey") == 0)
@@ -146,13 +181,16 @@ int main(int argc, char **argv)
     unsigned got = run(path);
     names(table[i].verdicts, want, sizeof want);
     names(got, got_names, sizeof got_names);
-    CHECKF(got == table[i].verdicts, "%s: curl earns %s, expected %s", table[i].file, got_names,
-           want);
-    CHECKF(res.status == table[i].end, "%s: curl ended %s (%s), expected %s", table[i].file,
-           sc_client_status_name(res.status), res.diagnosis, sc_client_status_name(table[i].end));
+    CHECKF(got == table[i].verdicts, "%s: %s earns %s, expected %s", table[i].file, adapter->name,
+           got_names, want);
+    CHECKF(res.status == table[i].end, "%s: %s ended %s (%s), expected %s", table[i].file,
+           adapter->name, sc_client_status_name(res.status), res.diagnosis,
+           sc_client_status_name(table[i].end));
     if (got != table[i].verdicts || res.status != table[i].end)
       oracle_transcript_file(&sc, &w, &rep, stderr);
   }
   tls_peer_free(peer);
-  return check_report("test_curl");
+  char suite[64];
+  snprintf(suite, sizeof suite, "test_%s", adapter->name);
+  return check_report(suite);
 }
