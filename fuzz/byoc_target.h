@@ -7,8 +7,10 @@
  * adapter's client plays it against the simulated server with real TLS
  * (the OpenSSL server peer), and every oracle judges the wire. A verdict
  * aborts with one line naming it, except OUTCOME (the stated outcome is
- * mutated like everything else) and what the adapter says its client is
- * known to earn (sc_adapter.known). Environment:
+ * mutated like everything else), what the adapter says its client is
+ * known to earn (sc_adapter.known), and an IGNORED_421 for a QUIT (the
+ * oracle can read a QUIT as message text when the server sent a 354 behind
+ * its 421). Environment:
  *   SMTPFUZZ_VERDICTS=A,B   count exactly these verdicts, known ones included
  *   SMTPFUZZ_SHOW=1         print each input's transcript to stderr
  */
