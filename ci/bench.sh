@@ -403,8 +403,8 @@ for f in "cve-2021-22947|INJECTION: CVE-2021-22947 planted in curl (bench/curl/)
   rows+=("| curl finding | ${f#*|} | $(curl_summary "${f%%|*}") | | | fuzz_curl from an empty corpus, SMTPFUZZ_VERDICTS set to that verdict |")
 done
 if [ -s "$R/curl-coverage.txt" ]; then
-  while read -r file lines missed n t; do
-    rows+=("| coverage | curl $(basename "$file") | $lines lines, $missed missed | | | fuzz_curl corpus ($n inputs) after a ${t}s run, llvm-cov |")
+  while read -r file lines missed cover n t; do
+    rows+=("| coverage | curl $(basename "$file") | $cover of $lines lines ($missed missed) | | | fuzz_curl corpus ($n inputs) after a ${t}s run, llvm-cov |")
   done <"$R/curl-coverage.txt"
 fi
 

@@ -10,6 +10,12 @@ enum tls_peer_version sc_adapter_tls_version(const struct scenario *sc)
 int sc_adapter_run(const struct sc_adapter *a, const struct scenario *sc, struct tls_peer *peer,
                    struct wire *w, struct sim_result *res)
 {
+  /* A mode and TLS policy that contradict each other (or values out of
+   * range) have no counterpart among a client's options: nothing to run. */
+  const char *why;
+  enum sf_err e = sf_config_validate(&sc->cfg, &why);
+  if (e == SF_ERR_CONFIG_INCONSISTENT || e == SF_ERR_CONFIG_BAD_VALUE)
+    return -1;
   struct sc_adapter_env env = {peer, TLS_PEER_TIME};
   /* Same seed for every run: the server's bytes replay exactly. */
   tls_peer_reseed(peer, TLS_PEER_SEED);

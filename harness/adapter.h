@@ -54,7 +54,10 @@ enum tls_peer_version sc_adapter_tls_version(const struct scenario *sc);
 
 /* One run of `sc` against a client from `a`: the peer reseeded, the client
  * created, played by sim_run_with() with the OpenSSL server, destroyed.
- * Returns 0, or -1 if create() failed (`w` and `res` then say nothing). */
+ * Returns 0, or -1 if nothing ran (`w` and `res` then say nothing): the
+ * configuration's mode and TLS policy contradict each other or hold values
+ * out of range (sf_config_validate: no client option says that), or
+ * create() failed. */
 int sc_adapter_run(const struct sc_adapter *a, const struct scenario *sc, struct tls_peer *peer,
                    struct wire *w, struct sim_result *res);
 
