@@ -36,6 +36,7 @@
  * answer, reach the server.
  */
 #include "adapter.h"
+#include "adapter_util.h"
 #include "byoc.h"
 #include "oracle.h"
 
@@ -47,7 +48,7 @@
 #include <string.h>
 
 /* A message of SF_CONFIG_STRINGS bytes, every LF made CRLF. */
-#define CURL_MSG_MAX (2 * SF_CONFIG_STRINGS)
+#define CURL_MSG_MAX (2 * SF_CONFIG_STRINGS + 1)
 
 struct curl_client {
   struct sc_byoc b; /* first */
@@ -144,18 +145,6 @@ static void finish(struct sc_byoc *b)
 
 static const struct sc_byoc_ops curl_ops = {.step = step, .cleanup = finish};
 
-/* The message with every bare LF made CRLF. */
-static void copy_message(struct curl_client *c, const char *m, size_t len)
-{
-  size_t k = 0;
-  for (size_t i = 0; i < len && k + 2 <= sizeof c->msg; i++) {
-    if (m[i] == '\n' && (i == 0 || m[i - 1] != '\r'))
-      c->msg[k++] = '\r';
-    c->msg[k++] = m[i];
-  }
-  c->msg_len = k;
-}
-
 /* The EHLO domain goes in the URL's path: only characters a URL path holds
  * as they are. */
 static const char *helo_name(const struct sf_config *cfg)
@@ -208,7 +197,7 @@ static int configure(struct curl_client *c, const struct sf_config *cfg, const c
       return 1;
     c->rcpt = l;
   }
-  copy_message(c, cfg->message ? cfg->message : "", cfg->message ? cfg->message_len : 0);
+  c->msg_len = sc_adapter_crlf(c->msg, sizeof c->msg, cfg->message, cfg->message_len);
   bad |= curl_easy_setopt(e, CURLOPT_MAIL_FROM, cfg->mail_from ? cfg->mail_from : "") != CURLE_OK;
   bad |= curl_easy_setopt(e, CURLOPT_MAIL_RCPT, c->rcpt) != CURLE_OK;
   bad |= curl_easy_setopt(e, CURLOPT_UPLOAD, 1L) != CURLE_OK;
@@ -260,14 +249,6 @@ static int global_init(void)
   return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
 }
 
-static int has_bare_cr(const char *m, size_t len)
-{
-  for (size_t i = 0; m && i < len; i++)
-    if (m[i] == '\r' && (i + 1 == len || m[i + 1] != '\n'))
-      return 1;
-  return 0;
-}
-
 /* What libcurl 7.88.1 is known to do, each written up in README.md
  * ("libcurl under smtpfuzz") with a regression scenario. */
 static unsigned known(const struct scenario *sc, const struct oracle_report *rep)
@@ -291,7 +272,7 @@ static unsigned known(const struct scenario *sc, const struct oracle_report *rep
   if (strstr(rep->reason[SC_V_IGNORED_421], "sent 'HELO "))
     k |= ORACLE_BIT(SC_V_IGNORED_421);
   /* Upload bytes go as they are: a bare CR in the message stays bare. */
-  if (has_bare_cr(cfg->message, cfg->message_len))
+  if (sc_adapter_bare_cr(cfg->message, cfg->message_len))
     k |= ORACLE_BIT(SC_V_SMUGGLING);
   return k;
 }
