@@ -46,7 +46,13 @@ if [ "$quick" = 0 ]; then
   # The third-party targets under libFuzzer only: an AFL++ build needs
   # libcurl built a second time (ci/fuzz.sh --engine afl --targets fuzz_curl).
   bash ci/fuzz.sh --time 10 --engine both --targets "$(sed -n 's/^ALL_TARGETS=(\(.*\))/\1/p' ci/fuzz.sh | tr ' ' ,)"
-  bash ci/fuzz.sh --time 10 --engine libfuzzer --targets fuzz_curl,fuzz_libesmtp
+  # Findings in third-party code are expected (libESMTP's crash of
+  # corpus/scenarios/libesmtp-close-during-pipelined-rcpt.scn comes back
+  # within seconds) and kept with their transcripts; a run that did not
+  # build or start fails.
+  last=$(bash ci/fuzz.sh --time 10 --engine libfuzzer --targets fuzz_curl,fuzz_libesmtp | tee /dev/stderr | tail -n1) || true
+  [[ "$last" == "ci/fuzz.sh: no findings" || "$last" == *", 0 failed run(s)" ]] ||
+    { echo "third-party fuzz smoke run failed: $last" >&2; exit 1; }
 
   # The planted-bug bench, smallest form: bug 05 (the 465 hang) patched into
   # a copy of the source must be found by libFuzzer and by AFL++ in both of
