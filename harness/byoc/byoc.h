@@ -90,11 +90,15 @@
 #define SC_BYOC_BUF 65536
 /* The address a host name resolves to (RFC 5737 documentation range). */
 #define SC_BYOC_NAME_ADDR "198.51.100.25"
-/* Bounds: resumptions of a client being wound down after the run ended,
- * and polls that find nothing with a zero timeout before the shim lets a
- * millisecond of virtual time pass (a client spinning on the clock). */
+/* Bounds: resumptions of a client being wound down after the run ended;
+ * calls in a row that find nothing and do not wait (a zero-timeout poll, a
+ * non-blocking read with nothing to read) before the shim lets virtual time
+ * pass, and the longest such step in ms (doubling from 1 while the client
+ * spins: below the oracles' slack, so a client waiting on its own clock is
+ * late by less than that). */
 #define SC_BYOC_CANCEL_ROUNDS 64
-#define SC_BYOC_SPIN_MAX      1000
+#define SC_BYOC_SPIN_MAX      20
+#define SC_BYOC_SPIN_STEP_MAX 1000
 
 struct sc_byoc;
 

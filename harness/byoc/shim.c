@@ -103,6 +103,7 @@ static struct shim {
   int cancelled;
   unsigned refused;
   unsigned spins;
+  uint64_t spin_step; /* ms the next spin wait lets pass */
   /* The server: its name (or literal), address and port. */
   char host[SHIM_HOST_MAX];
   int family;
@@ -149,6 +150,7 @@ static int fail(int err)
 static void progress(void)
 {
   shim.spins = 0;
+  shim.spin_step = 1;
 }
 
 /* ---- the simulator's side ---------------------------------------------------------- */
@@ -210,6 +212,7 @@ int shim_engage(const struct sf_config *cfg)
   memcpy(shim.lookups, lookups, sizeof lookups);
   shim.reserved = 1;
   shim.in_len = shim.out_len = 0;
+  shim.spin_step = 1;
   server_address(cfg);
   shim.engaged = 1;
   return 0;
@@ -224,9 +227,7 @@ void shim_release(void)
 
 void shim_set_now(uint64_t now)
 {
-  if (now > shim.now)
-    progress();
-  shim.now = now;
+  shim.now = now; /* time passing is no progress of the client's */
 }
 
 uint64_t sc_byoc_now(void)
@@ -294,14 +295,19 @@ static uint64_t deadline_after(uint64_t ms)
   return ms ? shim.now + ms : SC_NO_DEADLINE;
 }
 
-/* A call found nothing to do with a zero timeout: after SC_BYOC_SPIN_MAX of
- * those in a row, let a millisecond pass (a client waiting on its clock). */
+/* A call found nothing to do and did not wait: after SC_BYOC_SPIN_MAX of
+ * those in a row, let time pass, as it would while a real client spins (one
+ * waiting on its own clock sees it move; one spinning for ever reaches the
+ * simulator's time bound, a hang). The step doubles up to
+ * SC_BYOC_SPIN_STEP_MAX ms, within the oracles' slack, while nothing moves. */
 static void spin(void)
 {
   if (++shim.spins < SC_BYOC_SPIN_MAX)
     return;
   shim.spins = 0;
-  byoc_wait(shim.now + 1);
+  uint64_t step = shim.spin_step ? shim.spin_step : 1;
+  shim.spin_step = step * 2 < SC_BYOC_SPIN_STEP_MAX ? step * 2 : SC_BYOC_SPIN_STEP_MAX;
+  byoc_wait(shim.now + step);
 }
 
 static ssize_t conn_read(struct vfd *v, struct iovec *iov, int iovcnt, int flags)
