@@ -368,6 +368,60 @@ static void test_step(void)
   CHECKF(res.end_ms == 100000, "ended at %llu", (unsigned long long)res.end_ms);
 }
 
+/* ---- clients that spin instead of waiting ---------------------------------------- */
+
+static int spin_forever;
+
+/* Polls with a zero timeout (or reads a non-blocking socket) in a loop,
+ * giving up after 5 s by its own clock, or never. */
+static enum sc_client_status spinner(struct sc_byoc *b)
+{
+  struct addrinfo *ai;
+  char port[8];
+  snprintf(port, sizeof port, "%u", b->cfg->port);
+  if (getaddrinfo(b->cfg->host, port, NULL, &ai) != 0)
+    return SC_CLIENT_FAILED;
+  int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  int r = connect(fd, ai->ai_addr, ai->ai_addrlen);
+  freeaddrinfo(ai);
+  int64_t start = mono_ms();
+  char c;
+  /* Bounded all the same: the simulator's clock bound ends it first. */
+  for (long i = 0; r == 0 && i < 100000000L; i++) {
+    struct pollfd p = {fd, POLLIN, 0};
+    if (spin_forever ? recv(fd, &c, 1, 0) > 0 : poll(&p, 1, 0) > 0)
+      break;
+    if (!spin_forever && mono_ms() - start >= 5000)
+      break;
+  }
+  sc_byoc_diagnose(b, "gave up after %lld ms", (long long)(mono_ms() - start));
+  close(fd);
+  return SC_CLIENT_FAILED;
+}
+
+static void test_spin(void)
+{
+  static const struct sc_byoc_ops ops = {.run = spinner};
+  load("server = silent\nclient.mode = plain\nclient.tls = none\ndeliver = no\n");
+  for (spin_forever = 0; spin_forever <= 1; spin_forever++) {
+    struct sc_byoc b;
+    CHECK(sc_byoc_init(&b, "spinner", &ops, &sc.cfg) == 0);
+    sim_run(&sc, &b.base, &wire, &res);
+    sc_byoc_cleanup(&b);
+    oracle_judge(&sc, &wire, &res, &rep);
+    if (!spin_forever) {
+      /* Late by less than SC_BYOC_SPIN_STEP_MAX, within the oracles' slack. */
+      CHECKF(res.status == SC_CLIENT_FAILED && res.end_ms >= 5000 &&
+                 res.end_ms < 5000 + SC_BYOC_SPIN_STEP_MAX,
+             "%s at %llu ms", sc_client_status_name(res.status), (unsigned long long)res.end_ms);
+      CHECK(!(rep.verdicts & ORACLE_BIT(SC_V_HANG)));
+    } else {
+      CHECK(res.stop == SIM_STOP_TIME_BOUND);
+      CHECK(rep.verdicts & ORACLE_BIT(SC_V_HANG));
+    }
+  }
+}
+
 int main(void)
 {
   test_dialogue();
@@ -375,5 +429,6 @@ int main(void)
   test_stall();
   test_refused();
   test_step();
+  test_spin();
   return check_report("test_byoc");
 }
