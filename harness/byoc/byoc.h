@@ -23,7 +23,9 @@
  *     SSL_set_wfd) gets a BIO that reads and writes through the shim, since
  *     libssl's own read() and write() are not wrapped (shim_openssl.c).
  * Any descriptor that is not ours goes to the real call; outside a run
- * every call is the real one.
+ * every call is the real one. Not wrapped (no client here uses them):
+ * epoll, ppoll/pselect, accept/listen, socketpair, dup of a virtual
+ * descriptor; a client that needs one gets it added here.
  *
  * The client runs on a stack of its own (a ucontext fiber, with the
  * AddressSanitizer fiber annotations). Where it would block (poll or select
