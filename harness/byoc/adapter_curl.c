@@ -262,6 +262,11 @@ static unsigned known(const struct scenario *sc, const struct oracle_report *rep
    * curl-stale-size-helo-fallback.scn. */
   if (strstr(rep->reason[SC_V_STALE_CAPS], "an ESMTP parameter"))
     k |= ORACLE_BIT(SC_V_STALE_CAPS);
+  /* curl never pipelines: "PIPELINING" means it took lines the server sent
+   * ahead, before its command, for the command's answer (inside TLS, the
+   * server's own doing): fuzz_curl. */
+  if (strstr(rep->reason[SC_V_STALE_CAPS], "used PIPELINING"))
+    k |= ORACLE_BIT(SC_V_STALE_CAPS);
   /* CURLUSESSL_TRY, and no TLS at all, authenticate in plaintext; TRY also
    * takes a 421 to STARTTLS for a refusal and goes on:
    * curl-try-stripped-starttls-password.scn, starttls-421-opportunistic.scn. */

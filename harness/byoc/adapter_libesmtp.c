@@ -24,10 +24,9 @@ struct esmtp_client {
 
 static void on_event(smtp_session_t s, int event, void *arg, ...)
 { /* certificate events: go on only when told not to verify */
-  (void)s;
   va_list ap;
   va_start(ap, arg);
-  if (event == SMTP_EV_INVALID_PEER_CERTIFICATE)
+  if (s && event == SMTP_EV_INVALID_PEER_CERTIFICATE)
     (void)va_arg(ap, long);
   if (event >= SMTP_EV_INVALID_PEER_CERTIFICATE && event <= SMTP_EV_WRONG_PEER_CERTIFICATE)
     *va_arg(ap, int *) = !((const struct sf_config *)arg)->verify;
@@ -137,9 +136,10 @@ static unsigned known(const struct scenario *sc, const struct oracle_report *rep
   if (strncmp(rep->reason[SC_V_CERT], "sent 'QUIT'", 11) == 0)
     k |= ORACLE_BIT(SC_V_CERT); /* QUIT inside a TLS it has just rejected */
   if (sc->cfg.tls != SF_TLS_REQUIRED || sc->cfg.mode == SF_MODE_PLAIN)
-    k |= ORACLE_BIT(SC_V_LEAK_AUTH); /* Starttls_ENABLED authenticates in plaintext */
-  if (strstr(rep->reason[SC_V_HANG], "after quit") || sc_adapter_server_deaf(sc))
-    k |= ORACLE_BIT(SC_V_HANG); /* no QUIT timeout; a body buffered, unseen */
+    k |= ORACLE_BIT(SC_V_LEAK_AUTH);         /* Starttls_ENABLED authenticates in plaintext */
+  const char *hang = rep->reason[SC_V_HANG]; /* its timeouts span states, not phases */
+  if (sc_adapter_wait_within_timeouts(&sc->cfg, hang) || sc_adapter_server_deaf(sc))
+    k |= ORACLE_BIT(SC_V_HANG);
   if (sc_adapter_bare_cr(sc->cfg.message, sc->cfg.message_len))
     k |= ORACLE_BIT(SC_V_SMUGGLING); /* the input's bare CR */
   return k;

@@ -1,10 +1,13 @@
 #include "adapter_util.h"
 
+#include "oracle.h"
 #include "scenario.h"
 #include "tls_peer.h"
 
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
+
+#include <stdio.h>
 
 size_t sc_adapter_crlf(char *dst, size_t cap, const char *msg, size_t len)
 {
@@ -59,4 +62,15 @@ int sc_adapter_server_deaf(const struct scenario *sc)
     if (sc->actions[i].kind == SC_ACT_DEAF)
       return 1;
   return 0;
+}
+
+int sc_adapter_wait_within_timeouts(const struct sf_config *cfg, const char *hang_reason)
+{
+  unsigned long long waited;
+  if (sscanf(hang_reason, "waited %llu ms", &waited) != 1)
+    return 0;
+  uint32_t longest = 0;
+  for (int p = 0; p < SF_PHASE_COUNT; p++)
+    longest = cfg->timeout_ms[p] > longest ? cfg->timeout_ms[p] : longest;
+  return waited <= (unsigned long long)longest + ORACLE_TIMEOUT_SLACK_MS;
 }

@@ -27,6 +27,11 @@ struct ssl_ctx_st *sc_adapter_client_ctx(const char *ca_pem);
  * cannot tell from a wait with no send outstanding. */
 struct scenario;
 int sc_adapter_server_deaf(const struct scenario *sc);
+/* 1 if a HANG reason says the client waited ("waited N ms ...") no longer
+ * than the longest timeout the configuration holds, plus the oracles'
+ * slack: a client whose timeouts cover other spans than the scenario's
+ * phases kept one of its own, if not the phase's. */
+int sc_adapter_wait_within_timeouts(const struct sf_config *cfg, const char *hang_reason);
 /* The shortest configured timeout of the phases first..last. */
 uint32_t sc_adapter_min_timeout(const struct sf_config *cfg, enum sf_phase first,
                                 enum sf_phase last);
