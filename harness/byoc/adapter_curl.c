@@ -278,6 +278,11 @@ static unsigned known(const struct scenario *sc, const struct oracle_report *rep
    * only after curl has acted on that reply (EHLO, the message); the oracle
    * counts a 421 from when it arrived. Found by fuzz_curl. */
   k |= ORACLE_BIT(SC_V_IGNORED_421);
+  /* Under CURLUSESSL_TRY a line the server sent before STARTTLS is taken
+   * for its answer (a refusal: curl goes on in plaintext behind it):
+   * curl-starttls-answer-sent-ahead.scn, found by fuzz_curl. */
+  if (cfg->tls == SF_TLS_OPPORTUNISTIC && strstr(rep->reason[SC_V_INJECTION], "before its answer"))
+    k |= ORACLE_BIT(SC_V_INJECTION);
   /* Upload bytes go as they are: a bare CR in the message stays bare. */
   if (sc_adapter_bare_cr(cfg->message, cfg->message_len))
     k |= ORACLE_BIT(SC_V_SMUGGLING);
