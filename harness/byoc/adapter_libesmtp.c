@@ -34,7 +34,7 @@ static void on_event(smtp_session_t s, int event, void *arg, ...)
 }
 
 static int interact(auth_client_request_t req, char **result, int fields, void *arg)
-{ /* within each field's size: PLAIN and LOGIN copy it unchecked */
+{ /* within each field's size: the PLAIN plugin copies it unchecked */
   const struct sf_config *cfg = arg;
   for (int i = 0; i < fields; i++) {
     result[i] = (char *)((req[i].flags & AUTH_PASS) ? cfg->password : cfg->user);
