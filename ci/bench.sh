@@ -400,7 +400,7 @@ for f in "cve-2021-22947|INJECTION: CVE-2021-22947 planted in curl (bench/curl/)
   "stale-caps|STALE_CAPS: SIZE kept from before TLS" \
   "ignored-421|IGNORED_421: HELO after a 421"; do
   ls "$R"/curl-find-"${f%%|*}"-*.txt >/dev/null 2>&1 || continue
-  rows+=("| curl finding | ${f#*|} | $(curl_summary "${f%%|*}") | | | fuzz_curl from an empty corpus, SMTPFUZZ_VERDICTS set to that verdict |")
+  rows+=("| curl finding | ${f#*|} | $(curl_summary "${f%%|*}") | | | fuzz_curl from an empty corpus (ci/bench-curl.sh says how each is counted) |")
 done
 if [ -s "$R/curl-coverage.txt" ]; then
   while read -r file lines missed cover n t; do
