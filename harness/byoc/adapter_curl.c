@@ -283,6 +283,18 @@ static unsigned known(const struct scenario *sc, const struct oracle_report *rep
    * curl-starttls-answer-sent-ahead.scn, found by fuzz_curl. */
   if (cfg->tls == SF_TLS_OPPORTUNISTIC && strstr(rep->reason[SC_V_INJECTION], "before its answer"))
     k |= ORACLE_BIT(SC_V_INJECTION);
+  /* The same read-ahead one step later: lines sent ahead answer EHLO, the
+   * real EHLO answer is taken for the STARTTLS one (a refusal under TRY),
+   * and curl goes on in plaintext while the server's 220 is on its way. */
+  if (cfg->tls == SF_TLS_OPPORTUNISTIC &&
+      strstr(rep->reason[SC_V_DOWNGRADE], "after the 220 to its STARTTLS"))
+    k |= ORACLE_BIT(SC_V_DOWNGRADE);
+  /* Oracle, not curl: the TLS alert OpenSSL sends to a server that answered
+   * its hello in plaintext is recorded as plaintext SMTP (the simulator
+   * marks only handshake records sent to a plaintext server as TLS). */
+  if (cfg->mode == SF_MODE_IMPLICIT &&
+      strstr(rep->reason[SC_V_DOWNGRADE], "implicit-TLS client sent SMTP in plaintext"))
+    k |= ORACLE_BIT(SC_V_DOWNGRADE);
   /* Upload bytes go as they are: a bare CR in the message stays bare. */
   if (sc_adapter_bare_cr(cfg->message, cfg->message_len))
     k |= ORACLE_BIT(SC_V_SMUGGLING);
