@@ -14,8 +14,10 @@
 #   --jobs N         planted-bug runs at once (default 1); each run is one
 #                    process on one core, so keep N at most the core count
 #   --exec-time S    seconds per target for the exec/s measurement (default 10)
-#   --only P,Q       parts: throughput, execs, bugs (default: all three); any
-#                    other word (e.g. --only table) just rebuilds the table
+#   --only P,Q       parts: throughput, execs, bugs, curl (default: all four); any
+#                    other word (e.g. --only table) just rebuilds the table;
+#                    curl runs ci/bench-curl.sh (libcurl in-process: exec/s,
+#                    time to each finding, CVE-2021-22947 planted, coverage)
 #   --fresh          forget earlier per-run results (default: resume)
 #   --worktree       build from the working tree (default: the last commit, so
 #                    that others' half-done edits cannot break a long run)
@@ -28,12 +30,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source ci/lib.sh
 
-seeds=5 cap=180 exec_time=10 jobs=1 fuzzers=libfuzzer,afl,naive only=throughput,execs,bugs bug_filter="" fresh=0 worktree=0
+cov_time=600 seeds=5 cap=180 exec_time=10 jobs=1 fuzzers=libfuzzer,afl,naive only=throughput,execs,bugs,curl bug_filter="" fresh=0 worktree=0
 usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; }
 die_usage() { echo "ci/bench.sh: $*" >&2; echo "see ci/bench.sh --help" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) seeds=2 cap=10 exec_time=5; shift ;;
+    --quick) seeds=2 cap=10 exec_time=5 cov_time=30; shift ;;
     --bugs) [ $# -ge 2 ] || die_usage "--bugs needs a value"; bug_filter=$2; shift 2 ;;
     --seeds) [ $# -ge 2 ] || die_usage "--seeds needs a value"; seeds=$2; shift 2 ;;
     --cap) [ $# -ge 2 ] || die_usage "--cap needs a value"; cap=$2; shift 2 ;;
@@ -360,6 +362,44 @@ if [ -n "$hang_res" ]; then
   hl=$(summary libfuzzer "$hb")
   ha=$(summary afl "$hb")
   rows+=("| 465 hang | fuzz_portmode, greeting timeout removed | $hl | $ha | | virtual time: the whole search, process start included, against 25 s for OSS-Fuzz's default -timeout to flag one hanging input: $(ratio "25.0s" "$hl") (libFuzzer), $(ratio "25.0s" "$ha") (AFL++) |")
+fi
+
+# ---- libcurl in-process (ci/bench-curl.sh) ---------------------------------
+if part curl; then
+  sf_step "libcurl: exec/s, time to each finding, CVE-2021-22947 planted, coverage"
+  SF_BENCH_DIR=$B SF_BENCH_SRC=$S bash ci/bench-curl.sh --seeds "$seeds" --cap "$cap" \
+    --exec-time "$exec_time" --cov-time "$cov_time" --jobs "$jobs" $([ "$fresh" = 1 ] && echo --fresh)
+fi
+if [ -f "$R/curl-execs.txt" ]; then
+  read -r a t <"$R/curl-execs.txt"
+  rows+=("| exec/s | fuzz_curl (libcurl 7.88.1, real TLS) | ${a:-?} | | | ${t}s run on the shipped corpus, one core (goal: 5,000) |")
+fi
+curl_summary() { # NAME -> "median (found/total)", capped runs at the cap
+  local vals=() n=0 found=0 kind secs f
+  for f in "$R"/curl-find-"$1"-*.txt; do
+    [ -f "$f" ] || continue
+    read -r kind secs _ <"$f"
+    n=$((n + 1))
+    [ "$kind" = found ] && found=$((found + 1))
+    vals+=("$secs")
+  done
+  [ "$n" -gt 0 ] || { echo "-"; return; }
+  local m
+  m=$(printf '%s\n' "${vals[@]}" | median)
+  if [ "$found" -le $((n / 2)) ]; then echo ">${m}s ($found/$n)"; else echo "${m}s ($found/$n)"; fi
+}
+for f in "cve-2021-22947|INJECTION: CVE-2021-22947 planted in curl (bench/curl/)" \
+  "hang|HANG: no timer while curl waits for a reply (the 465 mismatch)" \
+  "leak-auth|LEAK_AUTH: CURLUSESSL_TRY on a stripped or refused STARTTLS" \
+  "stale-caps|STALE_CAPS: SIZE kept from before TLS" \
+  "ignored-421|IGNORED_421: HELO after a 421"; do
+  ls "$R"/curl-find-"${f%%|*}"-*.txt >/dev/null 2>&1 || continue
+  rows+=("| curl finding | ${f#*|} | $(curl_summary "${f%%|*}") | | | fuzz_curl from an empty corpus (ci/bench-curl.sh says how each is counted) |")
+done
+if [ -s "$R/curl-coverage.txt" ]; then
+  while read -r file lines missed cover n t; do
+    rows+=("| coverage | curl $(basename "$file") | $cover of $lines lines ($missed missed) | | | fuzz_curl corpus ($n inputs) after a ${t}s run, llvm-cov |")
+  done <"$R/curl-coverage.txt"
 fi
 
 table=$B/bench.md

@@ -26,15 +26,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source ci/lib.sh
 
-# The targets: SF_FUZZ_TARGETS and SF_SCENARIO_TARGETS in ci/lib.sh.
+# The targets: SF_FUZZ_TARGETS, SF_SCENARIO_TARGETS and SF_BYOC_TARGETS in
+# ci/lib.sh.
 ALL_TARGETS=("${SF_FUZZ_TARGETS[@]}")
 SCENARIO_TARGETS=("${SF_SCENARIO_TARGETS[@]}")
+BYOC_TARGETS=("${SF_BYOC_TARGETS[@]}")
 
 time_per_target=60
 runs=""
 jobs=1
 engine=libfuzzer
-targets=("${ALL_TARGETS[@]}")
+targets=("${ALL_TARGETS[@]}" "${BYOC_TARGETS[@]}")
 
 usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; }
 die_usage() {
@@ -72,7 +74,8 @@ case "$engine" in
 esac
 [ ${#targets[@]} -gt 0 ] || die_usage "--targets is empty"
 for t in "${targets[@]}"; do
-  [[ " ${ALL_TARGETS[*]} " == *" $t "* ]] || die_usage "unknown target '$t' (known: ${ALL_TARGETS[*]})"
+  [[ " ${ALL_TARGETS[*]} ${BYOC_TARGETS[*]} " == *" $t "* ]] ||
+    die_usage "unknown target '$t' (known: ${ALL_TARGETS[*]} ${BYOC_TARGETS[*]})"
 done
 
 work=work/fuzz
@@ -115,9 +118,17 @@ sf_install_packages "${pkgs[@]}"
 # build DIR CC ENV... -- CMAKE_ARGS...: configure and build only the targets
 # (or the CMake targets in $build_only).
 build_only=""
+# Targets AFL++ does not build: their library exists only as a libFuzzer build.
+LIBFUZZER_ONLY=(fuzz_libesmtp)
 build() {
   local dir=$1 cc=$2 tg=("${targets[@]}")
   [ -n "$build_only" ] && read -r -a tg <<<"$build_only"
+  if [[ "$dir" == */fuzz-afl* ]]; then
+    local keep=() t
+    for t in "${tg[@]}"; do [[ " ${LIBFUZZER_ONLY[*]} " == *" $t "* ]] || keep+=("$t"); done
+    tg=("${keep[@]}")
+    [ ${#tg[@]} -gt 0 ] || return 0
+  fi
   shift 2
   local env=()
   while [ "$1" != "--" ]; do env+=("$1"); shift; done
@@ -131,20 +142,38 @@ build() {
 }
 
 mkdir -p build
+# The libraries of the third-party targets asked for, per engine.
+curl_lf=() curl_afl=()
+if [[ " ${targets[*]} " == *" fuzz_libesmtp "* ]] && [[ " ${engines[*]} " == *" libfuzzer "* ]]; then
+  sf_step "libESMTP for libfuzzer (ci/third-party.sh)"
+  bash ci/third-party.sh libesmtp && curl_lf+=(-DSF_LIBESMTP_DIR="$PWD/build/third-party/libesmtp/install")
+fi
+if [[ " ${targets[*]} " == *" fuzz_curl "* ]]; then
+  for e in "${engines[@]}"; do
+    sf_step "libcurl for $e (ci/third-party.sh)"
+    case "$e" in
+      libfuzzer) bash ci/third-party.sh curl && curl_lf+=(-DSF_CURL_DIR="$PWD/build/third-party/curl/install") ;;
+      afl) bash ci/third-party.sh --cc afl-clang-fast --variant afl curl &&
+        curl_afl=(-DSF_CURL_DIR="$PWD/build/third-party/curl-afl/install") ;;
+    esac
+  done
+fi
 for e in "${engines[@]}"; do
   case "$e" in
     libfuzzer)
       build build/fuzz-libfuzzer clang -- -DSF_SANITIZE=ON -DSF_FUZZ_ENGINE=libfuzzer \
-        -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link
+        -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link "${curl_lf[@]}"
       ;;
     afl)
-      build build/fuzz-afl afl-clang-fast -- -DSF_FUZZ_ENGINE=afl
+      build build/fuzz-afl afl-clang-fast -- -DSF_FUZZ_ENGINE=afl "${curl_afl[@]}"
       # CMPLOG: comparison operands logged for afl-fuzz -c (input-to-state).
-      build build/fuzz-afl-cmplog afl-clang-fast AFL_LLVM_CMPLOG=1 -- -DSF_FUZZ_ENGINE=afl
+      # (The third-party library is the plain AFL++ build: CMPLOG covers the
+      # harness's comparisons only.)
+      build build/fuzz-afl-cmplog afl-clang-fast AFL_LLVM_CMPLOG=1 -- -DSF_FUZZ_ENGINE=afl "${curl_afl[@]}"
       # With secondaries, one of them runs a build with AddressSanitizer
       # (AFL_USE_ASAN): memory errors that do not crash the plain build.
       if [ "$jobs" -gt 1 ]; then
-        build build/fuzz-afl-asan afl-clang-fast AFL_USE_ASAN=1 -- -DSF_FUZZ_ENGINE=afl
+        build build/fuzz-afl-asan afl-clang-fast AFL_USE_ASAN=1 -- -DSF_FUZZ_ENGINE=afl "${curl_afl[@]}"
       fi
       # The custom mutators afl-fuzz loads (scenario targets, fuzz_reply):
       # from a plain, uninstrumented build.
@@ -398,7 +427,13 @@ for t in "${targets[@]}"; do
   for e in "${engines[@]}"; do
     case "$e" in
       libfuzzer) fuzz_libfuzzer "$t" ;;
-      afl) fuzz_afl "$t" ;;
+      afl)
+        if [[ " ${LIBFUZZER_ONLY[*]} " == *" $t "* ]]; then
+          echo "  $t: libFuzzer only (no AFL++ build of its library)"
+          continue
+        fi
+        fuzz_afl "$t"
+        ;;
     esac
   done
   merge_corpus "$t"

@@ -6,7 +6,11 @@
 SF_FUZZ_TARGETS=(fuzz_reply fuzz_ehlo fuzz_session fuzz_portmode fuzz_starttls)
 # Those whose inputs are binary scenarios: AFL++ gets the scenario custom
 # mutator for them (fuzz/afl_mutator.c), as libFuzzer gets mutator_scenario.c.
-SF_SCENARIO_TARGETS=(fuzz_session fuzz_portmode fuzz_starttls)
+SF_SCENARIO_TARGETS=(fuzz_session fuzz_portmode fuzz_starttls fuzz_curl fuzz_libesmtp)
+# Third-party clients in-process (harness/byoc/): each needs its library,
+# built first by ci/third-party.sh (for libFuzzer with ASan+UBSan, for AFL++
+# with afl-clang-fast; libESMTP for libFuzzer only).
+SF_BYOC_TARGETS=(fuzz_curl fuzz_libesmtp)
 
 # sf_install_packages PKG...: install the Debian packages that are missing.
 sf_install_packages() {

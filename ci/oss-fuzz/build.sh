@@ -91,6 +91,18 @@ if [ -f "$SRC/openssl/Configure" ]; then
   cmake_args+=("-DOPENSSL_ROOT_DIR=$ossl" -DOPENSSL_USE_STATIC_LIBS=TRUE)
 fi
 
+# libcurl for fuzz_curl (ci/third-party.sh builds it with the builder's
+# flags): from $SRC/curl, the Dockerfile's clone, or SMTPFUZZ_CURL_SRC; none,
+# no fuzz_curl. (libESMTP's target is not built here.)
+targets=("${SF_FUZZ_TARGETS[@]}")
+curl_src=${SMTPFUZZ_CURL_SRC:-$SRC/curl}
+if [ -d "$curl_src" ]; then
+  run "$WORK/curl.log" bash "$root/ci/third-party.sh" --src "$curl_src" --out "$WORK/curl" \
+    --cc "$CC" --cflags "$CFLAGS" ${ossl:+--openssl "$ossl"} curl
+  cmake_args+=("-DSF_CURL_DIR=$WORK/curl/install")
+  targets+=(fuzz_curl)
+fi
+
 mutators=OFF
 [ "$FUZZING_ENGINE" = libfuzzer ] && mutators=ON
 bdir=$WORK/smtpfuzz-build
@@ -103,10 +115,10 @@ run "$bdir.configure.log" cmake -S "$root" -B "$bdir" -DCMAKE_BUILD_TYPE=None \
   -DCMAKE_CXX_COMPILER="$CXX" -DCMAKE_CXX_FLAGS="$CXXFLAGS" \
   -DSF_FUZZ_ENGINE=libfuzzer -DLIB_FUZZING_ENGINE="$LIB_FUZZING_ENGINE" \
   -DSF_FUZZ_MUTATORS="$mutators" -DSF_SANITIZE=OFF -DSF_WERROR=OFF "${cmake_args[@]}"
-echo "build.sh: building ${SF_FUZZ_TARGETS[*]} (custom mutators: $mutators)"
-run "$bdir.build.log" cmake --build "$bdir" -j"$jobs" --target "${SF_FUZZ_TARGETS[@]}"
+echo "build.sh: building ${targets[*]} (custom mutators: $mutators)"
+run "$bdir.build.log" cmake --build "$bdir" -j"$jobs" --target "${targets[@]}"
 
-for t in "${SF_FUZZ_TARGETS[@]}"; do
+for t in "${targets[@]}"; do
   cp "$bdir/fuzz/$t" "$OUT/$t"
   # Seeds, dictionary, options.
   rm -f "$OUT/${t}_seed_corpus.zip"
@@ -126,4 +138,4 @@ for t in "${SF_FUZZ_TARGETS[@]}"; do
     cp "$root/fuzz/$dict" "$OUT/$dict"
   fi
 done
-echo "build.sh: built ${SF_FUZZ_TARGETS[*]} into $OUT"
+echo "build.sh: built ${targets[*]} into $OUT"
