@@ -465,7 +465,8 @@ static void test_ignored_421(void)
     wire_init(&wire);
     wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
     wire_add(&wire, WIRE_C_DATA, 0, 0, "AUTH LOGIN\r\n", 12, 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_S_DATA, 0, 0, "554 no\r\n421ng\r\n334 VXNl\r\n", 27, 0, SF_ERR_OK);
+    static const char replies[] = "554 no\r\n421ng\r\n334 VXNl\r\n";
+    wire_add(&wire, WIRE_S_DATA, 0, 0, replies, sizeof replies - 1, 0, SF_ERR_OK);
     const char *next = ignored ? "NOOP\r\n" : "QUIT\r\n";
     wire_add(&wire, WIRE_C_DATA, 0, 0, next, 6, 0, SF_ERR_OK);
     unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_IGNORED_421);
