@@ -194,6 +194,13 @@ struct judge {
   char cert_what[SF_HOST_NAME_MAX + 160];
   /* RFC 5321 3.8: the server said 421 and closes. */
   int closing;
+  /* Replies the server completed since the client last spoke, and whether
+   * the 421 came as a further reply behind one of them: a client reading
+   * line by line answers that one before it reads the 421 (one command of
+   * grace); a 421 that answers the client's own command gets none. */
+  int replies_since_client;
+  int last_code; /* of the reply the server completed last */
+  int grace_421; /* 0, or the code of the reply the grace answers */
   /* The client's previous command line: a line the server reads as SASL
    * data is the client's only if the client itself began AUTH. */
   enum sc_verb prev_client;
@@ -274,8 +281,10 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
   int injected = !it->tls && j->after_220 && !j->tls_up;
   /* RFC 5321 3.8: a 421 line, alone or inside a multiline reply (one that
    * came injected is judged as injection, not as the server's word). */
-  if (it->code == 421 && it->eol && !injected)
+  if (it->code == 421 && it->eol && !injected && !j->closing) {
     j->closing = 1;
+    j->grace_421 = j->replies_since_client > 0 && j->cur_lines == 0 ? j->last_code : 0;
+  }
   if (injected) {
     j->injected = 1;
     if (it->code == 250 && j->inj_lines > 0)
@@ -293,6 +302,8 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
   if (!it->final)
     return;
   on_reply(j, it->code);
+  j->replies_since_client++;
+  j->last_code = it->code;
   j->cur_lines = 0;
   memset(&j->cur_caps, 0, sizeof j->cur_caps);
 }
@@ -371,10 +382,16 @@ static void check_after_421(struct judge *j, const struct wire_item *it, const c
   /* The words the client wrote, whatever the server would take them for:
    * after a 334 or 354 that followed the 421, a server reads "QUIT" as SASL
    * data or message text, but the client said QUIT. */
-  if (j->closing && (it->chunk || sc_classify((const char *)it->text, it->len) != SC_VERB_QUIT))
-    verdict(j, SC_V_IGNORED_421,
-            "sent '%s' after the server's 421 (RFC 5321 3.8: it closes; only QUIT may follow)",
-            line);
+  if (!j->closing || (!it->chunk && sc_classify((const char *)it->text, it->len) == SC_VERB_QUIT))
+    return;
+  if (j->grace_421) {
+    /* The answer to a 354 is the whole message, to its "." line. */
+    if (j->grace_421 != 354 || (it->full_len == 1 && it->text[0] == '.'))
+      j->grace_421 = 0;
+    return;
+  }
+  verdict(j, SC_V_IGNORED_421,
+          "sent '%s' after the server's 421 (RFC 5321 3.8: it closes; only QUIT may follow)", line);
 }
 
 static void on_client_plain(struct judge *j, const struct wire_item *it, const char *line)
@@ -674,6 +691,7 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
       j->body_ended = it->verb == SC_VERB_BODY && it->full_len == 1 && it->text[0] == '.';
     }
     push_pending(j, it);
+    j->replies_since_client = 0;
     if (!data_line(it)) {
       j->last_verb = it->verb;
       j->last_hello = 0;
