@@ -193,8 +193,11 @@ size_t sc_server_input(struct sc_server *srv, const uint8_t *p, size_t n)
 size_t sc_server_plain_tls_bytes(struct sc_server *srv, const uint8_t *p, size_t n)
 {
   if (srv->plain_record_left == 0) {
-    /* RFC 8446 5.1: a handshake record, any 3.x version. */
-    if (n < 3 || p[0] != 0x16 || p[1] != 0x03)
+    /* RFC 8446 5.1, RFC 5246 6.2.1: a record of a type a TLS client sends
+     * (change_cipher_spec, alert, handshake, application_data: 20..23) and
+     * a 3.x version. An alert counts: a client whose TLS gave up on what
+     * the server sent (a plaintext greeting, say) says so in one. */
+    if (n < 3 || p[0] < 20 || p[0] > 23 || p[1] != 0x03)
       return 0;
     srv->plain_record_left = n >= 5 ? 5 + ((size_t)p[3] << 8 | p[4]) : n;
   }

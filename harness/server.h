@@ -67,7 +67,8 @@ size_t sc_server_input(struct sc_server *srv, const uint8_t *p, size_t n);
 
 /* Client bytes that reach the server while it speaks plaintext: how many of
  * the `n` at `p` belong to a TLS record the client sent (a hello sent before
- * the server started TLS, or one the server never asked for), counted
+ * the server started TLS, one the server never asked for, or the alert of a
+ * client that gave up on a plaintext answer), counted
  * across reads by the record header's length; 0 if `p` starts plaintext.
  * The driver records those bytes as a hello, never as plaintext the client
  * said, and still passes them to sc_server_input(): to a server that has

@@ -348,8 +348,8 @@ static size_t hello_input(struct sim *s, const uint8_t *p, size_t n)
  * record (type 22, version 3.x) or the pass-through hello's prefix. */
 static int starts_hello(const struct sim *s, const uint8_t *p, size_t n)
 {
-  if (openssl(s))
-    return n > 0 && p[0] == 0x16 && (n < 2 || p[1] == 0x03);
+  if (openssl(s)) /* a record of any type a client sends (an alert too) */
+    return n > 0 && p[0] >= 20 && p[0] <= 23 && (n < 2 || p[1] == 0x03);
   size_t k = n < PT_PREFIX_LEN ? n : PT_PREFIX_LEN;
   return n > 0 && memcmp(p, SF_PT_CLIENT_HELLO_PREFIX, k) == 0;
 }

@@ -300,7 +300,7 @@ static void server_receive(struct conn *c, const uint8_t *p, size_t n)
     /* Bytes that do not start a TLS handshake record are plaintext the
      * client sent instead of its hello: recorded as such (a client going on
      * in plaintext after the 220 must be seen doing it). */
-    if (!c->hello_seen && !(p[0] == 0x16 && (n < 2 || p[1] == 0x03))) {
+    if (!c->hello_seen && !(p[0] >= 20 && p[0] <= 23 && (n < 2 || p[1] == 0x03))) {
       rec(c, WIRE_C_DATA, 0, p, n);
       tls_fail(c, "the client sent something else than a TLS hello");
       return;
