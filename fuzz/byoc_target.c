@@ -48,11 +48,6 @@ int sf_byoc_target_one(const struct sc_adapter *a, const uint8_t *data, size_t s
   if (show)
     oracle_transcript_file(&sc, &w, &rep, stderr);
   verdicts &= asked ? asked : ~(a->known ? a->known(&sc, &rep) : 0);
-  /* The oracle reads a QUIT that a 354 the server sent behind its 421
-   * turned into message text as a command after the 421 (reported as an
-   * oracle issue); a QUIT is never an ignored 421. */
-  if (!asked && strncmp(rep.reason[SC_V_IGNORED_421], "sent 'QUIT'", 11) == 0)
-    verdicts &= ~ORACLE_BIT(SC_V_IGNORED_421);
   for (int v = 0; v < SC_V_COUNT; v++)
     if (verdicts & ORACLE_BIT(v))
       SF_FUZZ_FAIL("fuzz_%s: verdict %s: %s", a->name, sc_verdict_name((enum sc_verdict)v),
