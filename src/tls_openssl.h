@@ -26,11 +26,11 @@
  * with CONFIG_NO_HOST and sends nothing. Failures map onto the named
  * errors: self-signed, unknown issuer, wrong host, expired, not yet valid,
  * other certificate problems, an alert from the peer (named), no common
- * protocol version, a peer that answers with plaintext SMTP ("220 " where a
- * record was expected), a peer that speaks something else (a record header
- * no TLS peer sends, judged byte by byte as it arrives, so an SSH or HTTP
- * server fails at once; the reason shows its first bytes), anything else a
- * handshake failure; the reason says which check failed.
+ * protocol version, a peer that speaks no TLS (a record header no TLS peer
+ * sends, judged byte by byte as it arrives, so an SSH or HTTP server, or
+ * plaintext SMTP, fails at once; the reason shows its first bytes; that
+ * they are SMTP is the session's to say), anything else a handshake
+ * failure; the reason says which check failed.
  *
  * A resumed session is held to the same standard, although OpenSSL checks
  * nothing when it resumes one: with verification on, the verify result the
