@@ -15,9 +15,11 @@
 #   --jobs N         planted-bug runs at once (default 1); each run is one
 #                    process on one core, so keep N at most the core count
 #   --exec-time S    seconds per target for the exec/s measurement (default 10)
-#   --only P,Q       parts: throughput, execs, instructions, bugs (default: all
-#                    four); any other word (e.g. --only table) just rebuilds the
-#                    table
+#   --only P,Q       parts: throughput, execs, instructions, bugs, curl
+#                    (default: all five); any other word (e.g. --only table)
+#                    just rebuilds the table; curl runs ci/bench-curl.sh
+#                    (libcurl in-process: exec/s, time to each finding,
+#                    CVE-2021-22947 planted, coverage)
 #   --against REV    also measure the exec/s and instructions parts on the
 #                    source at git revision REV, each target right after
 #                    ours, for before/after ratios from one run
@@ -33,12 +35,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source ci/lib.sh
 
-seeds=5 cap=180 exec_time=10 jobs=1 fuzzers=libfuzzer,afl,naive only=throughput,execs,instructions,bugs bug_filter="" fresh=0 worktree=0 against=""
+cov_time=600 seeds=5 cap=180 exec_time=10 jobs=1 fuzzers=libfuzzer,afl,naive only=throughput,execs,instructions,bugs,curl bug_filter="" fresh=0 worktree=0 against=""
 usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; }
 die_usage() { echo "ci/bench.sh: $*" >&2; echo "see ci/bench.sh --help" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) seeds=2 cap=10 exec_time=5; shift ;;
+    --quick) seeds=2 cap=10 exec_time=5 cov_time=30; shift ;;
     --bugs) [ $# -ge 2 ] || die_usage "--bugs needs a value"; bug_filter=$2; shift 2 ;;
     --seeds) [ $# -ge 2 ] || die_usage "--seeds needs a value"; seeds=$2; shift 2 ;;
     --cap) [ $# -ge 2 ] || die_usage "--cap needs a value"; cap=$2; shift 2 ;;
@@ -101,10 +103,10 @@ if [ -n "$against" ]; then
   git archive "$against" | tar -x -C "$A"
 fi
 
-# The fuzz targets: ci/fuzz.sh's ALL_TARGETS, the one list.
-read -r -a targets <<<"$(sed -n 's/^ALL_TARGETS=(\(.*\))/\1/p' "$S/ci/fuzz.sh")"
-[ ${#targets[@]} -gt 0 ] || { echo "ci/bench.sh: no ALL_TARGETS in ci/fuzz.sh" >&2; exit 1; }
-read -r -a scenario_targets <<<"$(sed -n 's/^SCENARIO_TARGETS=(\(.*\))/\1/p' "$S/ci/fuzz.sh")"
+# The fuzz targets: ci/lib.sh's lists, as the snapshot has them.
+read -r -a targets <<<"$(bash -c 'source "$1/ci/lib.sh" && echo "${SF_FUZZ_TARGETS[*]}"' _ "$S")"
+[ ${#targets[@]} -gt 0 ] || { echo "ci/bench.sh: no SF_FUZZ_TARGETS in $S/ci/lib.sh" >&2; exit 1; }
+read -r -a scenario_targets <<<"$(bash -c 'source "$1/ci/lib.sh" && echo "${SF_SCENARIO_TARGETS[*]}"' _ "$S")"
 
 # cmake_build SRC DIR CC TARGETS... -- CMAKE_ARGS...
 cmake_build() {
@@ -152,7 +154,7 @@ if [ -f "$R/tls_handshake.txt" ]; then
 fi
 
 # ---- exec/s -----------------------------------------------------------------
-lf_execs() { # BIN CORPUS SECONDS -> "exec/s execs-per-CPU-second", run in $(...)
+lf_execs() { # BIN CORPUS SECONDS -> "exec/s runs-per-CPU-second", run in $(...)
   local bin=$1 corpus=$2 secs=$3 d log
   d=$(mktemp -d "$B/run.XXXXXX")
   log=$d/log
@@ -203,7 +205,7 @@ if part execs; then
   # The same libFuzzer measurement at --against REV, and ours again right
   # after it, so that both meet the same load.
   for t in "${targets[@]}"; do
-    [ -n "$against" ] && [ "$t" != fuzz_naive ] || continue
+    [ -n "$against" ] || break
     [ -f "$R/execs-vs-$against-$t.txt" ] && continue
     read -r pa pacpu <<<"$(lf_execs "$B/lf-against/fuzz/$t" "$S/corpus/$t" "$exec_time")"
     read -r a acpu <<<"$(lf_execs "$B/lf/fuzz/$t" "$S/corpus/$t" "$exec_time")"
@@ -230,13 +232,19 @@ done
 # callgrind counts the instructions of one pass over the shipped corpus
 # (-runs=0), libFuzzer's own work included. The build is libFuzzer's with
 # UBSan but without ASan, which cannot run under valgrind; -gdwarf-4 because
-# valgrind 3.19 does not read clang 14's default DWARF 5.
+# valgrind 3.19 does not read clang 14's default DWARF 5. The scenario
+# targets of fuzz/ itself (not the third-party ones, which need their
+# libraries built).
+cg_targets=()
+for t in "${scenario_targets[@]}"; do
+  [[ " ${targets[*]} " == *" $t "* ]] && cg_targets+=("$t")
+done
 if part instructions; then
   sf_step "instructions per input: callgrind over the shipped corpus, libFuzzer+UBSan build"
   cg_args=(-DSF_FUZZ_ENGINE=libfuzzer "-DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link,undefined -fno-sanitize-recover=all -gdwarf-4"
     -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=undefined)
-  cmake_build "$S" "$B/cg" clang "${scenario_targets[@]}" -- "${cg_args[@]}"
-  [ -n "$against" ] && cmake_build "$A" "$B/cg-against" clang "${scenario_targets[@]}" -- "${cg_args[@]}"
+  cmake_build "$S" "$B/cg" clang "${cg_targets[@]}" -- "${cg_args[@]}"
+  [ -n "$against" ] && cmake_build "$A" "$B/cg-against" clang "${cg_targets[@]}" -- "${cg_args[@]}"
   # count BIN CORPUS RESULT: "inputs instructions" into RESULT.
   count() {
     local d ir n
@@ -252,7 +260,7 @@ if part instructions; then
     echo "$n $ir" >"$3"
     rm -rf "$d"
   }
-  for t in "${scenario_targets[@]}"; do
+  for t in "${cg_targets[@]}"; do
     count "$B/cg/fuzz/$t" "$S/corpus/$t" "$R/instr-$t.txt"
     [ -n "$against" ] && count "$B/cg-against/fuzz/$t" "$S/corpus/$t" "$R/instr-vs-$against-$t.txt"
     [ -f "$R/instr-$t.txt" ] && read -r n ir <"$R/instr-$t.txt" &&
@@ -278,16 +286,8 @@ for f in "$R"/instr-*.txt; do
 done
 
 # ---- planted bugs -----------------------------------------------------------
-# Which fuzz target each bug class is meant for (first word of the file name
-# after the number decides nothing: the table below does).
-bug_target() {
-  case "$1" in
-    *no-greeting-timeout*) echo fuzz_portmode ;;
-    *line-length* | *continuation-code*) echo fuzz_reply ;;
-    *size-overflow* | *ehlo-tokenizer*) echo fuzz_ehlo ;;
-    *) echo fuzz_session ;;
-  esac
-}
+# Which fuzz target each bug is meant for: bench/bugs/reproducers says.
+bug_target() { sf_bug_field "$1" 2; }
 median() { sort -g | awk '{v[NR]=$1} END{if (NR==0) {print ""; exit} if (NR%2) print v[(NR+1)/2]; else printf "%.1f\n", (v[NR/2]+v[NR/2+1])/2}'; }
 
 # run_one BUG FUZZER SEED TARGET: time to the first finding, in a result file.
@@ -378,7 +378,9 @@ if part bugs; then
     if fuzzer_on libfuzzer || fuzzer_on naive || [ ! -f "$R/bug-$bug-corpus.txt" ]; then
       cmake_build "$tree" "$B/lf-$bug" clang "$t" fuzz_naive -- "${lf_args[@]}"
       caught=no
-      sf_bounded 300 "$B/seeds-$bug.log" "$B/lf-$bug/fuzz/$t" -runs=0 "$S/corpus/$t" || caught=yes
+      mkdir -p "$B/seeds-$bug"
+      sf_bounded 300 "$B/seeds-$bug.log" "$B/lf-$bug/fuzz/$t" -runs=0 \
+        -artifact_prefix="$B/seeds-$bug/" "$S/corpus/$t" || caught=yes
       echo "$caught" >"$R/bug-$bug-corpus.txt"
     fi
     echo "  shipped corpus alone catches it: $(cat "$R/bug-$bug-corpus.txt")"
@@ -463,6 +465,44 @@ if [ -n "$hang_res" ]; then
   hl=$(summary libfuzzer "$hb")
   ha=$(summary afl "$hb")
   rows+=("| 465 hang | fuzz_portmode, greeting timeout removed | $hl | $ha | | virtual time: the whole search, process start included, against 25 s for OSS-Fuzz's default -timeout to flag one hanging input: $(ratio "25.0s" "$hl") (libFuzzer), $(ratio "25.0s" "$ha") (AFL++) |")
+fi
+
+# ---- libcurl in-process (ci/bench-curl.sh) ---------------------------------
+if part curl; then
+  sf_step "libcurl: exec/s, time to each finding, CVE-2021-22947 planted, coverage"
+  SF_BENCH_DIR=$B SF_BENCH_SRC=$S bash ci/bench-curl.sh --seeds "$seeds" --cap "$cap" \
+    --exec-time "$exec_time" --cov-time "$cov_time" --jobs "$jobs" $([ "$fresh" = 1 ] && echo --fresh)
+fi
+if [ -f "$R/curl-execs.txt" ]; then
+  read -r a t <"$R/curl-execs.txt"
+  rows+=("| exec/s | fuzz_curl (libcurl 7.88.1, real TLS) | ${a:-?} | | | ${t}s run on the shipped corpus, one core (goal: 5,000) |")
+fi
+curl_summary() { # NAME -> "median (found/total)", capped runs at the cap
+  local vals=() n=0 found=0 kind secs f
+  for f in "$R"/curl-find-"$1"-*.txt; do
+    [ -f "$f" ] || continue
+    read -r kind secs _ <"$f"
+    n=$((n + 1))
+    [ "$kind" = found ] && found=$((found + 1))
+    vals+=("$secs")
+  done
+  [ "$n" -gt 0 ] || { echo "-"; return; }
+  local m
+  m=$(printf '%s\n' "${vals[@]}" | median)
+  if [ "$found" -le $((n / 2)) ]; then echo ">${m}s ($found/$n)"; else echo "${m}s ($found/$n)"; fi
+}
+for f in "cve-2021-22947|INJECTION: CVE-2021-22947 planted in curl (bench/curl/)" \
+  "hang|HANG: no timer while curl waits for a reply (the 465 mismatch)" \
+  "leak-auth|LEAK_AUTH: CURLUSESSL_TRY on a stripped or refused STARTTLS" \
+  "stale-caps|STALE_CAPS: SIZE kept from before TLS" \
+  "ignored-421|IGNORED_421: HELO after a 421"; do
+  ls "$R"/curl-find-"${f%%|*}"-*.txt >/dev/null 2>&1 || continue
+  rows+=("| curl finding | ${f#*|} | $(curl_summary "${f%%|*}") | | | fuzz_curl from an empty corpus (ci/bench-curl.sh says how each is counted) |")
+done
+if [ -s "$R/curl-coverage.txt" ]; then
+  while read -r file lines missed cover n t; do
+    rows+=("| coverage | curl $(basename "$file") | $cover of $lines lines ($missed missed) | | | fuzz_curl corpus ($n inputs) after a ${t}s run, llvm-cov |")
+  done <"$R/curl-coverage.txt"
 fi
 
 table=$B/bench.md

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Source coverage of the engine from the shipped corpus: every fuzz target
-# (fuzz/fuzz_*.c) built with clang source-based coverage and the replay
+# (SF_FUZZ_TARGETS in ci/lib.sh) built with clang source-based coverage and the replay
 # driver, run over corpus/<target>/, merged into one profile.
 #   ci/coverage.sh            build, run, print the per-file summary of src/
 #   ci/coverage.sh --all      summary of harness/ and fuzz/ too
@@ -26,8 +26,7 @@ command -v "$llvmcov" >/dev/null || llvmcov=llvm-cov
 
 dir=build/coverage
 limit=900
-targets=()
-for f in fuzz/fuzz_*.c; do targets+=("$(basename "$f" .c)"); done
+targets=("${SF_FUZZ_TARGETS[@]}")
 replays=()
 for t in "${targets[@]}"; do replays+=("${t}_replay"); done
 

@@ -2,31 +2,43 @@
 # Build the fuzz targets and fuzz each one for a while, then print a table.
 #   ci/fuzz.sh                       libFuzzer (clang, ASan+UBSan), 60 s per target
 #   ci/fuzz.sh --time 20 --engine both --targets fuzz_reply
+#   ci/fuzz.sh --runs 20000 --engine both   the same inputs on any machine
 # Options:
 #   --time SECONDS       fuzzing time per target and engine (default 60)
-#   --jobs N             parallel fuzzing processes per target (default 1)
+#   --runs N             instead of a time: N executions per target and engine
+#                        from a fixed seed, so that the machine's speed changes
+#                        nothing. libFuzzer (-runs -seed=1 -reload=0, address
+#                        randomisation off) then repeats itself exactly from
+#                        the same corpus; AFL++ (-E -s 1, 10 s per input) still
+#                        weighs inputs by their measured speed, so its path
+#                        may vary, but no input fails for being slow
+#   --jobs N             parallel fuzzing processes per target (default 1); with
+#                        N > 1 one AFL++ secondary runs an ASan build
 #   --engine E           libfuzzer, afl or both (default libfuzzer)
 #   --targets a,b        only these targets (default: all)
 #   -h, --help           this text
 # The shipped corpus (corpus/<target>/) is copied to work/fuzz/<target>/corpus
-# and never written; findings go to work/fuzz/findings/<target>/. Exit status:
+# and never written; at the end each target's work corpus is merged (only
+# inputs that add coverage kept: libFuzzer -merge=1, or afl-cmin when only
+# AFL++ ran). Findings go to work/fuzz/findings/<target>/. Exit status:
 # 0 without findings, 1 with findings or a failed run, 2 for a usage error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source ci/lib.sh
 
-# Every fuzz target, one word each (fuzz/<name>.c, corpus/<name>/).
-ALL_TARGETS=(fuzz_reply fuzz_ehlo fuzz_session fuzz_portmode fuzz_starttls)
-# Those whose inputs are binary scenarios: AFL++ gets the scenario custom
-# mutator for them (fuzz/afl_mutator.c), as libFuzzer gets mutator_scenario.c.
-SCENARIO_TARGETS=(fuzz_session fuzz_portmode fuzz_starttls)
+# The targets: SF_FUZZ_TARGETS, SF_SCENARIO_TARGETS and SF_BYOC_TARGETS in
+# ci/lib.sh.
+ALL_TARGETS=("${SF_FUZZ_TARGETS[@]}")
+SCENARIO_TARGETS=("${SF_SCENARIO_TARGETS[@]}")
+BYOC_TARGETS=("${SF_BYOC_TARGETS[@]}")
 
 time_per_target=60
+runs=""
 jobs=1
 engine=libfuzzer
-targets=("${ALL_TARGETS[@]}")
+targets=("${ALL_TARGETS[@]}" "${BYOC_TARGETS[@]}")
 
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; }
 die_usage() {
   echo "ci/fuzz.sh: $*" >&2
   echo "see ci/fuzz.sh --help" >&2
@@ -38,6 +50,8 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --time) need_value "$@"; time_per_target=$2; shift 2 ;;
     --time=*) time_per_target=${1#*=}; shift ;;
+    --runs) need_value "$@"; runs=$2; shift 2 ;;
+    --runs=*) runs=${1#*=}; shift ;;
     --jobs) need_value "$@"; jobs=$2; shift 2 ;;
     --jobs=*) jobs=${1#*=}; shift ;;
     --engine) need_value "$@"; engine=$2; shift 2 ;;
@@ -50,6 +64,7 @@ while [ $# -gt 0 ]; do
 done
 
 [[ "$time_per_target" =~ ^[1-9][0-9]*$ ]] || die_usage "--time must be a positive number of seconds"
+[ -z "$runs" ] || [[ "$runs" =~ ^[1-9][0-9]*$ ]] || die_usage "--runs must be a positive number"
 [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || die_usage "--jobs must be a positive number"
 case "$engine" in
   libfuzzer) engines=(libfuzzer) ;;
@@ -59,13 +74,39 @@ case "$engine" in
 esac
 [ ${#targets[@]} -gt 0 ] || die_usage "--targets is empty"
 for t in "${targets[@]}"; do
-  [[ " ${ALL_TARGETS[*]} " == *" $t "* ]] || die_usage "unknown target '$t' (known: ${ALL_TARGETS[*]})"
+  [[ " ${ALL_TARGETS[*]} ${BYOC_TARGETS[*]} " == *" $t "* ]] ||
+    die_usage "unknown target '$t' (known: ${ALL_TARGETS[*]} ${BYOC_TARGETS[*]})"
 done
 
 work=work/fuzz
 # Bounds on everything this script starts.
 build_limit=1800
 grace=60
+# What each fuzzing run is told to do, and its bound. With --runs the bound
+# is only a safety net, far above what the runs take on a loaded machine.
+lf_wrap=()
+if [ -n "$runs" ]; then
+  amount="$runs runs"
+  limit=1800
+  # -reload=0: libFuzzer rereads its corpus folder every second, which makes
+  # its path depend on time. Without address randomisation its comparison
+  # table (indexed by code address) is the same in every run too.
+  lf_stop=(-runs="$runs" -seed=1 -reload=0)
+  if setarch "$(uname -m)" -R true 2>/dev/null; then
+    lf_wrap=(setarch "$(uname -m)" -R)
+  else
+    echo "ci/fuzz.sh: address randomisation cannot be turned off here: libFuzzer runs may differ" >&2
+  fi
+  afl_stop=(-E "$runs" -s 1)
+  afl_timeout=10000
+else
+  amount="${time_per_target}s"
+  limit=$((time_per_target + grace))
+  lf_stop=(-max_total_time="$time_per_target")
+  afl_stop=(-V "$time_per_target")
+  afl_timeout=1000
+fi
+merge_limit=900
 
 sf_kill_started_on_exit
 
@@ -77,9 +118,17 @@ sf_install_packages "${pkgs[@]}"
 # build DIR CC ENV... -- CMAKE_ARGS...: configure and build only the targets
 # (or the CMake targets in $build_only).
 build_only=""
+# Targets AFL++ does not build: their library exists only as a libFuzzer build.
+LIBFUZZER_ONLY=(fuzz_libesmtp)
 build() {
   local dir=$1 cc=$2 tg=("${targets[@]}")
   [ -n "$build_only" ] && read -r -a tg <<<"$build_only"
+  if [[ "$dir" == */fuzz-afl* ]]; then
+    local keep=() t
+    for t in "${tg[@]}"; do [[ " ${LIBFUZZER_ONLY[*]} " == *" $t "* ]] || keep+=("$t"); done
+    tg=("${keep[@]}")
+    [ ${#tg[@]} -gt 0 ] || return 0
+  fi
   shift 2
   local env=()
   while [ "$1" != "--" ]; do env+=("$1"); shift; done
@@ -93,16 +142,39 @@ build() {
 }
 
 mkdir -p build
+# The libraries of the third-party targets asked for, per engine.
+curl_lf=() curl_afl=()
+if [[ " ${targets[*]} " == *" fuzz_libesmtp "* ]] && [[ " ${engines[*]} " == *" libfuzzer "* ]]; then
+  sf_step "libESMTP for libfuzzer (ci/third-party.sh)"
+  bash ci/third-party.sh libesmtp && curl_lf+=(-DSF_LIBESMTP_DIR="$PWD/build/third-party/libesmtp/install")
+fi
+if [[ " ${targets[*]} " == *" fuzz_curl "* ]]; then
+  for e in "${engines[@]}"; do
+    sf_step "libcurl for $e (ci/third-party.sh)"
+    case "$e" in
+      libfuzzer) bash ci/third-party.sh curl && curl_lf+=(-DSF_CURL_DIR="$PWD/build/third-party/curl/install") ;;
+      afl) bash ci/third-party.sh --cc afl-clang-fast --variant afl curl &&
+        curl_afl=(-DSF_CURL_DIR="$PWD/build/third-party/curl-afl/install") ;;
+    esac
+  done
+fi
 for e in "${engines[@]}"; do
   case "$e" in
     libfuzzer)
       build build/fuzz-libfuzzer clang -- -DSF_SANITIZE=ON -DSF_FUZZ_ENGINE=libfuzzer \
-        -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link
+        -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link "${curl_lf[@]}"
       ;;
     afl)
-      build build/fuzz-afl afl-clang-fast -- -DSF_FUZZ_ENGINE=afl
+      build build/fuzz-afl afl-clang-fast -- -DSF_FUZZ_ENGINE=afl "${curl_afl[@]}"
       # CMPLOG: comparison operands logged for afl-fuzz -c (input-to-state).
-      build build/fuzz-afl-cmplog afl-clang-fast AFL_LLVM_CMPLOG=1 -- -DSF_FUZZ_ENGINE=afl
+      # (The third-party library is the plain AFL++ build: CMPLOG covers the
+      # harness's comparisons only.)
+      build build/fuzz-afl-cmplog afl-clang-fast AFL_LLVM_CMPLOG=1 -- -DSF_FUZZ_ENGINE=afl "${curl_afl[@]}"
+      # With secondaries, one of them runs a build with AddressSanitizer
+      # (AFL_USE_ASAN): memory errors that do not crash the plain build.
+      if [ "$jobs" -gt 1 ]; then
+        build build/fuzz-afl-asan afl-clang-fast AFL_USE_ASAN=1 -- -DSF_FUZZ_ENGINE=afl "${curl_afl[@]}"
+      fi
       # The custom mutators afl-fuzz loads (scenario targets, fuzz_reply):
       # from a plain, uninstrumented build.
       build_only="sf_afl_mutator sf_afl_mutator_reply" build build/fuzz-mutator clang -- -DSF_FUZZ_ENGINE=none
@@ -173,11 +245,11 @@ fuzz_libfuzzer() {
   lf_log=$dir/libfuzzer.log
   local before status=0
   before=$(count_findings "$findings")
-  sf_step "libFuzzer $t for ${time_per_target}s"
+  sf_step "libFuzzer $t for $amount"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:symbolize=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    run_bounded "$((time_per_target + grace))" "$lf_log" "$t" lf_progress \
-    "$bin" -max_total_time="$time_per_target" -timeout=10 -rss_limit_mb=2048 \
+    run_bounded "$limit" "$lf_log" "$t" lf_progress \
+    "${lf_wrap[@]}" "$bin" "${lf_stop[@]}" -timeout=10 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$findings/" "${args[@]}" "$dir/corpus" || status=$?
 
   local last execs eps ft cov corpus found
@@ -205,9 +277,10 @@ fuzz_afl() {
   local opts=fuzz/$t.options dict args=()
   dict=$(option "$opts" dict)
   [ -n "$dict" ] && args+=(-x "fuzz/$dict")
-  # A fixed 1 s limit per input, as libFuzzer's -timeout: AFL's calibrated
-  # default is a few ms and reports "hangs" whenever the machine is busy.
-  args+=(-t 1000)
+  # A fixed limit per input, as libFuzzer's -timeout: AFL's calibrated
+  # default is a few ms and reports "hangs" whenever the machine is busy
+  # (1 s; 10 s with --runs, whose result must not depend on the machine).
+  args+=(-t "$afl_timeout")
   afl_out=$dir/afl
   # A fresh output folder per run: what was found is kept in the corpus and
   # findings folders below, so nothing is lost.
@@ -224,12 +297,18 @@ fuzz_afl() {
   else
     unset AFL_CUSTOM_MUTATOR_LIBRARY
   fi
-  sf_step "AFL++ $t for ${time_per_target}s ($jobs instance(s), CMPLOG on the main one${AFL_CUSTOM_MUTATOR_LIBRARY:+, custom mutator $(basename "$AFL_CUSTOM_MUTATOR_LIBRARY" .so)})"
-  local status=0 pids=() i
-  # Secondary instances first, each bounded like the main one.
+  local asan=build/fuzz-afl-asan/fuzz/$t
+  sf_step "AFL++ $t for $amount ($jobs instance(s), CMPLOG on the main one${AFL_CUSTOM_MUTATOR_LIBRARY:+, custom mutator $(basename "$AFL_CUSTOM_MUTATOR_LIBRARY" .so)}$([ "$jobs" -gt 1 ] && echo ", ASan on s1"))"
+  local status=0 pids=() i sbin
+  # Secondary instances first, each bounded like the main one; s1 runs the
+  # ASan build (afl-fuzz sets the ASAN_OPTIONS it needs).
   for ((i = 1; i < jobs; i++)); do
-    timeout -k 10 "$((time_per_target + grace))" afl-fuzz -V "$time_per_target" -i "$dir/corpus" \
-      -o "$afl_out" -S "s$i" "${args[@]}" -- "$bin" >"$afl_out.s$i.log" 2>&1 &
+    sbin=$bin
+    [ "$i" = 1 ] && sbin=$asan
+    local stop=("${afl_stop[@]}")
+    [ -n "$runs" ] && stop=(-E "$runs" -s "$((i + 1))") # a seed of its own
+    timeout -k 10 "$limit" afl-fuzz "${stop[@]}" -i "$dir/corpus" \
+      -o "$afl_out" -S "s$i" "${args[@]}" -- "$sbin" >"$afl_out.s$i.log" 2>&1 &
     pids+=($!)
     SF_STARTED+=($!)
   done
@@ -237,11 +316,22 @@ fuzz_afl() {
   [ "$jobs" -gt 1 ] && name=main
   local role=()
   [ "$jobs" -gt 1 ] && role=(-M main)
-  run_bounded "$((time_per_target + grace))" "$afl_out.log" "$t" afl_progress \
-    afl-fuzz -V "$time_per_target" -i "$dir/corpus" -o "$afl_out" "${role[@]}" \
+  run_bounded "$limit" "$afl_out.log" "$t" afl_progress \
+    afl-fuzz "${afl_stop[@]}" -i "$dir/corpus" -o "$afl_out" "${role[@]}" \
     -c "$cmplog" "${args[@]}" -- "$bin" || status=$?
-  for i in "${pids[@]}"; do wait "$i" || true; done
-  sf_end_stopped_orphans "$bin" "$cmplog"
+  local sstatus
+  for ((i = 0; i < ${#pids[@]}; i++)); do
+    sstatus=0
+    wait "${pids[$i]}" || sstatus=$?
+    if [ "$sstatus" -ne 0 ]; then
+      echo "afl-fuzz $t secondary s$((i + 1)) exited with status $sstatus; last lines of $afl_out.s$((i + 1)).log:" >&2
+      tail -n 20 "$afl_out.s$((i + 1)).log" >&2
+      failed_runs=$((failed_runs + 1))
+    fi
+  done
+  local ends=("$bin" "$cmplog")
+  [ "$jobs" -gt 1 ] && ends+=("$asan")
+  sf_end_stopped_orphans "${ends[@]}"
 
   local execs=0 eps=0 edges="" bitmap="" corpus=0 found=0 f inst
   for f in "$afl_out"/*/fuzzer_stats; do
@@ -289,6 +379,46 @@ fuzz_afl() {
   rows+=("| $t | AFL++ persistent+CMPLOG | $execs | $eps | edges ${edges:-?} (bitmap ${bitmap:-?}) | $corpus | $found |")
 }
 
+# merge_corpus T: the work corpus of T cut down to the inputs that add
+# coverage, into a fresh folder that then replaces it (corpus/ is never
+# touched). libFuzzer's -merge=1 when its build is there, else afl-cmin.
+merge_corpus() {
+  local t=$1 dir=$work/$1 findings=$work/findings/$1
+  local merged=$dir/corpus.merged before after tool status=0
+  before=$(find "$dir/corpus" -type f | wc -l)
+  rm -rf "$merged"
+  mkdir -p "$merged"
+  if [[ " ${engines[*]} " == *" libfuzzer "* ]]; then
+    tool="libFuzzer -merge=1"
+    sf_step "merge the work corpus of $t ($tool)"
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:symbolize=1 \
+      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      sf_bounded "$merge_limit" "$dir/merge.log" build/fuzz-libfuzzer/fuzz/"$t" -merge=1 \
+      -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$findings/" \
+      -merge_control_file="$dir/merge.control" "$merged" "$dir/corpus" || status=$?
+  else
+    tool="afl-cmin"
+    sf_step "merge the work corpus of $t ($tool)"
+    AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_QUIET=1 \
+      sf_bounded "$merge_limit" "$dir/merge.log" afl-cmin -i "$dir/corpus" -o "$merged" -t 1000 \
+      -- build/fuzz-afl/fuzz/"$t" || status=$?
+  fi
+  rm -f "$dir/merge.control"
+  after=$(find "$merged" -type f | wc -l)
+  if [ "$status" -ne 0 ] || { [ "$after" -eq 0 ] && [ "$before" -gt 0 ]; }; then
+    echo "merge of $t ($tool) failed (status $status, $after inputs kept); the work corpus is left as it was; last lines of $dir/merge.log:" >&2
+    tail -n 20 "$dir/merge.log" >&2
+    rm -rf "$merged"
+    failed_runs=$((failed_runs + 1))
+    rows+=("| $t | corpus merge ($tool) | | | FAILED | $before | |")
+    return 0
+  fi
+  rm -rf "$dir/corpus"
+  mv "$merged" "$dir/corpus"
+  echo "  $t: $before inputs, $after after the merge"
+  rows+=("| $t | corpus merge ($tool) | | | | $before -> $after | |")
+}
+
 for t in "${targets[@]}"; do
   mkdir -p "$work/$t/corpus" "$work/findings/$t"
   # Seeds are copied, never linked: the fuzzers write into this folder.
@@ -297,9 +427,16 @@ for t in "${targets[@]}"; do
   for e in "${engines[@]}"; do
     case "$e" in
       libfuzzer) fuzz_libfuzzer "$t" ;;
-      afl) fuzz_afl "$t" ;;
+      afl)
+        if [[ " ${LIBFUZZER_ONLY[*]} " == *" $t "* ]]; then
+          echo "  $t: libFuzzer only (no AFL++ build of its library)"
+          continue
+        fi
+        fuzz_afl "$t"
+        ;;
     esac
   done
+  merge_corpus "$t"
 done
 
 # Each finding with its transcript, when the smtpfuzz command can show one.
@@ -326,7 +463,7 @@ if [ "$total_findings" -gt 0 ]; then
   [ -n "$show" ] || echo "  (no 'smtpfuzz show' built yet: no transcripts saved)"
 fi
 
-sf_step "summary (${time_per_target}s per target and engine, $jobs job(s))"
+sf_step "summary ($amount per target and engine, $jobs job(s))"
 {
   echo "| target | engine | executions | exec/s | coverage | corpus | findings |"
   echo "|---|---|---:|---:|---|---:|---:|"

@@ -1,5 +1,17 @@
 # Shared helpers for ci/*.sh (sourced, not run).
 
+# Every fuzz target, one word each (fuzz/<name>.c, corpus/<name>/, one
+# sf_fuzz_target line in fuzz/CMakeLists.txt): the one list every script
+# reads (ci/fuzz.sh, ci/bench.sh, ci/coverage.sh, ci/oss-fuzz/build.sh).
+SF_FUZZ_TARGETS=(fuzz_reply fuzz_ehlo fuzz_session fuzz_portmode fuzz_starttls)
+# Those whose inputs are binary scenarios: AFL++ gets the scenario custom
+# mutator for them (fuzz/afl_mutator.c), as libFuzzer gets mutator_scenario.c.
+SF_SCENARIO_TARGETS=(fuzz_session fuzz_portmode fuzz_starttls fuzz_curl fuzz_libesmtp)
+# Third-party clients in-process (harness/byoc/): each needs its library,
+# built first by ci/third-party.sh (for libFuzzer with ASan+UBSan, for AFL++
+# with afl-clang-fast; libESMTP for libFuzzer only).
+SF_BYOC_TARGETS=(fuzz_curl fuzz_libesmtp)
+
 # sf_install_packages PKG...: install the Debian packages that are missing.
 sf_install_packages() {
   local missing=()
@@ -74,4 +86,84 @@ sf_end_stopped_orphans() {
     read -r _ gpid <<<"$(proc_stat "$ppid")"
     [ "$(readlink "/proc/$gpid/exe" 2>/dev/null)" = "$afl" ] || kill -KILL "$pid" "$ppid" 2>/dev/null || true
   done
+}
+
+# sf_bug_field BUG COLUMN: a column of BUG's line in bench/bugs/reproducers
+# (1 the bug, 2 its fuzz target, 3 its reproducer, 4.. what the finding
+# says); fails with a message when the bug has no line.
+sf_bug_field() {
+  local line
+  line=$(awk -v b="$1" '$1 == b { print; exit }' bench/bugs/reproducers 2>/dev/null)
+  [ -n "$line" ] || { echo "bench/bugs/reproducers: no line for bug '$1'" >&2; return 1; }
+  if [ "$2" -ge 4 ]; then
+    awk '{ $1 = $2 = $3 = ""; sub(/^ +/, ""); print }' <<<"$line"
+  else
+    awk -v c="$2" '{ print $c }' <<<"$line"
+  fi
+}
+
+# sf_apt_source PKG DIR: Debian's source package PKG (the newest version in
+# the suites apt already uses that the mirror serves whole, Debian's patches
+# applied) unpacked into DIR/PKG-VERSION, whose path is printed. Fetched
+# once: later calls reuse it (remove DIR to fetch again). The machine's apt
+# configuration is only read: the deb-src entries and the package lists
+# live in a private folder (DIR/apt), passed to apt with -o, so nothing
+# under /etc/apt or /var/lib/apt changes. Needs dpkg-dev (dpkg-source).
+sf_apt_source() {
+  local pkg=$1 dir=$2
+  if [ -f "$dir/$pkg.path" ] && [ -f "$(cat "$dir/$pkg.path")/.sf-unpacked" ]; then
+    cat "$dir/$pkg.path"
+    return 0
+  fi
+  local apt=$dir/apt
+  mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/sources.list.d"
+  apt=$(cd "$apt" && pwd)
+  # The Debian suites apt already fetches from (deb822 or one-line sources
+  # alike), as apt itself reports them: "500 URI SUITE/COMPONENT ARCH
+  # Packages", then "release ...,o=Debian,...".
+  local entries
+  entries=$(apt-cache policy 2>/dev/null | awk '
+    $1 ~ /^[0-9]+$/ && $2 ~ /^(https?|file):/ && $NF == "Packages" { uri = $2; sc = $3; next }
+    uri != "" && /release/ && /o=Debian/ {
+      n = split(sc, p, "/"); comp = p[n]
+      print uri, substr(sc, 1, length(sc) - length(comp) - 1), comp
+    }
+    { uri = "" }' | sort -u)
+  [ -n "$entries" ] || { echo "sf_apt_source: apt uses no Debian mirror (apt-cache policy)" >&2; return 1; }
+  local keyring="" uri suite comp
+  [ -f /usr/share/keyrings/debian-archive-keyring.gpg ] &&
+    keyring="[signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] "
+  while read -r uri suite comp; do
+    echo "deb-src ${keyring}$uri $suite $comp"
+  done <<<"$entries" >"$apt/sources.list"
+  local opts=(-o "Dir::Etc::sourcelist=$apt/sources.list" -o "Dir::Etc::sourceparts=$apt/sources.list.d"
+    -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache" -o "APT::Sandbox::User=root")
+  timeout 600 apt-get "${opts[@]}" update -qq >"$apt/update.log" 2>&1 ||
+    { cat "$apt/update.log" >&2; echo "sf_apt_source: apt-get update (private lists) failed" >&2; return 1; }
+  local versions v upstream got=""
+  versions=$(apt-cache "${opts[@]}" showsrc "$pkg" 2>/dev/null | awk '/^Version:/ { print $2 }' | sort -rV -u)
+  [ -n "$versions" ] || { echo "sf_apt_source: no source package '$pkg' in $apt/sources.list" >&2; return 1; }
+  # Newest first; a mirror that lacks a version's files (a security update
+  # not mirrored yet) makes it fall back to the next.
+  local stage=$dir/download
+  for v in $versions; do
+    rm -rf "$stage"
+    mkdir -p "$stage"
+    if (cd "$stage" && timeout 900 apt-get "${opts[@]}" source --download-only -qq "$pkg=$v") \
+      >"$apt/source.log" 2>&1; then
+      got=$v
+      break
+    fi
+    echo "sf_apt_source: $pkg $v is not on the mirror whole; trying an older version" >&2
+  done
+  [ -n "$got" ] || { cat "$apt/source.log" >&2; echo "sf_apt_source: no version of $pkg could be fetched" >&2; return 1; }
+  upstream=${got#*:}
+  upstream=${upstream%-*}
+  rm -rf "${dir:?}/$pkg-$upstream"
+  (cd "$stage" && timeout 600 dpkg-source --no-copy -x "$(ls ./*.dsc)" "../$pkg-$upstream") \
+    >"$apt/unpack.log" 2>&1 ||
+    { cat "$apt/unpack.log" >&2; echo "sf_apt_source: dpkg-source -x failed for $pkg $got" >&2; return 1; }
+  rm -rf "$stage"
+  touch "$dir/$pkg-$upstream/.sf-unpacked"
+  (cd "$dir/$pkg-$upstream" && pwd) | tee "$dir/$pkg.path"
 }

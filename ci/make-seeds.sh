@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Makes the binary seeds of the scenario fuzz targets from text:
 #   corpus/fuzz_session/<name>.bin       one per corpus/scenarios/<name>.scn
+#   corpus/fuzz_curl/<name>.bin,         the same (libcurl and libESMTP in-process)
+#   corpus/fuzz_libesmtp/<name>.bin
 #   corpus/fuzz_starttls/<name>.bin      the same, and tls13-<name>.bin (TLS 1.3,
 #                                        full handshakes) for the ok-, cert-,
 #                                        injection-, caps- and submission- ones
@@ -16,7 +18,7 @@ rebuild=0
 dir=build/ci-gcc
 for arg in "$@"; do
   case "$arg" in
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --rebuild) rebuild=1 ;;
     -*) echo "ci/make-seeds.sh: unknown option '$arg' (see --help)" >&2; exit 2 ;;
     *) dir=$arg ;;
@@ -37,7 +39,7 @@ tls13() { [[ "$1" =~ ^(ok|cert|injection|caps|submission)- ]]; }
 if [ "$rebuild" = 1 ]; then
   for scn in corpus/scenarios/*.scn; do
     name=$(basename "$scn" .scn)
-    rm -f "corpus/fuzz_session/$name.bin" "corpus/fuzz_starttls/$name.bin" \
+    rm -f "corpus/fuzz_session/$name.bin" "corpus/fuzz_starttls/$name.bin" "corpus/fuzz_curl/$name.bin" "corpus/fuzz_libesmtp/$name.bin" \
       "corpus/fuzz_starttls/tls13-$name.bin"
   done
   for port in "${ports[@]}"; do
@@ -49,12 +51,14 @@ if [ "$rebuild" = 1 ]; then
   done
 fi
 
-mkdir -p corpus/fuzz_session corpus/fuzz_portmode corpus/fuzz_starttls
+mkdir -p corpus/fuzz_session corpus/fuzz_portmode corpus/fuzz_starttls corpus/fuzz_curl corpus/fuzz_libesmtp
 made=0
 for scn in corpus/scenarios/*.scn; do
   name=$(basename "$scn" .scn)
-  for t in fuzz_session fuzz_starttls; do
+  for t in fuzz_session fuzz_starttls fuzz_curl fuzz_libesmtp; do
     out="corpus/$t/$name.bin"
+    # libESMTP's own crashers are asserted by a test of their own, not seeds.
+    [ "$t" = fuzz_libesmtp ] && [[ "$name" == libesmtp-* ]] && continue
     [ -e "$out" ] && continue
     "$smtpfuzz" convert "$scn" "$out"
     made=$((made + 1))

@@ -2,16 +2,23 @@
 # Emulate OSS-Fuzz without Docker: run ci/oss-fuzz/build.sh with the
 # environment the OSS-Fuzz builder sets, then check every binary in $OUT the
 # way its build check does (seed corpus unzipped, a short run, fail on crash).
-#   ci/oss-fuzz-local.sh                  all four configurations, short runs (~1-2 min)
+# libfuzzer-address goes the way of the real service: OpenSSL built from
+# source in $SRC/openssl (here Debian's source package, fetched once with a
+# private apt configuration; the build is kept in build/oss-openssl/ and
+# reused), and ci/oss-fuzz/run_tests.sh after the build. The other
+# configurations use the system's OpenSSL.
+#   ci/oss-fuzz-local.sh                  all four configurations, short runs
 #   ci/oss-fuzz-local.sh --runs 20000     more mutations per target
 #   ci/oss-fuzz-local.sh --configs libfuzzer-address,coverage
 # Options:
-#   --configs a,b   libfuzzer-address, libfuzzer-undefined, afl-address, coverage
-#                   (default: all)
-#   --runs N        libFuzzer mutations after the corpus, AFL++ executions (default 10000)
-#   -h, --help      this text
+#   --configs a,b      libfuzzer-address, libfuzzer-undefined, afl-address, coverage
+#                      (default: all)
+#   --runs N           libFuzzer mutations after the corpus, AFL++ executions (default 10000)
+#   --system-openssl   no OpenSSL from source: every configuration uses the system's
+#   -h, --help         this text
 # Output: build/oss-<config>/{out,work,src}; logs next to them. Exit 0 when
-# every configuration built and every target ran its corpus clean.
+# every configuration built, its tests passed and every target ran its
+# corpus clean.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source ci/lib.sh
@@ -19,21 +26,26 @@ source ci/lib.sh
 all_configs=(libfuzzer-address libfuzzer-undefined afl-address coverage)
 configs=("${all_configs[@]}")
 runs=10000
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
+source_openssl=1
+usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; }
+die_usage() { echo "ci/oss-fuzz-local.sh: $*" >&2; echo "see ci/oss-fuzz-local.sh --help" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
-    --configs) [ $# -ge 2 ] || { usage >&2; exit 2; }; IFS=, read -r -a configs <<<"$2"; shift 2 ;;
-    --runs) [ $# -ge 2 ] || { usage >&2; exit 2; }; runs=$2; shift 2 ;;
+    --configs) [ $# -ge 2 ] || die_usage "--configs needs a value"; IFS=, read -r -a configs <<<"$2"; shift 2 ;;
+    --configs=*) IFS=, read -r -a configs <<<"${1#*=}"; shift ;;
+    --runs) [ $# -ge 2 ] || die_usage "--runs needs a value"; runs=$2; shift 2 ;;
+    --runs=*) runs=${1#*=}; shift ;;
+    --system-openssl) source_openssl=0; shift ;;
     -h|--help) usage; exit 0 ;;
-    *) echo "ci/oss-fuzz-local.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+    *) die_usage "unknown argument '$1'" ;;
   esac
 done
-[[ "$runs" =~ ^[1-9][0-9]*$ ]] || { echo "ci/oss-fuzz-local.sh: --runs must be a positive number" >&2; exit 2; }
+[[ "$runs" =~ ^[1-9][0-9]*$ ]] || die_usage "--runs must be a positive number"
 for c in "${configs[@]}"; do
-  [[ " ${all_configs[*]} " == *" $c "* ]] || { echo "ci/oss-fuzz-local.sh: unknown config '$c'" >&2; exit 2; }
+  [[ " ${all_configs[*]} " == *" $c "* ]] || die_usage "unknown config '$c' (known: ${all_configs[*]})"
 done
 
-sf_install_packages cmake make clang libclang-rt-14-dev llvm libssl-dev zip unzip afl++
+sf_install_packages cmake make clang libclang-rt-14-dev llvm libssl-dev zip unzip afl++ dpkg-dev perl
 
 # The builder's flags (infra/base-images/base-clang, base-builder): common
 # flags, then one sanitizer's, then the engine's coverage flags.
@@ -46,6 +58,8 @@ san_coverage="-fprofile-instr-generate -fcoverage-mapping -pthread -Wl,--no-as-n
 afl_driver=/usr/lib/afl/libAFLDriver.a
 
 build_limit=900
+# OpenSSL built from source with sanitizers takes long on a loaded machine.
+openssl_limit=2700
 run_limit=120
 sf_kill_started_on_exit
 
@@ -70,20 +84,53 @@ check_config() {
     libfuzzer) [ "$sanitizer" = coverage ] || cflags+=" -fsanitize=fuzzer-no-link" ;;
     afl) env_cc=afl-clang-fast env_cxx=afl-clang-fast++ lib=$afl_driver ;;
   esac
+  # OpenSSL from $SRC/openssl, as on the real service, for libfuzzer-address.
+  local with_source=0 openssl_note="system OpenSSL"
+  [ "$source_openssl" = 1 ] && [ "$cfg" = libfuzzer-address ] && with_source=1
   sf_step "OSS-Fuzz build: engine $engine, sanitizer $sanitizer"
-  rm -rf "$base/out" "$base/work"
+  rm -rf "$base/out" "$base/work" "$base/src"
   mkdir -p "$base/out" "$base/work" "$base/src"
+  if [ "$with_source" = 1 ]; then
+    local ossl_src
+    ossl_src=$(sf_apt_source openssl build/oss-sources) || {
+      fail "$cfg: no OpenSSL source package (use --system-openssl to build without one)"
+      return 0
+    }
+    ln -s "$ossl_src" "$base/src/openssl"
+    openssl_note="OpenSSL $(basename "$ossl_src" | sed 's/^openssl-//') from \$SRC/openssl"
+    echo "  OpenSSL from source: $ossl_src (build kept in build/oss-openssl/$cfg)"
+  fi
   local status=0
   CC=$env_cc CXX=$env_cxx CFLAGS="$cflags" CXXFLAGS="$cflags" LIB_FUZZING_ENGINE="$lib" \
     SANITIZER=$sanitizer FUZZING_ENGINE=$engine ARCHITECTURE=x86_64 \
     OUT=$PWD/$base/out WORK=$PWD/$base/work SRC=$PWD/$base/src \
+    SMTPFUZZ_OPENSSL_PREFIX=$PWD/build/oss-openssl/$cfg \
     AFL_QUIET=1 SMTPFUZZ_BUILD_LIMIT=$build_limit \
-    sf_bounded "$build_limit" "$base/build.log" bash ci/oss-fuzz/build.sh || status=$?
+    sf_bounded "$openssl_limit" "$base/build.log" bash ci/oss-fuzz/build.sh || status=$?
   if [ "$status" -ne 0 ]; then
     tail -n 40 "$base/build.log" >&2
     fail "$cfg: build.sh exited $status (log: $base/build.log)"
     return 0
   fi
+  if [ "$with_source" = 1 ]; then
+    # OSS-Fuzz's run_tests.sh, in the same environment, after the build.
+    status=0
+    CC=$env_cc CXX=$env_cxx CFLAGS="$cflags" CXXFLAGS="$cflags" WORK=$PWD/$base/work \
+      SRC=$PWD/$base/src OUT=$PWD/$base/out SMTPFUZZ_BUILD_LIMIT=$build_limit \
+      ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+      sf_bounded "$build_limit" "$base/run_tests.log" bash ci/oss-fuzz/run_tests.sh || status=$?
+    local verdict
+    verdict=$(grep -E 'tests passed' "$base/run_tests.log" | tail -n1 || true)
+    if [ "$status" -ne 0 ]; then
+      tail -n 40 "$base/run_tests.log" >&2
+      fail "$cfg: run_tests.sh exited $status (log: $base/run_tests.log)"
+      verdict="FAILED (exit $status)${verdict:+: $verdict}"
+    fi
+    echo "  run_tests.sh: $verdict"
+    rows+=("| $cfg | run_tests.sh (ctest) | | | $verdict |")
+  fi
+  echo "  built with $openssl_note"
+  rows+=("| $cfg | OpenSSL | | | $openssl_note |")
 
   local out=$base/out n=0 t
   for f in "$out"/*; do
@@ -139,7 +186,8 @@ check_config() {
         rm -rf "$base/work/prof-$t"
         mkdir -p "$base/work/prof-$t"
         LLVM_PROFILE_FILE="$PWD/$base/work/prof-$t/%p.profraw" \
-          sf_bounded "$run_limit" "$log" "$out/$t" -runs=0 "$corpus" || status=$?
+          sf_bounded "$run_limit" "$log" "$out/$t" -runs=0 \
+          -artifact_prefix="$base/work/check/$t-" "$corpus" || status=$?
         if [ "$status" -eq 0 ]; then
           llvm-profdata-14 merge -sparse "$base/work/prof-$t"/*.profraw -o "$base/work/$t.profdata" >>"$log" 2>&1 &&
             llvm-cov-14 report "$out/$t" -instr-profile="$base/work/$t.profdata" >"$base/cov-$t.txt" 2>>"$log" ||

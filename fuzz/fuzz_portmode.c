@@ -22,6 +22,7 @@
 #include "target.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,28 @@ static int same_name(const char *a, const char *b)
   if (fa != fb)
     return 0;
   return fa ? memcmp(x, y, (size_t)fa) == 0 : strcasecmp(a, b) == 0;
+}
+
+/* A DNS name as RFC 1035 2.3.4 and RFC 1123 2.1 (with '_') allow it, or an
+ * address; judged here, apart from the engine's src/host.c. */
+static int host_syntax_ok(const char *h)
+{
+  unsigned char a[16];
+  if (inet_pton(AF_INET, h, a) == 1 || inet_pton(AF_INET6, h, a) == 1)
+    return 1;
+  size_t len = strlen(h), label = 0;
+  for (size_t i = 0; i <= len; i++) {
+    if (h[i] == '.' || h[i] == '\0') {
+      if (label == 0 || label > 63)
+        return 0;
+      label = 0;
+    } else if (isalnum((unsigned char)h[i]) || h[i] == '-' || h[i] == '_') {
+      label++;
+    } else {
+      return 0;
+    }
+  }
+  return len <= 253;
 }
 
 static int cert_rejected(const struct scenario *sc)
@@ -117,6 +140,8 @@ static struct expected expect_for(const struct scenario *sc)
     return failed(SF_ERR_CONFIG_MISSING, 0, NULL);
   if (profile != SF_PROF_PLAIN && c->verify && (!c->host || !c->host[0])) /* RFC 6125 6 */
     return failed(SF_ERR_CONFIG_NO_HOST, 0, NULL);
+  if (c->host && c->host[0] && !host_syntax_ok(c->host)) /* RFC 1035 2.3.4, RFC 1123 2.1 */
+    return failed(SF_ERR_CONFIG_BAD_VALUE, 0, NULL);
   switch (sc->personality) {
   case SC_PERS_SILENT:
     if (profile == SF_PROF_IMPLICIT)

@@ -61,8 +61,8 @@ int sf_fuzz_one(const uint8_t *data, size_t size)
   sc_engine_client_init_peer(&engine, &sc, peer, &opt);
   sim_run_with(&sc, &engine.base, &w, &res, &opt);
   char why[256];
-  SF_FUZZ_CHECK(sc_engine_client_tls_consistent(&engine, &w, &res, why, sizeof why), "fuzz_starttls: %s",
-                why);
+  SF_FUZZ_CHECK(sc_engine_client_tls_consistent(&engine, &w, &res, why, sizeof why),
+                "fuzz_starttls: %s", why);
   sc_engine_client_cleanup(&engine);
   /* As in fuzz_session: the stated outcome is mutated like everything else,
    * so only the safety verdicts count. */

@@ -1,10 +1,28 @@
 /* The client under test, as the harness sees it: bytes in, bytes out, a
  * deadline, and how it ended. Nothing else.
  *
- * The simulated server, the oracles and the fuzz targets drive every client
- * through this vtable only, so our engine, a third-party library adapter and
- * the deliberately flawed test clients are judged by the same code. Time is
- * passed in (`now`, virtual milliseconds); a client never reads a clock.
+ * The simulated server (sim.h), the oracles (oracle.h) and the fuzz targets
+ * drive every client through this vtable only, so our engine, a third-party
+ * library and the deliberately flawed test clients are judged by the same
+ * code. Time is passed in (`now`, virtual milliseconds); a client never
+ * reads a clock. This is the interface to implement to put a client of your
+ * own under smtpfuzz:
+ *
+ *   - a client written as an I/O-free state machine implements these
+ *     functions directly (harness/client_engine.c does it for our engine in
+ *     about a hundred lines);
+ *   - an unmodified client that makes its own socket calls and reads its own
+ *     clocks runs through the socket and clock shim (harness/byoc/byoc.h),
+ *     which implements this vtable for it; its adapter is one small file
+ *     defining a `struct sc_adapter` (adapter.h).
+ *
+ * The simulator calls, in this order: start once; then, as long as status
+ * says RUNNING, any of take, feed, eof and tick, each with the current
+ * virtual time (never decreasing); deadline and status between calls. A
+ * client must consume, produce and decide only inside these calls.
+ *
+ * This header and the ones it includes (errors.h from src/) are all an
+ * outside client needs to implement the vtable.
  */
 #ifndef SC_CLIENT_H
 #define SC_CLIENT_H
@@ -32,10 +50,11 @@ struct sc_client_ops {
    * says SF_ERR_OK, so outcome checks compare only the status. */
   int reports_errors;
   void (*start)(struct sc_client *c, uint64_t now);
-  /* Network bytes the client wants to send; returns how many were written. */
+  /* Network bytes the client wants to send; returns how many were written
+   * (at most cap). */
   size_t (*take)(struct sc_client *c, uint8_t *out, size_t cap, uint64_t now);
   /* Network bytes from the server; returns how many were consumed (the rest
-   * is offered again later). */
+   * is offered again later, as a full socket buffer holds it back). */
   size_t (*feed)(struct sc_client *c, const uint8_t *in, size_t len, uint64_t now);
   /* The server closed the connection. */
   void (*eof)(struct sc_client *c, uint64_t now);

@@ -151,8 +151,10 @@ int sc_engine_client_tls_consistent(const struct sc_engine_client *c, const stru
     SSL_SESSION *kept = sf_tls_openssl_get1_session(t);
     SSL_SESSION_free(kept);
     if (kept) {
-      snprintf(why, cap, "the engine rejected the certificate (%s) and kept the session for "
-               "resumption", sf_err_name(res->error));
+      snprintf(why, cap,
+               "the engine rejected the certificate (%s) and kept the session for "
+               "resumption",
+               sf_err_name(res->error));
       return 0;
     }
   }

@@ -10,6 +10,8 @@
  */
 #include "oracle.h"
 
+#include "host.h"
+
 #include "b64.h"
 #include "verbs.h"
 
@@ -116,6 +118,16 @@ static int next_token(const uint8_t *p, size_t n, size_t *pos, const uint8_t **t
   *tok = p + start;
   *len = i - start;
   return 1;
+}
+
+/* Token k (0-based) of p[0..n), split on SP and HTAB. */
+static int token(const uint8_t *p, size_t n, size_t k, const uint8_t **tok, size_t *len)
+{
+  size_t pos = 0;
+  for (size_t t = 0; next_token(p, n, &pos, tok, len); t++)
+    if (t == k)
+      return 1;
+  return 0;
 }
 
 static unsigned mech_bit(const uint8_t *p, size_t n)
@@ -234,9 +246,16 @@ struct judge {
   int tls_hello; /* EHLO or HELO sent over TLS */
   struct caps post;
   int cert_bad;
-  char cert_what[160];
+  char cert_what[SF_HOST_NAME_MAX + 160];
   /* RFC 5321 3.8: the server said 421 and closes. */
   int closing;
+  /* Replies the server completed since the client last spoke, and whether
+   * the 421 came as a further reply behind one of them: a client reading
+   * line by line answers that one before it reads the 421 (one command of
+   * grace); a 421 that answers the client's own command gets none. */
+  int replies_since_client;
+  int last_code; /* of the reply the server completed last */
+  int grace_421; /* 0, or the code of the reply the grace answers */
   /* The client's previous command line: a line the server reads as SASL
    * data is the client's only if the client itself began AUTH. */
   enum sc_verb prev_client;
@@ -317,8 +336,10 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
   int injected = !it->tls && j->after_220 && !j->tls_up;
   /* RFC 5321 3.8: a 421 line, alone or inside a multiline reply (one that
    * came injected is judged as injection, not as the server's word). */
-  if (it->code == 421 && it->eol && !injected)
+  if (it->code == 421 && it->eol && !injected && !j->closing) {
     j->closing = 1;
+    j->grace_421 = j->replies_since_client > 0 && j->cur_lines == 0 ? j->last_code : 0;
+  }
   if (injected) {
     j->injected = 1;
     if (it->code == 250 && j->inj_lines > 0)
@@ -336,6 +357,8 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
   if (!it->final)
     return;
   on_reply(j, it->code);
+  j->replies_since_client++;
+  j->last_code = it->code;
   j->cur_lines = 0;
   memset(&j->cur_caps, 0, sizeof j->cur_caps);
 }
@@ -411,10 +434,19 @@ static void check_line_ends(struct judge *j, const struct wire_item *it, const c
 
 static void check_after_421(struct judge *j, const struct wire_item *it, const char *line)
 {
-  if (j->closing && it->verb != SC_VERB_QUIT)
-    verdict(j, SC_V_IGNORED_421,
-            "sent '%s' after the server's 421 (RFC 5321 3.8: it closes; only QUIT may follow)",
-            line);
+  /* The words the client wrote, whatever the server would take them for:
+   * after a 334 or 354 that followed the 421, a server reads "QUIT" as SASL
+   * data or message text, but the client said QUIT. */
+  if (!j->closing || (!it->chunk && sc_classify((const char *)it->text, it->len) == SC_VERB_QUIT))
+    return;
+  if (j->grace_421) {
+    /* The answer to a 354 is the whole message, to its "." line. */
+    if (j->grace_421 != 354 || (it->full_len == 1 && it->text[0] == '.'))
+      j->grace_421 = 0;
+    return;
+  }
+  verdict(j, SC_V_IGNORED_421,
+          "sent '%s' after the server's 421 (RFC 5321 3.8: it closes; only QUIT may follow)", line);
 }
 
 static void on_client_plain(struct judge *j, const struct wire_item *it, const char *line)
@@ -476,6 +508,30 @@ static void relies_on(struct judge *j, unsigned post, unsigned pre, unsigned inj
     verdict(j, SC_V_STALE_CAPS,
             "used %s over TLS, which only the pre-TLS EHLO announced (RFC 3207 4.2): '%s'", what,
             line);
+}
+
+/* Where the parameters of "MAIL FROM:<path> params" (or RCPT TO:) begin:
+ * after the '>' that closes the path (RFC 5321 4.1.2: a '>' inside a quoted
+ * local part does not). Whatever the path holds, even text that looks like
+ * a parameter, is the address. Without a '<', after the second token. */
+static size_t path_end(const uint8_t *p, size_t n)
+{
+  const uint8_t *lt = memchr(p, '<', n);
+  if (!lt) {
+    const uint8_t *tok;
+    size_t len;
+    return token(p, n, 1, &tok, &len) ? (size_t)(tok - p) + len : n;
+  }
+  int quoted = 0;
+  for (size_t i = (size_t)(lt - p) + 1; i < n; i++) {
+    if (quoted && p[i] == '\\')
+      i++;
+    else if (p[i] == '"')
+      quoted = !quoted;
+    else if (!quoted && p[i] == '>')
+      return i + 1;
+  }
+  return n;
 }
 
 /* The capability an ESMTP parameter of MAIL or RCPT relies on; 0 if none we
@@ -545,21 +601,20 @@ static void on_client_tls(struct judge *j, const struct wire_item *it, const cha
     relies_on(j, post, pre, inj, CAP_PIPELINING, "PIPELINING", line);
   if (v == SC_VERB_BDAT)
     relies_on(j, post, pre, inj, CAP_CHUNKING, "CHUNKING", line);
-  /* "AUTH <mechanism> ...", "MAIL FROM:<a> <parameter>...". */
   const uint8_t *tok;
-  size_t len, pos = 0;
-  int verb_tok = next_token(it->text, it->len, &pos, &tok, &len);
-  if (v == SC_VERB_AUTH && verb_tok && next_token(it->text, it->len, &pos, &tok, &len)) {
+  size_t len;
+  if (v == SC_VERB_AUTH && token(it->text, it->len, 1, &tok, &len)) {
     unsigned bit = mech_bit(tok, len);
     relies_on(j, j->post.auth, j->pre.auth, j->inj.auth, bit, "an AUTH mechanism", line);
   }
-  if ((v == SC_VERB_MAIL || v == SC_VERB_RCPT) && verb_tok &&
-      next_token(it->text, it->len, &pos, &tok, &len))
-    while (next_token(it->text, it->len, &pos, &tok, &len)) {
+  if (v == SC_VERB_MAIL || v == SC_VERB_RCPT) {
+    size_t after = path_end(it->text, it->len), pos = 0;
+    while (next_token(it->text + after, it->len - after, &pos, &tok, &len)) {
       unsigned cap = param_cap(tok, len);
       if (cap)
         relies_on(j, post, pre, inj, cap, "an ESMTP parameter", line);
     }
+  }
 }
 
 /* RFC 5321 4.5.3.2 timeouts: which one governs the wait after `v`. */
@@ -640,7 +695,8 @@ static void on_tls_up(struct judge *j, const struct wire_item *it)
 {
   j->tls_up = 1;
   j->after_220 = 0;
-  char what[96];
+  /* Room for any kind, a name of SF_HOST_NAME_MAX and the details. */
+  char what[SF_HOST_NAME_MAX + 96];
   size_t n = it->len < sizeof what - 1 ? it->len : sizeof what - 1;
   memcpy(what, it->text, n);
   what[n] = '\0';
@@ -694,6 +750,7 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
       j->body_ended = it->verb == SC_VERB_BODY && it->full_len == 1 && it->text[0] == '.';
     }
     push_pending(j, it);
+    j->replies_since_client = 0;
     if (!data_line(it)) {
       j->last_verb = it->verb;
       j->last_hello = 0;
@@ -771,6 +828,123 @@ static int configured(const struct sf_config *cfg, const void *p, size_t n)
   return cfg->message && contains((const uint8_t *)cfg->message, cfg->message_len, p, n);
 }
 
+/* A word of the protocol itself: a command verb (RFC 5321 4.1, RFC 3207,
+ * RFC 4954, RFC 3030) or a SASL mechanism name. Some spell valid base64
+ * ("STARTTLS" is the encoding of six bytes), but a client that sends them
+ * says nothing secret, whatever a password happens to encode to. */
+static int protocol_word(const uint8_t *p, size_t n)
+{
+  static const char *const words[] = {"EHLO",  "HELO",  "STARTTLS", "QUIT",    "MAIL",
+                                      "RCPT",  "DATA",  "RSET",     "NOOP",    "AUTH",
+                                      "BDAT",  "LAST",  "VRFY",     "EXPN",    "HELP",
+                                      "PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2", "OAUTHBEARER"};
+  for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+    if (strlen(words[i]) == n && strncasecmp(words[i], (const char *)p, n) == 0)
+      return 1;
+  return 0;
+}
+
+/* Marks every occurrence of v[0..n) in the stream. */
+static void mark_all(uint8_t *mask, const uint8_t *stream, size_t len, const void *v, size_t n)
+{
+  for (size_t i = 0; n > 0 && i + n <= len; i++)
+    if (memcmp(stream + i, v, n) == 0)
+      memset(mask + i, 1, n);
+}
+
+/* 1 if the token is an ESMTP parameter of MAIL or RCPT (RFC 5321 4.1.1.11:
+ * "KEY=value") with a key the client may send without a secret in it. */
+static int esmtp_param(const uint8_t *p, size_t n)
+{
+  static const char *const keys[] = {
+      "SIZE=", "BODY=", "RET=", "ENVID=", "NOTIFY=", "ORCPT=", "AUTH=", "SMTPUTF8"};
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+    size_t k = strlen(keys[i]);
+    if (n >= k && strncasecmp(keys[i], (const char *)p, k) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+/* Which bytes of the client's plaintext the protocol or its configuration
+ * explains: line ends and blanks, protocol words, the FROM:<...> and TO:<...>
+ * syntax, ESMTP parameters, a BDAT size, and every configured value sent in
+ * the clear. A password that occurs only over explained bytes (a password
+ * "EHLO", or one that is the client's own host name) says nothing: the
+ * client sent those bytes for what they are. */
+static void explain(const struct sf_config *cfg, const uint8_t *stream, size_t len, uint8_t *mask)
+{
+  memset(mask, 0, len);
+  const char *values[4 + SF_CONFIG_MAX_RCPT] = {cfg->mail_from, cfg->helo_name, cfg->host,
+                                                cfg->user};
+  size_t k = 4;
+  for (size_t i = 0; i < cfg->nrcpt && i < SF_CONFIG_MAX_RCPT; i++)
+    values[k++] = cfg->rcpt[i];
+  for (size_t i = 0; i < k; i++)
+    if (values[i])
+      mark_all(mask, stream, len, values[i], strlen(values[i]));
+  if (cfg->message)
+    mark_all(mask, stream, len, cfg->message, cfg->message_len);
+  /* Per line: the verb, AUTH's mechanism, BDAT's size and LAST. */
+  size_t index = 0;
+  int verb_auth = 0, verb_bdat = 0;
+  for (size_t i = 0; i < len;) {
+    if (stream[i] == '\r' || stream[i] == '\n')
+      index = 0;
+    if (is_space(stream[i]) || stream[i] == '\r' || stream[i] == '\n') {
+      mask[i++] = 1;
+      continue;
+    }
+    size_t start = i;
+    while (i < len && !is_space(stream[i]) && stream[i] != '\r' && stream[i] != '\n')
+      i++;
+    const uint8_t *t = stream + start;
+    size_t n = i - start;
+    if (index == 0) {
+      verb_auth = n == 4 && strncasecmp((const char *)t, "AUTH", 4) == 0;
+      verb_bdat = n == 4 && strncasecmp((const char *)t, "BDAT", 4) == 0;
+    }
+    int digits = n > 0;
+    for (size_t d = 0; d < n; d++)
+      digits &= t[d] >= '0' && t[d] <= '9';
+    int word = protocol_word(t, n);
+    if ((index == 0 && word) || (index == 1 && verb_auth && word) ||
+        (verb_bdat && ((index == 1 && digits) || (index == 2 && word))) || esmtp_param(t, n)) {
+      memset(mask + start, 1, n);
+    } else if ((n >= 5 && strncasecmp((const char *)t, "FROM:", 5) == 0) ||
+               (n >= 3 && strncasecmp((const char *)t, "TO:", 3) == 0)) {
+      size_t colon = (size_t)((const uint8_t *)memchr(t, ':', n) - t);
+      memset(mask + start, 1, colon + 1);
+      if (colon + 1 < n && t[colon + 1] == '<')
+        mask[start + colon + 1] = 1;
+      if (t[n - 1] == '>')
+        mask[start + n - 1] = 1;
+    }
+    index++;
+  }
+}
+
+/* 1 if the password occurs in the stream over at least one byte that
+ * explain() does not account for. */
+static int password_sent(const struct sf_config *cfg, const uint8_t *stream, size_t len,
+                         const char *pass, size_t pl)
+{
+  uint8_t mask[STREAM_MAX];
+  int explained = 0;
+  for (size_t i = 0; pl > 0 && i + pl <= len; i++) {
+    if (memcmp(stream + i, pass, pl) != 0)
+      continue;
+    if (!explained) {
+      explain(cfg, stream, len, mask);
+      explained = 1;
+    }
+    for (size_t b = i; b < i + pl; b++)
+      if (!mask[b])
+        return 1;
+  }
+  return 0;
+}
+
 static void scan_secrets(struct judge *j, const struct wire *w)
 {
   const struct sf_config *cfg = j->cfg;
@@ -792,7 +966,7 @@ static void scan_secrets(struct judge *j, const struct wire *w)
   if (n == 0)
     return;
   /* A very short password would match ordinary text; its encodings will not. */
-  if (pl >= 4 && contains(stream, n, pass, pl) && !configured(cfg, pass, pl)) {
+  if (pl >= 4 && !configured(cfg, pass, pl) && password_sent(cfg, stream, n, pass, pl)) {
     verdict(j, SC_V_LEAK_AUTH, "the configured password crossed in plaintext");
     return;
   }
@@ -809,7 +983,7 @@ static void scan_secrets(struct judge *j, const struct wire *w)
     if (len < 4 || len > 4 * sizeof dec / 3)
       continue;
     long d = sc_b64_decode(stream + start, len, dec, sizeof dec);
-    if (d <= 0 || configured(cfg, stream + start, len))
+    if (d <= 0 || configured(cfg, stream + start, len) || protocol_word(stream + start, len))
       continue;
     if (pl >= 2 && contains(dec, (size_t)d, pass, pl) && !configured(cfg, pass, pl)) {
       verdict(j, SC_V_LEAK_AUTH, "the configured password crossed in plaintext, base64-encoded");

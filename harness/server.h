@@ -44,6 +44,9 @@ struct sc_server {
    * would for the form the client chose. */
   int sasl;         /* enum in server.c */
   int sasl_user_ok; /* LOGIN: the user name was the scenario's */
+  /* A TLS record the client sent while the server spoke plaintext: how
+   * many of its bytes are still to come (it may span several reads). */
+  size_t plain_record_left;
   struct sc_step steps[SC_MAX_STEPS];
   size_t nsteps, next_step;
   /* Last: sc_server_init() clears what comes before it, cmd_reader_init()
@@ -63,6 +66,16 @@ int sc_server_next(struct sc_server *srv, struct sc_step *step);
 /* Client application bytes: plaintext, or decrypted once TLS is up. Returns
  * how many fit (CMD_READER_BUF bounds what waits to be acted on). */
 size_t sc_server_input(struct sc_server *srv, const uint8_t *p, size_t n);
+
+/* Client bytes that reach the server while it speaks plaintext: how many of
+ * the `n` at `p` belong to a TLS record the client sent (a hello sent before
+ * the server started TLS, one the server never asked for, or the alert of a
+ * client that gave up on a plaintext answer), counted
+ * across reads by the record header's length; 0 if `p` starts plaintext.
+ * The driver records those bytes as a hello, never as plaintext the client
+ * said, and still passes them to sc_server_input(): to a server that has
+ * not started TLS they are just bytes. */
+size_t sc_server_plain_tls_bytes(struct sc_server *srv, const uint8_t *p, size_t n);
 
 /* Client bytes that arrived before the server started TLS and were not acted
  * on yet: they meet the handshake, as on any server. Moves up to `cap` of

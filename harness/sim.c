@@ -40,11 +40,8 @@ struct sim {
   char hello[SF_PT_MAX_HELLO]; /* the pass-through client hello so far */
   size_t hello_len;
   int hello_seen; /* the client's hello began */
-  /* A TLS record the client sent to a server still in plaintext: how many
-   * of its bytes are still to come (it may span several takes). */
-  size_t plain_record_left;
-  int refeed; /* client bytes already recorded are fed to the handshake again */
-  int closed; /* the connection is closed (the script, or a failed handshake) */
+  int refeed;     /* client bytes already recorded are fed to the handshake again */
+  int closed;     /* the connection is closed (the script, or a failed handshake) */
   int stopped;
   uint64_t tick_at; /* last time the client was ticked with no effect */
   size_t bytes_total;
@@ -81,7 +78,7 @@ uint64_t sim_time_bound(const struct scenario *sc)
   static const unsigned times[SF_PHASE_COUNT] = {
       [SF_PHASE_GREETING] = 1, [SF_PHASE_EHLO] = 4, [SF_PHASE_STARTTLS] = 1, [SF_PHASE_TLS] = 1,
       [SF_PHASE_AUTH] = 3,     [SF_PHASE_MAIL] = 1, [SF_PHASE_RCPT] = 1,     [SF_PHASE_DATA] = 1,
-      [SF_PHASE_BODY] = 1,     [SF_PHASE_QUIT] = 1,
+      [SF_PHASE_BODY] = 1,     [SF_PHASE_QUIT] = 1, [SF_PHASE_BLOCK] = 1,
   };
   uint64_t sum = SIM_TIME_MARGIN_MS;
   for (int i = 0; i < SF_PHASE_COUNT; i++) {
@@ -362,8 +359,8 @@ static size_t hello_input(struct sim *s, const uint8_t *p, size_t n)
  * record (type 22, version 3.x) or the pass-through hello's prefix. */
 static int starts_hello(const struct sim *s, const uint8_t *p, size_t n)
 {
-  if (openssl(s))
-    return n > 0 && p[0] == 0x16 && (n < 2 || p[1] == 0x03);
+  if (openssl(s)) /* a record of any type a client sends (an alert too) */
+    return n > 0 && p[0] >= 20 && p[0] <= 23 && (n < 2 || p[1] == 0x03);
   size_t k = n < PT_PREFIX_LEN ? n : PT_PREFIX_LEN;
   return n > 0 && memcmp(p, SF_PT_CLIENT_HELLO_PREFIX, k) == 0;
 }
@@ -444,7 +441,6 @@ static void start_tls(struct sim *s)
   s->tls = SRV_WAIT_HELLO;
   s->hello_len = 0;
   s->hello_seen = 0;
-  s->plain_record_left = 0;
   rec(s, WIRE_TLS_START, 0, NULL, 0);
   if (openssl(s)) {
     s->conn = tls_peer_accept_cert(s->opt->peer, tls_peer_pick(s->sc), s->opt->version);
@@ -488,25 +484,13 @@ static void receive_tls(struct sim *s, const uint8_t *p, size_t n)
   }
 }
 
-/* 1 if p starts like a TLS handshake record. */
-static int starts_tls_record(const uint8_t *p, size_t n)
-{
-  return n >= 3 && p[0] == 0x16 && p[1] == 0x03;
-}
-
 static void server_receive(struct sim *s, const uint8_t *p, size_t n)
 {
   while (n > 0 && !s->closed) {
     switch (s->tls) {
-    case SRV_PLAIN:
-      if (openssl(s) && (s->plain_record_left > 0 || starts_tls_record(p, n))) {
-        size_t k = s->plain_record_left;
-        if (k == 0) {
-          k = n >= 5 ? 5 + ((size_t)p[3] << 8 | p[4]) : n;
-          s->plain_record_left = k;
-        }
-        k = k < n ? k : n;
-        s->plain_record_left -= k;
+    case SRV_PLAIN: {
+      size_t k = openssl(s) ? sc_server_plain_tls_bytes(&s->srv, p, n) : 0;
+      if (k > 0) {
         rec(s, WIRE_C_HELLO, 0, p, k);
         sc_server_input(&s->srv, p, k);
         p += k;
@@ -526,6 +510,7 @@ static void server_receive(struct sim *s, const uint8_t *p, size_t n)
       rec(s, WIRE_C_DATA, 0, p, n);
       sc_server_input(&s->srv, p, n);
       return;
+    }
     case SRV_WAIT_HELLO: {
       size_t used = hello_bytes(s, p, n);
       p += used;

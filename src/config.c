@@ -167,6 +167,33 @@ static char *arena_take(struct sf_config *cfg, size_t n)
   return p;
 }
 
+/* An address goes between the '<' and '>' of MAIL FROM:<...> and RCPT
+ * TO:<...> (RFC 5321 4.1.2), with parameters after it. So it may not hold
+ * a control character, an unquoted '<', '>', space or tab: any of them
+ * would end the path early or add a parameter of the sender's choosing
+ * ("a@b.example> BODY=8BITMIME"). A quoted local part may hold spaces and
+ * brackets; UTF-8 is allowed (RFC 6531). */
+#define PATH_RULE                                                                                  \
+  "an address has no control characters and no '<', '>', space or tab outside a quoted local "     \
+  "part (RFC 5321 4.1.2)"
+
+static int path_ok(const char *p, size_t n)
+{
+  int quoted = 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)p[i];
+    if (c < 0x20 || c == 0x7f)
+      return 0;
+    if (quoted && c == '\\' && i + 1 < n)
+      i++;
+    else if (c == '"')
+      quoted = !quoted;
+    else if (!quoted && (c == '<' || c == '>' || c == ' '))
+      return 0;
+  }
+  return !quoted;
+}
+
 /* Strings other than the message end up inside SMTP commands: a CR or LF
  * would let a value inject a command of its own. */
 static enum sf_err set_string(struct sf_config *cfg, struct text v, const char **out,
@@ -244,18 +271,20 @@ static enum sf_err set_key(struct sf_config *cfg, enum sf_key key, struct text v
     if (!parse_bool(v, &cfg->verify))
       FAIL(CONFIG_BAD_VALUE, "verify must be " BOOL_ACCEPTED);
     return SF_ERR_OK;
-  case SF_KEY_HOST:
-    /* A DNS name (RFC 1123 2.1; '_' as real names carry it) or an address
-     * literal: nothing else can be checked against a certificate or sent as
-     * SNI. Empty is no host at all. */
-    for (size_t k = 0; k < v.len; k++) {
-      char c = v.ptr[k];
-      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '.' || c == '_' || c == ':'))
-        FAIL(CONFIG_BAD_VALUE, "host is a DNS name or an IPv4/IPv6 address: letters, digits, "
-                               "'-', '.', '_' and ':' only");
-    }
+  case SF_KEY_HOST: {
+    /* A DNS name or an address literal (src/host.h): nothing else can be
+     * checked against a certificate or sent as SNI. Empty is no host. */
+    char name[SF_HOST_NAME_MAX + 1];
+    size_t len = v.len < sizeof name - 1 ? v.len : sizeof name - 1;
+    memcpy(name, v.ptr, len);
+    name[len] = '\0';
+    /* Judged before it is kept: a refused value must not stay set. A
+     * length that differs is a value too long or one holding a NUL. */
+    if (v.len > 0 && (v.len != strlen(name) || !sf_host_valid(name)))
+      FAIL(CONFIG_BAD_VALUE, "host is a DNS name (labels of 1-63 letters, digits, '-' or '_', "
+                             "253 octets in all) or an IPv4/IPv6 address");
     return set_string(cfg, v, &cfg->host, reason);
+  }
   case SF_KEY_CAFILE:
     return set_string(cfg, v, &cfg->cafile, reason);
   case SF_KEY_PORT:
@@ -286,10 +315,14 @@ static enum sf_err set_key(struct sf_config *cfg, enum sf_key key, struct text v
     return set_string(cfg, v, &cfg->helo_name, reason);
   case SF_KEY_FROM:
     /* Empty is the null reverse-path, MAIL FROM:<> (RFC 5321 4.5.5). */
+    if (!path_ok(v.ptr, v.len))
+      FAIL(CONFIG_BAD_VALUE, PATH_RULE);
     return set_string(cfg, v, &cfg->mail_from, reason);
   case SF_KEY_TO:
     if (v.len == 0)
       FAIL(CONFIG_BAD_VALUE, "to must be a non-empty address");
+    if (!path_ok(v.ptr, v.len))
+      FAIL(CONFIG_BAD_VALUE, PATH_RULE);
     if (cfg->nrcpt >= SF_CONFIG_MAX_RCPT)
       FAIL(CONFIG_TOO_LONG, "at most " XSTR(SF_CONFIG_MAX_RCPT) " to lines");
     {
@@ -467,12 +500,20 @@ enum sf_err sf_config_validate(const struct sf_config *cfg, const char **reason)
   for (size_t i = 0; i < cfg->nrcpt; i++)
     if (cfg->rcpt[i] == NULL || cfg->rcpt[i][0] == '\0')
       FAIL(CONFIG_MISSING, "every to must be a non-empty address");
+  for (size_t i = 0; i < cfg->nrcpt; i++)
+    if (!path_ok(cfg->rcpt[i], strlen(cfg->rcpt[i])))
+      FAIL(CONFIG_BAD_VALUE, PATH_RULE);
+  if (cfg->mail_from && !path_ok(cfg->mail_from, strlen(cfg->mail_from)))
+    FAIL(CONFIG_BAD_VALUE, PATH_RULE);
   /* RFC 6125 6: verifying a certificate means checking it names the server
    * we meant to reach. Without a name only the chain could be checked, and
    * any trusted certificate for any name would pass. */
   if (cfg->mode != SF_MODE_PLAIN && cfg->verify && sf_host_kind(cfg->host) == SF_HOST_NONE)
     FAIL(CONFIG_NO_HOST, "verify = yes needs host = the server's name (or address), which the "
                          "certificate must carry");
+  if (sf_host_kind(cfg->host) != SF_HOST_NONE && !sf_host_valid(cfg->host))
+    FAIL(CONFIG_BAD_VALUE, "host is neither an IPv4/IPv6 address nor a DNS name (labels of 1-63 "
+                           "letters, digits, '-' or '_', 253 octets in all)");
   if (cfg->helo_name == NULL || cfg->helo_name[0] == '\0')
     FAIL(CONFIG_MISSING, "helo_name must be a non-empty domain");
   return SF_ERR_OK;

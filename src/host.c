@@ -31,3 +31,27 @@ int sf_host_equal(const char *a, const char *b)
   size_t n = ka == SF_HOST_IPV4 ? 4 : 16;
   return inet_pton(family, a, x) == 1 && inet_pton(family, b, y) == 1 && memcmp(x, y, n) == 0;
 }
+
+int sf_host_valid(const char *host)
+{
+  enum sf_host_kind kind = sf_host_kind(host);
+  if (kind != SF_HOST_DNS)
+    return kind != SF_HOST_NONE;
+  size_t len = strlen(host), label = 0;
+  if (len > SF_HOST_NAME_MAX)
+    return 0;
+  for (size_t i = 0; i <= len; i++) {
+    char c = host[i];
+    if (c == '.' || c == '\0') {
+      if (label == 0 || label > SF_HOST_LABEL_MAX)
+        return 0;
+      label = 0;
+      continue;
+    }
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '_'))
+      return 0;
+    label++;
+  }
+  return 1;
+}

@@ -16,6 +16,17 @@ enum sf_host_kind {
 
 enum sf_host_kind sf_host_kind(const char *host);
 
+/* RFC 1035 2.3.4 and RFC 1123 2.1: a DNS name is at most 253 octets in
+ * labels of 1 to 63 letters, digits and '-' ('_' too, as real names carry
+ * it), separated by single dots. */
+#define SF_HOST_NAME_MAX  253
+#define SF_HOST_LABEL_MAX 63
+
+/* 1 if `host` is an address literal or a DNS name as above: something a
+ * certificate can name and SNI can carry (RFC 6066 3). 0 otherwise, and for
+ * NULL or empty. */
+int sf_host_valid(const char *host);
+
 /* 1 if `a` and `b` name the same host: addresses of one family compared as
  * addresses, DNS names as ASCII without regard to case (RFC 4343), an
  * address never equal to a name; 0 otherwise (and when either is empty). */

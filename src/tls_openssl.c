@@ -341,15 +341,6 @@ static size_t ot_feed_net(struct sf_tls *tls, const uint8_t *data, size_t len)
   /* One record at a time, and none while the last one's plaintext waits. */
   if (t->in_len > 0 || len == 0)
     return 0;
-  /* A record starts with a content type 20..23; a digit is an SMTP reply
-   * (RFC 5321 4.2), the one non-TLS answer with its own diagnosis. */
-  int first = !t->net_seen;
-  t->net_seen = 1;
-  if (first && data[0] >= '0' && data[0] <= '9') {
-    fail(t, SF_ERR_TLS_PEER_PLAINTEXT, "%s",
-         "the peer speaks plaintext SMTP; this port expects STARTTLS");
-    return len;
-  }
   size_t n = record_slice(t, data, len);
   if (t->st == SF_TLS_FAILED)
     return n;
@@ -563,9 +554,4 @@ const char *sf_tls_openssl_version(const struct sf_tls_openssl *t)
   if (!t->ssl || (t->st != SF_TLS_ESTABLISHED && t->st != SF_TLS_CLOSED))
     return "";
   return SSL_get_version(t->ssl);
-}
-
-SSL *sf_tls_openssl_ssl(const struct sf_tls_openssl *t)
-{
-  return t->ssl;
 }

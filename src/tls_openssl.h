@@ -26,11 +26,11 @@
  * with CONFIG_NO_HOST and sends nothing. Failures map onto the named
  * errors: self-signed, unknown issuer, wrong host, expired, not yet valid,
  * other certificate problems, an alert from the peer (named), no common
- * protocol version, a peer that answers with plaintext SMTP ("220 " where a
- * record was expected), a peer that speaks something else (a record header
- * no TLS peer sends, judged byte by byte as it arrives, so an SSH or HTTP
- * server fails at once; the reason shows its first bytes), anything else a
- * handshake failure; the reason says which check failed.
+ * protocol version, a peer that speaks no TLS (a record header no TLS peer
+ * sends, judged byte by byte as it arrives, so an SSH or HTTP server, or
+ * plaintext SMTP, fails at once; the reason shows its first bytes; that
+ * they are SMTP is the session's to say), anything else a handshake
+ * failure; the reason says which check failed.
  *
  * A resumed session is held to the same standard, although OpenSSL checks
  * nothing when it resumes one: with verification on, the verify result the
@@ -82,7 +82,6 @@ struct sf_tls_openssl {
   enum sf_err err;
   char reason[SF_TLS_OPENSSL_REASON];
   int verify;
-  int net_seen; /* a network byte arrived since start() */
   /* The network record being taken: header bytes seen, body bytes left. */
   uint8_t rec_hdr[5];
   size_t rec_hdr_len;
@@ -110,7 +109,5 @@ struct ssl_session_st *sf_tls_openssl_get1_session(const struct sf_tls_openssl *
 int sf_tls_openssl_session_reused(const struct sf_tls_openssl *t);
 /* "TLSv1.2", "TLSv1.3", ... of the connection ("" before the handshake). */
 const char *sf_tls_openssl_version(const struct sf_tls_openssl *t);
-/* The SSL object, for callers that need more (tests). */
-struct ssl_st *sf_tls_openssl_ssl(const struct sf_tls_openssl *t);
 
 #endif

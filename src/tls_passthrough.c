@@ -151,13 +151,11 @@ static size_t pt_feed_net(struct sf_tls *tls, const uint8_t *data, size_t len)
     char c = (char)data[used++];
     if (pt->hello_len < HELLO_PREFIX_LEN && c != SF_PT_SERVER_HELLO[pt->hello_len]) {
       /* The first two bytes tell, as a TLS record header's would (as in
-       * the OpenSSL layer): a digit first is SMTP in the clear; another
-       * byte first, or a second byte that is no major version 3, is not
-       * TLS at all; a real record header is TLS, but not ours. */
-      if (pt->hello_len == 0 && c >= '0' && c <= '9')
-        fail(pt, SF_ERR_TLS_PEER_PLAINTEXT,
-             "the peer speaks plaintext SMTP; this port expects STARTTLS");
-      else if (pt->hello_len == 0 || (pt->hello_len == 1 && c != 3))
+       * the OpenSSL layer): a first byte that is no record type, or a
+       * second that is no major version 3, is not TLS at all; a real
+       * record header is TLS, but not ours. (SMTP in the clear is the
+       * session's to name: it knows whether a reply or a record was due.) */
+      if (pt->hello_len == 0 || (pt->hello_len == 1 && c != 3))
         fail(pt, SF_ERR_TLS_PEER_NOT_TLS, "the peer does not speak TLS");
       else
         fail(pt, SF_ERR_TLS_HANDSHAKE,

@@ -31,13 +31,15 @@
 #define SF_PT_RESUMED             " resumed"
 /* Instead of "<cert> <host>": the server refuses the handshake with an alert
  * before it shows a certificate (RFC 8446 6.2): "alert protocol-version". */
-#define SF_PT_ALERT     "alert "
+#define SF_PT_ALERT "alert "
 /* After "<cert> <host>": the server asks for a client certificate, which
  * this client never has. As in real TLS (RFC 8446 4.4.2.4, RFC 5246
  * 7.4.6), the client judges the server's certificate first; if it passes,
  * the server ends the handshake with alert certificate_required. */
 #define SF_PT_CERT_REQUIRED " certificate-required"
-#define SF_PT_MAX_HELLO 256
+/* The longest hello line: the prefix, a certificate kind, a name of
+ * SF_HOST_NAME_MAX octets, " resumed" and SF_PT_CERT_REQUIRED, with room. */
+#define SF_PT_MAX_HELLO 320
 #define SF_PT_CLOSE     "\x15PT-CLOSE\n"
 /* Bytes that did not come through the peer's TLS (written into the stream
  * by someone else): a real record layer rejects them, and so does this one,

@@ -239,6 +239,15 @@ static void test_errors_and_lines(void)
   check_error("host = mx example.com\n", SF_ERR_CONFIG_BAD_VALUE, 1);
   check_error("host = [2001:db8::1]\n", SF_ERR_CONFIG_BAD_VALUE, 1);
   check_error("host = mx.example.com/x\n", SF_ERR_CONFIG_BAD_VALUE, 1);
+  check_error("host = mx..example.com\n", SF_ERR_CONFIG_BAD_VALUE, 1);
+  check_error("host = "
+              "a234567890123456789012345678901234567890123456789012345678901234.example.com\n",
+              SF_ERR_CONFIG_BAD_VALUE, 1);
+  /* An address ends its path early or adds a parameter with an unquoted
+   * '>' or space (RFC 5321 4.1.2); a quoted local part may hold both. */
+  check_error("from = a@b.example> BODY=8BITMIME\n", SF_ERR_CONFIG_BAD_VALUE, 1);
+  check_error("to = x@y\nto = b@c >\n", SF_ERR_CONFIG_BAD_VALUE, 2);
+  check_error("from = \"a b\n", SF_ERR_CONFIG_BAD_VALUE, 1);
   /* A bare CR inside a value would end an SMTP command early. */
   check_error("from = a@b\rRCPT TO:<x@y>\n", SF_ERR_CONFIG_BAD_VALUE, 1);
 
@@ -310,7 +319,7 @@ static void test_arena(void)
   /* Many values in a file: the one that overflows is the error line. */
   static char text[3 * SF_CONFIG_STRINGS];
   size_t n = 0;
-  const char *keys[] = {"host", "cafile", "user", "password"};
+  const char *keys[] = {"helo_name", "cafile", "user", "password"};
   for (int k = 0; k < 4; k++) {
     n += (size_t)snprintf(text + n, sizeof text - n, "%s = ", keys[k]);
     memset(text + n, 'x', 3000);

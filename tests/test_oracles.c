@@ -186,6 +186,32 @@ static void test_stale_caps(void)
   send_rule(&sc, SC_VERB_EHLO, SC_CHAN_TLS, "250-mx.example.com\r\n250 8BITMIME\r\n");
   expect_caught(&sc, SC_FLAW_REUSE_PRETLS_CAPS, SC_V_STALE_CAPS);
   CHECK(!(run_flawed(&sc, SC_FLAW_REUSE_PRETLS_CAPS) & ORACLE_BIT(SC_V_INJECTION)));
+
+  /* Regression (found by fuzz_portmode): what lies inside the <path> is the
+   * address, even text that looks like a parameter; only what follows the
+   * '>' is. SIZE was announced before TLS only. */
+  static struct scenario plain;
+  scenario_init(&plain);
+  snprintf(plain.name, sizeof plain.name, "path-holds-a-parameter");
+  for (int stale = 0; stale < 2; stale++) {
+    wire_init(&wire);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 0, 0, "EHLO c\r\n", 8, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, "250-mx\r\n250-SIZE 100\r\n250 STARTTLS\r\n", 36, 0,
+             SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 0, 0, "STARTTLS\r\n", 10, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 go\r\n", 8, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_TLS_START, 0, 0, NULL, 0, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_TLS_UP, 1, 0, "valid mx.example.com", 20, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 1, 0, "EHLO c\r\n", 8, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_S_DATA, 1, 0, "250 mx\r\n", 8, 0, SF_ERR_OK);
+    const char *mail = stale ? "MAIL FROM:<\"a SIZE=1\"@b.example> SIZE=1\r\n"
+                             : "MAIL FROM:<\"a SIZE=1 >\"@b.example>\r\n";
+    wire_add(&wire, WIRE_C_DATA, 1, 0, mail, strlen(mail), 0, SF_ERR_OK);
+    unsigned got = oracle_judge(&plain, &wire, NULL, &rep);
+    CHECKF(!!(got & ORACLE_BIT(SC_V_STALE_CAPS)) == stale, "stale %d: verdicts %#x (%s)", stale,
+           got, rep.reason[SC_V_STALE_CAPS]);
+  }
 }
 
 /* STARTTLS spoken to port 465: the peer waits for a TLS hello. */
@@ -430,6 +456,35 @@ static void test_ignored_421(void)
     load(&sc, scn);
     expect_caught(&sc, SC_FLAW_IGNORE_421, SC_V_IGNORED_421);
   }
+  /* After the 421, only QUIT; but a client reading line by line answers
+   * the reply in front of a 421 that came behind it before it reads the 421:
+   * that one answer (a command, or a whole message after a 354) is not
+   * ignoring it, what follows is. (curl, found by fuzz_curl.) Regression
+   * (found by fuzz_starttls): after the 421 an unasked 334 makes a server
+   * read the next line as SASL data; the client wrote QUIT. */
+  static const struct {
+    const char *before, *replies, *client;
+    int ignored;
+  } cases[] = {
+      {"AUTH LOGIN\r\n", "554 no\r\n421ng\r\n334 VXNl\r\n", "QUIT\r\n", 0},
+      {"AUTH LOGIN\r\n", "554 no\r\n421ng\r\n334 VXNl\r\n", "NOOP\r\nRSET\r\n", 1},
+      {"MAIL FROM:<a@b>\r\n", "250 ok\r\n421 bye\r\n", "RCPT TO:<c@d>\r\n", 0},
+      {"MAIL FROM:<a@b>\r\n", "250 ok\r\n421 bye\r\n", "RCPT TO:<c@d>\r\nDATA\r\n", 1},
+      {"MAIL FROM:<a@b>\r\n", "421 bye\r\n", "RCPT TO:<c@d>\r\n", 1},
+      {"DATA\r\n", "354 go\r\n421 bye\r\n", "Subject: x\r\n\r\nhi\r\n.\r\nQUIT\r\n", 0},
+      {"DATA\r\n", "354 go\r\n421 bye\r\n", "Subject: x\r\n\r\nhi\r\n.\r\nMAIL FROM:<a@b>\r\n", 1},
+  };
+  scenario_init(&sc);
+  snprintf(sc.name, sizeof sc.name, "after-421");
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    wire_init(&wire);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 0, 0, cases[i].before, strlen(cases[i].before), 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, cases[i].replies, strlen(cases[i].replies), 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 0, 0, cases[i].client, strlen(cases[i].client), 0, SF_ERR_OK);
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_IGNORED_421);
+    CHECKF(!!got == cases[i].ignored, "case %zu: %#x %s", i, got, rep.reason[SC_V_IGNORED_421]);
+  }
 }
 
 /* The chain checked, the name not, for an address literal; and a resumed
@@ -447,6 +502,21 @@ static void test_cert_names_and_resumption(void)
   /* For a DNS name that flaw still checks. */
   load(&sc, "name = dns-other-name\ncert.host = other.example.net\n");
   CHECK(run_flawed(&sc, SC_FLAW_NO_IP_NAME_CHECK) == 0);
+
+  /* Regression (found by fuzz_session): the longest name DNS allows (RFC
+   * 1035 2.3.4: 253 octets) fits the pass-through hello and the oracle's
+   * reading of the certificate, which once cut it short and called a valid
+   * certificate for the right host a CERT failure. (Not in the scenario
+   * library: the real-TLS peer has no certificate for this name.) */
+  char scn[512];
+  char name[254];
+  memset(name, 'a', 253); /* labels of 63, 63, 63 and 61 octets */
+  name[63] = name[127] = name[191] = '.';
+  name[253] = '\0';
+  snprintf(scn, sizeof scn, "name = longest-host\nclient.host = %s\n", name);
+  load(&sc, scn);
+  CHECK(run_engine(&sc) == 0 && res.status == SC_CLIENT_DONE);
+  CHECK(run_flawed(&sc, SC_FLAW_NONE) == 0);
 
   load(&sc, "name = resume-self-signed\nresume = yes\ncert = self-signed\n");
   expect_caught(&sc, SC_FLAW_RESUME_ANY, SC_V_CERT);
@@ -531,6 +601,38 @@ static void test_secret_scanner(void)
     unsigned got = oracle_judge(&sc, &wire, NULL, &rep);
     CHECKF(!!(got & ORACLE_BIT(SC_V_LEAK_AUTH)) == cases[i].leak, "case %zu: verdicts %#x", i, got);
   }
+  /* Regression (found by fuzz_starttls): "STARTTLS" is valid base64, of the
+   * six bytes below; a client saying STARTTLS leaks no such password. Sent
+   * base64-encoded as a SASL line that is not a protocol word, it does. */
+  static struct scenario odd;
+  scenario_init(&odd);
+  snprintf(odd.name, sizeof odd.name, "scanner-odd-password");
+  odd.cfg.password = "I0\x11M2\xd2";
+  for (int leak = 0; leak < 2; leak++) {
+    wire_init(&wire);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
+    /* "STARTTLSYWJj" is the password followed by "abc". */
+    const char *line = leak ? "STARTTLSYWJj\r\n" : "STARTTLS\r\n";
+    wire_add(&wire, WIRE_C_DATA, 0, 1, line, strlen(line), 0, SF_ERR_OK);
+    unsigned got = oracle_judge(&odd, &wire, NULL, &rep);
+    CHECKF(!!(got & ORACLE_BIT(SC_V_LEAK_AUTH)) == leak, "leak %d: verdicts %#x", leak, got);
+  }
+
+  /* Regression (found by ci/flaw-hunt.sh's engine row): a password that is
+   * protocol text ("EHLO") is not leaked by a client saying EHLO; the same
+   * password after an unknown verb is. */
+  odd.cfg.password = "EHLO";
+  for (int leak = 0; leak < 2; leak++) {
+    wire_init(&wire);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
+    const char *line = leak ? "EHLO client.example.org\r\nXPASS EHLO\r\n"
+                            : "EHLO client.example.org\r\nMAIL FROM:<alice@example.org> "
+                              "SIZE=12\r\n";
+    wire_add(&wire, WIRE_C_DATA, 0, 1, line, strlen(line), 0, SF_ERR_OK);
+    unsigned got = oracle_judge(&odd, &wire, NULL, &rep);
+    CHECKF(!!(got & ORACLE_BIT(SC_V_LEAK_AUTH)) == leak, "EHLO leak %d: verdicts %#x", leak, got);
+  }
+
   /* A BDAT chunk in plaintext is mail, and its bytes are data, not commands. */
   wire_init(&wire);
   wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);

@@ -364,7 +364,7 @@ static void test_failures(struct tls_peer *peer)
   /* TLS 1.3 only against a TLS 1.2 server: protocol version. */
   struct pair p;
   pair_open(&p, peer, SC_CERT_VALID, TLS_PEER_TLS12, NULL);
-  SSL_set_min_proto_version(sf_tls_openssl_ssl(&p.cl), TLS1_3_VERSION);
+  SSL_set_min_proto_version(p.cl.ssl, TLS1_3_VERSION);
   p.cl.base.vt->start(&p.cl.base, TLS_PEER_HOST, 1);
   pair_run(&p);
   CHECKF(p.cl.err == SF_ERR_TLS_PROTOCOL_VERSION, "%s: %s", sf_err_name(p.cl.err), p.cl.reason);
@@ -372,8 +372,8 @@ static void test_failures(struct tls_peer *peer)
 
   /* No cipher in common (RSA suites against an ECDSA server): an alert. */
   pair_open(&p, peer, SC_CERT_VALID, TLS_PEER_TLS12, NULL);
-  SSL_set_max_proto_version(sf_tls_openssl_ssl(&p.cl), TLS1_2_VERSION);
-  SSL_set_cipher_list(sf_tls_openssl_ssl(&p.cl), "ECDHE-RSA-AES128-GCM-SHA256");
+  SSL_set_max_proto_version(p.cl.ssl, TLS1_2_VERSION);
+  SSL_set_cipher_list(p.cl.ssl, "ECDHE-RSA-AES128-GCM-SHA256");
   p.cl.base.vt->start(&p.cl.base, TLS_PEER_HOST, 1);
   pair_run(&p);
   CHECKF(p.cl.err == SF_ERR_TLS_ALERT, "%s: %s", sf_err_name(p.cl.err), p.cl.reason);
@@ -401,8 +401,10 @@ static void test_failures(struct tls_peer *peer)
   static const char greeting[] = "220 mx.example.com ESMTP\r\n";
   CHECK(t.base.vt->feed_net(&t.base, (const uint8_t *)greeting, sizeof(greeting) - 1) ==
         sizeof(greeting) - 1);
-  CHECK(t.st == SF_TLS_FAILED && t.err == SF_ERR_TLS_PEER_PLAINTEXT);
-  CHECK(strstr(t.reason, "plaintext SMTP") != NULL);
+  /* The layer says what came; that it is SMTP is the session's to say
+   * (test_session: TLS_PEER_PLAINTEXT or STARTTLS_INJECTION). */
+  CHECK(t.st == SF_TLS_FAILED && t.err == SF_ERR_TLS_PEER_NOT_TLS);
+  CHECKF(strstr(t.reason, "it sent '220 mx.example.com ESMTP") != NULL, "%s", t.reason);
   sf_tls_openssl_cleanup(&t);
 
   /* No context: fails at start with TLS_INTERNAL, no crash. */
@@ -538,11 +540,11 @@ static void test_not_tls(struct tls_peer *peer)
   CHECKF(strstr(t.reason, "'\\xff\\xff") && strstr(t.reason, "...'"), "%s", t.reason);
   sf_tls_openssl_cleanup(&t);
 
-  /* A plaintext SMTP reply keeps its own diagnosis. */
+  /* One byte of a plaintext reply is enough to rule TLS out. */
   sf_tls_openssl_init(&t, tls_peer_client_ctx(peer), TLS_PEER_TIME);
   t.base.vt->start(&t.base, TLS_PEER_HOST, 1);
   CHECK(feed_all(&t.base, "2", 1) == 1);
-  CHECK(t.st == SF_TLS_FAILED && t.err == SF_ERR_TLS_PEER_PLAINTEXT);
+  CHECK(t.st == SF_TLS_FAILED && t.err == SF_ERR_TLS_PEER_NOT_TLS);
   sf_tls_openssl_cleanup(&t);
 
   /* Every record header is checked, not only the first: garbage after the

@@ -1,31 +1,31 @@
 #!/bin/bash
-# OSS-Fuzz / ClusterFuzzLite build script for smtpfuzz.
+# OSS-Fuzz / ClusterFuzzLite build script for smtpfuzz. The build.sh of the
+# OSS-Fuzz project folder (ci/oss-fuzz/project/build.sh) and
+# .clusterfuzzlite/build.sh only call this one.
 #   ci/oss-fuzz/build.sh            run inside the builder image (or by ci/oss-fuzz-local.sh)
 #   ci/oss-fuzz/build.sh --help     this text
-# Honours the builder's environment: CC CXX CFLAGS CXXFLAGS LIB_FUZZING_ENGINE
-# SANITIZER FUZZING_ENGINE OUT SRC WORK. Puts into $OUT, for every fuzz/fuzz_*.c:
-# the target, NAME_seed_corpus.zip (corpus/NAME), NAME.dict and NAME.options.
+# Reads the builder's environment: CC CXX CFLAGS CXXFLAGS LIB_FUZZING_ENGINE
+# SANITIZER FUZZING_ENGINE SRC WORK OUT. Puts into $OUT, for every fuzz target
+# (SF_FUZZ_TARGETS in ci/lib.sh): the target, NAME_seed_corpus.zip
+# (corpus/NAME), NAME.dict and NAME.options.
 #
-# How a target is linked: CMake builds the engine and harness libraries and the
-# target's replay program (SF_FUZZ_ENGINE=none) with $CC $CFLAGS; its recorded
-# link line (link.txt) is then reused with driver_replay.o swapped for
-# fuzz/driver_libfuzzer.c (the LLVMFuzzer* entry points), plus
-# $LIB_FUZZING_ENGINE, linked by $CXX. So whatever a target needs (OpenSSL
-# included) comes from the same CMake files as every other build. For AFL++,
-# $LIB_FUZZING_ENGINE is libAFLDriver.a, which supplies main() and calls
-# LLVMFuzzerInitialize/LLVMFuzzerTestOneInput. The scenario targets also get
-# fuzz/mutator_scenario.c, fuzz/scenario_mutator.c and fuzz/limit_pad.c, and
-# fuzz_reply gets fuzz/mutator_reply.c, with the libFuzzer engine only (they call
-# LLVMFuzzerMutate, which only libFuzzer defines).
+# The targets are built by CMake like every other build of ours, with the
+# builder's compilers and flags, SF_FUZZ_ENGINE=libfuzzer (the
+# LLVMFuzzerTestOneInput interface) and LIB_FUZZING_ENGINE, which the targets
+# are linked with by $CXX. The structure-aware custom mutators call
+# LLVMFuzzerMutate, so they are linked for the libFuzzer engine only
+# (SF_FUZZ_MUTATORS). The build stays in $WORK/smtpfuzz-build, where
+# run_tests.sh builds and runs the unit tests.
 #
-# OpenSSL 3: the default base-builder image ships OpenSSL 1.1.1, so the
-# Dockerfile clones OpenSSL 3 into $SRC/openssl and this script builds it
-# statically with the same $CC/$CFLAGS (instrumented, MSan-safe) into
-# $WORK/openssl. Without $SRC/openssl (a local run) the system OpenSSL is used.
-set -euo pipefail
+# OpenSSL 3: with $SRC/openssl (the Dockerfiles clone a release there) it is
+# built first, static, with the same $CC/$CFLAGS (so it is instrumented like
+# our code), outside the source tree, into $WORK/openssl
+# (SMTPFUZZ_OPENSSL_PREFIX overrides; a build made with the same source and
+# flags is reused). Without $SRC/openssl the system's OpenSSL 3 is used.
+set -eu -o pipefail
 
 case "${1:-}" in
-  -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   "") ;;
   *) echo "build.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 esac
@@ -36,7 +36,7 @@ esac
 : "${SRC:=/src}" "${WORK:=/work}" "${OUT:=/out}"
 here=$(cd "$(dirname "$0")" && pwd)
 # The source: next to this script (ci/oss-fuzz/ in the tree), or where the
-# Dockerfiles clone or copy it when this file runs as $SRC/build.sh.
+# Dockerfiles put it.
 if [ -n "${SMTPFUZZ_ROOT:-}" ]; then
   root=$SMTPFUZZ_ROOT
 elif [ -f "$here/../../fuzz/target.h" ]; then
@@ -44,97 +44,82 @@ elif [ -f "$here/../../fuzz/target.h" ]; then
 else
   root=$SRC/smtpfuzz
 fi
-# Every child is bounded: a stuck compiler must not hang the builder.
+# shellcheck source=../lib.sh
+source "$root/ci/lib.sh" # SF_FUZZ_TARGETS
+# Every step is bounded: a stuck compiler must not hang the builder.
 limit=${SMTPFUZZ_BUILD_LIMIT:-1800}
 jobs=$(nproc 2>/dev/null || echo 2)
 mkdir -p "$OUT" "$WORK"
 
+# run LOG CMD...: CMD bounded, its output in LOG; on failure the end of LOG
+# is shown and the script stops.
+run() {
+  local log=$1
+  shift
+  if ! timeout "$limit" "$@" >"$log" 2>&1; then
+    echo "build.sh: failed: $*" >&2
+    tail -n 60 "$log" >&2
+    echo "build.sh: (whole log: $log)" >&2
+    exit 1
+  fi
+}
+
 cmake_args=()
-if [ -d "$SRC/openssl" ] && [ -f "$SRC/openssl/Configure" ]; then
-  ossl=$WORK/openssl
-  if [ ! -f "$ossl/lib/libssl.a" ] && [ ! -f "$ossl/lib64/libssl.a" ]; then
-    echo "build.sh: building OpenSSL 3 from $SRC/openssl into $ossl"
-    (cd "$SRC/openssl" &&
-      timeout "$limit" ./Configure no-shared no-tests no-module no-dso no-asm \
-        enable-fuzz-libfuzzer-no-link --prefix="$ossl" --libdir=lib \
-        CC="$CC" CFLAGS="$CFLAGS" >/dev/null 2>&1 ||
-      timeout "$limit" ./Configure no-shared no-tests no-module no-dso no-asm \
-        --prefix="$ossl" --libdir=lib CC="$CC" CFLAGS="$CFLAGS" &&
-      timeout "$limit" make -j"$jobs" build_libs >/dev/null &&
-      timeout "$limit" make install_dev >/dev/null)
+if [ -f "$SRC/openssl/Configure" ]; then
+  ossl=${SMTPFUZZ_OPENSSL_PREFIX:-$WORK/openssl}
+  # MemorySanitizer sees no writes made by assembly: C only then.
+  asm=()
+  [ "$SANITIZER" = memory ] && asm=(no-asm)
+  # Only the libraries: no tests, apps or docs are built or installed.
+  conf=(no-shared no-tests no-module no-dso "${asm[@]}" "--prefix=$ossl" --libdir=lib
+    "CC=$CC" "CFLAGS=$CFLAGS")
+  version=$(sed -n 's/^ *\(MAJOR\|MINOR\|PATCH\) *= *\([0-9]*\).*/\2/p' "$SRC/openssl/VERSION.dat" |
+    paste -sd. -)
+  stamp="openssl $version: ${conf[*]}"
+  if [ -f "$ossl/lib/libssl.a" ] && [ "$(cat "$ossl/.smtpfuzz-stamp" 2>/dev/null)" = "$stamp" ]; then
+    echo "build.sh: OpenSSL $version already built with these flags in $ossl"
+  else
+    echo "build.sh: building OpenSSL $version from $SRC/openssl into $ossl"
+    rm -rf "$ossl" "$ossl.build"
+    mkdir -p "$ossl.build"
+    (cd "$ossl.build" && run "$ossl.configure.log" "$SRC/openssl/Configure" "${conf[@]}")
+    run "$ossl.build.log" make -C "$ossl.build" -j"$jobs" build_libs
+    run "$ossl.install.log" make -C "$ossl.build" install_dev
+    echo "$stamp" >"$ossl/.smtpfuzz-stamp"
+    rm -rf "$ossl.build"
   fi
   cmake_args+=("-DOPENSSL_ROOT_DIR=$ossl" -DOPENSSL_USE_STATIC_LIBS=TRUE)
 fi
 
-# The target list: every fuzz/fuzz_*.c (a new target is picked up by itself).
-targets=()
-for f in "$root"/fuzz/fuzz_*.c; do
-  [ -f "$f" ] && targets+=("$(basename "$f" .c)")
-done
-[ ${#targets[@]} -gt 0 ] || { echo "build.sh: no fuzz/fuzz_*.c in $root" >&2; exit 1; }
-
-# Targets that link the structure-aware mutator: those fuzz/CMakeLists.txt
-# gives mutator_scenario.c (its foreach(t ...) line).
-mutated=" $(sed -n '/foreach(t /{N;/mutator_scenario/s/.*foreach(t \([^)]*\)).*/\1/p}' \
-  "$root/fuzz/CMakeLists.txt" | tr '\n' ' ') "
-
-bdir=$WORK/smtpfuzz-build
-echo "build.sh: configuring ($FUZZING_ENGINE, $SANITIZER) in $bdir"
-# CMAKE_BUILD_TYPE=None: the builder's $CFLAGS alone choose optimisation and
-# sanitizers; warnings are not errors with whatever clang the image carries.
-timeout "$limit" cmake -S "$root" -B "$bdir" -DCMAKE_BUILD_TYPE=None \
-  -DCMAKE_C_COMPILER="$CC" -DCMAKE_C_FLAGS="$CFLAGS" -DSF_FUZZ_ENGINE=none \
-  -DSF_SANITIZE=OFF -DSF_WERROR=OFF "${cmake_args[@]}" >"$bdir.configure.log" 2>&1 ||
-  { cat "$bdir.configure.log" >&2; exit 1; }
-replays=()
-for t in "${targets[@]}"; do replays+=("${t}_replay"); done
-timeout "$limit" cmake --build "$bdir" -j"$jobs" --target "${replays[@]}" >"$bdir.build.log" 2>&1 ||
-  { tail -n 60 "$bdir.build.log" >&2; exit 1; }
-
-fdir=$bdir/fuzz
-obj=$WORK/smtpfuzz-obj
-mkdir -p "$obj"
-# shellcheck disable=SC2086 # CFLAGS is a list of words by contract
-timeout "$limit" $CC $CFLAGS -I"$root/fuzz" -c "$root/fuzz/driver_libfuzzer.c" -o "$obj/driver_libfuzzer.o"
-mutator_objs=() reply_objs=()
-if [ "$FUZZING_ENGINE" = libfuzzer ]; then
-  for m in mutator_scenario scenario_mutator limit_pad mutator_reply; do
-    # shellcheck disable=SC2086
-    timeout "$limit" $CC $CFLAGS -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
-      -I"$root/harness" -I"$root/src" -I"$root/fuzz" -c "$root/fuzz/$m.c" -o "$obj/$m.o"
-    case $m in
-      mutator_reply) reply_objs+=("$obj/$m.o") ;;
-      limit_pad) mutator_objs+=("$obj/$m.o"); reply_objs+=("$obj/$m.o") ;;
-      *) mutator_objs+=("$obj/$m.o") ;;
-    esac
-  done
+# libcurl for fuzz_curl (ci/third-party.sh builds it with the builder's
+# flags): from $SRC/curl, the Dockerfile's clone, or SMTPFUZZ_CURL_SRC; none,
+# no fuzz_curl. (libESMTP's target is not built here.)
+targets=("${SF_FUZZ_TARGETS[@]}")
+curl_src=${SMTPFUZZ_CURL_SRC:-$SRC/curl}
+if [ -d "$curl_src" ]; then
+  run "$WORK/curl.log" bash "$root/ci/third-party.sh" --src "$curl_src" --out "$WORK/curl" \
+    --cc "$CC" --cflags "$CFLAGS" ${ossl:+--openssl "$ossl"} curl
+  cmake_args+=("-DSF_CURL_DIR=$WORK/curl/install")
+  targets+=(fuzz_curl)
 fi
 
-for t in "${targets[@]}"; do
-  link=$fdir/CMakeFiles/${t}_replay.dir/link.txt
-  [ -f "$link" ] || { echo "build.sh: no link line for $t ($link)" >&2; exit 1; }
-  # The recorded line minus the compiler, the replay driver and its -o.
-  read -r -a words <"$link"
-  rest=()
-  skip=0
-  for ((i = 1; i < ${#words[@]}; i++)); do
-    w=${words[$i]}
-    if [ "$skip" = 1 ]; then skip=0; continue; fi
-    case "$w" in
-      -o) skip=1 ;;
-      */driver_replay.c.o) ;;
-      *) rest+=("$w") ;;
-    esac
-  done
-  extra=("$obj/driver_libfuzzer.o")
-  [ ${#mutator_objs[@]} -gt 0 ] && [[ "$mutated" == *" $t "* ]] && extra+=("${mutator_objs[@]}")
-  # fuzz_reply's own step to the parser's limits (fuzz/mutator_reply.c).
-  [ "$t" = fuzz_reply ] && [ ${#reply_objs[@]} -gt 0 ] && extra+=("${reply_objs[@]}")
-  echo "build.sh: linking $t${mutator_objs[*]:+ (custom mutator: $([[ "$mutated" == *" $t "* ]] && echo yes || echo no))}"
-  # shellcheck disable=SC2086 # CXXFLAGS and LIB_FUZZING_ENGINE are word lists
-  (cd "$fdir" && timeout "$limit" $CXX $CXXFLAGS "${extra[@]}" "${rest[@]}" \
-    $LIB_FUZZING_ENGINE -o "$OUT/$t")
+mutators=OFF
+[ "$FUZZING_ENGINE" = libfuzzer ] && mutators=ON
+bdir=$WORK/smtpfuzz-build
+echo "build.sh: configuring ($FUZZING_ENGINE, $SANITIZER) in $bdir"
+rm -rf "$bdir"
+# CMAKE_BUILD_TYPE=None: the builder's flags alone choose optimisation and
+# sanitizers; warnings are not errors with whatever clang the image carries.
+run "$bdir.configure.log" cmake -S "$root" -B "$bdir" -DCMAKE_BUILD_TYPE=None \
+  -DCMAKE_C_COMPILER="$CC" -DCMAKE_C_FLAGS="$CFLAGS" \
+  -DCMAKE_CXX_COMPILER="$CXX" -DCMAKE_CXX_FLAGS="$CXXFLAGS" \
+  -DSF_FUZZ_ENGINE=libfuzzer -DLIB_FUZZING_ENGINE="$LIB_FUZZING_ENGINE" \
+  -DSF_FUZZ_MUTATORS="$mutators" -DSF_SANITIZE=OFF -DSF_WERROR=OFF "${cmake_args[@]}"
+echo "build.sh: building ${targets[*]} (custom mutators: $mutators)"
+run "$bdir.build.log" cmake --build "$bdir" -j"$jobs" --target "${targets[@]}"
 
+for t in "${targets[@]}"; do
+  cp "$bdir/fuzz/$t" "$OUT/$t"
   # Seeds, dictionary, options.
   rm -f "$OUT/${t}_seed_corpus.zip"
   if [ -d "$root/corpus/$t" ]; then

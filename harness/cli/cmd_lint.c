@@ -7,6 +7,7 @@
  * finding; 1: at least one; 2: bad usage or input (unreadable, does not
  * parse, inconsistent). */
 #include "cli/commands.h"
+#include "cli/options.h"
 
 #include "config.h"
 #include "lint.h"
@@ -57,8 +58,14 @@ static const char help_keys[] =
     "\n"
     "Judge an SMTP client configuration against the port table (465: implicit TLS;\n"
     "587, 25 and 2525: plaintext greeting, then STARTTLS) and common mistakes.\n"
-    "FILE '-' reads standard input. --set builds a configuration on the command\n"
-    "line instead of a file, starting from the defaults, one key per --set.\n"
+    "\n"
+    "  --format text|json  how findings are printed (default text)\n"
+    "  --set key=value     build the configuration on the command line instead of\n"
+    "                      from a file, starting from the defaults; one key per\n"
+    "                      --set, applied in order\n"
+    "  -h, --help          print this help and exit\n"
+    "\n"
+    "FILE '-' reads standard input.\n"
     "\n"
     "Configuration: one 'key = value' per line; lines starting with '#' and blank\n"
     "lines are ignored. Each key at most once, except 'to'. Keys:\n"
@@ -219,24 +226,13 @@ static void lint_file(struct lint_run *run, const char *path, char *buf)
   lint_config(run, name, &cfg);
 }
 
-/* Applies every --set in argv (already checked to have a value). */
-static void lint_settings(struct lint_run *run, int argc, char **argv)
+/* Applies the --set values in the order given. */
+static void lint_settings(struct lint_run *run, char **sets, int nsets)
 {
   struct sf_config cfg;
   sf_config_defaults(&cfg);
-  for (int i = 1; i < argc; i++) {
-    const char *arg = argv[i];
-    if (strcmp(arg, "--") == 0)
-      break;
-    if (strcmp(arg, "--set") == 0)
-      arg = argv[++i];
-    else if (strncmp(arg, "--set=", 6) == 0)
-      arg += 6;
-    else {
-      if (strcmp(arg, "--format") == 0)
-        i++;
-      continue;
-    }
+  for (int i = 0; i < nsets; i++) {
+    const char *arg = sets[i];
     const char *eq = strchr(arg, '=');
     const char *reason = "--set takes key=value";
     enum sf_err err = SF_ERR_CONFIG_SYNTAX;
@@ -251,72 +247,75 @@ static void lint_settings(struct lint_run *run, int argc, char **argv)
   lint_config(run, "<command line>", &cfg);
 }
 
-static int usage_error(const char *what, const char *arg)
-{
-  say_error("smtpfuzz lint: %s%s (see smtpfuzz lint --help)\n", what, arg);
-  return SF_EXIT_USAGE;
-}
+enum { OPT_FORMAT = SF_OPT_LONG_ONLY, OPT_SET };
+
+static const struct option lint_options[] = {
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"set", required_argument, NULL, OPT_SET},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
 
 int sf_cmd_lint(int argc, char **argv)
 {
   struct lint_run run = {0};
-  int nfiles = 0, nsets = 0, options_done = 0;
-
-  /* First pass: options, and which of files or --set there are. */
-  for (int i = 1; i < argc; i++) {
-    const char *arg = argv[i];
-    if (options_done || arg[0] != '-' || strcmp(arg, "-") == 0) {
-      nfiles++;
-    } else if (strcmp(arg, "--") == 0) {
-      options_done = 1;
-    } else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+  /* Each --set, in order: at most one per argument. */
+  char **sets = malloc((size_t)argc * sizeof *sets);
+  int nsets = 0, c;
+  if (sets == NULL) {
+    say_error("smtpfuzz lint: out of memory\n");
+    return SF_EXIT_USAGE;
+  }
+  sf_opt_begin();
+  while ((c = getopt_long(argc, argv, ":h", lint_options, NULL)) != -1) {
+    int status = -1;
+    if (c == 'h') {
       print_help();
-      return SF_EXIT_OK;
-    } else if (strcmp(arg, "--format") == 0 || strncmp(arg, "--format=", 9) == 0) {
-      const char *value = arg[8] == '=' ? arg + 9 : argv[++i];
-      if (value == NULL)
-        return usage_error("--format needs text or json", "");
-      if (strcmp(value, "text") == 0)
-        run.format = FORMAT_TEXT;
-      else if (strcmp(value, "json") == 0)
-        run.format = FORMAT_JSON;
-      else
-        return usage_error("--format must be text or json, not ", value);
-    } else if (strcmp(arg, "--set") == 0 || strncmp(arg, "--set=", 6) == 0) {
-      if (arg[5] != '=' && argv[++i] == NULL)
-        return usage_error("--set needs key=value", "");
-      nsets++;
+      status = SF_EXIT_OK;
+    } else if (c == OPT_FORMAT && strcmp(optarg, "text") == 0) {
+      run.format = FORMAT_TEXT;
+    } else if (c == OPT_FORMAT && strcmp(optarg, "json") == 0) {
+      run.format = FORMAT_JSON;
+    } else if (c == OPT_FORMAT) {
+      status = sf_usage_error("lint", "--format must be text or json, not '%s'", optarg);
+    } else if (c == OPT_SET) {
+      sets[nsets++] = optarg;
     } else {
-      return usage_error("unknown option ", arg);
+      status = sf_opt_refused("lint", c, argv, lint_options);
+    }
+    if (status >= 0) {
+      free(sets);
+      return status;
     }
   }
+  /* What is left are the files ('-' is standard input). */
+  int nfiles = argc - optind;
+  int status = -1;
   if (nfiles == 0 && nsets == 0)
-    return usage_error("no configuration: give FILE... or --set key=value", "");
-  if (nfiles > 0 && nsets > 0)
-    return usage_error("give either FILE... or --set, not both", "");
+    status = sf_usage_error("lint", "no configuration: give FILE... or --set key=value");
+  else if (nfiles > 0 && nsets > 0)
+    status = sf_usage_error("lint", "give either FILE... or --set, not both");
+  if (status >= 0) {
+    free(sets);
+    return status;
+  }
 
   if (run.format == FORMAT_JSON)
     putchar('[');
   if (nsets > 0) {
-    lint_settings(&run, argc, argv);
+    lint_settings(&run, sets, nsets);
   } else {
     char *buf = malloc(LINT_MAX_FILE + 1);
     if (buf == NULL) {
+      free(sets);
       say_error("smtpfuzz lint: out of memory\n");
       return SF_EXIT_USAGE;
     }
-    options_done = 0;
-    for (int i = 1; i < argc; i++) {
-      const char *arg = argv[i];
-      if (!options_done && strcmp(arg, "--") == 0)
-        options_done = 1;
-      else if (!options_done && strcmp(arg, "--format") == 0)
-        i++;
-      else if (options_done || arg[0] != '-' || strcmp(arg, "-") == 0)
-        lint_file(&run, arg, buf);
-    }
+    for (int i = optind; i < argc; i++)
+      lint_file(&run, argv[i], buf);
     free(buf);
   }
+  free(sets);
 
   if (run.format == FORMAT_JSON)
     fputs(run.printed > 0 ? "\n]\n" : "]\n", stdout);

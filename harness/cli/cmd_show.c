@@ -2,6 +2,7 @@
  * smtpfuzz convert: a scenario between its text and binary forms. */
 #include "caps.h"
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "client_engine.h"
 #include "flawed_client.h"
 #include "oracle.h"
@@ -22,19 +23,23 @@
 
 enum target { T_AUTO, T_SESSION, T_PORTMODE, T_STARTTLS, T_REPLY, T_EHLO };
 
-static const char *const target_names[] = {"auto",  "session", "portmode",
-                                           "starttls", "reply", "ehlo"};
+static const char *const target_names[] = {"auto",     "session", "portmode",
+                                           "starttls", "reply",   "ehlo"};
 
 static const char show_help[] =
     "usage: smtpfuzz show [--target T] [--flaw NAME] FILE...\n"
+    "       smtpfuzz show --list-flaws\n"
     "\n"
     "Shows a fuzz input or a scenario as an S:/C: transcript, with the TLS state\n"
     "and virtual time of every line, how the client ended, and the oracles'\n"
     "verdicts. Every finding is reproducible from its one file.\n"
     "\n"
-    "  --target T    how to read FILE: session (a .scn text scenario or a binary\n"
+    "  --target session|portmode|starttls|reply|ehlo\n"
+    "                how to read FILE: session (a .scn text scenario or a binary\n"
     "                fuzz_session input), portmode (a fuzz_portmode input: the\n"
-    "                port is folded onto 25/465/587/2525), reply (a fuzz_reply\n"
+    "                port is folded onto 25/465/587/2525), starttls (a scenario or\n"
+    "                fuzz_starttls input, replayed with real OpenSSL on both sides\n"
+    "                and the TLS layer's consistency checks), reply (a fuzz_reply\n"
     "                input: chunk plan, then the byte stream), ehlo (a fuzz_ehlo\n"
     "                input: one EHLO reply). Default: from the path (a folder\n"
     "                named fuzz_reply, fuzz_ehlo, fuzz_portmode or fuzz_starttls),\n"
@@ -44,8 +49,10 @@ static const char show_help[] =
     "                pass-through TLS only); --list-flaws names them\n"
     "  --list-flaws  print each flawed client: name, the verdict it earns, what\n"
     "                it does wrong (tab-separated), and exit\n"
+    "  -h, --help    print this help and exit\n"
     "\n"
-    "Exit status: 0 no verdict, 1 a verdict (or a reply/EHLO error), 2 bad input.\n";
+    "Exit status: 0 no verdict, 1 a verdict (or a reply/EHLO error, or a TLS layer\n"
+    "inconsistent with the server), 2 bad usage or input.\n";
 
 static const char convert_help[] =
     "usage: smtpfuzz convert IN OUT\n"
@@ -54,7 +61,12 @@ static const char convert_help[] =
     "the text form, anything else the binary form that the scenario fuzz targets\n"
     "read. IN is read as text if it ends in .scn, else as binary. OUT must not\n"
     "exist yet (a corpus file is never overwritten). What is written is read back\n"
-    "first: a conversion that would change the scenario writes nothing.\n";
+    "first: a conversion that would change the scenario writes nothing.\n"
+    "\n"
+    "  -h, --help   print this help and exit\n"
+    "\n"
+    "Exit status: 0 written, 2 bad usage, unreadable or invalid IN, OUT exists or\n"
+    "cannot be written, or a conversion that would not keep the scenario whole.\n";
 
 static int ends_with(const char *s, const char *suffix)
 {
@@ -261,77 +273,90 @@ static int show_raw(const char *path, enum target target)
   return status;
 }
 
+enum { OPT_TARGET = SF_OPT_LONG_ONLY, OPT_FLAW, OPT_LIST_FLAWS };
+
+static const struct option show_options[] = {
+    {"target", required_argument, NULL, OPT_TARGET},
+    {"flaw", required_argument, NULL, OPT_FLAW},
+    {"list-flaws", no_argument, NULL, OPT_LIST_FLAWS},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
 int sf_cmd_show(int argc, char **argv)
 {
   enum target target = T_AUTO;
-  int flaw = -1;
-  int i = 1;
-  for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-    if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+  int flaw = -1, list = 0, c;
+  sf_opt_begin();
+  while ((c = getopt_long(argc, argv, ":h", show_options, NULL)) != -1) {
+    switch (c) {
+    case 'h':
       fputs(show_help, stdout);
       return SF_EXIT_OK;
-    }
-    if (strcmp(argv[i], "--list-flaws") == 0) {
-      for (int f = 1; f < SC_FLAW_COUNT; f++)
-        printf("%s\t%s\t%s\n", sc_flaw_name((enum sc_flaw)f), sc_flaw_verdict((enum sc_flaw)f),
-               sc_flaw_what((enum sc_flaw)f));
-      return SF_EXIT_OK;
-    }
-    if (strcmp(argv[i], "--target") == 0 && i + 1 < argc) {
-      const char *name = argv[++i];
+    case OPT_LIST_FLAWS:
+      list = 1;
+      break;
+    case OPT_TARGET:
       target = T_AUTO;
       for (int t = T_SESSION; t <= T_EHLO; t++)
-        if (strcmp(name, target_names[t]) == 0)
+        if (strcmp(optarg, target_names[t]) == 0)
           target = (enum target)t;
-      if (target == T_AUTO) {
-        fprintf(stderr,
-                "smtpfuzz show: unknown target '%s' (session, portmode, starttls, reply, ehlo)\n",
-                name);
-        return SF_EXIT_USAGE;
-      }
-      continue;
-    }
-    if (strcmp(argv[i], "--flaw") == 0 && i + 1 < argc) {
-      const char *name = argv[++i];
+      if (target == T_AUTO)
+        return sf_usage_error(
+            "show", "unknown target '%s': session, portmode, starttls, reply or ehlo", optarg);
+      break;
+    case OPT_FLAW:
+      flaw = -1;
       for (int f = 0; f < SC_FLAW_COUNT; f++)
-        if (strcmp(name, sc_flaw_name((enum sc_flaw)f)) == 0)
+        if (strcmp(optarg, sc_flaw_name((enum sc_flaw)f)) == 0)
           flaw = f;
-      if (flaw < 0) {
-        fprintf(stderr, "smtpfuzz show: unknown flaw '%s' (see --list-flaws)\n", name);
-        return SF_EXIT_USAGE;
-      }
-      continue;
+      if (flaw < 0)
+        return sf_usage_error("show", "unknown flaw '%s': --list-flaws names them", optarg);
+      break;
+    default:
+      return sf_opt_refused("show", c, argv, show_options);
     }
-    fprintf(stderr, "smtpfuzz show: unknown option '%s' (see --help)\n", argv[i]);
-    return SF_EXIT_USAGE;
   }
-  if (i == argc) {
-    fputs(show_help, stderr);
-    return SF_EXIT_USAGE;
+  if (list) {
+    for (int f = 1; f < SC_FLAW_COUNT; f++)
+      printf("%s\t%s\t%s\n", sc_flaw_name((enum sc_flaw)f), sc_flaw_verdict((enum sc_flaw)f),
+             sc_flaw_what((enum sc_flaw)f));
+    return SF_EXIT_OK;
   }
+  if (optind == argc)
+    return sf_usage_error("show", "no FILE given");
+  int i = optind;
   int worst = SF_EXIT_OK;
   for (; i < argc; i++) {
     enum target t = target == T_AUTO ? guess_target(argv[i]) : target;
-    if (t == T_STARTTLS && flaw >= 0) {
-      fprintf(stderr, "smtpfuzz show: --flaw works with the pass-through targets only\n");
-      return SF_EXIT_USAGE;
-    }
+    if (t == T_STARTTLS && flaw >= 0)
+      return sf_usage_error("show", "--flaw works with the pass-through targets only");
     int st = t == T_REPLY || t == T_EHLO ? show_raw(argv[i], t) : show_session(argv[i], t, flaw);
     worst = st > worst ? st : worst;
   }
   return worst;
 }
 
+static const struct option convert_options[] = {
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
 int sf_cmd_convert(int argc, char **argv)
 {
-  if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+  int c;
+  sf_opt_begin();
+  while ((c = getopt_long(argc, argv, ":h", convert_options, NULL)) != -1) {
+    if (c != 'h')
+      return sf_opt_refused("convert", c, argv, convert_options);
     fputs(convert_help, stdout);
     return SF_EXIT_OK;
   }
-  if (argc != 3) {
-    fputs(convert_help, stderr);
-    return SF_EXIT_USAGE;
-  }
+  if (argc - optind != 2)
+    return sf_usage_error("convert", "needs IN and OUT, got %d file name%s", argc - optind,
+                          argc - optind == 1 ? "" : "s");
+  /* From here on argv[1] is IN and argv[2] OUT. */
+  argv += optind - 1;
   static struct scenario sc;
   static char text[64 * 1024];
   static uint8_t bin[SC_BINARY_MAX];

@@ -27,6 +27,7 @@ struct conn {
   enum srv_tls tls;
   int closed, eof, stopped;
   int hello_seen;       /* the client's TLS hello began */
+  int refeed;           /* client bytes already recorded go to the handshake again */
   struct sc_server srv; /* the scripted server: what to do next */
   uint8_t out[OUT_BUF];
   size_t out_len;
@@ -57,6 +58,8 @@ static uint64_t wire_t(const struct conn *c)
 
 static void rec(struct conn *c, enum wire_kind kind, int tls, const void *p, size_t n)
 {
+  if (c->refeed && (kind == WIRE_C_HELLO || kind == WIRE_C_DATA))
+    return; /* already on the wire */
   wire_add(c->w, kind, tls, wire_t(c), p, n, 0, SF_ERR_OK);
 }
 
@@ -266,18 +269,10 @@ static void start_tls(struct conn *c)
    * the handshake, as they would on any server. */
   uint8_t tmp[CMD_READER_BUF];
   size_t n = sc_server_take_unread(&c->srv, tmp, sizeof(tmp));
+  c->refeed = 1;
   if (n > 0)
     server_receive(c, tmp, n);
-}
-
-/* Length of the TLS handshake record starting at p, as far as n bytes go;
- * 0 if p does not start like one. */
-static size_t tls_record_len(const uint8_t *p, size_t n)
-{
-  if (n < 3 || p[0] != 0x16 || p[1] != 0x03)
-    return 0;
-  size_t len = n >= 5 ? 5 + ((size_t)p[3] << 8 | p[4]) : n;
-  return len < n ? len : n;
+  c->refeed = 0;
 }
 
 static void server_receive(struct conn *c, const uint8_t *p, size_t n)
@@ -287,7 +282,7 @@ static void server_receive(struct conn *c, const uint8_t *p, size_t n)
   switch (c->tls) {
   case SRV_PLAIN:
     while (n > 0) {
-      size_t k = tls_record_len(p, n);
+      size_t k = sc_server_plain_tls_bytes(&c->srv, p, n);
       if (k == 0) {
         rec(c, WIRE_C_DATA, 0, p, n);
         sc_server_input(&c->srv, p, n);
@@ -305,7 +300,7 @@ static void server_receive(struct conn *c, const uint8_t *p, size_t n)
     /* Bytes that do not start a TLS handshake record are plaintext the
      * client sent instead of its hello: recorded as such (a client going on
      * in plaintext after the 220 must be seen doing it). */
-    if (!c->hello_seen && !(p[0] == 0x16 && (n < 2 || p[1] == 0x03))) {
+    if (!c->hello_seen && !(p[0] >= 20 && p[0] <= 23 && (n < 2 || p[1] == 0x03))) {
       rec(c, WIRE_C_DATA, 0, p, n);
       tls_fail(c, "the client sent something else than a TLS hello");
       return;

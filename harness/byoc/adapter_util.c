@@ -1,0 +1,76 @@
+#include "adapter_util.h"
+
+#include "oracle.h"
+#include "scenario.h"
+#include "tls_peer.h"
+
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+
+#include <stdio.h>
+
+size_t sc_adapter_crlf(char *dst, size_t cap, const char *msg, size_t len)
+{
+  size_t k = 0;
+  for (size_t i = 0; msg && i < len && k + 3 <= cap; i++) {
+    if (msg[i] == '\n' && (i == 0 || msg[i - 1] != '\r'))
+      dst[k++] = '\r';
+    dst[k++] = msg[i];
+  }
+  if (cap > 0)
+    dst[k < cap ? k : cap - 1] = '\0';
+  return k;
+}
+
+int sc_adapter_bare_cr(const char *msg, size_t len)
+{
+  for (size_t i = 0; msg && i < len; i++)
+    if (msg[i] == '\r' && (i + 1 == len || msg[i + 1] != '\n'))
+      return 1;
+  return 0;
+}
+
+SSL_CTX *sc_adapter_client_ctx(const char *ca_pem)
+{
+  SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+  BIO *bio = BIO_new_mem_buf(ca_pem, -1);
+  X509 *ca = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+  int ok = ctx && ca && X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), ca);
+  X509_free(ca);
+  BIO_free(bio);
+  if (!ok) {
+    SSL_CTX_free(ctx);
+    return NULL;
+  }
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+  X509_VERIFY_PARAM_set_time(SSL_CTX_get0_param(ctx), (time_t)TLS_PEER_TIME);
+  return ctx;
+}
+
+uint32_t sc_adapter_min_timeout(const struct sf_config *cfg, enum sf_phase first,
+                                enum sf_phase last)
+{
+  uint32_t m = UINT32_MAX;
+  for (int p = first; p <= (int)last; p++)
+    m = cfg->timeout_ms[p] < m ? cfg->timeout_ms[p] : m;
+  return m;
+}
+
+int sc_adapter_server_deaf(const struct scenario *sc)
+{
+  for (size_t i = 0; i < sc->nactions && i < SC_MAX_ACTIONS; i++)
+    if (sc->actions[i].kind == SC_ACT_DEAF)
+      return 1;
+  return 0;
+}
+
+int sc_adapter_wait_within_timeouts(const struct sf_config *cfg, const char *hang_reason)
+{
+  unsigned long long waited;
+  if (sscanf(hang_reason, "waited %llu ms", &waited) != 1)
+    return 0;
+  uint32_t longest = 0;
+  for (int p = 0; p < SF_PHASE_COUNT; p++)
+    longest = cfg->timeout_ms[p] > longest ? cfg->timeout_ms[p] : longest;
+  return waited <= (unsigned long long)longest + ORACLE_TIMEOUT_SLACK_MS;
+}

@@ -1,0 +1,39 @@
+/* Small pieces every client adapter needs, so that an adapter file holds
+ * only its client's own mapping. */
+#ifndef SC_BYOC_ADAPTER_UTIL_H
+#define SC_BYOC_ADAPTER_UTIL_H
+
+#include "config.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ssl_ctx_st;
+
+/* The message with every bare LF made CRLF (as an application hands a
+ * library a message), NUL-terminated; returns its length (cut at cap-1). */
+size_t sc_adapter_crlf(char *dst, size_t cap, const char *msg, size_t len);
+/* 1 if the message holds a CR that no LF follows (a bare CR is then the
+ * input's, not the client's). */
+int sc_adapter_bare_cr(const char *msg, size_t len);
+/* A client context trusting only the PEM certificate `ca_pem` (the
+ * harness's test CA), judging certificates at TLS_PEER_TIME, not verifying
+ * during the handshake (for libraries that judge the result themselves).
+ * NULL on failure. */
+struct ssl_ctx_st *sc_adapter_client_ctx(const char *ca_pem);
+/* 1 if the scenario's server may stop reading (a deaf action): a client
+ * whose socket buffer took the rest then waits for an answer to bytes the
+ * server never read, which the oracles, seeing only what the server read,
+ * cannot tell from a wait with no send outstanding. */
+struct scenario;
+int sc_adapter_server_deaf(const struct scenario *sc);
+/* 1 if a HANG reason says the client waited ("waited N ms ...") no longer
+ * than the longest timeout the configuration holds, plus the oracles'
+ * slack: a client whose timeouts cover other spans than the scenario's
+ * phases kept one of its own, if not the phase's. */
+int sc_adapter_wait_within_timeouts(const struct sf_config *cfg, const char *hang_reason);
+/* The shortest configured timeout of the phases first..last. */
+uint32_t sc_adapter_min_timeout(const struct sf_config *cfg, enum sf_phase first,
+                                enum sf_phase last);
+
+#endif

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# The command line of smtpfuzz and of lint, show, convert: '--opt value' and
+# '--opt=value' alike for every option, '--' ends the options, -h/--help,
+# `smtpfuzz help CMD` prints exactly `smtpfuzz CMD --help`, and bad usage is
+# exit 2 with one line on stderr naming the problem.
+#   tests/cli_options.sh path/to/smtpfuzz      (run from the repository root)
+set -u
+
+if [ $# -ne 1 ] || [ ! -x "$1" ]; then
+  echo "usage: tests/cli_options.sh path/to/smtpfuzz" >&2
+  exit 2
+fi
+bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+passed=0
+failed=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+out=$tmp/out
+err=$tmp/err
+lint_data=tests/data/lint
+scn=corpus/scenarios/ok-submission-587-auth-login.scn
+
+check() {
+  local what=$1
+  shift
+  if "$@"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAIL: $what" >&2
+    sed 's/^/  out| /' "$out" >&2
+    sed 's/^/  err| /' "$err" >&2
+  fi
+}
+
+# run WANT ARGS...: smtpfuzz ARGS, stdout to $out and stderr to $err.
+run() {
+  local want=$1
+  shift
+  "$bin" "$@" >"$out" 2>"$err"
+  local got=$?
+  check "smtpfuzz $* exits $want (got $got)" [ "$got" -eq "$want" ]
+}
+
+# usage_error WORD ARGS...: exit 2, nothing on stdout, one line on stderr
+# that names WORD and points to the help.
+usage_error() {
+  local word=$1
+  shift
+  run 2 "$@"
+  check "smtpfuzz $*: one line on stderr" [ "$(wc -l <"$err")" -eq 1 ]
+  check "smtpfuzz $*: nothing on stdout" [ ! -s "$out" ]
+  check "smtpfuzz $*: the message names '$word'" grep -qF -- "$word" "$err"
+  check "smtpfuzz $*: the message points to the help" grep -qF -- "--help" "$err"
+}
+
+# same WANT "ARGS A" "ARGS B": both exit WANT with the same stdout.
+same() {
+  local want=$1
+  read -r -a a <<<"$2"
+  read -r -a b <<<"$3"
+  run "$want" "${a[@]}"
+  cp "$out" "$tmp/first"
+  run "$want" "${b[@]}"
+  check "'$2' and '$3' print the same" cmp -s "$tmp/first" "$out"
+  check "'$2' prints something" [ -s "$out" ]
+}
+
+has() {
+  check "output contains '$1'" grep -qF -- "$1" "$out"
+}
+
+# The command itself.
+run 0 --help
+has "Commands:"
+cp "$out" "$tmp/main-help"
+run 0 -h
+check "-h is --help" cmp -s "$tmp/main-help" "$out"
+run 0 help
+check "help is --help" cmp -s "$tmp/main-help" "$out"
+run 0 --version
+check "--version prints 'smtpfuzz X.Y'" grep -qxE 'smtpfuzz [0-9]+\.[0-9]+(\.[0-9]+)*' "$out"
+usage_error "--version" --version=1
+usage_error "--bogus" --bogus
+usage_error "-x" -x
+usage_error "frobnicate" frobnicate
+run 2
+check "no command: the usage on stderr" grep -qF "Commands:" "$err"
+
+# help CMD is CMD --help (and -h) for every command in the list.
+commands=$(awk '/^Commands:$/ { on = 1; next } on && /^$/ { exit } on { print $1 }' \
+  "$tmp/main-help")
+check "help lists lint, show, convert, help" \
+  [ "$(echo $commands | tr ' ' '\n' | grep -cxE 'lint|show|convert|help')" -eq 4 ]
+for cmd in $commands; do
+  run 0 help "$cmd"
+  cp "$out" "$tmp/help-$cmd"
+  check "help $cmd starts with its usage" grep -q "^usage: smtpfuzz $cmd" "$out"
+  run 0 "$cmd" --help
+  check "help $cmd is $cmd --help" cmp -s "$tmp/help-$cmd" "$out"
+  run 0 "$cmd" -h
+  check "help $cmd is $cmd -h" cmp -s "$tmp/help-$cmd" "$out"
+  # -h/--help is listed in every help this helper's commands print.
+done
+for cmd in lint show convert help; do
+  check "$cmd --help lists -h, --help" grep -qF -- "-h, --help" "$tmp/help-$cmd"
+done
+usage_error "nope" help nope
+usage_error "one COMMAND" help lint show
+usage_error "--bogus" help --bogus
+
+# lint: every option both ways, abbreviations, options after files, '--'.
+same 0 "lint --format json $lint_data/good-587.conf" "lint --format=json $lint_data/good-587.conf"
+check "--format json prints JSON" grep -qx '\[\]' "$out"
+same 0 "lint --format text $lint_data/good-587.conf" "lint --format=text $lint_data/good-587.conf"
+same 0 "lint $lint_data/good-587.conf --format json" "lint --form=json $lint_data/good-587.conf"
+same 1 "lint --set port=465 --set mode=starttls" "lint --set=port=465 --set=mode=starttls"
+has "STARTTLS_ON_IMPLICIT_PORT"
+same 1 "lint --set port=465 --format json --set mode=starttls" \
+  "lint --format=json --set=port=465 --set mode=starttls"
+has '"name": "STARTTLS_ON_IMPLICIT_PORT"'
+cp "$lint_data/starttls-on-465.conf" "$tmp/-dash.conf"
+(cd "$tmp" && "$bin" lint -- -dash.conf >"$out" 2>"$err")
+check "lint -- -dash.conf reads the file named -dash.conf" grep -qF -- "-dash.conf: error:" "$out"
+usage_error "--format" lint --format
+usage_error "--format" lint "$lint_data/good-587.conf" --format
+usage_error "xml" lint --format=xml "$lint_data/good-587.conf"
+usage_error "--set" lint --set
+usage_error "--bogus" lint --bogus "$lint_data/good-587.conf"
+usage_error "--bogus" lint --bogus=1 "$lint_data/good-587.conf"
+usage_error "-x" lint -x "$lint_data/good-587.conf"
+usage_error "--help" lint --help=yes
+usage_error "no configuration" lint
+usage_error "not both" lint --set port=465 "$lint_data/good-587.conf"
+
+# show.
+same 0 "show --target session $scn" "show --target=session $scn"
+has "client smtpfuzz-engine"
+same 0 "show $scn --target=session" "show --targ session $scn"
+same 0 "show --target portmode $scn" "show --target=portmode $scn"
+same 0 "show --target starttls $scn" "show --target=starttls $scn"
+has "[tls]"
+same 1 "show --target reply corpus/fuzz_reply/bare-cr.bin" \
+  "show --target=reply corpus/fuzz_reply/bare-cr.bin"
+has "REPLY_BARE_CR"
+same 1 "show --target ehlo corpus/fuzz_ehlo/auth-33-mechs.bin" \
+  "show --target=ehlo corpus/fuzz_ehlo/auth-33-mechs.bin"
+has "CAPS_AUTH_TOO_MANY"
+same 1 "show --flaw plaintext-auth $scn" "show --flaw=plaintext-auth $scn"
+has "LEAK_AUTH"
+same 1 "show --flaw plaintext-auth --target session $scn" \
+  "show --target=session --flaw=plaintext-auth $scn"
+same 0 "show --list-flaws" "show --list-f"
+has "plaintext-auth	LEAK_AUTH	"
+cp "$scn" "$tmp/-dash.scn"
+(cd "$tmp" && "$bin" show -- -dash.scn >"$out" 2>"$err")
+check "show -- -dash.scn reads the file named -dash.scn" grep -qF "== -dash.scn" "$out"
+usage_error "--target" show --target
+usage_error "--target" show "$scn" --target
+usage_error "bogus" show --target=bogus "$scn"
+usage_error "bogus" show --target bogus "$scn"
+usage_error "--flaw" show --flaw
+usage_error "bogus" show --flaw=bogus "$scn"
+usage_error "--list-flaws" show --list-flaws=1
+usage_error "--bogus" show --bogus "$scn"
+usage_error "--list-flaws" show --l=1 "$scn"
+usage_error "no FILE" show
+usage_error "no FILE" show --target session
+usage_error "pass-through" show --target starttls --flaw plaintext-auth "$scn"
+
+# convert.
+run 0 convert "$scn" "$tmp/a.bin"
+run 0 convert -- "$tmp/a.bin" "$tmp/-dash-b.scn"
+check "convert -- writes a file whose name starts with '-'" [ -s "$tmp/-dash-b.scn" ]
+(cd "$tmp" && "$bin" convert -- -dash-b.scn -dash-c.bin >"$out" 2>"$err")
+check "convert -- IN OUT with dashes" cmp -s "$tmp/a.bin" "$tmp/-dash-c.bin"
+usage_error "IN and OUT" convert
+usage_error "IN and OUT" convert "$scn"
+usage_error "IN and OUT" convert "$scn" "$tmp/x.bin" "$tmp/y.bin"
+usage_error "--bogus" convert --bogus "$scn" "$tmp/z.bin"
+check "a refused convert writes nothing" [ ! -e "$tmp/z.bin" ]
+
+echo "cli_options: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,201 @@
+/* Third-party clients in-process (harness/byoc/): scenarios of the
+ * library replayed against one client, each with the verdicts it earns
+ * there, exactly. Built once per adapter: test_curl (libcurl 7.88.1,
+ * adapter_curl.c) and test_libesmtp (libESMTP 1.1.0, adapter_libesmtp.c),
+ * chosen by TEST_CLIENT. Deterministic: fixed scenarios, virtual time, no
+ * clock or speed in any assertion.
+ *
+ *   test_X                 the table below
+ *   test_X --survey DIR    every .scn in DIR: the client's verdicts and end
+ *   test_X --show FILE     one scenario's transcript with the client
+ */
+#include "adapter.h"
+#include "check.h"
+#include "oracle.h"
+#include "scenario_text.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define V(x) ORACLE_BIT(SC_V_##x)
+
+struct row {
+  const char *file;
+  unsigned verdicts; /* OUTCOME aside */
+  enum sc_client_status end;
+};
+
+#if TEST_CLIENT_CURL
+extern const struct sc_adapter sc_adapter_curl;
+static const struct sc_adapter *const adapter = &sc_adapter_curl;
+static const struct row table[] = {
+    /* What a correct client does, curl does. */
+    {"submission-ok.scn", 0, SC_CLIENT_DONE},
+    {"ok-submission-587-auth-login.scn", 0, SC_CLIENT_DONE},
+    {"ok-implicit-465-auth-plain.scn", 0, SC_CLIENT_DONE},
+    {"ok-submission-multiple-rcpt.scn", 0, SC_CLIENT_DONE},
+    {"ok-message-leading-dots.scn", 0, SC_CLIENT_DONE},
+    {"ok-deliver-no.scn", 0, SC_CLIENT_DONE},
+    {"starttls-stripped.scn", 0, SC_CLIENT_FAILED},
+    {"starttls-454-required.scn", 0, SC_CLIENT_FAILED},
+    /* CVE-2021-22947 is fixed in 7.88: bytes after the 220 end the session. */
+    {"starttls-injection.scn", 0, SC_CLIENT_FAILED},
+    {"injection-starttls-several-replies.scn", 0, SC_CLIENT_FAILED},
+    {"cert-self-signed.scn", 0, SC_CLIENT_FAILED},
+    {"cert-wrong-host.scn", 0, SC_CLIENT_FAILED},
+    {"cert-expired.scn", 0, SC_CLIENT_FAILED},
+    {"cert-unknown-issuer.scn", 0, SC_CLIENT_FAILED},
+    {"cert-ipv4-literal-host.scn", 0, SC_CLIENT_DONE},
+    {"cert-ip-literal-other-address.scn", 0, SC_CLIENT_FAILED},
+    {"tls-server-old-versions.scn", 0, SC_CLIENT_FAILED},
+    /* The STARTTLS client on port 465: the server waits for a TLS hello,
+     * curl for a greeting, and curl_multi_timeout says no timer: a hang. */
+    {"silent-465.scn", V(HANG), SC_CLIENT_RUNNING},
+    /* CURLUSESSL_TRY authenticates in plaintext when STARTTLS is stripped
+     * or refused. */
+    {"starttls-stripped-opportunistic-auth.scn", V(LEAK_AUTH), SC_CLIENT_FAILED},
+    {"starttls-454-opportunistic-auth.scn", V(LEAK_AUTH), SC_CLIENT_FAILED},
+    {"curl-try-stripped-starttls-password.scn", V(LEAK_AUTH), SC_CLIENT_DONE},
+    /* HELO after a rejected post-TLS EHLO, with the pre-TLS SIZE. */
+    {"curl-stale-size-helo-fallback.scn", V(STALE_CAPS), SC_CLIENT_DONE},
+    /* A SIZE the post-TLS EHLO does not announce is used all the same. */
+    {"caps-starttls-after-tls.scn", V(STALE_CAPS), SC_CLIENT_DONE},
+    /* Any EHLO failure means HELO to curl, a 421 included (fuzz_curl). */
+    {"curl-421-ehlo-tls-helo.scn", V(IGNORED_421), SC_CLIENT_FAILED},
+    /* CURLUSESSL_TRY takes a 421 to STARTTLS for a refusal and goes on. */
+    {"starttls-421-opportunistic.scn", V(IGNORED_421), SC_CLIENT_DONE},
+    /* A line sent ahead of STARTTLS is taken for its answer (fuzz_curl). */
+    {"curl-starttls-answer-sent-ahead.scn", V(INJECTION), SC_CLIENT_FAILED},
+};
+#else
+extern const struct sc_adapter sc_adapter_libesmtp;
+static const struct sc_adapter *const adapter = &sc_adapter_libesmtp;
+static const struct row table[] = {
+    /* What a correct client does, libESMTP does: a blocking client whose
+     * poll() timeouts end its waits in virtual time. */
+    {"submission-ok.scn", 0, SC_CLIENT_DONE},
+    {"ok-submission-587-auth-login.scn", 0, SC_CLIENT_DONE},
+    {"ok-plain-client-submission.scn", 0, SC_CLIENT_DONE},
+    {"ok-submission-multiple-rcpt.scn", 0, SC_CLIENT_DONE},
+    {"silent-465.scn", 0, SC_CLIENT_FAILED},
+    {"stall-greeting-timeout.scn", 0, SC_CLIENT_FAILED},
+    {"stall-ehlo-timeout.scn", 0, SC_CLIENT_FAILED},
+    {"starttls-stripped.scn", 0, SC_CLIENT_FAILED},
+    {"starttls-454-required.scn", 0, SC_CLIENT_FAILED},
+    {"tls-server-old-versions.scn", 0, SC_CLIENT_FAILED},
+    {"curl-stale-size-helo-fallback.scn", 0, SC_CLIENT_DONE},
+    /* Replies injected after the 220 to STARTTLS are read as the answers
+     * to the commands sent over TLS (the CVE-2021-22947 class). */
+    {"starttls-injection.scn", V(INJECTION) | V(STALE_CAPS), SC_CLIENT_DONE},
+    {"injection-starttls-235.scn", V(INJECTION) | V(STALE_CAPS), SC_CLIENT_DONE},
+    /* Two bytes behind the 220 stay in its buffer: its handshake and reply
+     * loops spin on them (300 s of virtual time here), then it acts on them. */
+    {"libesmtp-bytes-after-starttls-220-spin.scn", V(INJECTION), SC_CLIENT_FAILED},
+    /* It rejects the certificate, then says QUIT inside that TLS session. */
+    {"cert-expired.scn", V(CERT), SC_CLIENT_FAILED},
+    {"cert-wrong-host.scn", V(CERT), SC_CLIENT_FAILED},
+    /* Starttls_ENABLED authenticates in plaintext when STARTTLS is gone. */
+    {"curl-try-stripped-starttls-password.scn", V(LEAK_AUTH), SC_CLIENT_DONE},
+    /* No QUIT timeout of its own: the end of data's (10 min) stays. */
+    {"stall-quit-timeout.scn", V(HANG), SC_CLIENT_DONE},
+};
+#endif
+
+static struct scenario sc;
+static struct wire w;
+static struct sim_result res;
+static struct oracle_report rep;
+static struct tls_peer *peer;
+
+static int load(const char *path)
+{
+  static char text[65536];
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return -1;
+  size_t n = fread(text, 1, sizeof text - 1, f);
+  fclose(f);
+  size_t line;
+  const char *why;
+  if (scenario_parse_text(&sc, text, n, &line, &why) != SF_ERR_OK) {
+    fprintf(stderr, "%s:%zu: %s\n", path, line, why);
+    return -1;
+  }
+  return 0;
+}
+
+static unsigned run(const char *path)
+{
+  if (load(path) != 0 || sc_adapter_run(adapter, &sc, peer, &w, &res) != 0)
+    return ~0u;
+  return oracle_judge(&sc, &w, &res, &rep) & ~V(OUTCOME);
+}
+
+static void names(unsigned v, char *out, size_t cap)
+{
+  out[0] = '\0';
+  for (int i = 0; i < SC_V_COUNT; i++)
+    if (v & ORACLE_BIT(i))
+      snprintf(out + strlen(out), cap - strlen(out), "%s%s", out[0] ? "," : "",
+               sc_verdict_name((enum sc_verdict)i));
+  if (!out[0])
+    snprintf(out, cap, "none");
+}
+
+static int survey(const char *dir)
+{
+  DIR *d = opendir(dir);
+  if (!d)
+    return 2;
+  struct dirent *e;
+  char path[1024], v[256];
+  while ((e = readdir(d)) != NULL) {
+    size_t n = strlen(e->d_name);
+    if (n < 4 || strcmp(e->d_name + n - 4, ".scn") != 0)
+      continue;
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    unsigned got = run(path);
+    names(got, v, sizeof v);
+    printf("%-55s %-8s %-24s %s\n", e->d_name, sc_client_status_name(res.status), v, res.diagnosis);
+  }
+  closedir(d);
+  return 0;
+}
+
+int main(int argc, char **argv)
+{
+  peer = tls_peer_new();
+  if (!peer || adapter->global_init() != 0) {
+    fprintf(stderr, "test_%s: set-up failed\n", adapter->name);
+    return 1;
+  }
+  if (argc == 3 && strcmp(argv[1], "--survey") == 0)
+    return survey(argv[2]);
+  if (argc == 3 && strcmp(argv[1], "--show") == 0) {
+    unsigned got = run(argv[2]);
+    if (got == ~0u)
+      return 2;
+    oracle_transcript_file(&sc, &w, &rep, stdout);
+    return 0;
+  }
+  for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+    char path[256], want[128], got_names[128];
+    snprintf(path, sizeof path, "corpus/scenarios/%s", table[i].file);
+    unsigned got = run(path);
+    names(table[i].verdicts, want, sizeof want);
+    names(got, got_names, sizeof got_names);
+    CHECKF(got == table[i].verdicts, "%s: %s earns %s, expected %s", table[i].file, adapter->name,
+           got_names, want);
+    CHECKF(res.status == table[i].end, "%s: %s ended %s (%s), expected %s", table[i].file,
+           adapter->name, sc_client_status_name(res.status), res.diagnosis,
+           sc_client_status_name(table[i].end));
+    if (got != table[i].verdicts || res.status != table[i].end)
+      oracle_transcript_file(&sc, &w, &rep, stderr);
+  }
+  tls_peer_free(peer);
+  char suite[64];
+  snprintf(suite, sizeof suite, "test_%s", adapter->name);
+  return check_report(suite);
+}
