@@ -250,9 +250,10 @@ struct judge {
   /* RFC 5321 3.8: the server said 421 and closes. */
   int closing;
   /* Replies the server completed since the client last spoke, and whether
-   * the 421 came as a further reply behind one of them: a client reading
-   * line by line answers that one before it reads the 421 (one command of
-   * grace); a 421 that answers the client's own command gets none. */
+   * the 421 came in a further reply behind one of them (as a line of its
+   * own or inside a multiline one): a client reading reply by reply answers
+   * that one before it reads the 421 (one answer of grace); a 421 in the
+   * reply to the client's own command gets none. */
   int replies_since_client;
   int last_code; /* of the reply the server completed last */
   int grace_421; /* 0, or the code of the reply the grace answers */
@@ -338,7 +339,7 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
    * came injected is judged as injection, not as the server's word). */
   if (it->code == 421 && it->eol && !injected && !j->closing) {
     j->closing = 1;
-    j->grace_421 = j->replies_since_client > 0 && j->cur_lines == 0 ? j->last_code : 0;
+    j->grace_421 = j->replies_since_client > 0 ? j->last_code : 0;
   }
   if (injected) {
     j->injected = 1;

@@ -471,6 +471,9 @@ static void test_ignored_421(void)
       {"MAIL FROM:<a@b>\r\n", "250 ok\r\n421 bye\r\n", "RCPT TO:<c@d>\r\n", 0},
       {"MAIL FROM:<a@b>\r\n", "250 ok\r\n421 bye\r\n", "RCPT TO:<c@d>\r\nDATA\r\n", 1},
       {"MAIL FROM:<a@b>\r\n", "421 bye\r\n", "RCPT TO:<c@d>\r\n", 1},
+      {"MAIL FROM:<a@b>\r\n", "250-mx\r\n421 bye\r\n", "RCPT TO:<c@d>\r\n", 1},
+      /* (fuzz_curl) a 421 inside a second, multiline reply */
+      {"MAIL FROM:<a@b>\r\n", "250 ok\r\n250-mx\r\n421 bye\r\n", "RCPT TO:<c@d>\r\n", 0},
       {"DATA\r\n", "354 go\r\n421 bye\r\n", "Subject: x\r\n\r\nhi\r\n.\r\nQUIT\r\n", 0},
       {"DATA\r\n", "354 go\r\n421 bye\r\n", "Subject: x\r\n\r\nhi\r\n.\r\nMAIL FROM:<a@b>\r\n", 1},
   };
