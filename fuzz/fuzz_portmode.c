@@ -42,20 +42,21 @@ int sf_fuzz_init(int *argc, char ***argv)
 
 struct expected {
   enum sc_client_status status;
-  enum sf_err error; /* SF_ERR_OK with FAILED: any TLS_CERT_* error */
+  enum sf_err error; /* SF_ERR_OK with FAILED: any TLS_CERT_* or CONFIG_* error */
   int any_cert_error;
+  int any_config_error;
   uint64_t end_ms;
   const char *diagnosis; /* must appear in the client's diagnosis, or NULL */
 };
 
 static struct expected done(void)
 {
-  return (struct expected){SC_CLIENT_DONE, SF_ERR_OK, 0, 0, NULL};
+  return (struct expected){SC_CLIENT_DONE, SF_ERR_OK, 0, 0, 0, NULL};
 }
 
 static struct expected failed(enum sf_err err, uint64_t end_ms, const char *diagnosis)
 {
-  return (struct expected){SC_CLIENT_FAILED, err, 0, end_ms, diagnosis};
+  return (struct expected){SC_CLIENT_FAILED, err, 0, 0, end_ms, diagnosis};
 }
 
 /* Same name as a verifier compares them: addresses as addresses (RFC 6125 6). */
@@ -91,6 +92,27 @@ static int host_syntax_ok(const char *h)
   return len <= 253;
 }
 
+/* The configuration rules, judged here apart from the engine: AUTH without
+ * credentials, a sender without a recipient (RFC 5321 3.3), verification
+ * without a name (RFC 6125 6), a host that is no name or address, values
+ * longer than one command carries (RFC 5321 4.5.3.1, RFC 4954 4). */
+static int config_refused(const struct sf_config *c, unsigned profile)
+{
+  if (c->auth != SF_AUTH_NONE &&
+      (!c->user || !c->password || strlen(c->user) + strlen(c->password) > 510))
+    return 1;
+  if (c->mail_from && (c->nrcpt == 0 || strlen(c->mail_from) > 254))
+    return 1;
+  for (size_t i = 0; i < c->nrcpt; i++)
+    if (strlen(c->rcpt[i]) > 254)
+      return 1;
+  if (profile != SF_PROF_PLAIN && c->verify && (!c->host || !c->host[0]))
+    return 1;
+  if (c->host && c->host[0] && !host_syntax_ok(c->host))
+    return 1;
+  return c->helo_name && strlen(c->helo_name) > 255;
+}
+
 static int cert_rejected(const struct scenario *sc)
 {
   const char *host = sc->cert_host[0] ? sc->cert_host : sc->cfg.host;
@@ -107,7 +129,7 @@ static struct expected after_tls(const struct scenario *sc, int offers_auth)
   if (sc->tls_server == SC_TLSS_OLD)
     return failed(SF_ERR_TLS_PROTOCOL_VERSION, 0, NULL);
   if (cert_rejected(sc))
-    return (struct expected){SC_CLIENT_FAILED, SF_ERR_OK, 1, 0, NULL};
+    return (struct expected){SC_CLIENT_FAILED, SF_ERR_OK, 1, 0, 0, NULL};
   if (sc->tls_server == SC_TLSS_CLIENT_CERT)
     return failed(SF_ERR_TLS_ALERT, 0, NULL);
   if (sc->cfg.auth != SF_AUTH_NONE && !offers_auth)
@@ -133,15 +155,11 @@ static struct expected expect_for(const struct scenario *sc)
   const char *silent_diag = c->port == 465 ? "port 465 expects implicit TLS" : "implicit TLS";
   if (profile == 0)
     return failed(SF_ERR_CONFIG_INCONSISTENT, 0, NULL);
-  /* What the configuration itself lacks ends the run before a byte. */
-  if (c->auth != SF_AUTH_NONE && (!c->user || !c->password))
-    return failed(SF_ERR_CONFIG_MISSING, 0, NULL);
-  if (c->mail_from && c->nrcpt == 0) /* RFC 5321 3.3 */
-    return failed(SF_ERR_CONFIG_MISSING, 0, NULL);
-  if (profile != SF_PROF_PLAIN && c->verify && (!c->host || !c->host[0])) /* RFC 6125 6 */
-    return failed(SF_ERR_CONFIG_NO_HOST, 0, NULL);
-  if (c->host && c->host[0] && !host_syntax_ok(c->host)) /* RFC 1035 2.3.4, RFC 1123 2.1 */
-    return failed(SF_ERR_CONFIG_BAD_VALUE, 0, NULL);
+  /* What the configuration itself lacks or cannot carry ends the run
+   * before a byte, with one of the CONFIG_* errors (which one first is
+   * test_config's to check). */
+  if (config_refused(c, profile))
+    return (struct expected){SC_CLIENT_FAILED, SF_ERR_OK, 0, 1, 0, NULL};
   switch (sc->personality) {
   case SC_PERS_SILENT:
     if (profile == SF_PROF_IMPLICIT)
@@ -200,7 +218,9 @@ int sf_fuzz_one(const uint8_t *data, size_t size)
   struct expected want = expect_for(&sc);
   int error_ok = want.any_cert_error ? res.error >= SF_ERR_TLS_CERT_SELF_SIGNED &&
                                            res.error <= SF_ERR_TLS_CERT_OTHER
-                                     : res.error == want.error;
+                 : want.any_config_error
+                     ? res.error >= SF_ERR_CONFIG_SYNTAX && res.error <= SF_ERR_CONFIG_NO_HOST
+                     : res.error == want.error;
   SF_FUZZ_CHECK(res.status == want.status && error_ok && res.end_ms == want.end_ms &&
                     (!want.diagnosis || strstr(res.diagnosis, want.diagnosis)),
                 "fuzz_portmode: port %u %s/%s vs %s: ended %s %s at %llu ms (%s); expected %s %s "
@@ -209,7 +229,9 @@ int sf_fuzz_one(const uint8_t *data, size_t size)
                 sc_personality_name(sc.personality), sc_client_status_name(res.status),
                 sf_err_name(res.error), (unsigned long long)res.end_ms, res.diagnosis,
                 sc_client_status_name(want.status),
-                want.any_cert_error ? "TLS_CERT_*" : sf_err_name(want.error),
+                want.any_cert_error     ? "TLS_CERT_*"
+                : want.any_config_error ? "CONFIG_*"
+                                        : sf_err_name(want.error),
                 (unsigned long long)want.end_ms, want.diagnosis ? " saying " : "",
                 want.diagnosis ? want.diagnosis : "");
   return 0;

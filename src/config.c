@@ -489,6 +489,21 @@ enum sf_err sf_config_validate(const struct sf_config *cfg, const char **reason)
     FAIL(CONFIG_BAD_VALUE, "auth must be none, plain or login");
   if (cfg->auth != SF_AUTH_NONE && (cfg->user == NULL || cfg->password == NULL))
     FAIL(CONFIG_MISSING, "auth needs user and password: set both, or auth = none");
+  /* What can never be sent is refused before anything is. */
+  if (cfg->auth != SF_AUTH_NONE &&
+      strlen(cfg->user) + strlen(cfg->password) > SF_CONFIG_MAX_CREDENTIALS)
+    FAIL(CONFIG_TOO_LONG, "user and password together longer than " XSTR(
+                              SF_CONFIG_MAX_CREDENTIALS) " octets (one AUTH line, RFC 4954 4)");
+  if (cfg->helo_name && strlen(cfg->helo_name) > SF_CONFIG_MAX_DOMAIN)
+    FAIL(CONFIG_TOO_LONG,
+         "helo_name longer than " XSTR(SF_CONFIG_MAX_DOMAIN) " octets (RFC 5321 4.5.3.1.2)");
+  if (cfg->mail_from && strlen(cfg->mail_from) > SF_CONFIG_MAX_PATH)
+    FAIL(CONFIG_TOO_LONG,
+         "from longer than " XSTR(SF_CONFIG_MAX_PATH) " octets (RFC 5321 4.5.3.1.3)");
+  for (size_t i = 0; i < cfg->nrcpt && i < SF_CONFIG_MAX_RCPT; i++)
+    if (cfg->rcpt[i] && strlen(cfg->rcpt[i]) > SF_CONFIG_MAX_PATH)
+      FAIL(CONFIG_TOO_LONG,
+           "a to longer than " XSTR(SF_CONFIG_MAX_PATH) " octets (RFC 5321 4.5.3.1.3)");
   if (cfg->message != NULL && (cfg->mail_from == NULL || cfg->nrcpt == 0))
     FAIL(CONFIG_MISSING, "a message needs from and at least one to");
   /* RFC 5321 3.3: a transaction has at least one RCPT; without one, MAIL

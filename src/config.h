@@ -59,6 +59,13 @@ const char *sf_phase_name(enum sf_phase phase);
 #define SF_CONFIG_MAX_RCPT 8
 /* Storage for the strings of a parsed configuration. */
 #define SF_CONFIG_STRINGS 8192
+/* What one command can carry (RFC 5321 4.5.3.1): a domain of 255 octets
+ * (4.5.3.1.2), a path of 256 with its brackets (4.5.3.1.3); AUTH PLAIN's
+ * message (RFC 4616 2: NUL user NUL password) at most 512 octets before
+ * base64, which this client sends as one initial response (RFC 4954 4). */
+#define SF_CONFIG_MAX_DOMAIN      255
+#define SF_CONFIG_MAX_PATH        254
+#define SF_CONFIG_MAX_CREDENTIALS 510
 
 struct sf_config {
   enum sf_mode mode;

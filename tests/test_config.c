@@ -382,6 +382,34 @@ static void test_validate(void)
     if (cases[i].want != SF_ERR_OK)
       CHECK(reason != NULL && reason[0] != '\0');
   }
+  /* What one command cannot carry (RFC 5321 4.5.3.1, RFC 4954 4), refused
+   * at the limit's edge and not a byte before. Each key is set last, after
+   * the others' fixed values. */
+  static const struct {
+    const char *key, *others;
+    size_t limit;
+  } sizes[] = {
+      {"helo_name", "from = a@b\nto = c@d\n", SF_CONFIG_MAX_DOMAIN},
+      {"from", "to = c@d\n", SF_CONFIG_MAX_PATH},
+      {"to", "from = a@b\n", SF_CONFIG_MAX_PATH},
+      {"password", "auth = plain\nuser = a\n", SF_CONFIG_MAX_CREDENTIALS - 1},
+  };
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+    for (int over = 0; over < 2; over++) {
+      char value[600], text[1024];
+      size_t n = sizes[i].limit + (size_t)over;
+      memset(value, 'x', n);
+      value[n] = '\0';
+      snprintf(text, sizeof text, "host = h\n%s%s = %s\n", sizes[i].others, sizes[i].key, value);
+      struct sf_config c;
+      size_t l;
+      const char *why = NULL;
+      CHECKF(parse(&c, text, &l, &why) == SF_ERR_OK, "%s: %s", sizes[i].key, why ? why : "");
+      enum sf_err err = sf_config_validate(&c, &why);
+      CHECKF(err == (over ? SF_ERR_CONFIG_TOO_LONG : SF_ERR_OK), "%s of %zu: %s", sizes[i].key, n,
+             sf_err_name(err));
+    }
+
   /* The reason names the fix. */
   struct sf_config cfg;
   size_t line;
