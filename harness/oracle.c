@@ -238,6 +238,8 @@ struct judge {
   int refused;     /* STARTTLS answered otherwise than 220 */
   int after_220;   /* the 220 to STARTTLS came; TLS not up yet */
   int injected;    /* bytes followed the 220 to STARTTLS */
+  int surplus;     /* plaintext replies that answered no command */
+  int ahead;       /* STARTTLS went out with such a reply unread before it */
   size_t inj_lines;
   struct caps inj;
   /* After TLS. */
@@ -312,6 +314,8 @@ static void on_reply(struct judge *j, int code)
     answered = j->pending[0];
     j->npending--;
     memmove(j->pending, j->pending + 1, j->npending * sizeof(j->pending[0]));
+  } else if (!j->tls_up) {
+    j->surplus++;
   }
   int hello = answered.verb == SC_VERB_EHLO || answered.verb == SC_VERB_HELO;
   if (!answered.tls && hello) {
@@ -472,9 +476,21 @@ static void on_client_plain(struct judge *j, const struct wire_item *it, const c
     verdict(j, SC_V_DOWNGRADE,
             "went on in plaintext after STARTTLS was %s (RFC 8314 5.2): '%s' at %llu ms",
             j->refused ? "refused" : "not offered", line, (unsigned long long)it->t);
+  /* A reply no command asked for was there to be read before STARTTLS's
+   * own: a client that goes on in plaintext behind STARTTLS took it for the
+   * answer, whether or not the 220 had also come by then (the order of the
+   * two is the machine's timing, the verdict must not be). */
+  if (v == SC_VERB_STARTTLS)
+    j->ahead = j->surplus > 0;
+  if (j->ahead && (j->after_220 || pending_has(j, SC_VERB_STARTTLS, 0)) && !j->tls_up &&
+      v != SC_VERB_QUIT)
+    verdict(j, SC_V_INJECTION,
+            "sent '%s' in plaintext behind STARTTLS: it took a reply sent ahead of STARTTLS, "
+            "which no command had asked for, for the answer (RFC 2920 3.1, RFC 3207 4.2)",
+            line);
   /* The client agreed to TLS (its STARTTLS got 220): whatever it says next
    * in plaintext, under any policy, goes where it meant TLS to be. */
-  if (j->after_220 && !j->tls_up && v != SC_VERB_QUIT)
+  else if (j->after_220 && !j->tls_up && v != SC_VERB_QUIT)
     verdict(j, SC_V_DOWNGRADE,
             "sent '%s' in plaintext after the 220 to its STARTTLS, instead of its TLS hello", line);
   if (j->injected && v != SC_VERB_QUIT)

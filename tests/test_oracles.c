@@ -490,6 +490,39 @@ static void test_ignored_421(void)
   }
 }
 
+/* A reply sent ahead of STARTTLS, which no command asked for: a client that
+ * takes it for the answer and goes on in plaintext is judged the same
+ * whether the real 220 came before its next command or after it (that order
+ * is the machine's timing). A client that reads the 220 and starts TLS is
+ * judged clean. (curl 7.88.1, found by fuzz_curl; live, either order.) */
+static void test_reply_sent_ahead(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = reply-sent-ahead\nclient.tls = opportunistic\n");
+  for (int order = 0; order < 3; order++) {
+    wire_init(&wire);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 0, 0, "EHLO c\r\n", 8, 0, SF_ERR_OK);
+    const char *ehlo = "250-mx\r\n250 STARTTLS\r\n250 8BITMIME\r\n";
+    wire_add(&wire, WIRE_S_DATA, 0, 0, ehlo, strlen(ehlo), 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 0, 0, "STARTTLS\r\n", 10, 0, SF_ERR_OK);
+    if (order == 0)
+      wire_add(&wire, WIRE_C_DATA, 0, 0, "MAIL FROM:<a@b>\r\n", 17, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 go\r\n", 8, 0, SF_ERR_OK);
+    if (order == 1)
+      wire_add(&wire, WIRE_C_DATA, 0, 0, "MAIL FROM:<a@b>\r\n", 17, 0, SF_ERR_OK);
+    if (order == 2) {
+      wire_add(&wire, WIRE_TLS_START, 0, 0, NULL, 0, 0, SF_ERR_OK);
+      wire_add(&wire, WIRE_TLS_UP, 1, 0, "valid mx.example.com", 20, 0, SF_ERR_OK);
+      wire_add(&wire, WIRE_C_DATA, 1, 0, "EHLO c\r\n", 8, 0, SF_ERR_OK);
+    }
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep);
+    unsigned want = order < 2 ? ORACLE_BIT(SC_V_INJECTION) : 0;
+    CHECKF((got & (ORACLE_BIT(SC_V_INJECTION) | ORACLE_BIT(SC_V_DOWNGRADE))) == want,
+           "order %d: verdicts %#x (%s)", order, got, rep.reason[SC_V_INJECTION]);
+  }
+}
+
 /* The chain checked, the name not, for an address literal; and a resumed
  * session taken on trust. */
 static void test_cert_names_and_resumption(void)
@@ -662,6 +695,7 @@ int main(void)
   test_pipelined_after_starttls();
   test_smuggling();
   test_ignored_421();
+  test_reply_sent_ahead();
   test_cert_names_and_resumption();
   test_split_login();
   test_bdat();
