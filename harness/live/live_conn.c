@@ -26,6 +26,8 @@ struct conn {
   int have_tls;
   enum srv_tls tls;
   int closed, eof, stopped;
+  int stall_over;       /* the watcher ended the current stall */
+  uint64_t last_watch;  /* when the watcher was last asked */
   int hello_seen;       /* the client's TLS hello began */
   struct sc_server srv; /* the scripted server: what to do next */
   uint8_t out[OUT_BUF];
@@ -79,6 +81,49 @@ static int remaining_ms(struct conn *c)
   return left > 60000 ? 60000 : (int)left;
 }
 
+/* Waits at most ms for `events` on the socket (0: for nothing but time),
+ * draining the client's output meanwhile and asking the watcher, at its
+ * pace, whenever the socket stays quiet. `stall_until` is the end of the
+ * stall under way (STALLS). Returns the socket's revents, 0 on time-out. */
+static short conn_wait(struct conn *c, short events, int ms, enum live_srv_wait what,
+                       uint64_t stall_until)
+{
+  const struct live_conn_opts *o = c->o;
+  uint64_t until = live_now_ms() + (uint64_t)(ms > 0 ? ms : 0);
+  for (int guard = 0; guard < 1000000 && !c->stopped; guard++) {
+    uint64_t now = live_now_ms();
+    int slice = now >= until ? 0 : (int)(until - now);
+    if (o->watch) {
+      uint64_t next = c->last_watch + o->watch_ms;
+      int to_watch = next > now ? (int)(next - now) : 0;
+      slice = slice < to_watch ? slice : to_watch;
+    }
+    struct pollfd pfd[2] = {{events ? c->fd : -1, events, 0},
+                            {o->drain ? o->drain_fd : -1, POLLIN, 0}};
+    int k = poll(pfd, 2, slice);
+    if (k > 0 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)))
+      o->drain(o->drain_ctx);
+    if (k > 0 && pfd[0].revents)
+      return pfd[0].revents;
+    now = live_now_ms();
+    if (o->watch && now >= c->last_watch + o->watch_ms) {
+      c->last_watch = now;
+      enum live_watch a = o->watch(o->watch_ctx, what, stall_until > now ? stall_until - now : 0);
+      if (a == LIVE_WATCH_STOP) {
+        stop(c, LIVE_END_JUDGED);
+        return 0;
+      }
+      if (a == LIVE_WATCH_END_STALL && what == LIVE_SRV_STALLS) {
+        c->stall_over = 1;
+        return 0;
+      }
+    }
+    if (now >= until)
+      return 0;
+  }
+  return 0;
+}
+
 /* Writes all of p to the socket before the deadline. */
 static void sock_write(struct conn *c, const uint8_t *p, size_t n)
 {
@@ -101,8 +146,7 @@ static void sock_write(struct conn *c, const uint8_t *p, size_t n)
     int ms = remaining_ms(c);
     if (ms == 0)
       return;
-    struct pollfd pfd = {c->fd, POLLOUT, 0};
-    (void)poll(&pfd, 1, ms);
+    (void)conn_wait(c, POLLOUT, ms, LIVE_SRV_WRITES, 0);
   }
 }
 
@@ -327,27 +371,20 @@ static void server_receive(struct conn *c, const uint8_t *p, size_t n)
   }
 }
 
-/* Waits at most `ms` for client bytes and takes them in. */
-static void read_input(struct conn *c, int ms)
+/* Waits at most `ms` for client bytes and takes them in; `stall_until`
+ * as for conn_wait (0: not in a stall). */
+static void read_input(struct conn *c, int ms, uint64_t stall_until)
 {
   if (c->eof || c->stopped || c->closed)
     return;
+  enum live_srv_wait what = stall_until ? LIVE_SRV_STALLS : LIVE_SRV_READS;
   /* Deaf: the client's bytes stay in the socket buffers until they fill,
-   * and its sends block; only time (or a stop) ends the wait. */
+   * and its sends block; only time (or the watcher) ends the wait. */
   if (c->srv.deaf) {
-    struct pollfd none = {-1, 0, 0};
-    (void)poll(&none, 1, ms);
-    if (c->o->stop && c->o->stop(c->o->stop_ctx))
-      stop(c, LIVE_END_STOPPED);
+    (void)conn_wait(c, 0, ms, stall_until ? what : LIVE_SRV_DEAF, stall_until);
     return;
   }
-  if (c->o->stop && c->o->stop(c->o->stop_ctx)) {
-    stop(c, LIVE_END_STOPPED);
-    return;
-  }
-  struct pollfd pfd = {c->fd, POLLIN, 0};
-  int k = poll(&pfd, 1, ms);
-  if (k <= 0)
+  if (!(conn_wait(c, POLLIN, ms, what, stall_until) & (POLLIN | POLLHUP | POLLERR)))
     return;
   uint8_t buf[READ_CHUNK];
   ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
@@ -366,19 +403,24 @@ static void read_input(struct conn *c, int ms)
 }
 
 /* A stall in real time, capped; the client's bytes are still read (and
- * recorded) meanwhile, and a client that hangs up ends it. */
+ * recorded) meanwhile, and a client that hangs up ends it. The watcher may
+ * end it early: once the client is seen waiting with no timeout, or one
+ * beyond the stall's end, the rest of the stall could only show it
+ * waiting. */
 static void stall(struct conn *c, uint32_t ms)
 {
   flush_out(c);
   uint32_t cap = c->o->max_stall_ms;
   uint64_t until = live_now_ms() + (ms < cap ? ms : cap);
-  for (int guard = 0; guard < 100000 && !c->eof && !c->stopped && !c->closed; guard++) {
+  c->stall_over = 0;
+  for (int guard = 0; guard < 100000 && !c->eof && !c->stopped && !c->closed && !c->stall_over;
+       guard++) {
     uint64_t now = live_now_ms();
     if (now >= until)
       return;
     int left = remaining_ms(c);
     uint64_t want = until - now;
-    read_input(c, want < (uint64_t)left ? (int)want : left);
+    read_input(c, want < (uint64_t)left ? (int)want : left, until);
   }
 }
 
@@ -464,7 +506,7 @@ void live_conn_run(int fd, const struct scenario *sc, const struct live_conn_opt
     int ms = remaining_ms(c);
     if (ms == 0)
       break;
-    read_input(c, ms < 200 ? ms : 200);
+    read_input(c, ms < 200 ? ms : 200, 0);
   }
   if (!c->stopped)
     stop(c, LIVE_END_DEADLINE);
