@@ -29,6 +29,8 @@ struct conn {
   int stall_over;       /* the watcher ended the current stall */
   uint64_t last_watch;  /* when the watcher was last asked */
   int hello_seen;       /* the client's TLS hello began */
+  int refeed;           /* bytes read before TLS started go to it again: already recorded */
+  size_t record_left;   /* bytes still to come of a TLS record begun in plaintext */
   struct sc_server srv; /* the scripted server: what to do next */
   uint8_t out[OUT_BUF];
   size_t out_len;
@@ -267,7 +269,8 @@ static void tls_read(struct conn *c)
 
 static void hello_input(struct conn *c, const uint8_t *p, size_t n)
 {
-  rec(c, WIRE_C_HELLO, 1, p, n);
+  if (!c->refeed)
+    rec(c, WIRE_C_HELLO, 1, p, n);
   enum live_hs hs = live_tls_feed(&c->tls_conn, p, n);
   if (hs == LIVE_HS_FAILED) {
     tls_fail(c, c->tls_conn.error);
@@ -307,11 +310,15 @@ static void start_tls(struct conn *c)
   c->have_tls = 1;
   (void)tls_peer_ssl_server_mode(c->tls_conn.ssl, c->sc->tls_server);
   /* Bytes the client sent after its STARTTLS before our answer now meet
-   * the handshake, as they would on any server. */
+   * the handshake, as they would on any server; they are on the wire
+   * already. */
   uint8_t tmp[CMD_READER_BUF];
   size_t n = sc_server_take_unread(&c->srv, tmp, sizeof(tmp));
-  if (n > 0)
+  if (n > 0) {
+    c->refeed = 1;
     server_receive(c, tmp, n);
+    c->refeed = 0;
+  }
 }
 
 /* Length of the TLS handshake record starting at p, as far as n bytes go;
@@ -331,14 +338,18 @@ static void server_receive(struct conn *c, const uint8_t *p, size_t n)
   switch (c->tls) {
   case SRV_PLAIN:
     while (n > 0) {
-      size_t k = tls_record_len(p, n);
+      /* A TLS record to a server that did not start TLS is bytes to it,
+       * marked on the wire all the same, however many reads it spans. */
+      size_t k = c->record_left;
+      if (k == 0 && tls_record_len(p, n) > 0)
+        k = c->record_left = n >= 5 ? 5 + ((size_t)p[3] << 8 | p[4]) : n;
       if (k == 0) {
         rec(c, WIRE_C_DATA, 0, p, n);
         sc_server_input(&c->srv, p, n);
         return;
       }
-      /* A TLS hello to a server that did not start TLS is bytes to it;
-       * marked on the wire all the same. */
+      k = k < n ? k : n;
+      c->record_left -= k;
       rec(c, WIRE_C_HELLO, 0, p, k);
       sc_server_input(&c->srv, p, k);
       p += k;
@@ -346,12 +357,24 @@ static void server_receive(struct conn *c, const uint8_t *p, size_t n)
     }
     return;
   case SRV_WAIT_HELLO:
+    /* The rest of a record the client began before the server started TLS
+     * (its hello, read in part as a command) is still that record: marked
+     * as such, and it meets the handshake, which cannot start mid-record. */
+    if (c->record_left > 0 && !c->refeed) {
+      size_t k = c->record_left < n ? c->record_left : n;
+      c->record_left -= k;
+      rec(c, WIRE_C_HELLO, 0, p, k);
+      tls_fail(c, "the rest of a TLS record begun before the server started TLS is no TLS hello");
+      return;
+    }
     /* Bytes that do not start a TLS handshake record are plaintext the
      * client sent instead of its hello: recorded as such (a client going on
      * in plaintext after the 220 must be seen doing it). */
     if (!c->hello_seen && !(p[0] == 0x16 && (n < 2 || p[1] == 0x03))) {
-      rec(c, WIRE_C_DATA, 0, p, n);
-      tls_fail(c, "the client sent something else than a TLS hello");
+      if (!c->refeed)
+        rec(c, WIRE_C_DATA, 0, p, n);
+      tls_fail(c, c->refeed ? "what the client sent before the server started TLS is no TLS hello"
+                            : "the client sent something else than a TLS hello");
       return;
     }
     c->hello_seen = 1;

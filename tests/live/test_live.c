@@ -496,6 +496,66 @@ static void test_conn(void)
   CHECK(r.end != LIVE_END_DEADLINE || live_now_ms() - t0 < 6000);
 }
 
+/* A TLS record the client begins before the server started TLS stays a
+ * record however many reads it spans, before and after the server starts
+ * TLS: never plaintext the client sent (a false DOWNGRADE). */
+static void test_record_across_reads(void)
+{
+  static struct scenario sc;
+  static struct wire w;
+  CHECK(parse(&sc, "name = t\non starttls plain: send \"220 go\\r\\n\"\n"
+                   "on other plain: send \"SSH-2.0-x\\r\\n\"; tls\n") == 0);
+  /* Record length 0x0109 = 265: "ab\n" and then 262 more bytes. */
+  static const char head[] = "\x16\x03\x01\x01\x09"
+                             "ab\n";
+  static char rest[262];
+  memset(rest, 'x', sizeof(rest));
+  const struct {
+    const char *p;
+    size_t n;
+  } writes[] = {{"EHLO a\r\n", 8}, {"STARTTLS\r\n", 10}, {head, 8}, {rest, sizeof(rest)}};
+  int sv[2];
+  CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(sv[0]);
+    char buf[4096];
+    for (size_t i = 0; i < 4; i++) {
+      struct pollfd pfd = {sv[1], POLLIN, 0};
+      if (poll(&pfd, 1, 5000) != 1 || read(sv[1], buf, sizeof(buf)) <= 0 ||
+          write(sv[1], writes[i].p, writes[i].n) != (ssize_t)writes[i].n)
+        _exit(1);
+    }
+    struct pollfd pfd = {sv[1], POLLIN, 0};
+    (void)poll(&pfd, 1, 5000);
+    _exit(0);
+  }
+  close(sv[1]);
+  uint64_t t0 = live_now_ms();
+  struct live_conn_opts o = {
+      .tls = &tls, .max_stall_ms = 100, .deadline_ms = t0 + 10000, .t0_ms = t0};
+  struct live_conn_result r;
+  live_conn_run(sv[0], &sc, &o, &w, &r);
+  close(sv[0]);
+  waitpid(pid, NULL, 0);
+  size_t hello = 0, plain_after_220 = 0;
+  int after_start = 0;
+  for (size_t i = 0; i < w.nev; i++) {
+    if (w.ev[i].kind == WIRE_C_HELLO)
+      hello += w.ev[i].len;
+    if (w.ev[i].kind == WIRE_TLS_START)
+      after_start = 1;
+    if (after_start && w.ev[i].kind == WIRE_C_DATA)
+      plain_after_220 += w.ev[i].len;
+  }
+  CHECKF(hello == 5 + 265, "%zu bytes marked as the hello", hello);
+  CHECK(plain_after_220 == 0);
+  struct oracle_report rep;
+  unsigned v = oracle_judge(&sc, &w, NULL, &rep);
+  CHECKF((v & (ORACLE_BIT(SC_V_DOWNGRADE) | ORACLE_BIT(SC_V_INJECTION))) == 0, "%s",
+         rep.reason[SC_V_DOWNGRADE]);
+}
+
 static void test_tls_init(void)
 {
   static struct live_tls t;
@@ -521,6 +581,7 @@ int main(void)
   char err[200];
   CHECK(live_tls_init(&tls, NULL, NULL, NULL, err, sizeof(err)) == 0);
   test_conn();
+  test_record_across_reads();
   live_tls_free(&tls);
   return check_report("test_live");
 }
