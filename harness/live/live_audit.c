@@ -84,7 +84,6 @@ static int conn_quiet(const struct watch *wt, enum live_srv_wait what, int on_co
 static enum live_watch judge(struct watch *wt, int verdict, const char *fmt, const char *a,
                              const char *b)
 {
-
   char what[ORACLE_REASON_MAX];
   snprintf(what, sizeof(what), fmt, a, b);
   const char *pre = wt->phase == PH_ACCEPT  ? "never connected: "
