@@ -277,6 +277,11 @@ for f in profiles/*.profile; do
     ok "$n: $(awk '{print $2}' "$exp" | sort | uniq -c | tr -s ' \n' ' ')"
   else
     bad "$n: verdicts differ from $exp"; cat "$work/$n.diff"
+    # What happened, for whoever reads the log: each differing transcript.
+    for s in $(awk -F: '{print $1}' "$work/$n.diff"); do
+      t=$work/audit/$n/transcripts/$s.txt
+      [ -f "$t" ] && { echo "--- $t"; cat "$t"; }
+    done
   fi
   python3 tests/live/check_reports.py --sarif "$work/audit/$n/report.sarif" \
     --junit "$work/audit/$n/report.xml" --json "$work/audit/$n/report.json" ||

@@ -43,6 +43,7 @@ struct watch {
   enum phase phase;
   size_t seen_events;
   uint64_t last_t, idle_ms;
+  uint64_t sleep_ms; /* time the client spent in plain sleeps of its own */
   int was_idle, stable;
   uint64_t last_sig;
   /* The judgement: 0 (none), SC_V_HANG, SC_V_SLOW, -1 for a client that
@@ -50,6 +51,7 @@ struct watch {
    * verdict; why says it in words. */
   int judged;
   char why[ORACLE_REASON_MAX];
+  char detail[1024]; /* every thread's wait when judged */
 };
 
 static void seconds(char *out, size_t cap, uint64_t ms)
@@ -81,9 +83,12 @@ static int conn_quiet(const struct watch *wt, enum live_srv_wait what, int on_co
   return what == LIVE_SRV_DEAF || (t.client_out == 0 && t.our_in == 0);
 }
 
+static struct live_tree_state last_state; /* the reading a judgement rests on */
+
 static enum live_watch judge(struct watch *wt, int verdict, const char *fmt, const char *a,
                              const char *b)
 {
+  snprintf(wt->detail, sizeof(wt->detail), "%s", last_state.detail);
   char what[ORACLE_REASON_MAX];
   snprintf(what, sizeof(what), fmt, a, b);
   const char *pre = wt->phase == PH_ACCEPT  ? "never connected: "
@@ -103,11 +108,12 @@ static enum live_watch after_decide(struct watch *wt, const struct live_tree_sta
   char t[32];
   if (wt->stable >= STABLE_READINGS && st->kind == LIVE_TREE_FOREVER)
     return judge(wt, SC_V_HANG, "waits with no deadline: %s%s", st->what, "");
-  uint64_t allowed = wt->o->hang_budget_ms > LIVE_AFTER_MS ? wt->o->hang_budget_ms : LIVE_AFTER_MS;
+  uint64_t allowed = wt->o->hang_budget_ms > LIVE_SLEEP_MS ? wt->o->hang_budget_ms : LIVE_SLEEP_MS;
   int far =
       wt->stable >= STABLE_READINGS && st->kind == LIVE_TREE_DEADLINE && st->deadline_ms > allowed;
-  if (far || wt->idle_ms >= allowed) {
-    seconds(t, sizeof(t), far ? st->deadline_ms : wt->idle_ms);
+  uint64_t asleep = wt->idle_ms + wt->sleep_ms;
+  if (far || asleep >= allowed) {
+    seconds(t, sizeof(t), far ? st->deadline_ms : asleep);
     return judge(wt, -2, far ? "its next wake-up is %s away: %s" : "still asleep after %s: %s", t,
                  st->what);
   }
@@ -120,17 +126,20 @@ static enum live_watch decide(struct watch *wt, enum live_srv_wait what, uint64_
   uint64_t now = live_now_ms();
   if (wt->w && wt->w->nev != wt->seen_events) {
     wt->seen_events = wt->w->nev; /* the client did something: a new wait starts */
-    wt->idle_ms = 0;
+    wt->idle_ms = wt->sleep_ms = 0;
     wt->stable = 0;
   }
-  struct live_tree_state st;
-  (void)live_tree_inspect(&wt->tree, &wt->tctx, &st);
+  struct live_tree_state *stp = &last_state;
+  (void)live_tree_inspect(&wt->tree, &wt->tctx, stp);
+  const struct live_tree_state st = *stp;
   int idle = st.kind != LIVE_TREE_BUSY && st.kind != LIVE_TREE_GONE;
+  int sleeping = st.kind == LIVE_TREE_DEADLINE && st.sleep_only;
   /* Only time the client spent asleep while the server waited on it counts
    * towards the budget: a loaded machine that keeps it from running does
-   * not. */
+   * not. A plain sleep of its own (an error shown for a few seconds) is
+   * its own business, waited out up to LIVE_SLEEP_MS. */
   if (idle && wt->was_idle && what != LIVE_SRV_STALLS)
-    wt->idle_ms += now - wt->last_t;
+    *(sleeping ? &wt->sleep_ms : &wt->idle_ms) += now - wt->last_t;
   wt->was_idle = idle;
   wt->last_t = now;
   wt->stable = idle && st.signature == wt->last_sig ? wt->stable + 1 : 0;
@@ -140,6 +149,18 @@ static enum live_watch decide(struct watch *wt, enum live_srv_wait what, uint64_
   char t[32];
   if (wt->phase == PH_AFTER)
     return after_decide(wt, &st);
+  uint64_t nap = o->hang_budget_ms > LIVE_SLEEP_MS ? o->hang_budget_ms : LIVE_SLEEP_MS;
+  if (sleeping && what != LIVE_SRV_STALLS) {
+    if (wt->stable >= STABLE_READINGS && st.deadline_ms > nap) {
+      seconds(t, sizeof(t), st.deadline_ms);
+      return judge(wt, SC_V_SLOW, "sleeps up to %s while the server waits: %s", t, st.what);
+    }
+    if (wt->sleep_ms >= nap) {
+      seconds(t, sizeof(t), wt->sleep_ms);
+      return judge(wt, SC_V_SLOW, "still sleeping after %s while the server waits: %s", t, st.what);
+    }
+    return LIVE_WATCH_WAIT;
+  }
   if (wt->stable >= STABLE_READINGS && conn_quiet(wt, what, st.on_conn)) {
     if (st.kind == LIVE_TREE_FOREVER) {
       if (what == LIVE_SRV_STALLS)
@@ -151,10 +172,7 @@ static enum live_watch decide(struct watch *wt, enum live_srv_wait what, uint64_
         return st.deadline_ms >= stall_left ? LIVE_WATCH_END_STALL : LIVE_WATCH_WAIT;
       if (st.deadline_ms > o->hang_budget_ms) {
         seconds(t, sizeof(t), st.deadline_ms);
-        return judge(wt, SC_V_SLOW,
-                     st.on_conn ? "gives up after %s at the latest: %s"
-                                : "sleeps up to %s while the server waits: %s",
-                     t, st.what);
+        return judge(wt, SC_V_SLOW, "gives up after %s at the latest: %s", t, st.what);
       }
     }
   }
@@ -220,7 +238,7 @@ static int after_phase(struct watch *wt, struct live_child *ch, uint64_t cap_at)
 {
   wt->phase = PH_AFTER;
   wt->w = NULL;
-  wt->idle_ms = 0;
+  wt->idle_ms = wt->sleep_ms = 0;
   wt->stable = 0;
   for (int guard = 0; guard < 10000000; guard++) {
     if (live_child_poll(ch))
@@ -483,6 +501,8 @@ int live_audit_case(const struct live_audit_opts *o, const struct live_profile *
       oracle_transcript_file(sc, &w, &rep, tf);
     else
       fputs("# the client never connected: nothing crossed the wire\n", tf);
+    if (wt.detail[0])
+      fprintf(tf, "# the client's threads when judged (pid/tid: wait): %s\n", wt.detail);
     fprintf(tf, "# end: %s after %llu ms%s\n", out->end, (unsigned long long)t_end,
             log.dropped ? "; its output was cut (see its log)" : "");
     fclose(tf);

@@ -36,7 +36,7 @@
 #define LIVE_TIME_CAP 60000      /* ms: a client that never waits is stopped after this */
 #define LIVE_WATCH_MS 10         /* how often a waiting server reads the client's state */
 #define LIVE_GRACE_MS 200        /* between SIGTERM and SIGKILL at a scenario's end */
-#define LIVE_AFTER_MS 10000      /* a sleep after the connection this long is waited out */
+#define LIVE_SLEEP_MS 10000      /* a client's own sleeps are waited out up to this long */
 #define LIVE_MAX_JOBS 32
 
 struct live_audit_opts {

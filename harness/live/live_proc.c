@@ -213,6 +213,7 @@ struct thread_wait {
   enum twait kind;
   uint64_t ms;
   int on_conn, unreadable;
+  int sleep; /* a plain sleep: nothing but its own time wakes it */
   char what[112];
 };
 
@@ -503,9 +504,11 @@ static void classify(const struct proc_info *pi, const struct live_tree_ctx *ctx
     return;
 #endif
   case SYS_nanosleep:
+    w->sleep = 1;
     ptr_timeout(pi, a[0], 0, CLOCK_MONOTONIC, "nanosleep", w);
     return;
   case SYS_clock_nanosleep:
+    w->sleep = 1;
     ptr_timeout(pi, a[2], (a[1] & TIMER_ABSTIME) != 0, (clockid_t)a[0], "clock_nanosleep", w);
     return;
   case SYS_futex: {
@@ -649,6 +652,8 @@ int live_tree_inspect(struct live_tree *t, const struct live_tree_ctx *ctx,
   }
   uint64_t sig = 0xcbf29ce484222325ull, nearest = LIVE_PROC_NEVER;
   int busy = 0, unseen = 0, any = 0;
+  unsigned sleepers = 0;
+  size_t dlen = 0;
   struct thread_wait best;
   memset(&best, 0, sizeof(best));
   int have_best = 0;
@@ -677,6 +682,11 @@ int live_tree_inspect(struct live_tree *t, const struct live_tree_ctx *ctx,
         continue;
       any = 1;
       st->nthreads++;
+      sleepers += w.sleep && w.kind == TW_DEADLINE;
+      int k = snprintf(st->detail + dlen, sizeof(st->detail) - dlen, "%s%d/%s: %s",
+                       dlen ? "; " : "", (int)pi.pid, e->d_name, w.what);
+      if (k > 0 && (size_t)k < sizeof(st->detail) - dlen)
+        dlen += (size_t)k;
       st->unreadable |= w.unreadable;
       st->on_conn |= w.on_conn;
       busy |= w.kind == TW_BUSY;
@@ -716,6 +726,7 @@ int live_tree_inspect(struct live_tree *t, const struct live_tree_ctx *ctx,
     return 0;
   }
   st->kind = nearest == LIVE_PROC_NEVER ? LIVE_TREE_FOREVER : LIVE_TREE_DEADLINE;
+  st->sleep_only = sleepers == st->nthreads;
   return 0;
 }
 

@@ -54,9 +54,11 @@ struct live_tree_state {
   uint64_t deadline_ms; /* DEADLINE: the nearest timeout, in ms */
   int on_conn;          /* a thread waits on the connection */
   int unreadable;       /* some state could not be read (permissions) */
+  int sleep_only;       /* DEADLINE: every thread is in a plain sleep (nanosleep) */
   unsigned nproc, nthreads;
   uint64_t signature;        /* changes when any thread ran or changed its wait */
   char what[LIVE_PROC_WHAT]; /* the wait in words: "read() on the connection, no timeout" */
+  char detail[1024];         /* every thread: "PID/TID: its wait; ..." */
 };
 
 /* A tree being followed: its root and which processes are known to be in

@@ -31,7 +31,7 @@ audit() { # MODE [EXTRA...]: runs one audit of fake_client MODE, report in $work
 result() { awk '{print $2}' "$work/$1/r/verdicts.txt" 2>/dev/null; }
 client() { sed -n 's/.*"client": "\([^"]*\)".*/\1/p' "$work/$1/r/report.json"; }
 
-for mode in hang slow rcvtimeo alarm tick quit crash orphan flood noconnect refuse; do
+for mode in hang slow rcvtimeo alarm tick nap quit crash orphan flood noconnect refuse; do
   audit "$mode"
 done
 
@@ -46,6 +46,7 @@ fi
 check "a SIGALRM handler makes the deadline unseen: SLOW at the budget" \
   bash -c '[ "$(awk "{print \$2}" "$0/alarm/r/verdicts.txt")" = SLOW ] && grep -q SIGALRM "$0/alarm/r/report.json"' "$work"
 check "a loop of short waits is SLOW at the budget" [ "$(result tick)" = SLOW ]
+check "a sleep of its own longer than the budget is waited out" [ "$(result nap)" = none ]
 check "SLOW alone is no finding (exit 0)" [ "$(cat "$work/slow.rc")" = 0 ]
 check "HANG is a finding (exit 1)" [ "$(cat "$work/hang.rc")" = 1 ]
 check "a client that quits is judged on what it did" [ "$(result quit)" = none ]

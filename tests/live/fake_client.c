@@ -9,6 +9,7 @@
  *   rcvtimeo  EHLO, then a read with SO_RCVTIMEO 40 s
  *   alarm     EHLO, then a read with a SIGALRM handler and alarm(100)
  *   tick      EHLO, then poll() 200 ms after 200 ms, for ever
+ *   nap       EHLO, then a 2 s sleep of its own, then QUIT: no verdict
  *   quit      QUIT after the greeting, exit 0
  *   crash     abort() after the greeting
  *   orphan    QUIT, then leave a setsid() grandchild that ignores SIGTERM
@@ -26,6 +27,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 static int conn(const char *addr, const char *port)
@@ -149,6 +151,13 @@ int main(int argc, char **argv)
     signal(SIGALRM, on_alarm);
     alarm(100);
     return read(fd, buf, sizeof(buf)) > 0 ? 0 : 1;
+  }
+  if (strcmp(mode, "nap") == 0) {
+    struct timespec ts = {2, 0};
+    nanosleep(&ts, NULL);
+    say(fd, "QUIT\r\n");
+    reply(fd);
+    return 0;
   }
   if (strcmp(mode, "tick") == 0) {
     for (;;) {
