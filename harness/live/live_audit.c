@@ -62,9 +62,9 @@ static void seconds(char *out, size_t cap, uint64_t ms)
     snprintf(out, cap, "%.1f s", (double)ms / 1000.0);
 }
 
-/* Nothing on its way that could end the wait: none of our bytes towards a
- * client that waits on the connection (it is about to be woken by them),
- * and none of its towards us (we are about to answer them; Nagle's
+/* Nothing on its way that could end the wait: none of our bytes towards
+ * the client (it may be about to be woken by them), none unread by a client
+ * that waits on the connection, and none of its towards us (we are about to answer them; Nagle's
  * algorithm holds a small segment until the one before is acknowledged,
  * and acknowledgements may be delayed). A deaf server reads nothing: what
  * the client sent stays where it is. */
@@ -78,7 +78,9 @@ static int conn_quiet(const struct watch *wt, enum live_srv_wait what, int on_co
     return 1; /* the client's end is gone: nothing more can come */
   if (rc != 0)
     return 0; /* cannot be told: never judge on a guess */
-  if (on_conn && (t.our_out || t.client_in))
+  /* Ours still unacknowledged may yet be on its way (under load the
+   * loopback delivery itself can lag), whatever the client waits on. */
+  if (t.our_out || (on_conn && t.client_in))
     return 0;
   return what == LIVE_SRV_DEAF || (t.client_out == 0 && t.our_in == 0);
 }
@@ -128,6 +130,11 @@ static enum live_watch decide(struct watch *wt, enum live_srv_wait what, uint64_
     wt->seen_events = wt->w->nev; /* the client did something: a new wait starts */
     wt->idle_ms = wt->sleep_ms = 0;
     wt->stable = 0;
+  }
+  if (wt->phase == PH_CONN && wt->fd >= 0 && wt->tctx.conn_ino == 0) {
+    struct live_tcp_state ts; /* not found at accept: the words "on the connection" need it */
+    if (live_tcp_peer(wt->fd, &ts) == 0)
+      wt->tctx.conn_ino = ts.client_ino;
   }
   struct live_tree_state *stp = &last_state;
   (void)live_tree_inspect(&wt->tree, &wt->tctx, stp);
