@@ -45,6 +45,7 @@ struct watch {
   uint64_t last_t, idle_ms;
   uint64_t sleep_ms; /* time the client spent in plain sleeps of its own */
   int was_idle, stable;
+  uint64_t same_since; /* the wait has not changed, and nothing was in flight, since then */
   uint64_t last_sig;
   /* The judgement: 0 (none), SC_V_HANG, SC_V_SLOW, -1 for a client that
    * never connected, -2 for one stopped after the connection without a
@@ -105,14 +106,13 @@ static enum live_watch judge(struct watch *wt, int verdict, const char *fmt, con
  * for ever still never ends (HANG), one with a deadline or a timer of its
  * own is only slow to exit. It gets time to (its exit status tells how it
  * ended), then it is stopped without a verdict. */
-static enum live_watch after_decide(struct watch *wt, const struct live_tree_state *st)
+static enum live_watch after_decide(struct watch *wt, const struct live_tree_state *st, int settled)
 {
   char t[32];
-  if (wt->stable >= STABLE_READINGS && st->kind == LIVE_TREE_FOREVER)
+  if (settled && st->kind == LIVE_TREE_FOREVER)
     return judge(wt, SC_V_HANG, "waits with no deadline: %s%s", st->what, "");
   uint64_t allowed = wt->o->hang_budget_ms > LIVE_SLEEP_MS ? wt->o->hang_budget_ms : LIVE_SLEEP_MS;
-  int far =
-      wt->stable >= STABLE_READINGS && st->kind == LIVE_TREE_DEADLINE && st->deadline_ms > allowed;
+  int far = settled && st->kind == LIVE_TREE_DEADLINE && st->deadline_ms > allowed;
   uint64_t asleep = wt->idle_ms + wt->sleep_ms;
   if (far || asleep >= allowed) {
     seconds(t, sizeof(t), far ? st->deadline_ms : asleep);
@@ -153,12 +153,19 @@ static enum live_watch decide(struct watch *wt, enum live_srv_wait what, uint64_
   wt->last_sig = st.signature;
   if (!idle)
     return LIVE_WATCH_WAIT;
+  /* A verdict that stops the client rests on a wait that stayed the same,
+   * with nothing in flight at any reading, for LIVE_SETTLE_MS: what the
+   * kernel has not finished moving yet gets that long to show. */
+  int quiet = conn_quiet(wt, what, st.on_conn);
+  if (wt->stable == 0 || !quiet)
+    wt->same_since = now;
+  int settled = wt->stable >= STABLE_READINGS && quiet && now - wt->same_since >= LIVE_SETTLE_MS;
   char t[32];
   if (wt->phase == PH_AFTER)
-    return after_decide(wt, &st);
+    return after_decide(wt, &st, settled);
   uint64_t nap = o->hang_budget_ms > LIVE_SLEEP_MS ? o->hang_budget_ms : LIVE_SLEEP_MS;
   if (sleeping && what != LIVE_SRV_STALLS) {
-    if (wt->stable >= STABLE_READINGS && st.deadline_ms > nap) {
+    if (settled && st.deadline_ms > nap) {
       seconds(t, sizeof(t), st.deadline_ms);
       return judge(wt, SC_V_SLOW, "sleeps up to %s while the server waits: %s", t, st.what);
     }
@@ -168,15 +175,16 @@ static enum live_watch decide(struct watch *wt, enum live_srv_wait what, uint64_
     }
     return LIVE_WATCH_WAIT;
   }
-  if (wt->stable >= STABLE_READINGS && conn_quiet(wt, what, st.on_conn)) {
-    if (st.kind == LIVE_TREE_FOREVER) {
-      if (what == LIVE_SRV_STALLS)
-        return LIVE_WATCH_END_STALL;
+  /* Ending a stall early changes no verdict: two readings are enough. */
+  if (what == LIVE_SRV_STALLS && wt->stable >= STABLE_READINGS && quiet)
+    return st.kind == LIVE_TREE_FOREVER ||
+                   (st.kind == LIVE_TREE_DEADLINE && st.deadline_ms >= stall_left)
+               ? LIVE_WATCH_END_STALL
+               : LIVE_WATCH_WAIT;
+  if (settled && what != LIVE_SRV_STALLS) {
+    if (st.kind == LIVE_TREE_FOREVER)
       return judge(wt, SC_V_HANG, "waits with no deadline: %s%s", st.what, "");
-    }
     if (st.kind == LIVE_TREE_DEADLINE) {
-      if (what == LIVE_SRV_STALLS)
-        return st.deadline_ms >= stall_left ? LIVE_WATCH_END_STALL : LIVE_WATCH_WAIT;
       if (st.deadline_ms > o->hang_budget_ms) {
         seconds(t, sizeof(t), st.deadline_ms);
         return judge(wt, SC_V_SLOW, "gives up after %s at the latest: %s", t, st.what);
@@ -185,8 +193,7 @@ static enum live_watch decide(struct watch *wt, enum live_srv_wait what, uint64_
   }
   /* The last resort: asleep for the whole budget, woken only by something
    * whose time cannot be read (a timer signal, a loop of short waits). */
-  if (what != LIVE_SRV_STALLS && wt->idle_ms >= o->hang_budget_ms &&
-      conn_quiet(wt, what, st.on_conn)) {
+  if (what != LIVE_SRV_STALLS && wt->idle_ms >= o->hang_budget_ms && quiet) {
     seconds(t, sizeof(t), wt->idle_ms);
     if (st.unreadable)
       return judge(wt, SC_V_HANG, "still waiting after %s (its state could not be read: %s)", t,
