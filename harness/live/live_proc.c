@@ -551,7 +551,7 @@ static void classify(const struct proc_info *pi, const struct live_tree_ctx *ctx
 static void thread_wait(const struct proc_info *pi, pid_t tid, const struct live_tree_ctx *ctx,
                         struct thread_wait *w, uint64_t *sig)
 {
-  char path[96], buf[512], state = '?';
+  char path[96], buf[512], sched[128] = "", state = '?';
   pid_t pp;
   memset(w, 0, sizeof(*w));
   snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pi->pid, (int)tid);
@@ -561,8 +561,8 @@ static void thread_wait(const struct proc_info *pi, pid_t tid, const struct live
   }
   uint64_t h = *sig ^ (uint64_t)tid * 0x100000001b3ull ^ (uint64_t)(unsigned char)state;
   snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", (int)pi->pid, (int)tid);
-  if (read_small(path, buf, sizeof(buf)) > 0)
-    for (const char *p = buf; *p; p++)
+  if (read_small(path, sched, sizeof(sched)) > 0)
+    for (const char *p = sched; *p; p++)
       h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
   if (state == 'Z' || state == 'X') {
     w->kind = TW_SKIP;
@@ -597,6 +597,13 @@ static void thread_wait(const struct proc_info *pi, pid_t tid, const struct live
   for (int i = 0; i < 6; i++)
     args[i] = a[i];
   classify(pi, ctx, nr, args, w);
+  /* What classify() read of the client's memory (a timeout by pointer) is
+   * only its while the thread still sleeps where it did: one that has run
+   * since (its sleep just ended, its stack reused) moved on. */
+  char again[128] = "";
+  snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", (int)pi->pid, (int)tid);
+  if (read_small(path, again, sizeof(again)) <= 0 || strcmp(again, sched) != 0)
+    set(w, TW_BUSY, 0, "running (it moved on while it was read)");
 }
 
 /* The client's end of the connection among this process's descriptors. */
