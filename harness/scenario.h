@@ -127,7 +127,8 @@ enum sc_personality {
   X(IGNORED_421, "sent a command other than QUIT after the server's 421")                          \
   X(CERT, "accepted a certificate it should have rejected")                                        \
   X(CRASH, "crashed (sanitizer report or signal)")                                                 \
-  X(OUTCOME, "ended otherwise than the scenario expects")
+  X(OUTCOME, "ended otherwise than the scenario expects")                                          \
+  X(SLOW, "waited for a silent server with a deadline beyond the hang budget (live audits)")
 
 enum sc_verdict {
 #define SC_VERDICT_ENUM(id, desc) SC_V_##id,

@@ -4,66 +4,124 @@
 #include "live/live_probe.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char probe_help[] =
-    "usage: smtpfuzz probe [--timeout MS] HOST:PORT...\n"
+    "usage: smtpfuzz probe [OPTIONS] HOST:PORT...\n"
     "\n"
-    "Tells what a port speaks, without hanging: plaintext SMTP (greeting,\n"
-    "capabilities, STARTTLS offered or not and, when offered, the TLS version,\n"
-    "cipher and certificate after upgrading), implicit TLS (version, cipher,\n"
-    "certificate subject, issuer and validity, the greeting after the handshake),\n"
-    "or a silent or non-SMTP peer. Ends with the client mode that fits and a\n"
-    "warning where the port's convention (465 implicit, 587 STARTTLS, 25 relay)\n"
-    "and its behaviour disagree. Loopback addresses only.\n"
+    "Tells what each port speaks, from the server's own answers and in bounded\n"
+    "time: plaintext SMTP with STARTTLS required or optional (a MAIL command before\n"
+    "TLS says which), without STARTTLS, implicit TLS, or what else it is (a 421\n"
+    "greeting, STARTTLS refused or followed by no TLS, no answer to EHLO, HTTP over\n"
+    "TLS, a peer that closes at once or stays silent). A plaintext and a TLS attempt\n"
+    "run at once, so an implicit-TLS port answers in one round trip. Over STARTTLS\n"
+    "it checks the server for STARTTLS command injection (CVE-2011-0411 class:\n"
+    "STARTTLS and NOOP in one write; vulnerable when the NOOP is answered inside\n"
+    "TLS). It shows the certificate (names, issuer, self-signed or not, verified\n"
+    "against the system store or --ca, days to expiry), every server byte escaped,\n"
+    "the client mode that fits, and a warning where the port's convention (465\n"
+    "implicit, 587 STARTTLS, 25 relay) and its behaviour disagree. Loopback only.\n"
     "\n"
-    "  --timeout MS   wait at most MS for each step (default 2000)\n"
+    "  -t, --timeout MS   wait at most MS for each step (10..60000, default 10000)\n"
+    "      --ca FILE      verify certificates against this CA (PEM) instead of\n"
+    "                     the system store\n"
+    "      --name HOST    the name the certificate should carry (also sent as SNI)\n"
+    "  -j, --json         one JSON object per target and line: mode (plain,\n"
+    "                     starttls, implicit, none), starttls (required, optional,\n"
+    "                     absent, unknown, refused, broken), starttls_command_injection\n"
+    "                     (vulnerable, safe, not tested), ms, and the details\n"
+    "  -h, --help         this text\n"
     "\n"
-    "Exit status: 0 SMTP found, 1 silent, not SMTP or refused, 2 bad usage.\n";
+    "Exit status: 0 every target speaks SMTP in some mode, 1 one does not (or the\n"
+    "probe could not run), 2 bad usage.\n";
+
+static const struct option long_opts[] = {
+    {"timeout", required_argument, NULL, 't'}, {"ca", required_argument, NULL, 'c'},
+    {"name", required_argument, NULL, 'n'},    {"json", no_argument, NULL, 'j'},
+    {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+};
 
 int sf_cmd_probe(int argc, char **argv)
 {
-  unsigned long timeout = 2000;
-  int n = 0, bad = 0;
-  for (int i = 1; i < argc; i++)
-    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+  struct live_probe_opts o = {10000, NULL, NULL};
+  int json = 0, c;
+  opterr = 0;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, ":t:jh", long_opts, NULL)) != -1) {
+    switch (c) {
+    case 'h':
       fputs(probe_help, stdout);
       return SF_EXIT_OK;
-    }
-  signal(SIGPIPE, SIG_IGN);
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--timeout") == 0) {
+    case 't': {
       char *end;
       errno = 0;
-      timeout = i + 1 < argc ? strtoul(argv[++i], &end, 10) : 0;
-      if (i >= argc || errno || *end || timeout < 10 || timeout > 60000) {
-        fprintf(stderr, "smtpfuzz probe: --timeout wants 10..60000 ms\n");
+      unsigned long v = strtoul(optarg, &end, 10);
+      if (errno || *end || end == optarg || optarg[0] == '-' || v < 10 || v > 60000) {
+        fprintf(stderr, "smtpfuzz probe: --timeout wants 10..60000 ms, not '%s'\n", optarg);
         return SF_EXIT_USAGE;
       }
-      continue;
+      o.timeout_ms = (uint32_t)v;
+      break;
     }
+    case 'c':
+      if (access(optarg, R_OK) != 0) {
+        fprintf(stderr, "smtpfuzz probe: --ca %s: %s\n", optarg, strerror(errno));
+        return SF_EXIT_USAGE;
+      }
+      o.cafile = optarg;
+      break;
+    case 'n':
+      o.name = optarg;
+      break;
+    case 'j':
+      json = 1;
+      break;
+    case ':':
+      fprintf(stderr, "smtpfuzz probe: %s wants a value (see smtpfuzz probe --help)\n",
+              argv[optind - 1]);
+      return SF_EXIT_USAGE;
+    default:
+      fprintf(stderr, "smtpfuzz probe: unknown option %s (see smtpfuzz probe --help)\n",
+              argv[optind - 1]);
+      return SF_EXIT_USAGE;
+    }
+  }
+  if (optind >= argc) {
+    fprintf(stderr, "smtpfuzz probe: no HOST:PORT given (see smtpfuzz probe --help)\n");
+    return SF_EXIT_USAGE;
+  }
+  /* Every target must be a loopback address before anything connects. */
+  for (int i = optind; i < argc; i++) {
     struct live_addr a;
     const char *reason;
     if (live_addr_parse(&a, argv[i], 1, &reason) != 0) {
       fprintf(stderr, "smtpfuzz probe: %s: %s\n", argv[i], reason);
       return SF_EXIT_USAGE;
     }
-    struct live_probe p;
-    if (live_probe_run(&a, (uint32_t)timeout, &p) != 0) {
-      fprintf(stderr, "smtpfuzz probe: %s: cannot probe (OpenSSL)\n", argv[i]);
-      return SF_EXIT_USAGE;
-    }
-    live_probe_print(&a, &p, stdout);
-    n++;
-    bad |= p.speaks != LIVE_SPEAKS_PLAIN && p.speaks != LIVE_SPEAKS_STARTTLS &&
-           p.speaks != LIVE_SPEAKS_IMPLICIT;
   }
-  if (n == 0) {
-    fprintf(stderr, "smtpfuzz probe: no HOST:PORT given (see smtpfuzz probe --help)\n");
-    return SF_EXIT_USAGE;
+  signal(SIGPIPE, SIG_IGN);
+  int bad = 0;
+  for (int i = optind; i < argc; i++) {
+    struct live_addr a;
+    const char *reason;
+    (void)live_addr_parse(&a, argv[i], 1, &reason);
+    static struct live_probe p;
+    if (live_probe_run(&a, &o, &p) != 0) {
+      fprintf(stderr, "smtpfuzz probe: %s: cannot probe: %s\n", argv[i], strerror(errno));
+      bad = 1;
+      continue;
+    }
+    if (json)
+      live_probe_json(&a, &p, stdout);
+    else
+      live_probe_print(&a, &p, stdout);
+    fflush(stdout);
+    bad |= p.mode == LIVE_MODE_NONE;
   }
   return bad ? SF_EXIT_FINDINGS : SF_EXIT_OK;
 }

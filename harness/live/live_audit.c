@@ -1,171 +1,275 @@
+#define _GNU_SOURCE /* accept4, nftw */
 #include "live/live_audit.h"
 
 #include "live/live_conn.h"
+#include "live/live_files.h"
+#include "live/live_proc.h"
+#include "live/live_spawn.h"
 #include "tls_peer.h"
 #include "wire.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-/* ---- profiles ------------------------------------------------------------- */
-
-static char *keep(struct live_profile *p, const char *s, size_t n)
-{
-  if (p->used + n + 1 > sizeof(p->storage))
-    return NULL;
-  char *d = p->storage + p->used;
-  memcpy(d, s, n);
-  d[n] = '\0';
-  p->used += n + 1;
-  return d;
-}
-
-int live_profile_add_arg(struct live_profile *p, const char *arg)
-{
-  if (p->argc >= LIVE_MAX_ARGS)
-    return -1;
-  char *a = keep(p, arg, strlen(arg));
-  if (!a)
-    return -1;
-  p->argv[p->argc++] = a;
-  p->argv[p->argc] = NULL;
-  return 0;
-}
-
-static int pick(const char *v, const char *const *names, int n)
-{
-  if (strcmp(v, "any") == 0)
-    return -1;
-  for (int i = 0; i < n; i++)
-    if (strcmp(v, names[i]) == 0)
-      return i;
-  return -2;
-}
-
-int live_profile_parse(struct live_profile *p, const char *text, size_t len, size_t *line,
-                       const char **reason)
-{
-  static const char *const modes[] = {"plain", "starttls", "implicit"};
-  static const char *const tlss[] = {"none", "opportunistic", "required"};
-  static const char *const yesno[] = {"no", "yes"};
-  memset(p, 0, sizeof(*p));
-  p->mode = p->tls = p->verify = -1;
-  *line = 0;
-  size_t pos = 0;
-  while (pos < len) {
-    char buf[LIVE_ARG_MAX + 64];
-    size_t end = pos;
-    while (end < len && text[end] != '\n')
-      end++;
-    ++*line;
-    size_t n = end - pos;
-    if (n >= sizeof(buf)) {
-      *reason = "line too long";
-      return -1;
-    }
-    memcpy(buf, text + pos, n);
-    buf[n] = '\0';
-    pos = end + 1;
-    while (n > 0 && (buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t'))
-      buf[--n] = '\0';
-    char *k = buf;
-    while (*k == ' ' || *k == '\t')
-      k++;
-    if (*k == '\0' || *k == '#')
-      continue;
-    char *eq = strchr(k, '=');
-    if (!eq) {
-      *reason = "expected 'key = value'";
-      return -1;
-    }
-    char *v = eq + 1;
-    while (eq > k && (eq[-1] == ' ' || eq[-1] == '\t'))
-      eq--;
-    *eq = '\0';
-    while (*v == ' ' || *v == '\t')
-      v++;
-    int x;
-    if (strcmp(k, "name") == 0) {
-      snprintf(p->name, sizeof(p->name), "%s", v);
-    } else if (strcmp(k, "description") == 0) {
-      snprintf(p->description, sizeof(p->description), "%s", v);
-    } else if (strcmp(k, "mode") == 0) {
-      if ((x = pick(v, modes, 3)) == -2) {
-        *reason = "mode must be plain, starttls, implicit or any";
-        return -1;
-      }
-      p->mode = x;
-    } else if (strcmp(k, "tls") == 0) {
-      if ((x = pick(v, tlss, 3)) == -2) {
-        *reason = "tls must be none, opportunistic, required or any";
-        return -1;
-      }
-      p->tls = x;
-    } else if (strcmp(k, "verify") == 0) {
-      if ((x = pick(v, yesno, 2)) == -2) {
-        *reason = "verify must be yes, no or any";
-        return -1;
-      }
-      p->verify = x;
-    } else if (strcmp(k, "tls_name") == 0) {
-      if (strlen(v) >= sizeof(p->tls_name) ||
-          strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789.-") != strlen(v)) {
-        *reason = "tls_name must be a host name (letters, digits, '.', '-')";
-        return -1;
-      }
-      snprintf(p->tls_name, sizeof(p->tls_name), "%s", v);
-    } else if (strcmp(k, "stdin") == 0) {
-      snprintf(p->stdin_tmpl, sizeof(p->stdin_tmpl), "%s", v);
-    } else if (strcmp(k, "arg") == 0) {
-      if (live_profile_add_arg(p, v) != 0) {
-        *reason = "too many or too long arguments";
-        return -1;
-      }
-    } else {
-      *reason = "unknown key (name, description, mode, tls, verify, tls_name, stdin, arg)";
-      return -1;
-    }
-  }
-  if (p->argc == 0) {
-    *reason = "no 'arg' lines: the profile has no command";
-    return -1;
-  }
-  return 0;
-}
-
-int live_profile_selects(const struct live_profile *p, const struct scenario *sc)
-{
-  if (p->mode >= 0 && (int)sc->cfg.mode != p->mode)
-    return 0;
-  if (p->tls >= 0 && (int)sc->cfg.tls != p->tls)
-    return 0;
-  if (p->verify >= 0 && (sc->cfg.verify != 0) != p->verify)
-    return 0;
-  /* A scenario about a client refusing its own configuration (no host to
-   * verify, a sender without a recipient, values too long for one command)
-   * says nothing of a program configured by its profile. */
-  if (sc->expect_error_set && sc->expect_error >= SF_ERR_CONFIG_SYNTAX &&
-      sc->expect_error <= SF_ERR_CONFIG_NO_HOST)
-    return 0;
-  /* Nor one about the name the client expects (an address literal, say):
-   * the program is told {host}, the name the live server's certificates
-   * carry, and would be judged against a name it was never given. */
-  if (!sc->cfg.host || strcasecmp(sc->cfg.host, TLS_PEER_HOST) != 0)
-    return 0;
-  return 1;
-}
-
-/* ---- one case ----------------------------------------------------------------- */
+/* Consecutive identical readings of the client's state before a wait is
+ * judged: a thread woken by our last bytes has run by then. */
+#define STABLE_READINGS 2
 
 unsigned live_unsafe(const struct scenario *sc, unsigned verdicts)
 {
-  return verdicts & ~ORACLE_BIT(SC_V_OUTCOME) & ~sc->expect_verdicts;
+  return verdicts & ~ORACLE_BIT(SC_V_OUTCOME) & ~ORACLE_BIT(SC_V_SLOW) & ~sc->expect_verdicts;
+}
+
+/* ---- the watcher: judging waits from the client's state ---------------------------- */
+
+enum phase { PH_ACCEPT, PH_CONN, PH_AFTER };
+
+struct watch {
+  const struct live_audit_opts *o;
+  struct live_tree tree;
+  struct live_tree_ctx tctx;
+  struct live_output *out;
+  const struct wire *w; /* PH_CONN: its events mark the client's activity */
+  int fd;               /* PH_CONN: our end of the connection */
+  enum phase phase;
+  size_t seen_events;
+  uint64_t last_t, idle_ms;
+  uint64_t sleep_ms; /* time the client spent in plain sleeps of its own */
+  int was_idle, stable;
+  uint64_t same_since; /* the wait has not changed, and nothing was in flight, since then */
+  uint64_t last_sig;
+  /* The judgement: 0 (none), SC_V_HANG, SC_V_SLOW, -1 for a client that
+   * never connected, -2 for one stopped after the connection without a
+   * verdict; why says it in words. */
+  int judged;
+  char why[ORACLE_REASON_MAX];
+  char detail[1024]; /* every thread's wait when judged */
+};
+
+static void seconds(char *out, size_t cap, uint64_t ms)
+{
+  if (ms % 1000 == 0)
+    snprintf(out, cap, "%llu s", (unsigned long long)(ms / 1000));
+  else
+    snprintf(out, cap, "%.1f s", (double)ms / 1000.0);
+}
+
+/* Nothing on its way that could end the wait: none of our bytes towards
+ * the client (it may be about to be woken by them), none unread by a client
+ * that waits on the connection, and none of its towards us (we are about to answer them; Nagle's
+ * algorithm holds a small segment until the one before is acknowledged,
+ * and acknowledgements may be delayed). A deaf server reads nothing: what
+ * the client sent stays where it is. */
+static int conn_quiet(const struct watch *wt, enum live_srv_wait what, int on_conn)
+{
+  if (wt->phase != PH_CONN || wt->fd < 0)
+    return 1;
+  struct live_tcp_state t;
+  int rc = live_tcp_peer(wt->fd, &t);
+  if (rc == 1)
+    return 1; /* the client's end is gone: nothing more can come */
+  if (rc != 0)
+    return 0; /* cannot be told: never judge on a guess */
+  /* Ours still unacknowledged may yet be on its way (under load the
+   * loopback delivery itself can lag), whatever the client waits on. */
+  if (t.our_out || (on_conn && t.client_in))
+    return 0;
+  return what == LIVE_SRV_DEAF || (t.client_out == 0 && t.our_in == 0);
+}
+
+static struct live_tree_state last_state; /* the reading a judgement rests on */
+
+static enum live_watch judge(struct watch *wt, int verdict, const char *fmt, const char *a,
+                             const char *b)
+{
+  snprintf(wt->detail, sizeof(wt->detail), "%s", last_state.detail);
+  char what[ORACLE_REASON_MAX];
+  snprintf(what, sizeof(what), fmt, a, b);
+  const char *pre = wt->phase == PH_ACCEPT  ? "never connected: "
+                    : wt->phase == PH_AFTER ? "after the connection ended, "
+                                            : "";
+  wt->judged = wt->phase == PH_ACCEPT ? -1 : verdict;
+  snprintf(wt->why, sizeof(wt->why), "%s%.*s", pre, (int)(sizeof(wt->why) - 1 - strlen(pre)), what);
+  return LIVE_WATCH_STOP;
+}
+
+/* After the connection the server waits for nothing: a client that waits
+ * for ever still never ends (HANG), one with a deadline or a timer of its
+ * own is only slow to exit. It gets time to (its exit status tells how it
+ * ended), then it is stopped without a verdict. */
+static enum live_watch after_decide(struct watch *wt, const struct live_tree_state *st, int settled)
+{
+  char t[32];
+  if (settled && st->kind == LIVE_TREE_FOREVER)
+    return judge(wt, SC_V_HANG, "waits with no deadline: %s%s", st->what, "");
+  uint64_t allowed = wt->o->hang_budget_ms > LIVE_SLEEP_MS ? wt->o->hang_budget_ms : LIVE_SLEEP_MS;
+  int far = settled && st->kind == LIVE_TREE_DEADLINE && st->deadline_ms > allowed;
+  uint64_t asleep = wt->idle_ms + wt->sleep_ms;
+  if (far || asleep >= allowed) {
+    seconds(t, sizeof(t), far ? st->deadline_ms : asleep);
+    return judge(wt, -2, far ? "its next wake-up is %s away: %s" : "still asleep after %s: %s", t,
+                 st->what);
+  }
+  return LIVE_WATCH_WAIT;
+}
+
+static enum live_watch decide(struct watch *wt, enum live_srv_wait what, uint64_t stall_left)
+{
+  const struct live_audit_opts *o = wt->o;
+  uint64_t now = live_now_ms();
+  if (wt->w && wt->w->nev != wt->seen_events) {
+    wt->seen_events = wt->w->nev; /* the client did something: a new wait starts */
+    wt->idle_ms = wt->sleep_ms = 0;
+    wt->stable = 0;
+  }
+  if (wt->phase == PH_CONN && wt->fd >= 0 && wt->tctx.conn_ino == 0) {
+    struct live_tcp_state ts; /* not found at accept: the words "on the connection" need it */
+    if (live_tcp_peer(wt->fd, &ts) == 0)
+      wt->tctx.conn_ino = ts.client_ino;
+  }
+  struct live_tree_state *stp = &last_state;
+  (void)live_tree_inspect(&wt->tree, &wt->tctx, stp);
+  const struct live_tree_state st = *stp;
+  int idle = st.kind != LIVE_TREE_BUSY && st.kind != LIVE_TREE_GONE;
+  int sleeping = st.kind == LIVE_TREE_DEADLINE && st.sleep_only;
+  /* Only time the client spent asleep while the server waited on it counts
+   * towards the budget: a loaded machine that keeps it from running does
+   * not. A plain sleep of its own (an error shown for a few seconds) is
+   * its own business, waited out up to LIVE_SLEEP_MS. */
+  if (idle && wt->was_idle && what != LIVE_SRV_STALLS)
+    *(sleeping ? &wt->sleep_ms : &wt->idle_ms) += now - wt->last_t;
+  wt->was_idle = idle;
+  wt->last_t = now;
+  wt->stable = idle && st.signature == wt->last_sig ? wt->stable + 1 : 0;
+  wt->last_sig = st.signature;
+  if (!idle)
+    return LIVE_WATCH_WAIT;
+  /* A verdict that stops the client rests on a wait that stayed the same,
+   * with nothing in flight at any reading, for LIVE_SETTLE_MS: what the
+   * kernel has not finished moving yet gets that long to show. */
+  int quiet = conn_quiet(wt, what, st.on_conn);
+  if (wt->stable == 0 || !quiet)
+    wt->same_since = now;
+  int settled = wt->stable >= STABLE_READINGS && quiet && now - wt->same_since >= LIVE_SETTLE_MS;
+  char t[32];
+  if (wt->phase == PH_AFTER)
+    return after_decide(wt, &st, settled);
+  uint64_t nap = o->hang_budget_ms > LIVE_SLEEP_MS ? o->hang_budget_ms : LIVE_SLEEP_MS;
+  if (sleeping && what != LIVE_SRV_STALLS) {
+    if (settled && st.deadline_ms > nap) {
+      seconds(t, sizeof(t), st.deadline_ms);
+      return judge(wt, SC_V_SLOW, "sleeps up to %s while the server waits: %s", t, st.what);
+    }
+    if (wt->sleep_ms >= nap) {
+      seconds(t, sizeof(t), wt->sleep_ms);
+      return judge(wt, SC_V_SLOW, "still sleeping after %s while the server waits: %s", t, st.what);
+    }
+    return LIVE_WATCH_WAIT;
+  }
+  /* Ending a stall early changes no verdict: two readings are enough. */
+  if (what == LIVE_SRV_STALLS && wt->stable >= STABLE_READINGS && quiet)
+    return st.kind == LIVE_TREE_FOREVER ||
+                   (st.kind == LIVE_TREE_DEADLINE && st.deadline_ms >= stall_left)
+               ? LIVE_WATCH_END_STALL
+               : LIVE_WATCH_WAIT;
+  if (settled && what != LIVE_SRV_STALLS) {
+    if (st.kind == LIVE_TREE_FOREVER)
+      return judge(wt, SC_V_HANG, "waits with no deadline: %s%s", st.what, "");
+    if (st.kind == LIVE_TREE_DEADLINE) {
+      if (st.deadline_ms > o->hang_budget_ms) {
+        seconds(t, sizeof(t), st.deadline_ms);
+        return judge(wt, SC_V_SLOW, "gives up after %s at the latest: %s", t, st.what);
+      }
+    }
+  }
+  /* The last resort: asleep for the whole budget, woken only by something
+   * whose time cannot be read (a timer signal, a loop of short waits). */
+  if (what != LIVE_SRV_STALLS && wt->idle_ms >= o->hang_budget_ms && quiet) {
+    seconds(t, sizeof(t), wt->idle_ms);
+    if (st.unreadable)
+      return judge(wt, SC_V_HANG, "still waiting after %s (its state could not be read: %s)", t,
+                   st.what);
+    return judge(wt, SC_V_SLOW,
+                 "still waiting after %s, with no timeout that can be read from outside: %s", t,
+                 st.what);
+  }
+  return LIVE_WATCH_WAIT;
+}
+
+static enum live_watch conn_watch(void *ctx, enum live_srv_wait what, uint64_t stall_left)
+{
+  return decide(ctx, what, stall_left);
+}
+
+static void conn_drain(void *ctx)
+{
+  live_output_drain(ctx);
+}
+
+/* Waits for the client to connect. The fd, or -1: it ended first, was
+ * judged (wt->judged), or the time cap passed. */
+static int accept_phase(struct watch *wt, int lfd, struct live_child *ch, uint64_t cap_at)
+{
+  for (int guard = 0; guard < 10000000; guard++) {
+    uint64_t now = live_now_ms();
+    if (now >= cap_at || (wt->o->interrupted && *wt->o->interrupted))
+      return -1;
+    struct pollfd pfd[2] = {{lfd, POLLIN, 0}, {wt->out->read_fd, POLLIN, 0}};
+    uint64_t left = cap_at - now;
+    int k = poll(pfd, 2, left < LIVE_WATCH_MS ? (int)left : LIVE_WATCH_MS);
+    if (k > 0 && (pfd[1].revents & (POLLIN | POLLHUP)))
+      live_output_drain(wt->out);
+    if (k > 0 && (pfd[0].revents & POLLIN)) {
+      int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+      if (fd >= 0)
+        return fd;
+    }
+    if (live_child_poll(ch)) {
+      /* Ended; a helper it left behind may still connect, while one lives. */
+      struct live_tree_state st;
+      (void)live_tree_inspect(&wt->tree, &wt->tctx, &st);
+      if (st.kind == LIVE_TREE_GONE)
+        return -1;
+    }
+    if (decide(wt, LIVE_SRV_READS, 0) == LIVE_WATCH_STOP)
+      return -1;
+  }
+  return -1;
+}
+
+/* After the connection: waits for the client itself to end. 1 if it did,
+ * 0 if judged or at the cap. */
+static int after_phase(struct watch *wt, struct live_child *ch, uint64_t cap_at)
+{
+  wt->phase = PH_AFTER;
+  wt->w = NULL;
+  wt->idle_ms = wt->sleep_ms = 0;
+  wt->stable = 0;
+  for (int guard = 0; guard < 10000000; guard++) {
+    if (live_child_poll(ch))
+      return 1;
+    uint64_t now = live_now_ms();
+    if (now >= cap_at || (wt->o->interrupted && *wt->o->interrupted))
+      return 0;
+    struct pollfd pfd = {wt->out->read_fd, POLLIN, 0};
+    uint64_t left = cap_at - now;
+    if (poll(&pfd, 1, left < LIVE_WATCH_MS ? (int)left : LIVE_WATCH_MS) > 0)
+      live_output_drain(wt->out);
+    if (live_child_poll(ch))
+      return 1;
+    if (decide(wt, LIVE_SRV_READS, 0) == LIVE_WATCH_STOP)
+      return 0;
+  }
+  return 0;
 }
 
 static int write_file(const char *path, const void *p, size_t n)
@@ -178,38 +282,39 @@ static int write_file(const char *path, const void *p, size_t n)
   return bad ? -1 : 0;
 }
 
-/* Waits for the client to connect, or to end first, until the deadline. */
-static int accept_client(int lfd, struct live_child *ch, uint64_t deadline)
-{
-  for (int guard = 0; guard < 100000; guard++) {
-    uint64_t now = live_now_ms();
-    if (now >= deadline)
-      return -1;
-    struct pollfd pfd = {lfd, POLLIN, 0};
-    uint64_t left = deadline - now;
-    if (poll(&pfd, 1, left < 20 ? (int)left : 20) == 1) {
-      int fd = accept(lfd, NULL, NULL);
-      if (fd >= 0)
-        return fd;
-    }
-    if (live_child_poll(ch))
-      return -1;
-  }
-  return -1;
-}
-
 static int crash_signal(int sig)
 {
   return sig == SIGSEGV || sig == SIGABRT || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
          sig == SIGTRAP || sig == SIGSYS;
 }
 
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+  (void)st, (void)flag, (void)ftw;
+  (void)remove(path);
+  return 0;
+}
+
+/* The client's {dir}: emptied and removed (what it left there is its own
+ * scratch; nftw does not follow symbolic links out of it). */
+static void remove_tree(const char *dir)
+{
+  (void)nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static const char *case_name(const struct scenario *sc)
+{
+  return sc->name[0] ? sc->name : "x";
+}
+
 int live_audit_case(const struct live_audit_opts *o, const struct live_profile *p,
-                    const struct scenario *sc, struct live_case *out)
+                    const struct scenario *sc, const char *file, struct live_case *out)
 {
   static struct wire w;
+  static struct watch wt;
   memset(out, 0, sizeof(*out));
   snprintf(out->name, sizeof(out->name), "%s", sc->name);
+  snprintf(out->file, sizeof(out->file), "%s", file ? file : "");
   struct live_addr addr = o->addr;
   live_addr_set_port(&addr, 0);
   int lfd = live_listen(&addr, 4);
@@ -217,17 +322,19 @@ int live_audit_case(const struct live_audit_opts *o, const struct live_profile *
     snprintf(out->error, sizeof(out->error), "cannot listen on %s: %s", addr.text, strerror(errno));
     return -1;
   }
-  char port[8], msg_path[512], log_path[512], stdin_path[LIVE_ARG_MAX];
+  char port[8], run_dir[1024], msg_path[1100], log_path[1100], stdin_path[LIVE_ARG_MAX];
   snprintf(port, sizeof(port), "%u", addr.port);
-  snprintf(msg_path, sizeof(msg_path), "%s/message.eml", o->dir);
-  snprintf(log_path, sizeof(log_path), "%s/logs/%s.log", o->dir, sc->name[0] ? sc->name : "x");
+  snprintf(run_dir, sizeof(run_dir), "%s/run/%s", o->dir, case_name(sc));
+  snprintf(msg_path, sizeof(msg_path), "%s/message.eml", run_dir);
+  snprintf(log_path, sizeof(log_path), "%s/logs/%s.log", o->dir, case_name(sc));
   static const char fallback_msg[] =
       "From: alice@example.org\nTo: bob@example.com\nSubject: smtpfuzz\n\nHello.\n";
   const char *msg = sc->cfg.message ? sc->cfg.message : fallback_msg;
   size_t msg_len = sc->cfg.message ? sc->cfg.message_len : sizeof(fallback_msg) - 1;
-  if (write_file(msg_path, msg, msg_len) != 0) {
+  remove_tree(run_dir);
+  if ((mkdir(run_dir, 0700) != 0 && errno != EEXIST) || write_file(msg_path, msg, msg_len) != 0) {
     close(lfd);
-    snprintf(out->error, sizeof(out->error), "cannot write %.150s", msg_path);
+    snprintf(out->error, sizeof(out->error), "cannot write %.200s", msg_path);
     return -1;
   }
   struct live_vars v = {
@@ -240,7 +347,7 @@ int live_audit_case(const struct live_audit_opts *o, const struct live_profile *
       .from = sc->cfg.mail_from ? sc->cfg.mail_from : "alice@example.org",
       .to = sc->cfg.nrcpt ? sc->cfg.rcpt[0] : "bob@example.com",
       .message = msg_path,
-      .dir = o->dir,
+      .dir = run_dir,
   };
   static char args[LIVE_MAX_ARGS][LIVE_ARG_MAX];
   char *argv[LIVE_MAX_ARGS + 1];
@@ -248,7 +355,8 @@ int live_audit_case(const struct live_audit_opts *o, const struct live_profile *
   for (size_t i = 0; i < p->argc; i++) {
     if (live_expand(p->argv[i], &v, args[i], sizeof(args[i]), &reason) != 0) {
       close(lfd);
-      snprintf(out->error, sizeof(out->error), "argument %zu '%s': %s", i + 1, p->argv[i], reason);
+      snprintf(out->error, sizeof(out->error), "argument %zu '%.100s': %s", i + 1, p->argv[i],
+               reason);
       return -1;
     }
     argv[i] = args[i];
@@ -261,72 +369,320 @@ int live_audit_case(const struct live_audit_opts *o, const struct live_profile *
     return -1;
   }
 
-  struct live_child ch;
-  uint64_t t0 = live_now_ms();
-  uint64_t deadline = t0 + o->hang_budget_ms;
-  int rc = live_spawn(&ch, argv, p->stdin_tmpl[0] ? stdin_path : NULL, log_path);
-  if (rc != 0) {
+  struct live_output log;
+  if (live_output_open(&log, log_path, LIVE_LOG_CAP) != 0) {
     close(lfd);
-    snprintf(out->error, sizeof(out->error), "cannot start '%s': %s", argv[0], strerror(rc));
+    snprintf(out->error, sizeof(out->error), "cannot write %.200s: %s", log_path, strerror(errno));
     return -1;
   }
-  int fd = accept_client(lfd, &ch, deadline);
-  close(lfd);
+  struct live_child ch;
+  uint64_t t0 = live_now_ms();
+  uint64_t cap_at = t0 + (o->time_cap_ms ? o->time_cap_ms : LIVE_TIME_CAP);
+  /* HOME is the client's own {dir}: the user's configuration files do not
+   * change what it does, and what it saves (a copy of the message, a
+   * dead.letter, a lock) neither lands in the user's home nor meets
+   * another scenario's running at the same time. */
+  int rc = live_spawn(&ch, argv, p->stdin_tmpl[0] ? stdin_path : NULL, log.write_fd, run_dir);
+  close(log.write_fd); /* the client holds it now: its end means EOF for us */
+  log.write_fd = -1;
+  if (rc != 0) {
+    close(lfd);
+    live_output_close(&log);
+    snprintf(out->error, sizeof(out->error), "cannot start '%.100s': %s", argv[0], strerror(rc));
+    return -1;
+  }
+  memset(&wt, 0, sizeof(wt));
+  wt.o = o;
+  wt.out = &log;
+  wt.fd = -1;
+  wt.phase = PH_ACCEPT;
+  wt.last_t = t0;
+  live_tree_init(&wt.tree, getpid());
+  struct stat pst;
+  if (fstat(log.read_fd, &pst) == 0)
+    wt.tctx.log_ino = pst.st_ino;
+
   wire_init(&w);
+  int fd = accept_phase(&wt, lfd, &ch, cap_at);
+  close(lfd);
+  int ended = 0;
+  enum live_end conn_end = LIVE_END_CLIENT_CLOSED;
+  uint64_t conn_t0 = live_now_ms(); /* wire time 0: the connection, not the start */
   if (fd >= 0) {
     out->connected = 1;
-    struct live_conn_opts co = {
-        .tls = o->tls, .max_stall_ms = o->max_stall_ms, .deadline_ms = deadline, .t0_ms = t0};
+    struct live_tcp_state ts;
+    if (live_tcp_peer(fd, &ts) == 0)
+      wt.tctx.conn_ino = ts.client_ino;
+    wt.phase = PH_CONN;
+    wt.fd = fd;
+    wt.w = &w;
+    struct live_conn_opts co = {.tls = o->tls,
+                                .max_stall_ms = o->max_stall_ms,
+                                .deadline_ms = cap_at,
+                                .t0_ms = conn_t0,
+                                .watch = conn_watch,
+                                .watch_ctx = &wt,
+                                .watch_ms = LIVE_WATCH_MS,
+                                .drain_fd = log.read_fd,
+                                .drain = conn_drain,
+                                .drain_ctx = &log};
     struct live_conn_result cr;
     live_conn_run(fd, sc, &co, &w, &cr);
-    /* At the budget the client is stopped before its socket closes: a
-     * close first would let it end on the EOF, racing the kill. */
-    if (cr.end != LIVE_END_DEADLINE) {
+    conn_end = cr.end;
+    wt.fd = -1;
+    /* Judged or at the cap, the client is stopped before its socket
+     * closes: a close first would let it end on the EOF. */
+    if (cr.end != LIVE_END_JUDGED && cr.end != LIVE_END_DEADLINE) {
       close(fd);
       fd = -1;
+      ended = after_phase(&wt, &ch, cap_at);
     }
+  } else if (!wt.judged) {
+    ended = live_child_poll(&ch);
   }
-  int ended = live_child_wait(&ch, deadline);
+  if (ended)
+    live_child_describe(&ch, out->end, sizeof(out->end));
+  /* The scenario's end: nothing of the client outlives it. */
+  unsigned forced = live_tree_kill(getpid(), LIVE_GRACE_MS);
   if (fd >= 0)
     close(fd);
-  uint64_t t_end = live_now_ms() - t0;
+  live_output_close(&log);
+  remove_tree(run_dir);
+  uint64_t t_end = live_now_ms() - t0, wire_end = live_now_ms() - conn_t0;
   out->ms = t_end;
-  char why[160];
-  if (!ended) {
-    snprintf(why, sizeof(why), "the client still ran at the hang budget (%u ms) and was killed",
-             o->hang_budget_ms);
-    wire_add(&w, WIRE_HANG, 0, t_end, why, strlen(why), 0, SF_ERR_OK);
-    snprintf(out->end, sizeof(out->end), "killed at the hang budget");
-  } else {
-    enum sc_client_status st = ch.exited && ch.status == 0 ? SC_CLIENT_DONE : SC_CLIENT_FAILED;
-    if (ch.exited)
-      snprintf(out->end, sizeof(out->end), "exit %d", ch.status);
-    else
-      snprintf(out->end, sizeof(out->end), "signal %d", ch.sig);
-    wire_add(&w, WIRE_END, 0, t_end, out->end, strlen(out->end), (uint64_t)st, SF_ERR_OK);
+
+  int judged = wt.judged;
+  if (!ended && !judged) {
+    char t[32];
+    seconds(t, sizeof(t), t_end);
+    judged = out->connected ? SC_V_HANG : -1;
+    snprintf(wt.why, sizeof(wt.why), "%sstill running at the time cap (%s)%s",
+             out->connected ? "" : "never connected: ", t,
+             o->interrupted && *o->interrupted ? ", interrupted" : "");
+    (void)conn_end;
   }
+  if (judged) {
+    /* A HANG or SLOW judged from the client's state, or none. */
+    snprintf(out->end, sizeof(out->end), "stopped by smtpfuzz: %s%s%s",
+             judged > 0 ? sc_verdict_name((enum sc_verdict)judged) : "", judged > 0 ? ", " : "",
+             wt.why);
+  }
+  if (forced) {
+    size_t n = strlen(out->end);
+    snprintf(out->end + n, sizeof(out->end) - n, "; %u leftover process%s killed", forced,
+             forced == 1 ? "" : "es");
+  }
+
+  /* The verdicts: a client that never connected has none (its own result). */
   struct oracle_report rep;
-  unsigned bits = oracle_judge(sc, &w, NULL, &rep);
-  memcpy(out->reason, rep.reason, sizeof(out->reason));
-  if (ended && ch.signaled && crash_signal(ch.sig)) {
-    bits |= ORACLE_BIT(SC_V_CRASH);
-    snprintf(out->reason[SC_V_CRASH], ORACLE_REASON_MAX, "the client died of signal %d", ch.sig);
+  memset(&rep, 0, sizeof(rep));
+  unsigned bits = 0;
+  if (out->connected) {
+    if (judged == SC_V_HANG)
+      wire_add(&w, WIRE_HANG, 0, wire_end, wt.why, strlen(wt.why), 0, SF_ERR_OK);
+    else if (ended) {
+      enum sc_client_status st = ch.exited && ch.status == 0 ? SC_CLIENT_DONE : SC_CLIENT_FAILED;
+      wire_add(&w, WIRE_END, 0, wire_end, out->end, strlen(out->end), (uint64_t)st, SF_ERR_OK);
+    }
+    bits = oracle_judge(sc, &w, NULL, &rep);
+    /* HANG live is the watcher's alone: the oracles also time the gaps on
+     * the wire against the scenario's timeouts, which a program configured
+     * by its profile does not have, and which a loaded machine stretches. */
+    if (judged != SC_V_HANG) {
+      rep.verdicts &= ~ORACLE_BIT(SC_V_HANG);
+      rep.reason[SC_V_HANG][0] = '\0';
+    }
+    if (judged == SC_V_SLOW) {
+      rep.verdicts |= ORACLE_BIT(SC_V_SLOW);
+      snprintf(rep.reason[SC_V_SLOW], ORACLE_REASON_MAX, "%s", wt.why);
+    }
+    if (ended && ch.signaled && crash_signal(ch.sig)) {
+      rep.verdicts |= ORACLE_BIT(SC_V_CRASH);
+      snprintf(rep.reason[SC_V_CRASH], ORACLE_REASON_MAX, "the client died of signal %d", ch.sig);
+    }
+    bits = rep.verdicts;
   }
+  memcpy(out->reason, rep.reason, sizeof(out->reason));
   out->verdicts = bits;
   out->unsafe = live_unsafe(sc, bits);
   /* The transcript, for the report and for reproducing by hand. */
-  char tpath[512];
-  snprintf(tpath, sizeof(tpath), "%s/transcripts/%s.txt", o->dir, sc->name[0] ? sc->name : "x");
+  char tpath[1100];
+  snprintf(tpath, sizeof(tpath), "%s/transcripts/%s.txt", o->dir, case_name(sc));
   FILE *tf = fopen(tpath, "w");
   if (tf) {
     fprintf(tf, "# %s: %s\n# client: %s\n", sc->name, out->file, out->end);
-    oracle_transcript_file(sc, &w, &rep, tf);
+    if (out->connected)
+      oracle_transcript_file(sc, &w, &rep, tf);
+    else
+      fputs("# the client never connected: nothing crossed the wire\n", tf);
+    if (wt.detail[0])
+      fprintf(tf, "# the client's threads when judged (pid/tid: wait): %s\n", wt.detail);
+    fprintf(tf, "# end: %s after %llu ms%s\n", out->end, (unsigned long long)t_end,
+            log.dropped ? "; its output was cut (see its log)" : "");
     fclose(tf);
   }
   return 0;
 }
 
-/* ---- reports -------------------------------------------------------------------- */
+/* ---- many cases, several at once -------------------------------------------------- */
+
+struct worker {
+  pid_t pid;
+  int fd;
+  size_t index, got;
+  uint64_t started;
+  struct live_case buf;
+};
+
+static void worker_main(const struct live_audit_opts *o, const struct live_profile *p,
+                        const char *file, int fd)
+{
+  static struct scenario sc;
+  static struct live_case c;
+  char err[600];
+  (void)live_become_subreaper();
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  memset(&c, 0, sizeof(c));
+  if (live_scenario_load(&sc, file, err, sizeof(err)) != 0) {
+    snprintf(c.file, sizeof(c.file), "%s", file);
+    snprintf(c.error, sizeof(c.error), "%.250s", err);
+  } else {
+    (void)live_audit_case(o, p, &sc, file, &c);
+  }
+  const char *b = (const char *)&c;
+  size_t left = sizeof(c);
+  for (int guard = 0; guard < 1000 && left > 0; guard++) {
+    ssize_t k = write(fd, b, left);
+    if (k < 0 && errno == EINTR)
+      continue;
+    if (k <= 0)
+      break;
+    b += k;
+    left -= (size_t)k;
+  }
+  _exit(0);
+}
+
+static int start_worker(struct worker *wk, const struct live_audit_opts *o,
+                        const struct live_profile *p, const char *file, size_t index)
+{
+  int pfd[2];
+  if (pipe2(pfd, O_CLOEXEC) != 0)
+    return -1;
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(pfd[0]);
+    close(pfd[1]);
+    return -1;
+  }
+  if (pid == 0) {
+    close(pfd[0]);
+    worker_main(o, p, file, pfd[1]);
+  }
+  close(pfd[1]);
+  memset(wk, 0, sizeof(*wk));
+  wk->pid = pid;
+  wk->fd = pfd[0];
+  wk->index = index;
+  wk->started = live_now_ms();
+  return 0;
+}
+
+/* A worker's pipe is readable: take its bytes; at EOF, reap it and fill
+ * its case. Returns 1 when it is done. */
+static int worker_read(struct worker *wk, struct live_case *cases, const char *file)
+{
+  char *b = (char *)&wk->buf;
+  ssize_t k = read(wk->fd, b + wk->got, sizeof(wk->buf) - wk->got);
+  if (k < 0 && (errno == EINTR || errno == EAGAIN))
+    return 0;
+  if (k > 0) {
+    wk->got += (size_t)k;
+    if (wk->got < sizeof(wk->buf))
+      return 0;
+  }
+  close(wk->fd);
+  int st = 0;
+  (void)waitpid(wk->pid, &st, 0);
+  struct live_case *c = &cases[wk->index];
+  if (wk->got == sizeof(wk->buf)) {
+    *c = wk->buf;
+  } else {
+    memset(c, 0, sizeof(*c));
+    snprintf(c->file, sizeof(c->file), "%s", file);
+    const char *base = strrchr(file, '/');
+    snprintf(c->name, sizeof(c->name), "%.63s", base ? base + 1 : file);
+    snprintf(c->error, sizeof(c->error), "the worker running it ended early (%s %d)",
+             WIFSIGNALED(st) ? "signal" : "status",
+             WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+  }
+  return 1;
+}
+
+size_t live_audit_run(const struct live_audit_opts *o, const struct live_profile *p,
+                      char *const *files, size_t n, struct live_case *cases,
+                      void (*done)(void *ctx, size_t i), void *ctx)
+{
+  struct worker wk[LIVE_MAX_JOBS];
+  unsigned jobs = o->jobs == 0 ? 1 : o->jobs > LIVE_MAX_JOBS ? LIVE_MAX_JOBS : o->jobs;
+  size_t next = 0, running = 0, ran = 0;
+  uint64_t backstop = (o->time_cap_ms ? o->time_cap_ms : LIVE_TIME_CAP) + 30000;
+  /* Orphans of a worker that died come here: we end them last. */
+  (void)live_become_subreaper();
+  for (int guard = 0; guard < 100000000 && (next < n || running > 0); guard++) {
+    int stopping = o->interrupted && *o->interrupted;
+    while (!stopping && next < n && running < jobs) {
+      if (start_worker(&wk[running], o, p, files[next], next) != 0) {
+        struct live_case *c = &cases[next];
+        memset(c, 0, sizeof(*c));
+        snprintf(c->file, sizeof(c->file), "%s", files[next]);
+        snprintf(c->error, sizeof(c->error), "cannot start a worker: %s", strerror(errno));
+        if (done)
+          done(ctx, next);
+        next++;
+        continue;
+      }
+      running++;
+      next++;
+    }
+    if (stopping && next < n) {
+      for (; next < n; next++) {
+        memset(&cases[next], 0, sizeof(cases[next]));
+        snprintf(cases[next].file, sizeof(cases[next].file), "%s", files[next]);
+        snprintf(cases[next].error, sizeof(cases[next].error), "interrupted before it ran");
+      }
+    }
+    if (running == 0)
+      continue;
+    struct pollfd pfd[LIVE_MAX_JOBS];
+    for (size_t i = 0; i < running; i++)
+      pfd[i] = (struct pollfd){wk[i].fd, POLLIN, 0};
+    (void)poll(pfd, running, 100);
+    uint64_t now = live_now_ms();
+    for (size_t i = 0; i < running;) {
+      if (now - wk[i].started > backstop)
+        kill(wk[i].pid, SIGKILL); /* ours, by its id; its pipe then ends */
+      if ((pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) &&
+          worker_read(&wk[i], cases, files[wk[i].index])) {
+        size_t idx = wk[i].index;
+        ran += cases[idx].error[0] == '\0';
+        if (done)
+          done(ctx, idx);
+        wk[i] = wk[running - 1];
+        pfd[i] = pfd[running - 1];
+        running--;
+        continue;
+      }
+      i++;
+    }
+  }
+  (void)live_tree_kill(getpid(), LIVE_GRACE_MS);
+  return ran;
+}
+
+/* ---- words ---------------------------------------------------------------------------- */
 
 void live_verdict_list(unsigned bits, char *out, size_t cap)
 {
@@ -344,200 +700,12 @@ void live_verdict_list(unsigned bits, char *out, size_t cap)
     snprintf(out, cap, "none");
 }
 
-static void json_str(FILE *f, const char *s)
+void live_case_result(const struct live_case *c, char *out, size_t cap)
 {
-  fputc('"', f);
-  for (; *s; s++) {
-    unsigned char ch = (unsigned char)*s;
-    if (ch == '"' || ch == '\\')
-      fprintf(f, "\\%c", ch);
-    else if (ch < 0x20 || ch == 0x7f)
-      fprintf(f, "\\u%04x", ch);
-    else
-      fputc(ch, f);
-  }
-  fputc('"', f);
-}
-
-static void xml_str(FILE *f, const char *s)
-{
-  for (; *s; s++) {
-    unsigned char ch = (unsigned char)*s;
-    switch (ch) {
-    case '<':
-      fputs("&lt;", f);
-      break;
-    case '>':
-      fputs("&gt;", f);
-      break;
-    case '&':
-      fputs("&amp;", f);
-      break;
-    case '"':
-      fputs("&quot;", f);
-      break;
-    default:
-      if (ch < 0x20 && ch != '\n' && ch != '\t')
-        fputc('?', f);
-      else
-        fputc(ch, f);
-    }
-  }
-}
-
-static void md_str(FILE *f, const char *s)
-{
-  for (; *s; s++) {
-    if (*s == '|')
-      fputs("\\|", f);
-    else if (*s == '\n')
-      fputc(' ', f);
-    else
-      fputc(*s, f);
-  }
-}
-
-static size_t count_unsafe(const struct live_report *r, size_t *errors)
-{
-  size_t n = 0;
-  *errors = 0;
-  for (size_t i = 0; i < r->ncases; i++) {
-    n += r->cases[i].unsafe != 0;
-    *errors += r->cases[i].error[0] != '\0';
-  }
-  return n;
-}
-
-int live_report_markdown(const struct live_report *r, FILE *f)
-{
-  size_t errors, unsafe = count_unsafe(r, &errors);
-  fprintf(f, "# smtpfuzz audit: %s\n\n", r->p->name[0] ? r->p->name : r->p->argv[0]);
-  if (r->p->description[0])
-    fprintf(f, "%s\n\n", r->p->description);
-  fputs("Command:", f);
-  for (size_t i = 0; i < r->p->argc; i++)
-    fprintf(f, " `%s`", r->p->argv[i]);
-  fprintf(f,
-          "\n\n%zu scenarios, %zu with a finding, %zu not run; hang budget %u ms; %llu ms in "
-          "all.\n\n",
-          r->ncases, unsafe, errors, r->hang_budget_ms, (unsigned long long)r->total_ms);
-  fputs("| scenario | verdicts | client | ms | why |\n|---|---|---|---|---|\n", f);
-  for (size_t i = 0; i < r->ncases; i++) {
-    const struct live_case *c = &r->cases[i];
-    char list[200];
-    live_verdict_list(c->verdicts, list, sizeof(list));
-    fprintf(f, "| `%s` | %s%s%s | ", c->name, c->unsafe ? "**" : "", c->error[0] ? "not run" : list,
-            c->unsafe ? "**" : "");
-    md_str(f, c->end);
-    fprintf(f, " | %llu | ", (unsigned long long)c->ms);
-    if (c->error[0])
-      md_str(f, c->error);
-    for (int v = 0; v < SC_V_COUNT; v++)
-      if (c->verdicts & ORACLE_BIT(v)) {
-        fprintf(f, "%s: ", sc_verdict_name(v));
-        md_str(f, c->reason[v]);
-        fputs("; ", f);
-      }
-    fputs(" |\n", f);
-  }
-  return ferror(f) ? -1 : 0;
-}
-
-int live_report_json(const struct live_report *r, FILE *f)
-{
-  size_t errors, unsafe = count_unsafe(r, &errors);
-  fputs("{\n  \"profile\": ", f);
-  json_str(f, r->p->name);
-  fputs(",\n  \"argv\": [", f);
-  for (size_t i = 0; i < r->p->argc; i++) {
-    fputs(i ? ", " : "", f);
-    json_str(f, r->p->argv[i]);
-  }
-  fprintf(f,
-          "],\n  \"hang_budget_ms\": %u,\n  \"total_ms\": %llu,\n  \"unsafe\": %zu,\n  "
-          "\"not_run\": %zu,\n  \"cases\": [\n",
-          r->hang_budget_ms, (unsigned long long)r->total_ms, unsafe, errors);
-  for (size_t i = 0; i < r->ncases; i++) {
-    const struct live_case *c = &r->cases[i];
-    fputs("    {\"scenario\": ", f);
-    json_str(f, c->name);
-    fputs(", \"file\": ", f);
-    json_str(f, c->file);
-    fputs(", \"verdicts\": [", f);
-    int first = 1;
-    for (int v = 0; v < SC_V_COUNT; v++)
-      if (c->verdicts & ORACLE_BIT(v)) {
-        fputs(first ? "" : ", ", f);
-        json_str(f, sc_verdict_name(v));
-        first = 0;
-      }
-    fputs("], \"reasons\": {", f);
-    first = 1;
-    for (int v = 0; v < SC_V_COUNT; v++)
-      if (c->verdicts & ORACLE_BIT(v)) {
-        fputs(first ? "" : ", ", f);
-        json_str(f, sc_verdict_name(v));
-        fputs(": ", f);
-        json_str(f, c->reason[v]);
-        first = 0;
-      }
-    fprintf(f, "}, \"unsafe\": %s, \"client\": ", c->unsafe ? "true" : "false");
-    json_str(f, c->end);
-    fprintf(f, ", \"connected\": %s, \"ms\": %llu, \"error\": ", c->connected ? "true" : "false",
-            (unsigned long long)c->ms);
-    json_str(f, c->error);
-    fprintf(f, "}%s\n", i + 1 < r->ncases ? "," : "");
-  }
-  fputs("  ]\n}\n", f);
-  return ferror(f) ? -1 : 0;
-}
-
-int live_report_junit(const struct live_report *r, FILE *f)
-{
-  size_t errors, unsafe = count_unsafe(r, &errors);
-  const char *name = r->p->name[0] ? r->p->name : r->p->argv[0];
-  fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"smtpfuzz.audit.", f);
-  xml_str(f, name);
-  fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" time=\"%.3f\">\n", r->ncases, unsafe,
-          errors, (double)r->total_ms / 1000.0);
-  for (size_t i = 0; i < r->ncases; i++) {
-    const struct live_case *c = &r->cases[i];
-    fputs("  <testcase classname=\"smtpfuzz.audit.", f);
-    xml_str(f, name);
-    fputs("\" name=\"", f);
-    xml_str(f, c->name);
-    fprintf(f, "\" time=\"%.3f\">", (double)c->ms / 1000.0);
-    if (c->error[0]) {
-      fputs("<error message=\"", f);
-      xml_str(f, c->error);
-      fputs("\"/>", f);
-    } else if (c->unsafe) {
-      char list[200];
-      live_verdict_list(c->unsafe, list, sizeof(list));
-      fputs("<failure type=\"", f);
-      xml_str(f, list);
-      fputs("\" message=\"", f);
-      for (int v = 0; v < SC_V_COUNT; v++)
-        if (c->unsafe & ORACLE_BIT(v)) {
-          xml_str(f, sc_verdict_name(v));
-          fputs(": ", f);
-          xml_str(f, c->reason[v]);
-          fputs("; ", f);
-        }
-      fputs("\"/>", f);
-    }
-    fputs("</testcase>\n", f);
-  }
-  fputs("</testsuite>\n", f);
-  return ferror(f) ? -1 : 0;
-}
-
-int live_report_verdicts(const struct live_report *r, FILE *f)
-{
-  for (size_t i = 0; i < r->ncases; i++) {
-    char list[200];
-    live_verdict_list(r->cases[i].verdicts, list, sizeof(list));
-    fprintf(f, "%s %s\n", r->cases[i].name, r->cases[i].error[0] ? "NOT_RUN" : list);
-  }
-  return ferror(f) ? -1 : 0;
+  if (c->error[0])
+    snprintf(out, cap, "NOT_RUN");
+  else if (!c->connected)
+    snprintf(out, cap, "NO_CONNECTION");
+  else
+    live_verdict_list(c->verdicts, out, cap);
 }

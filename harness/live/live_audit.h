@@ -1,95 +1,89 @@
 /* The audit of a client program: for each scenario, a fresh loopback port,
- * the client started from its command template, the scripted server played
- * to it, the client stopped at the hang budget, and the shared oracles'
- * verdicts on the recorded wire.
+ * the client started from its profile's command, the scripted server
+ * played to it, and the shared oracles' verdicts on the recorded wire.
+ *
+ * Waits are judged from the client's state, never from the wall clock
+ * (live_proc.h): whenever the server waits on the client, the client's
+ * process tree is read. Blocked on the connection with no timeout, or
+ * every thread asleep with none, is HANG at once; every thread asleep with
+ * its nearest timeout beyond the hang budget is SLOW, with that timeout;
+ * running, starting up, or a nearer timeout: the server goes on waiting.
+ * A scripted stall ends as soon as the client would only go on waiting
+ * through it. The wall clock is the last resort only: a client seen idle
+ * for the whole budget without a timeout we can read (a timer signal, a
+ * loop of short waits) is SLOW, and one that never waits at all is
+ * stopped at the time cap.
+ *
+ * Each scenario runs in a worker process of its own, several at once: the
+ * worker is a child subreaper, and at the scenario's end everything left
+ * in the client's tree is ended (SIGTERM, a short grace, SIGKILL),
+ * setsid()'d grandchildren and children that ignore SIGTERM included.
  */
 #ifndef SF_LIVE_AUDIT_H
 #define SF_LIVE_AUDIT_H
 
 #include "live/live_addr.h"
-#include "live/live_spawn.h"
+#include "live/live_profile.h"
 #include "live/live_tls.h"
 #include "oracle.h"
 #include "scenario.h"
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
-/* A client profile: its command template and which scenarios it can run
- * (those whose client configuration matches what the command does). */
-struct live_profile {
-  char name[64];
-  char description[200];
-  int mode;   /* enum sf_mode, or -1: any */
-  int tls;    /* enum sf_tls_policy, or -1: any */
-  int verify; /* 1: the command verifies certificates, 0: it does not, -1: any */
-  char stdin_tmpl[LIVE_ARG_MAX];
-  /* The name the test certificates carry and {host} expands to; "" : the
-   * scenario's host. For clients that cannot verify one name while
-   * connecting to an address (no --resolve), "localhost". */
-  char tls_name[64];
-  char *argv[LIVE_MAX_ARGS + 1];
-  size_t argc;
-  char storage[16384];
-  size_t used;
-};
-
-/* Reads a profile file ("key = value" lines: name, description, mode, tls,
- * verify, stdin, arg). Returns 0, or -1 with *line and *reason. */
-int live_profile_parse(struct live_profile *p, const char *text, size_t len, size_t *line,
-                       const char **reason);
-/* Appends one argument (from a command line after "--"). 0 or -1. */
-int live_profile_add_arg(struct live_profile *p, const char *arg);
-/* Whether the profile runs scenario `sc`: its mode, policy and verification
- * agree, and it is not about a client refusing its own configuration (an
- * expected CONFIG_* error). */
-int live_profile_selects(const struct live_profile *p, const struct scenario *sc);
+#define LIVE_LOG_CAP   (1u << 20) /* bytes of a client's output kept per scenario */
+#define LIVE_TIME_CAP  60000      /* ms: a client that never waits is stopped after this */
+#define LIVE_WATCH_MS  10         /* how often a waiting server reads the client's state */
+#define LIVE_SETTLE_MS 500        /* a wait that stops the client stayed unchanged this long */
+#define LIVE_GRACE_MS  200        /* between SIGTERM and SIGKILL at a scenario's end */
+#define LIVE_SLEEP_MS  10000      /* a client's own sleeps are waited out up to this long */
+#define LIVE_MAX_JOBS  32
 
 struct live_audit_opts {
-  struct live_addr addr; /* where to listen (port ignored: a fresh one each time) */
-  uint32_t hang_budget_ms;
-  uint32_t max_stall_ms;
+  struct live_addr addr;   /* where to listen (port ignored: a fresh one each time) */
+  uint32_t hang_budget_ms; /* a wait beyond this is SLOW; the last resort for unseen ones */
+  uint32_t max_stall_ms;   /* real-time cap of a scripted stall */
+  uint32_t time_cap_ms;    /* for a client that never waits (0: LIVE_TIME_CAP) */
+  unsigned jobs;           /* scenarios at once (0: 1) */
   const struct live_tls *tls;
-  const char *dir;    /* scratch: CA file, message files, client logs, transcripts */
+  const char *dir;    /* logs/, transcripts/ and run/ (each client's {dir}) go here */
   const char *cafile; /* the test CA as PEM */
+  volatile sig_atomic_t *interrupted; /* optional: set from a signal handler */
 };
 
 struct live_case {
   char name[SC_NAME_MAX];
-  char file[256];
+  char file[512];
   unsigned verdicts; /* ORACLE_BIT(v) */
   unsigned unsafe;   /* verdicts that count against the client */
   char reason[SC_V_COUNT][ORACLE_REASON_MAX];
-  char end[96]; /* how the client ended: "exit 0", "killed at the hang budget", ... */
+  char end[256]; /* how the client ended: "exit status 0", "stopped by smtpfuzz: ..." */
   uint64_t ms;
-  int connected;
-  char error[200]; /* the case could not run (client not startable, no port) */
+  int connected;   /* it connected; if not, this is its own result (NO_CONNECTION) */
+  char error[256]; /* the case could not run (client not startable, no port) */
 };
 
-/* Runs one scenario. Returns 0, or -1 when the case could not run at all
- * (error set). */
+/* Runs one scenario in this process (which should be a child subreaper).
+ * Returns 0, or -1 when the case could not run at all (error set). */
 int live_audit_case(const struct live_audit_opts *o, const struct live_profile *p,
-                    const struct scenario *sc, struct live_case *out);
+                    const struct scenario *sc, const char *file, struct live_case *out);
 
-/* Verdicts that are findings (everything but OUTCOME, unless the scenario
- * expects them). */
+/* Runs the scenario files[0..n) (each known to parse) in worker processes,
+ * o->jobs at a time, filling cases[i] for files[i]; done(ctx, i) is called
+ * as each finishes. Returns how many ran (cases without an error). */
+size_t live_audit_run(const struct live_audit_opts *o, const struct live_profile *p,
+                      char *const *files, size_t n, struct live_case *cases,
+                      void (*done)(void *ctx, size_t i), void *ctx);
+
+/* Verdicts that are findings: everything but OUTCOME and SLOW, unless the
+ * scenario expects them. */
 unsigned live_unsafe(const struct scenario *sc, unsigned verdicts);
 
-/* Reports. */
-struct live_report {
-  const struct live_profile *p;
-  const struct live_case *cases;
-  size_t ncases;
-  uint64_t total_ms;
-  uint32_t hang_budget_ms;
-};
-int live_report_markdown(const struct live_report *r, FILE *f);
-int live_report_json(const struct live_report *r, FILE *f);
-int live_report_junit(const struct live_report *r, FILE *f);
-/* One line per case: "NAME VERDICT,VERDICT" or "NAME none" (for diffs). */
-int live_report_verdicts(const struct live_report *r, FILE *f);
-/* "LEAK_AUTH,HANG" or "none" into out. */
+/* "LEAK_AUTH,HANG", "none", or for a case that did not connect
+ * "NO_CONNECTION" and one that did not run "NOT_RUN", into out. */
+void live_case_result(const struct live_case *c, char *out, size_t cap);
+/* "LEAK_AUTH,HANG" or "none". */
 void live_verdict_list(unsigned bits, char *out, size_t cap);
 
 #endif

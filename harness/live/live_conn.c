@@ -26,6 +26,8 @@ struct conn {
   int have_tls;
   enum srv_tls tls;
   int closed, eof, stopped;
+  int stall_over;       /* the watcher ended the current stall */
+  uint64_t last_watch;  /* when the watcher was last asked */
   int hello_seen;       /* the client's TLS hello began */
   int refeed;           /* client bytes already recorded go to the handshake again */
   struct sc_server srv; /* the scripted server: what to do next */
@@ -82,6 +84,49 @@ static int remaining_ms(struct conn *c)
   return left > 60000 ? 60000 : (int)left;
 }
 
+/* Waits at most ms for `events` on the socket (0: for nothing but time),
+ * draining the client's output meanwhile and asking the watcher, at its
+ * pace, whenever the socket stays quiet. `stall_until` is the end of the
+ * stall under way (STALLS). Returns the socket's revents, 0 on time-out. */
+static short conn_wait(struct conn *c, short events, int ms, enum live_srv_wait what,
+                       uint64_t stall_until)
+{
+  const struct live_conn_opts *o = c->o;
+  uint64_t until = live_now_ms() + (uint64_t)(ms > 0 ? ms : 0);
+  for (int guard = 0; guard < 1000000 && !c->stopped; guard++) {
+    uint64_t now = live_now_ms();
+    int slice = now >= until ? 0 : (int)(until - now);
+    if (o->watch) {
+      uint64_t next = c->last_watch + o->watch_ms;
+      int to_watch = next > now ? (int)(next - now) : 0;
+      slice = slice < to_watch ? slice : to_watch;
+    }
+    struct pollfd pfd[2] = {{events ? c->fd : -1, events, 0},
+                            {o->drain ? o->drain_fd : -1, POLLIN, 0}};
+    int k = poll(pfd, 2, slice);
+    if (k > 0 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)))
+      o->drain(o->drain_ctx);
+    if (k > 0 && pfd[0].revents)
+      return pfd[0].revents;
+    now = live_now_ms();
+    if (o->watch && now >= c->last_watch + o->watch_ms) {
+      c->last_watch = now;
+      enum live_watch a = o->watch(o->watch_ctx, what, stall_until > now ? stall_until - now : 0);
+      if (a == LIVE_WATCH_STOP) {
+        stop(c, LIVE_END_JUDGED);
+        return 0;
+      }
+      if (a == LIVE_WATCH_END_STALL && what == LIVE_SRV_STALLS) {
+        c->stall_over = 1;
+        return 0;
+      }
+    }
+    if (now >= until)
+      return 0;
+  }
+  return 0;
+}
+
 /* Writes all of p to the socket before the deadline. */
 static void sock_write(struct conn *c, const uint8_t *p, size_t n)
 {
@@ -104,8 +149,7 @@ static void sock_write(struct conn *c, const uint8_t *p, size_t n)
     int ms = remaining_ms(c);
     if (ms == 0)
       return;
-    struct pollfd pfd = {c->fd, POLLOUT, 0};
-    (void)poll(&pfd, 1, ms);
+    (void)conn_wait(c, POLLOUT, ms, LIVE_SRV_WRITES, 0);
   }
 }
 
@@ -266,13 +310,17 @@ static void start_tls(struct conn *c)
   c->have_tls = 1;
   (void)tls_peer_ssl_server_mode(c->tls_conn.ssl, c->sc->tls_server);
   /* Bytes the client sent after its STARTTLS before our answer now meet
-   * the handshake, as they would on any server. */
+   * the handshake, as they would on any server; they are on the wire
+   * already. */
   uint8_t tmp[CMD_READER_BUF];
   size_t n = sc_server_take_unread(&c->srv, tmp, sizeof(tmp));
-  c->refeed = 1;
-  if (n > 0)
+  if (n > 0) {
+    /* The handshake owns whatever record those bytes began. */
+    c->srv.plain_record_left = 0;
+    c->refeed = 1;
     server_receive(c, tmp, n);
-  c->refeed = 0;
+    c->refeed = 0;
+  }
 }
 
 static void server_receive(struct conn *c, const uint8_t *p, size_t n)
@@ -288,8 +336,7 @@ static void server_receive(struct conn *c, const uint8_t *p, size_t n)
         sc_server_input(&c->srv, p, n);
         return;
       }
-      /* A TLS hello to a server that did not start TLS is bytes to it;
-       * marked on the wire all the same. */
+      k = k < n ? k : n;
       rec(c, WIRE_C_HELLO, 0, p, k);
       sc_server_input(&c->srv, p, k);
       p += k;
@@ -297,12 +344,22 @@ static void server_receive(struct conn *c, const uint8_t *p, size_t n)
     }
     return;
   case SRV_WAIT_HELLO:
+    /* The rest of a record the client began before the server started TLS
+     * (its hello, read in part as a command) is still that record: marked
+     * as such, and it meets the handshake, which cannot start mid-record. */
+    if (c->srv.plain_record_left > 0 && !c->refeed) {
+      size_t k = sc_server_plain_tls_bytes(&c->srv, p, n);
+      rec(c, WIRE_C_HELLO, 0, p, k);
+      tls_fail(c, "the rest of a TLS record begun before the server started TLS is no TLS hello");
+      return;
+    }
     /* Bytes that do not start a TLS handshake record are plaintext the
      * client sent instead of its hello: recorded as such (a client going on
      * in plaintext after the 220 must be seen doing it). */
     if (!c->hello_seen && !(p[0] >= 20 && p[0] <= 23 && (n < 2 || p[1] == 0x03))) {
       rec(c, WIRE_C_DATA, 0, p, n);
-      tls_fail(c, "the client sent something else than a TLS hello");
+      tls_fail(c, c->refeed ? "what the client sent before the server started TLS is no TLS hello"
+                            : "the client sent something else than a TLS hello");
       return;
     }
     c->hello_seen = 1;
@@ -322,27 +379,20 @@ static void server_receive(struct conn *c, const uint8_t *p, size_t n)
   }
 }
 
-/* Waits at most `ms` for client bytes and takes them in. */
-static void read_input(struct conn *c, int ms)
+/* Waits at most `ms` for client bytes and takes them in; `stall_until`
+ * as for conn_wait (0: not in a stall). */
+static void read_input(struct conn *c, int ms, uint64_t stall_until)
 {
   if (c->eof || c->stopped || c->closed)
     return;
+  enum live_srv_wait what = stall_until ? LIVE_SRV_STALLS : LIVE_SRV_READS;
   /* Deaf: the client's bytes stay in the socket buffers until they fill,
-   * and its sends block; only time (or a stop) ends the wait. */
+   * and its sends block; only time (or the watcher) ends the wait. */
   if (c->srv.deaf) {
-    struct pollfd none = {-1, 0, 0};
-    (void)poll(&none, 1, ms);
-    if (c->o->stop && c->o->stop(c->o->stop_ctx))
-      stop(c, LIVE_END_STOPPED);
+    (void)conn_wait(c, 0, ms, stall_until ? what : LIVE_SRV_DEAF, stall_until);
     return;
   }
-  if (c->o->stop && c->o->stop(c->o->stop_ctx)) {
-    stop(c, LIVE_END_STOPPED);
-    return;
-  }
-  struct pollfd pfd = {c->fd, POLLIN, 0};
-  int k = poll(&pfd, 1, ms);
-  if (k <= 0)
+  if (!(conn_wait(c, POLLIN, ms, what, stall_until) & (POLLIN | POLLHUP | POLLERR)))
     return;
   uint8_t buf[READ_CHUNK];
   ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
@@ -361,19 +411,24 @@ static void read_input(struct conn *c, int ms)
 }
 
 /* A stall in real time, capped; the client's bytes are still read (and
- * recorded) meanwhile, and a client that hangs up ends it. */
+ * recorded) meanwhile, and a client that hangs up ends it. The watcher may
+ * end it early: once the client is seen waiting with no timeout, or one
+ * beyond the stall's end, the rest of the stall could only show it
+ * waiting. */
 static void stall(struct conn *c, uint32_t ms)
 {
   flush_out(c);
   uint32_t cap = c->o->max_stall_ms;
   uint64_t until = live_now_ms() + (ms < cap ? ms : cap);
-  for (int guard = 0; guard < 100000 && !c->eof && !c->stopped && !c->closed; guard++) {
+  c->stall_over = 0;
+  for (int guard = 0; guard < 100000 && !c->eof && !c->stopped && !c->closed && !c->stall_over;
+       guard++) {
     uint64_t now = live_now_ms();
     if (now >= until)
       return;
     int left = remaining_ms(c);
     uint64_t want = until - now;
-    read_input(c, want < (uint64_t)left ? (int)want : left);
+    read_input(c, want < (uint64_t)left ? (int)want : left, until);
   }
 }
 
@@ -459,7 +514,7 @@ void live_conn_run(int fd, const struct scenario *sc, const struct live_conn_opt
     int ms = remaining_ms(c);
     if (ms == 0)
       break;
-    read_input(c, ms < 200 ? ms : 200);
+    read_input(c, ms < 200 ? ms : 200, 0);
   }
   if (!c->stopped)
     stop(c, LIVE_END_DEADLINE);

@@ -31,7 +31,7 @@
   X(DEADLINE, "the connection's deadline passed")                                                  \
   X(BYTES, "the byte cap was reached")                                                             \
   X(IO_ERROR, "a socket error")                                                                    \
-  X(STOPPED, "stopped from outside")
+  X(JUDGED, "the client was judged from its state while the server waited")
 
 enum live_end {
 #define LIVE_END_ENUM(id, desc) LIVE_END_##id,
@@ -40,14 +40,37 @@ enum live_end {
       LIVE_END_COUNT
 };
 
+/* What the server waits for when it asks the watcher. */
+enum live_srv_wait {
+  LIVE_SRV_READS,  /* nothing scheduled: it waits for the client's bytes */
+  LIVE_SRV_STALLS, /* a scripted stall */
+  LIVE_SRV_WRITES, /* its bytes do not fit: the client does not read */
+  LIVE_SRV_DEAF,   /* it reads nothing more (the script made it deaf) */
+};
+
+/* The watcher's answer. */
+enum live_watch {
+  LIVE_WATCH_WAIT,      /* go on waiting */
+  LIVE_WATCH_END_STALL, /* the stall may end now: the client would still wait at its end */
+  LIVE_WATCH_STOP,      /* judged: end the connection (LIVE_END_JUDGED) */
+};
+
 struct live_conn_opts {
   const struct live_tls *tls;
   uint32_t max_stall_ms;
-  uint64_t deadline_ms; /* absolute, on live_now_ms()'s clock */
+  uint64_t deadline_ms; /* absolute, on live_now_ms()'s clock: the last resort */
   uint64_t t0_ms;       /* wire time 0, on the same clock */
-  /* Optional: polled between waits; returning nonzero stops the run. */
-  int (*stop)(void *ctx);
-  void *stop_ctx;
+  /* Optional: asked whenever the server waits on the client, at most every
+   * watch_ms, with what it waits for and, in a stall, how long it has left. */
+  enum live_watch (*watch)(void *ctx, enum live_srv_wait what, uint64_t stall_left_ms);
+  void *watch_ctx;
+  uint32_t watch_ms;
+  /* Optional: a descriptor polled with the socket (the client's output);
+   * drain(ctx) is called when it is readable, so the client never blocks
+   * on it while the server waits. */
+  int drain_fd;
+  void (*drain)(void *ctx);
+  void *drain_ctx;
 };
 
 struct live_conn_result {

@@ -1,6 +1,5 @@
+#define _GNU_SOURCE /* pipe2, sigabbrev_np */
 #include "live/live_spawn.h"
-
-#include "live/live_conn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -71,35 +70,53 @@ int live_expand(const char *tmpl, const struct live_vars *v, char *out, size_t c
   return 0;
 }
 
-int live_spawn(struct live_child *ch, char *const argv[], const char *stdin_path,
-               const char *log_path)
+#define MAX_ENV 1024
+
+int live_spawn(struct live_child *ch, char *const argv[], const char *stdin_path, int out_fd,
+               const char *home)
 {
+  static char *env[MAX_ENV + 2];
+  static char home_var[LIVE_ARG_MAX + 8];
+  char **envp = environ;
+  if (home) {
+    size_t n = 0;
+    for (char **e = environ; *e && n < MAX_ENV; e++)
+      if (strncmp(*e, "HOME=", 5) != 0)
+        env[n++] = *e;
+    snprintf(home_var, sizeof(home_var), "HOME=%s", home);
+    env[n++] = home_var;
+    env[n] = NULL;
+    envp = env;
+  }
   memset(ch, 0, sizeof(*ch));
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t attr;
   posix_spawn_file_actions_init(&fa);
   posix_spawnattr_init(&attr);
   posix_spawn_file_actions_addopen(&fa, 0, stdin_path ? stdin_path : "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, log_path ? log_path : "/dev/null",
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  if (out_fd >= 0) {
+    posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+    posix_spawn_file_actions_adddup2(&fa, out_fd, 2);
+  } else {
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  }
   posix_spawnattr_setpgroup(&attr, 0);
-  sigset_t none, all;
+  sigset_t none;
   sigemptyset(&none);
-  sigfillset(&all);
   posix_spawnattr_setsigmask(&attr, &none);
-  /* Default dispositions for everything we might ignore (SIGPIPE). */
+  /* Default dispositions for everything we might ignore or catch. */
   sigset_t def;
   sigemptyset(&def);
   sigaddset(&def, SIGPIPE);
   sigaddset(&def, SIGINT);
   sigaddset(&def, SIGTERM);
+  sigaddset(&def, SIGCHLD);
   posix_spawnattr_setsigdefault(&attr, &def);
-  (void)all;
   posix_spawnattr_setflags(&attr,
                            POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t pid = 0;
-  int rc = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
+  int rc = posix_spawnp(&pid, argv[0], &fa, &attr, argv, envp);
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
   if (rc != 0)
@@ -134,29 +151,84 @@ int live_child_poll(struct live_child *ch)
   return 0;
 }
 
-void live_child_kill(struct live_child *ch)
+void live_child_describe(const struct live_child *ch, char *out, size_t cap)
 {
-  if (ch->pid <= 0)
+  if (ch->exited) {
+    snprintf(out, cap, "exit status %d", ch->status);
     return;
-  ch->killed = 1;
-  kill(-ch->pid, SIGKILL); /* the group we created: the client and its helpers */
-  for (int i = 0; i < 200 && !live_child_poll(ch); i++)
-    poll(NULL, 0, 10);
-  if (ch->pid > 0) /* not reaped within 2 s (uninterruptible sleep): give up on it */
-    ch->pid = -ch->pid;
+  }
+  if (ch->signaled) {
+    const char *name = sigabbrev_np(ch->sig);
+    snprintf(out, cap, "killed by signal %d%s%s%s", ch->sig, name ? " (SIG" : "", name ? name : "",
+             name ? ")" : "");
+    return;
+  }
+  snprintf(out, cap, "ended, status unknown");
 }
 
-int live_child_wait(struct live_child *ch, uint64_t deadline_ms)
+/* ---- the client's output ----------------------------------------------------------- */
+
+int live_output_open(struct live_output *o, const char *log_path, size_t cap)
 {
-  for (int i = 0; i < 100000; i++) {
-    if (live_child_poll(ch))
-      return 1;
-    uint64_t now = live_now_ms();
-    if (now >= deadline_ms)
-      break;
-    uint64_t left = deadline_ms - now;
-    poll(NULL, 0, left < 10 ? (int)left : 10);
+  memset(o, 0, sizeof(*o));
+  o->read_fd = o->write_fd = o->log_fd = -1;
+  o->cap = cap;
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) != 0)
+    return -1;
+  o->read_fd = p[0];
+  o->write_fd = p[1];
+  (void)fcntl(o->read_fd, F_SETFL, fcntl(o->read_fd, F_GETFL) | O_NONBLOCK);
+  if (log_path) {
+    o->log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (o->log_fd < 0) {
+      int e = errno;
+      close(p[0]);
+      close(p[1]);
+      o->read_fd = o->write_fd = -1;
+      errno = e;
+      return -1;
+    }
   }
-  live_child_kill(ch);
   return 0;
+}
+
+void live_output_drain(struct live_output *o)
+{
+  char buf[16384];
+  for (int guard = 0; guard < 64 && o->read_fd >= 0; guard++) {
+    ssize_t n = read(o->read_fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return;
+    size_t room = o->kept < o->cap ? o->cap - o->kept : 0;
+    size_t k = (size_t)n < room ? (size_t)n : room;
+    if (k > 0 && o->log_fd >= 0 && write(o->log_fd, buf, k) != (ssize_t)k)
+      k = 0;
+    o->kept += k;
+    o->dropped += (size_t)n - k;
+  }
+}
+
+void live_output_close(struct live_output *o)
+{
+  if (o->write_fd >= 0)
+    close(o->write_fd);
+  o->write_fd = -1;
+  live_output_drain(o);
+  if (o->log_fd >= 0 && o->dropped) {
+    char note[160];
+    int n = snprintf(note, sizeof(note),
+                     "\n[smtpfuzz: the log was cut at %zu bytes; %zu more were dropped]\n", o->cap,
+                     o->dropped);
+    if (n > 0 && write(o->log_fd, note, (size_t)n) < 0) {
+      /* a log that cannot be written loses only its note */
+    }
+  }
+  if (o->log_fd >= 0)
+    close(o->log_fd);
+  if (o->read_fd >= 0)
+    close(o->read_fd);
+  o->log_fd = o->read_fd = -1;
 }

@@ -27,23 +27,36 @@ int live_expand(const char *tmpl, const struct live_vars *v, char *out, size_t c
                 const char **reason);
 
 struct live_child {
-  pid_t pid; /* also the process group id */
+  pid_t pid; /* also the process group id; negative once reaped */
   int exited, signaled, status, sig;
-  int killed; /* we stopped it at its budget */
 };
 
 /* Starts argv (argv[0] looked up in PATH) in a new process group with stdin
- * from `stdin_path` (NULL: /dev/null) and stdout+stderr to `log_path` (NULL:
- * /dev/null). Returns 0, or an errno value (the program cannot be started). */
-int live_spawn(struct live_child *ch, char *const argv[], const char *stdin_path,
-               const char *log_path);
+ * from `stdin_path` (NULL: /dev/null), stdout+stderr to `out_fd` (-1:
+ * /dev/null) and our environment with HOME set to `home` (NULL: as it is).
+ * Descriptors of ours are close-on-exec, so it inherits none. Returns 0,
+ * or an errno value (the program cannot be started). */
+int live_spawn(struct live_child *ch, char *const argv[], const char *stdin_path, int out_fd,
+               const char *home);
 /* Reaps the child if it has ended; 1 if it has. */
 int live_child_poll(struct live_child *ch);
-/* Waits until the child ends or `deadline_ms` (live_now_ms clock); then, if
- * it still runs, kills its process group (SIGKILL, by the group id we made)
- * and reaps it. Returns 1 if it ended by itself. */
-int live_child_wait(struct live_child *ch, uint64_t deadline_ms);
-/* Kills the group at once and reaps (bounded). */
-void live_child_kill(struct live_child *ch);
+/* "exit status 1", "killed by signal 11 (SIGSEGV)". */
+void live_child_describe(const struct live_child *ch, char *out, size_t cap);
+
+/* A client's output: a pipe it writes to and we drain into a log file,
+ * keeping at most `cap` bytes, so a client that writes without end neither
+ * fills the disk nor blocks on a full pipe. */
+struct live_output {
+  int read_fd, write_fd; /* write_fd goes to the client, then is closed here */
+  int log_fd;
+  size_t cap, kept, dropped;
+};
+
+/* 0, or -1 with errno. `log_path` NULL: drained and dropped. */
+int live_output_open(struct live_output *o, const char *log_path, size_t cap);
+/* Reads what is there (never blocks); bounded per call. */
+void live_output_drain(struct live_output *o);
+/* Drains what is left, notes a cut, closes. */
+void live_output_close(struct live_output *o);
 
 #endif

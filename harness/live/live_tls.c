@@ -112,6 +112,8 @@ int live_tls_write_ca(const struct live_tls *t, const char *path)
 {
   char pem[8192];
   size_t n = t->have_certs ? certs_ca_pem(&t->certs, pem, sizeof(pem)) : 0;
+  if (n == 0)
+    return -1; /* no CA of ours (--cert): never an empty file */
   FILE *f = fopen(path, "w");
   if (!f)
     return -1;

@@ -32,7 +32,9 @@ struct live_tls {
 int live_tls_init(struct live_tls *t, const char *host, const char *cert_file, const char *key_file,
                   char *err, size_t errcap);
 void live_tls_free(struct live_tls *t);
-/* Writes the test CA as PEM to `path`; 0 or -1. */
+/* Writes the test CA as PEM to `path`; 0 or -1 (also when the
+ * certificates came from files: there is no CA of ours then, and no file
+ * is made). */
 int live_tls_write_ca(const struct live_tls *t, const char *path);
 
 enum live_hs { LIVE_HS_WANT, LIVE_HS_DONE, LIVE_HS_FAILED };

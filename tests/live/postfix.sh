@@ -5,7 +5,9 @@
 # (STARTTLS optional), 587 (submission: TLS required, AUTH only over TLS) and
 # 465 (implicit TLS, wrapper mode), with a test certificate for
 # mx.example.com; mail from loopback is accepted without SASL and discarded.
-# Checks: probe names each port's mode; our engine delivers on 587 (STARTTLS)
+# Checks: probe names each port's mode (STARTTLS optional on 25, required on
+# 587, implicit TLS on 465), finds Postfix safe from STARTTLS command
+# injection and verifies its certificate; our engine delivers on 587 (STARTTLS)
 # and 465 (implicit); the mismatched pairings fail within their deadline
 # with the diagnosis. Postfix is stopped with its own command, always.
 set -euo pipefail
@@ -104,22 +106,36 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 
-# ---- probe: each port's mode, timed ----
-probe() { # PORT EXPECTED-MODE
-  local t0 t1 out
-  t0=$(date +%s%N)
-  out=$(timeout 20 "$sf" probe --timeout 2000 "127.0.0.1:$1" || true)
-  t1=$(date +%s%N)
-  echo "$out" | sed 's/^/    /'
-  if echo "$out" | grep -q "client mode:  $2"; then
-    echo "ok: probe port $1 -> $2 ($(( (t1 - t0) / 1000000 )) ms)"
-  else
-    echo "FAIL: probe port $1 did not say $2"; fail=1
-  fi
+# ---- probe: each port's mode, three targets in one call ----
+out=$(timeout 60 "$sf" probe --timeout 5000 --ca "$pdir/ca.pem" --name mx.example.com \
+  "127.0.0.1:$p25" "127.0.0.1:$p587" "127.0.0.1:$p465" || true)
+echo "$out" | sed 's/^/    /'
+timeout 60 "$sf" probe --timeout 5000 --ca "$pdir/ca.pem" --name mx.example.com --json \
+  "127.0.0.1:$p25" "127.0.0.1:$p587" "127.0.0.1:$p465" >"$work/postfix-probe.json" || true
+python3 - "$work/postfix-probe.json" "$p25" "$p587" "$p465" <<'PY' || fail=1
+import json, sys
+objs = {int(o["target"].rsplit(":", 1)[1]): o for o in map(json.loads, open(sys.argv[1]))}
+p25, p587, p465 = map(int, sys.argv[2:5])
+want = {  # port: mode, starttls, STARTTLS command injection, the client mode in words
+    p25: ("starttls", "optional", "safe", "relay"),
+    p587: ("starttls", "required", "safe", "tls=required"),
+    p465: ("implicit", "absent", "not tested", "implicit"),
 }
-probe "$p25" "starttls (relay"
-probe "$p587" "starttls, tls=required"
-probe "$p465" "implicit"
+bad = 0
+for port, (mode, st, inj, hint) in want.items():
+    o = objs.get(port)
+    got = o and (o["mode"], o["starttls"], o["starttls_command_injection"])
+    tls = o and o["tls"] or {}
+    if got != (mode, st, inj) or hint not in o["client_mode"]:
+        print("FAIL: probe port %d: got %s, want %s" % (port, got, (mode, st, inj))); bad = 1
+    elif not (tls.get("verified") and tls.get("name_ok") and tls.get("days_left", 0) > 0
+              and "DNS:mx.example.com" in tls.get("san", "") and not tls.get("self_signed")):
+        print("FAIL: probe port %d: certificate details %s" % (port, tls)); bad = 1
+    else:
+        print("ok: probe port %d -> mode %s, STARTTLS %s, injection %s, certificate verified, "
+              "%d days left (%d ms)" % (port, mode, st, inj, tls["days_left"], o["ms"]))
+sys.exit(bad)
+PY
 
 # ---- our engine over a socket ----
 cfg() { # FILE MODE PORT
