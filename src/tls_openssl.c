@@ -32,34 +32,33 @@ static const struct sf_tls_openssl *cself(const struct sf_tls *tls)
 
 /* ---- context ------------------------------------------------------------- */
 
-/* A client context with our protocol floor and peer verification on. */
-static SSL_CTX *client_ctx(OSSL_LIB_CTX *libctx)
+/* ctx if ok, else nothing: the context freed and OpenSSL's errors cleared. */
+static SSL_CTX *kept_if(SSL_CTX *ctx, int ok)
 {
-  SSL_CTX *ctx = SSL_CTX_new_ex(libctx, NULL, TLS_client_method());
-  /* RFC 8996: nothing older than TLS 1.2. */
-  if (ctx && SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) &&
-      SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION)) {
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+  if (ok)
     return ctx;
-  }
   SSL_CTX_free(ctx);
   ERR_clear_error();
   return NULL;
 }
 
+/* A client context with our protocol floor and peer verification on. */
+static SSL_CTX *client_ctx(OSSL_LIB_CTX *libctx)
+{
+  SSL_CTX *ctx = SSL_CTX_new_ex(libctx, NULL, TLS_client_method());
+  /* RFC 8996: nothing older than TLS 1.2. */
+  int ok = ctx && SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) &&
+           SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
+  if (ok)
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+  return kept_if(ctx, ok);
+}
+
 SSL_CTX *sf_tls_openssl_ctx_new(OSSL_LIB_CTX *libctx, const char *cafile, const char *capath)
 {
   SSL_CTX *ctx = client_ctx(libctx);
-  if (!ctx)
-    return NULL;
-  int ok = cafile || capath ? SSL_CTX_load_verify_locations(ctx, cafile, capath)
-                            : SSL_CTX_set_default_verify_paths(ctx);
-  if (!ok) {
-    SSL_CTX_free(ctx);
-    ERR_clear_error();
-    return NULL;
-  }
-  return ctx;
+  return kept_if(ctx, ctx && (cafile || capath ? SSL_CTX_load_verify_locations(ctx, cafile, capath)
+                                               : SSL_CTX_set_default_verify_paths(ctx)));
 }
 
 SSL_CTX *sf_tls_openssl_ctx_new_pem(OSSL_LIB_CTX *libctx, const char *ca_pem, size_t len)
@@ -74,12 +73,9 @@ SSL_CTX *sf_tls_openssl_ctx_new_pem(OSSL_LIB_CTX *libctx, const char *ca_pem, si
     X509_free(cert);
   }
   BIO_free(in);
-  ERR_clear_error(); /* the end of the PEM text reads as an error */
-  if (added == 0) {
-    SSL_CTX_free(ctx);
-    return NULL;
-  }
-  return ctx;
+  /* The end of the PEM text reads as an error: cleared either way. */
+  ERR_clear_error();
+  return kept_if(ctx, added > 0);
 }
 
 void sf_tls_openssl_ctx_free(SSL_CTX *ctx)
@@ -165,13 +161,10 @@ static void classify(struct sf_tls_openssl *t, int ssl_err)
          SSL_alert_desc_string_long(reason - SSL_AD_REASON_OFFSET));
     return;
   }
-  if (ssl_err == SSL_ERROR_SYSCALL || (ssl_err == SSL_ERROR_SSL && e == 0)) {
-    fail(t, SF_ERR_TLS_HANDSHAKE, "%s", "the peer's TLS records ended unexpectedly");
-    return;
-  }
-  fail(t, SF_ERR_TLS_HANDSHAKE, "%s",
-       e ? ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "unknown error"
-         : "unknown error");
+  const char *why = ssl_err == SSL_ERROR_SYSCALL || e == 0
+                        ? "the peer's TLS records ended unexpectedly"
+                        : ERR_reason_error_string(e);
+  fail(t, SF_ERR_TLS_HANDSHAKE, "%s", why ? why : "unknown error");
 }
 
 /* The handshake completed with verification on: is the peer the one we

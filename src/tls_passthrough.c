@@ -143,19 +143,56 @@ static void finish_hello(struct sf_tls_passthrough *pt)
   fail(pt, SF_ERR_TLS_HANDSHAKE, "unknown certificate kind in pass-through server hello");
 }
 
+/* A real TLS handshake record came where our hello was due (a man in the
+ * middle answering the ClientHello himself). Of it only what OpenSSL would
+ * refuse first is modelled: a ServerHello whose version field is not TLS
+ * 1.2's 0x0303 (RFC 8446 4.1.3 keeps it there for 1.3 too) names a protocol
+ * version the client does not speak (RFC 8996: nothing older than 1.2).
+ * Anything else real is a handshake this layer cannot take part in. 1 once
+ * decided (the layer has failed). */
+static int real_server_hello(struct sf_tls_passthrough *pt)
+{
+  const uint8_t *h = (const uint8_t *)pt->hello;
+  /* record header (5 bytes), handshake type and length (4), version (2) */
+  if (pt->hello_len == 6 && h[5] != 0x02) {
+    fail(pt, SF_ERR_TLS_HANDSHAKE, "the peer did not answer with a (pass-through) server hello");
+    return 1;
+  }
+  if (pt->hello_len < 11)
+    return 0;
+  if (h[9] != 0x03 || h[10] != 0x03)
+    fail(pt, SF_ERR_TLS_PROTOCOL_VERSION,
+         "no common protocol version: the server hello names a version other than 0x0303");
+  else
+    fail(pt, SF_ERR_TLS_HANDSHAKE, "the peer did not answer with a (pass-through) server hello");
+  return 1;
+}
+
 static size_t pt_feed_net(struct sf_tls *tls, const uint8_t *data, size_t len)
 {
   struct sf_tls_passthrough *pt = self(tls);
   size_t used = 0;
   while (pt->st == SF_TLS_HANDSHAKING && used < len) {
     char c = (char)data[used++];
+    if (pt->real) {
+      pt->hello[pt->hello_len++] = c;
+      if (real_server_hello(pt))
+        return used;
+      continue;
+    }
+    if (pt->hello_len == 1 && c == 3) {
+      pt->real = 1;
+      pt->hello[pt->hello_len++] = c;
+      continue;
+    }
     if (pt->hello_len < HELLO_PREFIX_LEN && c != SF_PT_SERVER_HELLO[pt->hello_len]) {
       /* The first two bytes tell, as a TLS record header's would (as in
        * the OpenSSL layer): a first byte that is no record type, or a
-       * second that is no major version 3, is not TLS at all; a real
-       * record header is TLS, but not ours. (SMTP in the clear is the
-       * session's to name: it knows whether a reply or a record was due.) */
-      if (pt->hello_len == 0 || (pt->hello_len == 1 && c != 3))
+       * second that is no major version 3, is not TLS at all (a real
+       * record header goes to real_server_hello()). (SMTP in the clear is
+       * the session's to name: it knows whether a reply or a record was
+       * due.) */
+      if (pt->hello_len <= 1)
         fail(pt, SF_ERR_TLS_PEER_NOT_TLS, "the peer does not speak TLS");
       else
         fail(pt, SF_ERR_TLS_HANDSHAKE,

@@ -59,9 +59,11 @@ struct sf_tls_passthrough {
   char peer_kind[32];
   char peer_name[SF_PT_MAX_HELLO];
   char host[SF_PT_MAX_HELLO];
-  /* Server hello being collected. */
+  /* Server hello being collected; real: it began as a real TLS record
+   * header (0x16 0x03), not as ours. */
   char hello[SF_PT_MAX_HELLO];
   size_t hello_len;
+  int real;
   /* Bytes for the network: the client hello, then application data. */
   uint8_t out[4096];
   size_t out_len;

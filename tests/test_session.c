@@ -823,6 +823,29 @@ static void test_passthrough_names(void)
   pt.base.vt->start(&pt.base, "mx.example.com", 1);
   pt.base.vt->feed_net(&pt.base, (const uint8_t *)"SSH-2.0-OpenSSH_9.2\r\n", 21);
   CHECK(pt.base.vt->error(&pt.base, NULL) == SF_ERR_TLS_PEER_NOT_TLS);
+  /* A real ServerHello where ours was due (a man in the middle answering
+   * the ClientHello): its version is judged as OpenSSL judges it, byte by
+   * byte as it comes; the header alone decides nothing. */
+  static const struct {
+    uint8_t hs_type, major, minor;
+    enum sf_err want;
+  } real[] = {{0x02, 3, 1, SF_ERR_TLS_PROTOCOL_VERSION},
+              {0x02, 3, 0, SF_ERR_TLS_PROTOCOL_VERSION},
+              {0x02, 0x7f, 0x17, SF_ERR_TLS_PROTOCOL_VERSION},
+              {0x02, 3, 3, SF_ERR_TLS_HANDSHAKE},
+              {0x0b, 3, 1, SF_ERR_TLS_HANDSHAKE}};
+  for (size_t i = 0; i < sizeof real / sizeof real[0]; i++) {
+    const uint8_t rec[] = {0x16, 0x03, 0x01, 0x00,          0x2a,          real[i].hs_type,
+                           0x00, 0x00, 0x26, real[i].major, real[i].minor, 0x00};
+    sf_tls_passthrough_init(&pt);
+    pt.base.vt->start(&pt.base, "mx.example.com", 1);
+    size_t k = 0;
+    while (k < sizeof rec && pt.base.vt->state(&pt.base) == SF_TLS_HANDSHAKING)
+      k += pt.base.vt->feed_net(&pt.base, rec + k, 1);
+    CHECKF(k == (real[i].hs_type == 0x02 ? 11u : 6u), "case %zu: decided at byte %zu", i, k);
+    CHECKF(pt.base.vt->error(&pt.base, NULL) == real[i].want, "case %zu: %s", i,
+           sf_err_name(pt.base.vt->error(&pt.base, NULL)));
+  }
 }
 
 /* RFC 5321 3.3: MAIL without a recipient sent "RCPT TO:<>", DATA and an empty
