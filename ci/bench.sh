@@ -342,17 +342,7 @@ run_one() {
   rm -rf "$d"
 }
 
-bugs=()
-for p in bench/bugs/*.patch; do
-  n=$(basename "$p" .patch)
-  if [ -n "$bug_filter" ]; then
-    keep=0
-    IFS=, read -r -a wanted <<<"$bug_filter"
-    for w in "${wanted[@]}"; do [[ "$n" == "$w"* ]] && keep=1; done
-    [ "$keep" = 1 ] || continue
-  fi
-  bugs+=("$n")
-done
+sf_select_bugs "$bug_filter"
 
 # From scratch: our fuzzers get the dictionary (and libFuzzer the custom
 # mutator) but no corpus, AFL++ one seed of zero bytes; the shipped corpus

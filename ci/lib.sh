@@ -167,3 +167,21 @@ sf_apt_source() {
   touch "$dir/$pkg-$upstream/.sf-unpacked"
   (cd "$dir/$pkg-$upstream" && pwd) | tee "$dir/$pkg.path"
 }
+
+# The planted bugs (bench/bugs/NAME.patch) whose names begin with one of the
+# comma-separated prefixes in $1 (every one when $1 is empty), by name into
+# the array `bugs`.
+sf_select_bugs() {
+  bugs=()
+  local p n w keep wanted
+  for p in bench/bugs/*.patch; do
+    n=$(basename "$p" .patch)
+    if [ -n "$1" ]; then
+      keep=0
+      IFS=, read -r -a wanted <<<"$1"
+      for w in "${wanted[@]}"; do [[ "$n" == "$w"* ]] && keep=1; done
+      [ "$keep" = 1 ] || continue
+    fi
+    bugs+=("$n")
+  done
+}

@@ -26,17 +26,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-bugs=()
-for p in bench/bugs/*.patch; do
-  n=$(basename "$p" .patch)
-  if [ -n "$bug_filter" ]; then
-    keep=0
-    IFS=, read -r -a wanted <<<"$bug_filter"
-    for w in "${wanted[@]}"; do [[ "$n" == "$w"* ]] && keep=1; done
-    [ "$keep" = 1 ] || continue
-  fi
-  bugs+=("$n")
-done
+sf_select_bugs "$bug_filter"
 [ ${#bugs[@]} -gt 0 ] || die_usage "no bug in bench/bugs/ matches '$bug_filter'"
 
 sf_install_packages cmake make clang libclang-rt-14-dev libssl-dev patch
