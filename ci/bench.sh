@@ -408,12 +408,12 @@ if part bugs; then
   wait || true
 fi
 
-# summary FUZZER BUG -> "median (found/total)", median over all seeds with
-# capped runs counted at the cap (so a median is a lower bound when capped).
-svg_data=()
-summary() {
-  local fz=$1 bug=$2 vals=() n=0 found=0 kind secs
-  for f in "$R"/bug-"$bug"-"$fz"-*.txt; do
+# found_summary FILE... -> "median (found/total)" over the runs' result files
+# ("found|capped SECONDS ..."), capped runs counted at the cap (so a median is
+# a lower bound when capped).
+found_summary() {
+  local vals=() n=0 found=0 kind secs f m
+  for f in "$@"; do
     [ -f "$f" ] || continue
     read -r kind secs _ <"$f"
     n=$((n + 1))
@@ -421,10 +421,12 @@ summary() {
     vals+=("$secs")
   done
   [ "$n" -gt 0 ] || { echo "-"; return; }
-  local m
   m=$(printf '%s\n' "${vals[@]}" | median)
   if [ "$found" -le $((n / 2)) ]; then echo ">${m}s ($found/$n)"; else echo "${m}s ($found/$n)"; fi
 }
+# summary FUZZER BUG: the planted bug's runs under that fuzzer.
+svg_data=()
+summary() { found_summary "$R"/bug-"$2"-"$1"-*.txt; }
 num() { sed -E 's/^>?([0-9.]+)s.*/\1/' <<<"$1"; }
 # ratio BASELINE OURS: baseline median / ours ("summary" strings); ">=" when
 # the baseline's median is at the cap, as it is then a lower bound.
@@ -467,20 +469,7 @@ if [ -f "$R/curl-execs.txt" ]; then
   read -r a t <"$R/curl-execs.txt"
   rows+=("| exec/s | fuzz_curl (libcurl 7.88.1, real TLS) | ${a:-?} | | | ${t}s run on the shipped corpus, one core (goal: 5,000) |")
 fi
-curl_summary() { # NAME -> "median (found/total)", capped runs at the cap
-  local vals=() n=0 found=0 kind secs f
-  for f in "$R"/curl-find-"$1"-*.txt; do
-    [ -f "$f" ] || continue
-    read -r kind secs _ <"$f"
-    n=$((n + 1))
-    [ "$kind" = found ] && found=$((found + 1))
-    vals+=("$secs")
-  done
-  [ "$n" -gt 0 ] || { echo "-"; return; }
-  local m
-  m=$(printf '%s\n' "${vals[@]}" | median)
-  if [ "$found" -le $((n / 2)) ]; then echo ">${m}s ($found/$n)"; else echo "${m}s ($found/$n)"; fi
-}
+curl_summary() { found_summary "$R"/curl-find-"$1"-*.txt; } # NAME
 for f in "cve-2021-22947|INJECTION: CVE-2021-22947 planted in curl (bench/curl/)" \
   "hang|HANG: no timer while curl waits for a reply (the 465 mismatch)" \
   "leak-auth|LEAK_AUTH: CURLUSESSL_TRY on a stripped or refused STARTTLS" \
