@@ -829,16 +829,28 @@ static int cram_response(const uint8_t *p, size_t n, const char *user)
   return 1;
 }
 
+/* The strings the client was configured to send for what they are (some
+ * may be NULL): envelope, names, user. Returns how many. */
+#define CONFIGURED_MAX (4 + SF_CONFIG_MAX_RCPT)
+static size_t configured_values(const struct sf_config *cfg, const char *values[CONFIGURED_MAX])
+{
+  values[0] = cfg->mail_from;
+  values[1] = cfg->helo_name;
+  values[2] = cfg->host;
+  values[3] = cfg->user;
+  size_t k = 4;
+  for (size_t i = 0; i < cfg->nrcpt && i < SF_CONFIG_MAX_RCPT; i++)
+    values[k++] = cfg->rcpt[i];
+  return k;
+}
+
 /* Whether `p[0..n)` appears in a value the client was configured to send in
  * the clear (its envelope, message or names): there it says nothing about
  * the credentials, so the scan must not count it. */
 static int configured(const struct sf_config *cfg, const void *p, size_t n)
 {
-  const char *values[4 + SF_CONFIG_MAX_RCPT] = {cfg->mail_from, cfg->helo_name, cfg->host,
-                                                cfg->user};
-  size_t k = 4;
-  for (size_t i = 0; i < cfg->nrcpt && i < SF_CONFIG_MAX_RCPT; i++)
-    values[k++] = cfg->rcpt[i];
+  const char *values[CONFIGURED_MAX];
+  size_t k = configured_values(cfg, values);
   for (size_t i = 0; i < k; i++)
     if (values[i] && contains((const uint8_t *)values[i], strlen(values[i]), p, n))
       return 1;
@@ -892,11 +904,8 @@ static int esmtp_param(const uint8_t *p, size_t n)
 static void explain(const struct sf_config *cfg, const uint8_t *stream, size_t len, uint8_t *mask)
 {
   memset(mask, 0, len);
-  const char *values[4 + SF_CONFIG_MAX_RCPT] = {cfg->mail_from, cfg->helo_name, cfg->host,
-                                                cfg->user};
-  size_t k = 4;
-  for (size_t i = 0; i < cfg->nrcpt && i < SF_CONFIG_MAX_RCPT; i++)
-    values[k++] = cfg->rcpt[i];
+  const char *values[CONFIGURED_MAX];
+  size_t k = configured_values(cfg, values);
   for (size_t i = 0; i < k; i++)
     if (values[i])
       mark_all(mask, stream, len, values[i], strlen(values[i]));
