@@ -943,8 +943,14 @@ static void explain(const struct sf_config *cfg, const uint8_t *stream, size_t l
       memset(mask + start, 1, colon + 1);
       if (colon + 1 < n && t[colon + 1] == '<')
         mask[start + colon + 1] = 1;
-      if (t[n - 1] == '>')
-        mask[start + n - 1] = 1;
+      /* The '>' that closes the path, however far a quoted local part's
+       * blanks put it. */
+      size_t eol = start;
+      while (eol < len && stream[eol] != '\r' && stream[eol] != '\n')
+        eol++;
+      size_t end = path_end(t, eol - start);
+      if (end > 0 && t[end - 1] == '>')
+        mask[start + end - 1] = 1;
     }
     index++;
   }

@@ -668,6 +668,22 @@ static void test_secret_scanner(void)
     unsigned got = oracle_judge(&odd, &wire, NULL, &rep);
     CHECKF(!!(got & ORACLE_BIT(SC_V_LEAK_AUTH)) == leak, "EHLO leak %d: verdicts %#x", leak, got);
   }
+  /* Regression (found by fuzz_session): a password that is the end of a
+   * recipient and the '>' closing its path says nothing when the path holds
+   * a quoted local part with a blank; after an unknown verb it leaks. */
+  static struct scenario quoted;
+  load(&quoted, "name = scanner-path-end\nclient.to = \"\\\"quoted local\\\"@example.com\"\n"
+                "client.password = mple.com>\n");
+  for (int leak = 0; leak < 2; leak++) {
+    wire_init(&wire);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
+    const char *line = leak ? "RCPT TO:<\"quoted local\"@example.com>\r\nXPASS mple.com>\r\n"
+                            : "RCPT TO:<\"quoted local\"@example.com>\r\n";
+    wire_add(&wire, WIRE_C_DATA, 0, 1, line, strlen(line), 0, SF_ERR_OK);
+    unsigned got = oracle_judge(&quoted, &wire, NULL, &rep);
+    CHECKF(!!(got & ORACLE_BIT(SC_V_LEAK_AUTH)) == leak, "path-end leak %d: verdicts %#x (%s)",
+           leak, got, rep.reason[SC_V_LEAK_AUTH]);
+  }
 
   /* A BDAT chunk in plaintext is mail, and its bytes are data, not commands. */
   wire_init(&wire);
