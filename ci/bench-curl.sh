@@ -79,10 +79,9 @@ echo "  fuzz_curl: $(cut -d' ' -f1 "$R/curl-execs.txt") exec/s"
 # ---- time to each finding, from an empty corpus -----------------------------------
 # find NAME BIN VERDICT FILTER SEED: seconds to the first input earning
 # VERDICT. FILTER exact: SMTPFUZZ_VERDICTS counts exactly that verdict, known
-# or not; known: the target's own filter (what curl 7.88.1 is known to earn
-# is not counted), for the planted bug, whose INJECTION must not be confused
-# with the one unpatched curl earns under CURLUSESSL_TRY; a run stopped by
-# any other verdict counts as not found.
+# or not; known: that verdict only where curl 7.88.1 is not known to earn it
+# (SMTPFUZZ_SKIP_KNOWN), for the planted bug, whose INJECTION must not be
+# confused with the one unpatched curl earns under CURLUSESSL_TRY.
 find_one() {
   local name=$1 bin=$2 verdict=$3 filter=$4 seed=$5 res=$R/curl-find-$1-$5.txt
   if [ -f "$res" ]; then
@@ -94,9 +93,9 @@ find_one() {
   d=$(mktemp -d "$B/run.XXXXXX")
   mkdir -p "$d/c"
   start=$(date +%s.%N)
-  local only=$verdict
-  [ "$filter" = known ] && only=""
-  SMTPFUZZ_VERDICTS=$only sf_bounded $((cap + 60)) "$d/log" "$bin" -seed="$seed" \
+  local skip=0
+  [ "$filter" = known ] && skip=1
+  SMTPFUZZ_VERDICTS=$verdict SMTPFUZZ_SKIP_KNOWN=$skip sf_bounded $((cap + 60)) "$d/log" "$bin" -seed="$seed" \
     -max_total_time="$cap" -timeout=10 -rss_limit_mb=2048 -dict="$dict" -max_len=8192 \
     -artifact_prefix="$d/" "$d/c" || true
   end=$(date +%s.%N)
@@ -144,7 +143,10 @@ if [ ! -f "$R/curl-coverage.txt" ]; then
   rm -rf "$d"
   mkdir -p "$d/corpus"
   cp "$S"/corpus/fuzz_curl/* "$d/corpus/"
+  # Fork mode goes on past a finding in curl (one process would stop at the
+  # first), so the corpus is what the whole run reached.
   sf_bounded $((cov_time + 60)) "$d/fuzz.log" "$B/lf-curl/fuzz/fuzz_curl" -max_total_time="$cov_time" \
+    -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
     -timeout=10 -rss_limit_mb=2048 -dict="$dict" -max_len=8192 -artifact_prefix="$d/" \
     "$d/corpus" || true
   LLVM_PROFILE_FILE="$d/replay.profraw" sf_bounded 1800 "$d/replay.log" \

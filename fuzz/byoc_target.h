@@ -7,11 +7,11 @@
  * adapter's client plays it against the simulated server with real TLS
  * (the OpenSSL server peer), and every oracle judges the wire. A verdict
  * aborts with one line naming it, except OUTCOME (the stated outcome is
- * mutated like everything else), what the adapter says its client is
- * known to earn (sc_adapter.known), and an IGNORED_421 for a QUIT (the
- * oracle can read a QUIT as message text when the server sent a 354 behind
- * its 421). Environment:
+ * mutated like everything else) and what the adapter says its client is
+ * known to earn (sc_adapter.known). Environment:
  *   SMTPFUZZ_VERDICTS=A,B   count exactly these verdicts, known ones included
+ *   SMTPFUZZ_SKIP_KNOWN=1   ... except what the adapter knows (a planted bug
+ *                           of a class the client already shows elsewhere)
  *   SMTPFUZZ_SHOW=1         print each input's transcript to stderr
  */
 #ifndef SF_FUZZ_BYOC_TARGET_H
