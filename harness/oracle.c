@@ -776,6 +776,13 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
   case WIRE_C_HELLO:
     activity(j, it);
     j->last_hello = 1;
+    /* Its TLS hello before STARTTLS was answered, with a reply that no
+     * command asked for there to read first: it took that for the 220. */
+    if (!it->tls && j->ahead && pending_has(j, SC_VERB_STARTTLS, 0))
+      verdict(j, SC_V_INJECTION,
+              "sent its TLS hello behind STARTTLS before the answer: it took a reply sent ahead "
+              "of STARTTLS, which no command had asked for, for the 220 (RFC 2920 3.1, RFC 3207 "
+              "4.2)");
     return;
   case WIRE_TLS_UP:
     activity(j, it);

@@ -191,20 +191,35 @@ size_t sc_server_input(struct sc_server *srv, const uint8_t *p, size_t n)
   return cmd_reader_add(&srv->rd, p, n);
 }
 
+/* RFC 8446 5.1, RFC 5246 6.2.1: a record of a type a TLS client sends
+ * (change_cipher_spec, alert, handshake, application_data: 20..23) and a 3.x
+ * version. An alert counts: a client whose TLS gave up on what the server
+ * sent (a plaintext greeting, say) says so in one. */
+static int record_start(const uint8_t *p, size_t n)
+{
+  return n >= 3 && p[0] >= 20 && p[0] <= 23 && p[1] == 0x03;
+}
+
 size_t sc_server_plain_tls_bytes(struct sc_server *srv, const uint8_t *p, size_t n)
 {
   if (srv->plain_record_left == 0) {
-    /* RFC 8446 5.1, RFC 5246 6.2.1: a record of a type a TLS client sends
-     * (change_cipher_spec, alert, handshake, application_data: 20..23) and
-     * a 3.x version. An alert counts: a client whose TLS gave up on what
-     * the server sent (a plaintext greeting, say) says so in one. */
-    if (n < 3 || p[0] < 20 || p[0] > 23 || p[1] != 0x03)
+    if (!record_start(p, n))
       return 0;
     srv->plain_record_left = n >= 5 ? 5 + ((size_t)p[3] << 8 | p[4]) : n;
   }
   size_t k = srv->plain_record_left < n ? srv->plain_record_left : n;
   srv->plain_record_left -= k;
   return k;
+}
+
+size_t sc_server_plain_text_bytes(const struct sc_server *srv, const uint8_t *p, size_t n)
+{
+  if (srv->rd.mode != CMD_MODE_COMMAND)
+    return n;
+  for (size_t i = 0; i < n; i++)
+    if (p[i] == '\n' && record_start(p + i + 1, n - i - 1))
+      return i + 1;
+  return n;
 }
 
 size_t sc_server_take_unread(struct sc_server *srv, uint8_t *out, size_t cap)

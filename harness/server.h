@@ -77,6 +77,14 @@ size_t sc_server_input(struct sc_server *srv, const uint8_t *p, size_t n);
  * not started TLS they are just bytes. */
 size_t sc_server_plain_tls_bytes(struct sc_server *srv, const uint8_t *p, size_t n);
 
+/* Client bytes that reach the server while it speaks plaintext and start as
+ * plaintext (sc_server_plain_tls_bytes() said 0): how many of them to take
+ * as text. While commands are read, the text ends with a line that a TLS
+ * record follows in the same read (a client that starts TLS right behind
+ * its STARTTLS, before the answer): that record is then a hello, not text.
+ * In message data everything is text. */
+size_t sc_server_plain_text_bytes(const struct sc_server *srv, const uint8_t *p, size_t n);
+
 /* Client bytes that arrived before the server started TLS and were not acted
  * on yet: they meet the handshake, as on any server. Moves up to `cap` of
  * them to `out` and returns how many. */

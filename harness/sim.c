@@ -507,9 +507,12 @@ static void server_receive(struct sim *s, const uint8_t *p, size_t n)
         n -= hl;
         continue;
       }
-      rec(s, WIRE_C_DATA, 0, p, n);
-      sc_server_input(&s->srv, p, n);
-      return;
+      size_t text = openssl(s) ? sc_server_plain_text_bytes(&s->srv, p, n) : n;
+      rec(s, WIRE_C_DATA, 0, p, text);
+      sc_server_input(&s->srv, p, text);
+      p += text;
+      n -= text;
+      continue;
     }
     case SRV_WAIT_HELLO: {
       size_t used = hello_bytes(s, p, n);

@@ -499,7 +499,7 @@ static void test_reply_sent_ahead(void)
 {
   static struct scenario sc;
   load(&sc, "name = reply-sent-ahead\nclient.tls = opportunistic\n");
-  for (int order = 0; order < 3; order++) {
+  for (int order = 0; order < 4; order++) {
     wire_init(&wire);
     wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
     wire_add(&wire, WIRE_C_DATA, 0, 0, "EHLO c\r\n", 8, 0, SF_ERR_OK);
@@ -508,6 +508,8 @@ static void test_reply_sent_ahead(void)
     wire_add(&wire, WIRE_C_DATA, 0, 0, "STARTTLS\r\n", 10, 0, SF_ERR_OK);
     if (order == 0)
       wire_add(&wire, WIRE_C_DATA, 0, 0, "MAIL FROM:<a@b>\r\n", 17, 0, SF_ERR_OK);
+    if (order == 3) /* its TLS hello right behind STARTTLS, before the 220 */
+      wire_add(&wire, WIRE_C_HELLO, 0, 0, "\x16\x03\x01", 3, 0, SF_ERR_OK);
     wire_add(&wire, WIRE_S_DATA, 0, 0, "220 go\r\n", 8, 0, SF_ERR_OK);
     if (order == 1)
       wire_add(&wire, WIRE_C_DATA, 0, 0, "MAIL FROM:<a@b>\r\n", 17, 0, SF_ERR_OK);
@@ -517,10 +519,20 @@ static void test_reply_sent_ahead(void)
       wire_add(&wire, WIRE_C_DATA, 1, 0, "EHLO c\r\n", 8, 0, SF_ERR_OK);
     }
     unsigned got = oracle_judge(&sc, &wire, NULL, &rep);
-    unsigned want = order < 2 ? ORACLE_BIT(SC_V_INJECTION) : 0;
+    unsigned want = order != 2 ? ORACLE_BIT(SC_V_INJECTION) : 0;
     CHECKF((got & (ORACLE_BIT(SC_V_INJECTION) | ORACLE_BIT(SC_V_DOWNGRADE))) == want,
            "order %d: verdicts %#x (%s)", order, got, rep.reason[SC_V_INJECTION]);
   }
+  /* A hello sent early with no reply ahead of STARTTLS to take for its
+   * answer is not this flaw. */
+  wire_init(&wire);
+  wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
+  wire_add(&wire, WIRE_C_DATA, 0, 0, "EHLO c\r\n", 8, 0, SF_ERR_OK);
+  wire_add(&wire, WIRE_S_DATA, 0, 0, "250-mx\r\n250 STARTTLS\r\n", 22, 0, SF_ERR_OK);
+  wire_add(&wire, WIRE_C_DATA, 0, 0, "STARTTLS\r\n", 10, 0, SF_ERR_OK);
+  wire_add(&wire, WIRE_C_HELLO, 0, 0, "\x16\x03\x01", 3, 0, SF_ERR_OK);
+  unsigned got = oracle_judge(&sc, &wire, NULL, &rep);
+  CHECKF(!(got & ORACLE_BIT(SC_V_INJECTION)), "early hello: verdicts %#x", got);
 }
 
 /* The chain checked, the name not, for an address literal; and a resumed

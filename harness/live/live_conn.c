@@ -332,9 +332,17 @@ static void server_receive(struct conn *c, const uint8_t *p, size_t n)
     while (n > 0) {
       size_t k = sc_server_plain_tls_bytes(&c->srv, p, n);
       if (k == 0) {
-        rec(c, WIRE_C_DATA, 0, p, n);
-        sc_server_input(&c->srv, p, n);
-        return;
+        size_t text = sc_server_plain_text_bytes(&c->srv, p, n);
+        rec(c, WIRE_C_DATA, 0, p, text);
+        sc_server_input(&c->srv, p, text);
+        p += text;
+        n -= text;
+        if (c->tls != SRV_PLAIN) {
+          if (n > 0)
+            server_receive(c, p, n); /* the server started TLS meanwhile */
+          return;
+        }
+        continue;
       }
       k = k < n ? k : n;
       rec(c, WIRE_C_HELLO, 0, p, k);
