@@ -281,9 +281,11 @@ static unsigned known(const struct scenario *sc, const struct oracle_report *rep
   /* Under CURLUSESSL_TRY a line the server sent before STARTTLS is taken
    * for its answer (a refusal: curl goes on in plaintext behind it):
    * curl-starttls-answer-sent-ahead.scn, found by fuzz_curl. */
+  /* Under any policy the same read-ahead takes a 220 sent ahead for the
+   * answer and starts TLS before the server's own 220 (fuzz_curl). */
   const char *inj = rep->reason[SC_V_INJECTION];
-  if (cfg->tls == SF_TLS_OPPORTUNISTIC &&
-      (strstr(inj, "before its answer") || strstr(inj, "sent ahead of STARTTLS")))
+  if ((cfg->tls == SF_TLS_OPPORTUNISTIC && strstr(inj, "before its answer")) ||
+      strstr(inj, "sent ahead of STARTTLS"))
     k |= ORACLE_BIT(SC_V_INJECTION);
   /* The same read-ahead one step later: lines sent ahead answer EHLO, the
    * real EHLO answer is taken for the STARTTLS one (a refusal under TRY),
