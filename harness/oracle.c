@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #define PENDING_MAX 64
+#define GRACE_MAX   8
 
 /* ---- capabilities, read by the oracle itself ---------------------------------- */
 
@@ -251,14 +252,16 @@ struct judge {
   char cert_what[SF_HOST_NAME_MAX + 160];
   /* RFC 5321 3.8: the server said 421 and closes. */
   int closing;
-  /* Replies the server completed since the client last spoke, and whether
-   * the 421 came in a further reply behind one of them (as a line of its
-   * own or inside a multiline one): a client reading reply by reply answers
-   * that one before it reads the 421 (one answer of grace); a 421 in the
-   * reply to the client's own command gets none. */
+  /* The replies the server completed since the client last spoke (their
+   * codes, oldest first), and those the 421 came behind in the same turn
+   * (as a line of its own or inside a multiline reply): a client reading
+   * reply by reply answers each of them before it reads the 421, one answer
+   * of grace each (after a 354, the whole message); a 421 in the reply to
+   * the client's own command gets none. */
   int replies_since_client;
-  int last_code; /* of the reply the server completed last */
-  int grace_421; /* 0, or the code of the reply the grace answers */
+  int turn_codes[GRACE_MAX];
+  int grace[GRACE_MAX];
+  size_t ngrace, grace_next;
   /* The client's previous command line: a line the server reads as SASL
    * data is the client's only if the client itself began AUTH. */
   enum sc_verb prev_client;
@@ -343,7 +346,10 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
    * came injected is judged as injection, not as the server's word). */
   if (it->code == 421 && it->eol && !injected && !j->closing) {
     j->closing = 1;
-    j->grace_421 = j->replies_since_client > 0 ? j->last_code : 0;
+    j->ngrace =
+        (size_t)j->replies_since_client < GRACE_MAX ? (size_t)j->replies_since_client : GRACE_MAX;
+    memcpy(j->grace, j->turn_codes, j->ngrace * sizeof j->grace[0]);
+    j->grace_next = 0;
   }
   if (injected) {
     j->injected = 1;
@@ -362,8 +368,9 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
   if (!it->final)
     return;
   on_reply(j, it->code);
+  if (j->replies_since_client < GRACE_MAX)
+    j->turn_codes[j->replies_since_client] = it->code;
   j->replies_since_client++;
-  j->last_code = it->code;
   j->cur_lines = 0;
   memset(&j->cur_caps, 0, sizeof j->cur_caps);
 }
@@ -444,12 +451,13 @@ static void check_after_421(struct judge *j, const struct wire_item *it, const c
    * data or message text, but the client said QUIT. */
   if (!j->closing || (!it->chunk && sc_classify((const char *)it->text, it->len) == SC_VERB_QUIT))
     return;
-  if (j->grace_421) {
+  if (j->grace_next < j->ngrace) {
     /* The answer to a 354 is the whole message, to its "." line. */
-    if (j->grace_421 != 354 || (it->full_len == 1 && it->text[0] == '.'))
-      j->grace_421 = 0;
+    if (j->grace[j->grace_next] != 354 || (it->full_len == 1 && it->text[0] == '.'))
+      j->grace_next++;
     return;
   }
+
   verdict(j, SC_V_IGNORED_421,
           "sent '%s' after the server's 421 (RFC 5321 3.8: it closes; only QUIT may follow)", line);
 }
