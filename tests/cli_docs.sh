@@ -15,23 +15,11 @@ bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 build=$(cd "$2" && pwd)
 man_page=$build/share/man/man1/smtpfuzz.1
 completion=$build/share/bash-completion/completions/smtpfuzz
-passed=0
-failed=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-log=$tmp/log
+check_log=$tmp/log
+source "$(dirname "$0")/check.sh"
 
-check() {
-  local what=$1
-  shift
-  if "$@" >"$log" 2>&1; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAIL: $what" >&2
-    sed 's/^/  | /' "$log" >&2
-  fi
-}
 
 commands=$("$bin" help | awk '/^Commands:$/ { on = 1; next } on && /^$/ { exit } on { print $1 }')
 check "smtpfuzz help lists seven commands" [ "$(echo $commands | wc -w)" -eq 7 ]
@@ -126,5 +114,4 @@ offers "$commands" smtpfuzz help ""
 offers "convert" smtpfuzz help co
 offers "--help" smtpfuzz help --h
 
-echo "cli_docs: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+check_done cli_docs

@@ -9,10 +9,11 @@ if [ $# -ne 1 ] || [ ! -x "$1" ]; then
 fi
 bin=$1
 data=tests/data/lint
-passed=0
-failed=0
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+check_log=$(mktemp)
+trap 'rm -f "$out" "$check_log"' EXIT
+source "$(dirname "$0")/check.sh"
+check_show=$out
 
 # run WANT_STATUS ARGS...: runs smtpfuzz (stdout and stderr into $out) and
 # checks the exit status.
@@ -33,17 +34,6 @@ run_stdin() {
   check "smtpfuzz $* (stdin) exits $want (got $got)" [ "$got" -eq "$want" ]
 }
 
-check() {
-  local what=$1
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAIL: $what" >&2
-    sed 's/^/  | /' "$out" >&2
-  fi
-}
 
 # has TEXT: the last output contains TEXT (fixed string).
 has() {
@@ -175,5 +165,4 @@ print(" ".join(o["name"] for o in a))')
   rm -rf "$odd"
 fi
 
-echo "cli_lint: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+check_done cli_lint

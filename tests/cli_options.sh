@@ -11,27 +11,16 @@ if [ $# -ne 1 ] || [ ! -x "$1" ]; then
   exit 2
 fi
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-passed=0
-failed=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 out=$tmp/out
 err=$tmp/err
+check_log=$tmp/check
+source "$(dirname "$0")/check.sh"
+check_show="$out $err"
 lint_data=tests/data/lint
 scn=corpus/scenarios/ok-submission-587-auth-login.scn
 
-check() {
-  local what=$1
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAIL: $what" >&2
-    sed 's/^/  out| /' "$out" >&2
-    sed 's/^/  err| /' "$err" >&2
-  fi
-}
 
 # run WANT ARGS...: smtpfuzz ARGS, stdout to $out and stderr to $err.
 run() {
@@ -180,5 +169,4 @@ usage_error "IN and OUT" convert "$scn" "$tmp/x.bin" "$tmp/y.bin"
 usage_error "--bogus" convert --bogus "$scn" "$tmp/z.bin"
 check "a refused convert writes nothing" [ ! -e "$tmp/z.bin" ]
 
-echo "cli_options: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+check_done cli_options

@@ -18,23 +18,10 @@ read -r -a cflags <<<"$3"
 src=$PWD/tests/outside
 work=$build/install-test
 prefix=$work/prefix
-passed=0
-failed=0
 rm -rf "$work"
 mkdir -p "$work"
-log=$work/log
-
-check() {
-  local what=$1
-  shift
-  if "$@" >"$log" 2>&1; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAIL: $what" >&2
-    sed 's/^/  | /' "$log" >&2
-  fi
-}
+check_log=$work/log
+source "$(dirname "$0")/check.sh"
 
 # verdict_is WANT CMD...: CMD runs the adapter, whose last line must be WANT.
 verdict_is() {
@@ -94,5 +81,4 @@ check "adapter builds with find_package(smtpfuzz)" cmake --build "$work/cmake-bu
 check "adapter (find_package) earns LEAK_AUTH" \
   verdict_is "verdicts: LEAK_AUTH" "$work/cmake-build/adapter" "$src/plaintext-auth.scn"
 
-echo "install_outside: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+check_done install_outside
