@@ -444,6 +444,13 @@ static void on_reply(struct sc_flawed_client *c, int code, const char *buf, size
       send_auth(c, now);
       return;
     }
+    /* Bytes behind the EHLO answer were sent before STARTTLS: no answer to
+     * it (RFC 2920 3.1). The flaw reads them as that answer. */
+    if (rest > 0 && c->flaw != SC_FLAW_READ_AHEAD && c->cap_starttls &&
+        cfg->mode == SF_MODE_STARTTLS && cfg->tls != SF_TLS_NONE) {
+      fail(c, "a reply nobody asked for came before STARTTLS");
+      return;
+    }
     decide_starttls(c, now);
     return;
   case FC_STARTTLS:
@@ -670,7 +677,8 @@ static size_t fl_take(struct sc_client *cl, uint8_t *out, size_t cap, uint64_t n
   /* SPLIT_LOGIN: the plaintext AUTH exchange leaves three bytes a write. */
   if (c->flaw == SC_FLAW_SPLIT_LOGIN && c->auth_pre && cap > 3)
     cap = 3;
-  if (!c->tls_started) {
+  /* What was queued before TLS started leaves first, in plaintext. */
+  if (!c->tls_started || (!c->tls_up && c->out_len > 0)) {
     size_t n = c->out_len < cap ? c->out_len : cap;
     memcpy(out, c->out, n);
     memmove(c->out, c->out + n, c->out_len - n);

@@ -31,6 +31,8 @@
     "sends its post-TLS EHLO but acts on the bytes after the 220 as its answer")                   \
   X(PIPELINE_STARTTLS, "pipeline-starttls", "INJECTION",                                           \
     "sends EHLO right behind STARTTLS, before the answer")                                         \
+  X(READ_AHEAD, "read-ahead", "INJECTION",                                                         \
+    "takes a reply the server sent before its STARTTLS for the answer to it")                      \
   X(REUSE_PRETLS_CAPS, "reuse-pretls-caps", "STALE_CAPS",                                          \
     "keeps the pre-TLS capabilities and sends no post-TLS EHLO")                                   \
   X(NO_GREETING_TIMEOUT, "no-greeting-timeout", "HANG", "waits for the greeting with no deadline") \

@@ -176,6 +176,23 @@ static void test_injection(void)
   CHECK(rep.verdicts & ORACLE_BIT(SC_V_INJECTION));
 }
 
+/* A reply sent ahead of STARTTLS (behind the EHLO answer) taken for its
+ * answer: a refusal under tls=opportunistic (the client goes on in
+ * plaintext), a 220 under tls=required (its hello goes out before the
+ * server's own 220). curl 7.88.1 does both (fuzz_curl). */
+static void test_read_ahead(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = read-ahead-refusal\nclient.tls = opportunistic\n"
+            "on ehlo plain: send \"250-mx.example.com\\r\\n250 STARTTLS\\r\\n250 8BITMIME\\r\\n\"\n"
+            "expect.result = any\n");
+  expect_caught(&sc, SC_FLAW_READ_AHEAD, SC_V_INJECTION);
+  load(&sc, "name = read-ahead-220\n"
+            "on ehlo plain: send \"250-mx.example.com\\r\\n250 STARTTLS\\r\\n220 go ahead\\r\\n\"\n"
+            "expect.result = any\n");
+  expect_caught(&sc, SC_FLAW_READ_AHEAD, SC_V_INJECTION);
+}
+
 /* AUTH announced before TLS only (RFC 3207 4.2). */
 static void test_stale_caps(void)
 {
@@ -729,6 +746,7 @@ int main(void)
   test_smuggling();
   test_ignored_421();
   test_reply_sent_ahead();
+  test_read_ahead();
   test_cert_names_and_resumption();
   test_split_login();
   test_bdat();
