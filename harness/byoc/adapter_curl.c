@@ -287,12 +287,6 @@ static unsigned known(const struct scenario *sc, const struct oracle_report *rep
   if ((cfg->tls == SF_TLS_OPPORTUNISTIC && strstr(inj, "before its answer")) ||
       strstr(inj, "sent ahead of STARTTLS"))
     k |= ORACLE_BIT(SC_V_INJECTION);
-  /* The same read-ahead one step later: lines sent ahead answer EHLO, the
-   * real EHLO answer is taken for the STARTTLS one (a refusal under TRY),
-   * and curl goes on in plaintext while the server's 220 is on its way. */
-  if (cfg->tls == SF_TLS_OPPORTUNISTIC &&
-      strstr(rep->reason[SC_V_DOWNGRADE], "after the 220 to its STARTTLS"))
-    k |= ORACLE_BIT(SC_V_DOWNGRADE);
   /* Upload bytes go as they are: a bare CR in the message stays bare. */
   if (sc_adapter_bare_cr(cfg->message, cfg->message_len))
     k |= ORACLE_BIT(SC_V_SMUGGLING);
