@@ -250,8 +250,11 @@ struct judge {
   struct caps post;
   int cert_bad;
   char cert_what[SF_HOST_NAME_MAX + 160];
-  /* RFC 5321 3.8: the server said 421 and closes. */
+  /* RFC 5321 3.8: the server said 421 and closes. closing_line: that 421
+   * came only on lines that do not end a reply ("421-" or no separator), so
+   * a client that takes a reply's code from its last line never saw it. */
   int closing;
+  int closing_line;
   /* The replies the server completed since the client last spoke (their
    * codes, oldest first), and those the 421 came behind in the same turn
    * (as a line of its own or inside a multiline reply): a client reading
@@ -344,8 +347,12 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
   int injected = !it->tls && j->after_220 && !j->tls_up;
   /* RFC 5321 3.8: a 421 line, alone or inside a multiline reply (one that
    * came injected is judged as injection, not as the server's word). */
+  int ends_reply = it->code >= 0 && (it->len == 3 || it->text[3] == ' ');
+  if (it->code == 421 && it->eol && !injected && j->closing && ends_reply)
+    j->closing_line = 0;
   if (it->code == 421 && it->eol && !injected && !j->closing) {
     j->closing = 1;
+    j->closing_line = !ends_reply;
     j->ngrace =
         (size_t)j->replies_since_client < GRACE_MAX ? (size_t)j->replies_since_client : GRACE_MAX;
     memcpy(j->grace, j->turn_codes, j->ngrace * sizeof j->grace[0]);
@@ -459,7 +466,10 @@ static void check_after_421(struct judge *j, const struct wire_item *it, const c
   }
 
   verdict(j, SC_V_IGNORED_421,
-          "sent '%s' after the server's 421 (RFC 5321 3.8: it closes; only QUIT may follow)", line);
+          "sent '%s' after the server's 421 (RFC 5321 3.8: it closes; only QUIT may follow)%s", line,
+          j->closing_line ? "; the 421 was not on a line that ends a reply (RFC 5321 4.2.1: one "
+                            "code per reply)"
+                          : "");
 }
 
 static void on_client_plain(struct judge *j, const struct wire_item *it, const char *line)

@@ -510,6 +510,29 @@ static void test_ignored_421(void)
     unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_IGNORED_421);
     CHECKF(!!got == cases[i].ignored, "case %zu: %#x %s", i, got, rep.reason[SC_V_IGNORED_421]);
   }
+  /* A 421 on no line that ends its reply ("421-", or no separator) is still
+   * a 421, and the reason says where it was: a client that takes a reply's
+   * code from its last line never read it (curl, found by fuzz_curl). */
+  static const struct {
+    const char *replies;
+    int hidden;
+  } where[] = {
+      {"421-4.3.2 going down\r\n250 2.1.5 Ok\r\n", 1},
+      {"421igest\r\n250 PIPELINING\r\n", 1},
+      {"421-4.3.2 going down\r\n421 4.3.2 bye\r\n", 0},
+      {"421 4.3.2 bye\r\n", 0},
+  };
+  for (size_t i = 0; i < sizeof where / sizeof where[0]; i++) {
+    wire_init(&wire);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 0, 0, "RCPT TO:<c@d>\r\n", 15, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, where[i].replies, strlen(where[i].replies), 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 0, 0, "DATA\r\n", 6, 0, SF_ERR_OK);
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_IGNORED_421);
+    const char *why = rep.reason[SC_V_IGNORED_421];
+    CHECKF(got && !!strstr(why, "not on a line that ends a reply") == where[i].hidden,
+           "where %zu: %#x %s", i, got, why);
+  }
 }
 
 /* A reply sent ahead of STARTTLS, which no command asked for: a client that
