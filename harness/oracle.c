@@ -466,7 +466,8 @@ static void check_after_421(struct judge *j, const struct wire_item *it, const c
   }
 
   verdict(j, SC_V_IGNORED_421,
-          "sent '%s' after the server's 421 (RFC 5321 3.8: it closes; only QUIT may follow)%s", line,
+          "sent '%s' after the server's 421 (RFC 5321 3.8: it closes; only QUIT may follow)%s",
+          line,
           j->closing_line ? "; the 421 was not on a line that ends a reply (RFC 5321 4.2.1: one "
                             "code per reply)"
                           : "");
