@@ -7,6 +7,7 @@
 #include "reply_parser.h"
 #include "scenario_binary.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* ------------------------------------------------------------------ */
@@ -192,7 +193,7 @@ static void add_rule(struct scenario *sc, struct prng *r)
   sc->rules[ri] = rule;
   const char *reply = interesting_replies[below(r, NREPLIES)];
   struct sc_action stall = {.kind = SC_ACT_STALL, .ms = interesting_ms[below(r, NMS)]};
-  switch (below(r, 6)) {
+  switch (below(r, 7)) {
   case 0:
     add_send(sc, ri, 0, reply);
     break;
@@ -211,6 +212,17 @@ static void add_rule(struct scenario *sc, struct prng *r)
   case 4:
     insert_action(sc, ri, 0, (struct sc_action){.kind = below(r, 3) ? SC_ACT_HANG : SC_ACT_DEAF});
     break;
+  case 5: { /* two replies in one flight, then TLS: under STARTTLS, replies
+             * injected behind the 220, in the same segment (RFC 3207 5,
+             * CVE-2021-22947); the first is most often that 220 */
+    char flight[512];
+    const char *first =
+        rule.verb == SC_VERB_STARTTLS && below(r, 2) ? "220 2.0.0 Ready to start TLS\r\n" : reply;
+    snprintf(flight, sizeof flight, "%s%s", first, interesting_replies[below(r, NREPLIES)]);
+    add_send(sc, ri, 0, flight);
+    insert_action(sc, ri, 1, (struct sc_action){.kind = SC_ACT_TLS});
+    break;
+  }
   default:
     add_send(sc, ri, 0, reply);
     add_send(sc, ri, 1, interesting_replies[below(r, NREPLIES)]);

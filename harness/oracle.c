@@ -465,12 +465,15 @@ static void check_after_421(struct judge *j, const struct wire_item *it, const c
     return;
   }
 
-  verdict(j, SC_V_IGNORED_421,
-          "sent '%s' after the server's 421 (RFC 5321 3.8: it closes; only QUIT may follow)%s",
-          line,
-          j->closing_line ? "; the 421 was not on a line that ends a reply (RFC 5321 4.2.1: one "
-                            "code per reply)"
-                          : "");
+  if (j->closing_line)
+    verdict(j, SC_V_IGNORED_421,
+            "after a 421 on no line that ends a reply (RFC 5321 4.2.1: one code per reply), sent "
+            "'%s' (RFC 5321 3.8: only QUIT may follow)",
+            line);
+  else
+    verdict(j, SC_V_IGNORED_421,
+            "sent '%s' after the server's 421 (RFC 5321 3.8: it closes; only QUIT may follow)",
+            line);
 }
 
 static void on_client_plain(struct judge *j, const struct wire_item *it, const char *line)

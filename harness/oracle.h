@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#define ORACLE_REASON_MAX 256
+#define ORACLE_REASON_MAX 200
 /* A wait longer than the phase's configured timeout by more than this is a
  * hang (the client went on waiting past its own deadline). */
 #define ORACLE_TIMEOUT_SLACK_MS 1000

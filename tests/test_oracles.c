@@ -530,7 +530,7 @@ static void test_ignored_421(void)
     wire_add(&wire, WIRE_C_DATA, 0, 0, "DATA\r\n", 6, 0, SF_ERR_OK);
     unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_IGNORED_421);
     const char *why = rep.reason[SC_V_IGNORED_421];
-    CHECKF(got && !!strstr(why, "not on a line that ends a reply") == where[i].hidden,
+    CHECKF(got && !!strstr(why, "421 on no line that ends a reply") == where[i].hidden,
            "where %zu: %#x %s", i, got, why);
   }
 }

@@ -282,7 +282,7 @@ static unsigned known(const struct scenario *sc, const struct oracle_report *rep
    * passes over every line before: a "421-" line in a reply that ends
    * "250 " reads as 250 (malformed-multiline-code-mismatch-421.scn, found
    * by fuzz_curl). */
-  if (strstr(rep->reason[SC_V_IGNORED_421], "not on a line that ends a reply"))
+  if (strstr(rep->reason[SC_V_IGNORED_421], "421 on no line that ends a reply"))
     k |= ORACLE_BIT(SC_V_IGNORED_421);
   /* Under CURLUSESSL_TRY a line the server sent before STARTTLS is taken
    * for its answer (a refusal: curl goes on in plaintext behind it):
