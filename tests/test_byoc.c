@@ -13,6 +13,10 @@
 #include "sim.h"
 #include "tls_peer.h"
 
+#include <openssl/bio.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -422,6 +426,54 @@ static void test_spin(void)
   }
 }
 
+/* Trust anchors given as PEM bytes (curl's CURLOPT_CAINFO_BLOB) are parsed
+ * once: the same bytes again give new entries holding the same
+ * certificates, and the BIO is read to its end as the real call leaves it;
+ * other bytes are parsed anew, and no parse is shared with them. */
+static STACK_OF(X509_INFO) * read_pem(const char *pem, size_t n, int *left)
+{
+  BIO *b = BIO_new_mem_buf(pem, (int)n);
+  STACK_OF(X509_INFO) *sk = b ? PEM_X509_INFO_read_bio(b, NULL, NULL, NULL) : NULL;
+  char c;
+  *left = b ? BIO_read(b, &c, 1) > 0 : 0;
+  BIO_free(b);
+  return sk;
+}
+
+static void test_pem_memo(void)
+{
+  struct tls_peer *p = tls_peer_new();
+  CHECK(p != NULL);
+  if (!p)
+    return;
+  const char *ca = tls_peer_ca_pem(p);
+  int left;
+  STACK_OF(X509_INFO) *a = read_pem(ca, strlen(ca), &left);
+  STACK_OF(X509_INFO) *b = read_pem(ca, strlen(ca), &left);
+  CHECK(a && b && sk_X509_INFO_num(a) == 1 && sk_X509_INFO_num(b) == 1);
+  CHECK(!left);
+  if (a && b && sk_X509_INFO_num(a) == 1 && sk_X509_INFO_num(b) == 1) {
+    CHECK(sk_X509_INFO_value(a, 0) != sk_X509_INFO_value(b, 0));
+    CHECK(sk_X509_INFO_value(a, 0)->x509 == sk_X509_INFO_value(b, 0)->x509);
+  }
+  /* Other bytes: the CA twice over is two certificates, parsed anew. */
+  static char twice[16384];
+  size_t n = strlen(ca);
+  CHECK(2 * n < sizeof twice);
+  if (2 * n < sizeof twice) {
+    memcpy(twice, ca, n);
+    memcpy(twice + n, ca, n);
+    STACK_OF(X509_INFO) *c = read_pem(twice, 2 * n, &left);
+    CHECK(c && sk_X509_INFO_num(c) == 2);
+    if (c && a && sk_X509_INFO_num(c) == 2 && sk_X509_INFO_num(a) == 1)
+      CHECK(sk_X509_INFO_value(c, 0)->x509 != sk_X509_INFO_value(a, 0)->x509);
+    sk_X509_INFO_pop_free(c, X509_INFO_free);
+  }
+  sk_X509_INFO_pop_free(a, X509_INFO_free);
+  sk_X509_INFO_pop_free(b, X509_INFO_free);
+  tls_peer_free(p);
+}
+
 int main(void)
 {
   test_dialogue();
@@ -430,5 +482,6 @@ int main(void)
   test_refused();
   test_step();
   test_spin();
+  test_pem_memo();
   return check_report("test_byoc");
 }

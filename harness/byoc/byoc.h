@@ -21,7 +21,9 @@
  *     clock TLS_PEER_TIME plus the virtual milliseconds);
  *   - a virtual descriptor handed to libssl (SSL_set_fd, SSL_set_rfd,
  *     SSL_set_wfd) gets a BIO that reads and writes through the shim, since
- *     libssl's own read() and write() are not wrapped (shim_openssl.c).
+ *     libssl's own read() and write() are not wrapped (shim_openssl.c);
+ *   - trust anchors given as PEM bytes are parsed once and the result
+ *     handed out again while the bytes stay the same (shim_openssl.c).
  * Any descriptor that is not ours goes to the real call; outside a run
  * every call is the real one. Not wrapped (no client here uses them):
  * epoll, ppoll/pselect, accept/listen, socketpair, dup of a virtual
@@ -86,7 +88,8 @@
   X(time)                                                                                          \
   X(SSL_set_fd)                                                                                    \
   X(SSL_set_rfd)                                                                                   \
-  X(SSL_set_wfd)
+  X(SSL_set_wfd)                                                                                   \
+  X(PEM_X509_INFO_read_bio)
 
 /* Buffer sizes of the virtual connection, each way. */
 #define SC_BYOC_BUF 65536
