@@ -223,6 +223,12 @@ struct pending {
   int tls;
 };
 
+struct closing {
+  int on;
+  int grace[GRACE_MAX];
+  size_t ngrace, next;
+};
+
 struct judge {
   const struct scenario *sc;
   const struct sf_config *cfg;
@@ -235,12 +241,13 @@ struct judge {
   struct caps cur_caps;
   /* Before TLS. */
   struct caps pre;
-  int no_starttls; /* the last pre-TLS hello reply lacks STARTTLS */
-  int refused;     /* STARTTLS answered otherwise than 220 */
-  int after_220;   /* the 220 to STARTTLS came; TLS not up yet */
-  int injected;    /* bytes followed the 220 to STARTTLS */
-  int surplus;     /* plaintext replies that answered no command */
-  int ahead;       /* STARTTLS went out with such a reply unread before it */
+  int no_starttls;   /* the last pre-TLS hello reply lacks STARTTLS */
+  int refused;       /* STARTTLS answered otherwise than 220 */
+  int after_220;     /* the 220 to STARTTLS came; TLS not up yet */
+  int malformed_220; /* that 220 had no separator: a go-ahead or a refusal */
+  int injected;      /* bytes followed the 220 to STARTTLS */
+  int surplus;       /* plaintext replies that answered no command */
+  int ahead;         /* STARTTLS went out with such a reply unread before it */
   size_t inj_lines;
   struct caps inj;
   /* After TLS. */
@@ -250,21 +257,21 @@ struct judge {
   struct caps post;
   int cert_bad;
   char cert_what[SF_HOST_NAME_MAX + 160];
-  /* RFC 5321 3.8: the server said 421 and closes. closing_line: that 421
-   * came only on lines that do not end a reply ("421-" or no separator), so
-   * a client that takes a reply's code from its last line never saw it. */
-  int closing;
-  int closing_line;
-  /* The replies the server completed since the client last spoke (their
-   * codes, oldest first), and those the 421 came behind in the same turn
-   * (as a line of its own or inside a multiline reply): a client reading
-   * reply by reply answers each of them before it reads the 421, one answer
-   * of grace each (after a 354, the whole message); a 421 in the reply to
-   * the client's own command gets none. */
+  /* RFC 5321 3.8: the server said 421 and closes. The replies the server
+   * completed since the client last spoke (their codes, oldest first) are
+   * those a 421 came behind in the same turn: a client reading reply by
+   * reply answers each of them before it reads the 421, one answer of grace
+   * each (after a 354, the whole message); a 421 in the reply to the
+   * client's own command gets none. Judged twice: from the first 421 on any
+   * line (closing) and from the first on a line that ends a reply
+   * (closing_end): a 421 only on "421-" lines, or with no separator, in a
+   * reply whose last line says otherwise, is one a client taking a reply's
+   * code from its last line never read (RFC 5321 4.2.1: one code per
+   * reply), and the reason says so. */
   int replies_since_client;
   int turn_codes[GRACE_MAX];
-  int grace[GRACE_MAX];
-  size_t ngrace, grace_next;
+  struct closing closing, closing_end;
+  int ignored_hidden_421; /* the IGNORED_421 reason is the hidden one's */
   /* The client's previous command line: a line the server reads as SASL
    * data is the client's only if the client itself began AUTH. */
   enum sc_verb prev_client;
@@ -310,10 +317,36 @@ static int starttls_mode(const struct judge *j)
   return j->cfg->mode == SF_MODE_STARTTLS;
 }
 
+/* The first 421 of its kind: the grace is the replies it came behind. */
+static void close_arm(struct judge *j, struct closing *c)
+{
+  if (c->on)
+    return;
+  c->on = 1;
+  c->ngrace =
+      (size_t)j->replies_since_client < GRACE_MAX ? (size_t)j->replies_since_client : GRACE_MAX;
+  memcpy(c->grace, j->turn_codes, c->ngrace * sizeof c->grace[0]);
+  c->next = 0;
+}
+
+/* One more client line after the 421: 1 if it is past the grace. */
+static int close_past_grace(struct closing *c, const struct wire_item *it)
+{
+  if (!c->on)
+    return 0;
+  if (c->next < c->ngrace) {
+    /* The answer to a 354 is the whole message, to its "." line. */
+    if (c->grace[c->next] != 354 || (it->full_len == 1 && it->text[0] == '.'))
+      c->next++;
+    return 0;
+  }
+  return 1;
+}
+
 /* ---- server lines ------------------------------------------------------------------ */
 
 /* A whole reply arrived: it answers the oldest command waiting. */
-static void on_reply(struct judge *j, int code)
+static void on_reply(struct judge *j, int code, int ends_reply)
 {
   struct pending answered = {SC_VERB_OTHER, 0};
   if (j->npending > 0) {
@@ -332,7 +365,11 @@ static void on_reply(struct judge *j, int code)
   } else if (!answered.tls && answered.verb == SC_VERB_STARTTLS) {
     if (code == 220)
       j->after_220 = 1;
-    else
+    /* "220" with no separator ("220x..."): a client may take it for the
+     * go-ahead (what follows is judged as injected if it does) or, reading
+     * the line as no reply's end, for a refusal. */
+    j->malformed_220 = code == 220 && !ends_reply;
+    if (code != 220 || j->malformed_220)
       j->refused = 1;
   }
 }
@@ -348,15 +385,10 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
   /* RFC 5321 3.8: a 421 line, alone or inside a multiline reply (one that
    * came injected is judged as injection, not as the server's word). */
   int ends_reply = it->code >= 0 && (it->len == 3 || it->text[3] == ' ');
-  if (it->code == 421 && it->eol && !injected && j->closing && ends_reply)
-    j->closing_line = 0;
-  if (it->code == 421 && it->eol && !injected && !j->closing) {
-    j->closing = 1;
-    j->closing_line = !ends_reply;
-    j->ngrace =
-        (size_t)j->replies_since_client < GRACE_MAX ? (size_t)j->replies_since_client : GRACE_MAX;
-    memcpy(j->grace, j->turn_codes, j->ngrace * sizeof j->grace[0]);
-    j->grace_next = 0;
+  if (it->code == 421 && it->eol && !injected) {
+    close_arm(j, &j->closing);
+    if (ends_reply)
+      close_arm(j, &j->closing_end);
   }
   if (injected) {
     j->injected = 1;
@@ -374,7 +406,7 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
   j->cur_lines++;
   if (!it->final)
     return;
-  on_reply(j, it->code);
+  on_reply(j, it->code, ends_reply);
   if (j->replies_since_client < GRACE_MAX)
     j->turn_codes[j->replies_since_client] = it->code;
   j->replies_since_client++;
@@ -456,24 +488,28 @@ static void check_after_421(struct judge *j, const struct wire_item *it, const c
   /* The words the client wrote, whatever the server would take them for:
    * after a 334 or 354 that followed the 421, a server reads "QUIT" as SASL
    * data or message text, but the client said QUIT. */
-  if (!j->closing || (!it->chunk && sc_classify((const char *)it->text, it->len) == SC_VERB_QUIT))
+  if (!j->closing.on ||
+      (!it->chunk && sc_classify((const char *)it->text, it->len) == SC_VERB_QUIT))
     return;
-  if (j->grace_next < j->ngrace) {
-    /* The answer to a 354 is the whole message, to its "." line. */
-    if (j->grace[j->grace_next] != 354 || (it->full_len == 1 && it->text[0] == '.'))
-      j->grace_next++;
-    return;
-  }
-
-  if (j->closing_line)
+  int past_any = close_past_grace(&j->closing, it);
+  int past_end = close_past_grace(&j->closing_end, it);
+  if (past_end) {
+    /* A 421 that ended its reply was ignored too: that reason, not the
+     * one about a 421 on no line that ends a reply, if that came first. */
+    if (j->ignored_hidden_421) {
+      j->rep->verdicts &= ~ORACLE_BIT(SC_V_IGNORED_421);
+      j->ignored_hidden_421 = 0;
+    }
+    verdict(j, SC_V_IGNORED_421,
+            "sent '%s' after the server's 421 (RFC 5321 3.8: it closes; only QUIT may follow)",
+            line);
+  } else if (past_any && !(j->rep->verdicts & ORACLE_BIT(SC_V_IGNORED_421))) {
+    j->ignored_hidden_421 = 1;
     verdict(j, SC_V_IGNORED_421,
             "after a 421 on no line that ends a reply (RFC 5321 4.2.1: one code per reply), sent "
             "'%s' (RFC 5321 3.8: only QUIT may follow)",
             line);
-  else
-    verdict(j, SC_V_IGNORED_421,
-            "sent '%s' after the server's 421 (RFC 5321 3.8: it closes; only QUIT may follow)",
-            line);
+  }
 }
 
 static void on_client_plain(struct judge *j, const struct wire_item *it, const char *line)
@@ -512,10 +548,10 @@ static void on_client_plain(struct judge *j, const struct wire_item *it, const c
             line);
   /* The client agreed to TLS (its STARTTLS got 220): whatever it says next
    * in plaintext, under any policy, goes where it meant TLS to be. */
-  else if (j->after_220 && !j->tls_up && v != SC_VERB_QUIT)
+  else if (j->after_220 && !j->malformed_220 && !j->tls_up && v != SC_VERB_QUIT)
     verdict(j, SC_V_DOWNGRADE,
             "sent '%s' in plaintext after the 220 to its STARTTLS, instead of its TLS hello", line);
-  if (j->injected && v != SC_VERB_QUIT)
+  if (j->injected && !j->malformed_220 && v != SC_VERB_QUIT)
     verdict(j, SC_V_INJECTION,
             "sent '%s' in plaintext after a STARTTLS answer that carried bytes after its 220",
             line);
@@ -734,6 +770,7 @@ static void on_tls_up(struct judge *j, const struct wire_item *it)
 {
   j->tls_up = 1;
   j->after_220 = 0;
+  j->malformed_220 = 0;
   /* Room for any kind, a name of SF_HOST_NAME_MAX and the details. */
   char what[SF_HOST_NAME_MAX + 96];
   size_t n = it->len < sizeof what - 1 ? it->len : sizeof what - 1;

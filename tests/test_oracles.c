@@ -514,20 +514,25 @@ static void test_ignored_421(void)
    * a 421, and the reason says where it was: a client that takes a reply's
    * code from its last line never read it (curl, found by fuzz_curl). */
   static const struct {
-    const char *replies;
+    const char *replies, *client;
     int hidden;
   } where[] = {
-      {"421-4.3.2 going down\r\n250 2.1.5 Ok\r\n", 1},
-      {"421igest\r\n250 PIPELINING\r\n", 1},
-      {"421-4.3.2 going down\r\n421 4.3.2 bye\r\n", 0},
-      {"421 4.3.2 bye\r\n", 0},
+      {"421-4.3.2 going down\r\n250 2.1.5 Ok\r\n", "DATA\r\n", 1},
+      {"421igest\r\n250 PIPELINING\r\n", "DATA\r\n", 1},
+      {"421-4.3.2 going down\r\n421 4.3.2 bye\r\n", "DATA\r\n", 0},
+      {"421 4.3.2 bye\r\n", "DATA\r\n", 0},
+      /* (fuzz_curl) the hidden 421, then a real one: answering the reply
+       * that hid it is what a last-line reader does; going past the real
+       * 421 is ignoring that one */
+      {"530 no\r\n421-4.3.2 down\r\n235 ok\r\n421 bye\r\n", "HELO x\r\nDATA\r\n", 1},
+      {"530 no\r\n421-4.3.2 down\r\n235 ok\r\n421 bye\r\n", "HELO x\r\nDATA\r\nNOOP\r\n", 0},
   };
   for (size_t i = 0; i < sizeof where / sizeof where[0]; i++) {
     wire_init(&wire);
     wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
     wire_add(&wire, WIRE_C_DATA, 0, 0, "RCPT TO:<c@d>\r\n", 15, 0, SF_ERR_OK);
     wire_add(&wire, WIRE_S_DATA, 0, 0, where[i].replies, strlen(where[i].replies), 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_C_DATA, 0, 0, "DATA\r\n", 6, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 0, 0, where[i].client, strlen(where[i].client), 0, SF_ERR_OK);
     unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_IGNORED_421);
     const char *why = rep.reason[SC_V_IGNORED_421];
     CHECKF(got && !!strstr(why, "421 on no line that ends a reply") == where[i].hidden,
@@ -578,6 +583,42 @@ static void test_reply_sent_ahead(void)
   wire_add(&wire, WIRE_C_HELLO, 0, 0, "\x16\x03\x01", 3, 0, SF_ERR_OK);
   unsigned got = oracle_judge(&sc, &wire, NULL, &rep);
   CHECKF(!(got & ORACLE_BIT(SC_V_INJECTION)), "early hello: verdicts %#x", got);
+}
+
+/* A "220" with no separator answering STARTTLS ("220x..."), a 421 behind
+ * it in the same flight: a client reading the line as no reply's end reads
+ * a 421, a refusal. Going on in plaintext is then DOWNGRADE only under
+ * tls=required; under opportunistic TLS neither DOWNGRADE nor INJECTION
+ * (curl 7.88.1 under CURLUSESSL_TRY, found by fuzz_curl). With a proper
+ * "220 " line, plaintext after it is DOWNGRADE under any policy. */
+static void test_malformed_220(void)
+{
+  static struct scenario sc;
+  static const struct {
+    const char *scn, *answer;
+    unsigned want;
+  } cases[] = {
+      {"name = m220\nclient.tls = opportunistic\n", "220\xc1go\r\n421 bye\r\n", 0},
+      {"name = m220\nclient.tls = required\n", "220\xc1go\r\n421 bye\r\n",
+       ORACLE_BIT(SC_V_DOWNGRADE)},
+      {"name = m220\nclient.tls = opportunistic\n", "220 go\r\n", ORACLE_BIT(SC_V_DOWNGRADE)},
+      {"name = m220\nclient.tls = opportunistic\n", "220 go\r\n421 bye\r\n",
+       ORACLE_BIT(SC_V_DOWNGRADE) | ORACLE_BIT(SC_V_INJECTION)},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    load(&sc, cases[i].scn);
+    wire_init(&wire);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 0, 0, "EHLO c\r\n", 8, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, "250-mx\r\n250 STARTTLS\r\n", 22, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 0, 0, "STARTTLS\r\n", 10, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, cases[i].answer, strlen(cases[i].answer), 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 0, 0, "MAIL FROM:<a@b>\r\n", 17, 0, SF_ERR_OK);
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) &
+                   (ORACLE_BIT(SC_V_DOWNGRADE) | ORACLE_BIT(SC_V_INJECTION));
+    CHECKF(got == cases[i].want, "case %zu: verdicts %#x, want %#x (%s)", i, got, cases[i].want,
+           rep.reason[SC_V_DOWNGRADE]);
+  }
 }
 
 /* The chain checked, the name not, for an address literal; and a resumed
@@ -764,6 +805,7 @@ int main(void)
   test_cert();
   test_outcome();
   test_downgrade_after_220();
+  test_malformed_220();
   test_injection_identical_caps();
   test_pipelined_after_starttls();
   test_smuggling();
