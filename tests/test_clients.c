@@ -53,6 +53,8 @@ static const struct row table[] = {
     /* The STARTTLS client on port 465: the server waits for a TLS hello,
      * curl for a greeting, and curl_multi_timeout says no timer: a hang. */
     {"silent-465.scn", V(HANG), SC_CLIENT_RUNNING},
+    /* "220x..." to STARTTLS is no reply's end to curl: it waits on. */
+    {"malformed-starttls-220-no-separator.scn", V(HANG), SC_CLIENT_RUNNING},
     /* CURLUSESSL_TRY authenticates in plaintext when STARTTLS is stripped
      * or refused. */
     {"starttls-stripped-opportunistic-auth.scn", V(LEAK_AUTH), SC_CLIENT_FAILED},
@@ -88,6 +90,7 @@ static const struct row table[] = {
     {"starttls-stripped.scn", 0, SC_CLIENT_FAILED},
     {"starttls-454-required.scn", 0, SC_CLIENT_FAILED},
     {"tls-server-old-versions.scn", 0, SC_CLIENT_FAILED},
+    {"malformed-starttls-220-no-separator.scn", 0, SC_CLIENT_FAILED},
     {"curl-stale-size-helo-fallback.scn", 0, SC_CLIENT_DONE},
     /* Replies injected after the 220 to STARTTLS are read as the answers
      * to the commands sent over TLS (the CVE-2021-22947 class). */
