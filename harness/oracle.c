@@ -1147,6 +1147,7 @@ struct out {
   size_t cap, len;
   FILE *f;
   int err;
+  int tls_started; /* the server started TLS: a plaintext hello came late */
 };
 
 static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -1214,7 +1215,10 @@ static void on_transcript_item(void *ctx, const struct wire_item *it)
       put(o, " <bare LF>");
     break;
   case WIRE_C_HELLO:
-    put(o, "C: <TLS client hello%s>", it->tls ? "" : ", the server had not started TLS");
+    put(o, "C: <TLS client hello%s>",
+        it->tls          ? ""
+        : o->tls_started ? ", behind plaintext the handshake failed on"
+                         : ", the server had not started TLS");
     break;
   case WIRE_S_HELLO:
     put(o, "S: <TLS server hello>");
@@ -1224,6 +1228,7 @@ static void on_transcript_item(void *ctx, const struct wire_item *it)
     put_escaped(o, it->text, it->len);
     break;
   case WIRE_TLS_START:
+    o->tls_started = 1;
     put(o, "-- server starts TLS, waits for the client's hello");
     break;
   case WIRE_TLS_FAIL:
@@ -1290,7 +1295,7 @@ static void transcript(const struct scenario *sc, const struct wire *w,
 size_t oracle_transcript(const struct scenario *sc, const struct wire *w,
                          const struct oracle_report *rep, char *out, size_t cap)
 {
-  struct out o = {out, cap, 0, NULL, 0};
+  struct out o = {out, cap, 0, NULL, 0, 0};
   if (cap > 0)
     out[0] = '\0';
   transcript(sc, w, rep, &o);
@@ -1300,7 +1305,7 @@ size_t oracle_transcript(const struct scenario *sc, const struct wire *w,
 int oracle_transcript_file(const struct scenario *sc, const struct wire *w,
                            const struct oracle_report *rep, FILE *f)
 {
-  struct out o = {NULL, 0, 0, f, 0};
+  struct out o = {NULL, 0, 0, f, 0, 0};
   transcript(sc, w, rep, &o);
   return o.err ? -1 : 0;
 }

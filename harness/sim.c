@@ -373,7 +373,12 @@ static size_t openssl_hello_input(struct sim *s, const uint8_t *p, size_t n);
 static size_t hello_bytes(struct sim *s, const uint8_t *p, size_t n)
 {
   if (!s->hello_seen && !starts_hello(s, p, n)) {
-    rec(s, WIRE_C_DATA, 0, p, n);
+    /* Plaintext instead of a hello; a TLS record right behind one of its
+     * lines in the same read is the client's hello all the same. */
+    size_t text = openssl(s) ? sc_server_plain_text_bytes(&s->srv, p, n) : n;
+    rec(s, WIRE_C_DATA, 0, p, text);
+    if (text < n)
+      rec(s, WIRE_C_HELLO, 0, p + text, n - text);
     tls_fail(s, s->refeed ? "what the client sent before the server started TLS is no TLS hello"
                           : "the client sent something else than a TLS hello");
     return n;

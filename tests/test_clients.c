@@ -73,6 +73,9 @@ static const struct row table[] = {
     {"malformed-multiline-code-mismatch-421.scn", V(IGNORED_421), SC_CLIENT_FAILED},
     /* A line sent ahead of STARTTLS is taken for its answer (fuzz_curl). */
     {"curl-starttls-answer-sent-ahead.scn", V(INJECTION), SC_CLIENT_FAILED},
+    /* ... also when the server started TLS before that STARTTLS; and the
+     * server's name on the first EHLO line is taken for STARTTLS. */
+    {"curl-starttls-after-server-started-tls.scn", V(INJECTION), SC_CLIENT_FAILED},
 };
 #else
 extern const struct sc_adapter sc_adapter_libesmtp;

@@ -365,7 +365,12 @@ static void server_receive(struct conn *c, const uint8_t *p, size_t n)
      * client sent instead of its hello: recorded as such (a client going on
      * in plaintext after the 220 must be seen doing it). */
     if (!c->hello_seen && !(p[0] >= 20 && p[0] <= 23 && (n < 2 || p[1] == 0x03))) {
-      rec(c, WIRE_C_DATA, 0, p, n);
+      /* A TLS record right behind one of its lines in the same read is the
+       * client's hello all the same. */
+      size_t text = sc_server_plain_text_bytes(&c->srv, p, n);
+      rec(c, WIRE_C_DATA, 0, p, text);
+      if (text < n)
+        rec(c, WIRE_C_HELLO, 0, p + text, n - text);
       tls_fail(c, c->refeed ? "what the client sent before the server started TLS is no TLS hello"
                             : "the client sent something else than a TLS hello");
       return;
