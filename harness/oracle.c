@@ -223,6 +223,8 @@ struct pending {
   int tls;
 };
 
+_Static_assert(SC_VERB_COUNT <= 32, "oracle_report.after_421 has one bit per verb");
+
 struct closing {
   int on;
   int grace[GRACE_MAX];
@@ -488,8 +490,11 @@ static void check_after_421(struct judge *j, const struct wire_item *it, const c
   /* The words the client wrote, whatever the server would take them for:
    * after a 334 or 354 that followed the 421, a server reads "QUIT" as SASL
    * data or message text, but the client said QUIT. */
-  if (!j->closing.on ||
-      (!it->chunk && sc_classify((const char *)it->text, it->len) == SC_VERB_QUIT))
+  if (!j->closing.on)
+    return;
+  enum sc_verb said = it->chunk ? SC_VERB_BODY : sc_classify((const char *)it->text, it->len);
+  j->rep->after_421 |= 1u << said;
+  if (said == SC_VERB_QUIT)
     return;
   int past_any = close_past_grace(&j->closing, it);
   int past_end = close_past_grace(&j->closing_end, it);

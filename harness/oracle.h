@@ -21,6 +21,10 @@
 struct oracle_report {
   unsigned verdicts;                          /* bit (1u << sc_verdict) */
   char reason[SC_V_COUNT][ORACLE_REASON_MAX]; /* one line per verdict set, else "" */
+  /* Evidence for an adapter's list of known behaviour: the commands the
+   * client sent after the server's first 421, grace included (bit
+   * 1u << sc_verb). */
+  unsigned after_421;
 };
 
 #define ORACLE_BIT(v) (1u << (v))

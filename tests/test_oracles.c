@@ -538,6 +538,11 @@ static void test_ignored_421(void)
     CHECKF(got && !!strstr(why, "421 on no line that ends a reply") == where[i].hidden,
            "where %zu: %#x %s", i, got, why);
   }
+  /* What the client said after the 421, grace included, for an adapter's
+   * list of known behaviour: here HELO (the one answer of grace to the 530)
+   * and DATA, not the RCPT before the 421. */
+  CHECKF(rep.after_421 == ((1u << SC_VERB_HELO) | (1u << SC_VERB_DATA) | (1u << SC_VERB_NOOP)),
+         "after_421 %#x", rep.after_421);
 }
 
 /* A reply sent ahead of STARTTLS, which no command asked for: a client that

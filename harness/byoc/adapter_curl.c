@@ -273,10 +273,12 @@ static unsigned known(const struct scenario *sc, const struct oracle_report *rep
   if (cfg->tls != SF_TLS_REQUIRED || cfg->mode == SF_MODE_PLAIN)
     k |= ORACLE_BIT(SC_V_LEAK_AUTH) | ORACLE_BIT(SC_V_IGNORED_421);
   /* A 421 is just a failure code of the reply curl waits for: after a
-   * failed EHLO it sends HELO (curl-421-ehlo-tls-helo.scn). Found by
-   * fuzz_curl. (A 421 right behind another reply is read only after curl
-   * has answered that reply; the oracle allows that one answer.) */
-  if (strstr(rep->reason[SC_V_IGNORED_421], "sent 'HELO "))
+   * failed EHLO it sends HELO and goes on (curl-421-ehlo-tls-helo.scn).
+   * Found by fuzz_curl. (A 421 right behind another reply is read only
+   * after curl has answered that reply; the oracle allows that one answer,
+   * so the first command it calls ignoring the 421 may be the one after
+   * HELO: hence the commands sent after the 421, not the reason.) */
+  if (rep->after_421 & (1u << SC_VERB_HELO))
     k |= ORACLE_BIT(SC_V_IGNORED_421);
   /* curl takes a reply's code from the line that ends it ("DDD ") and
    * passes over every line before: a "421-" line in a reply that ends
