@@ -241,6 +241,10 @@ struct judge {
   /* The reply being read: its lines so far and what they announce. */
   size_t cur_lines;
   struct caps cur_caps;
+  /* The same from every 2xx line, for what a client may have read over TLS:
+   * a reply whose lines disagree on their code is taken whole by a lenient
+   * reader, so what it announces is not only pre-TLS knowledge. */
+  struct caps cur_caps_2xx;
   /* Before TLS. */
   struct caps pre;
   int no_starttls;   /* the last pre-TLS hello reply lacks STARTTLS */
@@ -362,8 +366,8 @@ static void on_reply(struct judge *j, int code, int ends_reply)
   if (!answered.tls && hello) {
     j->pre = code == 250 && answered.verb == SC_VERB_EHLO ? j->cur_caps : (struct caps){0, 0};
     j->no_starttls = !(j->pre.flags & CAP_STARTTLS);
-  } else if (answered.tls && answered.verb == SC_VERB_EHLO && code == 250) {
-    j->post = j->cur_caps;
+  } else if (answered.tls && answered.verb == SC_VERB_EHLO && code / 100 == 2) {
+    j->post = j->cur_caps_2xx;
   } else if (!answered.tls && answered.verb == SC_VERB_STARTTLS) {
     if (code == 220)
       j->after_220 = 1;
@@ -405,6 +409,8 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
     return;
   if (j->cur_lines > 0 && it->code == 250)
     caps_line(&j->cur_caps, text, n); /* the first line is the domain */
+  if (j->cur_lines > 0 && it->code / 100 == 2)
+    caps_line(&j->cur_caps_2xx, text, n);
   j->cur_lines++;
   if (!it->final)
     return;
@@ -414,6 +420,7 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
   j->replies_since_client++;
   j->cur_lines = 0;
   memset(&j->cur_caps, 0, sizeof j->cur_caps);
+  memset(&j->cur_caps_2xx, 0, sizeof j->cur_caps_2xx);
 }
 
 /* ---- client lines ------------------------------------------------------------------ */

@@ -626,6 +626,41 @@ static void test_malformed_220(void)
   }
 }
 
+/* What the post-TLS EHLO answer announces on any 2xx line counts as
+ * announced over TLS: a reply ending "249 AUTH PLAIN" is taken whole by a
+ * lenient reader, so AUTH PLAIN after it is not pre-TLS knowledge (curl,
+ * found by fuzz_curl). Without it in the answer, it is. */
+static void test_caps_2xx_lines(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = caps-2xx\nclient.auth = plain\n");
+  static const struct {
+    const char *post;
+    int stale;
+  } cases[] = {
+      {"250-mx\r\n250-STARTTLS\r\n249 AUTH PLAIN LOGIN\r\n", 0},
+      {"250-mx\r\n250 AUTH PLAIN LOGIN\r\n", 0},
+      {"250-mx\r\n250 8BITMIME\r\n", 1},
+      {"250-mx\r\n550 AUTH PLAIN LOGIN\r\n", 1},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    wire_init(&wire);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 0, 0, "EHLO c\r\n", 8, 0, SF_ERR_OK);
+    const char *pre = "250-mx\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n";
+    wire_add(&wire, WIRE_S_DATA, 0, 0, pre, strlen(pre), 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 0, 0, "STARTTLS\r\n", 10, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 go\r\n", 8, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_TLS_START, 0, 0, NULL, 0, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_TLS_UP, 1, 0, "valid mx.example.com", 20, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 1, 0, "EHLO c\r\n", 8, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_S_DATA, 1, 0, cases[i].post, strlen(cases[i].post), 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 1, 0, "AUTH PLAIN\r\n", 12, 0, SF_ERR_OK);
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_STALE_CAPS);
+    CHECKF(!!got == cases[i].stale, "case %zu: %#x %s", i, got, rep.reason[SC_V_STALE_CAPS]);
+  }
+}
+
 /* The chain checked, the name not, for an address literal; and a resumed
  * session taken on trust. */
 static void test_cert_names_and_resumption(void)
@@ -811,6 +846,7 @@ int main(void)
   test_outcome();
   test_downgrade_after_220();
   test_malformed_220();
+  test_caps_2xx_lines();
   test_injection_identical_caps();
   test_pipelined_after_starttls();
   test_smuggling();
