@@ -247,13 +247,14 @@ struct judge {
   struct caps cur_caps_2xx;
   /* Before TLS. */
   struct caps pre;
-  int no_starttls;   /* the last pre-TLS hello reply lacks STARTTLS */
-  int refused;       /* STARTTLS answered otherwise than 220 */
-  int after_220;     /* the 220 to STARTTLS came; TLS not up yet */
-  int malformed_220; /* that 220 had no separator: a go-ahead or a refusal */
-  int injected;      /* bytes followed the 220 to STARTTLS */
-  int surplus;       /* plaintext replies that answered no command */
-  int ahead;         /* STARTTLS went out with such a reply unread before it */
+  int no_starttls; /* the last pre-TLS hello reply lacks STARTTLS */
+  int refused;     /* STARTTLS answered otherwise than 220 */
+  int after_220;   /* the 220 to STARTTLS came; TLS not up yet */
+  int unclear_220; /* that answer was a 2xx but no clean "220 " */
+  int injected;    /* bytes followed the 220 to STARTTLS */
+  int surplus;     /* plaintext replies that answered no command */
+  int surplus_tls; /* the same inside TLS, not yet taken for an answer */
+  int ahead;       /* STARTTLS went out with such a reply unread before it */
   size_t inj_lines;
   struct caps inj;
   /* After TLS. */
@@ -361,6 +362,8 @@ static void on_reply(struct judge *j, int code, int ends_reply)
     memmove(j->pending, j->pending + 1, j->npending * sizeof(j->pending[0]));
   } else if (!j->tls_up) {
     j->surplus++;
+  } else {
+    j->surplus_tls++;
   }
   int hello = answered.verb == SC_VERB_EHLO || answered.verb == SC_VERB_HELO;
   if (!answered.tls && hello) {
@@ -369,13 +372,14 @@ static void on_reply(struct judge *j, int code, int ends_reply)
   } else if (answered.tls && answered.verb == SC_VERB_EHLO && code / 100 == 2) {
     j->post = j->cur_caps_2xx;
   } else if (!answered.tls && answered.verb == SC_VERB_STARTTLS) {
-    if (code == 220)
+    /* Only "220 " is the go-ahead. Another 2xx, or "220" with no
+     * separator ("220x..."), is unclear: a client may take it for the
+     * go-ahead (what follows is then judged as injected) or for a refusal. */
+    int clean = code == 220 && ends_reply;
+    if (code / 100 == 2)
       j->after_220 = 1;
-    /* "220" with no separator ("220x..."): a client may take it for the
-     * go-ahead (what follows is judged as injected if it does) or, reading
-     * the line as no reply's end, for a refusal. */
-    j->malformed_220 = code == 220 && !ends_reply;
-    if (code != 220 || j->malformed_220)
+    j->unclear_220 = code / 100 == 2 && !clean;
+    if (!clean)
       j->refused = 1;
   }
 }
@@ -560,10 +564,10 @@ static void on_client_plain(struct judge *j, const struct wire_item *it, const c
             line);
   /* The client agreed to TLS (its STARTTLS got 220): whatever it says next
    * in plaintext, under any policy, goes where it meant TLS to be. */
-  else if (j->after_220 && !j->malformed_220 && !j->tls_up && v != SC_VERB_QUIT)
+  else if (j->after_220 && !j->unclear_220 && !j->tls_up && v != SC_VERB_QUIT)
     verdict(j, SC_V_DOWNGRADE,
             "sent '%s' in plaintext after the 220 to its STARTTLS, instead of its TLS hello", line);
-  if (j->injected && !j->malformed_220 && v != SC_VERB_QUIT)
+  if (j->injected && !j->unclear_220 && v != SC_VERB_QUIT)
     verdict(j, SC_V_INJECTION,
             "sent '%s' in plaintext after a STARTTLS answer that carried bytes after its 220",
             line);
@@ -657,6 +661,14 @@ static void on_client_tls(struct judge *j, const struct wire_item *it, const cha
   check_line_ends(j, it, line);
   if (data_line(it) || v == SC_VERB_AUTH_DATA)
     return;
+  /* Replies the server sent inside TLS that answered no command: a client
+   * reading reply by reply takes them, in order, for the answers to its
+   * commands in flight. The server's own doing, and no pipelining. */
+  while (j->surplus_tls > 0 && j->npending > 0 && v != SC_VERB_QUIT) {
+    j->npending--;
+    memmove(j->pending, j->pending + 1, j->npending * sizeof(j->pending[0]));
+    j->surplus_tls--;
+  }
   int first = j->tls_cmds++ == 0;
   if (!starttls_mode(j))
     return;
@@ -782,7 +794,7 @@ static void on_tls_up(struct judge *j, const struct wire_item *it)
 {
   j->tls_up = 1;
   j->after_220 = 0;
-  j->malformed_220 = 0;
+  j->unclear_220 = 0;
   /* Room for any kind, a name of SF_HOST_NAME_MAX and the details. */
   char what[SF_HOST_NAME_MAX + 96];
   size_t n = it->len < sizeof what - 1 ? it->len : sizeof what - 1;

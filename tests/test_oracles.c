@@ -607,6 +607,9 @@ static void test_malformed_220(void)
       {"name = m220\nclient.tls = required\n", "220\xc1go\r\n421 bye\r\n",
        ORACLE_BIT(SC_V_DOWNGRADE)},
       {"name = m220\nclient.tls = opportunistic\n", "220 go\r\n", ORACLE_BIT(SC_V_DOWNGRADE)},
+      /* another 2xx is as unclear (libESMTP took a 221 for the go-ahead) */
+      {"name = m220\nclient.tls = opportunistic\n", "221 go\r\n250 x\r\n", 0},
+      {"name = m220\nclient.tls = required\n", "221 go\r\n", ORACLE_BIT(SC_V_DOWNGRADE)},
       {"name = m220\nclient.tls = opportunistic\n", "220 go\r\n421 bye\r\n",
        ORACLE_BIT(SC_V_DOWNGRADE) | ORACLE_BIT(SC_V_INJECTION)},
   };
@@ -658,6 +661,36 @@ static void test_caps_2xx_lines(void)
     wire_add(&wire, WIRE_C_DATA, 1, 0, "AUTH PLAIN\r\n", 12, 0, SF_ERR_OK);
     unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_STALE_CAPS);
     CHECKF(!!got == cases[i].stale, "case %zu: %#x %s", i, got, rep.reason[SC_V_STALE_CAPS]);
+  }
+}
+
+/* A reply the server sent inside TLS that answered no command is what a
+ * client reading reply by reply takes for the answer to its next command:
+ * its next command after that is no pipelining (libESMTP, found by
+ * fuzz_libesmtp). Without such a reply, a command before the last one's
+ * answer is, and PIPELINING only announced before TLS is stale. */
+static void test_surplus_over_tls(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = surplus-tls\n");
+  for (int surplus = 0; surplus < 2; surplus++) {
+    wire_init(&wire);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 0, 0, "EHLO c\r\n", 8, 0, SF_ERR_OK);
+    const char *pre = "250-mx\r\n250-STARTTLS\r\n250 PIPELINING\r\n";
+    wire_add(&wire, WIRE_S_DATA, 0, 0, pre, strlen(pre), 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 0, 0, "STARTTLS\r\n", 10, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 go\r\n", 8, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_TLS_START, 0, 0, NULL, 0, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_TLS_UP, 1, 0, "valid mx.example.com", 20, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 1, 0, "EHLO c\r\n", 8, 0, SF_ERR_OK);
+    const char *post = surplus ? "250 mx\r\n250-mx\r\n250 AUTH PLAIN\r\n" : "250 mx\r\n";
+    wire_add(&wire, WIRE_S_DATA, 1, 0, post, strlen(post), 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 1, 0, "MAIL FROM:<a@b>\r\n", 17, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 1, 0, "RCPT TO:<c@d>\r\n", 15, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_S_DATA, 1, 0, "250 ok\r\n250 ok\r\n", 16, 0, SF_ERR_OK);
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_STALE_CAPS);
+    CHECKF(!!got == !surplus, "surplus %d: %#x %s", surplus, got, rep.reason[SC_V_STALE_CAPS]);
   }
 }
 
@@ -847,6 +880,7 @@ int main(void)
   test_downgrade_after_220();
   test_malformed_220();
   test_caps_2xx_lines();
+  test_surplus_over_tls();
   test_injection_identical_caps();
   test_pipelined_after_starttls();
   test_smuggling();
