@@ -108,7 +108,7 @@ static const struct row table[] = {
     /* Starttls_ENABLED authenticates in plaintext when STARTTLS is gone. */
     {"curl-try-stripped-starttls-password.scn", V(LEAK_AUTH), SC_CLIENT_DONE},
     /* A 421 to AUTH is a failed mechanism to it: it tries the next one. */
-    {"libesmtp-421-auth-next-mechanism.scn", V(IGNORED_421), SC_CLIENT_FAILED},
+    {"auth-421-next-mechanism.scn", V(IGNORED_421), SC_CLIENT_FAILED},
     /* No QUIT timeout of its own: the end of data's (10 min) stays. */
     {"stall-quit-timeout.scn", V(HANG), SC_CLIENT_DONE},
 };

@@ -1,5 +1,4 @@
-/* libESMTP 1.1.0 (Debian 12's), blocking, on its own stack (byoc.h). The
- * mapping and why: README.md, "libESMTP 1.1.0 under smtpfuzz". */
+/* libESMTP 1.1.0, blocking, on its own stack (byoc.h); why: README.md. */
 #include "adapter.h"
 #include "adapter_util.h"
 #include "byoc.h"
@@ -129,10 +128,9 @@ static struct sc_client *create(const struct scenario *sc, const struct sc_adapt
 }
 
 static unsigned known(const struct scenario *sc, const struct oracle_report *rep)
-{                                          /* written up in README.md */
-  unsigned k = ORACLE_BIT(SC_V_INJECTION); /* replies injected after the 220 */
-  if (rep->verdicts & k)
-    k |= ORACLE_BIT(SC_V_STALE_CAPS); /* what follows from them */
+{                                                           /* written up in README.md */
+  unsigned k = ORACLE_BIT(SC_V_INJECTION);                  /* replies injected after the 220 */
+  k |= rep->verdicts & k ? ORACLE_BIT(SC_V_STALE_CAPS) : 0; /* and what follows from them */
   if (strncmp(rep->reason[SC_V_CERT], "sent 'QUIT'", 11) == 0)
     k |= ORACLE_BIT(SC_V_CERT); /* QUIT inside a TLS it has just rejected */
   if (sc->cfg.tls != SF_TLS_REQUIRED || sc->cfg.mode == SF_MODE_PLAIN)
@@ -140,6 +138,8 @@ static unsigned known(const struct scenario *sc, const struct oracle_report *rep
   const char *hang = rep->reason[SC_V_HANG]; /* its timeouts span states, not phases */
   if (sc_adapter_wait_within_timeouts(&sc->cfg, hang) || sc_adapter_server_deaf(sc))
     k |= ORACLE_BIT(SC_V_HANG);
+  if (rep->after_421 & (1u << SC_VERB_AUTH)) /* a 421 to AUTH: the next mechanism */
+    k |= ORACLE_BIT(SC_V_IGNORED_421);
   if (sc_adapter_bare_cr(sc->cfg.message, sc->cfg.message_len))
     k |= ORACLE_BIT(SC_V_SMUGGLING); /* the input's bare CR */
   return k;
