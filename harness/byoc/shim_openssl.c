@@ -17,9 +17,8 @@
 #include "byoc.h"
 
 #include <openssl/bio.h>
-#include <openssl/ssl.h>
-
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include <errno.h>
