@@ -411,10 +411,16 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
    * server never finished (cut by the end of the record or by TLS). */
   if (it->code < 0 || !it->eol)
     return;
-  if (j->cur_lines > 0 && it->code == 250)
-    caps_line(&j->cur_caps, text, n); /* the first line is the domain */
-  if (j->cur_lines > 0 && it->code / 100 == 2)
-    caps_line(&j->cur_caps_2xx, text, n);
+  if (j->cur_lines > 0 && it->code / 100 == 2) { /* the first line is the domain */
+    struct caps line = {0, 0};
+    caps_line(&line, text, n);
+    j->cur_caps_2xx.flags |= line.flags;
+    j->cur_caps_2xx.auth |= line.auth;
+    if (it->code == 250) {
+      j->cur_caps.flags |= line.flags;
+      j->cur_caps.auth |= line.auth;
+    }
+  }
   j->cur_lines++;
   if (!it->final)
     return;

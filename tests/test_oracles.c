@@ -545,6 +545,30 @@ static void test_ignored_421(void)
          "after_421 %#x", rep.after_421);
 }
 
+/* One wire item of text at time 0. */
+static void say(enum wire_kind kind, int tls, const char *text_)
+{
+  wire_add(&wire, kind, tls, 0, text_, strlen(text_), 0, SF_ERR_OK);
+}
+
+/* A fresh wire up to the client's STARTTLS: the greeting, EHLO and `ehlo`
+ * as its answer. */
+static void wire_to_starttls(const char *ehlo)
+{
+  wire_init(&wire);
+  say(WIRE_S_DATA, 0, "220 mx ESMTP\r\n");
+  say(WIRE_C_DATA, 0, "EHLO c\r\n");
+  say(WIRE_S_DATA, 0, ehlo);
+  say(WIRE_C_DATA, 0, "STARTTLS\r\n");
+}
+
+/* The server starts TLS and the handshake is done. */
+static void wire_tls_up(void)
+{
+  wire_add(&wire, WIRE_TLS_START, 0, 0, NULL, 0, 0, SF_ERR_OK);
+  say(WIRE_TLS_UP, 1, "valid mx.example.com");
+}
+
 /* A reply sent ahead of STARTTLS, which no command asked for: a client that
  * takes it for the answer and goes on in plaintext is judged the same
  * whether the real 220 came before its next command or after it (that order
@@ -555,12 +579,7 @@ static void test_reply_sent_ahead(void)
   static struct scenario sc;
   load(&sc, "name = reply-sent-ahead\nclient.tls = opportunistic\n");
   for (int order = 0; order < 4; order++) {
-    wire_init(&wire);
-    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_C_DATA, 0, 0, "EHLO c\r\n", 8, 0, SF_ERR_OK);
-    const char *ehlo = "250-mx\r\n250 STARTTLS\r\n250 8BITMIME\r\n";
-    wire_add(&wire, WIRE_S_DATA, 0, 0, ehlo, strlen(ehlo), 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_C_DATA, 0, 0, "STARTTLS\r\n", 10, 0, SF_ERR_OK);
+    wire_to_starttls("250-mx\r\n250 STARTTLS\r\n250 8BITMIME\r\n");
     if (order == 0)
       wire_add(&wire, WIRE_C_DATA, 0, 0, "MAIL FROM:<a@b>\r\n", 17, 0, SF_ERR_OK);
     if (order == 3) /* its TLS hello right behind STARTTLS, before the 220 */
@@ -569,9 +588,8 @@ static void test_reply_sent_ahead(void)
     if (order == 1)
       wire_add(&wire, WIRE_C_DATA, 0, 0, "MAIL FROM:<a@b>\r\n", 17, 0, SF_ERR_OK);
     if (order == 2) {
-      wire_add(&wire, WIRE_TLS_START, 0, 0, NULL, 0, 0, SF_ERR_OK);
-      wire_add(&wire, WIRE_TLS_UP, 1, 0, "valid mx.example.com", 20, 0, SF_ERR_OK);
-      wire_add(&wire, WIRE_C_DATA, 1, 0, "EHLO c\r\n", 8, 0, SF_ERR_OK);
+      wire_tls_up();
+      say(WIRE_C_DATA, 1, "EHLO c\r\n");
     }
     unsigned got = oracle_judge(&sc, &wire, NULL, &rep);
     unsigned want = order != 2 ? ORACLE_BIT(SC_V_INJECTION) : 0;
@@ -580,12 +598,8 @@ static void test_reply_sent_ahead(void)
   }
   /* A hello sent early with no reply ahead of STARTTLS to take for its
    * answer is not this flaw. */
-  wire_init(&wire);
-  wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
-  wire_add(&wire, WIRE_C_DATA, 0, 0, "EHLO c\r\n", 8, 0, SF_ERR_OK);
-  wire_add(&wire, WIRE_S_DATA, 0, 0, "250-mx\r\n250 STARTTLS\r\n", 22, 0, SF_ERR_OK);
-  wire_add(&wire, WIRE_C_DATA, 0, 0, "STARTTLS\r\n", 10, 0, SF_ERR_OK);
-  wire_add(&wire, WIRE_C_HELLO, 0, 0, "\x16\x03\x01", 3, 0, SF_ERR_OK);
+  wire_to_starttls("250-mx\r\n250 STARTTLS\r\n");
+  say(WIRE_C_HELLO, 0, "\x16\x03\x01");
   unsigned got = oracle_judge(&sc, &wire, NULL, &rep);
   CHECKF(!(got & ORACLE_BIT(SC_V_INJECTION)), "early hello: verdicts %#x", got);
 }
@@ -615,13 +629,9 @@ static void test_malformed_220(void)
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     load(&sc, cases[i].scn);
-    wire_init(&wire);
-    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_C_DATA, 0, 0, "EHLO c\r\n", 8, 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_S_DATA, 0, 0, "250-mx\r\n250 STARTTLS\r\n", 22, 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_C_DATA, 0, 0, "STARTTLS\r\n", 10, 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_S_DATA, 0, 0, cases[i].answer, strlen(cases[i].answer), 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_C_DATA, 0, 0, "MAIL FROM:<a@b>\r\n", 17, 0, SF_ERR_OK);
+    wire_to_starttls("250-mx\r\n250 STARTTLS\r\n");
+    say(WIRE_S_DATA, 0, cases[i].answer);
+    say(WIRE_C_DATA, 0, "MAIL FROM:<a@b>\r\n");
     unsigned got = oracle_judge(&sc, &wire, NULL, &rep) &
                    (ORACLE_BIT(SC_V_DOWNGRADE) | ORACLE_BIT(SC_V_INJECTION));
     CHECKF(got == cases[i].want, "case %zu: verdicts %#x, want %#x (%s)", i, got, cases[i].want,
@@ -647,18 +657,12 @@ static void test_caps_2xx_lines(void)
       {"250-mx\r\n550 AUTH PLAIN LOGIN\r\n", 1},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    wire_init(&wire);
-    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_C_DATA, 0, 0, "EHLO c\r\n", 8, 0, SF_ERR_OK);
-    const char *pre = "250-mx\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n";
-    wire_add(&wire, WIRE_S_DATA, 0, 0, pre, strlen(pre), 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_C_DATA, 0, 0, "STARTTLS\r\n", 10, 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 go\r\n", 8, 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_TLS_START, 0, 0, NULL, 0, 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_TLS_UP, 1, 0, "valid mx.example.com", 20, 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_C_DATA, 1, 0, "EHLO c\r\n", 8, 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_S_DATA, 1, 0, cases[i].post, strlen(cases[i].post), 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_C_DATA, 1, 0, "AUTH PLAIN\r\n", 12, 0, SF_ERR_OK);
+    wire_to_starttls("250-mx\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n");
+    say(WIRE_S_DATA, 0, "220 go\r\n");
+    wire_tls_up();
+    say(WIRE_C_DATA, 1, "EHLO c\r\n");
+    say(WIRE_S_DATA, 1, cases[i].post);
+    say(WIRE_C_DATA, 1, "AUTH PLAIN\r\n");
     unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_STALE_CAPS);
     CHECKF(!!got == cases[i].stale, "case %zu: %#x %s", i, got, rep.reason[SC_V_STALE_CAPS]);
   }
@@ -674,21 +678,13 @@ static void test_surplus_over_tls(void)
   static struct scenario sc;
   load(&sc, "name = surplus-tls\n");
   for (int surplus = 0; surplus < 2; surplus++) {
-    wire_init(&wire);
-    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_C_DATA, 0, 0, "EHLO c\r\n", 8, 0, SF_ERR_OK);
-    const char *pre = "250-mx\r\n250-STARTTLS\r\n250 PIPELINING\r\n";
-    wire_add(&wire, WIRE_S_DATA, 0, 0, pre, strlen(pre), 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_C_DATA, 0, 0, "STARTTLS\r\n", 10, 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 go\r\n", 8, 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_TLS_START, 0, 0, NULL, 0, 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_TLS_UP, 1, 0, "valid mx.example.com", 20, 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_C_DATA, 1, 0, "EHLO c\r\n", 8, 0, SF_ERR_OK);
-    const char *post = surplus ? "250 mx\r\n250-mx\r\n250 AUTH PLAIN\r\n" : "250 mx\r\n";
-    wire_add(&wire, WIRE_S_DATA, 1, 0, post, strlen(post), 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_C_DATA, 1, 0, "MAIL FROM:<a@b>\r\n", 17, 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_C_DATA, 1, 0, "RCPT TO:<c@d>\r\n", 15, 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_S_DATA, 1, 0, "250 ok\r\n250 ok\r\n", 16, 0, SF_ERR_OK);
+    wire_to_starttls("250-mx\r\n250-STARTTLS\r\n250 PIPELINING\r\n");
+    say(WIRE_S_DATA, 0, "220 go\r\n");
+    wire_tls_up();
+    say(WIRE_C_DATA, 1, "EHLO c\r\n");
+    say(WIRE_S_DATA, 1, surplus ? "250 mx\r\n250-mx\r\n250 AUTH PLAIN\r\n" : "250 mx\r\n");
+    say(WIRE_C_DATA, 1, "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n");
+    say(WIRE_S_DATA, 1, "250 ok\r\n250 ok\r\n");
     unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_STALE_CAPS);
     CHECKF(!!got == !surplus, "surplus %d: %#x %s", surplus, got, rep.reason[SC_V_STALE_CAPS]);
   }
