@@ -8,6 +8,7 @@
  */
 #include "scenario.h"
 
+#include <stddef.h>
 #include <string.h>
 
 /* ------------------------------------------------------------------ */
@@ -122,7 +123,7 @@ void scenario_default_config(struct sf_config *cfg)
 
 void scenario_init(struct scenario *sc)
 {
-  memset(sc, 0, sizeof *sc);
+  memset(sc, 0, offsetof(struct scenario, cfg));
   scenario_default_config(&sc->cfg);
   sc->personality = SC_PERS_SUBMISSION;
   sc->cert = SC_CERT_VALID;

@@ -171,7 +171,6 @@ struct sc_rule {
 
 struct scenario {
   char name[SC_NAME_MAX];
-  struct sf_config cfg; /* the client's configuration */
   enum sc_personality personality;
   enum sc_cert cert;
   char cert_host[SC_HOST_MAX]; /* name the certificate carries; "" = cfg.host */
@@ -183,7 +182,6 @@ struct scenario {
   size_t nrules;
   struct sc_action actions[SC_MAX_ACTIONS];
   size_t nactions;
-  uint8_t pool[SC_POOL];
   size_t pool_len;
   /* Expected outcome. */
   unsigned expect_verdicts; /* bit (1u << sc_verdict): verdicts the scenario expects */
@@ -192,6 +190,11 @@ struct scenario {
   int expect_error_set;
   uint64_t time_bound_ms;        /* a run must end within this virtual time; 0: from cfg timeouts */
   char expect_diag[SC_DIAG_MAX]; /* for our engine: its diagnosis contains this; "" not stated */
+  /* Last, as scenario_init() clears only what comes before them (the
+   * configuration clears itself but its string arena), and only
+   * pool[0..pool_len) is ever read. */
+  struct sf_config cfg; /* the client's configuration */
+  uint8_t pool[SC_POOL];
 };
 
 /* The empty scenario: submission personality, valid certificate, default

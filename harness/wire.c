@@ -59,6 +59,9 @@ enum { DIR_C, DIR_S };
 enum client_mode { MODE_COMMAND, MODE_AUTH, MODE_BODY };
 
 struct line_acc {
+  /* The line's bytes: in place in the wire when it lies whole in one event
+   * (`whole`), else gathered in buf. */
+  const uint8_t *whole;
   uint8_t buf[WIRE_MAX_LINE];
   size_t len, full_len;
   int tls;
@@ -94,7 +97,7 @@ static void emit_line(struct walker *wk, int dir, int eol)
   it.kind = dir == DIR_C ? WIRE_C_DATA : WIRE_S_DATA;
   it.tls = a->tls;
   it.t = a->t;
-  it.text = a->buf;
+  it.text = a->whole != NULL ? a->whole : a->buf;
   it.len = a->len;
   it.full_len = a->full_len;
   it.ev = a->ev;
@@ -139,6 +142,7 @@ static void emit_line(struct walker *wk, int dir, int eol)
       wk->mode = it.code == 334 ? MODE_AUTH : it.code == 354 ? MODE_BODY : MODE_COMMAND;
   }
   wk->fn(wk->ctx, &it);
+  a->whole = NULL;
   a->len = a->full_len = 0;
   a->last_cr = 0;
 }
@@ -183,7 +187,13 @@ static void add_data(struct walker *wk, int dir, const struct wire_event *e, con
       n = (size_t)wk->chunk_left;
     const uint8_t *lf = memchr(p + i, '\n', n);
     size_t run = lf ? (size_t)(lf - (p + i)) : n;
-    append(a, p + i, run);
+    if (lf && a->full_len == 0 && run <= sizeof(a->buf)) {
+      a->whole = p + i;
+      a->len = a->full_len = run;
+      a->last_cr = run > 0 && p[i + run - 1] == '\r';
+    } else {
+      append(a, p + i, run);
+    }
     if (chunk)
       wk->chunk_left -= run + (lf != NULL);
     i += run;
@@ -199,8 +209,19 @@ static void add_data(struct walker *wk, int dir, const struct wire_event *e, con
 
 void wire_each_item(const struct wire *w, wire_item_fn fn, void *ctx)
 {
+  /* Field by field: the line buffers (2 KB) need no clearing. */
   struct walker wk;
-  memset(&wk, 0, sizeof(wk));
+  for (int d = 0; d < 2; d++) {
+    struct line_acc *a = &wk.acc[d];
+    a->whole = NULL;
+    a->len = a->full_len = 0;
+    a->tls = a->last_cr = 0;
+    a->t = 0;
+    a->ev = NULL;
+  }
+  wk.mode = MODE_COMMAND;
+  wk.chunk_left = 0;
+  wk.in_chunk = 0;
   wk.fn = fn;
   wk.ctx = ctx;
   for (size_t i = 0; i < w->nev; i++) {

@@ -10,6 +10,7 @@
 #include "host.h"
 #include "reply_parser.h"
 
+#include <stddef.h>
 #include <string.h>
 
 /* Every key of the text form; the index is the bit in cfg->keys_set.
@@ -179,9 +180,17 @@ static char *arena_take(struct sf_config *cfg, size_t n)
 
 static int path_ok(const char *p, size_t n)
 {
+  /* The bytes with a rule below, as a bitmap over the 256 byte values (one
+   * word per 32): controls, ' ', '"', '<', '>', '\\' and DEL. Any other
+   * byte is passed over with one lookup. */
+  static const uint32_t special[8] = {
+      0xffffffffu, 1u << (' ' - 32) | 1u << ('"' - 32) | 1u << ('<' - 32) | 1u << ('>' - 32),
+      1u << ('\\' - 64), 1u << (0x7f - 96)};
   int quoted = 0;
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)p[i];
+    if (!(special[c >> 5] >> (c & 31) & 1u))
+      continue;
     if (c < 0x20 || c == 0x7f)
       return 0;
     if (quoted && c == '\\' && i + 1 < n)
@@ -346,7 +355,7 @@ static enum sf_err set_key(struct sf_config *cfg, enum sf_key key, struct text v
 
 void sf_config_defaults(struct sf_config *cfg)
 {
-  memset(cfg, 0, sizeof *cfg);
+  memset(cfg, 0, offsetof(struct sf_config, strings));
   cfg->mode = SF_MODE_STARTTLS;
   cfg->tls = SF_TLS_REQUIRED;
   cfg->verify = 1;

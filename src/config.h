@@ -90,11 +90,13 @@ struct sf_config {
   uint32_t timeout_ms[SF_PHASE_COUNT];
   unsigned lenient; /* sf_reply_lenient bits */
 
-  /* Owned strings for values set through sf_config_set(). */
-  char strings[SF_CONFIG_STRINGS];
-  size_t strings_used;
   /* Keys already set, to reject duplicates (bit per key index). */
   uint64_t keys_set;
+  /* Owned strings for values set through sf_config_set(): strings[0..
+   * strings_used). Last, as sf_config_defaults() clears only what comes
+   * before it. */
+  size_t strings_used;
+  char strings[SF_CONFIG_STRINGS];
 };
 
 /* Defaults: starttls, tls required, verify on, RFC 5321 timeouts, port 587,

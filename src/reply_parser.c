@@ -275,22 +275,6 @@ static void fill(const struct sf_reply_parser *p, const char *buf, size_t size,
   out->size = size;
 }
 
-/* Where the next byte that step() must see lies, from `i`. Past the code,
- * the separator and an enhanced code's prefix, a text byte matters only if
- * it ends or breaks the line (CR, LF, NUL) or passes the length limit, so a
- * line's body is skipped in a tight loop instead of a step per byte. */
-static size_t skip_text(const struct sf_reply_parser *p, const unsigned char *buf, size_t i,
-                        size_t len)
-{
-  if (p->cr || i - p->line_start <= CODE_LEN || (p->eh_state != EH_NONE && p->eh_state != EH_FOUND))
-    return i;
-  size_t limit = p->line_start + MAX_CONTENT;
-  size_t end = len < limit ? len : limit;
-  while (i < end && buf[i] != '\r' && buf[i] != '\n' && buf[i] != '\0')
-    i++;
-  return i;
-}
-
 /* The index of the first NUL, CR or LF in buf[from..limit), or `limit`.
  * While none is in sight: sixteen bytes at a time with SSE2 where the
  * compiler has it, then eight at a time (the classic test for a zero byte
@@ -324,6 +308,19 @@ static size_t first_special(const unsigned char *buf, size_t from, size_t limit)
     if (buf[i] == '\0' || buf[i] == '\r' || buf[i] == '\n')
       return i;
   return limit;
+}
+
+/* Where the next byte that step() must see lies, from `i`. Past the code,
+ * the separator and an enhanced code's prefix, a text byte matters only if
+ * it ends or breaks the line (CR, LF, NUL) or passes the length limit, so a
+ * line's body is skipped in a tight loop instead of a step per byte. */
+static size_t skip_text(const struct sf_reply_parser *p, const unsigned char *buf, size_t i,
+                        size_t len)
+{
+  if (p->cr || i - p->line_start <= CODE_LEN || (p->eh_state != EH_NONE && p->eh_state != EH_FOUND))
+    return i;
+  size_t limit = p->line_start + MAX_CONTENT;
+  return i < limit ? first_special(buf, i, len < limit ? len : limit) : i;
 }
 
 /* enhanced_step() over a whole text t[0..n) and enhanced_text_end(): 1 with

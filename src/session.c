@@ -3,6 +3,7 @@
 #include "base64.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -280,17 +281,26 @@ static int safe_arg(const char *v)
   return strpbrk(v, "\r\n") == NULL;
 }
 
+/* Queues verb, arg and close (either may be NULL) and CRLF as one line. */
 static int queue_command(struct sf_session *s, const char *verb, const char *arg, const char *close)
 {
-  char line[SF_SESSION_OUT_BUF];
   if (arg && !safe_arg(arg)) {
     fail(s, SF_ERR_CONFIG_BAD_VALUE, 0, "the %s argument contains CR or LF", verb);
     return 0;
   }
-  int n = snprintf(line, sizeof(line), "%s%s%s\r\n", verb, arg ? arg : "", close ? close : "");
-  if (n < 0 || (size_t)n >= sizeof(line) || !queue(s, line, (size_t)n)) {
+  const char *part[] = {verb, arg ? arg : "", close ? close : "", "\r\n"};
+  size_t len[4], total = 0;
+  for (size_t i = 0; i < 4; i++)
+    total += len[i] = strlen(part[i]);
+  if (s->out_head == s->out_tail)
+    s->out_head = s->out_tail = 0;
+  if (total > sizeof(s->out) - s->out_tail) {
     fail(s, SF_ERR_CONFIG_TOO_LONG, 0, "the %s command does not fit the output buffer", verb);
     return 0;
+  }
+  for (size_t i = 0; i < 4; i++) {
+    memcpy(s->out + s->out_tail, part[i], len[i]);
+    s->out_tail += len[i];
   }
   return 1;
 }
@@ -797,13 +807,27 @@ size_t sf_session_feed(struct sf_session *s, const uint8_t *data, size_t len, ui
  * does not, and takes what follows for commands of a second message. So every
  * bare CR, bare LF and CRLF of the message leaves as exactly one CRLF, and a
  * dot at the start of any line so made is doubled. */
+/* Bytes of `p` before its first CR or LF, `n` if none. */
+static size_t line_run(const char *p, size_t n)
+{
+  const char *lf = memchr(p, '\n', n);
+  if (lf != NULL)
+    n = (size_t)(lf - p);
+  const char *cr = memchr(p, '\r', n);
+  return cr != NULL ? (size_t)(cr - p) : n;
+}
+
+/* Moves as much of the message as fits into `out`: every CR, LF or CRLF
+ * leaves as CRLF, a line's leading '.' is doubled, and ".\r\n" ends it. A
+ * line's bytes go over in runs, not one at a time. */
 static void refill_body(struct sf_session *s)
 {
   const struct sf_config *c = s->cfg;
   while (!s->body_done) {
     if (s->out_head == s->out_tail)
       s->out_head = s->out_tail = 0;
-    if (sizeof(s->out) - s->out_tail < 8) {
+    size_t room = sizeof(s->out) - s->out_tail;
+    if (room < 8) {
       if (s->out_head == 0)
         return;
       memmove(s->out, s->out + s->out_head, out_pending(s));
@@ -823,21 +847,23 @@ static void refill_body(struct sf_session *s)
       s->body_done = 1;
       return;
     }
-    char ch = c->message[s->body_pos++];
-    if (ch == '\r' || ch == '\n') {
-      if (ch == '\r' && s->body_pos < c->message_len && c->message[s->body_pos] == '\n')
-        s->body_pos++;
+    const char *p = c->message + s->body_pos;
+    size_t left = c->message_len - s->body_pos;
+    if (*p == '\r' || *p == '\n') {
+      s->body_pos += *p == '\r' && left > 1 && p[1] == '\n' ? 2 : 1;
       o[k++] = '\r';
       o[k++] = '\n';
       s->body_bol = 1;
       s->out_tail += k;
       continue;
     }
-    if (s->body_bol && ch == '.')
+    if (s->body_bol && *p == '.')
       o[k++] = '.';
-    o[k++] = (uint8_t)ch;
+    size_t run = line_run(p, left < room - k ? left : room - k);
+    memcpy(o + k, p, run);
+    s->body_pos += run;
     s->body_bol = 0;
-    s->out_tail += k;
+    s->out_tail += k + run;
   }
 }
 
@@ -900,7 +926,7 @@ size_t sf_session_take(struct sf_session *s, uint8_t *out, size_t cap, uint64_t 
 
 void sf_session_init(struct sf_session *s, const struct sf_config *cfg, struct sf_tls *tls)
 {
-  memset(s, 0, sizeof(*s));
+  memset(s, 0, offsetof(struct sf_session, in));
   s->cfg = cfg;
   s->tls = tls;
   s->state = SF_ST_CONNECT;

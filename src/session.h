@@ -134,10 +134,8 @@ struct sf_session {
   /* Replies being parsed. */
   struct sf_reply_parser parser;
   struct sf_reply reply;
-  char in[SF_SESSION_IN_BUF];
   size_t in_len;
-  /* Plaintext waiting to be sent (or handed to TLS). */
-  uint8_t out[SF_SESSION_OUT_BUF];
+  /* Plaintext waiting to be sent (or handed to TLS): out[out_head..out_tail). */
   size_t out_head, out_tail;
   /* Message body being streamed with dot-stuffing (RFC 5321 4.5.2). */
   size_t body_pos;
@@ -146,6 +144,10 @@ struct sf_session {
   /* States entered, for tests and transcripts. */
   enum sf_state trace[SF_SESSION_TRACE];
   size_t ntrace;
+  /* The buffers last: sf_session_init() clears what comes before them, and
+   * only in[0..in_len) and out[out_head..out_tail) are ever read. */
+  char in[SF_SESSION_IN_BUF];
+  uint8_t out[SF_SESSION_OUT_BUF];
 };
 
 void sf_session_init(struct sf_session *s, const struct sf_config *cfg, struct sf_tls *tls);

@@ -2,6 +2,7 @@
 
 #include "host.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #define HELLO_PREFIX_LEN (sizeof(SF_PT_SERVER_HELLO) - 1)
@@ -168,11 +169,47 @@ static int real_server_hello(struct sf_tls_passthrough *pt)
   return 1;
 }
 
+/* The first SF_PT_TAMPERED mark in p[0..n), or NULL. */
+static const uint8_t *find_tampered(const uint8_t *p, size_t n)
+{
+  const size_t mlen = sizeof(SF_PT_TAMPERED) - 1;
+  while (n >= mlen) {
+    const uint8_t *c = memchr(p, SF_PT_TAMPERED[0], n - mlen + 1);
+    if (c == NULL)
+      return NULL;
+    if (memcmp(c, SF_PT_TAMPERED, mlen) == 0)
+      return c;
+    n -= (size_t)(c - p) + 1;
+    p = c + 1;
+  }
+  return NULL;
+}
+
 static size_t pt_feed_net(struct sf_tls *tls, const uint8_t *data, size_t len)
 {
   struct sf_tls_passthrough *pt = self(tls);
   size_t used = 0;
   while (pt->st == SF_TLS_HANDSHAKING && used < len) {
+    if (!pt->real && pt->hello_len >= HELLO_PREFIX_LEN) {
+      /* Past the prefix: up to the LF in one copy, the byte after a full
+       * buffer refused as the loop below would. */
+      size_t room = sizeof(pt->hello) - 1 - pt->hello_len,
+             n = len - used < room ? len - used : room;
+      if (n == 0) {
+        fail(pt, SF_ERR_TLS_HANDSHAKE, "pass-through server hello too long");
+        return used + 1;
+      }
+      const uint8_t *lf = memchr(data + used, '\n', n);
+      if (lf != NULL)
+        n = (size_t)(lf - (data + used)) + 1;
+      memcpy(pt->hello + pt->hello_len, data + used, n);
+      pt->hello_len += n;
+      pt->hello[pt->hello_len] = '\0';
+      used += n;
+      if (lf != NULL)
+        finish_hello(pt);
+      continue;
+    }
     char c = (char)data[used++];
     if (pt->real) {
       pt->hello[pt->hello_len++] = c;
@@ -212,12 +249,8 @@ static size_t pt_feed_net(struct sf_tls *tls, const uint8_t *data, size_t len)
     return used;
   /* What follows the mark did not come through the peer's TLS: fail as a
    * record layer does on a bad MAC, with the bytes before it delivered. */
-  size_t mlen = sizeof(SF_PT_TAMPERED) - 1, end = len;
-  for (size_t i = used; i + mlen <= len; i++)
-    if (data[i] == SF_PT_TAMPERED[0] && memcmp(data + i, SF_PT_TAMPERED, mlen) == 0) {
-      end = i;
-      break;
-    }
+  const uint8_t *mark = find_tampered(data + used, len - used);
+  size_t end = mark != NULL ? (size_t)(mark - data) : len;
   size_t n = append(pt->in, &pt->in_len, sizeof(pt->in), data + used, end - used);
   used += n;
   if (end < len && used == end) {
@@ -312,7 +345,7 @@ int sf_tls_passthrough_resumed(const struct sf_tls_passthrough *pt)
 
 void sf_tls_passthrough_init(struct sf_tls_passthrough *pt)
 {
-  memset(pt, 0, sizeof(*pt));
+  memset(pt, 0, offsetof(struct sf_tls_passthrough, out));
   pt->base.vt = &passthrough_vtable;
   pt->st = SF_TLS_IDLE;
 }

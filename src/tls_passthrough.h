@@ -64,12 +64,11 @@ struct sf_tls_passthrough {
   char hello[SF_PT_MAX_HELLO];
   size_t hello_len;
   int real;
-  /* Bytes for the network: the client hello, then application data. */
-  uint8_t out[4096];
-  size_t out_len;
-  /* Application bytes received after the hello. */
-  uint8_t in[4096];
-  size_t in_len;
+  size_t out_len, in_len;
+  /* The buffers last: sf_tls_passthrough_init() clears what comes before
+   * them, and only out[0..out_len) and in[0..in_len) are ever read. */
+  uint8_t out[4096]; /* for the network: the client hello, then application data */
+  uint8_t in[4096];  /* application bytes received after the hello */
 };
 
 void sf_tls_passthrough_init(struct sf_tls_passthrough *pt);

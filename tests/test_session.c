@@ -977,6 +977,45 @@ static void test_greeting_hints(void)
   CHECK(!diag_has(&r, "implicit"));
 }
 
+/* The pass-through server hello is read the same however the network cuts
+ * it: whole, byte by byte, or split at any offset; one byte past a full
+ * buffer with no LF fails the handshake. */
+static void test_passthrough_hello_splits(void)
+{
+  char hello[SF_PT_MAX_HELLO];
+  int n = snprintf(hello, sizeof(hello), "%svalid mx.example.com\nAPP", SF_PT_SERVER_HELLO);
+  for (int cut = 0; cut <= n; cut++) {
+    struct sf_tls_passthrough pt;
+    sf_tls_passthrough_init(&pt);
+    pt.base.vt->start(&pt.base, "mx.example.com", 1);
+    size_t used = pt.base.vt->feed_net(&pt.base, (const uint8_t *)hello, (size_t)cut);
+    used += pt.base.vt->feed_net(&pt.base, (const uint8_t *)hello + used, (size_t)n - used);
+    uint8_t app[8];
+    size_t got = pt.base.vt->read_app(&pt.base, app, sizeof app);
+    CHECKF(pt.base.vt->state(&pt.base) == SF_TLS_ESTABLISHED && used == (size_t)n && got == 3 &&
+               memcmp(app, "APP", 3) == 0,
+           "hello cut at %d: state %d, %zu of %d bytes used, %zu application bytes", cut,
+           (int)pt.base.vt->state(&pt.base), used, n, got);
+  }
+  /* No LF: the prefix and SF_PT_MAX_HELLO - 1 bytes are kept, the next one
+   * is refused, whether it comes alone or with the rest. */
+  uint8_t endless[2 * SF_PT_MAX_HELLO];
+  size_t plen = sizeof(SF_PT_SERVER_HELLO) - 1;
+  memcpy(endless, SF_PT_SERVER_HELLO, plen);
+  memset(endless + plen, 'x', sizeof endless - plen);
+  for (int bytewise = 0; bytewise <= 1; bytewise++) {
+    struct sf_tls_passthrough pt;
+    sf_tls_passthrough_init(&pt);
+    pt.base.vt->start(&pt.base, "mx.example.com", 1);
+    size_t used = 0;
+    while (used < sizeof endless && pt.base.vt->state(&pt.base) == SF_TLS_HANDSHAKING)
+      used += pt.base.vt->feed_net(&pt.base, endless + used, bytewise ? 1 : sizeof endless - used);
+    CHECKF(pt.base.vt->state(&pt.base) == SF_TLS_FAILED &&
+               pt.base.vt->error(&pt.base, NULL) == SF_ERR_TLS_HANDSHAKE && used == SF_PT_MAX_HELLO,
+           "endless hello fed %s: %zu bytes used", bytewise ? "byte by byte" : "whole", used);
+  }
+}
+
 int main(void)
 {
   test_plain_delivery();
@@ -1006,6 +1045,7 @@ int main(void)
   test_tls_fails_after_handshake();
   test_verify_needs_host();
   test_passthrough_names();
+  test_passthrough_hello_splits();
   test_envelope_needs_recipient();
   test_message_line_ends();
   test_timers_start_when_sent();
