@@ -415,6 +415,18 @@ static void test_auth(void)
     CHECK(res.caps.flags == 0 && res.caps.auth == 0 && res.caps.auth_unknown == 0);
   }
 
+  /* Every byte inside a name: only [A-Za-z0-9-_] belong to one. */
+  for (unsigned b = 1; b < 256; b++) {
+    if (b == ' ')
+      continue;
+    char name[] = {'A', 'U', 'T', 'H', ' ', 'P', (char)b, 'Q', '\0'};
+    int ok = (b >= '0' && b <= '9') || (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') ||
+             b == '-' || b == '_';
+    struct result res = ONE(name);
+    CHECKF((res.err == SF_ERR_OK) == ok, "byte 0x%02x in a mechanism name gave %s", b,
+           sf_err_name(res.err));
+  }
+
   char line[SF_REPLY_MAX_LINE];
   auth_line(line, sizeof line, SF_CAPS_MAX_AUTH_MECHS);
   EXPECT_OK(ONE(line), SF_CAP_AUTH, 0, 0, SF_CAPS_MAX_AUTH_MECHS, 0, 1);
