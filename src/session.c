@@ -798,15 +798,6 @@ size_t sf_session_feed(struct sf_session *s, const uint8_t *data, size_t len, ui
 
 /* ---- output -------------------------------------------------------------- */
 
-/* Stream the message with CRLF line ends and dot-stuffing (RFC 5321 4.5.2),
- * then the terminating ".".
- *
- * RFC 5321 2.3.8: in DATA a line ends in CRLF and in nothing else. A bare CR
- * or LF in the message is how SMTP smuggling works: one server reads
- * "<LF>.<CR><LF>" or "<CR>.<CR>" as the end of the data where the next one
- * does not, and takes what follows for commands of a second message. So every
- * bare CR, bare LF and CRLF of the message leaves as exactly one CRLF, and a
- * dot at the start of any line so made is doubled. */
 /* Bytes of `p` before its first CR or LF, `n` if none. */
 static size_t line_run(const char *p, size_t n)
 {
@@ -817,9 +808,16 @@ static size_t line_run(const char *p, size_t n)
   return cr != NULL ? (size_t)(cr - p) : n;
 }
 
-/* Moves as much of the message as fits into `out`: every CR, LF or CRLF
- * leaves as CRLF, a line's leading '.' is doubled, and ".\r\n" ends it. A
- * line's bytes go over in runs, not one at a time. */
+/* Stream the message with CRLF line ends and dot-stuffing (RFC 5321 4.5.2),
+ * then the terminating ".".
+ *
+ * RFC 5321 2.3.8: in DATA a line ends in CRLF and in nothing else. A bare CR
+ * or LF in the message is how SMTP smuggling works: one server reads
+ * "<LF>.<CR><LF>" or "<CR>.<CR>" as the end of the data where the next one
+ * does not, and takes what follows for commands of a second message. So every
+ * bare CR, bare LF and CRLF of the message leaves as exactly one CRLF, and a
+ * dot at the start of any line so made is doubled. The bytes of a line go
+ * over in runs, as many as `out` has room for, not one at a time. */
 static void refill_body(struct sf_session *s)
 {
   const struct sf_config *c = s->cfg;

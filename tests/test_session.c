@@ -893,6 +893,68 @@ static void test_message_line_ends(void)
   }
 }
 
+/* The message as the rules above make it, one byte at a time: the model the
+ * session's streaming in runs is held to. */
+static size_t stuffed(const char *m, size_t n, char *out)
+{
+  size_t k = 0;
+  int bol = 1;
+  for (size_t i = 0; i < n; i++) {
+    if (m[i] == '\r' || m[i] == '\n') {
+      i += m[i] == '\r' && i + 1 < n && m[i + 1] == '\n';
+      out[k++] = '\r';
+      out[k++] = '\n';
+      bol = 1;
+      continue;
+    }
+    if (bol && m[i] == '.')
+      out[k++] = '.';
+    out[k++] = m[i];
+    bol = 0;
+  }
+  if (!bol) {
+    out[k++] = '\r';
+    out[k++] = '\n';
+  }
+  memcpy(out + k, ".\r\n", 4);
+  return k + 3;
+}
+
+/* Messages of up to 6000 bytes of 'a', '.', CR and LF, long lines and runs
+ * of line ends among them, leave exactly as the model says, however the
+ * output buffer cuts them. */
+static void test_message_streamed_in_runs(void)
+{
+  static const char alphabet[] = "aaaaaaaa.\r\n";
+  static char message[6001], wire[12100];
+  uint32_t x = 2463534242u; /* xorshift32 */
+  for (int round = 0; round < 300; round++) {
+    x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+    size_t n = x % (sizeof message);
+    int long_lines = round % 3 == 0; /* then line ends are rare */
+    for (size_t i = 0; i < n; i++) {
+      x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+      message[i] = long_lines && x % 97 ? 'a' : alphabet[x % (sizeof alphabet - 1)];
+    }
+    message[n] = '\0';
+    stuffed(message, n, wire);
+    struct run r;
+    run_config(&r, SF_MODE_PLAIN, SF_TLS_NONE);
+    run_envelope(&r, message);
+    const struct step steps[] = {
+        {SERVER, GREETING, 0},
+        {SERVER, "250 mx\r\n", 0},
+        {SERVER, "250 ok\r\n", 0},
+        {SERVER, "250 ok\r\n", 0},
+        {CLIENT, HELLO "MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\n", 0},
+        {SERVER, "354 go\r\n", 0},
+        {CLIENT, wire, 0},
+        {END, NULL, 0},
+    };
+    CHECKF(run_script(&r, steps) == -1, "round %d: a message of %zu bytes", round, n);
+  }
+}
+
 /* RFC 5321 4.5.3.2: a reply's timer starts when its command has left, and a
  * command or message that cannot leave is bounded by the data-block timer. */
 static void test_timers_start_when_sent(void)
@@ -1048,6 +1110,7 @@ int main(void)
   test_passthrough_hello_splits();
   test_envelope_needs_recipient();
   test_message_line_ends();
+  test_message_streamed_in_runs();
   test_timers_start_when_sent();
   test_greeting_hints();
   return check_report("session");
