@@ -861,6 +861,26 @@ static void test_envelope_needs_recipient(void)
   CHECK(!wire_contains(&r, "RCPT"));
 }
 
+/* A plain session that delivers `message`: run_script()'s result, with
+ * `wire` as what must follow the 354. */
+static int send_message(const char *message, const char *wire)
+{
+  struct run r;
+  run_config(&r, SF_MODE_PLAIN, SF_TLS_NONE);
+  run_envelope(&r, message);
+  const struct step steps[] = {
+      {SERVER, GREETING, 0},
+      {SERVER, "250 mx\r\n", 0},
+      {SERVER, "250 ok\r\n", 0},
+      {SERVER, "250 ok\r\n", 0},
+      {CLIENT, HELLO "MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\n", 0},
+      {SERVER, "354 go\r\n", 0},
+      {CLIENT, wire, 0},
+      {END, NULL, 0},
+  };
+  return run_script(&r, steps);
+}
+
 /* Every bare CR and bare LF of a message leaves as CRLF before dot-stuffing
  * (RFC 5321 2.3.8; SMTP smuggling): "x<CR>.<CR><LF>" must never reach the wire. */
 static void test_message_line_ends(void)
@@ -875,22 +895,8 @@ static void test_message_line_ends(void)
       {"\n.\r", "\r\n..\r\n.\r\n"},
       {"", ".\r\n"},
   };
-  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    struct run r;
-    run_config(&r, SF_MODE_PLAIN, SF_TLS_NONE);
-    run_envelope(&r, cases[i].message);
-    const struct step steps[] = {
-        {SERVER, GREETING, 0},
-        {SERVER, "250 mx\r\n", 0},
-        {SERVER, "250 ok\r\n", 0},
-        {SERVER, "250 ok\r\n", 0},
-        {CLIENT, HELLO "MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\n", 0},
-        {SERVER, "354 go\r\n", 0},
-        {CLIENT, cases[i].wire, 0},
-        {END, NULL, 0},
-    };
-    CHECKF(run_script(&r, steps) == -1, "message %zu", i);
-  }
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    CHECKF(send_message(cases[i].message, cases[i].wire) == -1, "message %zu", i);
 }
 
 /* The message as the rules above make it, one byte at a time: the model the
@@ -938,20 +944,7 @@ static void test_message_streamed_in_runs(void)
     }
     message[n] = '\0';
     stuffed(message, n, wire);
-    struct run r;
-    run_config(&r, SF_MODE_PLAIN, SF_TLS_NONE);
-    run_envelope(&r, message);
-    const struct step steps[] = {
-        {SERVER, GREETING, 0},
-        {SERVER, "250 mx\r\n", 0},
-        {SERVER, "250 ok\r\n", 0},
-        {SERVER, "250 ok\r\n", 0},
-        {CLIENT, HELLO "MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\n", 0},
-        {SERVER, "354 go\r\n", 0},
-        {CLIENT, wire, 0},
-        {END, NULL, 0},
-    };
-    CHECKF(run_script(&r, steps) == -1, "round %d: a message of %zu bytes", round, n);
+    CHECKF(send_message(message, wire) == -1, "round %d: a message of %zu bytes", round, n);
   }
 }
 
