@@ -38,6 +38,11 @@ struct run {
 static inline void run_config(struct run *r, enum sf_mode mode, enum sf_tls_policy tls)
 {
   memset(r, 0, sizeof(*r));
+  /* Garbage where the init functions are to set things up: they must clear
+   * whatever is ever read before it is written. */
+  memset(&r->cfg, 0xa5, sizeof(r->cfg));
+  memset(&r->pt, 0xa5, sizeof(r->pt));
+  memset(&r->s, 0xa5, sizeof(r->s));
   sf_config_defaults(&r->cfg);
   r->cfg.mode = mode;
   r->cfg.tls = tls;
