@@ -11,63 +11,50 @@
 
 struct name_bit {
   const char *name; /* upper case */
-  size_t len;
   unsigned bit;
 };
-
-#define NAME(lit) lit, sizeof(lit) - 1
 
 /* Keywords that take no parameter: their RFCs define none (RFC 3207 4,
  * RFC 2920 2, RFC 6152 2, RFC 6531 3.1, RFC 2034 3, RFC 3030 2, RFC 3461 4.1,
  * RFC 8689 3), so one that has a parameter is a server we must not trust to
  * mean what we think it means. */
 static const struct name_bit flag_keywords[] = {
-    {NAME("STARTTLS"), SF_CAP_STARTTLS},
-    {NAME("PIPELINING"), SF_CAP_PIPELINING},
-    {NAME("8BITMIME"), SF_CAP_8BITMIME},
-    {NAME("SMTPUTF8"), SF_CAP_SMTPUTF8},
-    {NAME("ENHANCEDSTATUSCODES"), SF_CAP_ENHANCEDSTATUSCODES},
-    {NAME("CHUNKING"), SF_CAP_CHUNKING},
-    {NAME("DSN"), SF_CAP_DSN},
-    {NAME("REQUIRETLS"), SF_CAP_REQUIRETLS},
+    {"STARTTLS", SF_CAP_STARTTLS},
+    {"PIPELINING", SF_CAP_PIPELINING},
+    {"8BITMIME", SF_CAP_8BITMIME},
+    {"SMTPUTF8", SF_CAP_SMTPUTF8},
+    {"ENHANCEDSTATUSCODES", SF_CAP_ENHANCEDSTATUSCODES},
+    {"CHUNKING", SF_CAP_CHUNKING},
+    {"DSN", SF_CAP_DSN},
+    {"REQUIRETLS", SF_CAP_REQUIRETLS},
 };
 
 /* SASL mechanisms we name (RFC 4616, draft-murchison-sasl-login, RFC 2195,
  * Google's XOAUTH2, RFC 7628, RFC 5802, RFC 7677, RFC 4752, MS-NLMP,
  * RFC 4422 appendix A). */
 static const struct name_bit auth_mechs[] = {
-    {NAME("PLAIN"), SF_AUTH_MECH_PLAIN},
-    {NAME("LOGIN"), SF_AUTH_MECH_LOGIN},
-    {NAME("CRAM-MD5"), SF_AUTH_MECH_CRAM_MD5},
-    {NAME("XOAUTH2"), SF_AUTH_MECH_XOAUTH2},
-    {NAME("OAUTHBEARER"), SF_AUTH_MECH_OAUTHBEARER},
-    {NAME("SCRAM-SHA-1"), SF_AUTH_MECH_SCRAM_SHA_1},
-    {NAME("SCRAM-SHA-256"), SF_AUTH_MECH_SCRAM_SHA_256},
-    {NAME("GSSAPI"), SF_AUTH_MECH_GSSAPI},
-    {NAME("NTLM"), SF_AUTH_MECH_NTLM},
-    {NAME("EXTERNAL"), SF_AUTH_MECH_EXTERNAL},
+    {"PLAIN", SF_AUTH_MECH_PLAIN},
+    {"LOGIN", SF_AUTH_MECH_LOGIN},
+    {"CRAM-MD5", SF_AUTH_MECH_CRAM_MD5},
+    {"XOAUTH2", SF_AUTH_MECH_XOAUTH2},
+    {"OAUTHBEARER", SF_AUTH_MECH_OAUTHBEARER},
+    {"SCRAM-SHA-1", SF_AUTH_MECH_SCRAM_SHA_1},
+    {"SCRAM-SHA-256", SF_AUTH_MECH_SCRAM_SHA_256},
+    {"GSSAPI", SF_AUTH_MECH_GSSAPI},
+    {"NTLM", SF_AUTH_MECH_NTLM},
+    {"EXTERNAL", SF_AUTH_MECH_EXTERNAL},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-/* ASCII classes as bitmaps over the 256 byte values, one 32-bit word per 32
- * of them (the words not given are zero): a lookup per byte, not a chain of
- * comparisons. */
-#define DIGITS  0x03ff0000u /* '0'..'9' in the second word */
-#define LETTERS 0x07fffffeu /* 'A'..'Z' in the third, 'a'..'z' in the fourth */
-static const uint32_t alnum_map[8] = {0, DIGITS, LETTERS, LETTERS};
-static const uint32_t keyword_map[8] = {0, DIGITS | 1u << ('-' - 32), LETTERS, LETTERS};
-static const uint32_t sasl_map[8] = {0, DIGITS | 1u << ('-' - 32), LETTERS | 1u << ('_' - 64),
-                                     LETTERS};
-
-static int in_map(const uint32_t map[8], unsigned char c)
-{
-  return map[c >> 5] >> (c & 31) & 1u;
-}
-
 static int is_digit(unsigned char c)
 {
   return c >= '0' && c <= '9';
+}
+
+static int is_alnum(unsigned char c)
+{
+  return is_digit(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
 
 static unsigned char ascii_upper(unsigned char c)
@@ -75,24 +62,14 @@ static unsigned char ascii_upper(unsigned char c)
   return c >= 'a' && c <= 'z' ? (unsigned char)(c - 'a' + 'A') : c;
 }
 
-/* tok[0..len) is kw[0..kwlen) without regard to ASCII case; kw is upper case.
- * Most calls differ in length; servers send keywords in upper case. */
-static int keyword_eq(const char *tok, size_t len, const char *kw, size_t kwlen)
-{
-  if (len != kwlen)
-    return 0;
-  if (memcmp(tok, kw, len) == 0)
-    return 1;
-  for (size_t i = 0; i < len; i++)
-    if (ascii_upper((unsigned char)tok[i]) != (unsigned char)kw[i])
-      return 0;
-  return 1;
-}
-
 int sf_caps_keyword_is(const char *tok, size_t len, const char *kw)
 {
+  size_t i = 0;
   /* kw ends at its NUL; tok only at len (it may have no NUL after it). */
-  return keyword_eq(tok, len, kw, strlen(kw));
+  for (; i < len; i++)
+    if (kw[i] == '\0' || ascii_upper((unsigned char)tok[i]) != (unsigned char)kw[i])
+      return 0;
+  return kw[i] == '\0';
 }
 
 /* RFC 5321 4.1.1.1: ehlo-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-").
@@ -100,10 +77,10 @@ int sf_caps_keyword_is(const char *tok, size_t len, const char *kw)
  * rather than AUTH. */
 static int is_ehlo_keyword(struct sf_span kw)
 {
-  if (kw.len == 0 || !in_map(alnum_map, (unsigned char)kw.ptr[0]))
+  if (kw.len == 0 || !is_alnum((unsigned char)kw.ptr[0]))
     return 0;
   for (size_t i = 1; i < kw.len; i++)
-    if (!in_map(keyword_map, (unsigned char)kw.ptr[i]))
+    if (!is_alnum((unsigned char)kw.ptr[i]) && kw.ptr[i] != '-')
       return 0;
   return 1;
 }
@@ -116,7 +93,7 @@ static int is_sasl_name(struct sf_span name)
   if (name.len == 0 || name.len > SF_CAPS_MAX_AUTH_NAME)
     return 0;
   for (size_t i = 0; i < name.len; i++)
-    if (!in_map(sasl_map, (unsigned char)name.ptr[i]))
+    if (!is_alnum((unsigned char)name.ptr[i]) && name.ptr[i] != '-' && name.ptr[i] != '_')
       return 0;
   return 1;
 }
@@ -124,7 +101,7 @@ static int is_sasl_name(struct sf_span name)
 static unsigned lookup(const struct name_bit *table, size_t n, struct sf_span tok)
 {
   for (size_t i = 0; i < n; i++)
-    if (keyword_eq(tok.ptr, tok.len, table[i].name, table[i].len))
+    if (sf_caps_keyword_is(tok.ptr, tok.len, table[i].name))
       return table[i].bit;
   return 0;
 }
@@ -146,10 +123,12 @@ static int next_param(struct sf_span line, size_t *pos, struct sf_span *param)
     *pos = i;
     return 0;
   }
-  const char *sp = memchr(line.ptr + i, ' ', line.len - i);
-  param->ptr = line.ptr + i;
-  param->len = sp != NULL ? (size_t)(sp - param->ptr) : line.len - i;
-  *pos = i + param->len;
+  size_t start = i;
+  while (i < line.len && line.ptr[i] != ' ')
+    i++;
+  param->ptr = line.ptr + start;
+  param->len = i - start;
+  *pos = i;
   return 1;
 }
 
@@ -213,8 +192,9 @@ static enum sf_err parse_line(struct sf_span line, struct sf_caps *caps)
 {
   /* The keyword ends at the first SP; a leading SP makes it empty and so
    * malformed, which is counted like an unknown keyword. */
-  const char *sp = line.len > 0 ? memchr(line.ptr, ' ', line.len) : NULL;
-  size_t pos = sp != NULL ? (size_t)(sp - line.ptr) : line.len;
+  size_t pos = 0;
+  while (pos < line.len && line.ptr[pos] != ' ')
+    pos++;
   struct sf_span kw = {line.ptr, pos};
   struct sf_span param;
 
@@ -222,9 +202,9 @@ static enum sf_err parse_line(struct sf_span line, struct sf_caps *caps)
     caps->unknown++;
     return SF_ERR_OK;
   }
-  if (keyword_eq(kw.ptr, kw.len, NAME("SIZE")))
+  if (sf_caps_keyword_is(kw.ptr, kw.len, "SIZE"))
     return parse_size(line, pos, caps);
-  if (keyword_eq(kw.ptr, kw.len, NAME("AUTH")))
+  if (sf_caps_keyword_is(kw.ptr, kw.len, "AUTH"))
     return parse_auth(line, pos, caps);
 
   unsigned flag = lookup(flag_keywords, COUNT(flag_keywords), kw);
