@@ -780,17 +780,25 @@ static void activity(struct judge *j, const struct wire_item *it)
 /* A client line as the client meant it. The wire classifies lines as the
  * server reads them; after an unasked 334 or 354 the server takes a QUIT for
  * SASL data or message text, but it is neither a credential nor mail unless
- * the client itself began AUTH or DATA. */
+ * the client itself began AUTH or DATA. The other way round, once its DATA
+ * got a 354 the client's lines are its message up to the "." line, whatever
+ * the server said in between (RFC 5321 4.1.1.4: the data is one command,
+ * and a client sending it is not reading): a reply in the middle of the
+ * message makes the server read the rest as commands, not the client send
+ * them. */
 static enum sc_verb client_verb(const struct judge *j, const struct wire_item *it)
 {
   enum sc_verb prev = j->prev_client;
   if (it->chunk)
     return it->verb;
+  int in_message =
+      (prev == SC_VERB_DATA && j->replies_since_client > 0 && j->turn_codes[0] == 354) ||
+      (prev == SC_VERB_BODY && !j->body_ended);
   if (it->verb == SC_VERB_AUTH_DATA && prev != SC_VERB_AUTH && prev != SC_VERB_AUTH_DATA)
-    return sc_classify((const char *)it->text, it->len);
+    return in_message ? SC_VERB_BODY : sc_classify((const char *)it->text, it->len);
   if (it->verb == SC_VERB_BODY && prev != SC_VERB_DATA && !(prev == SC_VERB_BODY && !j->body_ended))
     return sc_classify((const char *)it->text, it->len);
-  return it->verb;
+  return in_message ? SC_VERB_BODY : it->verb;
 }
 
 /* The certificate the server presented, from its TLS_UP event:

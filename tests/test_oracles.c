@@ -569,6 +569,39 @@ static void wire_tls_up(void)
   say(WIRE_TLS_UP, 1, "valid mx.example.com");
 }
 
+/* Once DATA got its 354 the client's lines are its message up to ".", even
+ * when the server says something in between (found by fuzz_starttls: a 421
+ * after the 354 made the wire read the message as commands sent without
+ * waiting, and so as PIPELINING the post-TLS HELO never announced). A
+ * client that really sends commands without waiting is still caught. */
+static void test_reply_inside_message(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = reply-inside-message\nclient.allow_helo = yes\n");
+  for (int pipelined = 0; pipelined <= 1; pipelined++) {
+    wire_to_starttls("250-mx\r\n250-PIPELINING\r\n250 STARTTLS\r\n");
+    say(WIRE_S_DATA, 0, "220 go\r\n");
+    wire_tls_up();
+    say(WIRE_C_DATA, 1, "EHLO c\r\n");
+    say(WIRE_S_DATA, 1, "502 no\r\n");
+    say(WIRE_C_DATA, 1, "HELO c\r\n");
+    say(WIRE_S_DATA, 1, "250 mx\r\n");
+    say(WIRE_C_DATA, 1, pipelined ? "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n" : "MAIL FROM:<a@b>\r\n");
+    say(WIRE_S_DATA, 1, pipelined ? "250 ok\r\n250 ok\r\n" : "250 ok\r\n");
+    if (!pipelined) {
+      say(WIRE_C_DATA, 1, "RCPT TO:<c@d>\r\n");
+      say(WIRE_S_DATA, 1, "250 ok\r\n");
+    }
+    say(WIRE_C_DATA, 1, "DATA\r\n");
+    say(WIRE_S_DATA, 1, "354 go\r\n");
+    say(WIRE_S_DATA, 1, "421 closing\r\n");
+    say(WIRE_C_DATA, 1, "From: a@b\r\nTo: c@d\r\nSubject: x\r\n\r\nhi\r\n.\r\n");
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_STALE_CAPS);
+    CHECKF(got == (pipelined ? ORACLE_BIT(SC_V_STALE_CAPS) : 0u), "pipelined %d: %s", pipelined,
+           rep.reason[SC_V_STALE_CAPS]);
+  }
+}
+
 /* A reply sent ahead of STARTTLS, which no command asked for: a client that
  * takes it for the answer and goes on in plaintext is judged the same
  * whether the real 220 came before its next command or after it (that order
@@ -882,6 +915,7 @@ int main(void)
   test_smuggling();
   test_ignored_421();
   test_reply_sent_ahead();
+  test_reply_inside_message();
   test_read_ahead();
   test_cert_names_and_resumption();
   test_split_login();
