@@ -615,8 +615,9 @@ static void process_replies(struct sf_session *s, uint64_t now)
 {
   while (!terminal(s) && s->in_len > 0) {
     /* Nothing asked for a reply, or our command has not left yet, so the
-     * server cannot be answering it. */
-    if (!waits_for_reply(s) || out_pending(s) > 0) {
+     * server cannot be answering it. After a 354 the command is the whole
+     * message: a reply before its "." has left answers nothing we said. */
+    if (!waits_for_reply(s) || out_pending(s) > 0 || (s->state == SF_ST_BODY && !s->body_done)) {
       enter(s,
             fail(s, SF_ERR_SESSION_UNSOLICITED, 0,
                  "%zu bytes arrived before the %s command was sent (unsolicited or pipelined "

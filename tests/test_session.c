@@ -624,6 +624,24 @@ static void test_unsolicited_bytes(void)
   };
   CHECK(run_script(&r, steps) == -1);
   expect_end(&r, SF_FAILED, SF_ERR_SESSION_UNSOLICITED, "unsolicited");
+  /* A 250 right behind the 354, before the message has left, answers
+   * nothing: taken for the message's acceptance, it would report a mail
+   * delivered that was never sent, and put QUIT where the server reads
+   * message text (found by fuzz_starttls). Nothing more is sent. */
+  run_config(&r, SF_MODE_PLAIN, SF_TLS_NONE);
+  run_envelope(&r, "m");
+  const struct step ahead[] = {
+      {SERVER, GREETING, 0},
+      {SERVER, "250 mx\r\n", 0},
+      {SERVER, "250 ok\r\n", 0},
+      {SERVER, "250 ok\r\n", 0},
+      {CLIENT, HELLO "MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\n", 0},
+      {SERVER, "354 go\r\n250 ok\r\n", 0},
+      {CLIENT, "", 0},
+      {END, NULL, 0},
+  };
+  CHECK(run_script(&r, ahead) == -1);
+  expect_end(&r, SF_FAILED, SF_ERR_SESSION_UNSOLICITED, "a reply before the message left");
 }
 
 static void test_config_is_checked(void)
