@@ -352,14 +352,21 @@ static int close_past_grace(struct closing *c, const struct wire_item *it)
 
 /* ---- server lines ------------------------------------------------------------------ */
 
+/* The oldest command waiting for its reply, taken off (npending > 0). */
+static struct pending pending_pop(struct judge *j)
+{
+  struct pending first = j->pending[0];
+  j->npending--;
+  memmove(j->pending, j->pending + 1, j->npending * sizeof(j->pending[0]));
+  return first;
+}
+
 /* A whole reply arrived: it answers the oldest command waiting. */
 static void on_reply(struct judge *j, int code, int ends_reply)
 {
   struct pending answered = {SC_VERB_OTHER, 0};
   if (j->npending > 0) {
-    answered = j->pending[0];
-    j->npending--;
-    memmove(j->pending, j->pending + 1, j->npending * sizeof(j->pending[0]));
+    answered = pending_pop(j);
   } else if (!j->tls_up) {
     j->surplus++;
   } else {
@@ -670,11 +677,8 @@ static void on_client_tls(struct judge *j, const struct wire_item *it, const cha
   /* Replies the server sent inside TLS that answered no command: a client
    * reading reply by reply takes them, in order, for the answers to its
    * commands in flight. The server's own doing, and no pipelining. */
-  while (j->surplus_tls > 0 && j->npending > 0 && v != SC_VERB_QUIT) {
-    j->npending--;
-    memmove(j->pending, j->pending + 1, j->npending * sizeof(j->pending[0]));
-    j->surplus_tls--;
-  }
+  for (; j->surplus_tls > 0 && j->npending > 0 && v != SC_VERB_QUIT; j->surplus_tls--)
+    pending_pop(j);
   int first = j->tls_cmds++ == 0;
   if (!starttls_mode(j))
     return;
@@ -791,14 +795,14 @@ static enum sc_verb client_verb(const struct judge *j, const struct wire_item *i
   enum sc_verb prev = j->prev_client;
   if (it->chunk)
     return it->verb;
-  int in_message =
-      (prev == SC_VERB_DATA && j->replies_since_client > 0 && j->turn_codes[0] == 354) ||
-      (prev == SC_VERB_BODY && !j->body_ended);
+  if ((prev == SC_VERB_DATA && j->replies_since_client > 0 && j->turn_codes[0] == 354) ||
+      (prev == SC_VERB_BODY && !j->body_ended))
+    return SC_VERB_BODY; /* in its message */
   if (it->verb == SC_VERB_AUTH_DATA && prev != SC_VERB_AUTH && prev != SC_VERB_AUTH_DATA)
-    return in_message ? SC_VERB_BODY : sc_classify((const char *)it->text, it->len);
-  if (it->verb == SC_VERB_BODY && prev != SC_VERB_DATA && !(prev == SC_VERB_BODY && !j->body_ended))
     return sc_classify((const char *)it->text, it->len);
-  return in_message ? SC_VERB_BODY : it->verb;
+  if (it->verb == SC_VERB_BODY && prev != SC_VERB_DATA)
+    return sc_classify((const char *)it->text, it->len);
+  return it->verb;
 }
 
 /* The certificate the server presented, from its TLS_UP event:

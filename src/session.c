@@ -202,20 +202,32 @@ static size_t out_pending(const struct sf_session *s)
   return s->out_tail - s->out_head;
 }
 
-/* Queue bytes for the server; 0 if they do not fit. A command is queued
- * only once everything before it has been taken (a reply is never read
- * while our command is still queued, and fail() empties the queue first),
- * so it always starts an empty buffer. */
-static int queue(struct sf_session *s, const void *data, size_t len)
+/* Queue the strings part[0..n) for the server as one piece: all of them,
+ * or nothing and 0 if they do not fit. A command is queued only once
+ * everything before it has been taken (a reply is never read while our
+ * command is still queued, and fail() empties the queue first), so it
+ * always starts an empty buffer. */
+static int queue(struct sf_session *s, const char *const *part, size_t n)
 {
+  size_t total = 0;
+  for (size_t i = 0; i < n; i++)
+    total += strlen(part[i]);
   if (s->out_head == s->out_tail)
     s->out_head = s->out_tail = 0;
-  int fits = len <= sizeof(s->out) - s->out_tail;
-  if (fits) {
-    memcpy(s->out + s->out_tail, data, len);
+  if (total > sizeof(s->out) - s->out_tail)
+    return 0;
+  for (size_t i = 0; i < n; i++) {
+    size_t len = strlen(part[i]);
+    memcpy(s->out + s->out_tail, part[i], len);
     s->out_tail += len;
   }
-  return fits;
+  return 1;
+}
+
+/* Whether the command, or the message after a 354, is still in our queue. */
+static int queued(const struct sf_session *s)
+{
+  return out_pending(s) > 0 || (s->state == SF_ST_BODY && !s->body_done);
 }
 
 /* Record the error and end the session. With `quit`, the channel is still
@@ -236,7 +248,7 @@ static enum sf_state fail(struct sf_session *s, enum sf_err err, int quit, const
   s->body_done = 1;
   s->out_head = s->out_tail = 0;
   if (quit)
-    queue(s, "QUIT\r\n", 6);
+    queue(s, (const char *const[]){"QUIT\r\n"}, 1);
   s->closing = 1;
   return SF_ST_FAILED;
 }
@@ -288,19 +300,10 @@ static int queue_command(struct sf_session *s, const char *verb, const char *arg
     fail(s, SF_ERR_CONFIG_BAD_VALUE, 0, "the %s argument contains CR or LF", verb);
     return 0;
   }
-  const char *part[] = {verb, arg ? arg : "", close ? close : "", "\r\n"};
-  size_t len[4], total = 0;
-  for (size_t i = 0; i < 4; i++)
-    total += len[i] = strlen(part[i]);
-  if (s->out_head == s->out_tail)
-    s->out_head = s->out_tail = 0;
-  if (total > sizeof(s->out) - s->out_tail) {
+  const char *const part[] = {verb, arg ? arg : "", close ? close : "", "\r\n"};
+  if (!queue(s, part, 4)) {
     fail(s, SF_ERR_CONFIG_TOO_LONG, 0, "the %s command does not fit the output buffer", verb);
     return 0;
-  }
-  for (size_t i = 0; i < 4; i++) {
-    memcpy(s->out + s->out_tail, part[i], len[i]);
-    s->out_tail += len[i];
   }
   return 1;
 }
@@ -415,9 +418,7 @@ static int edge_allowed(const struct sf_session *s, enum sf_state to)
  * message is still in our queue, or in the TLS layer's. */
 static int sending(const struct sf_session *s)
 {
-  if (out_pending(s) > 0 || (s->state == SF_ST_BODY && !s->body_done))
-    return 1;
-  return s->tls_started && s->tls->vt->pending_net(s->tls) > 0;
+  return queued(s) || (s->tls_started && s->tls->vt->pending_net(s->tls) > 0);
 }
 
 /* RFC 5321 4.5.3.2: the timer for a reply starts once its command has left;
@@ -617,7 +618,7 @@ static void process_replies(struct sf_session *s, uint64_t now)
     /* Nothing asked for a reply, or our command has not left yet, so the
      * server cannot be answering it. After a 354 the command is the whole
      * message: a reply before its "." has left answers nothing we said. */
-    if (!waits_for_reply(s) || out_pending(s) > 0 || (s->state == SF_ST_BODY && !s->body_done)) {
+    if (!waits_for_reply(s) || queued(s)) {
       enter(s,
             fail(s, SF_ERR_SESSION_UNSOLICITED, 0,
                  "%zu bytes arrived before the %s command was sent (unsolicited or pipelined "
@@ -980,7 +981,7 @@ unsigned sf_session_status(const struct sf_session *s)
 {
   unsigned st = 0;
   int pending =
-      out_pending(s) > 0 || (s->state == SF_ST_BODY && !s->body_done) ||
+      queued(s) ||
       (s->tls_started && (s->tls_up || !terminal(s)) && s->tls->vt->pending_net(s->tls) > 0) ||
       (terminal(s) && s->tls_up && s->tls->vt->state(s->tls) == SF_TLS_ESTABLISHED);
   if (pending)

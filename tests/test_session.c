@@ -612,6 +612,26 @@ static void test_parser_errors_end_the_session(void)
         sf_session_error(&r.s) == SF_ERR_CAPS_SIZE_SYNTAX);
 }
 
+/* A plain session of `r` that delivers `message`: run_script()'s result,
+ * with `answer` as the server's answer to DATA and `wire` as what the client
+ * must send after it. */
+static int send_message(struct run *r, const char *message, const char *answer, const char *wire)
+{
+  run_config(r, SF_MODE_PLAIN, SF_TLS_NONE);
+  run_envelope(r, message);
+  const struct step steps[] = {
+      {SERVER, GREETING, 0},
+      {SERVER, "250 mx\r\n", 0},
+      {SERVER, "250 ok\r\n", 0},
+      {SERVER, "250 ok\r\n", 0},
+      {CLIENT, HELLO "MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\n", 0},
+      {SERVER, answer, 0},
+      {CLIENT, wire, 0},
+      {END, NULL, 0},
+  };
+  return run_script(r, steps);
+}
+
 static void test_unsolicited_bytes(void)
 {
   struct run r;
@@ -628,19 +648,7 @@ static void test_unsolicited_bytes(void)
    * nothing: taken for the message's acceptance, it would report a mail
    * delivered that was never sent, and put QUIT where the server reads
    * message text (found by fuzz_starttls). Nothing more is sent. */
-  run_config(&r, SF_MODE_PLAIN, SF_TLS_NONE);
-  run_envelope(&r, "m");
-  const struct step ahead[] = {
-      {SERVER, GREETING, 0},
-      {SERVER, "250 mx\r\n", 0},
-      {SERVER, "250 ok\r\n", 0},
-      {SERVER, "250 ok\r\n", 0},
-      {CLIENT, HELLO "MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\n", 0},
-      {SERVER, "354 go\r\n250 ok\r\n", 0},
-      {CLIENT, "", 0},
-      {END, NULL, 0},
-  };
-  CHECK(run_script(&r, ahead) == -1);
+  CHECK(send_message(&r, "m", "354 go\r\n250 ok\r\n", "") == -1);
   expect_end(&r, SF_FAILED, SF_ERR_SESSION_UNSOLICITED, "a reply before the message left");
 }
 
@@ -879,26 +887,6 @@ static void test_envelope_needs_recipient(void)
   CHECK(!wire_contains(&r, "RCPT"));
 }
 
-/* A plain session that delivers `message`: run_script()'s result, with
- * `wire` as what must follow the 354. */
-static int send_message(const char *message, const char *wire)
-{
-  struct run r;
-  run_config(&r, SF_MODE_PLAIN, SF_TLS_NONE);
-  run_envelope(&r, message);
-  const struct step steps[] = {
-      {SERVER, GREETING, 0},
-      {SERVER, "250 mx\r\n", 0},
-      {SERVER, "250 ok\r\n", 0},
-      {SERVER, "250 ok\r\n", 0},
-      {CLIENT, HELLO "MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\n", 0},
-      {SERVER, "354 go\r\n", 0},
-      {CLIENT, wire, 0},
-      {END, NULL, 0},
-  };
-  return run_script(&r, steps);
-}
-
 /* Every bare CR and bare LF of a message leaves as CRLF before dot-stuffing
  * (RFC 5321 2.3.8; SMTP smuggling): "x<CR>.<CR><LF>" must never reach the wire. */
 static void test_message_line_ends(void)
@@ -913,8 +901,9 @@ static void test_message_line_ends(void)
       {"\n.\r", "\r\n..\r\n.\r\n"},
       {"", ".\r\n"},
   };
+  struct run r;
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-    CHECKF(send_message(cases[i].message, cases[i].wire) == -1, "message %zu", i);
+    CHECKF(send_message(&r, cases[i].message, "354 go\r\n", cases[i].wire) == -1, "message %zu", i);
 }
 
 /* The message as the rules above make it, one byte at a time: the model the
@@ -951,6 +940,7 @@ static void test_message_streamed_in_runs(void)
 {
   static const char alphabet[] = "aaaaaaaa.\r\n";
   static char message[6001], wire[12100];
+  struct run r;
   uint32_t x = 2463534242u; /* xorshift32 */
   for (int round = 0; round < 300; round++) {
     x ^= x << 13, x ^= x >> 17, x ^= x << 5;
@@ -962,7 +952,8 @@ static void test_message_streamed_in_runs(void)
     }
     message[n] = '\0';
     stuffed(message, n, wire);
-    CHECKF(send_message(message, wire) == -1, "round %d: a message of %zu bytes", round, n);
+    CHECKF(send_message(&r, message, "354 go\r\n", wire) == -1, "round %d: a message of %zu bytes",
+           round, n);
   }
 }
 
