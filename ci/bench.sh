@@ -184,7 +184,9 @@ afl_execs() { # BIN CORPUS SECONDS DICT -> exec/s
 }
 if part execs; then
   sf_step "exec/s: libFuzzer+ASan+UBSan and AFL++ persistent, ${exec_time}s per target"
-  cmake_build "$S" "$B/lf" clang "${targets[@]}" fuzz_naive -- "${lf_args[@]}"
+  floor=()
+  grep -q fuzz_floor "$S/bench/CMakeLists.txt" && floor=(fuzz_floor)
+  cmake_build "$S" "$B/lf" clang "${targets[@]}" fuzz_naive "${floor[@]}" -- "${lf_args[@]}"
   cmake_build "$S" "$B/afl" afl-clang-fast "${targets[@]}" fuzz_naive -- "${afl_args[@]}"
   [ -n "$against" ] && cmake_build "$A" "$B/lf-against" clang "${targets[@]}" -- "${lf_args[@]}"
   empty=$B/empty-corpus
@@ -202,6 +204,13 @@ if part execs; then
     echo "  $t: libFuzzer ${a:-?} exec/s (${acpu:-?} per CPU-second), AFL++ ${f:-?} exec/s"
     echo "$t ${a:-?} ${f:-?} ${acpu:-?}" >"$R/execs-$t.txt"
   done
+  # The ceiling of the scenario targets: libFuzzer, the scenario mutator and
+  # the decode with nothing run (bench/fuzz_floor.c), on fuzz_session's corpus.
+  if [ ${#floor[@]} -gt 0 ] && [ ! -f "$R/floor.txt" ]; then
+    read -r a acpu <<<"$(lf_execs "$B/lf/bench/fuzz_floor" "$S/corpus/fuzz_session" "$exec_time")"
+    echo "  fuzz_floor: libFuzzer ${a:-?} exec/s (${acpu:-?} per CPU-second)"
+    echo "${a:-?} ${acpu:-?}" >"$R/floor.txt"
+  fi
   # The same libFuzzer measurement at --against REV, and ours again right
   # after it, so that both meet the same load.
   for t in "${targets[@]}"; do
@@ -221,6 +230,10 @@ for f in "$R"/execs-*.txt; do
   read -r t a fa acpu <"$f"
   rows+=("| exec/s | $t | $a | $fa | | ${exec_time}s runs, one core; libFuzzer ${acpu:-?} runs per CPU-second |")
 done
+if [ -f "$R/floor.txt" ]; then
+  read -r a acpu <"$R/floor.txt"
+  rows+=("| exec/s | fuzz_floor | $a | | | scenario decode only, fuzz_session's corpus and mutator: the ceiling of the scenario targets (libFuzzer's own loop); ${acpu:-?} runs per CPU-second |")
+fi
 for f in "$R"/execs-vs-*.txt; do
   [ -f "$f" ] || continue
   read -r rev t pa pacpu a acpu <"$f"
@@ -469,6 +482,12 @@ if [ -f "$R/curl-execs.txt" ]; then
   read -r a t <"$R/curl-execs.txt"
   rows+=("| exec/s | fuzz_curl (libcurl 7.88.1, real TLS) | ${a:-?} | | | ${t}s run on the shipped corpus, one core (goal: 5,000) |")
 fi
+for f in "421-greeting|the shortest exchange (a 421 greeting)" \
+  "submission-ok|a delivery over STARTTLS (TLS, AUTH, one message)"; do
+  [ -f "$R/curl-per-input-${f%%|*}.txt" ] || continue
+  us=$(cat "$R/curl-per-input-${f%%|*}.txt")
+  rows+=("| CPU per input | fuzz_curl, ${f#*|} | ${us} us | | | corpus/fuzz_curl/${f%%|*}.bin alone, 7,000 runs less 2,000; $(awk -v u="$us" 'BEGIN { if (u + 0 > 0) printf "%.0f", 1e6 / u; else print "?" }') runs per CPU-second at most (ci/bench-curl.sh) |")
+done
 curl_summary() { found_summary "$R"/curl-find-"$1"-*.txt; } # NAME
 for f in "cve-2021-22947|INJECTION: CVE-2021-22947 planted in curl (bench/curl/)" \
   "hang|HANG: no timer while curl waits for a reply (the 465 mismatch)" \
