@@ -71,6 +71,10 @@ static const struct row table[] = {
     /* A reply's code is its last line's: "421-" then "250 " reads as 250
      * (fuzz_curl). */
     {"malformed-multiline-code-mismatch-421.scn", V(IGNORED_421), SC_CLIENT_FAILED},
+    /* Any line of five bytes ends a reply, "250-" and a bare LF too: the
+     * post-TLS EHLO reads as 250, MAIL follows the 421 with the pre-TLS
+     * SIZE, and the 421 answers it (fuzz_curl). */
+    {"malformed-continuation-bare-lf-421.scn", V(IGNORED_421) | V(STALE_CAPS), SC_CLIENT_FAILED},
     /* A line sent ahead of STARTTLS is taken for its answer (fuzz_curl). */
     {"curl-starttls-answer-sent-ahead.scn", V(INJECTION), SC_CLIENT_FAILED},
     /* ... also when the server started TLS before that STARTTLS; and the
@@ -94,6 +98,7 @@ static const struct row table[] = {
     {"starttls-454-required.scn", 0, SC_CLIENT_FAILED},
     {"tls-server-old-versions.scn", 0, SC_CLIENT_FAILED},
     {"malformed-starttls-220-no-separator.scn", 0, SC_CLIENT_FAILED},
+    {"malformed-continuation-bare-lf-421.scn", 0, SC_CLIENT_FAILED},
     {"curl-stale-size-helo-fallback.scn", 0, SC_CLIENT_DONE},
     /* Replies injected after the 220 to STARTTLS are read as the answers
      * to the commands sent over TLS (the CVE-2021-22947 class). */
