@@ -279,6 +279,19 @@ struct judge {
   int turn_codes[GRACE_MAX];
   struct closing closing, closing_end;
   int ignored_hidden_421; /* the IGNORED_421 reason is the hidden one's */
+  /* RFC 2920 3.1: a client pipelining MAIL, RCPT and RSET sends the rest of
+   * the group, to its DATA, without reading; a 421 that answered one of them
+   * under PIPELINING may not have reached it before its next commands (a
+   * live server reads them only after it answered). The first line after
+   * such a 421 is held: two commands of the group back to back, with no
+   * server line between, are pipelining, and the run to the group's end is
+   * excused; anything else judges the held line as it would have been. A
+   * client that reads no reply before its next command never sends two. */
+  int group_421;   /* such a 421 came and its group may still run */
+  int group_shown; /* two of its commands came back to back */
+  int held;        /* held_it and held_line wait for the next event */
+  struct wire_item held_it;
+  char held_line[64];
   /* The client's previous command line: a line the server reads as SASL
    * data is the client's only if the client itself began AUTH. */
   enum sc_verb prev_client;
@@ -324,16 +337,18 @@ static int starttls_mode(const struct judge *j)
   return j->cfg->mode == SF_MODE_STARTTLS;
 }
 
-/* The first 421 of its kind: the grace is the replies it came behind. */
-static void close_arm(struct judge *j, struct closing *c)
+/* The first 421 of its kind: the grace is the replies it came behind.
+ * Returns 1 if this one was the first. */
+static int close_arm(struct judge *j, struct closing *c)
 {
   if (c->on)
-    return;
+    return 0;
   c->on = 1;
   c->ngrace =
       (size_t)j->replies_since_client < GRACE_MAX ? (size_t)j->replies_since_client : GRACE_MAX;
   memcpy(c->grace, j->turn_codes, c->ngrace * sizeof c->grace[0]);
   c->next = 0;
+  return 1;
 }
 
 /* One more client line after the 421: 1 if it is past the grace. */
@@ -361,8 +376,17 @@ static struct pending pending_pop(struct judge *j)
   return first;
 }
 
-/* A whole reply arrived: it answers the oldest command waiting. */
-static void on_reply(struct judge *j, int code, int ends_reply)
+/* A command a pipelining client may send without reading the reply to the
+ * one before (RFC 2920 3.1); DATA and BDAT end such a group. */
+static int group_member(enum sc_verb v)
+{
+  return v == SC_VERB_MAIL || v == SC_VERB_RCPT || v == SC_VERB_RSET || v == SC_VERB_DATA ||
+         v == SC_VERB_BDAT;
+}
+
+/* A whole reply arrived: it answers the oldest command waiting.
+ * `first_421`: its last line is the first 421 that ends a reply. */
+static void on_reply(struct judge *j, int code, int ends_reply, int first_421)
 {
   struct pending answered = {SC_VERB_OTHER, 0};
   if (j->npending > 0) {
@@ -372,6 +396,12 @@ static void on_reply(struct judge *j, int code, int ends_reply)
   } else {
     j->surplus_tls++;
   }
+  /* That 421 answers a command of a group pipelining allows to go on,
+   * straight away (no replies in front of it to answer first). */
+  unsigned announced = answered.tls ? j->post.flags : j->pre.flags;
+  if (first_421 && j->closing_end.ngrace == 0 && (announced & CAP_PIPELINING) &&
+      group_member(answered.verb) && answered.verb != SC_VERB_DATA && answered.verb != SC_VERB_BDAT)
+    j->group_421 = 1;
   int hello = answered.verb == SC_VERB_EHLO || answered.verb == SC_VERB_HELO;
   if (!answered.tls && hello) {
     j->pre = code == 250 && answered.verb == SC_VERB_EHLO ? j->cur_caps : (struct caps){0, 0};
@@ -391,8 +421,11 @@ static void on_reply(struct judge *j, int code, int ends_reply)
   }
 }
 
+static void release_held(struct judge *j);
+
 static void on_server_line(struct judge *j, const struct wire_item *it)
 {
+  release_held(j);
   const uint8_t *text;
   size_t n;
   line_text(it, &text, &n);
@@ -402,10 +435,11 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
   /* RFC 5321 3.8: a 421 line, alone or inside a multiline reply (one that
    * came injected is judged as injection, not as the server's word). */
   int ends_reply = it->code >= 0 && (it->len == 3 || it->text[3] == ' ');
+  int first_421 = 0;
   if (it->code == 421 && it->eol && !injected) {
     close_arm(j, &j->closing);
     if (ends_reply)
-      close_arm(j, &j->closing_end);
+      first_421 = close_arm(j, &j->closing_end);
   }
   if (injected) {
     j->injected = 1;
@@ -431,7 +465,7 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
   j->cur_lines++;
   if (!it->final)
     return;
-  on_reply(j, it->code, ends_reply);
+  on_reply(j, it->code, ends_reply, first_421);
   if (j->replies_since_client < GRACE_MAX)
     j->turn_codes[j->replies_since_client] = it->code;
   j->replies_since_client++;
@@ -509,6 +543,19 @@ static void check_line_ends(struct judge *j, const struct wire_item *it, const c
             (unsigned long long)it->t, line);
 }
 
+static void judge_after_421(struct judge *j, const struct wire_item *it, const char *line);
+
+/* The held line, if any, judged now: no command of its group followed it
+ * back to back. */
+static void release_held(struct judge *j)
+{
+  j->group_421 = 0;
+  if (!j->held)
+    return;
+  j->held = 0;
+  judge_after_421(j, &j->held_it, j->held_line);
+}
+
 static void check_after_421(struct judge *j, const struct wire_item *it, const char *line)
 {
   /* The words the client wrote, whatever the server would take them for:
@@ -518,8 +565,28 @@ static void check_after_421(struct judge *j, const struct wire_item *it, const c
     return;
   enum sc_verb said = it->chunk ? SC_VERB_BODY : sc_classify((const char *)it->text, it->len);
   j->rep->after_421 |= 1u << said;
+  if (j->group_421 && group_member(said)) {
+    if (j->held)
+      j->group_shown = 1;
+    if (!j->group_shown) {
+      j->held = 1;
+      j->held_it = *it;
+      snprintf(j->held_line, sizeof j->held_line, "%s", line);
+      return;
+    }
+    j->held = 0;
+    if (said == SC_VERB_DATA || said == SC_VERB_BDAT)
+      j->group_421 = 0;
+    return;
+  }
+  release_held(j);
   if (said == SC_VERB_QUIT)
     return;
+  judge_after_421(j, it, line);
+}
+
+static void judge_after_421(struct judge *j, const struct wire_item *it, const char *line)
+{
   int past_any = close_past_grace(&j->closing, it);
   int past_end = close_past_grace(&j->closing_end, it);
   if (past_end) {
@@ -1175,6 +1242,7 @@ unsigned oracle_judge(const struct scenario *sc, const struct wire *w, const str
   /* The greeting answers the connection. */
   j->pending[j->npending++] = (struct pending){SC_VERB_CONNECT, sc->cfg.mode == SF_MODE_IMPLICIT};
   wire_each_item(w, on_item, j);
+  release_held(j);
   scan_secrets(j, w);
   if (res && res->hung)
     verdict(j, SC_V_HANG, "%s", res->hang_reason);

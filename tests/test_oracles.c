@@ -569,6 +569,54 @@ static void wire_tls_up(void)
   say(WIRE_TLS_UP, 1, "valid mx.example.com");
 }
 
+/* A 421 to MAIL under PIPELINING: a client that sent RCPT and DATA back to
+ * back sent them as one group with MAIL, without reading (RFC 2920 3.1),
+ * and a live server reads them only after it answered MAIL (msmtp, live
+ * suite). One command alone, commands with a server line between, a command
+ * outside the group, or no PIPELINING announced is IGNORED_421 as ever. */
+static void test_421_pipelined_group(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = pipelined-421\n");
+  static const struct {
+    int pipelining;
+    const char *after;  /* client lines after the 421; "|" is a server line between */
+    const char *blamed; /* "": no IGNORED_421 */
+  } cases[] = {
+      {1, "RCPT TO:<c@d>\r\nDATA\r\n", ""},
+      {1, "RCPT TO:<c@d>\r\nRCPT TO:<e@f>\r\nDATA\r\nQUIT\r\n", ""},
+      {1, "RCPT TO:<c@d>\r\n", "RCPT TO:<c@d>"},
+      {1, "RCPT TO:<c@d>\r\nQUIT\r\n", "RCPT TO:<c@d>"},
+      {1, "RCPT TO:<c@d>\r\n|DATA\r\n", "RCPT TO:<c@d>"},
+      {1, "RCPT TO:<c@d>\r\nNOOP\r\n", "RCPT TO:<c@d>"},
+      {1, "RCPT TO:<c@d>\r\nDATA\r\nRSET\r\n", "RSET"},
+      {0, "RCPT TO:<c@d>\r\nDATA\r\n", "RCPT TO:<c@d>"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    wire_to_starttls("250-mx\r\n250 STARTTLS\r\n");
+    say(WIRE_S_DATA, 0, "220 go\r\n");
+    wire_tls_up();
+    say(WIRE_C_DATA, 1, "EHLO c\r\n");
+    say(WIRE_S_DATA, 1, cases[i].pipelining ? "250-mx\r\n250 PIPELINING\r\n" : "250 mx\r\n");
+    say(WIRE_C_DATA, 1, "MAIL FROM:<a@b>\r\n");
+    say(WIRE_S_DATA, 1, "421 closing\r\n");
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", cases[i].after);
+    for (char *part = strtok(buf, "|"), *next; part; part = next) {
+      next = strtok(NULL, "|");
+      say(WIRE_C_DATA, 1, part);
+      if (next)
+        say(WIRE_S_DATA, 1, "500 what\r\n");
+    }
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_IGNORED_421);
+    if (!*cases[i].blamed)
+      CHECKF(got == 0, "case %zu: %s", i, rep.reason[SC_V_IGNORED_421]);
+    else
+      CHECKF(got && strstr(rep.reason[SC_V_IGNORED_421], cases[i].blamed), "case %zu: '%s'", i,
+             rep.reason[SC_V_IGNORED_421]);
+  }
+}
+
 /* Once DATA got its 354 the client's lines are its message up to ".", even
  * when the server says something in between (found by fuzz_starttls: a 421
  * after the 354 made the wire read the message as commands sent without
@@ -916,6 +964,7 @@ int main(void)
   test_ignored_421();
   test_reply_sent_ahead();
   test_reply_inside_message();
+  test_421_pipelined_group();
   test_read_ahead();
   test_cert_names_and_resumption();
   test_split_login();
