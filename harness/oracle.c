@@ -280,13 +280,16 @@ struct judge {
   struct closing closing, closing_end;
   int ignored_hidden_421; /* the IGNORED_421 reason is the hidden one's */
   /* RFC 2920 3.1: a client pipelining MAIL, RCPT and RSET sends the rest of
-   * the group, to its DATA, without reading; a 421 that answered one of them
-   * under PIPELINING may not have reached it before its next commands (a
-   * live server reads them only after it answered). The first line after
-   * such a 421 is held: two commands of the group back to back, with no
-   * server line between, are pipelining, and the run to the group's end is
-   * excused; anything else judges the held line as it would have been. A
-   * client that reads no reply before its next command never sends two. */
+   * the group, to its DATA, without reading. Under PIPELINING, a 421 that
+   * answered one of them, or came behind other replies, may not have been
+   * read before the client's next commands (and a live server reads those
+   * only after it answered). The first line after such a 421 is held: two
+   * commands of a group back to back, with no server line between, are
+   * pipelining, and the run to the group's end is excused; anything else
+   * judges the held line as it would have been. A client that reads each
+   * reply before its next command never sends two; one that got the 421 as
+   * the answer to a command it had to wait for (EHLO, AUTH, DATA, ...) read
+   * it, and nothing is excused. */
   int group_421;   /* such a 421 came and its group may still run */
   int group_shown; /* two of its commands came back to back */
   int held;        /* held_it and held_line wait for the next event */
@@ -396,11 +399,14 @@ static void on_reply(struct judge *j, int code, int ends_reply, int first_421)
   } else {
     j->surplus_tls++;
   }
-  /* That 421 answers a command of a group pipelining allows to go on,
-   * straight away (no replies in front of it to answer first). */
-  unsigned announced = answered.tls ? j->post.flags : j->pre.flags;
-  if (first_421 && j->closing_end.ngrace == 0 && (announced & CAP_PIPELINING) &&
-      group_member(answered.verb) && answered.verb != SC_VERB_DATA && answered.verb != SC_VERB_BDAT)
+  /* That 421 need not have been read before the client's next commands:
+   * it came behind other replies, answered nothing, or answered a command
+   * of a group pipelining allows to go on. */
+  unsigned announced = j->tls_up ? j->post.flags : j->pre.flags;
+  int group_went_on =
+      group_member(answered.verb) && answered.verb != SC_VERB_DATA && answered.verb != SC_VERB_BDAT;
+  if (first_421 && (announced & CAP_PIPELINING) &&
+      (j->closing_end.ngrace > 0 || answered.verb == SC_VERB_OTHER || group_went_on))
     j->group_421 = 1;
   int hello = answered.verb == SC_VERB_EHLO || answered.verb == SC_VERB_HELO;
   if (!answered.tls && hello) {
