@@ -375,6 +375,7 @@ static void test_step(void)
 /* ---- clients that spin instead of waiting ---------------------------------------- */
 
 static int spin_forever;
+static long spin_rounds; /* the spinner's calls that found nothing, last run */
 
 /* Polls with a zero timeout (or reads a non-blocking socket) in a loop,
  * giving up after 5 s by its own clock, or never. */
@@ -391,7 +392,8 @@ static enum sc_client_status spinner(struct sc_byoc *b)
   int64_t start = mono_ms();
   char c;
   /* Bounded all the same: the simulator's clock bound ends it first. */
-  for (long i = 0; r == 0 && i < 100000000L; i++) {
+  spin_rounds = 0;
+  for (long i = 0; r == 0 && i < 100000000L; i++, spin_rounds++) {
     struct pollfd p = {fd, POLLIN, 0};
     if (spin_forever ? recv(fd, &c, 1, 0) > 0 : poll(&p, 1, 0) > 0)
       break;
@@ -424,6 +426,28 @@ static void test_spin(void)
       CHECK(rep.verdicts & ORACLE_BIT(SC_V_HANG));
     }
   }
+}
+
+/* A client spinning through a server stall of 4,000 s: past the
+ * longest timeout it was given it waits too long whatever comes (HANG), and
+ * the shim's steps keep doubling, so the rest of the stall goes by in a few
+ * dozen waits (a second at a time: 80,000 calls). The greeting after it
+ * still arrives and is read. */
+static void test_spin_through_long_stall(void)
+{
+  static const struct sc_byoc_ops ops = {.run = spinner};
+  load("server = submission\nclient.mode = plain\nclient.tls = none\ndeliver = no\n"
+       "on connect: stall 4000000; send \"220 late\\r\\n\"\n");
+  spin_forever = 1;
+  struct sc_byoc b;
+  CHECK(sc_byoc_init(&b, "spinner", &ops, &sc.cfg) == 0);
+  sim_run(&sc, &b.base, &wire, &res);
+  sc_byoc_cleanup(&b);
+  oracle_judge(&sc, &wire, &res, &rep);
+  CHECKF(res.status == SC_CLIENT_FAILED && res.end_ms >= 4000000, "%s at %llu ms",
+         sc_client_status_name(res.status), (unsigned long long)res.end_ms);
+  CHECKF(spin_rounds < 20000, "%ld calls", spin_rounds);
+  CHECK(rep.verdicts & ORACLE_BIT(SC_V_HANG));
 }
 
 /* Trust anchors given as PEM bytes (curl's CURLOPT_CAINFO_BLOB) are parsed
@@ -482,6 +506,7 @@ int main(void)
   test_refused();
   test_step();
   test_spin();
+  test_spin_through_long_stall();
   test_pem_memo();
   return check_report("test_byoc");
 }

@@ -101,9 +101,10 @@
  * pass, and the longest such step in ms (doubling from 1 while the client
  * spins: below the oracles' slack, so a client waiting on its own clock is
  * late by less than that). */
-#define SC_BYOC_CANCEL_ROUNDS 64
-#define SC_BYOC_SPIN_MAX      20
-#define SC_BYOC_SPIN_STEP_MAX 1000
+#define SC_BYOC_CANCEL_ROUNDS  64
+#define SC_BYOC_SPIN_MAX       20
+#define SC_BYOC_SPIN_STEP_MAX  1000
+#define SC_BYOC_SPIN_STEP_LATE (1ull << 40) /* past every timeout (shim.c spin) */
 
 struct sc_byoc;
 

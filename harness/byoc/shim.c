@@ -5,6 +5,7 @@
 /* Linux names: POLLRDHUP, the fcntl commands that take a pointer. */
 #define _GNU_SOURCE
 #include "byoc.h"
+#include "oracle.h"
 
 #include "shim_internal.h"
 #include "tls_peer.h"
@@ -103,7 +104,9 @@ static struct shim {
   int cancelled;
   unsigned refused;
   unsigned spins;
-  uint64_t spin_step; /* ms the next spin wait lets pass */
+  uint64_t spin_step;  /* ms the next spin wait lets pass */
+  uint64_t spin_from;  /* virtual time of the client's last progress */
+  uint64_t spin_limit; /* the longest timeout it was given, and the oracles' slack */
   /* The server: its name (or literal), address and port. */
   char host[SHIM_HOST_MAX];
   int family;
@@ -151,6 +154,7 @@ static void progress(void)
 {
   shim.spins = 0;
   shim.spin_step = 1;
+  shim.spin_from = shim.now;
 }
 
 /* ---- the simulator's side ---------------------------------------------------------- */
@@ -213,6 +217,9 @@ int shim_engage(const struct sf_config *cfg)
   shim.reserved = 1;
   shim.in_len = shim.out_len = 0;
   shim.spin_step = 1;
+  for (int p = 0; p < SF_PHASE_COUNT; p++)
+    shim.spin_limit = cfg->timeout_ms[p] > shim.spin_limit ? cfg->timeout_ms[p] : shim.spin_limit;
+  shim.spin_limit += ORACLE_TIMEOUT_SLACK_MS;
   server_address(cfg);
   shim.engaged = 1;
   return 0;
@@ -299,14 +306,21 @@ static uint64_t deadline_after(uint64_t ms)
  * those in a row, let time pass, as it would while a real client spins (one
  * waiting on its own clock sees it move; one spinning for ever reaches the
  * simulator's time bound, a hang). The step doubles up to
- * SC_BYOC_SPIN_STEP_MAX ms, within the oracles' slack, while nothing moves. */
+ * SC_BYOC_SPIN_STEP_MAX ms, within the oracles' slack, while nothing moves.
+ * A client that has spun past the longest timeout it was given (and the
+ * slack) waits too long whatever it waits for (HANG: how late it notices
+ * its own deadline no longer matters), so from then on the step keeps
+ * doubling: a server stall of days goes by in a few dozen steps, not a
+ * second at a time (some ten million calls). */
 static void spin(void)
 {
   if (++shim.spins < SC_BYOC_SPIN_MAX)
     return;
   shim.spins = 0;
   uint64_t step = shim.spin_step ? shim.spin_step : 1;
-  shim.spin_step = step * 2 < SC_BYOC_SPIN_STEP_MAX ? step * 2 : SC_BYOC_SPIN_STEP_MAX;
+  uint64_t cap =
+      shim.now - shim.spin_from > shim.spin_limit ? SC_BYOC_SPIN_STEP_LATE : SC_BYOC_SPIN_STEP_MAX;
+  shim.spin_step = step * 2 < cap ? step * 2 : cap;
   byoc_wait(shim.now + step);
 }
 
