@@ -89,8 +89,7 @@ echo "  fuzz_curl: $(cut -d' ' -f1 "$R/curl-execs.txt") exec/s"
 cpu_of() {
   sf_bounded 600 "$B/per-input.log" "$B/lf-curl/fuzz/fuzz_curl" -runs="$2" "$1" || true
   times >"$B/per-input.times"
-  tail -n1 "$B/per-input.times" |
-    awk '{ n = 0; for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); n += t[1] * 60 + t[2] } printf "%.3f", n }'
+  sf_children_cpu "$B/per-input.times"
 }
 for name in 421-greeting submission-ok; do
   input=$S/corpus/fuzz_curl/$name.bin

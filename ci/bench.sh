@@ -162,11 +162,10 @@ lf_execs() { # BIN CORPUS SECONDS -> "exec/s runs-per-CPU-second", run in $(...)
     -print_final_stats=1 -artifact_prefix="$d/" "$d" "$corpus" || true
   # Wall-clock exec/s as libFuzzer counts them, and runs per CPU-second of
   # the process, which a loaded machine disturbs less: `times` gives this
-  # shell's finished children (to a file: in a pipe or $(...) it would run
-  # in a subshell of its own, which has none).
+  # shell's finished children.
   local eps runs cpu
   times >"$d/times"
-  cpu=$(tail -n1 "$d/times" | awk '{ n = 0; for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); n += t[1] * 60 + t[2] } printf "%.2f", n }')
+  cpu=$(sf_children_cpu "$d/times")
   eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n1)
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)
   echo "${eps:-?} $(awk -v r="${runs:-0}" -v c="$cpu" 'BEGIN { if (r > 0 && c > 0) printf "%.0f", r / c; else print "?" }')"

@@ -47,6 +47,13 @@ sf_kill_started_on_exit() {
   trap 'sf_kill_started; exit 130' INT TERM
 }
 
+# sf_children_cpu FILE: the CPU seconds (user and system) of the finished
+# children, from FILE, which holds the output of bash's `times` (run into a
+# file: in a pipe or $(...) it would run in a subshell of its own).
+sf_children_cpu() {
+  tail -n1 "$1" | awk '{ n = 0; for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); n += t[1] * 60 + t[2] } printf "%.3f", n }'
+}
+
 # sf_bounded SECONDS LOG CMD...: CMD under timeout, output to LOG, in the
 # background so that only its PID is ever killed; returns its exit status.
 sf_bounded() {

@@ -379,12 +379,17 @@ static struct pending pending_pop(struct judge *j)
   return first;
 }
 
-/* A command a pipelining client may send without reading the reply to the
- * one before (RFC 2920 3.1); DATA and BDAT end such a group. */
+/* Commands a pipelining client may send in one group without reading the
+ * replies (RFC 2920 3.1): MAIL, RCPT and RSET may be followed by more of
+ * the group; DATA and BDAT end it. */
+static int group_goes_on(enum sc_verb v)
+{
+  return v == SC_VERB_MAIL || v == SC_VERB_RCPT || v == SC_VERB_RSET;
+}
+
 static int group_member(enum sc_verb v)
 {
-  return v == SC_VERB_MAIL || v == SC_VERB_RCPT || v == SC_VERB_RSET || v == SC_VERB_DATA ||
-         v == SC_VERB_BDAT;
+  return group_goes_on(v) || v == SC_VERB_DATA || v == SC_VERB_BDAT;
 }
 
 /* A whole reply arrived: it answers the oldest command waiting.
@@ -403,10 +408,8 @@ static void on_reply(struct judge *j, int code, int ends_reply, int first_421)
    * it came behind other replies, answered nothing, or answered a command
    * of a group pipelining allows to go on. */
   unsigned announced = j->tls_up ? j->post.flags : j->pre.flags;
-  int group_went_on =
-      group_member(answered.verb) && answered.verb != SC_VERB_DATA && answered.verb != SC_VERB_BDAT;
   if (first_421 && (announced & CAP_PIPELINING) &&
-      (j->closing_end.ngrace > 0 || answered.verb == SC_VERB_OTHER || group_went_on))
+      (j->closing_end.ngrace > 0 || answered.verb == SC_VERB_OTHER || group_goes_on(answered.verb)))
     j->group_421 = 1;
   int hello = answered.verb == SC_VERB_EHLO || answered.verb == SC_VERB_HELO;
   if (!answered.tls && hello) {
@@ -581,8 +584,7 @@ static void check_after_421(struct judge *j, const struct wire_item *it, const c
       return;
     }
     j->held = 0;
-    if (said == SC_VERB_DATA || said == SC_VERB_BDAT)
-      j->group_421 = 0;
+    j->group_421 = group_goes_on(said);
     return;
   }
   release_held(j);

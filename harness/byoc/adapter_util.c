@@ -64,13 +64,18 @@ int sc_adapter_server_deaf(const struct scenario *sc)
   return 0;
 }
 
+uint64_t sc_adapter_wait_limit(const struct sf_config *cfg)
+{
+  uint32_t longest = 0;
+  for (int p = 0; p < SF_PHASE_COUNT; p++)
+    longest = cfg->timeout_ms[p] > longest ? cfg->timeout_ms[p] : longest;
+  return (uint64_t)longest + ORACLE_TIMEOUT_SLACK_MS;
+}
+
 int sc_adapter_wait_within_timeouts(const struct sf_config *cfg, const char *hang_reason)
 {
   unsigned long long waited;
   if (sscanf(hang_reason, "waited %llu ms", &waited) != 1)
     return 0;
-  uint32_t longest = 0;
-  for (int p = 0; p < SF_PHASE_COUNT; p++)
-    longest = cfg->timeout_ms[p] > longest ? cfg->timeout_ms[p] : longest;
-  return waited <= (unsigned long long)longest + ORACLE_TIMEOUT_SLACK_MS;
+  return waited <= sc_adapter_wait_limit(cfg);
 }

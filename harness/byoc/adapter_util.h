@@ -27,6 +27,9 @@ struct ssl_ctx_st *sc_adapter_client_ctx(const char *ca_pem);
  * cannot tell from a wait with no send outstanding. */
 struct scenario;
 int sc_adapter_server_deaf(const struct scenario *sc);
+/* The longest timeout the configuration holds, plus the oracles' slack: a
+ * client that waits longer, in whatever phase, waits too long. */
+uint64_t sc_adapter_wait_limit(const struct sf_config *cfg);
 /* 1 if a HANG reason says the client waited ("waited N ms ...") no longer
  * than the longest timeout the configuration holds, plus the oracles'
  * slack: a client whose timeouts cover other spans than the scenario's

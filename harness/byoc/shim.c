@@ -5,8 +5,8 @@
 /* Linux names: POLLRDHUP, the fcntl commands that take a pointer. */
 #define _GNU_SOURCE
 #include "byoc.h"
-#include "oracle.h"
 
+#include "adapter_util.h"
 #include "shim_internal.h"
 #include "tls_peer.h"
 
@@ -106,7 +106,7 @@ static struct shim {
   unsigned spins;
   uint64_t spin_step;  /* ms the next spin wait lets pass */
   uint64_t spin_from;  /* virtual time of the client's last progress */
-  uint64_t spin_limit; /* the longest timeout it was given, and the oracles' slack */
+  uint64_t spin_limit; /* sc_adapter_wait_limit() of its configuration */
   /* The server: its name (or literal), address and port. */
   char host[SHIM_HOST_MAX];
   int family;
@@ -217,9 +217,7 @@ int shim_engage(const struct sf_config *cfg)
   shim.reserved = 1;
   shim.in_len = shim.out_len = 0;
   shim.spin_step = 1;
-  for (int p = 0; p < SF_PHASE_COUNT; p++)
-    shim.spin_limit = cfg->timeout_ms[p] > shim.spin_limit ? cfg->timeout_ms[p] : shim.spin_limit;
-  shim.spin_limit += ORACLE_TIMEOUT_SLACK_MS;
+  shim.spin_limit = sc_adapter_wait_limit(cfg);
   server_address(cfg);
   shim.engaged = 1;
   return 0;
