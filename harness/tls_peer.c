@@ -400,7 +400,7 @@ void tls_peer_free(struct tls_peer *p)
   if (p->det)
     OSSL_PROVIDER_unload(p->det);
   OSSL_LIB_CTX_free(p->libctx);
-  ERR_clear_error();
+  sf_tls_openssl_clear_errors();
   free(p);
 }
 
@@ -494,7 +494,7 @@ static struct tls_peer_conn *accept_on(SSL_CTX *ctx, enum tls_peer_version v)
     BIO_free(wbio);
     SSL_free(c->ssl);
     free(c);
-    ERR_clear_error();
+    sf_tls_openssl_clear_errors();
     return NULL;
   }
   BIO_set_mem_eof_return(rbio, -1);
@@ -531,7 +531,7 @@ void tls_peer_conn_free(struct tls_peer_conn *c)
     return;
   SSL_free(c->ssl);
   free(c);
-  ERR_clear_error();
+  sf_tls_openssl_clear_errors();
 }
 
 static void conn_fail(struct tls_peer_conn *c)
@@ -545,7 +545,7 @@ static void conn_fail(struct tls_peer_conn *c)
     snprintf(c->err, sizeof(c->err), "handshake failed: %s",
              e && ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "unknown error");
   c->hs = TLS_PEER_HS_FAILED;
-  ERR_clear_error();
+  sf_tls_openssl_clear_errors();
 }
 
 enum tls_peer_hs tls_peer_conn_feed(struct tls_peer_conn *c, const uint8_t *data, size_t len)
@@ -558,7 +558,7 @@ enum tls_peer_hs tls_peer_conn_feed(struct tls_peer_conn *c, const uint8_t *data
     return c->hs;
   }
   if (c->hs == TLS_PEER_HS_WANT) {
-    ERR_clear_error();
+    sf_tls_openssl_clear_errors();
     int r = SSL_do_handshake(c->ssl);
     if (r == 1) {
       c->hs = TLS_PEER_HS_DONE;
@@ -588,7 +588,7 @@ size_t tls_peer_conn_read(struct tls_peer_conn *c, uint8_t *out, size_t cap, int
   *close_notify = 0;
   while (c->hs == TLS_PEER_HS_DONE && total < cap) {
     size_t got = 0;
-    ERR_clear_error();
+    sf_tls_openssl_clear_errors();
     if (SSL_read_ex(c->ssl, out + total, cap - total, &got) == 1) {
       total += got;
       continue;
@@ -610,9 +610,9 @@ int tls_peer_conn_write(struct tls_peer_conn *c, const uint8_t *data, size_t len
     return -1;
   if (len == 0)
     return 0;
-  ERR_clear_error();
+  sf_tls_openssl_clear_errors();
   if (SSL_write_ex(c->ssl, data, len, &written) != 1 || written != len) {
-    ERR_clear_error();
+    sf_tls_openssl_clear_errors();
     return -1;
   }
   return 0;
@@ -652,14 +652,14 @@ int tls_peer_ssl_server_mode(SSL *ssl, enum sc_tls_server mode)
 void tls_peer_conn_server_mode(struct tls_peer_conn *c, enum sc_tls_server mode)
 {
   if (c && c->ssl && tls_peer_ssl_server_mode(c->ssl, mode) != 0)
-    ERR_clear_error();
+    sf_tls_openssl_clear_errors();
 }
 
 void tls_peer_conn_shutdown(struct tls_peer_conn *c)
 {
   if (c && c->ssl && c->hs == TLS_PEER_HS_DONE)
     (void)SSL_shutdown(c->ssl);
-  ERR_clear_error();
+  sf_tls_openssl_clear_errors();
 }
 
 const char *tls_peer_conn_error(const struct tls_peer_conn *c)

@@ -30,6 +30,12 @@ static const struct sf_tls_openssl *cself(const struct sf_tls *tls)
   return (const struct sf_tls_openssl *)tls;
 }
 
+void sf_tls_openssl_clear_errors(void)
+{
+  if (ERR_peek_error() != 0)
+    ERR_clear_error();
+}
+
 /* ---- context ------------------------------------------------------------- */
 
 /* ctx if ok, else nothing: the context freed and OpenSSL's errors cleared. */
@@ -38,7 +44,7 @@ static SSL_CTX *kept_if(SSL_CTX *ctx, int ok)
   if (ok)
     return ctx;
   SSL_CTX_free(ctx);
-  ERR_clear_error();
+  sf_tls_openssl_clear_errors();
   return NULL;
 }
 
@@ -74,7 +80,7 @@ SSL_CTX *sf_tls_openssl_ctx_new_pem(OSSL_LIB_CTX *libctx, const char *ca_pem, si
   }
   BIO_free(in);
   /* The end of the PEM text reads as an error: cleared either way. */
-  ERR_clear_error();
+  sf_tls_openssl_clear_errors();
   return kept_if(ctx, added > 0);
 }
 
@@ -98,7 +104,7 @@ static void fail(struct sf_tls_openssl *t, enum sf_err err, const char *fmt, ...
   va_start(ap, fmt);
   vsnprintf(t->reason, sizeof(t->reason), fmt, ap);
   va_end(ap);
-  ERR_clear_error();
+  sf_tls_openssl_clear_errors();
 }
 
 static enum sf_err cert_error(long vr)
@@ -216,7 +222,7 @@ static int peer_verified(struct sf_tls_openssl *t)
 static void pump(struct sf_tls_openssl *t)
 {
   if (t->st == SF_TLS_HANDSHAKING) {
-    ERR_clear_error();
+    sf_tls_openssl_clear_errors();
     int r = SSL_do_handshake(t->ssl);
     if (r != 1) {
       int e = SSL_get_error(t->ssl, r);
@@ -239,7 +245,7 @@ static void pump(struct sf_tls_openssl *t)
   t->in_head = 0;
   while (t->st == SF_TLS_ESTABLISHED && t->in_len < sizeof(t->in)) {
     size_t got = 0;
-    ERR_clear_error();
+    sf_tls_openssl_clear_errors();
     int r = SSL_read_ex(t->ssl, t->in + t->in_len, sizeof(t->in) - t->in_len, &got);
     if (r == 1) {
       t->in_len += got;
@@ -378,7 +384,7 @@ static size_t ot_write_app(struct sf_tls *tls, const uint8_t *data, size_t len)
     return 0;
   size_t n = len < SF_TLS_OPENSSL_RECORD_MAX ? len : SF_TLS_OPENSSL_RECORD_MAX;
   size_t written = 0;
-  ERR_clear_error();
+  sf_tls_openssl_clear_errors();
   if (SSL_write_ex(t->ssl, data, n, &written) != 1) {
     classify(t, SSL_get_error(t->ssl, 0));
     return 0;
@@ -401,9 +407,9 @@ static void ot_close(struct sf_tls *tls)
   struct sf_tls_openssl *t = self(tls);
   if (t->st != SF_TLS_ESTABLISHED)
     return;
-  ERR_clear_error();
+  sf_tls_openssl_clear_errors();
   SSL_shutdown(t->ssl); /* queues close_notify in the memory BIO */
-  ERR_clear_error();
+  sf_tls_openssl_clear_errors();
   t->st = SF_TLS_CLOSED;
 }
 
@@ -507,7 +513,7 @@ void sf_tls_openssl_init(struct sf_tls_openssl *t, SSL_CTX *ctx, int64_t verify_
     BIO_free(wbio);
     SSL_free(t->ssl);
     t->ssl = NULL;
-    ERR_clear_error();
+    sf_tls_openssl_clear_errors();
     return;
   }
   /* An empty read BIO means "no more yet", not end of file. */
@@ -520,7 +526,7 @@ void sf_tls_openssl_cleanup(struct sf_tls_openssl *t)
 {
   SSL_free(t->ssl); /* frees both BIOs */
   t->ssl = NULL;
-  ERR_clear_error();
+  sf_tls_openssl_clear_errors();
 }
 
 void sf_tls_openssl_set_session(struct sf_tls_openssl *t, SSL_SESSION *sess)

@@ -110,4 +110,12 @@ int sf_tls_openssl_session_reused(const struct sf_tls_openssl *t);
 /* "TLSv1.2", "TLSv1.3", ... of the connection ("" before the handshake). */
 const char *sf_tls_openssl_version(const struct sf_tls_openssl *t);
 
+/* Empties this thread's OpenSSL error queue, as ERR_clear_error() does, but
+ * only looks when it is empty already: OpenSSL 3.0's ERR_clear_error() frees
+ * the saved file and function names of all 16 slots, holding an error or
+ * not, and under ASan each free() records a stack trace (600 ns against
+ * 15 ns for the look, here). A connection clears the queue before each
+ * OpenSSL call whose outcome it reads. */
+void sf_tls_openssl_clear_errors(void);
+
 #endif

@@ -2,12 +2,13 @@
  * (harness/tls_peer.c), in memory: each certificate failure classified by
  * name, TLS 1.2 and 1.3, SNI, address literals, close_notify, resumption
  * and the re-checking of resumed sessions, alerts, protocol versions, a
- * missing host name, garbage and peers that do not speak TLS, and the
- * peer's determinism. */
+ * missing host name, garbage and peers that do not speak TLS, the peer's
+ * determinism, and errors left queued by earlier work. */
 #include "check.h"
 #include "tls_openssl.h"
 #include "tls_peer.h"
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include <stdlib.h>
@@ -642,6 +643,54 @@ static void test_ctx_new(struct tls_peer *peer)
   sf_tls_openssl_ctx_free(ctx);
 }
 
+static void raise_errors(void)
+{
+  for (int i = 0; i < 20; i++) /* more than the queue's 16 slots */
+    ERR_raise(ERR_LIB_SSL, SSL_R_CERTIFICATE_VERIFY_FAILED);
+}
+
+/* Errors left in OpenSSL's queue by other work must not make a good
+ * connection look failed: SSL_get_error() reads the queue, so each call
+ * clears it first, and the clearing (which only looks when the queue seems
+ * empty) still empties a full one. OpenSSL clears the queue itself when a
+ * handshake begins, so the errors are raised once it is up, before each
+ * side reads the other's data. */
+static void test_stale_errors(struct tls_peer *peer)
+{
+  raise_errors();
+  CHECK(ERR_peek_error() != 0);
+  sf_tls_openssl_clear_errors();
+  CHECK(ERR_peek_error() == 0 && ERR_peek_last_error() == 0);
+  for (int v = TLS_PEER_TLS12; v <= TLS_PEER_TLS13; v++) {
+    struct pair p;
+    pair_open(&p, peer, SC_CERT_VALID, (enum tls_peer_version)v, NULL);
+    struct sf_tls *t = &p.cl.base;
+    t->vt->start(t, TLS_PEER_HOST, 1);
+    pair_run(&p);
+    CHECK(p.cl.st == SF_TLS_ESTABLISHED);
+    raise_errors();
+    CHECK(t->vt->write_app(t, (const uint8_t *)"EHLO c\r\n", 8) == 8);
+    pair_run(&p); /* the server reads it */
+    CHECKF(p.got_len == 8 && memcmp(p.got, "EHLO c\r\n", 8) == 0, "server read %zu bytes",
+           p.got_len);
+    raise_errors();
+    CHECK(tls_peer_conn_write(p.sv, (const uint8_t *)"250 ok\r\n", 8) == 0);
+    uint8_t buf[8192];
+    size_t n = tls_peer_conn_take(p.sv, buf, sizeof(buf));
+    CHECK(n > 0 && t->vt->feed_net(t, buf, n) == n);
+    uint8_t app[64];
+    raise_errors();
+    size_t got = t->vt->read_app(t, app, sizeof(app));
+    raise_errors();
+    got += t->vt->read_app(t, app + got, sizeof(app) - got); /* nothing more: want read */
+    CHECKF(got == 8 && memcmp(app, "250 ok\r\n", 8) == 0, "client read %zu bytes", got);
+    CHECKF(p.cl.st == SF_TLS_ESTABLISHED, "TLS %s with stale errors queued: %s",
+           v == TLS_PEER_TLS12 ? "1.2" : "1.3", p.cl.reason);
+    pair_close(&p);
+    sf_tls_openssl_clear_errors();
+  }
+}
+
 int main(void)
 {
   struct tls_peer *peer = tls_peer_new();
@@ -658,6 +707,7 @@ int main(void)
   test_not_tls(peer);
   test_determinism(peer);
   test_ctx_new(peer);
+  test_stale_errors(peer);
   tls_peer_free(peer);
   return check_report("test_tls_openssl");
 }
