@@ -338,7 +338,8 @@ static void on_tls_up(struct sc_flawed_client *c, uint64_t now)
 
 /* The message with CRLF line ends (RFC 5321 2.3.8: a bare CR or LF becomes
  * CRLF; the BARE_CR flaw leaves a bare CR as it is), dot-stuffed for DATA
- * (4.5.2) unless `stuff` is 0 (BDAT, RFC 3030 2). */
+ * (4.5.2) unless `stuff` is 0 (BDAT, RFC 3030 2) or the flaw is
+ * NO_DOT_STUFFING. */
 static void add_message(struct sc_flawed_client *c, int stuff)
 {
   const struct sf_config *cfg = c->cfg;
@@ -359,7 +360,7 @@ static void add_message(struct sc_flawed_client *c, int stuff)
       bol = 1;
       continue;
     }
-    if (bol && ch == '.' && stuff)
+    if (bol && ch == '.' && stuff && c->flaw != SC_FLAW_NO_DOT_STUFFING)
       c->out[c->out_len++] = '.';
     c->out[c->out_len++] = ch;
     bol = 0;
@@ -529,6 +530,8 @@ static void on_reply(struct sc_flawed_client *c, int code, const char *buf, size
       return;
     }
     send_line(c, "DATA");
+    if (c->flaw == SC_FLAW_BODY_BEHIND_DATA)
+      send_body(c); /* the flaw: the 354 is taken for granted */
     wait_for(c, FC_DATA, SF_PHASE_DATA, now);
     return;
   case FC_DATA:
@@ -536,7 +539,8 @@ static void on_reply(struct sc_flawed_client *c, int code, const char *buf, size
       quit_fail(c, "DATA refused", now);
       return;
     }
-    send_body(c);
+    if (c->flaw != SC_FLAW_BODY_BEHIND_DATA)
+      send_body(c);
     wait_for(c, FC_BODY, SF_PHASE_BODY, now);
     return;
   case FC_BODY:

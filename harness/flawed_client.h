@@ -40,6 +40,10 @@
   X(SPLIT_LOGIN, "split-login", "LEAK_AUTH",                                                       \
     "authenticates with LOGIN before STARTTLS, as 'auth<TAB>login', in writes of three bytes")     \
   X(BARE_CR, "bare-cr", "SMUGGLING", "sends a bare CR of the message as it is")                    \
+  X(NO_DOT_STUFFING, "no-dot-stuffing", "SMUGGLING",                                               \
+    "sends the message's lines that begin with '.' without doubling the dot")                      \
+  X(BODY_BEHIND_DATA, "body-behind-data", "SMUGGLING",                                             \
+    "sends the message right behind DATA, without waiting for the 354")                            \
   X(IGNORE_421, "ignore-421", "IGNORED_421", "takes a 421 for a success and goes on")              \
   X(ACCEPT_BAD_CERT, "accept-bad-cert", "CERT", "accepts any certificate")                         \
   X(NO_IP_NAME_CHECK, "no-ip-name-check", "CERT",                                                  \

@@ -298,7 +298,8 @@ struct judge {
   /* The client's previous command line: a line the server reads as SASL
    * data is the client's only if the client itself began AUTH. */
   enum sc_verb prev_client;
-  int body_ended; /* that line was the "." ending a message */
+  int body_ended;    /* that line was the "." ending a message */
+  size_t body_lines; /* lines of the message being sent, its "." not counted */
   /* Time. */
   uint64_t last_t;
   enum sc_verb last_verb; /* SC_VERB_CONNECT: none yet */
@@ -552,6 +553,80 @@ static void check_line_ends(struct judge *j, const struct wire_item *it, const c
             (unsigned long long)it->t, line);
 }
 
+/* Whether line k (from 0) of the configured message is a lone ".": lines
+ * end at CRLF, LF or a bare CR, as a client sends them (RFC 5321 2.3.8). */
+static int message_line_is_dot(const struct sf_config *cfg, size_t k)
+{
+  const char *m = cfg->message;
+  size_t n = m ? cfg->message_len : 0, line = 0, start = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (m[i] != '\r' && m[i] != '\n')
+      continue;
+    if (line == k)
+      return i - start == 1 && m[start] == '.';
+    if (m[i] == '\r' && i + 1 < n && m[i + 1] == '\n')
+      i++;
+    line++;
+    start = i + 1;
+  }
+  return line == k && n - start == 1 && m[start] == '.';
+}
+
+/* RFC 5321 4.5.2: a client doubles the dot that begins a line of its
+ * message, so every such line reaches the server as ".." and more. A line
+ * that begins with one dot was sent as it is; and when the message itself
+ * has a lone "." line, sent so it ends DATA there, and the server reads
+ * the rest of the message as commands (the lines of a message are the
+ * client's to choose only when it stuffs them). That end is told from the
+ * client's proper end by the count of lines: the message ended at the line
+ * where the configured message has its lone "." (exact for a client that
+ * sends the message as given; one that adds header lines shows the flaw on
+ * the first line that begins with a dot). */
+static void check_dot_stuffing(struct judge *j, const struct wire_item *it, const char *line)
+{
+  if (it->verb == SC_VERB_DATA) {
+    j->body_lines = 0;
+    return;
+  }
+  if (it->verb != SC_VERB_BODY || it->chunk)
+    return;
+  if (it->full_len == 1 && it->text[0] == '.') {
+    if (message_line_is_dot(j->cfg, j->body_lines))
+      verdict(j, SC_V_SMUGGLING,
+              "ended its message at line %zu, the message's own '.' line sent without "
+              "dot-stuffing (RFC 5321 4.5.2): the server reads the rest of it as commands",
+              j->body_lines + 1);
+    return;
+  }
+  j->body_lines++;
+  if (it->len >= 1 && it->text[0] == '.' && (it->len < 2 || it->text[1] != '.'))
+    verdict(j, SC_V_SMUGGLING,
+            "message line '%s' at %llu ms begins with a dot that was not doubled (RFC 5321 "
+            "4.5.2): a lone '.' so sent ends DATA",
+            line, (unsigned long long)it->t);
+}
+
+/* RFC 5321 4.1.1.4 and RFC 2920 3.1: DATA ends a group, and the message
+ * follows its 354. Sent behind DATA before the answer, the message is read
+ * as commands by a server that refuses DATA (its lines are the client's to
+ * choose only inside DATA). Anything but QUIT or RSET (a client giving up)
+ * sent then is that; unless the server had sent a reply no command asked
+ * for, which a client reading reply by reply may have taken for DATA's
+ * (bytes injected after the 220 to STARTTLS among them: INJECTION's), or
+ * the replies are not counted (plaintext after a 2xx to STARTTLS, judged as
+ * bytes after the 220). */
+static void check_behind_data(struct judge *j, const struct wire_item *it, const char *line)
+{
+  if (it->chunk || it->verb == SC_VERB_DATA || it->verb == SC_VERB_QUIT ||
+      it->verb == SC_VERB_RSET || !pending_has(j, SC_VERB_DATA, it->tls) ||
+      (it->tls ? j->surplus_tls : j->surplus) > 0 || j->injected || (!it->tls && j->after_220))
+    return;
+  verdict(j, SC_V_SMUGGLING,
+          "sent '%s' behind DATA at %llu ms, before its answer (RFC 2920 3.1: DATA ends a "
+          "group; the message follows the 354): a server that refuses DATA reads it as commands",
+          line, (unsigned long long)it->t);
+}
+
 static void judge_after_421(struct judge *j, const struct wire_item *it, const char *line);
 
 /* The held line, if any, judged now: no command of its group followed it
@@ -669,6 +744,8 @@ static void on_client_plain(struct judge *j, const struct wire_item *it, const c
             line);
   check_after_421(j, it, line);
   check_line_ends(j, it, line);
+  check_dot_stuffing(j, it, line);
+  check_behind_data(j, it, line);
 }
 
 /* Over TLS the client relies on something the post-TLS EHLO did not
@@ -747,6 +824,8 @@ static void on_client_tls(struct judge *j, const struct wire_item *it, const cha
     verdict(j, SC_V_CERT, "sent '%s' over TLS after the server presented %s", line, j->cert_what);
   check_after_421(j, it, line);
   check_line_ends(j, it, line);
+  check_dot_stuffing(j, it, line);
+  check_behind_data(j, it, line);
   if (data_line(it) || v == SC_VERB_AUTH_DATA)
     return;
   /* Replies the server sent inside TLS that answered no command: a client

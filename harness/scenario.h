@@ -123,7 +123,8 @@ enum sc_personality {
   X(INJECTION, "acted on bytes that arrived in plaintext after STARTTLS")                          \
   X(STALE_CAPS, "used after TLS a capability only the pre-TLS EHLO announced")                     \
   X(HANG, "waited with no deadline, or past its configured timeout")                               \
-  X(SMUGGLING, "sent message data whose line ends a lenient server could read as the end of DATA") \
+  X(SMUGGLING,                                                                                     \
+    "sent message data a server could read as commands (bare CR or LF, undoubled dot, no 354)")    \
   X(IGNORED_421, "sent a command other than QUIT after the server's 421")                          \
   X(CERT, "accepted a certificate it should have rejected")                                        \
   X(CRASH, "crashed (sanitizer report or signal)")                                                 \

@@ -368,8 +368,9 @@ static void test_baseline(void)
   }
   /* Each flaw stays silent where nothing provokes it. */
   for (int f = SC_FLAW_FALLBACK_ON_454; f < SC_FLAW_COUNT; f++) {
-    if (f == SC_FLAW_REUSE_PRETLS_CAPS || f == SC_FLAW_PIPELINE_STARTTLS || f == SC_FLAW_IGNORE_220)
-      continue; /* its flaw fires on every STARTTLS session */
+    if (f == SC_FLAW_REUSE_PRETLS_CAPS || f == SC_FLAW_PIPELINE_STARTTLS ||
+        f == SC_FLAW_IGNORE_220 || f == SC_FLAW_BODY_BEHIND_DATA)
+      continue; /* its flaw fires on every STARTTLS session, or every message */
     scenario_init(&sc);
     snprintf(sc.name, sizeof(sc.name), "ordinary-delivery");
     unsigned got = run_flawed(&sc, (enum sc_flaw)f);
@@ -455,6 +456,109 @@ static void test_smuggling(void)
     unsigned got = oracle_judge(&sc, &wire, NULL, &rep);
     CHECKF(!!(got & ORACLE_BIT(SC_V_SMUGGLING)) == cut[i].bare, "case %zu: verdicts %#x", i, got);
   }
+}
+
+/* RFC 5321 4.5.2: a line of the message that begins with a dot leaves
+ * with the dot doubled. Two ways a client that does not shows: a line that
+ * begins with one dot; or the message's own lone "." line, which ends DATA
+ * where the configured message has it, in any line-end form (a bare CR
+ * ends a line too, 2.3.8). None of it when the message goes by BDAT,
+ * where nothing is stuffed (RFC 3030 2). */
+static void test_dot_stuffing(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = dots-leading\nclient.message = \"Subject: x\\n\\n.leading dot\\n.\\n..two\\n"
+            "QUIT\\nlast\\n\"\n");
+  expect_caught(&sc, SC_FLAW_NO_DOT_STUFFING, SC_V_SMUGGLING);
+  run_flawed(&sc, SC_FLAW_NO_DOT_STUFFING);
+  CHECKF(strstr(rep.reason[SC_V_SMUGGLING], "'.leading dot'") != NULL, "%s",
+         rep.reason[SC_V_SMUGGLING]);
+  static const struct {
+    const char *message;
+    const char *line;
+  } lone[] = {
+      {"Subject: x\\n\\nhi\\n.\\nQUIT\\nlast\\n", "line 4,"},
+      {".\\nhi\\n", "line 1,"},
+      {"a\\r.\\rb\\r", "line 2,"},
+      {"a\\r\\n.\\r\\nMAIL FROM:<x@example.net>\\r\\n", "line 2,"},
+      {"a\\n.", "line 2,"}, /* the last line, with no line end */
+      /* The same lines after the message's "." as after the client's own
+       * end: judged by where the message ended, not by what follows. */
+      {"QUIT\\n.\\nQUIT\\n", "line 2,"},
+  };
+  for (size_t i = 0; i < sizeof lone / sizeof lone[0]; i++) {
+    char scn[256];
+    snprintf(scn, sizeof scn, "name = dots-lone-%zu\nclient.message = \"%s\"\n", i,
+             lone[i].message);
+    load(&sc, scn);
+    expect_caught(&sc, SC_FLAW_NO_DOT_STUFFING, SC_V_SMUGGLING);
+    run_flawed(&sc, SC_FLAW_NO_DOT_STUFFING);
+    CHECKF(strstr(rep.reason[SC_V_SMUGGLING], lone[i].line) != NULL, "%s: %s", sc.name,
+           rep.reason[SC_V_SMUGGLING]);
+  }
+  /* Nothing to stuff: the flaw changes nothing, and nothing is judged. */
+  load(&sc, "name = dots-none\nclient.message = \"a.\\n .\\nb\\n\"\n");
+  CHECK(run_flawed(&sc, SC_FLAW_NO_DOT_STUFFING) == 0 && res.status == SC_CLIENT_DONE);
+  /* BDAT: the same dotted message leaves as it is, correctly. */
+  load(&sc,
+       "name = dots-bdat\nclient.message = \".leading\\n.\\nb\\n\"\n"
+       "on ehlo tls: send \"250-mx.example.com\\r\\n250-CHUNKING\\r\\n250 AUTH PLAIN\\r\\n\"\n");
+  CHECK(run_flawed(&sc, SC_FLAW_NONE) == 0 && res.status == SC_CLIENT_DONE);
+  CHECK(run_flawed(&sc, SC_FLAW_NO_DOT_STUFFING) == 0 && res.status == SC_CLIENT_DONE);
+}
+
+/* RFC 2920 3.1: DATA ends a group and the message follows its 354. Sent
+ * behind DATA, the message is commands to a server that refuses DATA, and
+ * is caught whether DATA is refused or not. A client that gives up waiting
+ * for the answer may still say QUIT. */
+static void test_body_behind_data(void)
+{
+  static struct scenario sc;
+  static const char *const scns[] = {
+      "name = behind-554\nclient.auth = plain\non data: send \"554 5.5.1 No recipients\\r\\n\"\n",
+      "name = behind-ok\nclient.auth = plain\n",
+      "name = behind-421\non data: send \"421 4.3.2 closing\\r\\n\"; close\n",
+      "name = behind-plain\nserver = relay\nclient.mode = plain\nclient.tls = none\n",
+  };
+  for (size_t i = 0; i < sizeof scns / sizeof scns[0]; i++) {
+    load(&sc, scns[i]);
+    expect_caught(&sc, SC_FLAW_BODY_BEHIND_DATA, SC_V_SMUGGLING);
+    run_flawed(&sc, SC_FLAW_BODY_BEHIND_DATA);
+    CHECKF(strstr(rep.reason[SC_V_SMUGGLING], "behind DATA") != NULL, "%s: %s", sc.name,
+           rep.reason[SC_V_SMUGGLING]);
+  }
+  /* On a wire written by hand: QUIT or RSET behind DATA (a client giving
+   * up) is no message; any other line is. */
+  static const struct {
+    const char *behind;
+    int caught;
+  } lines[] = {{"QUIT\r\n", 0}, {"RSET\r\n", 0}, {"Subject: x\r\n", 1}, {"NOOP\r\n", 1}};
+  for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+    scenario_init(&sc);
+    wire_init(&wire);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 0, 1, "DATA\r\n", 6, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 0, 2, lines[i].behind, strlen(lines[i].behind), 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_S_CLOSE, 0, 3, NULL, 0, 0, SF_ERR_OK);
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep);
+    CHECKF(!!(got & ORACLE_BIT(SC_V_SMUGGLING)) == lines[i].caught, "case %zu: verdicts %#x", i,
+           got);
+  }
+  /* A 354 the server sent early, unasked, behind the answer to RCPT: a
+   * client reading reply by reply takes it for DATA's (no PIPELINING here,
+   * so the engine sends DATA alone), and sends its message after it. */
+  load(&sc, "name = behind-early-354\n"
+            "on ehlo tls: send \"250-mx.example.com\\r\\n250 AUTH PLAIN\\r\\n\"\n"
+            "on rcpt tls: send \"250 ok\\r\\n354 go\\r\\n\"\n");
+  CHECKF(!(run_engine(&sc) & ORACLE_BIT(SC_V_SMUGGLING)), "%s", rep.reason[SC_V_SMUGGLING]);
+  CHECKF(!(run_flawed(&sc, SC_FLAW_NONE) & ORACLE_BIT(SC_V_SMUGGLING)), "%s",
+         rep.reason[SC_V_SMUGGLING]);
+  /* Under PIPELINING the engine sends MAIL, RCPT and DATA in one group and
+   * waits for the 354: nothing. Nor after a DATA timeout, with QUIT. */
+  load(&sc, "name = behind-timeout\nclient.timeout.data = 10000\n"
+            "on data: stall 15000; send \"354 go ahead\\r\\n\"\n");
+  CHECK(run_engine(&sc) == 0 && res.status == SC_CLIENT_FAILED);
+  CHECK(run_flawed(&sc, SC_FLAW_NONE) == 0 && res.status == SC_CLIENT_FAILED);
 }
 
 /* After a 421 line, alone or inside a multiline reply, only QUIT. */
@@ -968,6 +1072,8 @@ int main(void)
   test_injection_identical_caps();
   test_pipelined_after_starttls();
   test_smuggling();
+  test_dot_stuffing();
+  test_body_behind_data();
   test_ignored_421();
   test_reply_sent_ahead();
   test_reply_inside_message();
