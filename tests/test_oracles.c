@@ -119,6 +119,16 @@ static void expect_caught(const struct scenario *sc, enum sc_flaw flaw, enum sc_
     show(sc, "flawless client");
 }
 
+/* expect_caught(), and the flawed client's reason for `want` says `part`. */
+static void expect_reason(const struct scenario *sc, enum sc_flaw flaw, enum sc_verdict want,
+                          const char *part)
+{
+  expect_caught(sc, flaw, want);
+  run_flawed(sc, flaw);
+  CHECKF(strstr(rep.reason[want], part) != NULL, "%s: no '%s' in: %s", sc->name, part,
+         rep.reason[want]);
+}
+
 /* ---- one scenario per verdict -------------------------------------------------- */
 
 /* STARTTLS answered 454 (RFC 8314 5.2: abort, never go on in plaintext). */
@@ -469,10 +479,7 @@ static void test_dot_stuffing(void)
   static struct scenario sc;
   load(&sc, "name = dots-leading\nclient.message = \"Subject: x\\n\\n.leading dot\\n.\\n..two\\n"
             "QUIT\\nlast\\n\"\n");
-  expect_caught(&sc, SC_FLAW_NO_DOT_STUFFING, SC_V_SMUGGLING);
-  run_flawed(&sc, SC_FLAW_NO_DOT_STUFFING);
-  CHECKF(strstr(rep.reason[SC_V_SMUGGLING], "'.leading dot'") != NULL, "%s",
-         rep.reason[SC_V_SMUGGLING]);
+  expect_reason(&sc, SC_FLAW_NO_DOT_STUFFING, SC_V_SMUGGLING, "'.leading dot'");
   static const struct {
     const char *message;
     const char *line;
@@ -491,10 +498,7 @@ static void test_dot_stuffing(void)
     snprintf(scn, sizeof scn, "name = dots-lone-%zu\nclient.message = \"%s\"\n", i,
              lone[i].message);
     load(&sc, scn);
-    expect_caught(&sc, SC_FLAW_NO_DOT_STUFFING, SC_V_SMUGGLING);
-    run_flawed(&sc, SC_FLAW_NO_DOT_STUFFING);
-    CHECKF(strstr(rep.reason[SC_V_SMUGGLING], lone[i].line) != NULL, "%s: %s", sc.name,
-           rep.reason[SC_V_SMUGGLING]);
+    expect_reason(&sc, SC_FLAW_NO_DOT_STUFFING, SC_V_SMUGGLING, lone[i].line);
   }
   /* Nothing to stuff: the flaw changes nothing, and nothing is judged. */
   load(&sc, "name = dots-none\nclient.message = \"a.\\n .\\nb\\n\"\n");
@@ -522,10 +526,7 @@ static void test_body_behind_data(void)
   };
   for (size_t i = 0; i < sizeof scns / sizeof scns[0]; i++) {
     load(&sc, scns[i]);
-    expect_caught(&sc, SC_FLAW_BODY_BEHIND_DATA, SC_V_SMUGGLING);
-    run_flawed(&sc, SC_FLAW_BODY_BEHIND_DATA);
-    CHECKF(strstr(rep.reason[SC_V_SMUGGLING], "behind DATA") != NULL, "%s: %s", sc.name,
-           rep.reason[SC_V_SMUGGLING]);
+    expect_reason(&sc, SC_FLAW_BODY_BEHIND_DATA, SC_V_SMUGGLING, "behind DATA");
   }
   /* On a wire written by hand: QUIT or RSET behind DATA (a client giving
    * up) is no message; any other line is. */

@@ -80,6 +80,15 @@ static void pair_run(struct pair *p)
   }
 }
 
+/* A pair whose client has started (host TLS_PEER_HOST, verifying) and run
+ * the handshake as far as it goes. */
+static void pair_up(struct pair *p, struct tls_peer *peer, enum tls_peer_version v)
+{
+  pair_open(p, peer, SC_CERT_VALID, v, NULL);
+  p->cl.base.vt->start(&p->cl.base, TLS_PEER_HOST, 1);
+  pair_run(p);
+}
+
 static enum sf_err handshake(struct tls_peer *peer, enum sc_cert cert, enum tls_peer_version v,
                              const char *host, int verify, const char **reason)
 {
@@ -144,10 +153,8 @@ static void test_versions_sni_close(struct tls_peer *peer)
   static const char *const want[] = {"TLSv1.2", "TLSv1.3"};
   for (int v = TLS_PEER_TLS12; v <= TLS_PEER_TLS13; v++) {
     struct pair p;
-    pair_open(&p, peer, SC_CERT_VALID, (enum tls_peer_version)v, NULL);
+    pair_up(&p, peer, (enum tls_peer_version)v);
     struct sf_tls *t = &p.cl.base;
-    t->vt->start(t, TLS_PEER_HOST, 1);
-    pair_run(&p);
     CHECK(t->vt->state(t) == SF_TLS_ESTABLISHED);
     CHECKF(strcmp(sf_tls_openssl_version(&p.cl), want[v]) == 0, "version %s, want %s",
            sf_tls_openssl_version(&p.cl), want[v]);
@@ -663,10 +670,8 @@ static void test_stale_errors(struct tls_peer *peer)
   CHECK(ERR_peek_error() == 0 && ERR_peek_last_error() == 0);
   for (int v = TLS_PEER_TLS12; v <= TLS_PEER_TLS13; v++) {
     struct pair p;
-    pair_open(&p, peer, SC_CERT_VALID, (enum tls_peer_version)v, NULL);
+    pair_up(&p, peer, (enum tls_peer_version)v);
     struct sf_tls *t = &p.cl.base;
-    t->vt->start(t, TLS_PEER_HOST, 1);
-    pair_run(&p);
     CHECK(p.cl.st == SF_TLS_ESTABLISHED);
     raise_errors();
     CHECK(t->vt->write_app(t, (const uint8_t *)"EHLO c\r\n", 8) == 8);
