@@ -300,8 +300,11 @@ struct judge {
   enum sc_verb prev_client;
   int body_ended;    /* that line was the "." ending a message */
   size_t body_lines; /* lines of the message being sent, its "." not counted */
+  int msg_open;      /* DATA got a 3yz (354 or not): the client's message runs to "." */
+  int stray_3yz;     /* a 3yz answered neither DATA nor AUTH, since the last message */
   /* Time. */
   uint64_t last_t;
+  uint64_t wait_t;        /* the last event but a line or bytes that end no reply */
   enum sc_verb last_verb; /* SC_VERB_CONNECT: none yet */
   int last_hello;         /* the last client act was its TLS hello */
   int deaf;               /* the server stopped reading */
@@ -412,6 +415,10 @@ static void on_reply(struct judge *j, int code, int ends_reply, int first_421)
   if (first_421 && (announced & CAP_PIPELINING) &&
       (j->closing_end.ngrace > 0 || answered.verb == SC_VERB_OTHER || group_goes_on(answered.verb)))
     j->group_421 = 1;
+  if (answered.verb == SC_VERB_DATA && code / 100 == 3)
+    j->msg_open = 1;
+  else if (code / 100 == 3 && answered.verb != SC_VERB_AUTH && answered.verb != SC_VERB_AUTH_DATA)
+    j->stray_3yz = 1;
   int hello = answered.verb == SC_VERB_EHLO || answered.verb == SC_VERB_HELO;
   if (!answered.tls && hello) {
     j->pre = code == 250 && answered.verb == SC_VERB_EHLO ? j->cur_caps : (struct caps){0, 0};
@@ -607,22 +614,29 @@ static void check_dot_stuffing(struct judge *j, const struct wire_item *it, cons
 }
 
 /* RFC 5321 4.1.1.4 and RFC 2920 3.1: DATA ends a group, and the message
- * follows its 354. Sent behind DATA before the answer, the message is read
- * as commands by a server that refuses DATA (its lines are the client's to
- * choose only inside DATA). Anything but QUIT or RSET (a client giving up)
- * sent then is that; unless the server had sent a reply no command asked
- * for, which a client reading reply by reply may have taken for DATA's
- * (bytes injected after the 220 to STARTTLS among them: INJECTION's), or
- * the replies are not counted (plaintext after a 2xx to STARTTLS, judged as
- * bytes after the 220). */
+ * follows its 354. Sent right behind DATA, with no reply come since, the
+ * message is read as commands by a server that refuses DATA (its lines are
+ * the client's to choose only inside DATA). Any line but QUIT or RSET (a
+ * client giving up) is that, outside a message already under way. Not
+ * judged when a reply the client may have taken for DATA's was there
+ * before: one no command asked for (bytes injected after the 220 to
+ * STARTTLS among them: INJECTION's), or a 3yz that answered another
+ * command; nor where replies are not counted (plaintext after a 2xx to
+ * STARTTLS, judged as bytes after the 220). */
 static void check_behind_data(struct judge *j, const struct wire_item *it, const char *line)
 {
-  if (it->chunk || it->verb == SC_VERB_DATA || it->verb == SC_VERB_QUIT ||
-      it->verb == SC_VERB_RSET || !pending_has(j, SC_VERB_DATA, it->tls) ||
-      (it->tls ? j->surplus_tls : j->surplus) > 0 || j->injected || (!it->tls && j->after_220))
+  /* After any 3yz to DATA (RFC 5321 4.2.1: the intermediate reply of a
+   * command group) a client may take its lines for its message, to the
+   * "."; what they say inside it ("DATA" too) is no command of its own. */
+  if (it->full_len == 1 && it->text[0] == '.')
+    j->msg_open = j->stray_3yz = 0;
+  if (it->chunk || j->msg_open || j->stray_3yz || j->prev_client != SC_VERB_DATA ||
+      j->replies_since_client > 0 || it->verb == SC_VERB_QUIT || it->verb == SC_VERB_RSET ||
+      !pending_has(j, SC_VERB_DATA, it->tls) || (it->tls ? j->surplus_tls : j->surplus) > 0 ||
+      j->injected || (!it->tls && j->after_220))
     return;
   verdict(j, SC_V_SMUGGLING,
-          "sent '%s' behind DATA at %llu ms, before its answer (RFC 2920 3.1: DATA ends a "
+          "sent '%s' right behind DATA at %llu ms, before any reply (RFC 2920 3.1: DATA ends a "
           "group; the message follows the 354): a server that refuses DATA reads it as commands",
           line, (unsigned long long)it->t);
 }

@@ -528,22 +528,37 @@ static void test_body_behind_data(void)
     load(&sc, scns[i]);
     expect_reason(&sc, SC_FLAW_BODY_BEHIND_DATA, SC_V_SMUGGLING, "behind DATA");
   }
-  /* On a wire written by hand: QUIT or RSET behind DATA (a client giving
-   * up) is no message; any other line is. */
+  /* On a wire written by hand ("C:" client, "S:" server, one exchange a
+   * string): QUIT or RSET behind DATA (a client giving up) is no message;
+   * any other line is. Inside a message begun after any 3yz to DATA, a
+   * line "DATA" is message text; and a 354 that answered RCPT is one a
+   * client may have taken for DATA's. */
   static const struct {
-    const char *behind;
+    const char *wire[4];
     int caught;
-  } lines[] = {{"QUIT\r\n", 0}, {"RSET\r\n", 0}, {"Subject: x\r\n", 1}, {"NOOP\r\n", 1}};
-  for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+  } hand[] = {
+      {{"C:DATA\r\nQUIT\r\n"}, 0},
+      {{"C:DATA\r\nRSET\r\n"}, 0},
+      {{"C:DATA\r\nSubject: x\r\n"}, 1},
+      {{"C:DATA\r\nNOOP\r\n"}, 1},
+      {{"C:DATA\r\n", "S:334 go\r\n", "C:Subject: x\r\nDATA\r\nSubject: y\r\n.\r\n"}, 0},
+      {{"C:RCPT TO:<b@c>\r\n", "S:354 go\r\n", "C:DATA\r\nSubject: x\r\n"}, 0},
+      {{"C:RCPT TO:<b@c>\r\n", "S:250 ok\r\n", "C:DATA\r\nSubject: x\r\n"}, 1},
+  };
+  for (size_t i = 0; i < sizeof hand / sizeof hand[0]; i++) {
     scenario_init(&sc);
     wire_init(&wire);
     wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_C_DATA, 0, 1, "DATA\r\n", 6, 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_C_DATA, 0, 2, lines[i].behind, strlen(lines[i].behind), 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_S_CLOSE, 0, 3, NULL, 0, 0, SF_ERR_OK);
+    uint64_t t = 1;
+    for (size_t k = 0; k < 4 && hand[i].wire[k]; k++) {
+      const char *w = hand[i].wire[k];
+      wire_add(&wire, w[0] == 'C' ? WIRE_C_DATA : WIRE_S_DATA, 0, t++, w + 2, strlen(w + 2), 0,
+               SF_ERR_OK);
+    }
+    wire_add(&wire, WIRE_S_CLOSE, 0, t, NULL, 0, 0, SF_ERR_OK);
     unsigned got = oracle_judge(&sc, &wire, NULL, &rep);
-    CHECKF(!!(got & ORACLE_BIT(SC_V_SMUGGLING)) == lines[i].caught, "case %zu: verdicts %#x", i,
-           got);
+    CHECKF(!!(got & ORACLE_BIT(SC_V_SMUGGLING)) == hand[i].caught, "case %zu: verdicts %#x: %s", i,
+           got, rep.reason[SC_V_SMUGGLING]);
   }
   /* A 354 the server sent early, unasked, behind the answer to RCPT: a
    * client reading reply by reply takes it for DATA's (no PIPELINING here,
