@@ -89,7 +89,8 @@ static void wait_for(struct sc_flawed_client *c, int state, enum sf_phase phase,
 {
   c->state = state;
   int forever = c->flaw == SC_FLAW_NO_GREETING_TIMEOUT && state == FC_GREETING;
-  c->deadline = forever ? SC_NO_DEADLINE : now + c->cfg->timeout_ms[phase];
+  c->wait_ms = c->cfg->timeout_ms[phase];
+  c->deadline = forever ? SC_NO_DEADLINE : now + c->wait_ms;
 }
 
 static void send_line(struct sc_flawed_client *c, const char *fmt, ...)
@@ -649,6 +650,9 @@ static size_t fl_feed(struct sc_client *cl, const uint8_t *in, size_t len, uint6
   struct sc_flawed_client *c = self(cl);
   if (terminal(c))
     return len;
+  /* The flaw: any bytes at all count as an answer in time. */
+  if (c->flaw == SC_FLAW_TIMER_PER_READ && len > 0 && c->deadline != SC_NO_DEADLINE)
+    c->deadline = now + c->wait_ms;
   if (!c->tls_started) {
     size_t n = len < sizeof(c->in) - c->in_len ? len : sizeof(c->in) - c->in_len;
     memcpy(c->in + c->in_len, in, n);

@@ -36,6 +36,8 @@
   X(REUSE_PRETLS_CAPS, "reuse-pretls-caps", "STALE_CAPS",                                          \
     "keeps the pre-TLS capabilities and sends no post-TLS EHLO")                                   \
   X(NO_GREETING_TIMEOUT, "no-greeting-timeout", "HANG", "waits for the greeting with no deadline") \
+  X(TIMER_PER_READ, "timer-per-read", "HANG",                                                      \
+    "restarts its reply timer whenever bytes arrive: a server trickling a reply holds it")         \
   X(PLAINTEXT_AUTH, "plaintext-auth", "LEAK_AUTH", "authenticates before STARTTLS")                \
   X(SPLIT_LOGIN, "split-login", "LEAK_AUTH",                                                       \
     "authenticates with LOGIN before STARTTLS, as 'auth<TAB>login', in writes of three bytes")     \
@@ -72,6 +74,7 @@ struct sc_flawed_client {
   int pipelined; /* PIPELINE_STARTTLS: the EHLO went out behind STARTTLS */
   int went_on;   /* IGNORE_220: the plaintext dialogue went on after the 220 */
   uint64_t deadline;
+  uint32_t wait_ms; /* the timeout of the wait in progress */
   /* What the last EHLO announced. */
   int cap_starttls;
   int cap_chunking;  /* RFC 3030: the message goes as one BDAT ... LAST */

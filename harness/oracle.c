@@ -942,10 +942,24 @@ static void activity(struct judge *j, const struct wire_item *it)
   if (j->deaf && j->cfg->timeout_ms[SF_PHASE_BLOCK] > limit)
     limit = j->cfg->timeout_ms[SF_PHASE_BLOCK];
   limit += ORACLE_TIMEOUT_SLACK_MS;
+  const char *after = j->last_hello ? "its TLS hello" : sc_verb_name(j->last_verb);
   if (!j->ended && it->t > j->last_t && it->t - j->last_t > limit)
     verdict(j, SC_V_HANG, "waited %llu ms after %s (the phase's timeout is %u ms)",
-            (unsigned long long)(it->t - j->last_t),
-            j->last_hello ? "its TLS hello" : sc_verb_name(j->last_verb), phase_timeout(j));
+            (unsigned long long)(it->t - j->last_t), after, phase_timeout(j));
+  /* RFC 5321 4.5.3.2: a timeout bounds the wait for a whole reply. Lines
+   * that end no reply (or bytes that make no line), each in time, do not
+   * end the wait: a client still there past its timeout when a line comes
+   * lets a server that trickles a reply hold it for ever. */
+  int server_line = it->kind == WIRE_S_DATA || it->kind == WIRE_S_RAW;
+  int partial = server_line && !(it->kind == WIRE_S_DATA && it->final && it->code >= 0 && it->eol);
+  if (server_line && !j->ended && it->t - j->last_t <= limit && it->t > j->wait_t &&
+      it->t - j->wait_t > limit)
+    verdict(j, SC_V_HANG,
+            "waited %llu ms after %s for a whole reply, taking its lines as they trickled in "
+            "(the phase's timeout is %u ms)",
+            (unsigned long long)(it->t - j->wait_t), after, phase_timeout(j));
+  if (!partial)
+    j->wait_t = it->t;
   j->last_t = it->t;
 }
 

@@ -273,6 +273,52 @@ static void test_hang_past_timeout(void)
   CHECK(res.status == SC_CLIENT_FAILED && res.end_ms == 60000); /* the flawless one timed out */
 }
 
+/* RFC 5321 4.5.3.2: a timeout bounds the wait for a whole reply. A server
+ * that trickles one, a line (or a few bytes) at a time, each in time,
+ * holds a client that restarts its timer on every read: caught at the line
+ * that comes past the timeout, in any phase; the engine and the flawless
+ * client give up at their deadline. A reply that ends within the timeout,
+ * however slowly, is no hang. */
+static void test_hang_trickle(void)
+{
+  static struct scenario sc;
+  static const struct {
+    const char *scn;
+    int caught;
+  } cases[] = {
+      {"name = trickle-ehlo\nclient.timeout.ehlo = 10000\non ehlo plain: send "
+       "\"250-mx.example.com\\r\\n\"; stall 6000; send \"250-PIPELINING\\r\\n\"; stall 6000; "
+       "send \"250 STARTTLS\\r\\n\"\n",
+       1},
+      {"name = trickle-greeting\nclient.timeout.greeting = 10000\non connect: send "
+       "\"220-mx.example.com\\r\\n\"; stall 6000; send \"220-busy\\r\\n\"; stall 6000; "
+       "send \"220 ESMTP\\r\\n\"\n",
+       1},
+      {"name = trickle-mail-tls\nclient.timeout.mail = 10000\non mail tls: send \"250-2.1.0 "
+       "wait\\r\\n\"; stall 6000; send \"250-2.1.0 wait\\r\\n\"; stall 6000; send \"250 "
+       "2.1.0 Ok\\r\\n\"\n",
+       1},
+      {"name = trickle-in-time\nclient.timeout.ehlo = 10000\non ehlo plain: send "
+       "\"250-mx.example.com\\r\\n\"; stall 4000; send \"250-PIPELINING\\r\\n\"; stall 4000; "
+       "send \"250 STARTTLS\\r\\n\"\n",
+       0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    load(&sc, cases[i].scn);
+    if (cases[i].caught) {
+      expect_reason(&sc, SC_FLAW_TIMER_PER_READ, SC_V_HANG, "trickled in");
+      continue;
+    }
+    CHECK(run_flawed(&sc, SC_FLAW_TIMER_PER_READ) == 0 && res.status == SC_CLIENT_DONE);
+    CHECK(run_engine(&sc) == 0 && res.status == SC_CLIENT_DONE);
+  }
+  /* Bytes that make no line yet, a few at a time: the wait they hold is
+   * the same (the wire sees them as one line, late). */
+  load(&sc, "name = trickle-bytes\nclient.timeout.mail = 10000\non mail tls: send \"25\"; stall "
+            "6000; send \"0-2.1\"; stall 6000; send \".0 Ok\\r\\n250 2.1.0 Ok\\r\\n\"\n");
+  expect_caught(&sc, SC_FLAW_TIMER_PER_READ, SC_V_HANG);
+}
+
 static void test_plaintext_auth(void)
 {
   struct scenario sc;
@@ -1078,6 +1124,7 @@ int main(void)
   test_stale_caps();
   test_hang();
   test_hang_past_timeout();
+  test_hang_trickle();
   test_plaintext_auth();
   test_cert();
   test_outcome();
