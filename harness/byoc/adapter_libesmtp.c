@@ -135,11 +135,11 @@ static unsigned known(const struct scenario *sc, const struct oracle_report *rep
     k |= ORACLE_BIT(SC_V_CERT); /* QUIT inside a TLS it has just rejected */
   if (sc->cfg.tls != SF_TLS_REQUIRED || sc->cfg.mode == SF_MODE_PLAIN)
     k |= ORACLE_BIT(SC_V_LEAK_AUTH);         /* Starttls_ENABLED authenticates in plaintext */
-  const char *hang = rep->reason[SC_V_HANG]; /* its timeouts span states, not phases */
-  if (sc_adapter_wait_within_timeouts(&sc->cfg, hang) || sc_adapter_server_deaf(sc))
+  const char *hang = rep->reason[SC_V_HANG]; /* its timeouts span states, not phases, */
+  if (sc_adapter_wait_within_timeouts(&sc->cfg, hang) || sc_adapter_server_deaf(sc) ||
+      strstr(hang, "trickled in")) /* and restart on every read */
     k |= ORACLE_BIT(SC_V_HANG);
-  if (rep->after_421 & (1u << SC_VERB_AUTH)) /* a 421 to AUTH: the next mechanism */
-    k |= ORACLE_BIT(SC_V_IGNORED_421);
+  k |= rep->after_421 & (1u << SC_VERB_AUTH) ? ORACLE_BIT(SC_V_IGNORED_421) : 0; /* 421 to AUTH */
   if (sc_adapter_bare_cr(sc->cfg.message, sc->cfg.message_len))
     k |= ORACLE_BIT(SC_V_SMUGGLING); /* the input's bare CR */
   return k;
