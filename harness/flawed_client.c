@@ -536,7 +536,7 @@ static void on_reply(struct sc_flawed_client *c, int code, const char *buf, size
     wait_for(c, FC_DATA, SF_PHASE_DATA, now);
     return;
   case FC_DATA:
-    if (code != 354) {
+    if (code != 354 && c->flaw != SC_FLAW_BODY_AFTER_REFUSAL) {
       quit_fail(c, "DATA refused", now);
       return;
     }

@@ -46,6 +46,8 @@
     "sends the message's lines that begin with '.' without doubling the dot")                      \
   X(BODY_BEHIND_DATA, "body-behind-data", "SMUGGLING",                                             \
     "sends the message right behind DATA, without waiting for the 354")                            \
+  X(BODY_AFTER_REFUSAL, "body-after-refusal", "SMUGGLING",                                         \
+    "sends the message whatever DATA is answered, a refusal too")                                  \
   X(IGNORE_421, "ignore-421", "IGNORED_421", "takes a 421 for a success and goes on")              \
   X(ACCEPT_BAD_CERT, "accept-bad-cert", "CERT", "accepts any certificate")                         \
   X(NO_IP_NAME_CHECK, "no-ip-name-check", "CERT",                                                  \

@@ -302,6 +302,7 @@ struct judge {
   size_t body_lines; /* lines of the message being sent, its "." not counted */
   int msg_open;      /* DATA got a 3yz (354 or not): the client's message runs to "." */
   int stray_3yz;     /* a 3yz answered neither DATA nor AUTH, since the last message */
+  int data_code;     /* the reply to the client's last DATA, -1 until it comes */
   /* Time. */
   uint64_t last_t;
   uint64_t wait_t;        /* the last event but a line or bytes that end no reply */
@@ -415,6 +416,8 @@ static void on_reply(struct judge *j, int code, int ends_reply, int first_421)
   if (first_421 && (announced & CAP_PIPELINING) &&
       (j->closing_end.ngrace > 0 || answered.verb == SC_VERB_OTHER || group_goes_on(answered.verb)))
     j->group_421 = 1;
+  if (answered.verb == SC_VERB_DATA)
+    j->data_code = code;
   if (answered.verb == SC_VERB_DATA && code / 100 == 3)
     j->msg_open = 1;
   else if (code / 100 == 3 && answered.verb != SC_VERB_AUTH && answered.verb != SC_VERB_AUTH_DATA)
@@ -641,6 +644,44 @@ static void check_behind_data(struct judge *j, const struct wire_item *it, const
           line, (unsigned long long)it->t);
 }
 
+/* A line that reads as message text, not as a command: a header field
+ * (RFC 5322 2.2: a name of printable characters but colon, then a colon;
+ * no command has that form), or the first line of the configured message. */
+static int message_text(const struct sf_config *cfg, const struct wire_item *it)
+{
+  size_t name = 0;
+  while (name < it->len && it->text[name] > ' ' && it->text[name] < 0x7f && it->text[name] != ':')
+    name++;
+  if (name > 0 && name < it->len && it->text[name] == ':')
+    return 1;
+  const char *m = cfg->message;
+  size_t n = m ? cfg->message_len : 0, first = 0;
+  while (first < n && m[first] != '\r' && m[first] != '\n')
+    first++;
+  return first > 0 && first == it->full_len && memcmp(m, it->text, it->len) == 0;
+}
+
+/* RFC 5321 4.1.1.4: only a 3yz to DATA lets the message follow. A message
+ * sent after DATA was refused (or answered 2yz) is read by the server as
+ * commands. Judged on the client's first line after the answer to DATA
+ * when it reads as message text; not when the client may have taken
+ * another reply for DATA's (as for check_behind_data). */
+static void check_after_refused_data(struct judge *j, const struct wire_item *it, const char *line)
+{
+  if (it->verb == SC_VERB_DATA && !it->chunk) {
+    j->data_code = -1;
+    return;
+  }
+  if (it->chunk || j->prev_client != SC_VERB_DATA || j->data_code < 0 || j->data_code / 100 == 3 ||
+      j->stray_3yz || (it->tls ? j->surplus_tls : j->surplus) > 0 || j->injected ||
+      (!it->tls && j->after_220) || !message_text(j->cfg, it))
+    return;
+  verdict(j, SC_V_SMUGGLING,
+          "sent its message ('%s') after DATA was answered %d, not 354 (RFC 5321 4.1.1.4): the "
+          "server reads it as commands",
+          line, j->data_code);
+}
+
 static void judge_after_421(struct judge *j, const struct wire_item *it, const char *line);
 
 /* The held line, if any, judged now: no command of its group followed it
@@ -760,6 +801,7 @@ static void on_client_plain(struct judge *j, const struct wire_item *it, const c
   check_line_ends(j, it, line);
   check_dot_stuffing(j, it, line);
   check_behind_data(j, it, line);
+  check_after_refused_data(j, it, line);
 }
 
 /* Over TLS the client relies on something the post-TLS EHLO did not
@@ -840,6 +882,7 @@ static void on_client_tls(struct judge *j, const struct wire_item *it, const cha
   check_line_ends(j, it, line);
   check_dot_stuffing(j, it, line);
   check_behind_data(j, it, line);
+  check_after_refused_data(j, it, line);
   if (data_line(it) || v == SC_VERB_AUTH_DATA)
     return;
   /* Replies the server sent inside TLS that answered no command: a client
@@ -1354,6 +1397,7 @@ unsigned oracle_judge(const struct scenario *sc, const struct wire *w, const str
   j->cfg = &sc->cfg;
   j->rep = rep;
   j->last_verb = SC_VERB_CONNECT;
+  j->data_code = -1;
   /* The greeting answers the connection. */
   j->pending[j->npending++] = (struct pending){SC_VERB_CONNECT, sc->cfg.mode == SF_MODE_IMPLICIT};
   wire_each_item(w, on_item, j);

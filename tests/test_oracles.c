@@ -129,6 +129,25 @@ static void expect_reason(const struct scenario *sc, enum sc_flaw flaw, enum sc_
          rep.reason[want]);
 }
 
+/* A wire written by hand after a 220 greeting: each string one exchange,
+ * "C:" the client's bytes, "S:" the server's, NULL-ended or HAND_MAX long;
+ * the server closes at the end. Judged against the empty scenario. */
+#define HAND_MAX 6
+static unsigned judge_by_hand(struct scenario *sc, const char *const *exchanges)
+{
+  scenario_init(sc);
+  wire_init(&wire);
+  wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
+  uint64_t t = 1;
+  for (size_t k = 0; k < HAND_MAX && exchanges[k]; k++) {
+    const char *w = exchanges[k];
+    wire_add(&wire, w[0] == 'C' ? WIRE_C_DATA : WIRE_S_DATA, 0, t++, w + 2, strlen(w + 2), 0,
+             SF_ERR_OK);
+  }
+  wire_add(&wire, WIRE_S_CLOSE, 0, t, NULL, 0, 0, SF_ERR_OK);
+  return oracle_judge(sc, &wire, NULL, &rep);
+}
+
 /* ---- one scenario per verdict -------------------------------------------------- */
 
 /* STARTTLS answered 454 (RFC 8314 5.2: abort, never go on in plaintext). */
@@ -580,7 +599,7 @@ static void test_body_behind_data(void)
    * line "DATA" is message text; and a 354 that answered RCPT is one a
    * client may have taken for DATA's. */
   static const struct {
-    const char *wire[4];
+    const char *wire[HAND_MAX];
     int caught;
   } hand[] = {
       {{"C:DATA\r\nQUIT\r\n"}, 0},
@@ -592,17 +611,7 @@ static void test_body_behind_data(void)
       {{"C:RCPT TO:<b@c>\r\n", "S:250 ok\r\n", "C:DATA\r\nSubject: x\r\n"}, 1},
   };
   for (size_t i = 0; i < sizeof hand / sizeof hand[0]; i++) {
-    scenario_init(&sc);
-    wire_init(&wire);
-    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
-    uint64_t t = 1;
-    for (size_t k = 0; k < 4 && hand[i].wire[k]; k++) {
-      const char *w = hand[i].wire[k];
-      wire_add(&wire, w[0] == 'C' ? WIRE_C_DATA : WIRE_S_DATA, 0, t++, w + 2, strlen(w + 2), 0,
-               SF_ERR_OK);
-    }
-    wire_add(&wire, WIRE_S_CLOSE, 0, t, NULL, 0, 0, SF_ERR_OK);
-    unsigned got = oracle_judge(&sc, &wire, NULL, &rep);
+    unsigned got = judge_by_hand(&sc, hand[i].wire);
     CHECKF(!!(got & ORACLE_BIT(SC_V_SMUGGLING)) == hand[i].caught, "case %zu: verdicts %#x: %s", i,
            got, rep.reason[SC_V_SMUGGLING]);
   }
@@ -621,6 +630,44 @@ static void test_body_behind_data(void)
             "on data: stall 15000; send \"354 go ahead\\r\\n\"\n");
   CHECK(run_engine(&sc) == 0 && res.status == SC_CLIENT_FAILED);
   CHECK(run_flawed(&sc, SC_FLAW_NONE) == 0 && res.status == SC_CLIENT_FAILED);
+}
+
+/* RFC 5321 4.1.1.4: only a 3yz to DATA lets the message follow; sent
+ * after a refusal (or a 2yz), it is commands to the server. Caught on the
+ * client's first line after the answer when it reads as message text (a
+ * header field, or the message's first line); a client that goes on with
+ * RSET, QUIT or a new MAIL is right. */
+static void test_body_after_refusal(void)
+{
+  static struct scenario sc;
+  load(
+      &sc,
+      "name = refused-554\nclient.auth = plain\non data: send \"554 5.5.1 No recipients\\r\\n\"\n");
+  expect_reason(&sc, SC_FLAW_BODY_AFTER_REFUSAL, SC_V_SMUGGLING, "answered 554");
+  load(&sc, "name = refused-250\non data: send \"250 2.0.0 ok\\r\\n\"\n");
+  expect_reason(&sc, SC_FLAW_BODY_AFTER_REFUSAL, SC_V_SMUGGLING, "answered 250");
+  load(&sc, "name = refused-no-header\nclient.message = \"hello\\nworld\\n\"\n"
+            "on data: send \"451 4.3.0 try later\\r\\n\"\n");
+  expect_reason(&sc, SC_FLAW_BODY_AFTER_REFUSAL, SC_V_SMUGGLING, "'hello'");
+  static const struct {
+    const char *wire[HAND_MAX];
+    int caught;
+  } hand[] = {
+      {{"C:DATA\r\n", "S:554 no\r\n", "C:RSET\r\n"}, 0},
+      {{"C:DATA\r\n", "S:554 no\r\n", "C:QUIT\r\n"}, 0},
+      {{"C:DATA\r\n", "S:554 no\r\n", "C:MAIL FROM:<a@b>\r\n"}, 0},
+      {{"C:DATA\r\n", "S:554 no\r\n", "C:Subject: x\r\n"}, 1},
+      {{"C:DATA\r\n", "S:554 no\r\n", "C:X-Mailer:y\r\n"}, 1},
+      {{"C:MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n", "S:250 ok\r\n250 ok\r\n554 no\r\n",
+        "C:From: a@b\r\n"},
+       1},
+      {{"C:RCPT TO:<c@d>\r\n", "S:354 go\r\n", "C:DATA\r\n", "S:554 no\r\n", "C:From: a@b\r\n"}, 0},
+  };
+  for (size_t i = 0; i < sizeof hand / sizeof hand[0]; i++) {
+    unsigned got = judge_by_hand(&sc, hand[i].wire);
+    CHECKF(!!(got & ORACLE_BIT(SC_V_SMUGGLING)) == hand[i].caught, "case %zu: verdicts %#x: %s", i,
+           got, rep.reason[SC_V_SMUGGLING]);
+  }
 }
 
 /* After a 421 line, alone or inside a multiline reply, only QUIT. */
@@ -1137,6 +1184,7 @@ int main(void)
   test_smuggling();
   test_dot_stuffing();
   test_body_behind_data();
+  test_body_after_refusal();
   test_ignored_421();
   test_reply_sent_ahead();
   test_reply_inside_message();
