@@ -38,6 +38,7 @@ static const struct row table[] = {
     {"ok-submission-multiple-rcpt.scn", 0, SC_CLIENT_DONE},
     {"ok-message-leading-dots.scn", 0, SC_CLIENT_DONE},
     {"ok-message-lone-dot.scn", 0, SC_CLIENT_DONE},
+    {"ok-message-starts-with-dot.scn", 0, SC_CLIENT_DONE},
     /* curl keeps its own response timeout (none of the scenario's): */
     {"stall-trickle-ehlo.scn", V(HANG), SC_CLIENT_DONE},
     {"ok-deliver-no.scn", 0, SC_CLIENT_DONE},
@@ -96,6 +97,7 @@ static const struct row table[] = {
     {"ok-submission-multiple-rcpt.scn", 0, SC_CLIENT_DONE},
     {"ok-message-leading-dots.scn", 0, SC_CLIENT_DONE},
     {"ok-message-lone-dot.scn", 0, SC_CLIENT_DONE},
+    {"ok-message-starts-with-dot.scn", 0, SC_CLIENT_DONE},
     /* Its timeouts restart on every read: */
     {"stall-trickle-ehlo.scn", V(HANG), SC_CLIENT_DONE},
     {"silent-465.scn", 0, SC_CLIENT_FAILED},
