@@ -359,6 +359,12 @@ static int close_arm(struct judge *j, struct closing *c)
   return 1;
 }
 
+/* A client line "." alone: the end of a message, where DATA's data is read. */
+static int dot_alone(const struct wire_item *it)
+{
+  return it->full_len == 1 && it->text[0] == '.';
+}
+
 /* One more client line after the 421: 1 if it is past the grace. */
 static int close_past_grace(struct closing *c, const struct wire_item *it)
 {
@@ -366,7 +372,7 @@ static int close_past_grace(struct closing *c, const struct wire_item *it)
     return 0;
   if (c->next < c->ngrace) {
     /* The answer to a 354 is the whole message, to its "." line. */
-    if (c->grace[c->next] != 354 || (it->full_len == 1 && it->text[0] == '.'))
+    if (c->grace[c->next] != 354 || dot_alone(it))
       c->next++;
     return 0;
   }
@@ -513,7 +519,7 @@ static int sync_point(enum sc_verb v)
 /* A line that is part of message data, not a command of its own. */
 static int data_line(const struct wire_item *it)
 {
-  return it->chunk || (it->verb == SC_VERB_BODY && !(it->full_len == 1 && it->text[0] == '.'));
+  return it->chunk || (it->verb == SC_VERB_BODY && !dot_alone(it));
 }
 
 static void push_pending(struct judge *j, const struct wire_item *it)
@@ -594,13 +600,9 @@ static int message_line_is_dot(const struct sf_config *cfg, size_t k)
  * the first line that begins with a dot). */
 static void check_dot_stuffing(struct judge *j, const struct wire_item *it, const char *line)
 {
-  if (it->verb == SC_VERB_DATA) {
-    j->body_lines = 0;
-    return;
-  }
   if (it->verb != SC_VERB_BODY || it->chunk)
     return;
-  if (it->full_len == 1 && it->text[0] == '.') {
+  if (dot_alone(it)) {
     if (message_line_is_dot(j->cfg, j->body_lines))
       verdict(j, SC_V_SMUGGLING,
               "ended its message at line %zu, the message's own '.' line sent without "
@@ -616,27 +618,32 @@ static void check_dot_stuffing(struct judge *j, const struct wire_item *it, cons
             line, (unsigned long long)it->t);
 }
 
+/* Whether the client may have paired replies with its commands otherwise
+ * than the oracle counts, so that a reply it took for DATA's is not the
+ * one counted: one no command asked for (bytes injected after the 220 to
+ * STARTTLS among them: INJECTION's), a 3yz that answered another command
+ * since the last message; or replies are not counted at all (plaintext
+ * after a 2xx to STARTTLS, judged as bytes after the 220). */
+static int pairing_uncertain(const struct judge *j, int tls)
+{
+  return j->stray_3yz || (tls ? j->surplus_tls : j->surplus) > 0 || j->injected ||
+         (!tls && j->after_220);
+}
+
 /* RFC 5321 4.1.1.4 and RFC 2920 3.1: DATA ends a group, and the message
  * follows its 354. Sent right behind DATA, with no reply come since, the
  * message is read as commands by a server that refuses DATA (its lines are
  * the client's to choose only inside DATA). Any line but QUIT or RSET (a
- * client giving up) is that, outside a message already under way. Not
- * judged when a reply the client may have taken for DATA's was there
- * before: one no command asked for (bytes injected after the 220 to
- * STARTTLS among them: INJECTION's), or a 3yz that answered another
- * command; nor where replies are not counted (plaintext after a 2xx to
- * STARTTLS, judged as bytes after the 220). */
+ * client giving up) is that, outside a message already under way, unless
+ * the pairing of replies is uncertain. */
 static void check_behind_data(struct judge *j, const struct wire_item *it, const char *line)
 {
   /* After any 3yz to DATA (RFC 5321 4.2.1: the intermediate reply of a
    * command group) a client may take its lines for its message, to the
    * "."; what they say inside it ("DATA" too) is no command of its own. */
-  if (it->full_len == 1 && it->text[0] == '.')
-    j->msg_open = j->stray_3yz = 0;
-  if (it->chunk || j->msg_open || j->stray_3yz || j->prev_client != SC_VERB_DATA ||
-      j->replies_since_client > 0 || it->verb == SC_VERB_QUIT || it->verb == SC_VERB_RSET ||
-      !pending_has(j, SC_VERB_DATA, it->tls) || (it->tls ? j->surplus_tls : j->surplus) > 0 ||
-      j->injected || (!it->tls && j->after_220))
+  if (j->msg_open || j->prev_client != SC_VERB_DATA || j->replies_since_client > 0 ||
+      it->verb == SC_VERB_QUIT || it->verb == SC_VERB_RSET ||
+      !pending_has(j, SC_VERB_DATA, it->tls) || pairing_uncertain(j, it->tls))
     return;
   verdict(j, SC_V_SMUGGLING,
           "sent '%s' right behind DATA at %llu ms, before any reply (RFC 2920 3.1: DATA ends a "
@@ -664,22 +671,38 @@ static int message_text(const struct sf_config *cfg, const struct wire_item *it)
 /* RFC 5321 4.1.1.4: only a 3yz to DATA lets the message follow. A message
  * sent after DATA was refused (or answered 2yz) is read by the server as
  * commands. Judged on the client's first line after the answer to DATA
- * when it reads as message text; not when the client may have taken
- * another reply for DATA's (as for check_behind_data). */
+ * when it reads as message text, unless the pairing of replies is
+ * uncertain. */
 static void check_after_refused_data(struct judge *j, const struct wire_item *it, const char *line)
 {
-  if (it->verb == SC_VERB_DATA && !it->chunk) {
-    j->data_code = -1;
-    return;
-  }
-  if (it->chunk || j->prev_client != SC_VERB_DATA || j->data_code < 0 || j->data_code / 100 == 3 ||
-      j->stray_3yz || (it->tls ? j->surplus_tls : j->surplus) > 0 || j->injected ||
-      (!it->tls && j->after_220) || !message_text(j->cfg, it))
+  if (j->prev_client != SC_VERB_DATA || j->data_code < 0 || j->data_code / 100 == 3 ||
+      pairing_uncertain(j, it->tls) || !message_text(j->cfg, it))
     return;
   verdict(j, SC_V_SMUGGLING,
           "sent its message ('%s') after DATA was answered %d, not 354 (RFC 5321 4.1.1.4): the "
           "server reads it as commands",
           line, j->data_code);
+}
+
+/* What a client line says of the message: its line ends and dots, and
+ * whether it was sent where the server reads commands. The state of the
+ * message under way starts at DATA and ends at its "." line; BDAT chunks
+ * are data no rule here concerns. */
+static void check_message(struct judge *j, const struct wire_item *it, const char *line)
+{
+  check_line_ends(j, it, line);
+  if (it->chunk)
+    return;
+  if (it->verb == SC_VERB_DATA) {
+    j->body_lines = 0;
+    j->data_code = -1;
+    return;
+  }
+  check_dot_stuffing(j, it, line);
+  check_behind_data(j, it, line);
+  check_after_refused_data(j, it, line);
+  if (dot_alone(it))
+    j->msg_open = j->stray_3yz = 0;
 }
 
 static void judge_after_421(struct judge *j, const struct wire_item *it, const char *line);
@@ -798,10 +821,7 @@ static void on_client_plain(struct judge *j, const struct wire_item *it, const c
             "follow STARTTLS until the reply)",
             line);
   check_after_421(j, it, line);
-  check_line_ends(j, it, line);
-  check_dot_stuffing(j, it, line);
-  check_behind_data(j, it, line);
-  check_after_refused_data(j, it, line);
+  check_message(j, it, line);
 }
 
 /* Over TLS the client relies on something the post-TLS EHLO did not
@@ -879,10 +899,7 @@ static void on_client_tls(struct judge *j, const struct wire_item *it, const cha
   if (j->cert_bad && j->cfg->verify)
     verdict(j, SC_V_CERT, "sent '%s' over TLS after the server presented %s", line, j->cert_what);
   check_after_421(j, it, line);
-  check_line_ends(j, it, line);
-  check_dot_stuffing(j, it, line);
-  check_behind_data(j, it, line);
-  check_after_refused_data(j, it, line);
+  check_message(j, it, line);
   if (data_line(it) || v == SC_VERB_AUTH_DATA)
     return;
   /* Replies the server sent inside TLS that answered no command: a client
@@ -1090,7 +1107,7 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
       on_client_plain(j, it, line);
     if (!it->chunk) {
       j->prev_client = it->verb;
-      j->body_ended = it->verb == SC_VERB_BODY && it->full_len == 1 && it->text[0] == '.';
+      j->body_ended = it->verb == SC_VERB_BODY && dot_alone(it);
     }
     push_pending(j, it);
     j->replies_since_client = 0;
