@@ -57,8 +57,11 @@ for scn in corpus/scenarios/*.scn; do
   name=$(basename "$scn" .scn)
   for t in fuzz_session fuzz_starttls fuzz_curl fuzz_libesmtp; do
     out="corpus/$t/$name.bin"
-    # libESMTP's own crashers are asserted by a test of their own, not seeds.
-    [ "$t" = fuzz_libesmtp ] && [[ "$name" == libesmtp-* ]] && continue
+    # libESMTP's own crashers are asserted by a test of their own, not seeds:
+    # the libesmtp-* scenarios, and cert-wildcard-too-wide (its host check
+    # overflows a pointer on the one-character label '*': fuzz/CMakeLists.txt).
+    [ "$t" = fuzz_libesmtp ] && [[ "$name" == libesmtp-* || "$name" == cert-wildcard-too-wide ]] &&
+      continue
     [ -e "$out" ] && continue
     "$smtpfuzz" convert "$scn" "$out"
     made=$((made + 1))

@@ -7,6 +7,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,22 +32,25 @@ static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
   return ok;
 }
 
-static int set_name(X509 *cert, const char *cn, int issuer_too)
+/* O and CN (`cn_len` bytes, -1: up to its NUL). */
+static int set_name(X509 *cert, const char *cn, int cn_len, int issuer_too)
 {
   X509_NAME *name = X509_get_subject_name(cert);
   if (!X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"smtpfuzz test",
                                   -1, -1, 0) ||
-      !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0))
+      !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, cn_len, -1,
+                                  0))
     return 0;
   return !issuer_too || X509_set_issuer_name(cert, name);
 }
 
-/* A certificate for `subject_key`, signed by `issuer` (NULL: by itself). A
- * leaf's only subjectAltName is `san`, in the X509V3 configuration syntax
- * ("DNS:mx.example.com", "IP:192.0.2.10"). */
-static X509 *make_cert(OSSL_LIB_CTX *libctx, long serial, const char *cn, const char *san,
-                       int is_ca, EVP_PKEY *subject_key, X509 *issuer, EVP_PKEY *issuer_key,
-                       int64_t not_before, int64_t not_after)
+/* A certificate for `subject_key`, to be signed by `issuer` (NULL: by
+ * itself), not signed yet. A leaf's only subjectAltName is `san`, in the
+ * X509V3 configuration syntax ("DNS:mx.example.com", "IP:192.0.2.10"), or
+ * none when `san` is NULL. */
+static X509 *build_cert(OSSL_LIB_CTX *libctx, long serial, const char *cn, int cn_len,
+                        const char *san, int is_ca, EVP_PKEY *subject_key, X509 *issuer,
+                        int64_t not_before, int64_t not_after)
 {
   X509 *cert = X509_new_ex(libctx, NULL);
   if (!cert)
@@ -55,7 +59,7 @@ static X509 *make_cert(OSSL_LIB_CTX *libctx, long serial, const char *cn, const 
            ASN1_INTEGER_set(X509_get_serialNumber(cert), serial) &&
            ASN1_TIME_set(X509_getm_notBefore(cert), (time_t)not_before) &&
            ASN1_TIME_set(X509_getm_notAfter(cert), (time_t)not_after) &&
-           X509_set_pubkey(cert, subject_key) && set_name(cert, cn, issuer == NULL) &&
+           X509_set_pubkey(cert, subject_key) && set_name(cert, cn, cn_len, issuer == NULL) &&
            (issuer == NULL || X509_set_issuer_name(cert, X509_get_subject_name(issuer)));
   X509 *signer = issuer ? issuer : cert;
   if (ok && is_ca)
@@ -64,15 +68,32 @@ static X509 *make_cert(OSSL_LIB_CTX *libctx, long serial, const char *cn, const 
          add_ext(cert, signer, NID_subject_key_identifier, "hash");
   if (ok && !is_ca)
     ok = add_ext(cert, signer, NID_basic_constraints, "CA:FALSE") &&
-         add_ext(cert, signer, NID_subject_alt_name, san) &&
+         (san == NULL || add_ext(cert, signer, NID_subject_alt_name, san)) &&
          add_ext(cert, signer, NID_ext_key_usage, "serverAuth");
-  if (ok)
-    ok = X509_sign(cert, issuer ? issuer_key : subject_key, EVP_sha256()) > 0;
   if (!ok) {
     X509_free(cert);
     return NULL;
   }
   return cert;
+}
+
+/* Signs `cert` (freed on failure). */
+static X509 *signed_by(X509 *cert, EVP_PKEY *key)
+{
+  if (cert && X509_sign(cert, key, EVP_sha256()) <= 0) {
+    X509_free(cert);
+    return NULL;
+  }
+  return cert;
+}
+
+static X509 *make_cert(OSSL_LIB_CTX *libctx, long serial, const char *cn, const char *san,
+                       int is_ca, EVP_PKEY *subject_key, X509 *issuer, EVP_PKEY *issuer_key,
+                       int64_t not_before, int64_t not_after)
+{
+  X509 *cert =
+      build_cert(libctx, serial, cn, -1, san, is_ca, subject_key, issuer, not_before, not_after);
+  return signed_by(cert, issuer ? issuer_key : subject_key);
 }
 
 int certs_make(struct certs *c, OSSL_LIB_CTX *libctx, const char *host, const char *wrong_host,
@@ -107,7 +128,7 @@ int certs_make(struct certs *c, OSSL_LIB_CTX *libctx, const char *host, const ch
   c->leaf[SC_CERT_NOT_YET_VALID] =
       make_cert(libctx, 15, host, san, 0, c->leaf_key, c->ca, c->ca_key, now + (int64_t)YEAR,
                 now + 2 * (int64_t)YEAR);
-  for (int k = 0; k < SC_CERT_COUNT; k++)
+  for (int k = 0; k < SC_CERT_NAME_FIRST; k++)
     if (!c->leaf[k])
       goto fail;
   return 0;
@@ -134,6 +155,63 @@ int certs_make_ip(struct certs *c, OSSL_LIB_CTX *libctx, int64_t now)
     ERR_clear_error();
     return -1;
   }
+  return 0;
+}
+
+/* A dNSName of `len` bytes, NUL included if there is one. */
+static int add_raw_dns(X509 *cert, const char *name, size_t len)
+{
+  GENERAL_NAMES *names = GENERAL_NAMES_new();
+  GENERAL_NAME *gn = GENERAL_NAME_new();
+  ASN1_IA5STRING *ia5 = ASN1_IA5STRING_new();
+  int ok = names && gn && ia5 && len <= INT_MAX && ASN1_STRING_set(ia5, name, (int)len);
+  if (ok) {
+    GENERAL_NAME_set0_value(gn, GEN_DNS, ia5);
+    ia5 = NULL;
+    ok = sk_GENERAL_NAME_push(names, gn) > 0;
+  }
+  if (ok)
+    gn = NULL;
+  ok = ok && X509_add1_ext_i2d(cert, NID_subject_alt_name, names, 0, X509V3_ADD_DEFAULT) == 1;
+  ASN1_IA5STRING_free(ia5);
+  GENERAL_NAME_free(gn);
+  GENERAL_NAMES_free(names);
+  return ok;
+}
+
+int certs_make_names(struct certs *c, OSSL_LIB_CTX *libctx, const char *host,
+                     const char *wrong_host, int64_t now)
+{
+  int64_t nb = now - 30 * (int64_t)DAY, na = now + 10 * (int64_t)YEAR;
+  char san[CERTS_NAME_MAX + 8], nul_name[2 * CERTS_NAME_MAX + 3], wild[CERTS_NAME_MAX + 8];
+  /* The host in the subject's CN only; the one DNS-ID names another host. */
+  snprintf(san, sizeof san, "DNS:%s", wrong_host);
+  c->leaf[SC_CERT_NAME_IN_CN_ONLY] =
+      make_cert(libctx, 18, host, san, 0, c->leaf_key, c->ca, c->ca_key, nb, na);
+  /* "<host>\0.<wrong_host>" as the DNS-ID and the CN: read as a C string,
+   * the host. */
+  int n = snprintf(nul_name, sizeof nul_name, "%s%c.%s", host, 0, wrong_host);
+  X509 *nul =
+      n > 0 ? build_cert(libctx, 19, nul_name, n, NULL, 0, c->leaf_key, c->ca, nb, na) : NULL;
+  if (nul && !add_raw_dns(nul, nul_name, (size_t)n)) {
+    X509_free(nul);
+    nul = NULL;
+  }
+  c->leaf[SC_CERT_NUL_IN_NAME] = signed_by(nul, c->ca_key);
+  /* A wildcard over every label but the last: "*.com" for mx.example.com. */
+  const char *last = strrchr(host, '.');
+  snprintf(wild, sizeof wild, "DNS:*.%s", last ? last + 1 : host);
+  c->leaf[SC_CERT_WILDCARD_TOO_WIDE] =
+      make_cert(libctx, 20, wild + 4, wild, 0, c->leaf_key, c->ca, c->ca_key, nb, na);
+  for (int k = SC_CERT_NAME_FIRST; k < SC_CERT_COUNT; k++)
+    if (!c->leaf[k]) {
+      for (int j = SC_CERT_NAME_FIRST; j < SC_CERT_COUNT; j++) {
+        X509_free(c->leaf[j]);
+        c->leaf[j] = NULL;
+      }
+      ERR_clear_error();
+      return -1;
+    }
   return 0;
 }
 

@@ -11,6 +11,19 @@
  *   expired         issued by the CA for `host`, ended a day before `now`
  *   not-yet-valid   issued by the CA for `host`, begins a year after `now`
  *
+ * and, made by certs_make_names(), three issued by the CA and in date whose
+ * names no verifier following RFC 6125 6 matches to `host`, though a check
+ * written by hand may (for the host mx.example.com and the wrong host
+ * wrong.example.net):
+ *
+ *   name-in-cn-only    DNS-ID wrong.example.net, CN mx.example.com: a CN counts
+ *                      only where there is no DNS-ID (6.4.4)
+ *   nul-in-name        DNS-ID and CN "mx.example.com\0.wrong.example.net": the
+ *                      name read up to the NUL, as a C string, is the host
+ *                      (the null-prefix attack, CVE-2009-2408 and kin)
+ *   wildcard-too-wide  DNS-ID and CN "*.com": '*' stands for one label,
+ *                      the left-most (6.4.3), never for several
+ *
  * and, made by certs_make_ip(), two more issued by the CA and valid like
  * `valid`, whose only subjectAltName is an iPAddress (RFC 5280 4.2.1.6),
  * for clients that connect to an address literal (RFC 6125 6.2):
@@ -53,7 +66,14 @@ int certs_make(struct certs *c, struct ossl_lib_ctx_st *libctx, const char *host
  * sessions, which therefore stay byte for byte what they were without
  * them. Returns 0, or -1 (neither made). */
 int certs_make_ip(struct certs *c, struct ossl_lib_ctx_st *libctx, int64_t now);
-/* Frees everything certs_make() and certs_make_ip() made. */
+/* The longest name certs_make_names() takes. */
+#define CERTS_NAME_MAX 253
+/* Adds the name kinds (SC_CERT_NAME_FIRST on) to certificates certs_make()
+ * made, after everything else, for the same reason as certs_make_ip().
+ * Returns 0, or -1 (none made). */
+int certs_make_names(struct certs *c, struct ossl_lib_ctx_st *libctx, const char *host,
+                     const char *wrong_host, int64_t now);
+/* Frees everything certs_make(), certs_make_ip() and certs_make_names() made. */
 void certs_free(struct certs *c);
 /* The CA as PEM text into out (NUL-terminated); returns its length, 0 on error. */
 size_t certs_ca_pem(const struct certs *c, char *out, size_t cap);

@@ -71,14 +71,20 @@ static inline int sc_act_has_bytes(enum sc_act k)
   return k == SC_ACT_SEND || k == SC_ACT_RAW;
 }
 
-/* Which certificate the server presents. */
+/* Which certificate the server presents (harness/certs.h). The last three
+ * are issued by the trusted CA, in date, and carry the host's name in a form
+ * no RFC 6125 verifier matches: each catches one way of matching names by
+ * hand wrongly. */
 #define SC_CERT_LIST(X)                                                                            \
   X(VALID, "valid")                                                                                \
   X(SELF_SIGNED, "self-signed")                                                                    \
   X(UNKNOWN_ISSUER, "unknown-issuer")                                                              \
   X(WRONG_HOST, "wrong-host")                                                                      \
   X(EXPIRED, "expired")                                                                            \
-  X(NOT_YET_VALID, "not-yet-valid")
+  X(NOT_YET_VALID, "not-yet-valid")                                                                \
+  X(NAME_IN_CN_ONLY, "name-in-cn-only")     /* subjectAltName another host, CN the host */         \
+  X(NUL_IN_NAME, "nul-in-name")             /* dNSName "<host>\0.<another host>" */                \
+  X(WILDCARD_TOO_WIDE, "wildcard-too-wide") /* dNSName "*.<the host's last label>" */
 
 enum sc_cert {
 #define SC_CERT_ENUM(id, name) SC_CERT_##id,
@@ -86,6 +92,8 @@ enum sc_cert {
 #undef SC_CERT_ENUM
       SC_CERT_COUNT
 };
+/* The kinds a certificate's name makes bad (from here to SC_CERT_COUNT). */
+#define SC_CERT_NAME_FIRST SC_CERT_NAME_IN_CN_ONLY
 
 /* How the server's TLS behaves beyond its certificate. */
 #define SC_TLS_SERVER_LIST(X)                                                                      \

@@ -22,7 +22,7 @@
  *                     0x20 no delivery (deliver = no), 0x40 no recipient
  *                     (unless "to" records name some), 0x80 resume
  *    7  personality   b % 5 (SC_PERSONALITY_LIST order)
- *    8  cert          b % 6 (SC_CERT_LIST order)
+ *    8  cert          b % SC_CERT_COUNT (SC_CERT_LIST order)
  *    9  cert host     b % SC_BINARY_CERT_HOSTS, sc_binary_cert_hosts[]
  *   10  host          b % SC_BINARY_HOSTS, sc_binary_hosts[]
  *   11  message       b % SC_BINARY_MESSAGES, sc_binary_messages[]

@@ -338,6 +338,17 @@ out:
   return ok;
 }
 
+/* Server contexts and start-up sessions for the kinds [from, to). */
+static int make_slots(struct tls_peer *p, int from, int to)
+{
+  for (int k = from; k < to; k++) {
+    p->slot[k].ctx = server_ctx(p, (enum sc_cert)k, &p->slot[k]);
+    if (!p->slot[k].ctx || !make_session(p, (enum sc_cert)k))
+      return 0;
+  }
+  return 1;
+}
+
 struct tls_peer *tls_peer_new(void)
 {
   struct tls_peer *p = calloc(1, sizeof(*p));
@@ -360,19 +371,20 @@ struct tls_peer *tls_peer_new(void)
   p->client_ctx = sf_tls_openssl_ctx_new_pem(p->libctx, p->ca_pem, strlen(p->ca_pem));
   if (!p->client_ctx)
     goto fail;
-  for (int k = 0; k < SC_CERT_COUNT; k++) {
-    p->slot[k].ctx = server_ctx(p, (enum sc_cert)k, &p->slot[k]);
-    if (!p->slot[k].ctx || !make_session(p, (enum sc_cert)k))
-      goto fail;
-  }
+  if (!make_slots(p, 0, SC_CERT_NAME_FIRST))
+    goto fail;
   /* After the sessions: signing these certificates draws on the random
    * stream, so made earlier they would change every session made after
-   * them. */
+   * them (and the name kinds, with their sessions, come last of all). */
   if (certs_make_ip(&p->certs, p->libctx, TLS_PEER_TIME) != 0)
     goto fail;
   p->ip_slot[0].ctx = server_ctx_for(p, p->certs.ipv4, &p->ip_slot[0]);
   p->ip_slot[1].ctx = server_ctx_for(p, p->certs.ipv6, &p->ip_slot[1]);
   if (!p->ip_slot[0].ctx || !p->ip_slot[1].ctx)
+    goto fail;
+  if (certs_make_names(&p->certs, p->libctx, TLS_PEER_HOST, TLS_PEER_WRONG_HOST, TLS_PEER_TIME) !=
+          0 ||
+      !make_slots(p, SC_CERT_NAME_FIRST, SC_CERT_COUNT))
     goto fail;
   rng_seed(TLS_PEER_SEED);
   return p;

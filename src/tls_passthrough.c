@@ -84,6 +84,13 @@ static void finish_hello(struct sf_tls_passthrough *pt)
       {"expired", SF_ERR_TLS_CERT_EXPIRED, "certificate verify failed: certificate has expired"},
       {"not-yet-valid", SF_ERR_TLS_CERT_NOT_YET_VALID,
        "certificate verify failed: certificate is not yet valid"},
+      /* RFC 6125 6.4.4, 6.4.3: the host's name in a form no verifier takes. */
+      {"name-in-cn-only", SF_ERR_TLS_CERT_WRONG_HOST,
+       "certificate verify failed: host name mismatch (the host is named in the CN only)"},
+      {"nul-in-name", SF_ERR_TLS_CERT_WRONG_HOST,
+       "certificate verify failed: host name mismatch (a NUL inside the name)"},
+      {"wildcard-too-wide", SF_ERR_TLS_CERT_WRONG_HOST,
+       "certificate verify failed: host name mismatch (a wildcard over several labels)"},
   };
   const char *body = pt->hello + HELLO_PREFIX_LEN;
   size_t len = pt->hello_len - HELLO_PREFIX_LEN - 1; /* without the LF */

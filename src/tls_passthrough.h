@@ -7,8 +7,11 @@
  *
  * or "\x16PT-SERVER-HELLO alert <name>\n" when it refuses the handshake,
  * where <cert> is one of valid, self-signed, unknown-issuer, wrong-host,
- * expired, not-yet-valid and <host> the name the certificate carries (the
- * certificate of the session, when it was resumed). With verification on,
+ * expired, not-yet-valid, or a kind whose name is the fault (name-in-cn-only,
+ * nul-in-name, wildcard-too-wide: the host only in the subject's CN, the host
+ * followed by a NUL and more, a wildcard over several labels) and <host> the
+ * name the certificate carries (the certificate of the session, when it was
+ * resumed). With verification on,
  * anything but "valid" for the expected host fails with the matching
  * certificate error, as a real verifier would, resumed or not: a resumed
  * session is only as good as the certificate it was made with. After the line,

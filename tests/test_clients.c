@@ -48,6 +48,11 @@ static const struct row table[] = {
     {"starttls-injection.scn", 0, SC_CLIENT_FAILED},
     {"injection-starttls-several-replies.scn", 0, SC_CLIENT_FAILED},
     {"cert-self-signed.scn", 0, SC_CLIENT_FAILED},
+    /* Names in forms RFC 6125 refuses: the CN beside a DNS-ID, a NUL in the
+     * name, a wildcard over two labels. */
+    {"cert-name-in-cn-only.scn", 0, SC_CLIENT_FAILED},
+    {"cert-nul-in-name.scn", 0, SC_CLIENT_FAILED},
+    {"cert-wildcard-too-wide.scn", 0, SC_CLIENT_FAILED},
     {"cert-wrong-host.scn", 0, SC_CLIENT_FAILED},
     {"cert-expired.scn", 0, SC_CLIENT_FAILED},
     {"cert-unknown-issuer.scn", 0, SC_CLIENT_FAILED},
@@ -119,6 +124,8 @@ static const struct row table[] = {
     /* It rejects the certificate, then says QUIT inside that TLS session. */
     {"cert-expired.scn", V(CERT), SC_CLIENT_FAILED},
     {"cert-wrong-host.scn", V(CERT), SC_CLIENT_FAILED},
+    {"cert-name-in-cn-only.scn", V(CERT), SC_CLIENT_FAILED},
+    {"cert-nul-in-name.scn", V(CERT), SC_CLIENT_FAILED},
     /* Starttls_ENABLED authenticates in plaintext when STARTTLS is gone. */
     {"curl-try-stripped-starttls-password.scn", V(LEAK_AUTH), SC_CLIENT_DONE},
     /* A 421 to AUTH is a failed mechanism to it: it tries the next one. */

@@ -124,6 +124,10 @@ static void test_certificates(struct tls_peer *peer)
       {SC_CERT_WRONG_HOST, SF_ERR_TLS_CERT_WRONG_HOST, "hostname mismatch"},
       {SC_CERT_EXPIRED, SF_ERR_TLS_CERT_EXPIRED, "expired"},
       {SC_CERT_NOT_YET_VALID, SF_ERR_TLS_CERT_NOT_YET_VALID, "not yet valid"},
+      /* The host named only where RFC 6125 6 does not look. */
+      {SC_CERT_NAME_IN_CN_ONLY, SF_ERR_TLS_CERT_WRONG_HOST, "hostname mismatch"},
+      {SC_CERT_NUL_IN_NAME, SF_ERR_TLS_CERT_WRONG_HOST, "hostname mismatch"},
+      {SC_CERT_WILDCARD_TOO_WIDE, SF_ERR_TLS_CERT_WRONG_HOST, "hostname mismatch"},
   };
   for (int v = TLS_PEER_TLS12; v <= TLS_PEER_TLS13; v++)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -315,6 +319,9 @@ static void test_resumed_session_checks(struct tls_peer *peer)
       {SC_CERT_UNKNOWN_ISSUER, TLS_PEER_HOST, SF_ERR_TLS_CERT_UNKNOWN_ISSUER},
       {SC_CERT_EXPIRED, TLS_PEER_HOST, SF_ERR_TLS_CERT_EXPIRED},
       {SC_CERT_NOT_YET_VALID, TLS_PEER_HOST, SF_ERR_TLS_CERT_NOT_YET_VALID},
+      {SC_CERT_NAME_IN_CN_ONLY, TLS_PEER_HOST, SF_ERR_TLS_CERT_WRONG_HOST},
+      {SC_CERT_NUL_IN_NAME, TLS_PEER_HOST, SF_ERR_TLS_CERT_WRONG_HOST},
+      {SC_CERT_WILDCARD_TOO_WIDE, TLS_PEER_HOST, SF_ERR_TLS_CERT_WRONG_HOST},
       /* The valid kind's session, offered while another name is expected. */
       {SC_CERT_VALID, "other.example.com", SF_ERR_TLS_CERT_WRONG_HOST},
       {SC_CERT_VALID, TLS_PEER_WRONG_HOST, SF_ERR_TLS_CERT_WRONG_HOST},

@@ -82,8 +82,11 @@ int live_tls_init(struct live_tls *t, const char *host, const char *cert_file, c
     live_tls_free(t);
     return -1;
   }
-  if (certs_make(&t->certs, NULL, host ? host : TLS_PEER_HOST, TLS_PEER_WRONG_HOST,
-                 (int64_t)time(NULL)) != 0) {
+  const char *name = host ? host : TLS_PEER_HOST;
+  int64_t now = (int64_t)time(NULL);
+  if (certs_make(&t->certs, NULL, name, TLS_PEER_WRONG_HOST, now) != 0 ||
+      certs_make_names(&t->certs, NULL, name, TLS_PEER_WRONG_HOST, now) != 0) {
+    certs_free(&t->certs);
     snprintf(err, cap, "cannot make the test certificates");
     return -1;
   }
