@@ -437,21 +437,37 @@ SSL_SESSION *tls_peer_client_session(struct tls_peer *p, enum sc_cert cert)
   return (unsigned)cert < SC_CERT_COUNT ? p->slot[cert].client_sess : NULL;
 }
 
+/* The scenario's kind, but for the name kinds: each is made to pass for
+ * TLS_PEER_HOST, and judged as such; for a client that expects another
+ * name (for which the certificate may well be good: name-in-cn-only's
+ * DNS-ID is TLS_PEER_WRONG_HOST), or a scenario that names another, the
+ * certificate is chosen as for `valid`. */
+static enum sc_cert kind_of(const struct scenario *sc)
+{
+  if ((unsigned)sc->cert >= SC_CERT_COUNT)
+    return SC_CERT_VALID;
+  if (sc->cert < SC_CERT_NAME_FIRST)
+    return sc->cert;
+  int ours = sf_host_equal(sc->cfg.host ? sc->cfg.host : "", TLS_PEER_HOST) &&
+             (!sc->cert_host[0] || sf_host_equal(sc->cert_host, TLS_PEER_HOST));
+  return ours ? sc->cert : SC_CERT_VALID;
+}
+
 enum sc_cert tls_peer_cert_for(const struct scenario *sc)
 {
   const char *host = sc->cfg.host ? sc->cfg.host : "";
-  if (sc->cert == SC_CERT_VALID && sc->cert_host[0] && strcasecmp(sc->cert_host, host) != 0)
+  enum sc_cert kind = kind_of(sc);
+  if (kind == SC_CERT_VALID && sc->cert_host[0] && strcasecmp(sc->cert_host, host) != 0)
     return SC_CERT_WRONG_HOST;
-  return (unsigned)sc->cert < SC_CERT_COUNT ? sc->cert : SC_CERT_VALID;
+  return kind;
 }
 
 int tls_peer_pick(const struct scenario *sc)
 {
   const char *name = sc->cert_host[0] ? sc->cert_host : sc->cfg.host ? sc->cfg.host : "";
-  if ((unsigned)sc->cert >= SC_CERT_COUNT)
-    return SC_CERT_VALID;
-  if (sc->cert != SC_CERT_VALID)
-    return sc->cert;
+  enum sc_cert kind = kind_of(sc);
+  if (kind != SC_CERT_VALID)
+    return kind;
   if (sf_host_equal(name, TLS_PEER_HOST))
     return SC_CERT_VALID;
   if (sf_host_equal(name, TLS_PEER_IPV4))

@@ -158,6 +158,22 @@ static void test_engine(void)
     }
 }
 
+/* The name kinds pass for TLS_PEER_HOST only. A client that expects the
+ * host name-in-cn-only's DNS-ID names would rightly take that certificate:
+ * such a client gets the certificate for its own name instead, and nothing
+ * is judged against it (fuzz_starttls found this the oracle's error). */
+static void test_other_host(void)
+{
+  for (size_t i = 1; i < NCERTS; i++)
+    for (int v = TLS_PEER_TLS12; v <= TLS_PEER_TLS13; v++) {
+      configure(certs[i]);
+      sc.cfg.host = TLS_PEER_WRONG_HOST;
+      unsigned verdicts = run(NULL, (enum tls_peer_version)v);
+      CHECKF(verdicts == 0 && res.status == SC_CLIENT_DONE, "engine for %s, %s (v%d): %#x %s",
+             TLS_PEER_WRONG_HOST, sc.name, v, verdicts, res.diagnosis);
+    }
+}
+
 static void test_hand_checks(void)
 {
   enum flaw flaw;
@@ -194,6 +210,7 @@ int main(void)
   if (!peer)
     return check_report("test_cert_names");
   test_engine();
+  test_other_host();
   test_hand_checks();
   tls_peer_free(peer);
   return check_report("test_cert_names");
