@@ -103,12 +103,16 @@ static void finish_hello(struct sf_tls_passthrough *pt)
                  : "the peer sent an alert");
     return;
   }
+  /* A marker at the end counts only when "<cert> <host>" is still there
+   * before it: a host may be called "resumed" or "certificate-required". */
   size_t qlen = sizeof(SF_PT_CERT_REQUIRED) - 1;
-  int cert_required = len > qlen && memcmp(body + len - qlen, SF_PT_CERT_REQUIRED, qlen) == 0;
+  int cert_required = len > qlen && memcmp(body + len - qlen, SF_PT_CERT_REQUIRED, qlen) == 0 &&
+                      memchr(body, ' ', len - qlen) != NULL;
   if (cert_required)
     len -= qlen;
   size_t rlen = sizeof(SF_PT_RESUMED) - 1;
-  if (len > rlen && memcmp(body + len - rlen, SF_PT_RESUMED, rlen) == 0) {
+  if (len > rlen && memcmp(body + len - rlen, SF_PT_RESUMED, rlen) == 0 &&
+      memchr(body, ' ', len - rlen) != NULL) {
     if (!pt->offer_resume) {
       fail(pt, SF_ERR_TLS_HANDSHAKE, "the server resumed a session nobody offered");
       return;

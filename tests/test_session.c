@@ -322,6 +322,9 @@ static void test_tls_failures(void)
   cert_failure("not-yet-valid mx.example.com", SF_ERR_TLS_CERT_NOT_YET_VALID);
   cert_failure("wrong-host mx.example.com", SF_ERR_TLS_CERT_WRONG_HOST);
   cert_failure("valid other.example.net", SF_ERR_TLS_CERT_WRONG_HOST);
+  cert_failure("name-in-cn-only mx.example.com", SF_ERR_TLS_CERT_WRONG_HOST);
+  cert_failure("nul-in-name mx.example.com", SF_ERR_TLS_CERT_WRONG_HOST);
+  cert_failure("wildcard-too-wide mx.example.com", SF_ERR_TLS_CERT_WRONG_HOST);
   cert_failure("bogus mx.example.com", SF_ERR_TLS_HANDSHAKE);
 
   /* Verification off accepts a self-signed certificate (lint calls it out). */
@@ -814,6 +817,11 @@ static void test_passthrough_names(void)
       {"192.0.2.10", "valid mx.example.com", SF_ERR_TLS_CERT_WRONG_HOST},
       {"MX.example.com", "valid mx.EXAMPLE.com", SF_ERR_OK},
       {"mx.example.com", "valid *.example.com", SF_ERR_TLS_CERT_WRONG_HOST},
+      /* A host named like a marker is a host (fuzz_portmode found it read as
+       * the marker, and the hello left without one). */
+      {"certificate-required", "valid certificate-required", SF_ERR_OK},
+      {"resumed", "valid resumed", SF_ERR_OK},
+      {"mx.example.com", "valid mx.example.com certificate-required", SF_ERR_TLS_ALERT},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     struct sf_tls_passthrough pt;
