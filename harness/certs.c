@@ -203,16 +203,17 @@ int certs_make_names(struct certs *c, OSSL_LIB_CTX *libctx, const char *host,
   snprintf(wild, sizeof wild, "DNS:*.%s", last ? last + 1 : host);
   c->leaf[SC_CERT_WILDCARD_TOO_WIDE] =
       make_cert(libctx, 20, wild + 4, wild, 0, c->leaf_key, c->ca, c->ca_key, nb, na);
+  int ok = 1;
   for (int k = SC_CERT_NAME_FIRST; k < SC_CERT_COUNT; k++)
-    if (!c->leaf[k]) {
-      for (int j = SC_CERT_NAME_FIRST; j < SC_CERT_COUNT; j++) {
-        X509_free(c->leaf[j]);
-        c->leaf[j] = NULL;
-      }
-      ERR_clear_error();
-      return -1;
-    }
-  return 0;
+    ok = ok && c->leaf[k] != NULL;
+  if (ok)
+    return 0;
+  for (int k = SC_CERT_NAME_FIRST; k < SC_CERT_COUNT; k++) {
+    X509_free(c->leaf[k]);
+    c->leaf[k] = NULL;
+  }
+  ERR_clear_error();
+  return -1;
 }
 
 void certs_free(struct certs *c)

@@ -382,9 +382,9 @@ struct tls_peer *tls_peer_new(void)
   p->ip_slot[1].ctx = server_ctx_for(p, p->certs.ipv6, &p->ip_slot[1]);
   if (!p->ip_slot[0].ctx || !p->ip_slot[1].ctx)
     goto fail;
-  if (certs_make_names(&p->certs, p->libctx, TLS_PEER_HOST, TLS_PEER_WRONG_HOST, TLS_PEER_TIME) !=
-          0 ||
-      !make_slots(p, SC_CERT_NAME_FIRST, SC_CERT_COUNT))
+  int names =
+      certs_make_names(&p->certs, p->libctx, TLS_PEER_HOST, TLS_PEER_WRONG_HOST, TLS_PEER_TIME);
+  if (names != 0 || !make_slots(p, SC_CERT_NAME_FIRST, SC_CERT_COUNT))
     goto fail;
   rng_seed(TLS_PEER_SEED);
   return p;

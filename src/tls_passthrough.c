@@ -66,6 +66,15 @@ static int equal_nocase(const char *a, size_t alen, const char *b)
   return 1;
 }
 
+/* Does body[0, len) end with the marker m (mlen bytes)? Only when "<cert>
+ * <host>" is still there before it: a host may be called "resumed" or
+ * "certificate-required". */
+static int ends_with_marker(const char *body, size_t len, const char *m, size_t mlen)
+{
+  return len > mlen && memcmp(body + len - mlen, m, mlen) == 0 &&
+         memchr(body, ' ', len - mlen) != NULL;
+}
+
 /* The hello line is complete: "<prefix><cert> <host>[ resumed]
  * [ certificate-required]", or "<prefix>alert <name>". Judge it the way a
  * verifier judges a certificate chain and name (RFC 6125). */
@@ -103,16 +112,12 @@ static void finish_hello(struct sf_tls_passthrough *pt)
                  : "the peer sent an alert");
     return;
   }
-  /* A marker at the end counts only when "<cert> <host>" is still there
-   * before it: a host may be called "resumed" or "certificate-required". */
   size_t qlen = sizeof(SF_PT_CERT_REQUIRED) - 1;
-  int cert_required = len > qlen && memcmp(body + len - qlen, SF_PT_CERT_REQUIRED, qlen) == 0 &&
-                      memchr(body, ' ', len - qlen) != NULL;
+  int cert_required = ends_with_marker(body, len, SF_PT_CERT_REQUIRED, qlen);
   if (cert_required)
     len -= qlen;
   size_t rlen = sizeof(SF_PT_RESUMED) - 1;
-  if (len > rlen && memcmp(body + len - rlen, SF_PT_RESUMED, rlen) == 0 &&
-      memchr(body, ' ', len - rlen) != NULL) {
+  if (ends_with_marker(body, len, SF_PT_RESUMED, rlen)) {
     if (!pt->offer_resume) {
       fail(pt, SF_ERR_TLS_HANDSHAKE, "the server resumed a session nobody offered");
       return;
