@@ -1,0 +1,31 @@
+# Perl Net::SMTP with SSL => 1 (implicit TLS; tests/live/net_smtp_client.pl), the certificate verified
+# Run: smtpfuzz audit --profile profiles/perl-net-smtp-implicit.profile corpus/scenarios
+name = perl-net-smtp-implicit
+description = Perl Net::SMTP with SSL => 1 (implicit TLS; tests/live/net_smtp_client.pl), the certificate verified
+mode = implicit
+tls = required
+verify = yes
+arg = perl
+arg = ../tests/live/net_smtp_client.pl
+arg = --mode
+arg = implicit
+arg = --tls
+arg = required
+arg = --addr
+arg = {addr}
+arg = --port
+arg = {port}
+arg = --host
+arg = {host}
+arg = --cafile
+arg = {cafile}
+arg = --user
+arg = {user}
+arg = --password
+arg = {password}
+arg = --from
+arg = {from}
+arg = --to
+arg = {to}
+arg = --message
+arg = {message}

@@ -1,0 +1,31 @@
+# Perl Net::SMTP (tests/live/net_smtp_client.pl): starttls() with the certificate verified, refusing to go on when STARTTLS is missing
+# Run: smtpfuzz audit --profile profiles/perl-net-smtp-starttls.profile corpus/scenarios
+name = perl-net-smtp-starttls
+description = Perl Net::SMTP (tests/live/net_smtp_client.pl): starttls() with the certificate verified, refusing to go on when STARTTLS is missing
+mode = starttls
+tls = required
+verify = yes
+arg = perl
+arg = ../tests/live/net_smtp_client.pl
+arg = --mode
+arg = starttls
+arg = --tls
+arg = required
+arg = --addr
+arg = {addr}
+arg = --port
+arg = {port}
+arg = --host
+arg = {host}
+arg = --cafile
+arg = {cafile}
+arg = --user
+arg = {user}
+arg = --password
+arg = {password}
+arg = --from
+arg = {from}
+arg = --to
+arg = {to}
+arg = --message
+arg = {message}
