@@ -7,6 +7,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <arpa/inet.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -111,8 +112,13 @@ int certs_make(struct certs *c, OSSL_LIB_CTX *libctx, const char *host, const ch
       make_cert(libctx, 2, "smtpfuzz unknown CA", NULL, 1, c->other_ca_key, NULL, NULL, from, to);
   if (!c->ca || !c->other_ca)
     goto fail;
+  /* An address literal is named by an IP-ID (RFC 6125 1.7.2): a live
+   * profile whose client checks the address it connected to (tls_name =
+   * 127.0.0.1) gets certificates that name it so. */
+  unsigned char addr[16];
+  int is_ip = inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
   char san[128], wrong_san[128];
-  snprintf(san, sizeof(san), "DNS:%s", host);
+  snprintf(san, sizeof(san), "%s:%s", is_ip ? "IP" : "DNS", host);
   snprintf(wrong_san, sizeof(wrong_san), "DNS:%s", wrong_host);
   int64_t nb = now - 30 * (int64_t)DAY, na = now + 10 * (int64_t)YEAR;
   c->leaf[SC_CERT_VALID] =

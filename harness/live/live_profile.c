@@ -128,7 +128,7 @@ int live_profile_parse(struct live_profile *p, const char *text, size_t len, con
     } else if (strcmp(k, "tls_name") == 0) {
       if (strlen(v) >= sizeof(p->tls_name) ||
           strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789.-") != strlen(v)) {
-        *reason = "tls_name must be a host name (letters, digits, '.', '-')";
+        *reason = "tls_name must be a host name or an IPv4 address (letters, digits, '.', '-')";
         return -1;
       }
       snprintf(p->tls_name, sizeof(p->tls_name), "%s", v);

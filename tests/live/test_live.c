@@ -15,6 +15,8 @@
 #include "oracle.h"
 #include "scenario_text.h"
 
+#include <openssl/x509v3.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -563,6 +565,17 @@ static void test_tls_init(void)
   CHECK(live_tls_init(&t, NULL, NULL, NULL, err, sizeof(err)) == 0);
   live_tls_free(&t);
   CHECK(live_tls_init(&t, NULL, "/nonexistent.pem", NULL, err, sizeof(err)) != 0);
+  /* A name is a DNS-ID; an address literal (a profile's tls_name = 127.0.0.1,
+   * for clients that check the address they connected to) an IP-ID. */
+  CHECK(live_tls_init(&t, "127.0.0.1", NULL, NULL, err, sizeof(err)) == 0);
+  X509 *leaf = t.certs.leaf[SC_CERT_VALID];
+  CHECK(X509_check_ip_asc(leaf, "127.0.0.1", 0) == 1);
+  live_tls_free(&t);
+  CHECK(live_tls_init(&t, "mx.example.com", NULL, NULL, err, sizeof(err)) == 0);
+  leaf = t.certs.leaf[SC_CERT_VALID];
+  CHECK(X509_check_host(leaf, "mx.example.com", 0, 0, NULL) == 1);
+  CHECK(X509_check_ip_asc(leaf, "127.0.0.1", 0) != 1);
+  live_tls_free(&t);
 }
 
 int main(void)
