@@ -472,7 +472,8 @@ static void on_reply(struct sc_flawed_client *c, int code, const char *buf, size
       c->went_on = 1;
       return;
     }
-    int keeps = c->flaw == SC_FLAW_KEEP_PIPELINED || c->flaw == SC_FLAW_INJECTED_AS_EHLO;
+    int keeps = c->flaw == SC_FLAW_KEEP_PIPELINED || c->flaw == SC_FLAW_INJECTED_AS_EHLO ||
+                c->flaw == SC_FLAW_INJECTED_ON_NEXT_READ;
     if (rest > 0 && !keeps) {
       fail(c, "bytes after the 220 to STARTTLS (response injection)");
       return;
@@ -669,6 +670,17 @@ static size_t fl_feed(struct sc_client *cl, const uint8_t *in, size_t len, uint6
     size_t got = 0;
     if (c->tls_up && !terminal(c)) {
       got = t->vt->read_app(t, (uint8_t *)c->in + c->in_len, sizeof(c->in) - c->in_len);
+      if (got > 0 && c->flaw == SC_FLAW_INJECTED_ON_NEXT_READ && c->kept_len > 0) {
+        /* The flaw: the bytes that came with the 220 stayed in the read
+         * buffer and are read in front of the first ones over TLS (one
+         * reply behind from then on). */
+        size_t k = c->kept_len < sizeof(c->in) - c->in_len - got ? c->kept_len
+                                                                  : sizeof(c->in) - c->in_len - got;
+        memmove(c->in + c->in_len + k, c->in + c->in_len, got);
+        memcpy(c->in + c->in_len, c->kept, k);
+        got += k;
+        c->kept_len = 0;
+      }
       c->in_len += got;
       process(c, now);
     }

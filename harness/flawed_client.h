@@ -29,6 +29,8 @@
     "takes the bytes after the 220 as its post-TLS EHLO answer and sends no EHLO")                 \
   X(INJECTED_AS_EHLO, "injected-as-ehlo", "INJECTION",                                             \
     "sends its post-TLS EHLO but acts on the bytes after the 220 as its answer")                   \
+  X(INJECTED_ON_NEXT_READ, "injected-on-next-read", "INJECTION",                                   \
+    "keeps the bytes after the 220 and reads them in front of the first bytes over TLS")           \
   X(PIPELINE_STARTTLS, "pipeline-starttls", "INJECTION",                                           \
     "sends EHLO right behind STARTTLS, before the answer")                                         \
   X(READ_AHEAD, "read-ahead", "INJECTION",                                                         \
@@ -86,7 +88,7 @@ struct sc_flawed_client {
   size_t in_len;
   char out[SC_FLAWED_OUT_BUF];
   size_t out_len;
-  char kept[1024]; /* KEEP_PIPELINED: bytes after the 220 to STARTTLS */
+  char kept[1024]; /* KEEP_PIPELINED and kin: bytes after the 220 to STARTTLS */
   size_t kept_len;
   char diag[200];
 };

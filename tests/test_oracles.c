@@ -493,6 +493,25 @@ static void test_injection_identical_caps(void)
   expect_caught(&sc, SC_FLAW_INJECTED_AS_EHLO, SC_V_INJECTION);
 }
 
+/* A client that reads the injected bytes only when bytes arrive over TLS
+ * (aiosmtplib 2.0) acts after the real answer has come: no accounting can
+ * see it, only what it does with what the injected lines offered. */
+static void test_injection_read_late(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = injection-read-late\nclient.auth = login\n"
+            "on starttls plain: send \"220 2.0.0 Ready\\r\\n250-mx.example.com\\r\\n250 AUTH "
+            "LOGIN\\r\\n\"; tls\n"
+            "on ehlo tls: send \"250-mx.example.com\\r\\n250 AUTH PLAIN\\r\\n\"\n"
+            "expect.result = failed\nexpect.error = STARTTLS_INJECTION\n");
+  expect_caught(&sc, SC_FLAW_INJECTED_ON_NEXT_READ, SC_V_INJECTION);
+  run_flawed(&sc, SC_FLAW_INJECTED_ON_NEXT_READ);
+  CHECKF(strstr(rep.reason[SC_V_INJECTION], "only the bytes injected") != NULL, "%s",
+         rep.reason[SC_V_INJECTION]);
+  /* The flaw that reads them at once is caught there too (by accounting). */
+  expect_caught(&sc, SC_FLAW_INJECTED_AS_EHLO, SC_V_INJECTION);
+}
+
 /* Client bytes between STARTTLS and its answer, under every TLS policy. */
 static void test_pipelined_after_starttls(void)
 {
@@ -1189,6 +1208,7 @@ int main(void)
   test_caps_2xx_lines();
   test_surplus_over_tls();
   test_injection_identical_caps();
+  test_injection_read_late();
   test_pipelined_after_starttls();
   test_smuggling();
   test_dot_stuffing();
