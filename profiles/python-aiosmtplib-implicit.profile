@@ -1,0 +1,30 @@
+# aiosmtplib 2.0 (implicit, tests/live/aiosmtplib_client.py under Debian's python3), the certificate verified; it names localhost
+# Run: smtpfuzz audit --profile profiles/python-aiosmtplib-implicit.profile corpus/scenarios
+name = python-aiosmtplib-implicit
+description = aiosmtplib 2.0 (implicit, tests/live/aiosmtplib_client.py under Debian's python3), the certificate verified; it names localhost
+mode = implicit
+tls = required
+verify = yes
+tls_name = localhost
+arg = /usr/bin/python3
+arg = ../tests/live/aiosmtplib_client.py
+arg = --mode
+arg = implicit
+arg = --tls
+arg = required
+arg = --host
+arg = {host}
+arg = --port
+arg = {port}
+arg = --cafile
+arg = {cafile}
+arg = --user
+arg = {user}
+arg = --password
+arg = {password}
+arg = --from
+arg = {from}
+arg = --to
+arg = {to}
+arg = --message
+arg = {message}
