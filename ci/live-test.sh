@@ -111,12 +111,14 @@ fi
 
 # Nobody reads serve's standard output (a pipe into a process that never
 # reads it): serve goes on all the same. 150 short sessions leave more
-# transcript than a pipe holds.
+# transcript than a pipe holds. One at a time: each next session waits to
+# be accepted while the last one's process ends (none may be closed unserved,
+# however slow the machine is to end them).
 sport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkfifo "$work/unread"
 sleep 110 <"$work/unread" & # holds the pipe open and never reads it
 pids+=($!)
-timeout 120 "$sf" serve --addr "127.0.0.1:$sport" --duration 100 --max-parallel 4 \
+timeout 120 "$sf" serve --addr "127.0.0.1:$sport" --duration 100 --max-parallel 1 \
   corpus/scenarios/submission-ok.scn >"$work/unread" 2>"$work/unread.err" &
 pids+=($!)
 if timeout 100 python3 - "$sport" <<'PY'; then

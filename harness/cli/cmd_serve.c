@@ -47,7 +47,8 @@ static const char serve_help[] =
     "      --conn-timeout MS    per-connection deadline (default 30000)\n"
     "  -n, --max-conns N        exit after N connections (default: no limit)\n"
     "  -d, --duration S         exit after S seconds (default: until SIGINT/SIGTERM)\n"
-    "  -j, --max-parallel N     connections served at once, more are closed (default 16)\n"
+    "  -j, --max-parallel N     connections served at once; more wait to be accepted\n"
+    "                           until one ends (default 16)\n"
     "  -h, --help               this text\n"
     "\n"
     "Exit status: 0, or 2 for bad usage, a bad scenario or an address that cannot\n"
@@ -349,9 +350,18 @@ int sf_cmd_serve(int argc, char **argv)
     for (size_t k = 0; k < nkids; k++)
       if (now > kids[k].deadline)
         kill(kids[k].pid, SIGKILL);
+    /* A kid whose pipe has ended serves no one any more, reaped or not. At
+     * the limit, new connections wait in the listen queue (accepted as soon
+     * as one ends, at its deadline at the latest) instead of being closed:
+     * a burst of short sessions on a loaded machine, whose kids are slow to
+     * exit, must not lose any. */
+    size_t serving = 0;
+    for (size_t k = 0; k < nkids; k++)
+      serving += kids[k].fd >= 0;
+    int full = serving >= parallel || nkids == MAX_PARALLEL;
     struct pollfd pfd[MAX_PARALLEL + 2];
     size_t np = 0;
-    pfd[np++] = (struct pollfd){max_conns && conns >= max_conns ? -1 : lfd, POLLIN, 0};
+    pfd[np++] = (struct pollfd){(max_conns && conns >= max_conns) || full ? -1 : lfd, POLLIN, 0};
     pfd[np++] = (struct pollfd){q.len ? STDOUT_FILENO : -1, POLLOUT, 0};
     for (size_t k = 0; k < nkids; k++)
       pfd[np++] = (struct pollfd){kids[k].fd, POLLIN, 0};
@@ -372,14 +382,14 @@ int sf_cmd_serve(int argc, char **argv)
     }
     if (q.len)
       outq_flush(&q);
-    if (!(pfd[0].revents & POLLIN))
+    if (full || !(pfd[0].revents & POLLIN))
       continue;
     int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
     if (fd < 0)
       continue;
     int pipefd[2];
-    if (nkids >= parallel || pipe2(pipefd, O_CLOEXEC) != 0) {
-      close(fd); /* one connection never blocks another: excess ones are refused */
+    if (pipe2(pipefd, O_CLOEXEC) != 0) {
+      close(fd);
       continue;
     }
     const char *path = files.path[conns % files.n];
