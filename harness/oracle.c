@@ -255,8 +255,7 @@ struct judge {
   int surplus;     /* plaintext replies that answered no command */
   int surplus_tls; /* the same inside TLS, not yet taken for an answer */
   int ahead;       /* STARTTLS went out with such a reply unread before it */
-  size_t inj_lines;
-  struct caps inj;
+  struct caps inj; /* what the injected lines announced */
   /* After TLS. */
   int tls_up;
   int tls_cmds;  /* commands sent over TLS */
@@ -469,9 +468,11 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
   }
   if (injected) {
     j->injected = 1;
-    if (it->code == 250 && j->inj_lines > 0)
+    /* Every injected 250 line, the first one and one cut by the handshake
+     * too: a client that splices a fragment onto the first line it reads
+     * over TLS, or scans the whole answer for keywords, finds them there. */
+    if (it->code == 250)
       caps_line(&j->inj, text, n);
-    j->inj_lines = it->final || it->code < 0 ? 0 : j->inj_lines + 1;
     return;
   }
   /* A line without a code is no reply, and completes none; nor does one the

@@ -512,6 +512,46 @@ static void test_injection_read_late(void)
   expect_caught(&sc, SC_FLAW_INJECTED_AS_EHLO, SC_V_INJECTION);
 }
 
+/* A fragment with no line end behind the 220 (Nodemailer 6.8 splices it
+ * onto the first line it reads over TLS): its keywords count as injected,
+ * though it is the first line and unfinished. The client that says the
+ * mechanism only the fragment offered is caught; the one that says the
+ * mechanism offered over TLS is not. */
+static void test_injection_fragment(void)
+{
+  static struct scenario plain;
+  scenario_init(&plain);
+  snprintf(plain.name, sizeof plain.name, "injection-fragment");
+  for (int spliced = 0; spliced < 2; spliced++) {
+    static const struct {
+      enum wire_kind kind;
+      int tls;
+      const char *bytes;
+    } ev[] = {
+        {WIRE_S_DATA, 0, "220 mx ESMTP\r\n"},
+        {WIRE_C_DATA, 0, "EHLO c\r\n"},
+        {WIRE_S_DATA, 0, "250-mx\r\n250 STARTTLS\r\n"},
+        {WIRE_C_DATA, 0, "STARTTLS\r\n"},
+        {WIRE_S_DATA, 0, "220 go\r\n250-AUTH PLAIN "},
+        {WIRE_TLS_START, 0, ""},
+        {WIRE_TLS_UP, 1, "valid mx.example.com"},
+        {WIRE_C_DATA, 1, "EHLO c\r\n"},
+        {WIRE_S_DATA, 1, "250-mx\r\n250 AUTH LOGIN\r\n"},
+    };
+    wire_init(&wire);
+    for (size_t k = 0; k < sizeof ev / sizeof ev[0]; k++)
+      wire_add(&wire, ev[k].kind, ev[k].tls, k, ev[k].bytes, strlen(ev[k].bytes), 0, SF_ERR_OK);
+    const char *auth = spliced ? "AUTH PLAIN AGEAYg==\r\n" : "AUTH LOGIN\r\n";
+    wire_add(&wire, WIRE_C_DATA, 1, 20, auth, strlen(auth), 0, SF_ERR_OK);
+    unsigned got = oracle_judge(&plain, &wire, NULL, &rep);
+    CHECKF(!!(got & ORACLE_BIT(SC_V_INJECTION)) == spliced, "spliced %d: verdicts %#x (%s)",
+           spliced, got, rep.reason[SC_V_INJECTION]);
+    if (spliced)
+      CHECKF(strstr(rep.reason[SC_V_INJECTION], "only the bytes injected") != NULL, "%s",
+             rep.reason[SC_V_INJECTION]);
+  }
+}
+
 /* Client bytes between STARTTLS and its answer, under every TLS policy. */
 static void test_pipelined_after_starttls(void)
 {
@@ -1209,6 +1249,7 @@ int main(void)
   test_surplus_over_tls();
   test_injection_identical_caps();
   test_injection_read_late();
+  test_injection_fragment();
   test_pipelined_after_starttls();
   test_smuggling();
   test_dot_stuffing();
