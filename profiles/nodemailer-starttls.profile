@@ -1,0 +1,31 @@
+# Nodemailer 6.8 (Debian's node-nodemailer; starttls, tests/live/nodemailer_client.js), the certificate verified
+# Run: smtpfuzz audit --profile profiles/nodemailer-starttls.profile corpus/scenarios
+name = nodemailer-starttls
+description = Nodemailer 6.8 (Debian's node-nodemailer; starttls, tests/live/nodemailer_client.js), the certificate verified
+mode = starttls
+tls = required
+verify = yes
+arg = node
+arg = ../tests/live/nodemailer_client.js
+arg = --mode
+arg = starttls
+arg = --tls
+arg = required
+arg = --addr
+arg = {addr}
+arg = --host
+arg = {host}
+arg = --port
+arg = {port}
+arg = --cafile
+arg = {cafile}
+arg = --user
+arg = {user}
+arg = --password
+arg = {password}
+arg = --from
+arg = {from}
+arg = --to
+arg = {to}
+arg = --message
+arg = {message}
