@@ -26,6 +26,8 @@ static const char audit_help[] =
     "fresh loopback port (plaintext, STARTTLS or implicit TLS, with generated test\n"
     "certificates), and judges each run with the same oracles as fuzzing, from\n"
     "the bytes that crossed the wire. SCENARIO is a .scn file or a folder of them.\n"
+    "A client that connects again (a retry) is served the scenario again, up to 3\n"
+    "connections, each judged.\n"
     "\n"
     "The command is an argument vector (no shell) with placeholders expanded per\n"
     "scenario: {host} (the name the certificate must carry), {addr} (127.0.0.1),\n"

@@ -246,24 +246,30 @@ static int accept_phase(struct watch *wt, int lfd, struct live_child *ch, uint64
   return -1;
 }
 
-/* After the connection: waits for the client itself to end. 1 if it did,
- * 0 if judged or at the cap. */
-static int after_phase(struct watch *wt, struct live_child *ch, uint64_t cap_at)
+/* After a connection: waits for the client itself to end, or (lfd >= 0)
+ * to connect again, as a client that retries does (*fd set). 1 if it
+ * ended, 0 if judged, at the cap or connected again. */
+static int after_phase(struct watch *wt, struct live_child *ch, uint64_t cap_at, int lfd,
+                       int *fd)
 {
   wt->phase = PH_AFTER;
   wt->w = NULL;
   wt->idle_ms = wt->sleep_ms = 0;
   wt->stable = 0;
+  *fd = -1;
   for (int guard = 0; guard < 10000000; guard++) {
     if (live_child_poll(ch))
       return 1;
     uint64_t now = live_now_ms();
     if (now >= cap_at || (wt->o->interrupted && *wt->o->interrupted))
       return 0;
-    struct pollfd pfd = {wt->out->read_fd, POLLIN, 0};
+    struct pollfd pfd[2] = {{wt->out->read_fd, POLLIN, 0}, {lfd, POLLIN, 0}};
     uint64_t left = cap_at - now;
-    if (poll(&pfd, 1, left < LIVE_WATCH_MS ? (int)left : LIVE_WATCH_MS) > 0)
+    int k = poll(pfd, 2, left < LIVE_WATCH_MS ? (int)left : LIVE_WATCH_MS);
+    if (k > 0 && (pfd[0].revents & (POLLIN | POLLHUP)))
       live_output_drain(wt->out);
+    if (k > 0 && (pfd[1].revents & POLLIN) && (*fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+      return 0;
     if (live_child_poll(ch))
       return 1;
     if (decide(wt, LIVE_SRV_READS, 0) == LIVE_WATCH_STOP)
@@ -310,7 +316,10 @@ static const char *case_name(const struct scenario *sc)
 int live_audit_case(const struct live_audit_opts *o, const struct live_profile *p,
                     const struct scenario *sc, const char *file, struct live_case *out)
 {
-  static struct wire w;
+  /* One wire per connection: a client that retries (after a failed
+   * handshake, say, in plaintext) is served the scenario again, fresh, up
+   * to LIVE_MAX_CONNS times, and every connection is judged. */
+  static struct wire w[LIVE_MAX_CONNS];
   static struct watch wt;
   memset(out, 0, sizeof(*out));
   snprintf(out->name, sizeof(out->name), "%s", sc->name);
@@ -402,20 +411,24 @@ int live_audit_case(const struct live_audit_opts *o, const struct live_profile *
   if (fstat(log.read_fd, &pst) == 0)
     wt.tctx.log_ino = pst.st_ino;
 
-  wire_init(&w);
   int fd = accept_phase(&wt, lfd, &ch, cap_at);
-  close(lfd);
   int ended = 0;
-  enum live_end conn_end = LIVE_END_CLIENT_CLOSED;
+  size_t nconn = 0;
   uint64_t conn_t0 = live_now_ms(); /* wire time 0: the connection, not the start */
-  if (fd >= 0) {
+  if (fd < 0 && !wt.judged)
+    ended = live_child_poll(&ch);
+  while (fd >= 0) {
+    struct wire *cw = &w[nconn++];
+    wire_init(cw);
+    conn_t0 = live_now_ms();
     out->connected = 1;
     struct live_tcp_state ts;
     if (live_tcp_peer(fd, &ts) == 0)
       wt.tctx.conn_ino = ts.client_ino;
     wt.phase = PH_CONN;
     wt.fd = fd;
-    wt.w = &w;
+    wt.w = cw;
+    wt.seen_events = 0;
     struct live_conn_opts co = {.tls = o->tls,
                                 .max_stall_ms = o->max_stall_ms,
                                 .deadline_ms = cap_at,
@@ -427,19 +440,16 @@ int live_audit_case(const struct live_audit_opts *o, const struct live_profile *
                                 .drain = conn_drain,
                                 .drain_ctx = &log};
     struct live_conn_result cr;
-    live_conn_run(fd, sc, &co, &w, &cr);
-    conn_end = cr.end;
+    live_conn_run(fd, sc, &co, cw, &cr);
     wt.fd = -1;
     /* Judged or at the cap, the client is stopped before its socket
      * closes: a close first would let it end on the EOF. */
-    if (cr.end != LIVE_END_JUDGED && cr.end != LIVE_END_DEADLINE) {
-      close(fd);
-      fd = -1;
-      ended = after_phase(&wt, &ch, cap_at);
-    }
-  } else if (!wt.judged) {
-    ended = live_child_poll(&ch);
+    if (cr.end == LIVE_END_JUDGED || cr.end == LIVE_END_DEADLINE)
+      break;
+    close(fd);
+    ended = after_phase(&wt, &ch, cap_at, nconn < LIVE_MAX_CONNS ? lfd : -1, &fd);
   }
+  close(lfd);
   if (ended)
     live_child_describe(&ch, out->end, sizeof(out->end));
   /* The scenario's end: nothing of the client outlives it. */
@@ -459,7 +469,6 @@ int live_audit_case(const struct live_audit_opts *o, const struct live_profile *
     snprintf(wt.why, sizeof(wt.why), "%sstill running at the time cap (%s)%s",
              out->connected ? "" : "never connected: ", t,
              o->interrupted && *o->interrupted ? ", interrupted" : "");
-    (void)conn_end;
   }
   if (judged) {
     /* A HANG or SLOW judged from the client's state, or none. */
@@ -473,18 +482,39 @@ int live_audit_case(const struct live_audit_opts *o, const struct live_profile *
              forced == 1 ? "" : "es");
   }
 
-  /* The verdicts: a client that never connected has none (its own result). */
-  struct oracle_report rep;
+  /* The verdicts: a client that never connected has none (its own result).
+   * Each connection is judged on its own; how the client ended belongs to
+   * the last, and so does the outcome. */
+  static struct oracle_report rep, conn_rep[LIVE_MAX_CONNS];
   memset(&rep, 0, sizeof(rep));
   unsigned bits = 0;
   if (out->connected) {
+    struct wire *last = &w[nconn - 1];
     if (judged == SC_V_HANG)
-      wire_add(&w, WIRE_HANG, 0, wire_end, wt.why, strlen(wt.why), 0, SF_ERR_OK);
+      wire_add(last, WIRE_HANG, 0, wire_end, wt.why, strlen(wt.why), 0, SF_ERR_OK);
     else if (ended) {
       enum sc_client_status st = ch.exited && ch.status == 0 ? SC_CLIENT_DONE : SC_CLIENT_FAILED;
-      wire_add(&w, WIRE_END, 0, wire_end, out->end, strlen(out->end), (uint64_t)st, SF_ERR_OK);
+      wire_add(last, WIRE_END, 0, wire_end, out->end, strlen(out->end), (uint64_t)st, SF_ERR_OK);
     }
-    bits = oracle_judge(sc, &w, NULL, &rep);
+    for (size_t k = 0; k < nconn; k++) {
+      struct oracle_report *r = &conn_rep[k];
+      memset(r, 0, sizeof(*r));
+      unsigned got = oracle_judge(sc, &w[k], NULL, r);
+      if (k + 1 < nconn) { /* the client went on: no outcome, no HANG yet */
+        got &= ~(ORACLE_BIT(SC_V_OUTCOME) | ORACLE_BIT(SC_V_HANG));
+        r->verdicts = got;
+      }
+      rep.after_421 |= r->after_421;
+      for (int b = 0; b < SC_V_COUNT; b++)
+        if ((got & ORACLE_BIT(b)) && !(rep.verdicts & ORACLE_BIT(b))) {
+          rep.verdicts |= ORACLE_BIT(b);
+          if (nconn > 1)
+            snprintf(rep.reason[b], ORACLE_REASON_MAX, "connection %zu of %zu: %.*s", k + 1, nconn,
+                     ORACLE_REASON_MAX - 40, r->reason[b]);
+          else
+            memcpy(rep.reason[b], r->reason[b], ORACLE_REASON_MAX);
+        }
+    }
     /* HANG live is the watcher's alone: the oracles also time the gaps on
      * the wire against the scenario's timeouts, which a program configured
      * by its profile does not have, and which a loaded machine stretches. */
@@ -511,9 +541,13 @@ int live_audit_case(const struct live_audit_opts *o, const struct live_profile *
   FILE *tf = fopen(tpath, "w");
   if (tf) {
     fprintf(tf, "# %s: %s\n# client: %s\n", sc->name, out->file, out->end);
-    if (out->connected)
-      oracle_transcript_file(sc, &w, &rep, tf);
-    else
+    for (size_t k = 0; k < nconn; k++) {
+      if (nconn > 1)
+        fprintf(tf, "# connection %zu of %zu\n", k + 1, nconn);
+      /* The last with every verdict of the case, as the report has them. */
+      oracle_transcript_file(sc, &w[k], k + 1 == nconn ? &rep : &conn_rep[k], tf);
+    }
+    if (!out->connected)
       fputs("# the client never connected: nothing crossed the wire\n", tf);
     if (wt.detail[0])
       fprintf(tf, "# the client's threads when judged (pid/tid: wait): %s\n", wt.detail);

@@ -31,7 +31,7 @@ audit() { # MODE [EXTRA...]: runs one audit of fake_client MODE, report in $work
 result() { awk '{print $2}' "$work/$1/r/verdicts.txt" 2>/dev/null; }
 client() { sed -n 's/.*"client": "\([^"]*\)".*/\1/p' "$work/$1/r/report.json"; }
 
-for mode in hang slow rcvtimeo alarm tick nap quit crash orphan flood noconnect refuse; do
+for mode in hang slow rcvtimeo alarm tick nap quit crash orphan flood noconnect refuse retry; do
   audit "$mode"
 done
 
@@ -50,6 +50,10 @@ check "a sleep of its own longer than the budget is waited out" [ "$(result nap)
 check "SLOW alone is no finding (exit 0)" [ "$(cat "$work/slow.rc")" = 0 ]
 check "HANG is a finding (exit 1)" [ "$(cat "$work/hang.rc")" = 1 ]
 check "a client that quits is judged on what it did" [ "$(result quit)" = none ]
+check "a client that retries in plaintext after STARTTLS is judged on both connections" \
+  bash -c '[[ "$0" == *LEAK_MAIL* ]]' "$(result retry)"
+check "... the second one named as such" grep -q "connection 2 of 2: mail sent in plaintext" "$work/retry/r/report.json"
+check "... and both in the transcript" grep -q "^# connection 2 of 2" "$work/retry/r/transcripts/submission-ok.txt"
 check "a crash is CRASH" bash -c '[[ "$0" == *CRASH* ]]' "$(result crash)"
 check "leftovers are ended and counted" grep -q "leftover process" "$work/orphan/r/report.json"
 if [ -s "$work/orphan.pid" ]; then

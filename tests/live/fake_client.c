@@ -17,6 +17,9 @@
  *   flood     16 MiB to stdout, then QUIT
  *   noconnect pause() without connecting
  *   refuse    exit 3 without connecting
+ *   retry     EHLO, STARTTLS, then, as if its handshake had failed, a new
+ *             connection that delivers in plaintext (the retry in clear
+ *             some clients make)
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -135,6 +138,21 @@ int main(int argc, char **argv)
   }
   say(fd, "EHLO fake.invalid\r\n");
   reply(fd);
+  if (strcmp(mode, "retry") == 0) {
+    say(fd, "STARTTLS\r\n");
+    reply(fd);
+    close(fd);
+    fd = conn(argv[2], argv[3]);
+    reply(fd);
+    static const char *const plain[] = {"EHLO fake.invalid\r\n", "MAIL FROM:<a@example.org>\r\n",
+                                        "RCPT TO:<b@example.com>\r\n", "DATA\r\n",
+                                        "Subject: x\r\n\r\nhi\r\n.\r\n", "QUIT\r\n"};
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
+      say(fd, plain[i]);
+      reply(fd);
+    }
+    return 0;
+  }
   if (strcmp(mode, "hang") == 0) {
     return read(fd, buf, sizeof(buf)) > 0 ? 0 : 1;
   }
