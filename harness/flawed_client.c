@@ -675,7 +675,7 @@ static size_t fl_feed(struct sc_client *cl, const uint8_t *in, size_t len, uint6
          * buffer and are read in front of the first ones over TLS (one
          * reply behind from then on). */
         size_t k = c->kept_len < sizeof(c->in) - c->in_len - got ? c->kept_len
-                                                                  : sizeof(c->in) - c->in_len - got;
+                                                                 : sizeof(c->in) - c->in_len - got;
         memmove(c->in + c->in_len + k, c->in + c->in_len, got);
         memcpy(c->in + c->in_len, c->kept, k);
         got += k;

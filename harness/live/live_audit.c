@@ -249,8 +249,7 @@ static int accept_phase(struct watch *wt, int lfd, struct live_child *ch, uint64
 /* After a connection: waits for the client itself to end, or (lfd >= 0)
  * to connect again, as a client that retries does (*fd set). 1 if it
  * ended, 0 if judged, at the cap or connected again. */
-static int after_phase(struct watch *wt, struct live_child *ch, uint64_t cap_at, int lfd,
-                       int *fd)
+static int after_phase(struct watch *wt, struct live_child *ch, uint64_t cap_at, int lfd, int *fd)
 {
   wt->phase = PH_AFTER;
   wt->w = NULL;

@@ -34,7 +34,7 @@
 
 #define LIVE_LOG_CAP   (1u << 20) /* bytes of a client's output kept per scenario */
 #define LIVE_TIME_CAP  60000      /* ms: a client that never waits is stopped after this */
-#define LIVE_MAX_CONNS 3 /* connections served per scenario: a client may retry */
+#define LIVE_MAX_CONNS 3          /* connections served per scenario: a client may retry */
 #define LIVE_WATCH_MS  10         /* how often a waiting server reads the client's state */
 #define LIVE_SETTLE_MS 500        /* a wait that stops the client stayed unchanged this long */
 #define LIVE_GRACE_MS  200        /* between SIGTERM and SIGKILL at a scenario's end */

@@ -144,9 +144,10 @@ int main(int argc, char **argv)
     close(fd);
     fd = conn(argv[2], argv[3]);
     reply(fd);
-    static const char *const plain[] = {"EHLO fake.invalid\r\n", "MAIL FROM:<a@example.org>\r\n",
-                                        "RCPT TO:<b@example.com>\r\n", "DATA\r\n",
-                                        "Subject: x\r\n\r\nhi\r\n.\r\n", "QUIT\r\n"};
+    static const char *const plain[] = {
+        "EHLO fake.invalid\r\n",         "MAIL FROM:<a@example.org>\r\n",
+        "RCPT TO:<b@example.com>\r\n",   "DATA\r\n",
+        "Subject: x\r\n\r\nhi\r\n.\r\n", "QUIT\r\n"};
     for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
       say(fd, plain[i]);
       reply(fd);
