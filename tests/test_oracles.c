@@ -148,6 +148,36 @@ static unsigned judge_by_hand(struct scenario *sc, const char *const *exchanges)
   return oracle_judge(sc, &wire, NULL, &rep);
 }
 
+/* A STARTTLS session written by hand, judged against the empty scenario:
+ * `ehlo` answers the EHLO before TLS, `go` the STARTTLS (the 220 and
+ * whatever a man in the middle put behind it), `ehlo_tls` the EHLO over
+ * TLS, and `last` is the client's next line over TLS. */
+static unsigned judge_starttls_by_hand(struct scenario *sc, const char *ehlo, const char *go,
+                                       const char *ehlo_tls, const char *last)
+{
+  const struct {
+    enum wire_kind kind;
+    int tls;
+    const char *bytes;
+  } ev[] = {
+      {WIRE_S_DATA, 0, "220 mx ESMTP\r\n"},
+      {WIRE_C_DATA, 0, "EHLO c\r\n"},
+      {WIRE_S_DATA, 0, ehlo},
+      {WIRE_C_DATA, 0, "STARTTLS\r\n"},
+      {WIRE_S_DATA, 0, go},
+      {WIRE_TLS_START, 0, ""},
+      {WIRE_TLS_UP, 1, "valid mx.example.com"},
+      {WIRE_C_DATA, 1, "EHLO c\r\n"},
+      {WIRE_S_DATA, 1, ehlo_tls},
+      {WIRE_C_DATA, 1, last},
+  };
+  scenario_init(sc);
+  wire_init(&wire);
+  for (size_t k = 0; k < sizeof ev / sizeof ev[0]; k++)
+    wire_add(&wire, ev[k].kind, ev[k].tls, k, ev[k].bytes, strlen(ev[k].bytes), 0, SF_ERR_OK);
+  return oracle_judge(sc, &wire, NULL, &rep);
+}
+
 /* ---- one scenario per verdict -------------------------------------------------- */
 
 /* STARTTLS answered 454 (RFC 8314 5.2: abort, never go on in plaintext). */
@@ -237,24 +267,11 @@ static void test_stale_caps(void)
    * address, even text that looks like a parameter; only what follows the
    * '>' is. SIZE was announced before TLS only. */
   static struct scenario plain;
-  scenario_init(&plain);
-  snprintf(plain.name, sizeof plain.name, "path-holds-a-parameter");
   for (int stale = 0; stale < 2; stale++) {
-    wire_init(&wire);
-    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_C_DATA, 0, 0, "EHLO c\r\n", 8, 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_S_DATA, 0, 0, "250-mx\r\n250-SIZE 100\r\n250 STARTTLS\r\n", 36, 0,
-             SF_ERR_OK);
-    wire_add(&wire, WIRE_C_DATA, 0, 0, "STARTTLS\r\n", 10, 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 go\r\n", 8, 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_TLS_START, 0, 0, NULL, 0, 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_TLS_UP, 1, 0, "valid mx.example.com", 20, 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_C_DATA, 1, 0, "EHLO c\r\n", 8, 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_S_DATA, 1, 0, "250 mx\r\n", 8, 0, SF_ERR_OK);
     const char *mail = stale ? "MAIL FROM:<\"a SIZE=1\"@b.example> SIZE=1\r\n"
                              : "MAIL FROM:<\"a SIZE=1 >\"@b.example>\r\n";
-    wire_add(&wire, WIRE_C_DATA, 1, 0, mail, strlen(mail), 0, SF_ERR_OK);
-    unsigned got = oracle_judge(&plain, &wire, NULL, &rep);
+    unsigned got = judge_starttls_by_hand(&plain, "250-mx\r\n250-SIZE 100\r\n250 STARTTLS\r\n",
+                                          "220 go\r\n", "250 mx\r\n", mail);
     CHECKF(!!(got & ORACLE_BIT(SC_V_STALE_CAPS)) == stale, "stale %d: verdicts %#x (%s)", stale,
            got, rep.reason[SC_V_STALE_CAPS]);
   }
@@ -514,30 +531,11 @@ static void test_injection_read_late(void)
 static void test_injection_fragment(void)
 {
   static struct scenario plain;
-  scenario_init(&plain);
-  snprintf(plain.name, sizeof plain.name, "injection-fragment");
   for (int spliced = 0; spliced < 2; spliced++) {
-    static const struct {
-      enum wire_kind kind;
-      int tls;
-      const char *bytes;
-    } ev[] = {
-        {WIRE_S_DATA, 0, "220 mx ESMTP\r\n"},
-        {WIRE_C_DATA, 0, "EHLO c\r\n"},
-        {WIRE_S_DATA, 0, "250-mx\r\n250 STARTTLS\r\n"},
-        {WIRE_C_DATA, 0, "STARTTLS\r\n"},
-        {WIRE_S_DATA, 0, "220 go\r\n250-AUTH PLAIN "},
-        {WIRE_TLS_START, 0, ""},
-        {WIRE_TLS_UP, 1, "valid mx.example.com"},
-        {WIRE_C_DATA, 1, "EHLO c\r\n"},
-        {WIRE_S_DATA, 1, "250-mx\r\n250 AUTH LOGIN\r\n"},
-    };
-    wire_init(&wire);
-    for (size_t k = 0; k < sizeof ev / sizeof ev[0]; k++)
-      wire_add(&wire, ev[k].kind, ev[k].tls, k, ev[k].bytes, strlen(ev[k].bytes), 0, SF_ERR_OK);
     const char *auth = spliced ? "AUTH PLAIN AGEAYg==\r\n" : "AUTH LOGIN\r\n";
-    wire_add(&wire, WIRE_C_DATA, 1, 20, auth, strlen(auth), 0, SF_ERR_OK);
-    unsigned got = oracle_judge(&plain, &wire, NULL, &rep);
+    unsigned got =
+        judge_starttls_by_hand(&plain, "250-mx\r\n250 STARTTLS\r\n", "220 go\r\n250-AUTH PLAIN ",
+                               "250-mx\r\n250 AUTH LOGIN\r\n", auth);
     CHECKF(!!(got & ORACLE_BIT(SC_V_INJECTION)) == spliced, "spliced %d: verdicts %#x (%s)",
            spliced, got, rep.reason[SC_V_INJECTION]);
     if (spliced)

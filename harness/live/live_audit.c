@@ -413,7 +413,7 @@ int live_audit_case(const struct live_audit_opts *o, const struct live_profile *
   int fd = accept_phase(&wt, lfd, &ch, cap_at);
   int ended = 0;
   size_t nconn = 0;
-  uint64_t conn_t0 = live_now_ms(); /* wire time 0: the connection, not the start */
+  uint64_t conn_t0 = 0; /* wire time 0 of the last connection: its start, not the client's */
   if (fd < 0 && !wt.judged)
     ended = live_child_poll(&ch);
   while (fd >= 0) {
