@@ -1,0 +1,30 @@
+# PHPMailer 6.6 (implicit, tests/live/phpmailer_client.php under Debian's php), the certificate verified; it names localhost
+# Run: smtpfuzz audit --profile profiles/phpmailer-implicit.profile corpus/scenarios
+name = phpmailer-implicit
+description = PHPMailer 6.6 (implicit, tests/live/phpmailer_client.php under Debian's php), the certificate verified; it names localhost
+mode = implicit
+tls = required
+verify = yes
+tls_name = localhost
+arg = /usr/bin/php
+arg = ../tests/live/phpmailer_client.php
+arg = --mode
+arg = implicit
+arg = --tls
+arg = required
+arg = --host
+arg = {host}
+arg = --port
+arg = {port}
+arg = --cafile
+arg = {cafile}
+arg = --user
+arg = {user}
+arg = --password
+arg = {password}
+arg = --from
+arg = {from}
+arg = --to
+arg = {to}
+arg = --message
+arg = {message}

@@ -1,0 +1,30 @@
+# PHPMailer 6.6 (opportunistic, tests/live/phpmailer_client.php under Debian's php), the certificate verified; it names localhost
+# Run: smtpfuzz audit --profile profiles/phpmailer-opportunistic.profile corpus/scenarios
+name = phpmailer-opportunistic
+description = PHPMailer 6.6 (opportunistic, tests/live/phpmailer_client.php under Debian's php), the certificate verified; it names localhost
+mode = starttls
+tls = opportunistic
+verify = yes
+tls_name = localhost
+arg = /usr/bin/php
+arg = ../tests/live/phpmailer_client.php
+arg = --mode
+arg = starttls
+arg = --tls
+arg = opportunistic
+arg = --host
+arg = {host}
+arg = --port
+arg = {port}
+arg = --cafile
+arg = {cafile}
+arg = --user
+arg = {user}
+arg = --password
+arg = {password}
+arg = --from
+arg = {from}
+arg = --to
+arg = {to}
+arg = --message
+arg = {message}
