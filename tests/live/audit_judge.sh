@@ -116,6 +116,13 @@ done
 
 if [ "$fail" != 0 ]; then
   for f in "$work"/*.out; do echo "--- $f"; cat "$f"; done
+  # What audit judged for each fake client, and why: the exit status, the
+  # verdicts and each transcript, so a failure in CI explains itself.
+  for d in "$work"/*/r; do
+    m=$(basename "$(dirname "$d")")
+    echo "--- $m: exit $(cat "$work/$m.rc" 2>/dev/null), verdicts: $(cat "$d/verdicts.txt" 2>/dev/null)"
+    cat "$d"/transcripts/*.txt 2>/dev/null
+  done
   exit 1
 fi
 echo "audit_judge: all checks passed"
