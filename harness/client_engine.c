@@ -1,5 +1,7 @@
 #include "client_engine.h"
 
+#include "adapter.h"
+
 #include "scenario.h"
 #include "sim.h"
 #include "tls_peer.h"
@@ -109,7 +111,7 @@ void sc_engine_client_init_openssl(struct sc_engine_client *c, const struct sf_c
 void sc_engine_client_init_peer(struct sc_engine_client *c, const struct scenario *sc,
                                 struct tls_peer *peer, struct sim_options *opt)
 {
-  enum tls_peer_version v = sc->cfg.timeout_ms[SF_PHASE_TLS] & 1 ? TLS_PEER_TLS13 : TLS_PEER_TLS12;
+  enum tls_peer_version v = sc_adapter_tls_version(sc);
   tls_peer_reseed(peer, TLS_PEER_SEED);
   sc_engine_client_init_openssl(c, &sc->cfg, tls_peer_client_ctx(peer), TLS_PEER_TIME,
                                 tls_peer_resumable(peer, sc, v));
