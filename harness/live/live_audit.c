@@ -47,6 +47,9 @@ struct watch {
   int was_idle, stable;
   uint64_t same_since; /* the wait has not changed, and nothing was in flight, since then */
   uint64_t last_sig;
+  /* The wait of the thread on the connection (live_tree_state.conn_*) and
+   * how long, asleep while the server waited, it has stayed the same. */
+  uint64_t conn_sig, conn_same_ms;
   /* The judgement: 0 (none), SC_V_HANG, SC_V_SLOW, -1 for a client that
    * never connected, -2 for one stopped after the connection without a
    * verdict; why says it in words. */
@@ -128,7 +131,7 @@ static enum live_watch decide(struct watch *wt, enum live_srv_wait what, uint64_
   uint64_t now = live_now_ms();
   if (wt->w && wt->w->nev != wt->seen_events) {
     wt->seen_events = wt->w->nev; /* the client did something: a new wait starts */
-    wt->idle_ms = wt->sleep_ms = 0;
+    wt->idle_ms = wt->sleep_ms = wt->conn_same_ms = 0;
     wt->stable = 0;
   }
   if (wt->phase == PH_CONN && wt->fd >= 0 && wt->tctx.conn_ino == 0) {
@@ -147,6 +150,11 @@ static enum live_watch decide(struct watch *wt, enum live_srv_wait what, uint64_
    * its own business, waited out up to LIVE_SLEEP_MS. */
   if (idle && wt->was_idle && what != LIVE_SRV_STALLS)
     *(sleeping ? &wt->sleep_ms : &wt->idle_ms) += now - wt->last_t;
+  if (st.conn_kind == LIVE_TREE_BUSY || st.conn_sig != wt->conn_sig)
+    wt->conn_same_ms = 0;
+  else if (idle && wt->was_idle && what != LIVE_SRV_STALLS)
+    wt->conn_same_ms += now - wt->last_t;
+  wt->conn_sig = st.conn_sig;
   wt->was_idle = idle;
   wt->last_t = now;
   wt->stable = idle && st.signature == wt->last_sig ? wt->stable + 1 : 0;
@@ -191,9 +199,34 @@ static enum live_watch decide(struct watch *wt, enum live_srv_wait what, uint64_
       }
     }
   }
+  /* A client whose other threads keep house on short timeouts (a JVM, a
+   * runtime's timers) never settles, and its nearest timeout is theirs: the
+   * thread that waits on the connection decides, once its wait has stayed
+   * the same for the whole budget. Not where a timer of the process's own
+   * (a signal, a POSIX timer) could end it: that stays the last resort's. */
+  if (what != LIVE_SRV_STALLS && quiet && st.conn_kind != LIVE_TREE_BUSY &&
+      wt->conn_same_ms >= o->hang_budget_ms && st.kind != LIVE_TREE_UNSEEN && !st.unreadable) {
+    seconds(t, sizeof(t), wt->conn_same_ms);
+    if (st.conn_kind == LIVE_TREE_FOREVER)
+      return judge(wt, SC_V_HANG,
+                   "waits with no deadline: %s (the same wait for %s, while its other threads "
+                   "woke and slept)",
+                   st.what, t);
+    if (st.conn_ms > o->hang_budget_ms) {
+      seconds(t, sizeof(t), st.conn_ms);
+      return judge(wt, SC_V_SLOW, "gives up after %s at the latest: %s", t, st.what);
+    }
+  }
   /* The last resort: asleep for the whole budget, woken only by something
    * whose time cannot be read (a timer signal, a loop of short waits). */
-  if (what != LIVE_SRV_STALLS && wt->idle_ms >= o->hang_budget_ms && quiet) {
+  /* A wait on the connection that the rule above would judge gets its whole
+   * budget there (its thread may have woken once meanwhile), up to twice
+   * the budget in all. */
+  int conn_long = st.conn_kind == LIVE_TREE_FOREVER ||
+                  (st.conn_kind == LIVE_TREE_DEADLINE && st.conn_ms > o->hang_budget_ms);
+  int conn_judging = conn_long && wt->conn_same_ms < o->hang_budget_ms &&
+                     wt->idle_ms < 2 * o->hang_budget_ms;
+  if (what != LIVE_SRV_STALLS && wt->idle_ms >= o->hang_budget_ms && quiet && !conn_judging) {
     seconds(t, sizeof(t), wt->idle_ms);
     if (st.unreadable)
       return judge(wt, SC_V_HANG, "still waiting after %s (its state could not be read: %s)", t,

@@ -684,7 +684,9 @@ int live_tree_inspect(struct live_tree *t, const struct live_tree_ctx *ctx,
         continue;
       threads++;
       struct thread_wait w;
-      thread_wait(&pi, (pid_t)atoi(e->d_name), ctx, &w, &sig);
+      uint64_t tsig = 0xcbf29ce484222325ull; /* this thread's state alone */
+      thread_wait(&pi, (pid_t)atoi(e->d_name), ctx, &w, &tsig);
+      sig = (sig ^ tsig) * 0x100000001b3ull;
       if (w.kind == TW_SKIP)
         continue;
       any = 1;
@@ -696,6 +698,12 @@ int live_tree_inspect(struct live_tree *t, const struct live_tree_ctx *ctx,
         dlen += (size_t)k;
       st->unreadable |= w.unreadable;
       st->on_conn |= w.on_conn;
+      if (w.on_conn && (w.kind == TW_FOREVER || w.kind == TW_DEADLINE) &&
+          st->conn_kind == LIVE_TREE_BUSY) {
+        st->conn_kind = w.kind == TW_FOREVER ? LIVE_TREE_FOREVER : LIVE_TREE_DEADLINE;
+        st->conn_ms = w.ms;
+        st->conn_sig = tsig;
+      }
       busy |= w.kind == TW_BUSY;
       unseen |= w.kind == TW_UNSEEN;
       if (w.kind == TW_DEADLINE && w.ms < nearest)

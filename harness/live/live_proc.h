@@ -55,6 +55,14 @@ struct live_tree_state {
   int on_conn;          /* a thread waits on the connection */
   int unreadable;       /* some state could not be read (permissions) */
   int sleep_only;       /* DEADLINE: every thread is in a plain sleep (nanosleep) */
+  /* The wait of the thread on the connection, on its own (a client whose
+   * other threads keep house on short timeouts, a JVM say, is judged by
+   * it): LIVE_TREE_FOREVER or _DEADLINE (conn_ms), else LIVE_TREE_BUSY when
+   * no thread waits on the connection; conn_sig names that thread and its
+   * wait, so that a wait that stays the same can be told from a new one. */
+  enum live_tree_kind conn_kind;
+  uint64_t conn_ms;
+  uint64_t conn_sig;
   unsigned nproc, nthreads;
   uint64_t signature;        /* changes when any thread ran or changed its wait */
   char what[LIVE_PROC_WHAT]; /* the wait in words: "read() on the connection, no timeout" */

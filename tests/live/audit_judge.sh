@@ -31,7 +31,8 @@ audit() { # MODE [EXTRA...]: runs one audit of fake_client MODE, report in $work
 result() { awk '{print $2}' "$work/$1/r/verdicts.txt" 2>/dev/null; }
 client() { sed -n 's/.*"client": "\([^"]*\)".*/\1/p' "$work/$1/r/report.json"; }
 
-for mode in hang slow rcvtimeo alarm tick nap quit crash orphan flood noconnect refuse retry; do
+for mode in hang slow rcvtimeo alarm tick nap quit crash orphan flood noconnect refuse retry threads-hang \
+  threads-slow; do
   audit "$mode"
 done
 
@@ -40,6 +41,12 @@ check "HANG says what it waits in" grep -q "read() on the connection, no timeout
 check "a 30 s poll is SLOW at once, with its deadline" \
   bash -c '[ "$(awk "{print \$2}" "$0/slow/r/verdicts.txt")" = SLOW ] && grep -q "gives up after 30 s" "$0/slow/r/report.json"' "$work"
 check "SO_RCVTIMEO is read: SLOW" [ "$(result rcvtimeo)" = SLOW ]
+# A runtime's housekeeping threads (a JVM's) wake on short timeouts for ever:
+# the thread on the connection is judged on its own.
+check "other threads waking: the read with no timeout is still HANG" \
+  bash -c '[ "$(awk "{print \$2}" "$0/threads-hang/r/verdicts.txt")" = HANG ] && grep -q "read() on the connection, no timeout" "$0/threads-hang/r/report.json"' "$work"
+check "other threads waking: the 30 s poll is SLOW, with its deadline" \
+  bash -c '[ "$(awk "{print \$2}" "$0/threads-slow/r/verdicts.txt")" = SLOW ] && grep -q "gives up after 30 s" "$0/threads-slow/r/report.json"' "$work"
 if [ "$(id -u)" = 0 ]; then
   check "SO_RCVTIMEO 40 s is stated" grep -q "SO_RCVTIMEO 40000 ms" "$work/rcvtimeo/r/report.json"
 fi

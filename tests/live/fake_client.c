@@ -9,6 +9,9 @@
  *   rcvtimeo  EHLO, then a read with SO_RCVTIMEO 40 s
  *   alarm     EHLO, then a read with a SIGALRM handler and alarm(100)
  *   tick      EHLO, then poll() 200 ms after 200 ms, for ever
+ *   threads-hang  EHLO, then a read with no timeout, while a second thread
+ *             wakes every 50 ms (a runtime's housekeeping: a JVM has many)
+ *   threads-slow  the same with poll() on the connection, 30 s timeout
  *   nap       EHLO, then a 2 s sleep of its own, then QUIT: no verdict
  *   quit      QUIT after the greeting, exit 0
  *   crash     abort() after the greeting
@@ -24,6 +27,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +36,28 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+
+/* A thread that keeps house: a timed wait of 50 ms, again and again
+ * (bounded: about 80 minutes; the audit ends the client long before). */
+static void *housekeeping(void *arg)
+{
+  (void)arg;
+  pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+  pthread_cond_t c = PTHREAD_COND_INITIALIZER;
+  pthread_mutex_lock(&m);
+  for (int i = 0; i < 100000; i++) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 50 * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+      ts.tv_sec++;
+      ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&c, &m, &ts);
+  }
+  pthread_mutex_unlock(&m);
+  return NULL;
+}
 
 static int conn(const char *addr, const char *port)
 {
@@ -153,6 +179,12 @@ int main(int argc, char **argv)
       reply(fd);
     }
     return 0;
+  }
+  if (strncmp(mode, "threads-", 8) == 0) {
+    pthread_t t;
+    if (pthread_create(&t, NULL, housekeeping, NULL) != 0)
+      return 2;
+    mode += 8; /* then as "hang" or "slow" */
   }
   if (strcmp(mode, "hang") == 0) {
     return read(fd, buf, sizeof(buf)) > 0 ? 0 : 1;
