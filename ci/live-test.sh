@@ -31,7 +31,7 @@ done
 start=$(date +%s)
 sf_install_packages cmake make gcc libssl-dev python3 openssl curl msmtp swaks libnet-ssleay-perl \
   libio-socket-ssl-perl libauthen-sasl-perl s-nail mutt sendemail python3-aiosmtplib node-nodemailer \
-  git git-email mailutils php-cli libphp-phpmailer php-symfony-mailer
+  git git-email mailutils php-cli libphp-phpmailer php-symfony-mailer default-jdk-headless libmail-java
 if [ "$postfix" = 1 ]; then
   # Postfix's package asks how to configure the machine's mail system: it is
   # told to leave it alone (tests/live/postfix.sh runs its own instance from
@@ -53,6 +53,7 @@ fi
 cmake -S . -B "$dir" >/dev/null
 cmake --build "$dir" -j"$(nproc)" --target smtpfuzz test_live live_send fake_client >/dev/null
 sf=$PWD/$dir/harness/smtpfuzz
+bash tests/live/javamail_client_jar.sh >/dev/null # the javamail-* profiles run it
 "$dir"/tests/test_live
 bash tests/live/audit_judge.sh "$sf" "$PWD/$dir/tests/fake_client"
 
