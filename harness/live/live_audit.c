@@ -224,8 +224,8 @@ static enum live_watch decide(struct watch *wt, enum live_srv_wait what, uint64_
    * the budget in all. */
   int conn_long = st.conn_kind == LIVE_TREE_FOREVER ||
                   (st.conn_kind == LIVE_TREE_DEADLINE && st.conn_ms > o->hang_budget_ms);
-  int conn_judging = conn_long && wt->conn_same_ms < o->hang_budget_ms &&
-                     wt->idle_ms < 2 * o->hang_budget_ms;
+  int conn_judging =
+      conn_long && wt->conn_same_ms < o->hang_budget_ms && wt->idle_ms < 2 * o->hang_budget_ms;
   if (what != LIVE_SRV_STALLS && wt->idle_ms >= o->hang_budget_ms && quiet && !conn_judging) {
     seconds(t, sizeof(t), wt->idle_ms);
     if (st.unreadable)
