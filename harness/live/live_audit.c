@@ -217,8 +217,6 @@ static enum live_watch decide(struct watch *wt, enum live_srv_wait what, uint64_
       return judge(wt, SC_V_SLOW, "gives up after %s at the latest: %s", t, st.what);
     }
   }
-  /* The last resort: asleep for the whole budget, woken only by something
-   * whose time cannot be read (a timer signal, a loop of short waits). */
   /* A wait on the connection that the rule above would judge gets its whole
    * budget there (its thread may have woken once meanwhile), up to twice
    * the budget in all. */
@@ -226,6 +224,8 @@ static enum live_watch decide(struct watch *wt, enum live_srv_wait what, uint64_
                   (st.conn_kind == LIVE_TREE_DEADLINE && st.conn_ms > o->hang_budget_ms);
   int conn_judging =
       conn_long && wt->conn_same_ms < o->hang_budget_ms && wt->idle_ms < 2 * o->hang_budget_ms;
+  /* The last resort: asleep for the whole budget, woken only by something
+   * whose time cannot be read (a timer signal, a loop of short waits). */
   if (what != LIVE_SRV_STALLS && wt->idle_ms >= o->hang_budget_ms && quiet && !conn_judging) {
     seconds(t, sizeof(t), wt->idle_ms);
     if (st.unreadable)
