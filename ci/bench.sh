@@ -183,9 +183,10 @@ afl_execs() { # BIN CORPUS SECONDS DICT -> exec/s
 }
 if part execs; then
   sf_step "exec/s: libFuzzer+ASan+UBSan and AFL++ persistent, ${exec_time}s per target"
-  floor=()
+  floor=() alone=()
   grep -q fuzz_floor "$S/bench/CMakeLists.txt" && floor=(fuzz_floor)
-  cmake_build "$S" "$B/lf" clang "${targets[@]}" fuzz_naive "${floor[@]}" -- "${lf_args[@]}"
+  grep -q fuzz_alone "$S/bench/CMakeLists.txt" && alone=(fuzz_session_alone fuzz_starttls_alone)
+  cmake_build "$S" "$B/lf" clang "${targets[@]}" fuzz_naive "${floor[@]}" "${alone[@]}" -- "${lf_args[@]}"
   cmake_build "$S" "$B/afl" afl-clang-fast "${targets[@]}" fuzz_naive -- "${afl_args[@]}"
   [ -n "$against" ] && cmake_build "$A" "$B/lf-against" clang "${targets[@]}" -- "${lf_args[@]}"
   empty=$B/empty-corpus
@@ -210,6 +211,17 @@ if part execs; then
     echo "  fuzz_floor: libFuzzer ${a:-?} exec/s (${acpu:-?} per CPU-second)"
     echo "${a:-?} ${acpu:-?}" >"$R/floor.txt"
   fi
+  # The target's own work, without libFuzzer's loop (bench/fuzz_alone.c):
+  # CPU time per input over its shipped corpus, several rounds.
+  for a in "${alone[@]}"; do
+    [ -f "$R/alone-$a.txt" ] && continue
+    t=${a%_alone} rounds=20
+    [ "$t" = fuzz_starttls ] && rounds=3
+    us=$(sf_bounded 600 "$B/alone.log" "$B/lf/bench/$a" "$rounds" \
+      "$S"/corpus/"$t"/* && sed -n 's/^\([0-9.]*\) us of CPU per input.*/\1/p' "$B/alone.log")
+    echo "  $t alone: ${us:-?} us of CPU per input"
+    echo "$t ${us:-?}" >"$R/alone-$a.txt"
+  done
   # The same libFuzzer measurement at --against REV, and ours again right
   # after it, so that both meet the same load.
   for t in "${targets[@]}"; do
@@ -233,6 +245,11 @@ if [ -f "$R/floor.txt" ]; then
   read -r a acpu <"$R/floor.txt"
   rows+=("| exec/s | fuzz_floor | $a | | | scenario decode only, fuzz_session's corpus and mutator: the ceiling of the scenario targets (libFuzzer's own loop); ${acpu:-?} runs per CPU-second |")
 fi
+for f in "$R"/alone-*.txt; do
+  [ -f "$f" ] || continue
+  read -r t us <"$f"
+  rows+=("| target work | $t alone | $us us/input | | | its own objects over its shipped corpus, without libFuzzer's loop (bench/fuzz_alone.c): the corpus, not the mix a fuzzing run executes (mutated inputs often end sooner) |")
+done
 for f in "$R"/execs-vs-*.txt; do
   [ -f "$f" ] || continue
   read -r rev t pa pacpu a acpu <"$f"

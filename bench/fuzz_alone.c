@@ -1,0 +1,99 @@
+/* fuzz_X_alone: a fuzz target's own work per input, without libFuzzer's loop.
+ *
+ *   fuzz_session_alone ROUNDS FILE...
+ *
+ * Reads every FILE once, then runs the target (sf_fuzz_init, then
+ * sf_fuzz_one on each input in turn) ROUNDS times over all of them, and
+ * prints the CPU time per input. Built from the same instrumented objects
+ * as the libFuzzer target (coverage counters, comparison tracing, ASan,
+ * UBSan), whose callbacks come from libFuzzer's runtime without its main:
+ * what is missing is exactly libFuzzer's loop (mutation, feature
+ * collection, corpus bookkeeping). Beside the target's exec/s and
+ * fuzz_floor's, it says which side of an execution the time is on
+ * (ci/bench.sh). A finding aborts, as in fuzzing. Never a ctest test.
+ */
+#include "target.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Far above any fuzzer's max_len (8192 in the fuzz/ options files). */
+#define ALONE_MAX_INPUT (1u << 20)
+#define ALONE_MAX_FILES 100000
+
+static double cpu_us(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+/* Every input in memory, each exactly its size; 0, or -1 with the reason
+ * printed (what was read so far stays in `data` for the caller to free). */
+static int load(char **paths, size_t n, uint8_t **data, size_t *size, const char *prog)
+{
+  uint8_t *buf = malloc(ALONE_MAX_INPUT + 1);
+  if (!buf) {
+    fprintf(stderr, "%s: out of memory\n", prog);
+    return -1;
+  }
+  int rc = 0;
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    FILE *f = fopen(paths[i], "rb");
+    if (!f) {
+      fprintf(stderr, "%s: %s: %s\n", prog, paths[i], strerror(errno));
+      rc = -1;
+      break;
+    }
+    size_t got = fread(buf, 1, ALONE_MAX_INPUT + 1, f);
+    int bad = ferror(f) || got > ALONE_MAX_INPUT;
+    fclose(f);
+    data[i] = bad ? NULL : malloc(got ? got : 1);
+    if (bad || !data[i]) {
+      fprintf(stderr, "%s: %s: %s\n", prog, paths[i],
+              bad ? "unreadable, or larger than 1 MiB" : "out of memory");
+      rc = -1;
+      break;
+    }
+    memcpy(data[i], buf, got);
+    size[i] = got;
+  }
+  free(buf);
+  return rc;
+}
+
+int main(int argc, char **argv)
+{
+  char *end = NULL;
+  long rounds = argc > 2 ? strtol(argv[1], &end, 10) : 0;
+  if (argc < 3 || !end || *end != '\0' || rounds < 1 || rounds > 1000000 ||
+      argc - 2 > ALONE_MAX_FILES) {
+    fprintf(stderr, "usage: %s ROUNDS FILE... (ROUNDS 1 to 1000000, at most %d files)\n", argv[0],
+            ALONE_MAX_FILES);
+    return 2;
+  }
+  size_t n = (size_t)(argc - 2);
+  uint8_t **data = calloc(n, sizeof(*data));
+  size_t *size = calloc(n, sizeof(*size));
+  int rc = 1;
+  if (!data || !size)
+    fprintf(stderr, "%s: out of memory\n", argv[0]);
+  else if (load(argv + 2, n, data, size, argv[0]) == 0 && sf_fuzz_init(&argc, &argv) == 0) {
+    double t0 = cpu_us();
+    for (long r = 0; r < rounds; r++)
+      for (size_t i = 0; i < n; i++)
+        sf_fuzz_one(data[i], size[i]);
+    double us = cpu_us() - t0;
+    unsigned long runs = (unsigned long)rounds * n;
+    printf("%.2f us of CPU per input (%lu runs of %zu inputs)\n", us / (double)runs, runs, n);
+    rc = 0;
+  }
+  for (size_t i = 0; data && i < n; i++)
+    free(data[i]);
+  free(data);
+  free(size);
+  return rc;
+}
