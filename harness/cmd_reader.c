@@ -36,6 +36,12 @@ void cmd_reader_server_sent(struct cmd_reader *r, const uint8_t *p, size_t len)
 
 size_t cmd_reader_add(struct cmd_reader *r, const uint8_t *p, size_t len)
 {
+  /* What was read goes only now, in one move per add, not one per line. */
+  if (r->off > 0) {
+    memmove(r->buf, r->buf + r->off, r->len - r->off);
+    r->len -= r->off;
+    r->off = 0;
+  }
   size_t room = sizeof(r->buf) - r->len;
   size_t k = len < room ? len : room;
   memcpy(r->buf + r->len, p, k);
@@ -76,10 +82,12 @@ int cmd_bdat_parse(const uint8_t *line, size_t len, uint64_t *size, int *last)
   return 1;
 }
 
+/* The first n unread bytes are read. */
 static void drop(struct cmd_reader *r, size_t n)
 {
-  memmove(r->buf, r->buf + n, r->len - n);
-  r->len -= n;
+  r->off += n;
+  if (r->off == r->len)
+    r->off = r->len = 0;
 }
 
 static int emit(struct cmd_reader *r, int tls, struct cmd *cmd, enum sc_verb verb)
@@ -97,7 +105,8 @@ int cmd_reader_next(struct cmd_reader *r, int tls, struct cmd *cmd)
   for (size_t guard = 0; guard < CMD_READER_BUF; guard++) {
     if (r->mode == CMD_MODE_CHUNK) {
       /* RFC 3030 2: exactly chunk-size octets follow, whatever they are. */
-      size_t k = r->len < r->chunk_left ? r->len : (size_t)r->chunk_left;
+      size_t avail = r->len - r->off;
+      size_t k = avail < r->chunk_left ? avail : (size_t)r->chunk_left;
       drop(r, k);
       r->chunk_left -= k;
       if (r->chunk_left > 0)
@@ -108,25 +117,27 @@ int cmd_reader_next(struct cmd_reader *r, int tls, struct cmd *cmd)
       cmd->chunk_last = r->chunk_last;
       return 1;
     }
-    const uint8_t *lf = memchr(r->buf, '\n', r->len);
+    const uint8_t *b = r->buf + r->off;
+    size_t avail = r->len - r->off;
+    const uint8_t *lf = memchr(b, '\n', avail);
     size_t n;
     if (lf)
-      n = (size_t)(lf - r->buf) + 1;
-    else if (r->len == sizeof(r->buf))
-      n = r->len; /* an endless line: act on it as one */
+      n = (size_t)(lf - b) + 1;
+    else if (avail == sizeof(r->buf))
+      n = avail; /* an endless line: act on it as one */
     else
       return 0;
     size_t len = n;
-    if (len > 0 && r->buf[len - 1] == '\n')
+    if (len > 0 && b[len - 1] == '\n')
       len--;
-    if (len > 0 && r->buf[len - 1] == '\r')
+    if (len > 0 && b[len - 1] == '\r')
       len--;
-    int dot = len == 1 && r->buf[0] == '.';
+    int dot = len == 1 && b[0] == '.';
     enum sc_verb v = r->mode == CMD_MODE_BODY   ? SC_VERB_BODY
                      : r->mode == CMD_MODE_AUTH ? SC_VERB_AUTH_DATA
-                                                : sc_classify((const char *)r->buf, len);
+                                                : sc_classify((const char *)b, len);
     r->line_len = len < sizeof(r->line) ? len : sizeof(r->line);
-    memcpy(r->line, r->buf, r->line_len);
+    memcpy(r->line, b, r->line_len);
     drop(r, n);
     if (v == SC_VERB_BODY && !dot)
       continue; /* RFC 5321 4.1.1.4: the message is one command, ended by "." */

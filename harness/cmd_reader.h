@@ -33,7 +33,7 @@ struct cmd {
 struct cmd_reader {
   enum cmd_mode mode;
   unsigned count[SC_VERB_COUNT][2];
-  size_t len, line_len; /* of buf and line */
+  size_t off, len, line_len; /* buf[off..len) is unread; line[0..line_len) */
   /* The BDAT chunk being read. */
   uint64_t chunk_left, chunk_size;
   int chunk_last;
