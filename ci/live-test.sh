@@ -33,7 +33,7 @@ start=$(date +%s)
 # git-email only (installs here take no Recommends).
 sf_install_packages cmake make gcc libssl-dev python3 openssl curl msmtp swaks libnet-ssleay-perl \
   libio-socket-ssl-perl libauthen-sasl-perl s-nail mutt sendemail python3-aiosmtplib node-nodemailer \
-  git git-email libmailtools-perl mailutils php-cli libphp-phpmailer php-symfony-mailer default-jdk-headless libmail-java
+  git git-email libmailtools-perl mailutils php-cli libphp-phpmailer php-symfony-mailer default-jdk-headless libmail-java ruby
 if [ "$postfix" = 1 ]; then
   # Postfix's package asks how to configure the machine's mail system: it is
   # told to leave it alone (tests/live/postfix.sh runs its own instance from

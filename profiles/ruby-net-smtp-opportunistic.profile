@@ -1,0 +1,31 @@
+# Ruby Net::SMTP 0.3.1 with starttls: :auto, its default (tests/live/ruby_net_smtp_client.rb), the certificate verified
+# Run: smtpfuzz audit --profile profiles/ruby-net-smtp-opportunistic.profile corpus/scenarios
+name = ruby-net-smtp-opportunistic
+description = Ruby Net::SMTP 0.3.1 with starttls: :auto, its default (tests/live/ruby_net_smtp_client.rb), the certificate verified
+mode = starttls
+tls = opportunistic
+verify = yes
+arg = ruby
+arg = ../tests/live/ruby_net_smtp_client.rb
+arg = --mode
+arg = starttls
+arg = --tls
+arg = opportunistic
+arg = --addr
+arg = {addr}
+arg = --port
+arg = {port}
+arg = --host
+arg = {host}
+arg = --cafile
+arg = {cafile}
+arg = --user
+arg = {user}
+arg = --password
+arg = {password}
+arg = --from
+arg = {from}
+arg = --to
+arg = {to}
+arg = --message
+arg = {message}
