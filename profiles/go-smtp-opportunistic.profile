@@ -1,0 +1,30 @@
+# Go net/smtp (Go 1.19; tests/live/go_smtp_client.go): StartTLS when offered, as smtp.SendMail does, the certificate verified
+# Run: smtpfuzz audit --profile profiles/go-smtp-opportunistic.profile corpus/scenarios (after tests/live/go_smtp_client.sh)
+name = go-smtp-opportunistic
+description = Go net/smtp (Go 1.19; tests/live/go_smtp_client.go): StartTLS when offered, as smtp.SendMail does, the certificate verified
+mode = starttls
+tls = opportunistic
+verify = yes
+arg = ../build/go/go-smtp-client
+arg = --mode
+arg = starttls
+arg = --tls
+arg = opportunistic
+arg = --addr
+arg = {addr}
+arg = --port
+arg = {port}
+arg = --host
+arg = {host}
+arg = --cafile
+arg = {cafile}
+arg = --user
+arg = {user}
+arg = --password
+arg = {password}
+arg = --from
+arg = {from}
+arg = --to
+arg = {to}
+arg = --message
+arg = {message}
