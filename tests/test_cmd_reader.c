@@ -1,0 +1,128 @@
+/* The scripted server's command reader (harness/cmd_reader.h): the same
+ * client bytes must give the same commands however they are cut into adds,
+ * a message of many lines included, larger than the reader's buffer. */
+#include "check.h"
+#include "cmd_reader.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_CMDS 64
+
+struct got {
+  enum sc_verb verb[MAX_CMDS];
+  size_t len[MAX_CMDS];
+  uint64_t chunk_size[MAX_CMDS];
+  int chunk_last[MAX_CMDS];
+  size_t n;
+};
+
+static void drain(struct cmd_reader *r, struct got *g)
+{
+  struct cmd c;
+  while (g->n < MAX_CMDS && cmd_reader_next(r, 0, &c)) {
+    g->verb[g->n] = c.verb;
+    g->len[g->n] = c.len;
+    g->chunk_size[g->n] = c.chunk_size;
+    g->chunk_last[g->n] = c.chunk_last;
+    g->n++;
+  }
+}
+
+/* p[0..n) in adds of at most `step` bytes, the commands taken after each;
+ * what does not fit is offered again once they are. */
+static void feed(struct cmd_reader *r, struct got *g, const char *p, size_t n, size_t step)
+{
+  size_t off = 0;
+  for (int guard = 0; off < n && guard < 1000000; guard++) {
+    size_t want = n - off < step ? n - off : step;
+    off += cmd_reader_add(r, (const uint8_t *)p + off, want);
+    drain(r, g);
+  }
+  CHECKF(off == n, "%zu of %zu bytes taken", off, n);
+}
+
+static char *message_of_lines(size_t lines, size_t *len)
+{
+  char *m = malloc(lines * 16 + 16);
+  size_t k = 0;
+  for (size_t i = 0; i < lines; i++)
+    k += (size_t)sprintf(m + k, "line %06zu\r\n", i);
+  k += (size_t)sprintf(m + k, ".\r\nQUIT\r\n");
+  *len = k;
+  return m;
+}
+
+/* A message three times the buffer, then QUIT: one BODY, one QUIT, whatever
+ * the adds. */
+static void test_long_message(size_t step)
+{
+  static struct cmd_reader r;
+  struct got g = {0};
+  cmd_reader_init(&r);
+  const char *cmds = "EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n";
+  feed(&r, &g, cmds, strlen(cmds), step);
+  const char *go = "354 go ahead\r\n";
+  cmd_reader_server_sent(&r, (const uint8_t *)go, strlen(go));
+  size_t len;
+  char *m = message_of_lines(3 * CMD_READER_BUF / 13, &len);
+  CHECK(len > 2 * CMD_READER_BUF);
+  feed(&r, &g, m, len, step);
+  free(m);
+  enum sc_verb want[] = {SC_VERB_EHLO, SC_VERB_MAIL, SC_VERB_RCPT,
+                         SC_VERB_DATA, SC_VERB_BODY, SC_VERB_QUIT};
+  CHECKF(g.n == 6, "step %zu: %zu commands", step, g.n);
+  for (size_t i = 0; i < 6 && i < g.n; i++)
+    CHECKF(g.verb[i] == want[i], "step %zu: command %zu is verb %d", step, i, (int)g.verb[i]);
+}
+
+/* A BDAT chunk whose bytes look like commands, cut anywhere. */
+static void test_bdat(size_t step)
+{
+  static struct cmd_reader r;
+  struct got g = {0};
+  cmd_reader_init(&r);
+  const char *s = "BDAT 12 LAST\r\nQUIT\r\nRSET\r\nNOOP\r\n";
+  feed(&r, &g, s, strlen(s), step);
+  CHECKF(g.n == 2, "step %zu: %zu commands", step, g.n);
+  if (g.n == 2) {
+    CHECK(g.verb[0] == SC_VERB_BDAT && g.chunk_size[0] == 12 && g.chunk_last[0] == 1);
+    CHECK(g.verb[1] == SC_VERB_NOOP);
+  }
+}
+
+/* A line longer than the buffer is acted on once the buffer holds nothing
+ * else and is full (not as soon as the bytes before it, here a NOOP in the
+ * same add, have filled it), and its rest is a line of its own. */
+static void test_endless_line(size_t step)
+{
+  static struct cmd_reader r;
+  struct got g = {0};
+  cmd_reader_init(&r);
+  size_t n = CMD_READER_BUF + 100;
+  char *a = malloc(n + 8);
+  memcpy(a, "NOOP\r\n", 6);
+  memset(a + 6, 'A', n);
+  memcpy(a + 6 + n, "\r\n", 2);
+  feed(&r, &g, a, 6 + n, step);
+  CHECKF(g.n == 2, "step %zu: %zu commands before the line end", step, g.n);
+  feed(&r, &g, a + 6 + n, 2, step);
+  free(a);
+  CHECKF(g.n == 3, "step %zu: %zu commands", step, g.n);
+  if (g.n == 3) {
+    CHECK(g.verb[0] == SC_VERB_NOOP);
+    CHECK(g.verb[1] == SC_VERB_OTHER && g.len[1] == CMD_LINE_MAX);
+    CHECK(g.verb[2] == SC_VERB_OTHER && g.len[2] == 100);
+  }
+}
+
+int main(void)
+{
+  size_t steps[] = {1, 7, 512, 5000, CMD_READER_BUF, 1 << 20};
+  for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+    test_long_message(steps[i]);
+    test_bdat(steps[i]);
+    test_endless_line(steps[i]);
+  }
+  return check_report("test_cmd_reader");
+}
