@@ -17,10 +17,26 @@ struct got {
   size_t n;
 };
 
-static void drain(struct cmd_reader *r, struct got *g)
+/* A fresh reader and an empty record of what it gave (static: the reader's
+ * buffers are large). */
+struct run {
+  struct cmd_reader r;
+  struct got g;
+};
+
+static struct run *start(void)
 {
+  static struct run run;
+  cmd_reader_init(&run.r);
+  memset(&run.g, 0, sizeof run.g);
+  return &run;
+}
+
+static void drain(struct run *run)
+{
+  struct got *g = &run->g;
   struct cmd c;
-  while (g->n < MAX_CMDS && cmd_reader_next(r, 0, &c)) {
+  while (g->n < MAX_CMDS && cmd_reader_next(&run->r, 0, &c)) {
     g->verb[g->n] = c.verb;
     g->len[g->n] = c.len;
     g->chunk_size[g->n] = c.chunk_size;
@@ -31,13 +47,13 @@ static void drain(struct cmd_reader *r, struct got *g)
 
 /* p[0..n) in adds of at most `step` bytes, the commands taken after each;
  * what does not fit is offered again once they are. */
-static void feed(struct cmd_reader *r, struct got *g, const char *p, size_t n, size_t step)
+static void feed(struct run *run, const char *p, size_t n, size_t step)
 {
   size_t off = 0;
   for (int guard = 0; off < n && guard < 1000000; guard++) {
     size_t want = n - off < step ? n - off : step;
-    off += cmd_reader_add(r, (const uint8_t *)p + off, want);
-    drain(r, g);
+    off += cmd_reader_add(&run->r, (const uint8_t *)p + off, want);
+    drain(run);
   }
   CHECKF(off == n, "%zu of %zu bytes taken", off, n);
 }
@@ -57,37 +73,33 @@ static char *message_of_lines(size_t lines, size_t *len)
  * the adds. */
 static void test_long_message(size_t step)
 {
-  static struct cmd_reader r;
-  struct got g = {0};
-  cmd_reader_init(&r);
+  struct run *t = start();
   const char *cmds = "EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n";
-  feed(&r, &g, cmds, strlen(cmds), step);
+  feed(t, cmds, strlen(cmds), step);
   const char *go = "354 go ahead\r\n";
-  cmd_reader_server_sent(&r, (const uint8_t *)go, strlen(go));
+  cmd_reader_server_sent(&t->r, (const uint8_t *)go, strlen(go));
   size_t len;
   char *m = message_of_lines(3 * CMD_READER_BUF / 13, &len);
   CHECK(len > 2 * CMD_READER_BUF);
-  feed(&r, &g, m, len, step);
+  feed(t, m, len, step);
   free(m);
   enum sc_verb want[] = {SC_VERB_EHLO, SC_VERB_MAIL, SC_VERB_RCPT,
                          SC_VERB_DATA, SC_VERB_BODY, SC_VERB_QUIT};
-  CHECKF(g.n == 6, "step %zu: %zu commands", step, g.n);
-  for (size_t i = 0; i < 6 && i < g.n; i++)
-    CHECKF(g.verb[i] == want[i], "step %zu: command %zu is verb %d", step, i, (int)g.verb[i]);
+  CHECKF(t->g.n == 6, "step %zu: %zu commands", step, t->g.n);
+  for (size_t i = 0; i < 6 && i < t->g.n; i++)
+    CHECKF(t->g.verb[i] == want[i], "step %zu: command %zu is verb %d", step, i, (int)t->g.verb[i]);
 }
 
 /* A BDAT chunk whose bytes look like commands, cut anywhere. */
 static void test_bdat(size_t step)
 {
-  static struct cmd_reader r;
-  struct got g = {0};
-  cmd_reader_init(&r);
+  struct run *t = start();
   const char *s = "BDAT 12 LAST\r\nQUIT\r\nRSET\r\nNOOP\r\n";
-  feed(&r, &g, s, strlen(s), step);
-  CHECKF(g.n == 2, "step %zu: %zu commands", step, g.n);
-  if (g.n == 2) {
-    CHECK(g.verb[0] == SC_VERB_BDAT && g.chunk_size[0] == 12 && g.chunk_last[0] == 1);
-    CHECK(g.verb[1] == SC_VERB_NOOP);
+  feed(t, s, strlen(s), step);
+  CHECKF(t->g.n == 2, "step %zu: %zu commands", step, t->g.n);
+  if (t->g.n == 2) {
+    CHECK(t->g.verb[0] == SC_VERB_BDAT && t->g.chunk_size[0] == 12 && t->g.chunk_last[0] == 1);
+    CHECK(t->g.verb[1] == SC_VERB_NOOP);
   }
 }
 
@@ -96,23 +108,21 @@ static void test_bdat(size_t step)
  * same add, have filled it), and its rest is a line of its own. */
 static void test_endless_line(size_t step)
 {
-  static struct cmd_reader r;
-  struct got g = {0};
-  cmd_reader_init(&r);
+  struct run *t = start();
   size_t n = CMD_READER_BUF + 100;
   char *a = malloc(n + 8);
   memcpy(a, "NOOP\r\n", 6);
   memset(a + 6, 'A', n);
   memcpy(a + 6 + n, "\r\n", 2);
-  feed(&r, &g, a, 6 + n, step);
-  CHECKF(g.n == 2, "step %zu: %zu commands before the line end", step, g.n);
-  feed(&r, &g, a + 6 + n, 2, step);
+  feed(t, a, 6 + n, step);
+  CHECKF(t->g.n == 2, "step %zu: %zu commands before the line end", step, t->g.n);
+  feed(t, a + 6 + n, 2, step);
   free(a);
-  CHECKF(g.n == 3, "step %zu: %zu commands", step, g.n);
-  if (g.n == 3) {
-    CHECK(g.verb[0] == SC_VERB_NOOP);
-    CHECK(g.verb[1] == SC_VERB_OTHER && g.len[1] == CMD_LINE_MAX);
-    CHECK(g.verb[2] == SC_VERB_OTHER && g.len[2] == 100);
+  CHECKF(t->g.n == 3, "step %zu: %zu commands", step, t->g.n);
+  if (t->g.n == 3) {
+    CHECK(t->g.verb[0] == SC_VERB_NOOP);
+    CHECK(t->g.verb[1] == SC_VERB_OTHER && t->g.len[1] == CMD_LINE_MAX);
+    CHECK(t->g.verb[2] == SC_VERB_OTHER && t->g.len[2] == 100);
   }
 }
 
