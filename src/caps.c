@@ -11,55 +11,89 @@
 
 struct name_bit {
   const char *name; /* upper case */
+  size_t len;
   unsigned bit;
 };
 
-/* Keywords that take no parameter: their RFCs define none (RFC 3207 4,
+#define NAME_BIT(name, bit)                                                                        \
+  {                                                                                                \
+    name, sizeof(name) - 1, bit                                                                    \
+  }
+
+/* The keywords we know. SIZE and AUTH take parameters (parse_size(),
+ * parse_auth()); the others none: their RFCs define none (RFC 3207 4,
  * RFC 2920 2, RFC 6152 2, RFC 6531 3.1, RFC 2034 3, RFC 3030 2, RFC 3461 4.1,
  * RFC 8689 3), so one that has a parameter is a server we must not trust to
  * mean what we think it means. */
-static const struct name_bit flag_keywords[] = {
-    {"STARTTLS", SF_CAP_STARTTLS},
-    {"PIPELINING", SF_CAP_PIPELINING},
-    {"8BITMIME", SF_CAP_8BITMIME},
-    {"SMTPUTF8", SF_CAP_SMTPUTF8},
-    {"ENHANCEDSTATUSCODES", SF_CAP_ENHANCEDSTATUSCODES},
-    {"CHUNKING", SF_CAP_CHUNKING},
-    {"DSN", SF_CAP_DSN},
-    {"REQUIRETLS", SF_CAP_REQUIRETLS},
+static const struct name_bit keywords[] = {
+    NAME_BIT("SIZE", SF_CAP_SIZE),
+    NAME_BIT("AUTH", SF_CAP_AUTH),
+    NAME_BIT("STARTTLS", SF_CAP_STARTTLS),
+    NAME_BIT("PIPELINING", SF_CAP_PIPELINING),
+    NAME_BIT("8BITMIME", SF_CAP_8BITMIME),
+    NAME_BIT("SMTPUTF8", SF_CAP_SMTPUTF8),
+    NAME_BIT("ENHANCEDSTATUSCODES", SF_CAP_ENHANCEDSTATUSCODES),
+    NAME_BIT("CHUNKING", SF_CAP_CHUNKING),
+    NAME_BIT("DSN", SF_CAP_DSN),
+    NAME_BIT("REQUIRETLS", SF_CAP_REQUIRETLS),
 };
 
 /* SASL mechanisms we name (RFC 4616, draft-murchison-sasl-login, RFC 2195,
  * Google's XOAUTH2, RFC 7628, RFC 5802, RFC 7677, RFC 4752, MS-NLMP,
  * RFC 4422 appendix A). */
 static const struct name_bit auth_mechs[] = {
-    {"PLAIN", SF_AUTH_MECH_PLAIN},
-    {"LOGIN", SF_AUTH_MECH_LOGIN},
-    {"CRAM-MD5", SF_AUTH_MECH_CRAM_MD5},
-    {"XOAUTH2", SF_AUTH_MECH_XOAUTH2},
-    {"OAUTHBEARER", SF_AUTH_MECH_OAUTHBEARER},
-    {"SCRAM-SHA-1", SF_AUTH_MECH_SCRAM_SHA_1},
-    {"SCRAM-SHA-256", SF_AUTH_MECH_SCRAM_SHA_256},
-    {"GSSAPI", SF_AUTH_MECH_GSSAPI},
-    {"NTLM", SF_AUTH_MECH_NTLM},
-    {"EXTERNAL", SF_AUTH_MECH_EXTERNAL},
+    NAME_BIT("PLAIN", SF_AUTH_MECH_PLAIN),
+    NAME_BIT("LOGIN", SF_AUTH_MECH_LOGIN),
+    NAME_BIT("CRAM-MD5", SF_AUTH_MECH_CRAM_MD5),
+    NAME_BIT("XOAUTH2", SF_AUTH_MECH_XOAUTH2),
+    NAME_BIT("OAUTHBEARER", SF_AUTH_MECH_OAUTHBEARER),
+    NAME_BIT("SCRAM-SHA-1", SF_AUTH_MECH_SCRAM_SHA_1),
+    NAME_BIT("SCRAM-SHA-256", SF_AUTH_MECH_SCRAM_SHA_256),
+    NAME_BIT("GSSAPI", SF_AUTH_MECH_GSSAPI),
+    NAME_BIT("NTLM", SF_AUTH_MECH_NTLM),
+    NAME_BIT("EXTERNAL", SF_AUTH_MECH_EXTERNAL),
 };
+
+/* The longest name in either table ("ENHANCEDSTATUSCODES"): a longer token
+ * is none of them. */
+#define MAX_NAME 19
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-static int is_digit(unsigned char c)
-{
-  return c >= '0' && c <= '9';
-}
-
-static int is_alnum(unsigned char c)
-{
-  return is_digit(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-}
+/* What each byte may be, looked up rather than compared: one load per byte
+ * of a line, and the locale plays no part. B_LOWER is the case bit itself,
+ * so subtracting a byte's class masked to it gives its upper case. */
+enum {
+  B_KW_FIRST = 0x01, /* ehlo-keyword's first byte: ALPHA / DIGIT */
+  B_KW = 0x02,       /* a later one: ALPHA / DIGIT / "-" */
+  B_SASL = 0x04,     /* a SASL name's (RFC 4422 3.1, either case): B_KW / "_" */
+  B_DIGIT = 0x08,
+  B_LOWER = 0x20, /* 'a'-'z' */
+};
+/* clang-format off */
+#define DA (B_KW | B_SASL)
+#define DG (B_KW_FIRST | B_KW | B_SASL | B_DIGIT)
+#define UP (B_KW_FIRST | B_KW | B_SASL)
+#define LO (B_KW_FIRST | B_KW | B_SASL | B_LOWER)
+static const unsigned char byte_class[256] = {
+    /* 0x00-0x1f and 0x80-0xff: none */
+    [0x20] =
+    0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  DA, 0,  0,      /*  !"#$%&'()*+,-./ */
+    DG, DG, DG, DG, DG, DG, DG, DG, DG, DG, 0,  0,  0,  0,  0,  0,      /* 0-9 :;<=>? */
+    0,  UP, UP, UP, UP, UP, UP, UP, UP, UP, UP, UP, UP, UP, UP, UP,     /* @ A-O */
+    UP, UP, UP, UP, UP, UP, UP, UP, UP, UP, UP, 0,  0,  0,  0,  B_SASL, /* P-Z [\]^_ */
+    0,  LO, LO, LO, LO, LO, LO, LO, LO, LO, LO, LO, LO, LO, LO, LO,     /* ` a-o */
+    LO, LO, LO, LO, LO, LO, LO, LO, LO, LO, LO, 0,  0,  0,  0,  0,      /* p-z {|}~ DEL */
+};
+#undef DA
+#undef DG
+#undef UP
+#undef LO
+/* clang-format on */
 
 static unsigned char ascii_upper(unsigned char c)
 {
-  return c >= 'a' && c <= 'z' ? (unsigned char)(c - 'a' + 'A') : c;
+  return (unsigned char)(c - (byte_class[c] & B_LOWER));
 }
 
 int sf_caps_keyword_is(const char *tok, size_t len, const char *kw)
@@ -72,17 +106,23 @@ int sf_caps_keyword_is(const char *tok, size_t len, const char *kw)
   return kw[i] == '\0';
 }
 
+/* The AND of the classes of s[from..len): every class bit all its bytes
+ * share. */
+static unsigned common_class(struct sf_span s, size_t from)
+{
+  unsigned all = 0xff;
+  for (size_t i = from; i < s.len; i++)
+    all &= byte_class[(unsigned char)s.ptr[i]];
+  return all;
+}
+
 /* RFC 5321 4.1.1.1: ehlo-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-").
  * This is what makes the legacy "AUTH=LOGIN PLAIN" line an unknown keyword
  * rather than AUTH. */
 static int is_ehlo_keyword(struct sf_span kw)
 {
-  if (kw.len == 0 || !is_alnum((unsigned char)kw.ptr[0]))
-    return 0;
-  for (size_t i = 1; i < kw.len; i++)
-    if (!is_alnum((unsigned char)kw.ptr[i]) && kw.ptr[i] != '-')
-      return 0;
-  return 1;
+  return kw.len > 0 && byte_class[(unsigned char)kw.ptr[0]] & B_KW_FIRST &&
+         common_class(kw, 1) & B_KW;
 }
 
 /* RFC 4422 3.1: a mechanism name is 1 to 20 of [A-Z0-9-_]. Servers in the
@@ -90,18 +130,20 @@ static int is_ehlo_keyword(struct sf_span kw)
  * to case, so lower case is accepted here. */
 static int is_sasl_name(struct sf_span name)
 {
-  if (name.len == 0 || name.len > SF_CAPS_MAX_AUTH_NAME)
-    return 0;
-  for (size_t i = 0; i < name.len; i++)
-    if (!is_alnum((unsigned char)name.ptr[i]) && name.ptr[i] != '-' && name.ptr[i] != '_')
-      return 0;
-  return 1;
+  return name.len > 0 && name.len <= SF_CAPS_MAX_AUTH_NAME && common_class(name, 0) & B_SASL;
 }
 
+/* The entry of `table` that `tok` names, ignoring ASCII case: the token in
+ * upper case, then one memcmp per name of its length. */
 static unsigned lookup(const struct name_bit *table, size_t n, struct sf_span tok)
 {
+  char up[MAX_NAME];
+  if (tok.len > MAX_NAME)
+    return 0;
+  for (size_t i = 0; i < tok.len; i++)
+    up[i] = (char)ascii_upper((unsigned char)tok.ptr[i]);
   for (size_t i = 0; i < n; i++)
-    if (sf_caps_keyword_is(tok.ptr, tok.len, table[i].name))
+    if (table[i].len == tok.len && memcmp(table[i].name, up, tok.len) == 0)
       return table[i].bit;
   return 0;
 }
@@ -123,12 +165,11 @@ static int next_param(struct sf_span line, size_t *pos, struct sf_span *param)
     *pos = i;
     return 0;
   }
-  size_t start = i;
-  while (i < line.len && line.ptr[i] != ' ')
-    i++;
-  param->ptr = line.ptr + start;
-  param->len = i - start;
-  *pos = i;
+  const char *sp = memchr(line.ptr + i, ' ', line.len - i);
+  size_t end = sp ? (size_t)(sp - line.ptr) : line.len;
+  param->ptr = line.ptr + i;
+  param->len = end - i;
+  *pos = end;
   return 1;
 }
 
@@ -146,7 +187,7 @@ static enum sf_err parse_size(struct sf_span line, size_t pos, struct sf_caps *c
     if (next_param(line, &pos, &extra))
       return SF_ERR_CAPS_SIZE_SYNTAX;
     for (size_t i = 0; i < num.len; i++)
-      if (!is_digit((unsigned char)num.ptr[i]))
+      if (!(byte_class[(unsigned char)num.ptr[i]] & B_DIGIT))
         return SF_ERR_CAPS_SIZE_SYNTAX;
     for (size_t i = 0; i < num.len; i++) {
       unsigned digit = (unsigned)(num.ptr[i] - '0');
@@ -192,9 +233,8 @@ static enum sf_err parse_line(struct sf_span line, struct sf_caps *caps)
 {
   /* The keyword ends at the first SP; a leading SP makes it empty and so
    * malformed, which is counted like an unknown keyword. */
-  size_t pos = 0;
-  while (pos < line.len && line.ptr[pos] != ' ')
-    pos++;
+  const char *sp = line.len > 0 ? memchr(line.ptr, ' ', line.len) : NULL;
+  size_t pos = sp ? (size_t)(sp - line.ptr) : line.len;
   struct sf_span kw = {line.ptr, pos};
   struct sf_span param;
 
@@ -202,12 +242,11 @@ static enum sf_err parse_line(struct sf_span line, struct sf_caps *caps)
     caps->unknown++;
     return SF_ERR_OK;
   }
-  if (sf_caps_keyword_is(kw.ptr, kw.len, "SIZE"))
+  unsigned flag = lookup(keywords, COUNT(keywords), kw);
+  if (flag == SF_CAP_SIZE)
     return parse_size(line, pos, caps);
-  if (sf_caps_keyword_is(kw.ptr, kw.len, "AUTH"))
+  if (flag == SF_CAP_AUTH)
     return parse_auth(line, pos, caps);
-
-  unsigned flag = lookup(flag_keywords, COUNT(flag_keywords), kw);
   if (flag == 0) {
     /* RFC 5321 4.1.1.1: a client ignores extensions it does not know. */
     caps->unknown++;

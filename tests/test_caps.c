@@ -313,6 +313,56 @@ static void test_keyword_identity(void)
   }
 }
 
+/* The result of a two-line 250 reply whose capability line is `prefix`,
+ * byte `b` (any value, NUL too), then `suffix`. */
+static struct result one_with_byte(const char *prefix, unsigned b, const char *suffix)
+{
+  static char line[64];
+  size_t n = strlen(prefix);
+  memcpy(line, prefix, n);
+  line[n++] = (char)b;
+  memcpy(line + n, suffix, strlen(suffix));
+  n += strlen(suffix);
+  struct sf_reply r;
+  build(&r, 250, (const char *const[]){"mx.example.org", "", NULL});
+  r.text[1] = (struct sf_span){line, n};
+  return run_reply(&r, __LINE__);
+}
+
+/* Every byte value in a keyword, at the end of a SASL name and in a SIZE
+ * value: which bytes are allowed, and what each is in upper case, are the
+ * ASCII rules and nothing else. */
+static void test_every_byte(void)
+{
+  for (unsigned b = 0; b < 256; b++) {
+    int upper = b >= 'A' && b <= 'Z', lower = b >= 'a' && b <= 'z', digit = b >= '0' && b <= '9';
+    /* A keyword differing from STARTTLS or DSN in one byte is unknown,
+     * unless that byte is the same letter in either case. */
+    struct result res = one_with_byte("", b, "TARTTLS");
+    int same = b == 'S' || b == 's';
+    CHECKF(res.err == SF_ERR_OK && res.caps.flags == (same ? SF_CAP_STARTTLS : 0u) &&
+               res.caps.unknown == !same,
+           "byte %#x TARTTLS", b);
+    res = one_with_byte("DS", b, "");
+    same = b == 'N' || b == 'n';
+    CHECKF(res.err == SF_ERR_OK && res.caps.flags == (same ? SF_CAP_DSN : 0u) &&
+               res.caps.unknown == !same,
+           "DS byte %#x", b);
+    /* RFC 4422 3.1: [A-Z0-9-_], lower case accepted (test_auth() has every
+     * byte inside a name); a space splits. */
+    int sasl = upper || lower || digit || b == '-' || b == '_' || b == ' ';
+    res = one_with_byte("AUTH PLAI", b, "");
+    same = b == 'N' || b == 'n';
+    CHECKF(res.err == (sasl ? SF_ERR_OK : SF_ERR_CAPS_AUTH_SYNTAX) &&
+               res.caps.auth == (same ? SF_AUTH_MECH_PLAIN : 0u),
+           "AUTH PLAI byte %#x", b);
+    /* RFC 1870 4: digits only. */
+    res = one_with_byte("SIZE 1", b, "");
+    CHECKF(res.err == (digit || b == ' ' ? SF_ERR_OK : SF_ERR_CAPS_SIZE_SYNTAX),
+           "SIZE 1 byte %#x: %s", b, sf_err_name(res.err));
+  }
+}
+
 static void test_size(void)
 {
   EXPECT_OK(ONE("SIZE"), SF_CAP_SIZE, 0, 0, 0, 0, 1);
@@ -536,6 +586,7 @@ int main(void)
   test_domain();
   test_not_250();
   test_keyword_identity();
+  test_every_byte();
   test_size();
   test_auth();
   test_bad_line();
