@@ -187,13 +187,15 @@ done
 for m in $modes; do wait_file "$work/$m.port" || bad "fake server $m did not start"; done
 iport=$(listen_port "$work/imp.out")
 sport=$(listen_port "$work/sub.out")
+# A port nothing listens on: one the kernel gave out and took back.
+rport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 # Several targets in one call; one JSON object per target.
-targets=("127.0.0.1:$iport" "127.0.0.1:$sport")
+targets=("127.0.0.1:$iport" "127.0.0.1:$sport" "127.0.0.1:$rport")
 for m in $modes; do targets+=("127.0.0.1:$(cat "$work/$m.port")"); done
 timeout 120 "$sf" probe --timeout 5000 --json "${targets[@]}" >"$work/probe.json" || true
 timeout 120 "$sf" probe --timeout 5000 --ca "$work/ca2.pem" --name mx.example.com "127.0.0.1:$iport" \
   >"$work/probe-imp.txt" || true
-python3 - "$work/probe.json" $iport $sport $(for m in $modes; do echo "$m:$(cat "$work/$m.port")"; done) <<'PY' || fail=1
+python3 - "$work/probe.json" $iport $sport $rport $(for m in $modes; do echo "$m:$(cat "$work/$m.port")"; done) <<'PY' || fail=1
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
 by_port = {int(o["target"].rsplit(":", 1)[1]): o for o in lines}
@@ -207,6 +209,7 @@ want = {  # mode, starttls, injection, words the summary or problem must hold
     "no-ehlo": ("none", "absent", "not tested", "does not answer EHLO"),
     "https": ("none", "absent", "not tested", "HTTP"),
     "close": ("none", "absent", "not tested", "closes the connection at once"),
+    "refused": ("none", "absent", "not tested", "nothing listens on this port"),
     "split-greeting": ("plain", "absent", "not tested", "without STARTTLS"),
     "slow-greeting": ("plain", "absent", "not tested", "after 3."),
     "big-ehlo": ("starttls", "optional", "safe", "STARTTLS"),
@@ -214,8 +217,8 @@ want = {  # mode, starttls, injection, words the summary or problem must hold
     "vulnerable": ("starttls", "optional", "vulnerable", "CVE-2011-0411"),
     "safe": ("starttls", "required", "safe", "STARTTLS"),
 }
-ports = {"implicit": int(sys.argv[2]), "starttls": int(sys.argv[3])}
-for a in sys.argv[4:]:
+ports = {"implicit": int(sys.argv[2]), "starttls": int(sys.argv[3]), "refused": int(sys.argv[4])}
+for a in sys.argv[5:]:
     m, p = a.rsplit(":", 1)
     ports[m] = int(p)
 bad = 0

@@ -438,7 +438,9 @@ static int handshake(struct chan *c, SSL_CTX *ctx, const char *name, char *err, 
 /* ---- the two attempts, each in a process of its own ----------------------------------- */
 
 struct plain_res {
-  char first; /* 'G' an SMTP reply, 'X' not SMTP, 'C' closed at once, 'T' silent */
+  char first; /* 'G' an SMTP reply, 'X' not SMTP, 'C' closed at once, 'T' silent,
+                'N' no connection (connect_errno says why) */
+  int connect_errno;
   int greet_code;
   char greeting[LIVE_PROBE_TEXT];
   uint64_t greeting_ms;
@@ -514,7 +516,8 @@ static void plain_attempt(const struct live_addr *a, const struct live_probe_opt
   uint64_t t0 = live_now_ms();
   c.fd = live_connect(a, (int)o->timeout_ms);
   if (c.fd < 0) {
-    r->first = 'C';
+    r->first = 'N';
+    r->connect_errno = errno;
     milestone(out, r->first);
     return;
   }
@@ -971,6 +974,18 @@ static void conclude(const struct live_probe_opts *o, const struct plain_res *pr
   p->greeting_ms = pr->greeting_ms;
   say(p->greeting, sizeof(p->greeting), "%s", pr->greeting);
   switch (pr->first) {
+  case 'N':
+    say(p->summary, sizeof(p->summary), "no connection");
+    if (pr->connect_errno == ECONNREFUSED)
+      say(p->problem, sizeof(p->problem),
+          "the connection was refused: nothing listens on this port");
+    else if (pr->connect_errno == ETIMEDOUT)
+      say(p->problem, sizeof(p->problem), "the connection was not accepted within %u ms",
+          o->timeout_ms);
+    else
+      say(p->problem, sizeof(p->problem), "cannot connect%s%s", pr->connect_errno ? ": " : "",
+          pr->connect_errno ? strerror(pr->connect_errno) : "");
+    return;
   case 'C':
     say(p->summary, sizeof(p->summary), "closes the connection at once");
     say(p->problem, sizeof(p->problem),
