@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Live tests: real SMTP clients against `smtpfuzz audit` over loopback,
 # `smtpfuzz serve` and `smtpfuzz probe` (against fake servers for every
-# hostile case, and a real Postfix). Installs what is missing (Debian
-# packages), builds if needed, and checks the verdicts the tool gives each
+# hostile case, and two real servers: Postfix and aiosmtpd). Installs what
+# is missing (Debian packages), builds if needed, and checks the verdicts the tool gives each
 # real client against tests/live/expected/PROFILE.txt, so a regression in
 # the tool shows. The audits run beside one busy loop per core: verdicts
 # must not depend on how loaded the machine is.
@@ -32,7 +32,7 @@ start=$(date +%s)
 # libmailtools-perl: git send-email needs its Mail::Address, a Recommends of
 # git-email only (installs here take no Recommends).
 sf_install_packages cmake make gcc libssl-dev python3 openssl curl msmtp swaks libnet-ssleay-perl \
-  libio-socket-ssl-perl libauthen-sasl-perl s-nail mutt sendemail python3-aiosmtplib node-nodemailer \
+  libio-socket-ssl-perl libauthen-sasl-perl s-nail mutt sendemail python3-aiosmtplib python3-aiosmtpd node-nodemailer \
   git git-email libmailtools-perl mailutils php-cli libphp-phpmailer php-symfony-mailer default-jdk-headless libmail-java ruby golang-go
 if [ "$postfix" = 1 ]; then
   # Postfix's package asks how to configure the machine's mail system: it is
@@ -309,6 +309,10 @@ if [ "$postfix" = 1 ]; then
   sf_step "Postfix interop"
   bash tests/live/postfix.sh "$sf" "$work" || fail=1
 fi
+
+# ---- aiosmtpd: a second real server -------------------------------------------------------
+sf_step "aiosmtpd interop"
+bash tests/live/aiosmtpd.sh "$sf" "$work" || fail=1
 
 echo "ci/live-test.sh: $(( $(date +%s) - start )) s"
 if [ "$fail" != 0 ]; then echo "ci/live-test.sh: FAILED"; exit 1; fi

@@ -34,18 +34,8 @@ stop_postfix() {
 }
 trap stop_postfix EXIT
 
-# A test CA and a certificate for mx.example.com.
-(
-  cd "$pdir"
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
-    -subj "/CN=smtpfuzz postfix test CA" -keyout ca.key -out ca.pem 2>/dev/null
-  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=mx.example.com" \
-    -keyout key.pem -out req.csr 2>/dev/null
-  printf 'subjectAltName=DNS:mx.example.com\n' >ext.cnf
-  openssl x509 -req -in req.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
-    -extfile ext.cnf -out cert.pem 2>/dev/null
-  chmod 644 ca.pem cert.pem
-)
+source "$root/tests/live/real_server_lib.sh"
+make_certs "$pdir"
 
 cat >"$pdir/main.cf" <<CF
 compatibility_level = 3.6
@@ -112,54 +102,13 @@ out=$(timeout 60 "$sf" probe --timeout 5000 --ca "$pdir/ca.pem" --name mx.exampl
 echo "$out" | sed 's/^/    /'
 timeout 60 "$sf" probe --timeout 5000 --ca "$pdir/ca.pem" --name mx.example.com --json \
   "127.0.0.1:$p25" "127.0.0.1:$p587" "127.0.0.1:$p465" >"$work/postfix-probe.json" || true
-python3 - "$work/postfix-probe.json" "$p25" "$p587" "$p465" <<'PY' || fail=1
-import json, sys
-objs = {int(o["target"].rsplit(":", 1)[1]): o for o in map(json.loads, open(sys.argv[1]))}
-p25, p587, p465 = map(int, sys.argv[2:5])
-want = {  # port: mode, starttls, STARTTLS command injection, the client mode in words
-    p25: ("starttls", "optional", "safe", "relay"),
-    p587: ("starttls", "required", "safe", "tls=required"),
-    p465: ("implicit", "absent", "not tested", "implicit"),
-}
-bad = 0
-for port, (mode, st, inj, hint) in want.items():
-    o = objs.get(port)
-    got = o and (o["mode"], o["starttls"], o["starttls_command_injection"])
-    tls = o and o["tls"] or {}
-    if got != (mode, st, inj) or hint not in o["client_mode"]:
-        print("FAIL: probe port %d: got %s, want %s" % (port, got, (mode, st, inj))); bad = 1
-    elif not (tls.get("verified") and tls.get("name_ok") and tls.get("days_left", 0) > 0
-              and "DNS:mx.example.com" in tls.get("san", "") and not tls.get("self_signed")):
-        print("FAIL: probe port %d: certificate details %s" % (port, tls)); bad = 1
-    else:
-        print("ok: probe port %d -> mode %s, STARTTLS %s, injection %s, certificate verified, "
-              "%d days left (%d ms)" % (port, mode, st, inj, tls["days_left"], o["ms"]))
-sys.exit(bad)
-PY
+python3 "$root/tests/live/check_probe.py" "$work/postfix-probe.json" \
+  "$p25:starttls:optional:safe:relay" "$p587:starttls:required:safe:tls=required" \
+  "$p465:implicit:absent:not tested:implicit" || fail=1
 
 # ---- our engine over a socket ----
-cfg() { # FILE MODE PORT
-  cat >"$1" <<C
-mode = $2
-tls = required
-host = mx.example.com
-cafile = $pdir/ca.pem
-port = $3
-from = alice@example.org
-to = bob@example.com
-message = Subject: smtpfuzz live\n\nHello from smtpfuzz.\n
-timeout.greeting = 3000
-timeout.tls = 3000
-C
-}
-cfg "$work/pf-starttls.cfg" starttls "$p587"
-cfg "$work/pf-implicit.cfg" implicit "$p465"
-expect_send() { # CFG PORT WANT-EXIT GREP WHAT
-  local out rc=0
-  out=$(timeout 30 "$bin/live_send" "$1" "127.0.0.1:$2" 10000) || rc=$?
-  echo "    $out"
-  if [ "$rc" = "$3" ] && echo "$out" | grep -q "$4"; then echo "ok: $5"; else echo "FAIL: $5 (exit $rc)"; fail=1; fi
-}
+send_cfg "$work/pf-starttls.cfg" starttls "$p587" "$pdir/ca.pem"
+send_cfg "$work/pf-implicit.cfg" implicit "$p465" "$pdir/ca.pem"
 expect_send "$work/pf-starttls.cfg" "$p587" 0 "^done" "engine delivers on $p587 with STARTTLS"
 expect_send "$work/pf-implicit.cfg" "$p465" 0 "^done" "engine delivers on $p465 with implicit TLS"
 expect_send "$work/pf-starttls.cfg" "$p465" 1 "implicit TLS" "STARTTLS client on $p465 fails at its greeting deadline with the diagnosis"

@@ -1,0 +1,36 @@
+# Shared by the real-server tests (postfix.sh, aiosmtpd.sh); sourced, with
+# $bin (the tests build folder) and $fail set.
+#   make_certs DIR      a test CA (DIR/ca.pem) and a certificate it signed for
+#                       mx.example.com (DIR/cert.pem, key DIR/key.pem)
+#   send_cfg FILE MODE PORT CAFILE [KEY=VALUE...]   a live_send configuration
+#   expect_send CFG PORT WANT-EXIT GREP WHAT        our engine over a real
+#                       socket: run it, check its exit status and words
+make_certs() (
+  cd "$1"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+    -subj "/CN=smtpfuzz test CA" -keyout ca.key -out ca.pem 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=mx.example.com" \
+    -keyout key.pem -out req.csr 2>/dev/null
+  printf 'subjectAltName=DNS:mx.example.com\n' >ext.cnf
+  openssl x509 -req -in req.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
+    -extfile ext.cnf -out cert.pem 2>/dev/null
+  chmod 644 ca.pem cert.pem
+)
+send_cfg() {
+  local file=$1 mode=$2 port=$3 ca=$4
+  shift 4
+  {
+    printf 'mode = %s\ntls = required\nhost = mx.example.com\ncafile = %s\nport = %s\n' "$mode" "$ca" "$port"
+    printf 'from = alice@example.org\nto = bob@example.com\n'
+    printf 'message = Subject: smtpfuzz live\\n\\nHello from smtpfuzz.\\n\n'
+    printf 'timeout.greeting = 3000\ntimeout.tls = 3000\n'
+    local kv
+    for kv in "$@"; do printf '%s = %s\n' "${kv%%=*}" "${kv#*=}"; done
+  } >"$file"
+}
+expect_send() {
+  local out rc=0
+  out=$(timeout 30 "$bin/live_send" "$1" "127.0.0.1:$2" 10000) || rc=$?
+  echo "    $out"
+  if [ "$rc" = "$3" ] && echo "$out" | grep -q "$4"; then echo "ok: $5"; else echo "FAIL: $5 (exit $rc)"; fail=1; fi
+}
