@@ -54,9 +54,8 @@ static const struct name_bit auth_mechs[] = {
     NAME_BIT("EXTERNAL", SF_AUTH_MECH_EXTERNAL),
 };
 
-/* The longest name in either table ("ENHANCEDSTATUSCODES"): a longer token
- * is none of them. */
-#define MAX_NAME 19
+/* The longest name in either table: a longer token is none of them. */
+#define MAX_NAME (sizeof("ENHANCEDSTATUSCODES") - 1)
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
