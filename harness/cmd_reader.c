@@ -90,6 +90,15 @@ static void drop(struct cmd_reader *r, size_t n)
     r->off = r->len = 0;
 }
 
+size_t cmd_reader_take_unread(struct cmd_reader *r, uint8_t *out, size_t cap)
+{
+  size_t avail = r->len - r->off;
+  size_t n = avail < cap ? avail : cap;
+  memcpy(out, r->buf + r->off, n);
+  drop(r, n);
+  return n;
+}
+
 static int emit(struct cmd_reader *r, int tls, struct cmd *cmd, enum sc_verb verb)
 {
   memset(cmd, 0, sizeof(*cmd));

@@ -52,6 +52,11 @@ void cmd_reader_server_sent(struct cmd_reader *r, const uint8_t *p, size_t len);
 /* Client bytes to the buffer; returns how many fit. */
 size_t cmd_reader_add(struct cmd_reader *r, const uint8_t *p, size_t len);
 
+/* Takes up to `cap` of the client bytes not yet acted on, in order, out of
+ * the reader into `out` (the server starts TLS and hands them to it);
+ * returns how many. */
+size_t cmd_reader_take_unread(struct cmd_reader *r, uint8_t *out, size_t cap);
+
 /* Counts one more `verb` on the channel (`tls` 0 or 1); returns its
  * occurrence, 1-based. */
 unsigned cmd_reader_occurrence(struct cmd_reader *r, enum sc_verb verb, int tls);

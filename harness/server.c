@@ -224,11 +224,7 @@ size_t sc_server_plain_text_bytes(const struct sc_server *srv, const uint8_t *p,
 
 size_t sc_server_take_unread(struct sc_server *srv, uint8_t *out, size_t cap)
 {
-  size_t n = srv->rd.len < cap ? srv->rd.len : cap;
-  memcpy(out, srv->rd.buf, n);
-  memmove(srv->rd.buf, srv->rd.buf + n, srv->rd.len - n);
-  srv->rd.len -= n;
-  return n;
+  return cmd_reader_take_unread(&srv->rd, out, cap);
 }
 
 void sc_server_tls_up(struct sc_server *srv)

@@ -126,6 +126,28 @@ static void test_endless_line(size_t step)
   }
 }
 
+/* What follows STARTTLS in the same bytes (a TLS hello, or bytes a client
+ * sent too early) is taken out unread, exactly those bytes, in order, in
+ * pieces of `cap`, after the commands before them were read; the reader
+ * then reads on as if empty. */
+static void test_take_unread(size_t step, size_t cap)
+{
+  struct run *t = start();
+  static const char in[] = "EHLO a\r\nSTARTTLS\r\n\x16\x03\x01\x00\x05hello";
+  static const size_t rest = 10; /* the bytes after "STARTTLS\r\n" */
+  feed(t, in, sizeof in - 1, step);
+  CHECKF(t->g.n == 2 && t->g.verb[1] == SC_VERB_STARTTLS, "step %zu: %zu commands", step, t->g.n);
+  uint8_t out[64];
+  size_t got = 0;
+  for (size_t k; got < sizeof out && (k = cmd_reader_take_unread(&t->r, out + got, cap)) > 0;)
+    got += k;
+  CHECKF(got == rest && memcmp(out, in + sizeof in - 1 - rest, rest) == 0,
+         "step %zu, cap %zu: took %zu bytes", step, cap, got);
+  feed(t, "NOOP\r\n", 6, step);
+  CHECKF(t->g.n == 3 && t->g.verb[2] == SC_VERB_NOOP && t->g.len[2] == 4,
+         "step %zu, cap %zu: after the take, %zu commands", step, cap, t->g.n);
+}
+
 int main(void)
 {
   size_t steps[] = {1, 7, 512, 5000, CMD_READER_BUF, 1 << 20};
@@ -133,6 +155,8 @@ int main(void)
     test_long_message(steps[i]);
     test_bdat(steps[i]);
     test_endless_line(steps[i]);
+    test_take_unread(steps[i], 1);
+    test_take_unread(steps[i], 64);
   }
   return check_report("test_cmd_reader");
 }
