@@ -33,7 +33,7 @@ start=$(date +%s)
 # git-email only (installs here take no Recommends).
 sf_install_packages cmake make gcc libssl-dev python3 openssl curl msmtp swaks libnet-ssleay-perl \
   libio-socket-ssl-perl libauthen-sasl-perl s-nail mutt neomutt sendemail python3-aiosmtplib python3-aiosmtpd node-nodemailer \
-  git git-email libmailtools-perl mailutils php-cli libphp-phpmailer php-symfony-mailer default-jdk-headless libmail-java ruby golang-go libetpan-dev
+  git git-email libmailtools-perl mailutils php-cli libphp-phpmailer php-symfony-mailer default-jdk-headless libmail-java libcommons-net-java ruby golang-go libetpan-dev
 if [ "$postfix" = 1 ]; then
   # Postfix's package asks how to configure the machine's mail system: it is
   # told to leave it alone (tests/live/postfix.sh runs its own instance from
@@ -55,7 +55,8 @@ fi
 cmake -S . -B "$dir" >/dev/null
 cmake --build "$dir" -j"$(nproc)" --target smtpfuzz test_live live_send fake_client >/dev/null
 sf=$PWD/$dir/harness/smtpfuzz
-bash tests/live/javamail_client_jar.sh >/dev/null # the javamail-* profiles run it
+bash tests/live/java_client_jar.sh JavaMailClient /usr/share/java/javax.mail.jar javamail-client >/dev/null
+bash tests/live/java_client_jar.sh CommonsNetClient /usr/share/java/commons-net.jar commons-net-client >/dev/null
 bash tests/live/go_smtp_client.sh >/dev/null      # the go-smtp-* profiles run it
 bash tests/live/etpan_client.sh >/dev/null       # the libetpan-* profiles run it
 "$dir"/tests/test_live

@@ -1,6 +1,6 @@
 # JavaMail 1.6.5 (implicit, tests/live/JavaMailClient.java under Debian's java 17), the chain verified, ssl.checkserveridentity and the timeouts at their defaults (false, none); it names localhost
 # Run: smtpfuzz audit --profile profiles/javamail-implicit.profile corpus/scenarios
-# Runs build/java/javamail-client.jar, which tests/live/javamail_client_jar.sh makes (ci/live-test.sh does)
+# Runs build/java/javamail-client.jar, which tests/live/java_client_jar.sh makes (ci/live-test.sh does)
 name = javamail-implicit
 description = JavaMail 1.6.5 (implicit, tests/live/JavaMailClient.java under Debian's java 17), the chain verified, ssl.checkserveridentity and the timeouts at their defaults (false, none); it names localhost
 mode = implicit

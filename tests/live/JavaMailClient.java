@@ -7,7 +7,7 @@
  *            --from F --to T --message FILE [--timeout SECONDS]
  *
  * Java 17 runs this file as it is (source-file mode), but compiles it on every
- * run; tests/live/javamail_client_jar.sh makes build/java/javamail-client.jar
+ * run; tests/live/java_client_jar.sh makes build/java/javamail-client.jar
  * once (the jar's manifest names javax.mail.jar), which the profiles run.
  *
  * It uses javax.mail as a typical application does: a Session made from

@@ -1,0 +1,29 @@
+# Apache Commons Net 3.9 AuthenticatingSMTPClient (implicit TLS, tests/live/CommonsNetClient.java under Debian's java 17), the chain verified, endpoint checking and timeouts at their defaults (off, none); it names localhost
+# Run: smtpfuzz audit --profile profiles/commons-net-implicit.profile corpus/scenarios (after tests/live/java_client_jar.sh)
+name = commons-net-implicit
+description = Apache Commons Net 3.9 AuthenticatingSMTPClient (implicit TLS, tests/live/CommonsNetClient.java under Debian's java 17), the chain verified, endpoint checking and timeouts at their defaults (off, none); it names localhost
+mode = implicit
+tls = required
+verify = yes
+tls_name = localhost
+arg = /usr/bin/java
+arg = -jar
+arg = ../build/java/commons-net-client.jar
+arg = --mode
+arg = implicit
+arg = --host
+arg = {host}
+arg = --port
+arg = {port}
+arg = --cafile
+arg = {cafile}
+arg = --user
+arg = {user}
+arg = --password
+arg = {password}
+arg = --from
+arg = {from}
+arg = --to
+arg = {to}
+arg = --message
+arg = {message}
