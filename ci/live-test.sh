@@ -32,7 +32,7 @@ start=$(date +%s)
 # libmailtools-perl: git send-email needs its Mail::Address, a Recommends of
 # git-email only (installs here take no Recommends).
 sf_install_packages cmake make gcc libssl-dev python3 openssl curl msmtp swaks libnet-ssleay-perl \
-  libio-socket-ssl-perl libauthen-sasl-perl s-nail mutt neomutt sendemail python3-aiosmtplib python3-aiosmtpd node-nodemailer \
+  libio-socket-ssl-perl libauthen-sasl-perl s-nail mutt neomutt sendemail python3-aiosmtplib python3-aiosmtpd python3-twisted node-nodemailer \
   git git-email libmailtools-perl mailutils php-cli libphp-phpmailer php-symfony-mailer default-jdk-headless libmail-java libcommons-net-java ruby golang-go libetpan-dev
 if [ "$postfix" = 1 ]; then
   # Postfix's package asks how to configure the machine's mail system: it is
