@@ -34,11 +34,17 @@ void cmd_reader_server_sent(struct cmd_reader *r, const uint8_t *p, size_t len)
   r->mode = code == 334 ? CMD_MODE_AUTH : code == 354 ? CMD_MODE_BODY : CMD_MODE_COMMAND;
 }
 
+/* How many bytes are unread: buf[off..len). */
+static size_t unread(const struct cmd_reader *r)
+{
+  return r->len - r->off;
+}
+
 size_t cmd_reader_add(struct cmd_reader *r, const uint8_t *p, size_t len)
 {
   /* What was read goes only now, in one move per add, not one per line. */
   if (r->off > 0) {
-    memmove(r->buf, r->buf + r->off, r->len - r->off);
+    memmove(r->buf, r->buf + r->off, unread(r));
     r->len -= r->off;
     r->off = 0;
   }
@@ -92,8 +98,7 @@ static void drop(struct cmd_reader *r, size_t n)
 
 size_t cmd_reader_take_unread(struct cmd_reader *r, uint8_t *out, size_t cap)
 {
-  size_t avail = r->len - r->off;
-  size_t n = avail < cap ? avail : cap;
+  size_t n = unread(r) < cap ? unread(r) : cap;
   memcpy(out, r->buf + r->off, n);
   drop(r, n);
   return n;
@@ -114,8 +119,7 @@ int cmd_reader_next(struct cmd_reader *r, int tls, struct cmd *cmd)
   for (size_t guard = 0; guard < CMD_READER_BUF; guard++) {
     if (r->mode == CMD_MODE_CHUNK) {
       /* RFC 3030 2: exactly chunk-size octets follow, whatever they are. */
-      size_t avail = r->len - r->off;
-      size_t k = avail < r->chunk_left ? avail : (size_t)r->chunk_left;
+      size_t k = unread(r) < r->chunk_left ? unread(r) : (size_t)r->chunk_left;
       drop(r, k);
       r->chunk_left -= k;
       if (r->chunk_left > 0)
@@ -127,7 +131,7 @@ int cmd_reader_next(struct cmd_reader *r, int tls, struct cmd *cmd)
       return 1;
     }
     const uint8_t *b = r->buf + r->off;
-    size_t avail = r->len - r->off;
+    size_t avail = unread(r);
     const uint8_t *lf = memchr(b, '\n', avail);
     size_t n;
     if (lf)

@@ -12,12 +12,7 @@
 # server says so, and a wrong password ends in the server's 535; the
 # mismatched pairings fail with the diagnosis. The server stops by itself.
 set -euo pipefail
-sf=$1
-work=$2
-bin=$(dirname "$sf")/../tests
-root=$(cd "$(dirname "$0")/../.." && pwd)
-fail=0
-source "$root/tests/live/real_server_lib.sh"
+source "$(dirname "$0")/real_server_lib.sh" "$@"
 
 dir=$(mktemp -d "$work/aiosmtpd.XXXXXX")
 make_certs "$dir"

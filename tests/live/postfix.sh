@@ -11,11 +11,7 @@
 # and 465 (implicit); the mismatched pairings fail within their deadline
 # with the diagnosis. Postfix is stopped with its own command, always.
 set -euo pipefail
-sf=$1
-work=$2
-bin=$(dirname "$sf")/../tests
-root=$(cd "$(dirname "$0")/../.." && pwd)
-fail=0
+source "$(dirname "$0")/real_server_lib.sh" "$@"
 
 # Standard ports unless something else holds them.
 p25=25 p587=587 p465=465
@@ -34,7 +30,6 @@ stop_postfix() {
 }
 trap stop_postfix EXIT
 
-source "$root/tests/live/real_server_lib.sh"
 make_certs "$pdir"
 
 cat >"$pdir/main.cf" <<CF

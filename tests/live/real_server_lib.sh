@@ -1,10 +1,17 @@
-# Shared by the real-server tests (postfix.sh, aiosmtpd.sh); sourced, with
-# $bin (the tests build folder) and $fail set.
+# Shared by the real-server tests (postfix.sh, aiosmtpd.sh), which source it
+# with their own arguments, SMTPFUZZ WORKDIR: it sets sf and work from them,
+# bin (the tests build folder), root (the repository) and fail=0.
 #   make_certs DIR      a test CA (DIR/ca.pem) and a certificate it signed for
 #                       mx.example.com (DIR/cert.pem, key DIR/key.pem)
 #   send_cfg FILE MODE PORT CAFILE [KEY=VALUE...]   a live_send configuration
 #   expect_send CFG PORT WANT-EXIT GREP WHAT        our engine over a real
 #                       socket: run it, check its exit status and words
+sf=$1
+work=$2
+bin=$(dirname "$sf")/../tests
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+fail=0
+
 make_certs() (
   cd "$1"
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
