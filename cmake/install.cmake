@@ -21,6 +21,7 @@ set(SF_PUBLIC_HEADERS
     harness/oracle.h
     harness/wire.h
     harness/tls_peer.h
+    harness/ossl_heap.h
     src/config.h
     src/errors.h)
 

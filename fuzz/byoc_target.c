@@ -3,6 +3,7 @@
 
 #include "client_under_test.h"
 #include "oracle.h"
+#include "ossl_heap.h"
 #include "scenario_binary.h"
 #include "sim.h"
 #include "tls_peer.h"
@@ -22,6 +23,7 @@ int sf_byoc_target_init(const struct sc_adapter *a, int *argc, char ***argv)
   (void)argv;
   char target[64];
   snprintf(target, sizeof target, "fuzz_%s", a->name);
+  ossl_heap_install(); /* before OpenSSL's first allocation */
   peer = tls_peer_new();
   SF_FUZZ_CHECK(peer != NULL, "%s: the TLS peer could not be set up", target);
   SF_FUZZ_CHECK(!a->global_init || a->global_init() == 0, "%s: %s could not be initialised", target,
@@ -35,8 +37,16 @@ int sf_byoc_target_init(const struct sc_adapter *a, int *argc, char ***argv)
   return 0;
 }
 
-int sf_byoc_target_one(const struct sc_adapter *a, const uint8_t *data, size_t size)
+struct input {
+  const struct sc_adapter *a;
+  const uint8_t *data;
+  size_t size;
+};
+
+static void run_input(void *arg)
 {
+  const struct input *in = arg;
+  const struct sc_adapter *a = in->a;
   /* Large and reinitialised for every input: static only to keep them off
    * the stack. */
   static struct scenario sc;
@@ -44,9 +54,9 @@ int sf_byoc_target_one(const struct sc_adapter *a, const uint8_t *data, size_t s
   static struct sim_result res;
   static struct oracle_report rep;
 
-  scenario_decode(&sc, data, size);
+  scenario_decode(&sc, in->data, in->size);
   if (sc_adapter_run(a, &sc, peer, &w, &res) != 0)
-    return 0;
+    return;
   unsigned verdicts = oracle_judge(&sc, &w, &res, &rep) & ~ORACLE_BIT(SC_V_OUTCOME);
   if (show)
     oracle_transcript_file(&sc, &w, &rep, stderr);
@@ -58,5 +68,12 @@ int sf_byoc_target_one(const struct sc_adapter *a, const uint8_t *data, size_t s
     if (verdicts & ORACLE_BIT(v))
       SF_FUZZ_FAIL("fuzz_%s: verdict %s: %s", a->name, sc_verdict_name((enum sc_verdict)v),
                    rep.reason[v]);
+}
+
+int sf_byoc_target_one(const struct sc_adapter *a, const uint8_t *data, size_t size)
+{
+  struct input in = {a, data, size};
+  SF_FUZZ_CHECK(!ossl_heap_leak_check(run_input, &in),
+                "fuzz_%s: OpenSSL memory leaked (LeakSanitizer's report above)", a->name);
   return 0;
 }

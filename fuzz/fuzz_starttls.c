@@ -26,6 +26,7 @@
  */
 #include "client_engine.h"
 #include "oracle.h"
+#include "ossl_heap.h"
 #include "scenario_binary.h"
 #include "sim.h"
 #include "target.h"
@@ -41,13 +42,20 @@ int sf_fuzz_init(int *argc, char ***argv)
 {
   (void)argc;
   (void)argv;
+  ossl_heap_install(); /* before OpenSSL's first allocation */
   peer = tls_peer_new();
   SF_FUZZ_CHECK(peer != NULL, "fuzz_starttls: the TLS peer could not be set up");
   return 0;
 }
 
-int sf_fuzz_one(const uint8_t *data, size_t size)
+struct input {
+  const uint8_t *data;
+  size_t size;
+};
+
+static void run_input(void *arg)
 {
+  const struct input *in = arg;
   /* Large and reinitialised for every input: static only to keep them off
    * the stack. */
   static struct scenario sc;
@@ -56,7 +64,7 @@ int sf_fuzz_one(const uint8_t *data, size_t size)
   static struct oracle_report rep;
   static struct sc_engine_client engine;
 
-  scenario_decode(&sc, data, size);
+  scenario_decode(&sc, in->data, in->size);
   struct sim_options opt;
   sc_engine_client_init_peer(&engine, &sc, peer, &opt);
   sim_run_with(&sc, &engine.base, &w, &res, &opt);
@@ -71,5 +79,12 @@ int sf_fuzz_one(const uint8_t *data, size_t size)
     if (verdicts & ORACLE_BIT(i))
       SF_FUZZ_FAIL("fuzz_starttls: verdict %s: %s", sc_verdict_name((enum sc_verdict)i),
                    rep.reason[i]);
+}
+
+int sf_fuzz_one(const uint8_t *data, size_t size)
+{
+  struct input in = {data, size};
+  SF_FUZZ_CHECK(!ossl_heap_leak_check(run_input, &in),
+                "fuzz_starttls: OpenSSL memory leaked (LeakSanitizer's report above)");
   return 0;
 }
