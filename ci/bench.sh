@@ -154,12 +154,20 @@ if [ -f "$R/tls_handshake.txt" ]; then
 fi
 
 # ---- exec/s -----------------------------------------------------------------
-lf_execs() { # BIN CORPUS SECONDS -> "exec/s runs-per-CPU-second", run in $(...)
-  local bin=$1 corpus=$2 secs=$3 d log
+lf_execs() { # BIN CORPUS SECONDS [TARGET] -> "exec/s runs-per-CPU-second", run in $(...)
+  local bin=$1 corpus=$2 secs=$3 t=${4:-} d log dict max_len opts=()
   d=$(mktemp -d "$B/run.XXXXXX")
   log=$d/log
+  # As the target is run (ci/fuzz.sh, OSS-Fuzz): with its .options file's
+  # dictionary and input size limit.
+  if [ -n "$t" ]; then
+    dict=$(sf_fuzz_option "$S/fuzz/$t.options" dict)
+    max_len=$(sf_fuzz_option "$S/fuzz/$t.options" max_len)
+    [ -n "$dict" ] && opts+=("-dict=$S/fuzz/$dict")
+    [ -n "$max_len" ] && opts+=("-max_len=$max_len")
+  fi
   sf_bounded $((secs + 60)) "$log" "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-    -print_final_stats=1 -artifact_prefix="$d/" "$d" "$corpus" || true
+    -print_final_stats=1 -artifact_prefix="$d/" "${opts[@]}" "$d" "$corpus" || true
   # Wall-clock exec/s as libFuzzer counts them, and runs per CPU-second of
   # the process, which a loaded machine disturbs less: `times` gives this
   # shell's finished children.
@@ -197,7 +205,7 @@ if part execs; then
     if [ "$t" = fuzz_naive ]; then c=$empty dict=""; else c=$S/corpus/$t dict=$S/fuzz/smtp.dict; fi
     bin=$B/lf/fuzz/$t
     [ "$t" = fuzz_naive ] && bin=$B/lf/bench/$t
-    read -r a acpu <<<"$(lf_execs "$bin" "$c" "$exec_time")"
+    read -r a acpu <<<"$(lf_execs "$bin" "$c" "$exec_time" "$t")"
     bin=$B/afl/fuzz/$t
     [ "$t" = fuzz_naive ] && bin=$B/afl/bench/$t
     f=$(afl_execs "$bin" "$c" "$exec_time" "$dict")
@@ -207,7 +215,7 @@ if part execs; then
   # The ceiling of the scenario targets: libFuzzer, the scenario mutator and
   # the decode with nothing run (bench/fuzz_floor.c), on fuzz_session's corpus.
   if [ ${#floor[@]} -gt 0 ] && [ ! -f "$R/floor.txt" ]; then
-    read -r a acpu <<<"$(lf_execs "$B/lf/bench/fuzz_floor" "$S/corpus/fuzz_session" "$exec_time")"
+    read -r a acpu <<<"$(lf_execs "$B/lf/bench/fuzz_floor" "$S/corpus/fuzz_session" "$exec_time" fuzz_session)"
     echo "  fuzz_floor: libFuzzer ${a:-?} exec/s (${acpu:-?} per CPU-second)"
     echo "${a:-?} ${acpu:-?}" >"$R/floor.txt"
   fi
@@ -227,8 +235,8 @@ if part execs; then
   for t in "${targets[@]}"; do
     [ -n "$against" ] || break
     [ -f "$R/execs-vs-$against-$t.txt" ] && continue
-    read -r pa pacpu <<<"$(lf_execs "$B/lf-against/fuzz/$t" "$S/corpus/$t" "$exec_time")"
-    read -r a acpu <<<"$(lf_execs "$B/lf/fuzz/$t" "$S/corpus/$t" "$exec_time")"
+    read -r pa pacpu <<<"$(lf_execs "$B/lf-against/fuzz/$t" "$S/corpus/$t" "$exec_time" "$t")"
+    read -r a acpu <<<"$(lf_execs "$B/lf/fuzz/$t" "$S/corpus/$t" "$exec_time" "$t")"
     echo "  $t: at $against ${pa:-?} exec/s (${pacpu:-?} per CPU-second), here ${a:-?} (${acpu:-?})"
     echo "$against $t ${pa:-?} ${pacpu:-?} ${a:-?} ${acpu:-?}" >"$R/execs-vs-$against-$t.txt"
   done

@@ -182,12 +182,6 @@ for e in "${engines[@]}"; do
   esac
 done
 
-# option FILE KEY: a value from a target's .options file ("key = value").
-option() {
-  [ -f "$1" ] || return 0
-  sed -n "s/^[[:space:]]*$2[[:space:]]*=[[:space:]]*\\(.*[^[:space:]]\\)[[:space:]]*\$/\\1/p" "$1" | head -n1
-}
-
 # run_bounded SECONDS LOG LABEL PROGRESS_FN CMD...: runs CMD in the
 # background under timeout, prints a progress line every 10 s, returns its
 # exit status.
@@ -235,8 +229,8 @@ fuzz_libfuzzer() {
   local t=$1 bin=build/fuzz-libfuzzer/fuzz/$1 dir=$work/$1 findings=$work/findings/$1
   local opts=fuzz/$t.options
   local dict max_len args=()
-  dict=$(option "$opts" dict)
-  max_len=$(option "$opts" max_len)
+  dict=$(sf_fuzz_option "$opts" dict)
+  max_len=$(sf_fuzz_option "$opts" max_len)
   [ -n "$dict" ] && args+=("-dict=fuzz/$dict")
   [ -n "$max_len" ] && args+=("-max_len=$max_len")
   if [ "$jobs" -gt 1 ]; then
@@ -275,7 +269,7 @@ fuzz_afl() {
   local t=$1 bin=build/fuzz-afl/fuzz/$1 cmplog=build/fuzz-afl-cmplog/fuzz/$1
   local dir=$work/$1 findings=$work/findings/$1
   local opts=fuzz/$t.options dict args=()
-  dict=$(option "$opts" dict)
+  dict=$(sf_fuzz_option "$opts" dict)
   [ -n "$dict" ] && args+=(-x "fuzz/$dict")
   # A fixed limit per input, as libFuzzer's -timeout: AFL's calibrated
   # default is a few ms and reports "hangs" whenever the machine is busy

@@ -95,6 +95,14 @@ sf_end_stopped_orphans() {
   done
 }
 
+# sf_fuzz_option FILE KEY: a value from a fuzz target's .options file
+# ("key = value" under [libfuzzer]), or nothing when the file or key is not
+# there.
+sf_fuzz_option() {
+  [ -f "$1" ] || return 0
+  sed -n "s/^[[:space:]]*$2[[:space:]]*=[[:space:]]*\\(.*[^[:space:]]\\)[[:space:]]*\$/\\1/p" "$1" | head -n1
+}
+
 # sf_bug_field BUG COLUMN: a column of BUG's line in bench/bugs/reproducers
 # (1 the bug, 2 its fuzz target, 3 its reproducer, 4.. what the finding
 # says); fails with a message when the bug has no line.
