@@ -16,6 +16,7 @@ static struct tls_peer *peer;
 static unsigned asked; /* SMTPFUZZ_VERDICTS, or 0: all but the known ones */
 static int skip_known; /* SMTPFUZZ_SKIP_KNOWN: the known ones never count */
 static int show;
+static int shown; /* this input's transcript is out (a leak check runs it twice) */
 
 int sf_byoc_target_init(const struct sc_adapter *a, int *argc, char ***argv)
 {
@@ -58,8 +59,9 @@ static void run_input(void *arg)
   if (sc_adapter_run(a, &sc, peer, &w, &res) != 0)
     return;
   unsigned verdicts = oracle_judge(&sc, &w, &res, &rep) & ~ORACLE_BIT(SC_V_OUTCOME);
-  if (show)
+  if (show && !shown)
     oracle_transcript_file(&sc, &w, &rep, stderr);
+  shown = 1;
   unsigned known = a->known ? a->known(&sc, &rep) : 0;
   verdicts &= asked ? asked : ~known;
   if (skip_known)
@@ -73,6 +75,7 @@ static void run_input(void *arg)
 int sf_byoc_target_one(const struct sc_adapter *a, const uint8_t *data, size_t size)
 {
   struct input in = {a, data, size};
+  shown = 0;
   SF_FUZZ_CHECK(!ossl_heap_leak_check(run_input, &in),
                 "fuzz_%s: OpenSSL memory leaked (LeakSanitizer's report above)", a->name);
   return 0;

@@ -23,6 +23,10 @@
  * every input and certificates are judged at the fixed TLS_PEER_TIME, so an
  * input replays byte for byte. SMTPFUZZ_FLAW is not supported here (the
  * flawed clients speak pass-through TLS only); fuzz_session has them.
+ *
+ * Under ASan, OpenSSL allocates from harness/ossl_heap.h's heap, and an
+ * input that leaves OpenSSL blocks behind is run a second time for the leak
+ * check (ossl_heap_leak_check()).
  */
 #include "client_engine.h"
 #include "oracle.h"
