@@ -20,6 +20,7 @@
  * also respect the parser's bounds. Any difference aborts with one line.
  */
 #include "reply_parser.h"
+#include "sf_asan.h"
 #include "target.h"
 
 #include <stdio.h>
@@ -29,13 +30,6 @@
 /* Under ASan the caller's buffer is poisoned past its valid bytes, so a
  * parser read beyond `len` is reported even though the memory is allocated
  * (picohttpparser's tests use a guard page for the same reason). */
-#if defined(__SANITIZE_ADDRESS__)
-#define SF_HAVE_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SF_HAVE_ASAN 1
-#endif
-#endif
 #ifdef SF_HAVE_ASAN
 #include <sanitizer/asan_interface.h>
 #define POISON(p, n)   ASAN_POISON_MEMORY_REGION((p), (n))

@@ -23,38 +23,20 @@
  * poisoned bytes, are built without ASan's checks (NOSAN); everything they
  * hand out is checked as usual. */
 #include "ossl_heap.h"
+#include "sf_asan.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SF_HEAP_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SF_HEAP_ASAN 1
-#endif
-#endif
-
 #include <openssl/err.h>
 
-#ifndef SF_HEAP_ASAN
+#ifndef SF_HAVE_ASAN
 
 int ossl_heap_install(void)
 {
   return 0;
-}
-void ossl_heap_input_begin(void)
-{
-}
-size_t ossl_heap_input_end(void)
-{
-  return 0;
-}
-void ossl_heap_direct(int on)
-{
-  (void)on;
 }
 
 int ossl_heap_leak_check(void (*run)(void *), void *arg)
@@ -261,7 +243,6 @@ NOSAN static void heap_free(void *p, const char *file, int line)
     return;
   }
   struct hdr *b = live_header(p, "free");
-  h.st.frees++;
   h.live_in_epoch -= b->epoch != 0 && b->epoch == h.epoch;
   if (h.direct)
     memset(p, 0, b->size);
@@ -328,23 +309,20 @@ int ossl_heap_install(void)
   return 1;
 }
 
-void ossl_heap_input_begin(void)
+/* Brackets one input; the end says how many blocks made since the
+ * beginning are still live. */
+static void input_begin(void)
 {
   h.epoch = h.epoch == UINT32_MAX ? 1 : h.epoch + 1;
   h.live_in_epoch = 0;
 }
 
-size_t ossl_heap_input_end(void)
+static size_t input_end(void)
 {
   size_t live = h.live_in_epoch;
   h.epoch = 0;
   h.live_in_epoch = 0;
   return live;
-}
-
-void ossl_heap_direct(int on)
-{
-  h.direct = on;
 }
 
 /* Zeroes the stack below the caller's frame, where the run just made left
@@ -368,10 +346,10 @@ int ossl_heap_leak_check(void (*run)(void *), void *arg)
   /* The error queue is emptied after each run: the next input must not see
    * this one's errors, and the strings in it would look like blocks the
    * input left behind. */
-  ossl_heap_input_begin();
+  input_begin();
   run(arg);
   ERR_clear_error();
-  if (ossl_heap_input_end() == 0)
+  if (input_end() == 0)
     return 0;
   /* Blocks this input made are still live: a cache OpenSSL fills (and, past
    * a size, partly empties again), or a leak. Run it again on ASan's
@@ -382,10 +360,10 @@ int ossl_heap_leak_check(void (*run)(void *), void *arg)
   h.n_tracked = 0;
   h.overflow = 0;
   memset(h.tracked, 0, sizeof h.tracked);
-  ossl_heap_direct(1);
+  h.direct = 1; /* new blocks from ASan's allocator */
   run(arg);
   ERR_clear_error();
-  ossl_heap_direct(0);
+  h.direct = 0;
   if (h.n_tracked == 0 && !h.overflow)
     return 0;
   h.st.lsan_checks++;

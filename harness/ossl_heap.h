@@ -35,15 +35,6 @@
  * had allocated already; the last prints a note). */
 int ossl_heap_install(void);
 
-/* Brackets one input. ossl_heap_input_end() returns how many of the
- * allocations made since ossl_heap_input_begin() are still live. */
-void ossl_heap_input_begin(void);
-size_t ossl_heap_input_end(void);
-
-/* With on = 1, new OpenSSL allocations go to the process's allocator (ASan's)
- * until called with 0; blocks already on the heap stay there. */
-void ossl_heap_direct(int on);
-
 /* Runs run(arg) for one input, then empties OpenSSL's error queue. If the
  * input left OpenSSL allocations live, runs it again with them on ASan's
  * allocator and, if that run leaves any, asks LeakSanitizer; returns 1 if it
@@ -53,7 +44,7 @@ int ossl_heap_leak_check(void (*run)(void *), void *arg);
 
 /* Counters, for tests and the bench. */
 struct ossl_heap_stats {
-  size_t allocs, frees;    /* served and taken back by the heap */
+  size_t allocs;           /* served by the heap */
   size_t direct;           /* served by the process's allocator instead */
   size_t reruns;           /* inputs run again */
   size_t lsan_checks;      /* second runs that left blocks: LeakSanitizer asked */

@@ -4,6 +4,7 @@
  * the heap is not installed and OpenSSL works as before. */
 #include "check.h"
 #include "ossl_heap.h"
+#include "sf_asan.h"
 
 #include <openssl/crypto.h>
 #include <openssl/x509.h>
@@ -13,14 +14,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ASAN 1
-#endif
-#endif
-
 static void run_clean(void *arg)
 {
   (void)arg;
@@ -28,7 +21,7 @@ static void run_clean(void *arg)
   X509_free(x);
 }
 
-#ifdef ASAN
+#ifdef SF_HAVE_ASAN
 #include <sanitizer/asan_interface.h>
 
 static volatile unsigned char sink;

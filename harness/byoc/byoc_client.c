@@ -10,6 +10,7 @@
  */
 #include "byoc.h"
 
+#include "sf_asan.h"
 #include "shim_internal.h"
 
 #include <stdarg.h>
@@ -19,14 +20,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define BYOC_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define BYOC_ASAN 1
-#endif
-#endif
-#ifdef BYOC_ASAN
+#ifdef SF_HAVE_ASAN
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
@@ -48,7 +42,7 @@ static struct sc_byoc *current;
 
 static void start_switch(void **fake, const void *bottom, size_t size)
 {
-#ifdef BYOC_ASAN
+#ifdef SF_HAVE_ASAN
   __sanitizer_start_switch_fiber(fake, bottom, size);
 #else
   (void)fake;
@@ -59,7 +53,7 @@ static void start_switch(void **fake, const void *bottom, size_t size)
 
 static void finish_switch(void *fake, const void **bottom, size_t *size)
 {
-#ifdef BYOC_ASAN
+#ifdef SF_HAVE_ASAN
   __sanitizer_finish_switch_fiber(fake, bottom, size);
 #else
   (void)fake;
@@ -183,7 +177,7 @@ static void bc_start(struct sc_client *c, uint64_t now)
    * whole stack's shadow at every switch (a 256 KB remap each time); the
    * stack is unpoisoned once per run here instead. */
   fiber.client_ctx.uc_stack.ss_size = 0;
-#ifdef BYOC_ASAN
+#ifdef SF_HAVE_ASAN
   __asan_unpoison_memory_region(fiber.stack, FIBER_STACK);
 #endif
   b->fiber_live = 1;
