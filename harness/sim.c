@@ -172,7 +172,11 @@ static size_t out_room(const struct sim *s)
 
 /* Moves as much of the current send to the client as it takes; 1 if any
  * byte went. A client that stops reading holds the rest back, as a full TCP
- * window would, and the script waits with it. */
+ * window would, and the script waits with it. A client that ends while
+ * more of the send is due has hung up on it: the rest is never written, nor
+ * are the steps after it, as in stall(). A reply repeated up to the byte
+ * limit then costs one chunk, not the limit, when the client gave up early
+ * (the oracles walk every line the wire holds). */
 static int stream(struct sim *s)
 {
   int moved = 0;
@@ -209,10 +213,14 @@ static int stream(struct sim *s)
     if (s->tls == SRV_TLS && openssl(s)) {
       if (tls_peer_conn_write(s->conn, chunk, n) == 0)
         flush_records(s, 0);
-      continue;
-    }
-    if (queue_out(s, chunk, n))
+    } else if (queue_out(s, chunk, n)) {
       deliver(s);
+    }
+    if (s->send_left > 0 && !client_running(s)) {
+      s->send_left = 0;
+      sc_server_drop_steps(&s->srv);
+      break;
+    }
   }
   return moved;
 }
