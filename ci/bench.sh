@@ -23,6 +23,10 @@
 #   --against REV    also measure the exec/s and instructions parts on the
 #                    source at git revision REV, each target right after
 #                    ours, for before/after ratios from one run
+#   --warm S         the --against exec/s pairs start from a corpus grown by S
+#                    seconds of fuzzing with this revision's build (once per
+#                    target, kept in the bench folder), as a long run's corpus
+#                    looks, instead of the shipped seeds (default 0: seeds)
 #   --fresh          forget earlier per-run results (default: resume)
 #   --worktree       build from the working tree (default: the last commit, so
 #                    that others' half-done edits cannot break a long run)
@@ -35,7 +39,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source ci/lib.sh
 
-cov_time=600 seeds=5 cap=180 exec_time=10 jobs=1 fuzzers=libfuzzer,afl,naive only=throughput,execs,instructions,bugs,curl bug_filter="" fresh=0 worktree=0 against=""
+cov_time=600 seeds=5 cap=180 exec_time=10 jobs=1 fuzzers=libfuzzer,afl,naive only=throughput,execs,instructions,bugs,curl bug_filter="" fresh=0 worktree=0 against="" warm=0
 usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; }
 die_usage() { echo "ci/bench.sh: $*" >&2; echo "see ci/bench.sh --help" >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -49,6 +53,7 @@ while [ $# -gt 0 ]; do
     --exec-time) [ $# -ge 2 ] || die_usage "--exec-time needs a value"; exec_time=$2; shift 2 ;;
     --only) [ $# -ge 2 ] || die_usage "--only needs a value"; only=$2; shift 2 ;;
     --against) [ $# -ge 2 ] || die_usage "--against needs a value"; against=$2; shift 2 ;;
+    --warm) [ $# -ge 2 ] || die_usage "--warm needs a value"; warm=$2; shift 2 ;;
     --fresh) fresh=1; shift ;;
     --worktree) worktree=1; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -61,6 +66,8 @@ done
 for v in seeds cap exec_time jobs; do
   [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || die_usage "--${v/_/-} must be a positive number"
 done
+[[ "$warm" =~ ^[0-9]+$ ]] || die_usage "--warm must be a number of seconds"
+[ "$warm" -gt 0 ] && [ -z "$against" ] && die_usage "--warm goes with --against"
 if [ -n "$against" ]; then
   against=$(git rev-parse -q --short --verify "$against^{commit}" 2>/dev/null) ||
     die_usage "--against: no such git revision"
@@ -179,6 +186,25 @@ lf_execs() { # BIN CORPUS SECONDS [TARGET] -> "exec/s runs-per-CPU-second", run 
   echo "${eps:-?} $(awk -v r="${runs:-0}" -v c="$cpu" 'BEGIN { if (r > 0 && c > 0) printf "%.0f", r / c; else print "?" }')"
   rm -rf "$d"
 }
+# grown_corpus T -> a folder holding T's shipped corpus and what $warm
+# seconds of fuzzing with our build (seed 1) added to it; grown once, kept
+# for later runs of the same bench folder.
+grown_corpus() {
+  local t=$1 dir=$B/warm/$1-${warm}s dict max_len opts=()
+  if [ ! -f "$dir.done" ]; then
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    cp "$S/corpus/$t"/* "$dir"/
+    dict=$(sf_fuzz_option "$S/fuzz/$t.options" dict)
+    max_len=$(sf_fuzz_option "$S/fuzz/$t.options" max_len)
+    [ -n "$dict" ] && opts+=("-dict=$S/fuzz/$dict")
+    [ -n "$max_len" ] && opts+=("-max_len=$max_len")
+    sf_bounded $((warm + 120)) "$dir.log" "$B/lf/fuzz/$t" -seed=1 -max_total_time="$warm" \
+      -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$dir.artifact-" "${opts[@]}" "$dir" || true
+    touch "$dir.done"
+  fi
+  echo "$dir"
+}
 afl_execs() { # BIN CORPUS SECONDS DICT -> exec/s
   local bin=$1 corpus=$2 secs=$3 dict=$4 d
   d=$(mktemp -d "$B/run.XXXXXX")
@@ -231,14 +257,16 @@ if part execs; then
     echo "$t ${us:-?}" >"$R/alone-$a.txt"
   done
   # The same libFuzzer measurement at --against REV, and ours again right
-  # after it, so that both meet the same load.
+  # after it, so that both meet the same load, from the same corpus.
   for t in "${targets[@]}"; do
     [ -n "$against" ] || break
     [ -f "$R/execs-vs-$against-$t.txt" ] && continue
-    read -r pa pacpu <<<"$(lf_execs "$B/lf-against/fuzz/$t" "$S/corpus/$t" "$exec_time" "$t")"
-    read -r a acpu <<<"$(lf_execs "$B/lf/fuzz/$t" "$S/corpus/$t" "$exec_time" "$t")"
+    c=$S/corpus/$t
+    [ "$warm" -gt 0 ] && c=$(grown_corpus "$t")
+    read -r pa pacpu <<<"$(lf_execs "$B/lf-against/fuzz/$t" "$c" "$exec_time" "$t")"
+    read -r a acpu <<<"$(lf_execs "$B/lf/fuzz/$t" "$c" "$exec_time" "$t")"
     echo "  $t: at $against ${pa:-?} exec/s (${pacpu:-?} per CPU-second), here ${a:-?} (${acpu:-?})"
-    echo "$against $t ${pa:-?} ${pacpu:-?} ${a:-?} ${acpu:-?}" >"$R/execs-vs-$against-$t.txt"
+    echo "$against $t ${pa:-?} ${pacpu:-?} ${a:-?} ${acpu:-?} $warm" >"$R/execs-vs-$against-$t.txt"
   done
 fi
 # ratio_of A B: A/B to two decimals, or "?".
@@ -260,8 +288,10 @@ for f in "$R"/alone-*.txt; do
 done
 for f in "$R"/execs-vs-*.txt; do
   [ -f "$f" ] || continue
-  read -r rev t pa pacpu a acpu <"$f"
-  rows+=("| exec/s vs $rev | $t | $a | | | libFuzzer at $rev: $pa exec/s, here $(ratio_of "$a" "$pa")x that; per CPU-second $pacpu there, $acpu here ($(ratio_of "$acpu" "$pacpu")x); ${exec_time}s runs one after the other |")
+  read -r rev t pa pacpu a acpu w <"$f"
+  from="the shipped corpus"
+  [ "${w:-0}" -gt 0 ] && from="a corpus grown by ${w}s of fuzzing here"
+  rows+=("| exec/s vs $rev | $t | $a | | | libFuzzer at $rev: $pa exec/s, here $(ratio_of "$a" "$pa")x that; per CPU-second $pacpu there, $acpu here ($(ratio_of "$acpu" "$pacpu")x); ${exec_time}s runs one after the other, from $from |")
 done
 
 # ---- instructions per input -------------------------------------------------
