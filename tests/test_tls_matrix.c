@@ -261,6 +261,32 @@ static void test_downgrades(void)
       }
 }
 
+/* A reply repeated far past the engine's line limit inside TLS: the engine
+ * gives up after the first record's worth, and the server's send stops
+ * there (the rest of it and the step after it are never written), as over
+ * pass-through TLS (test_sim). */
+static void test_hang_up_mid_send(void)
+{
+  parse("name = long-line-over-tls\nserver = submission\nclient.mode = starttls\n"
+        "client.tls = required\n"
+        "on ehlo tls: send \"250-\"; send \"A\" * 100000; send \"\\r\\n\"\n");
+  run(TLS_PEER_TLS13);
+  CHECKF(res.error == SF_ERR_REPLY_LINE_TOO_LONG, "%s: %s", sf_err_name(res.error), res.diagnosis);
+  CHECK(res.stop == SIM_STOP_CLIENT_END);
+  size_t tls_bytes = 0, crlf_sends = 0;
+  for (size_t i = 0; i < wire.nev; i++) {
+    const struct wire_event *e = &wire.ev[i];
+    if (e->kind != WIRE_S_DATA || !e->tls)
+      continue;
+    tls_bytes += e->len;
+    crlf_sends += e->len == 2 && memcmp(wire.bytes + e->off, "\r\n", 2) == 0;
+  }
+  /* The greeting's successor over TLS is the EHLO answer: "250-" and one
+   * chunk of the repeated send, at most. */
+  CHECKF(tls_bytes > 4 && tls_bytes <= 4 + 4096, "%zu bytes over TLS", tls_bytes);
+  CHECK(crlf_sends == 0);
+}
+
 /* ---- 4: the scenario library with real TLS --------------------------------- */
 
 static int by_name(const void *a, const void *b)
@@ -326,6 +352,7 @@ int main(void)
     return check_report("test_tls_matrix");
   test_matrix();
   test_downgrades();
+  test_hang_up_mid_send();
   test_corpus();
   tls_peer_free(peer);
   return check_report("test_tls_matrix");
