@@ -162,17 +162,12 @@ fi
 
 # ---- exec/s -----------------------------------------------------------------
 lf_execs() { # BIN CORPUS SECONDS [TARGET] -> "exec/s runs-per-CPU-second", run in $(...)
-  local bin=$1 corpus=$2 secs=$3 t=${4:-} d log dict max_len opts=()
+  local bin=$1 corpus=$2 secs=$3 t=${4:-} d log opts=()
   d=$(mktemp -d "$B/run.XXXXXX")
   log=$d/log
   # As the target is run (ci/fuzz.sh, OSS-Fuzz): with its .options file's
   # dictionary and input size limit.
-  if [ -n "$t" ]; then
-    dict=$(sf_fuzz_option "$S/fuzz/$t.options" dict)
-    max_len=$(sf_fuzz_option "$S/fuzz/$t.options" max_len)
-    [ -n "$dict" ] && opts+=("-dict=$S/fuzz/$dict")
-    [ -n "$max_len" ] && opts+=("-max_len=$max_len")
-  fi
+  [ -z "$t" ] || mapfile -t opts < <(sf_libfuzzer_args "$S" "$t")
   sf_bounded $((secs + 60)) "$log" "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$d/" "${opts[@]}" "$d" "$corpus" || true
   # Wall-clock exec/s as libFuzzer counts them, and runs per CPU-second of
@@ -190,15 +185,12 @@ lf_execs() { # BIN CORPUS SECONDS [TARGET] -> "exec/s runs-per-CPU-second", run 
 # seconds of fuzzing with our build (seed 1) added to it; grown once, kept
 # for later runs of the same bench folder.
 grown_corpus() {
-  local t=$1 dir=$B/warm/$1-${warm}s dict max_len opts=()
+  local t=$1 dir=$B/warm/$1-${warm}s opts=()
   if [ ! -f "$dir.done" ]; then
     rm -rf "$dir"
     mkdir -p "$dir"
     cp "$S/corpus/$t"/* "$dir"/
-    dict=$(sf_fuzz_option "$S/fuzz/$t.options" dict)
-    max_len=$(sf_fuzz_option "$S/fuzz/$t.options" max_len)
-    [ -n "$dict" ] && opts+=("-dict=$S/fuzz/$dict")
-    [ -n "$max_len" ] && opts+=("-max_len=$max_len")
+    mapfile -t opts < <(sf_libfuzzer_args "$S" "$t")
     sf_bounded $((warm + 120)) "$dir.log" "$B/lf/fuzz/$t" -seed=1 -max_total_time="$warm" \
       -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$dir.artifact-" "${opts[@]}" "$dir" || true
     touch "$dir.done"

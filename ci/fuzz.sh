@@ -227,12 +227,8 @@ count_findings() {
 
 fuzz_libfuzzer() {
   local t=$1 bin=build/fuzz-libfuzzer/fuzz/$1 dir=$work/$1 findings=$work/findings/$1
-  local opts=fuzz/$t.options
-  local dict max_len args=()
-  dict=$(sf_fuzz_option "$opts" dict)
-  max_len=$(sf_fuzz_option "$opts" max_len)
-  [ -n "$dict" ] && args+=("-dict=fuzz/$dict")
-  [ -n "$max_len" ] && args+=("-max_len=$max_len")
+  local args=()
+  mapfile -t args < <(sf_libfuzzer_args . "$t")
   if [ "$jobs" -gt 1 ]; then
     args+=("-fork=$jobs" "-ignore_crashes=1" "-ignore_timeouts=1" "-ignore_ooms=1")
   fi

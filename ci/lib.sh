@@ -103,6 +103,17 @@ sf_fuzz_option() {
   sed -n "s/^[[:space:]]*$2[[:space:]]*=[[:space:]]*\\(.*[^[:space:]]\\)[[:space:]]*\$/\\1/p" "$1" | head -n1
 }
 
+# sf_libfuzzer_args SRC TARGET: the libFuzzer arguments TARGET's .options
+# file in SRC/fuzz asks for (its dictionary and max_len, as OSS-Fuzz passes
+# them), one per line, for `mapfile -t ARRAY < <(sf_libfuzzer_args ...)`.
+sf_libfuzzer_args() {
+  local opts=$1/fuzz/$2.options dict max_len
+  dict=$(sf_fuzz_option "$opts" dict)
+  max_len=$(sf_fuzz_option "$opts" max_len)
+  [ -z "$dict" ] || echo "-dict=$1/fuzz/$dict"
+  [ -z "$max_len" ] || echo "-max_len=$max_len"
+}
+
 # sf_bug_field BUG COLUMN: a column of BUG's line in bench/bugs/reproducers
 # (1 the bug, 2 its fuzz target, 3 its reproducer, 4.. what the finding
 # says); fails with a message when the bug has no line.
