@@ -28,6 +28,8 @@
 #define MAX_CONTENT (SF_REPLY_MAX_LINE - 2)
 /* RFC 5321 4.2: "ddd" then '-', ' ' or the line end. */
 #define CODE_LEN 3
+/* first_special() tests this many bytes at a time. */
+#define SCAN_BLOCK 16
 /* RFC 3463 2: subject and detail are 1 to 3 digits. */
 #define EH_MAX_DIGITS 3
 
@@ -275,38 +277,63 @@ static void fill(const struct sf_reply_parser *p, const char *buf, size_t size,
   out->size = size;
 }
 
-/* The index of the first NUL, CR or LF in buf[from..limit), or `limit`.
- * While none is in sight: sixteen bytes at a time with SSE2 where the
- * compiler has it, then eight at a time (the classic test for a zero byte
- * in a word, applied to the word and to it XOR CRs and XOR LFs; it may name
- * a byte too many only above a true one); the byte itself is found one at
- * a time. Nothing at or past `limit` is read. */
-static size_t first_special(const unsigned char *buf, size_t from, size_t limit)
+/* The place of the first NUL, CR or LF in the 16 bytes at b, or 16 if none
+ * is there. The block is tested whole and the place read off its mask (the
+ * lowest set bit), so no byte is looked at twice: with SSE2 where the
+ * compiler has it; else eight bytes at a time with the classic test for a
+ * zero byte in a word, applied to the word and to it XOR CRs and XOR LFs
+ * (it may mark a byte too many, but only above a true one, so the lowest
+ * mark is exact on a little-endian machine); else one byte at a time.
+ * SF_PORTABLE_SCAN picks the word test where SSE2 is there too, so that the
+ * tests run it. */
+static size_t first_in_block(const unsigned char *b)
 {
-  size_t i = from;
-#if defined(__SSE2__)
+#if defined(__SSE2__) && !defined(SF_PORTABLE_SCAN)
   const __m128i nul = _mm_setzero_si128(), cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
-  for (; limit - i >= sizeof(__m128i); i += sizeof(__m128i)) {
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(buf + i));
-    __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(v, nul),
-                               _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)));
-    if (_mm_movemask_epi8(hit))
-      break;
-  }
-#endif
+  __m128i v = _mm_loadu_si128((const __m128i *)(const void *)b);
+  __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(v, nul),
+                             _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)));
+  unsigned mask = (unsigned)_mm_movemask_epi8(hit);
+  return mask ? (size_t)__builtin_ctz(mask) : SCAN_BLOCK;
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
   const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
   const uint64_t crs = ones * '\r', lfs = ones * '\n';
-  for (; limit - i >= sizeof(uint64_t); i += sizeof(uint64_t)) {
+  for (size_t w = 0; w < SCAN_BLOCK; w += sizeof(uint64_t)) {
     uint64_t v, c, l;
-    memcpy(&v, buf + i, sizeof v);
+    memcpy(&v, b + w, sizeof v);
     c = v ^ crs;
     l = v ^ lfs;
-    if ((((v - ones) & ~v) | ((c - ones) & ~c) | ((l - ones) & ~l)) & highs)
-      break;
+    uint64_t mask = (((v - ones) & ~v) | ((c - ones) & ~c) | ((l - ones) & ~l)) & highs;
+    if (mask)
+      return w + (size_t)__builtin_ctzll(mask) / 8;
   }
-  for (; i < limit; i++)
-    if (buf[i] == '\0' || buf[i] == '\r' || buf[i] == '\n')
+  return SCAN_BLOCK;
+#else
+  for (size_t i = 0; i < SCAN_BLOCK; i++)
+    if (b[i] == '\0' || b[i] == '\r' || b[i] == '\n')
       return i;
+  return SCAN_BLOCK;
+#endif
+}
+
+/* The index of the first NUL, CR or LF in buf[from..limit), or `limit`,
+ * a block at a time. The last, short block is copied into one padded with
+ * a byte that is none of the three, so nothing at or past `limit` is read
+ * and every byte is tested in a block. */
+static size_t first_special(const unsigned char *buf, size_t from, size_t limit)
+{
+  for (size_t i = from; i < limit; i += SCAN_BLOCK) {
+    const unsigned char *b = buf + i;
+    unsigned char last[SCAN_BLOCK];
+    if (limit - i < SCAN_BLOCK) {
+      memset(last, ' ', sizeof last);
+      memcpy(last, b, limit - i);
+      b = last;
+    }
+    size_t at = first_in_block(b);
+    if (at < SCAN_BLOCK)
+      return i + at;
+  }
   return limit;
 }
 

@@ -734,6 +734,49 @@ static void test_limits(void)
   run_vector(&v);
 }
 
+/* The scan for a line's end tests 16 bytes at a time and reads the place
+ * off the block's mask: every place of a CRLF, a bare LF, a bare CR and a
+ * NUL in the first blocks of a text, and texts that end a block short,
+ * whole or one over (the last block is copied and padded). */
+static void test_every_place_in_a_block(void)
+{
+  static char in[64], text[64], name[64];
+  struct vector v;
+  for (size_t n = 0; n <= 40; n++) {
+    memset(text, 'a', n);
+    text[n] = '\0';
+
+    snprintf(name, sizeof name, "crlf-after-%zu", n);
+    v = (struct vector){.name = name, .in = in, .nreplies = 1};
+    v.len = build_long(in, "", n, "\r\n");
+    v.reply[0] = (struct want_reply){250, 1, {text}, NULL, n + 6};
+    run_vector(&v);
+
+    snprintf(name, sizeof name, "bare-lf-after-%zu", n);
+    v = (struct vector){.name = name, .in = in, .lenient = SF_LENIENT_BARE_LF, .nreplies = 1};
+    v.len = build_long(in, "", n, "\n");
+    v.reply[0] = (struct want_reply){250, 1, {text}, NULL, n + 5};
+    run_vector(&v);
+
+    snprintf(name, sizeof name, "bare-cr-after-%zu", n);
+    v = (struct vector){.name = name, .in = in};
+    v.len = build_long(in, "", n, "\rx\r\n");
+    v.err = SF_ERR_REPLY_BARE_CR;
+    v.err_off = 4 + n;
+    v.decided_at = 5 + n;
+    run_vector(&v);
+
+    snprintf(name, sizeof name, "nul-after-%zu", n);
+    v = (struct vector){.name = name, .in = in};
+    v.len = build_long(in, "", n, ""); /* the NUL ends no string: added by hand */
+    memcpy(in + v.len, "\0x\r\n", 4);
+    v.len += 4;
+    v.err = SF_ERR_REPLY_NUL;
+    v.err_off = v.decided_at = 4 + n;
+    run_vector(&v);
+  }
+}
+
 /* ---- the rest of the contract ----------------------------------------- */
 
 static void test_sticky_and_api(void)
@@ -785,6 +828,7 @@ int main(void)
   for (size_t i = 0; i < sizeof vectors / sizeof vectors[0]; i++)
     run_vector(&vectors[i]);
   test_limits();
+  test_every_place_in_a_block();
   test_sticky_and_api();
   test_spans_in_last_buffer();
   return check_report("test_reply_parser");
