@@ -1312,7 +1312,7 @@ static void explain(const struct sf_config *cfg, const uint8_t *stream, size_t l
 static int password_sent(const struct sf_config *cfg, const uint8_t *stream, size_t len,
                          const char *pass, size_t pl)
 {
-  uint8_t mask[STREAM_MAX];
+  static _Thread_local uint8_t mask[STREAM_MAX]; /* off the stack: see scan_secrets() */
   int explained = 0;
   for (size_t i = 0; pl > 0 && i + pl <= len; i++) {
     if (memcmp(stream + i, pass, pl) != 0)
@@ -1336,7 +1336,10 @@ static void scan_secrets(struct judge *j, const struct wire *w)
   const char *pass = cfg->password ? cfg->password : "";
   const char *user = cfg->user ? cfg->user : "";
   size_t pl = strlen(pass);
-  uint8_t stream[STREAM_MAX];
+  /* Off the stack: ASan poisons and unpoisons a frame's arrays on every
+   * call, 8 KB of shadow for this one, and a judge runs for every input. */
+  static _Thread_local uint8_t stream[STREAM_MAX];
+  static _Thread_local uint8_t dec[1024];
   size_t n = 0;
   for (size_t i = 0; i < w->nev && n < sizeof stream; i++) {
     const struct wire_event *e = &w->ev[i];
@@ -1362,7 +1365,6 @@ static void scan_secrets(struct judge *j, const struct wire *w)
     while (i < n && !is_space(stream[i]) && stream[i] != '\r' && stream[i] != '\n')
       i++;
     size_t len = i - start;
-    uint8_t dec[1024];
     if (len < 4 || len > 4 * sizeof dec / 3)
       continue;
     long d = sc_b64_decode(stream + start, len, dec, sizeof dec);

@@ -52,10 +52,16 @@ struct sim {
   uint64_t send_left;
   size_t out_len;
   /* Last, as sim_run_with() clears only what comes before them: the
-   * server clears its own state (sc_server_init()), and only out[0..out_len)
-   * is ever read. */
+   * server clears its own state (sc_server_init()), only out[0..out_len)
+   * is ever read, and the buffers after it are each one function's
+   * scratch, written before they are read. */
   struct sc_server srv; /* the scripted server: what to do next */
   uint8_t out[SIM_OUT_BUF];
+  uint8_t pump_buf[SIM_TAKE_CHUNK]; /* client_pump() */
+  uint8_t chunk[SIM_TAKE_CHUNK];    /* stream() */
+  uint8_t records[SIM_TAKE_CHUNK];  /* flush_records() */
+  uint8_t plain[SIM_TAKE_CHUNK];    /* openssl_read() */
+  uint8_t unread[CMD_READER_BUF];   /* start_tls() */
 };
 
 const char *sim_stop_name(enum sim_stop s)
@@ -151,10 +157,10 @@ static int openssl(const struct sim *s)
 /* Move the OpenSSL server's network bytes (records) to the client. */
 static void flush_records(struct sim *s, int hello)
 {
-  uint8_t buf[SIM_TAKE_CHUNK];
+  uint8_t *buf = s->records;
   int any = 0;
   size_t n;
-  while (s->conn && !s->stopped && (n = tls_peer_conn_take(s->conn, buf, sizeof(buf))) > 0) {
+  while (s->conn && !s->stopped && (n = tls_peer_conn_take(s->conn, buf, sizeof(s->records))) > 0) {
     if (hello)
       rec(s, WIRE_S_HELLO, 1, buf, n);
     any |= queue_out(s, buf, n);
@@ -183,8 +189,8 @@ static int stream(struct sim *s)
   for (int guard = 0; s->send_left > 0 && !s->stopped && guard < SIM_MAX_ITERATIONS; guard++) {
     if (out_room(s) < SIM_TAKE_CHUNK && !deliver(s) && out_room(s) == 0)
       return moved;
-    uint8_t chunk[SIM_TAKE_CHUNK];
-    size_t cap = out_room(s) < sizeof(chunk) ? out_room(s) : sizeof(chunk);
+    uint8_t *chunk = s->chunk;
+    size_t cap = out_room(s) < sizeof(s->chunk) ? out_room(s) : sizeof(s->chunk);
     size_t n = 0;
     while (n < cap && s->send_left > 0) {
       /* The chunk repeats the pattern with its length as period: once it
@@ -408,17 +414,17 @@ static size_t pt_hello_len(const uint8_t *p, size_t n)
 /* Decrypted client bytes to the command buffer; close_notify marked. */
 static void openssl_read(struct sim *s)
 {
-  uint8_t buf[SIM_TAKE_CHUNK];
+  uint8_t *buf = s->plain;
   for (int guard = 0; guard < SIM_TAKE_ROUNDS; guard++) {
     int close_notify = 0;
-    size_t n = tls_peer_conn_read(s->conn, buf, sizeof(buf), &close_notify);
+    size_t n = tls_peer_conn_read(s->conn, buf, sizeof(s->plain), &close_notify);
     if (n > 0) {
       rec(s, WIRE_C_DATA, 1, buf, n);
       sc_server_input(&s->srv, buf, n);
     }
     if (close_notify)
       rec(s, WIRE_C_CLOSE_NOTIFY, 1, NULL, 0);
-    if (n < sizeof(buf))
+    if (n < sizeof(s->plain))
       return;
   }
 }
@@ -465,8 +471,8 @@ static void start_tls(struct sim *s)
   }
   /* The client sent more after its STARTTLS before our answer came: those
    * plaintext bytes (already on the wire) now meet the handshake. */
-  uint8_t tmp[CMD_READER_BUF];
-  size_t n = sc_server_take_unread(&s->srv, tmp, sizeof(tmp));
+  uint8_t *tmp = s->unread;
+  size_t n = sc_server_take_unread(&s->srv, tmp, sizeof(s->unread));
   if (n == 0)
     return;
   s->refeed = 1;
@@ -556,15 +562,15 @@ static void server_receive(struct sim *s, const uint8_t *p, size_t n)
 /* Move everything the client wants to send to the server. */
 static size_t client_pump(struct sim *s)
 {
-  uint8_t buf[SIM_TAKE_CHUNK];
+  uint8_t *buf = s->pump_buf;
   size_t total = 0;
   /* A deaf server reads nothing: the client's bytes stay with it. */
   if (s->srv.deaf)
     return 0;
   for (int round = 0; round < SIM_TAKE_ROUNDS && !s->stopped; round++) {
-    size_t n = s->cl->ops->take(s->cl, buf, sizeof(buf), s->now);
-    if (n > sizeof(buf))
-      n = sizeof(buf);
+    size_t n = s->cl->ops->take(s->cl, buf, sizeof(s->pump_buf), s->now);
+    if (n > sizeof(s->pump_buf))
+      n = sizeof(s->pump_buf);
     if (n == 0)
       break;
     total += n;
@@ -722,7 +728,10 @@ void sim_run_with(const struct scenario *sc, struct sc_client *client, struct wi
                   struct sim_result *res, const struct sim_options *opt)
 {
   static const struct sim_options passthrough = {SIM_TLS_PASSTHROUGH, NULL, TLS_PEER_TLS12};
-  struct sim state;
+  /* Off the stack, with its buffers (some 60 KB): ASan poisons and
+   * unpoisons a frame's arrays on every call, which cost more than the
+   * rest of a short run. One run at a time per thread. */
+  static _Thread_local struct sim state;
   struct sim *s = &state;
   memset(s, 0, offsetof(struct sim, srv));
   memset(res, 0, sizeof(*res));
