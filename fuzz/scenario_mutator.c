@@ -92,8 +92,11 @@ static const uint32_t interesting_ms[] = {0,      1,      999,    1000,   29999,
 static void compact(struct scenario *sc)
 {
   static const struct sc_action none = {.kind = SC_ACT_HANG};
-  struct sc_action acts[SC_MAX_ACTIONS];
-  uint8_t pool[SC_POOL];
+  /* Off the stack, like every large buffer here: ASan poisons and
+   * unpoisons a frame's arrays on every call, and the mutators run for
+   * every input. */
+  static _Thread_local struct sc_action acts[SC_MAX_ACTIONS];
+  static _Thread_local uint8_t pool[SC_POOL];
   size_t na = 0, np = 0;
   for (size_t i = 0; i < sc->nrules; i++) {
     struct sc_rule *r = &sc->rules[i];
@@ -656,7 +659,7 @@ static void mutate_once(struct scenario *sc, struct scratch *sp, struct prng *r)
       a->repeat = 1;
     return;
   }
-  uint8_t buf[SC_POOL];
+  static _Thread_local uint8_t buf[SC_POOL]; /* off the stack: see compact() */
   size_t n;
   const uint8_t *p = scenario_send_bytes(sc, a, &n);
   memcpy(buf, p, n);
@@ -667,7 +670,7 @@ static void mutate_once(struct scenario *sc, struct scratch *sp, struct prng *r)
 /* Replaces data with the bytes of a changed scenario if they fit. */
 static size_t emit(const struct scenario *sc, uint8_t *data, size_t size, size_t max_size)
 {
-  uint8_t buf[SC_BINARY_MAX];
+  static _Thread_local uint8_t buf[SC_BINARY_MAX]; /* off the stack: see compact() */
   size_t n = scenario_encode(sc, buf, sizeof buf);
   if (n == 0 || n > max_size || (n == size && memcmp(buf, data, n) == 0))
     return 0;
@@ -678,8 +681,8 @@ static size_t emit(const struct scenario *sc, uint8_t *data, size_t size, size_t
 size_t scenario_mutate(uint8_t *data, size_t size, size_t max_size, unsigned seed)
 {
   struct prng r = prng_seeded(seed, 1);
-  struct scenario sc;
-  struct scratch sp;
+  static _Thread_local struct scenario sc; /* off the stack: see compact() */
+  static _Thread_local struct scratch sp;
   for (int attempt = 0; attempt < 8; attempt++) {
     scenario_decode(&sc, data, size);
     sp.used = 0;
@@ -733,7 +736,7 @@ size_t scenario_crossover(const uint8_t *a, size_t asz, const uint8_t *b, size_t
                           size_t max, unsigned seed)
 {
   struct prng r = prng_seeded(seed, 7);
-  struct scenario sa, sb;
+  static _Thread_local struct scenario sa, sb; /* off the stack: see compact() */
   scenario_decode(&sa, a, asz);
   scenario_decode(&sb, b, bsz);
   if (below(&r, 4) == 0) {
@@ -747,7 +750,7 @@ size_t scenario_crossover(const uint8_t *a, size_t asz, const uint8_t *b, size_t
   compact(&sa);
   for (size_t k = j; k < sb.nrules; k++)
     append_rule(&sa, &sb, k);
-  uint8_t buf[SC_BINARY_MAX];
+  static _Thread_local uint8_t buf[SC_BINARY_MAX];
   size_t n = scenario_encode(&sa, buf, sizeof buf);
   if (n == 0 || n > max) {
     n = asz < max ? asz : max;

@@ -1056,8 +1056,10 @@ static void on_tls_up(struct judge *j, const struct wire_item *it)
   j->tls_up = 1;
   j->after_220 = 0;
   j->unclear_220 = 0;
-  /* Room for any kind, a name of SF_HOST_NAME_MAX and the details. */
-  char what[SF_HOST_NAME_MAX + 96];
+  /* Room for any kind, a name of SF_HOST_NAME_MAX and the details; off
+   * the stack of on_item(), which this is inlined into and which runs for
+   * every line (ASan poisons a frame's arrays on every call). */
+  static _Thread_local char what[SF_HOST_NAME_MAX + 96];
   size_t n = it->len < sizeof what - 1 ? it->len : sizeof what - 1;
   memcpy(what, it->text, n);
   what[n] = '\0';

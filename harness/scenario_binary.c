@@ -173,13 +173,25 @@ static int table_index(const char *const *table, size_t n, const char *s)
   return -1;
 }
 
+/* scenario_default_config's values, made once per thread: a configuration
+ * is 8 KB, too much to build on the stack for every input. */
+static const struct sf_config *defaults(void)
+{
+  static _Thread_local struct sf_config d;
+  static _Thread_local int made;
+  if (!made) {
+    scenario_default_config(&d);
+    made = 1;
+  }
+  return &d;
+}
+
 static int message_index(const struct sf_config *c)
 {
-  struct sf_config d;
-  scenario_default_envelope(&d);
+  const struct sf_config *d = defaults();
   for (size_t i = 0; i < SC_BINARY_MESSAGES; i++) {
-    const char *m = sc_binary_messages[i] ? sc_binary_messages[i] : d.message;
-    size_t n = sc_binary_messages[i] ? strlen(m) : d.message_len;
+    const char *m = sc_binary_messages[i] ? sc_binary_messages[i] : d->message;
+    size_t n = sc_binary_messages[i] ? strlen(m) : d->message_len;
     if (c->message && c->message_len == n && memcmp(c->message, m, n) == 0)
       return (int)i;
   }
@@ -189,9 +201,8 @@ static int message_index(const struct sf_config *c)
 /* The recipients are scenario_init's own. */
 static int default_rcpt(const struct sf_config *c)
 {
-  struct sf_config d;
-  scenario_default_envelope(&d);
-  return c->nrcpt == d.nrcpt && scenario_str_eq(c->rcpt[0], d.rcpt[0]);
+  const struct sf_config *d = defaults();
+  return c->nrcpt == d->nrcpt && scenario_str_eq(c->rcpt[0], d->rcpt[0]);
 }
 
 /* ---- encoding ------------------------------------------------------------ */
@@ -285,24 +296,22 @@ static void encode_header(const struct scenario *sc, uint8_t *h)
 /* String records for what the header's tables and the defaults do not say. */
 static void encode_strings(const struct scenario *sc, struct out *o)
 {
-  const struct sf_config *c = &sc->cfg;
-  struct sf_config d;
-  scenario_default_config(&d);
+  const struct sf_config *c = &sc->cfg, *d = defaults();
   size_t n = strnlen(sc->name, SC_NAME_MAX - 1);
   if (n > 0)
     out_string(o, F_NAME, sc->name, n);
   if (table_index(sc_binary_hosts, SC_BINARY_HOSTS, c->host ? c->host : "") < 0)
     out_cstring(o, F_HOST, c->host);
-  if (!scenario_str_eq(c->user, d.user) && c->user)
+  if (!scenario_str_eq(c->user, d->user) && c->user)
     out_cstring(o, F_USER, c->user);
-  if (!scenario_str_eq(c->password, d.password) && c->password)
+  if (!scenario_str_eq(c->password, d->password) && c->password)
     out_cstring(o, F_PASSWORD, c->password);
-  if (!scenario_str_eq(c->helo_name, d.helo_name) && c->helo_name)
+  if (!scenario_str_eq(c->helo_name, d->helo_name) && c->helo_name)
     out_cstring(o, F_HELO_NAME, c->helo_name);
   if (c->cafile)
     out_cstring(o, F_CAFILE, c->cafile);
   if (c->mail_from) {
-    if (!scenario_str_eq(c->mail_from, d.mail_from))
+    if (!scenario_str_eq(c->mail_from, d->mail_from))
       out_cstring(o, F_FROM, c->mail_from);
     for (size_t i = 0; !default_rcpt(c) && i < c->nrcpt && i < SF_CONFIG_MAX_RCPT; i++)
       if (c->rcpt[i])
@@ -450,7 +459,9 @@ static void decode_string(struct decoder *d, enum field f, const uint8_t *p, siz
   if ((d->seen & (1u << f)) && f != F_TO)
     return;
   const char *reason;
-  char v[STRING_MAX + 1];
+  /* Off the stack: ASan poisons a frame's arrays on every call, 4 KB of
+   * shadow for this one. */
+  static _Thread_local char v[STRING_MAX + 1];
   switch (f) {
   case F_NAME:
     keep_chars(sc->name, sizeof sc->name, p, n, sc_name_char);
