@@ -63,13 +63,14 @@ build "$B/cov-curl" "$T/curl-cov/install" fuzz_curl_replay -DSF_FUZZ_ENGINE=none
   "-DCMAKE_C_FLAGS=-fprofile-instr-generate -fcoverage-mapping" -DCMAKE_EXE_LINKER_FLAGS=-fprofile-instr-generate
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1
-dict=$S/fuzz/smtp.dict
+# The dictionary and max_len of fuzz/fuzz_curl.options, as ci/fuzz.sh passes them.
+mapfile -t curl_opts < <(sf_libfuzzer_args "$S" fuzz_curl)
 
 # ---- exec/s on the shipped corpus ------------------------------------------------
 if [ ! -f "$R/curl-execs.txt" ]; then
   d=$(mktemp -d "$B/run.XXXXXX")
   sf_bounded $((exec_time + 60)) "$d/log" "$B/lf-curl/fuzz/fuzz_curl" -max_total_time="$exec_time" \
-    -timeout=10 -rss_limit_mb=2048 -dict="$dict" -max_len=8192 -print_final_stats=1 \
+    -timeout=10 -rss_limit_mb=2048 "${curl_opts[@]}" -print_final_stats=1 \
     -artifact_prefix="$d/" "$d" "$S/corpus/fuzz_curl" || true
   echo "$(sed -n 's/^stat::average_exec_per_sec: *//p' "$d/log" | tail -n1) $exec_time" >"$R/curl-execs.txt"
   rm -rf "$d"
@@ -120,7 +121,7 @@ find_one() {
   local skip=0
   [ "$filter" = known ] && skip=1
   SMTPFUZZ_VERDICTS=$verdict SMTPFUZZ_SKIP_KNOWN=$skip sf_bounded $((cap + 60)) "$d/log" "$bin" -seed="$seed" \
-    -max_total_time="$cap" -timeout=10 -rss_limit_mb=2048 -dict="$dict" -max_len=8192 \
+    -max_total_time="$cap" -timeout=10 -rss_limit_mb=2048 "${curl_opts[@]}" \
     -artifact_prefix="$d/" "$d/c" || true
   end=$(date +%s.%N)
   local secs
@@ -171,7 +172,7 @@ if [ ! -f "$R/curl-coverage.txt" ]; then
   # first), so the corpus is what the whole run reached.
   sf_bounded $((cov_time + 60)) "$d/fuzz.log" "$B/lf-curl/fuzz/fuzz_curl" -max_total_time="$cov_time" \
     -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
-    -timeout=10 -rss_limit_mb=2048 -dict="$dict" -max_len=8192 -artifact_prefix="$d/" \
+    -timeout=10 -rss_limit_mb=2048 "${curl_opts[@]}" -artifact_prefix="$d/" \
     "$d/corpus" || true
   LLVM_PROFILE_FILE="$d/replay.profraw" sf_bounded 1800 "$d/replay.log" \
     "$B/cov-curl/fuzz/fuzz_curl_replay" "$d/corpus" || true
