@@ -113,13 +113,10 @@ void sc_engine_client_init_peer(struct sc_engine_client *c, const struct scenari
 {
   enum tls_peer_version v = sc_adapter_tls_version(sc);
   tls_peer_reseed(peer, TLS_PEER_SEED);
-  sc_engine_client_init_openssl(c, &sc->cfg, tls_peer_client_ctx(peer), TLS_PEER_TIME,
+  /* The server speaks TLS 1.2 only for this input, and so does the client
+   * (tls_peer_client_ctx_for()). */
+  sc_engine_client_init_openssl(c, &sc->cfg, tls_peer_client_ctx_for(peer, v), TLS_PEER_TIME,
                                 tls_peer_resumable(peer, sc, v));
-  /* The server speaks TLS 1.2 only for this input, and so does the client:
-   * its hello then carries no TLS 1.3 key share, a key pair made for
-   * nothing. */
-  if (v == TLS_PEER_TLS12 && c->ossl.ssl)
-    SSL_set_max_proto_version(c->ossl.ssl, TLS1_2_VERSION);
   *opt = (struct sim_options){SIM_TLS_OPENSSL, peer, v};
 }
 

@@ -229,8 +229,8 @@ struct tls_peer {
   OSSL_PROVIDER *det, *deflt;
   struct certs certs;
   struct server_slot slot[SC_CERT_COUNT];
-  struct server_slot ip_slot[2]; /* certs.ipv4, certs.ipv6: no session */
-  SSL_CTX *client_ctx;
+  struct server_slot ip_slot[2];      /* certs.ipv4, certs.ipv6: no session */
+  SSL_CTX *client_ctx, *client_ctx12; /* the second: TLS 1.2 at most */
   char ca_pem[PEM_MAX];
 };
 
@@ -304,7 +304,7 @@ static int make_session(struct tls_peer *p, enum sc_cert kind)
   sf_tls_openssl_init(&cl, p->client_ctx, TLS_PEER_TIME);
   struct tls_peer_conn *sv = tls_peer_accept(p, kind, TLS_PEER_TLS12);
   int ok = 0;
-  if (!sv || !cl.ssl)
+  if (!sv || !sf_tls_openssl_ssl(&cl))
     goto out;
   slot->capturing = 1;
   cl.base.vt->start(&cl.base, TLS_PEER_HOST, 0);
@@ -386,6 +386,14 @@ struct tls_peer *tls_peer_new(void)
       certs_make_names(&p->certs, p->libctx, TLS_PEER_HOST, TLS_PEER_WRONG_HOST, TLS_PEER_TIME);
   if (names != 0 || !make_slots(p, SC_CERT_NAME_FIRST, SC_CERT_COUNT))
     goto fail;
+  /* The engine's context for a run against a TLS 1.2 server: the client's
+   * hello then carries no TLS 1.3 key share, a key pair made for nothing.
+   * A context of its own, rather than a limit set on each connection,
+   * leaves the engine to make its connection only when TLS starts. Made
+   * last, as it draws on the random stream too. */
+  p->client_ctx12 = sf_tls_openssl_ctx_new_pem(p->libctx, p->ca_pem, strlen(p->ca_pem));
+  if (!p->client_ctx12 || !SSL_CTX_set_max_proto_version(p->client_ctx12, TLS1_2_VERSION))
+    goto fail;
   rng_seed(TLS_PEER_SEED);
   return p;
 fail:
@@ -406,6 +414,7 @@ void tls_peer_free(struct tls_peer *p)
   for (int k = 0; k < 2; k++)
     SSL_CTX_free(p->ip_slot[k].ctx);
   SSL_CTX_free(p->client_ctx);
+  SSL_CTX_free(p->client_ctx12);
   certs_free(&p->certs);
   if (p->deflt)
     OSSL_PROVIDER_unload(p->deflt);
@@ -430,6 +439,11 @@ OSSL_LIB_CTX *tls_peer_libctx(struct tls_peer *p)
 SSL_CTX *tls_peer_client_ctx(struct tls_peer *p)
 {
   return p->client_ctx;
+}
+
+SSL_CTX *tls_peer_client_ctx_for(struct tls_peer *p, enum tls_peer_version v)
+{
+  return v == TLS_PEER_TLS12 ? p->client_ctx12 : p->client_ctx;
 }
 
 SSL_SESSION *tls_peer_client_session(struct tls_peer *p, enum sc_cert cert)

@@ -63,6 +63,9 @@ struct ossl_lib_ctx_st *tls_peer_libctx(struct tls_peer *p);
 /* A client context (owned by the peer) trusting the test CA, for
  * sf_tls_openssl_init(). */
 struct ssl_ctx_st *tls_peer_client_ctx(struct tls_peer *p);
+/* The same, for a run against a server of version `v`: limited to TLS 1.2
+ * when `v` is TLS_PEER_TLS12, as that server is. */
+struct ssl_ctx_st *tls_peer_client_ctx_for(struct tls_peer *p, enum tls_peer_version v);
 /* The client-side TLS 1.2 session the server for `cert` resumes (owned by the
  * peer; offer a copy, SSL_SESSION_dup(), as sc_engine_client_init_openssl()
  * does: OpenSSL marks the session a connection used unresumable when that

@@ -426,6 +426,28 @@ static enum sf_err ot_error(const struct sf_tls *tls, const char **reason)
   return t->err;
 }
 
+/* The connection's OpenSSL objects, made when TLS starts: a client that
+ * never upgrades (STARTTLS not offered or refused, or a session that ends
+ * before it) does not pay for them. 0 if OpenSSL could not make them. */
+static int make_ssl(struct sf_tls_openssl *t)
+{
+  t->ssl = t->ctx ? SSL_new(t->ctx) : NULL;
+  BIO *rbio = t->ssl ? BIO_new(BIO_s_mem()) : NULL;
+  BIO *wbio = rbio ? BIO_new(BIO_s_mem()) : NULL;
+  if (!wbio) {
+    BIO_free(rbio);
+    SSL_free(t->ssl);
+    t->ssl = NULL;
+    sf_tls_openssl_clear_errors();
+    return 0;
+  }
+  /* An empty read BIO means "no more yet", not end of file. */
+  BIO_set_mem_eof_return(rbio, -1);
+  BIO_set_mem_eof_return(wbio, -1);
+  SSL_set_bio(t->ssl, rbio, wbio);
+  return 1;
+}
+
 static void ot_start(struct sf_tls *tls, const char *host, int verify)
 {
   struct sf_tls_openssl *t = self(tls);
@@ -443,7 +465,7 @@ static void ot_start(struct sf_tls *tls, const char *host, int verify)
          "against; refusing to start TLS");
     return;
   }
-  if (!t->ssl) {
+  if (!t->ssl && !make_ssl(t)) {
     fail(t, SF_ERR_TLS_INTERNAL, "%s", "could not create the TLS connection");
     return;
   }
@@ -503,23 +525,14 @@ void sf_tls_openssl_init(struct sf_tls_openssl *t, SSL_CTX *ctx, int64_t verify_
   t->base.vt = &openssl_vtable;
   t->st = SF_TLS_IDLE;
   t->verify_time = verify_time;
-  t->ssl = ctx ? SSL_new(ctx) : NULL;
-  if (!t->ssl)
-    return;
-  BIO *rbio = BIO_new(BIO_s_mem());
-  BIO *wbio = BIO_new(BIO_s_mem());
-  if (!rbio || !wbio) {
-    BIO_free(rbio);
-    BIO_free(wbio);
-    SSL_free(t->ssl);
-    t->ssl = NULL;
-    sf_tls_openssl_clear_errors();
-    return;
-  }
-  /* An empty read BIO means "no more yet", not end of file. */
-  BIO_set_mem_eof_return(rbio, -1);
-  BIO_set_mem_eof_return(wbio, -1);
-  SSL_set_bio(t->ssl, rbio, wbio);
+  t->ctx = ctx; /* the connection itself is made at start() */
+}
+
+SSL *sf_tls_openssl_ssl(struct sf_tls_openssl *t)
+{
+  if (!t->ssl && t->st == SF_TLS_IDLE)
+    make_ssl(t);
+  return t->ssl;
 }
 
 void sf_tls_openssl_cleanup(struct sf_tls_openssl *t)

@@ -75,7 +75,8 @@ void sf_tls_openssl_ctx_free(struct ssl_ctx_st *ctx);
 
 struct sf_tls_openssl {
   struct sf_tls base;
-  struct ssl_st *ssl;
+  struct ssl_ctx_st *ctx;
+  struct ssl_st *ssl;            /* from start() on */
   struct ssl_session_st *resume; /* offered at start(); not owned */
   int64_t verify_time;           /* seconds since the epoch; 0: OpenSSL's own clock */
   enum sf_tls_state st;
@@ -91,11 +92,17 @@ struct sf_tls_openssl {
   size_t in_head, in_len;
 };
 
-/* Prepares a connection on `ctx` (which must outlive it). Certificates are
- * judged at `verify_time` (seconds since the epoch; 0 leaves it to OpenSSL's
- * clock, for live use). Never fails: an allocation failure makes start()
- * end in SF_TLS_FAILED with TLS_INTERNAL. */
+/* Prepares a connection on `ctx` (which must outlive it); its OpenSSL
+ * objects are made when TLS starts, so a session that never upgrades costs
+ * none. Certificates are judged at `verify_time` (seconds since the epoch;
+ * 0 leaves it to OpenSSL's clock, for live use). Never fails: an
+ * allocation failure makes start() end in SF_TLS_FAILED with TLS_INTERNAL. */
 void sf_tls_openssl_init(struct sf_tls_openssl *t, struct ssl_ctx_st *ctx, int64_t verify_time);
+/* The connection's SSL, for a caller that sets options of its own on it
+ * before start(): made now if it is not yet. NULL if OpenSSL could not
+ * make it (start() then fails with TLS_INTERNAL), or if start() was called
+ * and failed before making it. */
+struct ssl_st *sf_tls_openssl_ssl(struct sf_tls_openssl *t);
 /* Frees the connection's OpenSSL objects; `t` may be initialised again. */
 void sf_tls_openssl_cleanup(struct sf_tls_openssl *t);
 

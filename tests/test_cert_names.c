@@ -130,8 +130,9 @@ static unsigned run(SSL_CTX *ctx, enum tls_peer_version v)
   tls_peer_reseed(peer, TLS_PEER_SEED);
   sc_engine_client_init_openssl(&engine, &sc.cfg, ctx ? ctx : tls_peer_client_ctx(peer),
                                 TLS_PEER_TIME, NULL);
-  if (v == TLS_PEER_TLS12 && engine.ossl.ssl)
-    SSL_set_max_proto_version(engine.ossl.ssl, TLS1_2_VERSION);
+  SSL *ssl = v == TLS_PEER_TLS12 ? sf_tls_openssl_ssl(&engine.ossl) : NULL;
+  if (ssl)
+    SSL_set_max_proto_version(ssl, TLS1_2_VERSION);
   struct sim_options opt = {SIM_TLS_OPENSSL, peer, v};
   sim_run_with(&sc, &engine.base, &wire, &res, &opt);
   unsigned verdicts = oracle_judge(&sc, &wire, &res, &rep) & ~ORACLE_BIT(SC_V_OUTCOME);

@@ -379,7 +379,7 @@ static void test_failures(struct tls_peer *peer)
   /* TLS 1.3 only against a TLS 1.2 server: protocol version. */
   struct pair p;
   pair_open(&p, peer, SC_CERT_VALID, TLS_PEER_TLS12, NULL);
-  SSL_set_min_proto_version(p.cl.ssl, TLS1_3_VERSION);
+  SSL_set_min_proto_version(sf_tls_openssl_ssl(&p.cl), TLS1_3_VERSION);
   p.cl.base.vt->start(&p.cl.base, TLS_PEER_HOST, 1);
   pair_run(&p);
   CHECKF(p.cl.err == SF_ERR_TLS_PROTOCOL_VERSION, "%s: %s", sf_err_name(p.cl.err), p.cl.reason);
@@ -387,8 +387,8 @@ static void test_failures(struct tls_peer *peer)
 
   /* No cipher in common (RSA suites against an ECDSA server): an alert. */
   pair_open(&p, peer, SC_CERT_VALID, TLS_PEER_TLS12, NULL);
-  SSL_set_max_proto_version(p.cl.ssl, TLS1_2_VERSION);
-  SSL_set_cipher_list(p.cl.ssl, "ECDHE-RSA-AES128-GCM-SHA256");
+  SSL_set_max_proto_version(sf_tls_openssl_ssl(&p.cl), TLS1_2_VERSION);
+  SSL_set_cipher_list(sf_tls_openssl_ssl(&p.cl), "ECDHE-RSA-AES128-GCM-SHA256");
   p.cl.base.vt->start(&p.cl.base, TLS_PEER_HOST, 1);
   pair_run(&p);
   CHECKF(p.cl.err == SF_ERR_TLS_ALERT, "%s: %s", sf_err_name(p.cl.err), p.cl.reason);
@@ -429,6 +429,39 @@ static void test_failures(struct tls_peer *peer)
   sf_tls_openssl_cleanup(&t);
 }
 
+/* The connection's OpenSSL objects are made when TLS starts, or when a
+ * caller asks for the SSL to set options of its own first: a session that
+ * never upgrades makes none. */
+static void test_made_at_start(struct tls_peer *peer)
+{
+  struct sf_tls_openssl t;
+  uint8_t buf[64];
+  sf_tls_openssl_init(&t, tls_peer_client_ctx(peer), TLS_PEER_TIME);
+  CHECK(t.ssl == NULL);
+  CHECK(t.base.vt->pending_net(&t.base) == 0 && t.base.vt->take_net(&t.base, buf, sizeof buf) == 0);
+  CHECK(sf_tls_openssl_get1_session(&t) == NULL && !sf_tls_openssl_session_reused(&t));
+  sf_tls_openssl_cleanup(&t); /* nothing to free */
+
+  sf_tls_openssl_init(&t, tls_peer_client_ctx(peer), TLS_PEER_TIME);
+  t.base.vt->start(&t.base, TLS_PEER_HOST, 1);
+  CHECK(t.ssl != NULL && t.st == SF_TLS_HANDSHAKING);
+  CHECK(t.base.vt->pending_net(&t.base) > 0); /* the ClientHello */
+  sf_tls_openssl_cleanup(&t);
+
+  /* Asked for first, the same SSL is the one start() uses. */
+  sf_tls_openssl_init(&t, tls_peer_client_ctx(peer), TLS_PEER_TIME);
+  SSL *ssl = sf_tls_openssl_ssl(&t);
+  CHECK(ssl != NULL && sf_tls_openssl_ssl(&t) == ssl);
+  t.base.vt->start(&t.base, TLS_PEER_HOST, 1);
+  CHECK(t.ssl == ssl && t.st == SF_TLS_HANDSHAKING);
+  sf_tls_openssl_cleanup(&t);
+
+  /* No context: nothing to ask for. */
+  sf_tls_openssl_init(&t, NULL, 0);
+  CHECK(sf_tls_openssl_ssl(&t) == NULL);
+  sf_tls_openssl_cleanup(&t);
+}
+
 /* Verification needs a name to verify: with none, start() refuses instead of
  * checking the chain alone (which accepts any trusted certificate for any
  * name), and sends nothing, not even a ClientHello. */
@@ -450,6 +483,7 @@ static void test_no_host(struct tls_peer *peer)
     uint8_t buf[64];
     CHECK(tls->vt->take_net(tls, buf, sizeof(buf)) == 0);
     CHECK(tls->vt->write_app(tls, (const uint8_t *)"x", 1) == 0);
+    CHECK(t.ssl == NULL); /* refused before any OpenSSL object was made */
     sf_tls_openssl_cleanup(&t);
   }
   /* Without verification there is nothing to check: no SNI, and it works. */
@@ -715,6 +749,7 @@ int main(void)
   test_resumption(peer);
   test_resumed_session_checks(peer);
   test_failures(peer);
+  test_made_at_start(peer);
   test_no_host(peer);
   test_not_tls(peer);
   test_determinism(peer);
