@@ -734,10 +734,10 @@ static void test_limits(void)
   run_vector(&v);
 }
 
-/* The scan for a line's end tests 16 bytes at a time and reads the place
- * off the block's mask: every place of a CRLF, a bare LF, a bare CR and a
- * NUL in the first blocks of a text, and texts that end a block short,
- * whole or one over (the last block is copied and padded). */
+/* The scan for a line's end tests 16 bytes at a time, then 8, then the
+ * last few one by one, and reads a block's place off its mask: every place
+ * of a CRLF, a bare LF, a bare CR and a NUL in the first blocks of a text,
+ * so that each kind ends up in each of the three. */
 static void test_every_place_in_a_block(void)
 {
   static char in[64], text[64], name[64];
