@@ -96,7 +96,8 @@ static enum live_watch judge(struct watch *wt, int verdict, const char *fmt, con
 {
   snprintf(wt->detail, sizeof(wt->detail), "%s", last_state.detail);
   char what[ORACLE_REASON_MAX];
-  snprintf(what, sizeof(what), fmt, a, b);
+  if (snprintf(what, sizeof(what), fmt, a, b) < 0) /* a long wait is cut short */
+    what[0] = '\0';
   const char *pre = wt->phase == PH_ACCEPT  ? "never connected: "
                     : wt->phase == PH_AFTER ? "after the connection ended, "
                                             : "";

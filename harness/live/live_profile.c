@@ -137,7 +137,7 @@ int live_profile_parse(struct live_profile *p, const char *text, size_t len, con
         *reason = "stdin: the path is too long";
         return -1;
       }
-      snprintf(p->stdin_tmpl, sizeof(p->stdin_tmpl), "%s", path);
+      memcpy(p->stdin_tmpl, path, strlen(path) + 1); /* it fits: checked above */
     } else if (strcmp(k, "arg") == 0) {
       if (resolve(base, v, path, sizeof(path)) != 0 || strlen(path) >= LIVE_ARG_MAX ||
           live_profile_add_arg(p, path) != 0) {
