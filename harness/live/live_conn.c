@@ -4,6 +4,8 @@
 #include "tls_peer.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +28,7 @@ struct conn {
   int have_tls;
   enum srv_tls tls;
   int closed, eof, stopped;
+  int corked;           /* TCP_CORK is set: see cork() */
   int stall_over;       /* the watcher ended the current stall */
   uint64_t last_watch;  /* when the watcher was last asked */
   int hello_seen;       /* the client's TLS hello began */
@@ -84,6 +87,30 @@ static int remaining_ms(struct conn *c)
   return left > 60000 ? 60000 : (int)left;
 }
 
+/* The socket is corked while the script acts: what one turn of the script
+ * sends leaves together when the server next waits, and a close tacks its
+ * FIN onto the bytes before it. A "send; close" then reaches the client as
+ * one segment, so whether the client sees the reply before the end of the
+ * stream does not depend on how the two processes happen to be scheduled
+ * (Linux sends corked bytes after 200 ms all the same: a server descheduled
+ * that long between its write and its close still sends two segments).
+ * A socket that cannot be corked (not TCP) sends as it goes. */
+static void cork(struct conn *c, int on)
+{
+  if (!c->corked && !on)
+    return;
+  c->corked = setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on)) == 0 && on;
+}
+
+/* Sends what the current turn has queued, and corks again for the next. */
+static void push(struct conn *c)
+{
+  if (!c->corked)
+    return;
+  cork(c, 0);
+  cork(c, 1);
+}
+
 /* Waits at most ms for `events` on the socket (0: for nothing but time),
  * draining the client's output meanwhile and asking the watcher, at its
  * pace, whenever the socket stays quiet. `stall_until` is the end of the
@@ -93,6 +120,7 @@ static short conn_wait(struct conn *c, short events, int ms, enum live_srv_wait 
 {
   const struct live_conn_opts *o = c->o;
   uint64_t until = live_now_ms() + (uint64_t)(ms > 0 ? ms : 0);
+  push(c);
   for (int guard = 0; guard < 1000000 && !c->stopped; guard++) {
     uint64_t now = live_now_ms();
     int slice = now >= until ? 0 : (int)(until - now);
@@ -514,6 +542,7 @@ void live_conn_run(int fd, const struct scenario *sc, const struct live_conn_opt
   c->o = o;
   c->w = w;
   c->r = r;
+  cork(c, 1);
   sc_server_init(&c->srv, sc);
   for (int guard = 0; guard < 1000000 && !c->stopped; guard++) {
     server_work(c);
