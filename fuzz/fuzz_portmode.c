@@ -16,6 +16,7 @@
  * run must earn no verdict and end within its virtual time bound.
  */
 #include "client_under_test.h"
+#include "judge_cmp.h"
 #include "oracle.h"
 #include "scenario_binary.h"
 #include "sim.h"
@@ -26,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 static int flaw = -1;
 static unsigned findings = ~0u;
@@ -67,7 +67,7 @@ static int same_name(const char *a, const char *b)
   int fb = inet_pton(AF_INET, b, y) == 1 ? 4 : inet_pton(AF_INET6, b, y) == 1 ? 16 : 0;
   if (fa != fb)
     return 0;
-  return fa ? memcmp(x, y, (size_t)fa) == 0 : strcasecmp(a, b) == 0;
+  return fa ? jc_same(x, y, (size_t)fa) : jc_istreq(a, b);
 }
 
 /* A DNS name as RFC 1035 2.3.4 and RFC 1123 2.1 (with '_') allow it, or an
@@ -222,7 +222,8 @@ int sf_fuzz_one(const uint8_t *data, size_t size)
                      ? res.error >= SF_ERR_CONFIG_SYNTAX && res.error <= SF_ERR_CONFIG_NO_HOST
                      : res.error == want.error;
   SF_FUZZ_CHECK(res.status == want.status && error_ok && res.end_ms == want.end_ms &&
-                    (!want.diagnosis || strstr(res.diagnosis, want.diagnosis)),
+                    (!want.diagnosis || jc_find(res.diagnosis, strlen(res.diagnosis),
+                                                want.diagnosis, strlen(want.diagnosis))),
                 "fuzz_portmode: port %u %s/%s vs %s: ended %s %s at %llu ms (%s); expected %s %s "
                 "at %llu ms%s%s",
                 sc.cfg.port, sf_mode_name(sc.cfg.mode), sf_tls_policy_name(sc.cfg.tls),

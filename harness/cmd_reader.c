@@ -1,11 +1,11 @@
 #include "cmd_reader.h"
 
+#include "judge_cmp.h"
 #include "verbs.h"
 #include "wire.h"
 
 #include <stddef.h>
 #include <string.h>
-#include <strings.h>
 
 /* The largest chunk we take a BDAT at its word for; bigger sizes are read as
  * malformed (every run is bounded by its byte cap long before). */
@@ -66,7 +66,7 @@ unsigned cmd_reader_occurrence(struct cmd_reader *r, enum sc_verb verb, int tls)
 int cmd_bdat_parse(const uint8_t *line, size_t len, uint64_t *size, int *last)
 {
   size_t i = 4;
-  if (len < 6 || strncasecmp((const char *)line, "BDAT", 4) != 0 || line[i] != ' ')
+  if (len < 6 || !jc_ieq(line, "BDAT", 4) || line[i] != ' ')
     return 0;
   i++;
   uint64_t v = 0;
@@ -80,7 +80,7 @@ int cmd_bdat_parse(const uint8_t *line, size_t len, uint64_t *size, int *last)
     return 0;
   *last = 0;
   if (i < len) {
-    if (len - i != 5 || line[i] != ' ' || strncasecmp((const char *)line + i + 1, "LAST", 4) != 0)
+    if (len - i != 5 || line[i] != ' ' || !jc_ieq(line + i + 1, "LAST", 4))
       return 0;
     *last = 1;
   }

@@ -13,12 +13,12 @@
 #include "host.h"
 
 #include "b64.h"
+#include "judge_cmp.h"
 #include "verbs.h"
 
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <string.h>
-#include <strings.h>
 
 #define PENDING_MAX 64
 #define GRACE_MAX   8
@@ -70,27 +70,10 @@ struct caps {
   unsigned auth;  /* bit per mechanisms[] entry, MECH_OTHER */
 };
 
-/* ASCII case folding, as strncasecmp() does in the C locale. Comparisons
- * here are written out by hand: the fuzzers' hooks on the C library's
- * comparisons are for the code under test, not for the judge. */
-static uint8_t fold(uint8_t c)
-{
-  return c >= 'A' && c <= 'Z' ? (uint8_t)(c + ('a' - 'A')) : c;
-}
-
-/* p[0..n) and s[0..n) alike without regard to ASCII case. */
-static int ascii_ieq(const uint8_t *p, const char *s, size_t n)
-{
-  for (size_t i = 0; i < n; i++)
-    if (fold(p[i]) != fold((uint8_t)s[i]))
-      return 0;
-  return 1;
-}
-
 /* p[0..n) is the word, without regard to ASCII case. */
 static int word_is(const uint8_t *p, size_t n, const struct word *w)
 {
-  return n == w->len && ascii_ieq(p, w->name, n);
+  return n == w->len && jc_ieq(p, w->name, n);
 }
 
 static int word_eq(const uint8_t *p, size_t n, const char *word)
@@ -148,7 +131,7 @@ static void caps_line(struct caps *c, const uint8_t *text, size_t n)
   size_t kl, pos = 0;
   if (!next_token(text, n, &pos, &kw, &kl))
     return;
-  if (kl > 5 && ascii_ieq(kw, "AUTH=", 5)) {
+  if (kl > 5 && jc_ieq(kw, "AUTH=", 5)) {
     c->flags |= CAP_AUTH;
     c->auth |= mech_bit(kw + 5, kl - 5);
   } else {
@@ -173,31 +156,6 @@ static void line_text(const struct wire_item *it, const uint8_t **p, size_t *n)
   *n = it->len - skip;
 }
 
-/* memcmp(a, b, n) == 0, by hand (see ascii_ieq()). */
-static int same_bytes(const uint8_t *a, const void *b, size_t n)
-{
-  const uint8_t *q = b;
-  for (size_t i = 0; i < n; i++)
-    if (a[i] != q[i])
-      return 0;
-  return 1;
-}
-
-/* Whether needle[0..m) occurs in hay[0..n): candidates by their first byte. */
-static int contains(const uint8_t *hay, size_t n, const void *needle, size_t m)
-{
-  const uint8_t *nd = needle;
-  if (m == 0 || m > n)
-    return 0;
-  const uint8_t *p = hay, *last = hay + (n - m);
-  while (p <= last && (p = memchr(p, nd[0], (size_t)(last - p) + 1)) != NULL) {
-    if (same_bytes(p + 1, nd + 1, m - 1))
-      return 1;
-    p++;
-  }
-  return 0;
-}
-
 /* ---- hosts, compared as a verifier would (RFC 6125 6) --------------------------- */
 
 /* Same name: addresses as addresses, names without regard to case, no
@@ -212,8 +170,8 @@ static int same_host(const char *a, const char *b)
   if (fa != fb)
     return 0;
   if (fa)
-    return memcmp(x, y, fa == 4 ? 4 : 16) == 0;
-  return strcasecmp(a, b) == 0;
+    return jc_same(x, y, fa == 4 ? 4 : 16);
+  return jc_istreq(a, b);
 }
 
 /* ---- the judge ------------------------------------------------------------------- */
@@ -666,7 +624,7 @@ static int message_text(const struct sf_config *cfg, const struct wire_item *it)
   size_t n = m ? cfg->message_len : 0, first = 0;
   while (first < n && m[first] != '\r' && m[first] != '\n')
     first++;
-  return first > 0 && first == it->full_len && memcmp(m, it->text, it->len) == 0;
+  return first > 0 && first == it->full_len && jc_same(m, it->text, it->len);
 }
 
 /* RFC 5321 4.1.1.4: only a 3yz to DATA lets the message follow. A message
@@ -888,7 +846,7 @@ static unsigned param_cap(const uint8_t *p, size_t len)
   for (size_t i = 0; i < sizeof params / sizeof params[0]; i++) {
     size_t n = strlen(params[i].prefix);
     int whole = params[i].prefix[n - 1] != '=' && params[i].prefix[n - 1] != 'E';
-    if (whole ? word_eq(p, len, params[i].prefix) : len >= n && ascii_ieq(p, params[i].prefix, n))
+    if (whole ? word_eq(p, len, params[i].prefix) : len >= n && jc_ieq(p, params[i].prefix, n))
       return params[i].bit;
   }
   return 0;
@@ -1068,13 +1026,13 @@ static void on_tls_up(struct judge *j, const struct wire_item *it)
   char *name = sp ? sp + 1 : (char *)"";
   if (sp)
     *sp = '\0';
-  char *details = strstr(name, " (");
+  const uint8_t *details = jc_find(name, strlen(name), " (", 2);
   if (details)
-    *details = '\0';
+    name[details - (const uint8_t *)name] = '\0';
   const char *host = j->cfg->host ? j->cfg->host : "";
-  j->cert_bad = strcmp(what, "valid") != 0 || !same_host(name, host);
+  j->cert_bad = !jc_streq(what, "valid") || !same_host(name, host);
   snprintf(j->cert_what, sizeof j->cert_what, "a %s certificate for '%s'%s", what, name,
-           contains(it->text, it->len, "resumed", 7) ? " (a resumed session)" : "");
+           jc_find(it->text, it->len, "resumed", 7) ? " (a resumed session)" : "");
   /* RFC 3207 4.2: nothing asked before TLS is answered inside it. */
   size_t k = 0;
   for (size_t i = 0; i < j->npending; i++)
@@ -1174,7 +1132,7 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
 static int cram_response(const uint8_t *p, size_t n, const char *user)
 {
   size_t ul = strlen(user);
-  if (ul == 0 || n != ul + 1 + 32 || !same_bytes(p, user, ul) || p[ul] != ' ')
+  if (ul == 0 || n != ul + 1 + 32 || !jc_same(p, user, ul) || p[ul] != ' ')
     return 0;
   for (size_t i = ul + 1; i < n; i++)
     if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
@@ -1205,9 +1163,9 @@ static int configured(const struct sf_config *cfg, const void *p, size_t n)
   const char *values[CONFIGURED_MAX];
   size_t k = configured_values(cfg, values);
   for (size_t i = 0; i < k; i++)
-    if (values[i] && contains((const uint8_t *)values[i], strlen(values[i]), p, n))
+    if (values[i] && jc_find((const uint8_t *)values[i], strlen(values[i]), p, n))
       return 1;
-  return cfg->message && contains((const uint8_t *)cfg->message, cfg->message_len, p, n);
+  return cfg->message && jc_find((const uint8_t *)cfg->message, cfg->message_len, p, n);
 }
 
 /* A word of the protocol itself: a command verb (RFC 5321 4.1, RFC 3207,
@@ -1221,7 +1179,7 @@ static int protocol_word(const uint8_t *p, size_t n)
                                       "BDAT",  "LAST",  "VRFY",     "EXPN",    "HELP",
                                       "PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2", "OAUTHBEARER"};
   for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-    if (strlen(words[i]) == n && strncasecmp(words[i], (const char *)p, n) == 0)
+    if (strlen(words[i]) == n && jc_ieq(words[i], p, n))
       return 1;
   return 0;
 }
@@ -1229,9 +1187,9 @@ static int protocol_word(const uint8_t *p, size_t n)
 /* Marks every occurrence of v[0..n) in the stream. */
 static void mark_all(uint8_t *mask, const uint8_t *stream, size_t len, const void *v, size_t n)
 {
-  for (size_t i = 0; n > 0 && i + n <= len; i++)
-    if (memcmp(stream + i, v, n) == 0)
-      memset(mask + i, 1, n);
+  for (const uint8_t *at = stream; (at = jc_find(at, len - (size_t)(at - stream), v, n)) != NULL;
+       at++)
+    memset(mask + (at - stream), 1, n);
 }
 
 /* 1 if the token is an ESMTP parameter of MAIL or RCPT (RFC 5321 4.1.1.11:
@@ -1242,7 +1200,7 @@ static int esmtp_param(const uint8_t *p, size_t n)
       "SIZE=", "BODY=", "RET=", "ENVID=", "NOTIFY=", "ORCPT=", "AUTH=", "SMTPUTF8"};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
     size_t k = strlen(keys[i]);
-    if (n >= k && strncasecmp(keys[i], (const char *)p, k) == 0)
+    if (n >= k && jc_ieq(keys[i], p, k))
       return 1;
   }
   return 0;
@@ -1280,8 +1238,8 @@ static void explain(const struct sf_config *cfg, const uint8_t *stream, size_t l
     const uint8_t *t = stream + start;
     size_t n = i - start;
     if (index == 0) {
-      verb_auth = n == 4 && strncasecmp((const char *)t, "AUTH", 4) == 0;
-      verb_bdat = n == 4 && strncasecmp((const char *)t, "BDAT", 4) == 0;
+      verb_auth = n == 4 && jc_ieq(t, "AUTH", 4);
+      verb_bdat = n == 4 && jc_ieq(t, "BDAT", 4);
     }
     int digits = n > 0;
     for (size_t d = 0; d < n; d++)
@@ -1290,8 +1248,7 @@ static void explain(const struct sf_config *cfg, const uint8_t *stream, size_t l
     if ((index == 0 && word) || (index == 1 && verb_auth && word) ||
         (verb_bdat && ((index == 1 && digits) || (index == 2 && word))) || esmtp_param(t, n)) {
       memset(mask + start, 1, n);
-    } else if ((n >= 5 && strncasecmp((const char *)t, "FROM:", 5) == 0) ||
-               (n >= 3 && strncasecmp((const char *)t, "TO:", 3) == 0)) {
+    } else if ((n >= 5 && jc_ieq(t, "FROM:", 5)) || (n >= 3 && jc_ieq(t, "TO:", 3))) {
       size_t colon = (size_t)((const uint8_t *)memchr(t, ':', n) - t);
       memset(mask + start, 1, colon + 1);
       if (colon + 1 < n && t[colon + 1] == '<')
@@ -1316,9 +1273,9 @@ static int password_sent(const struct sf_config *cfg, const uint8_t *stream, siz
 {
   static _Thread_local uint8_t mask[STREAM_MAX]; /* off the stack: see scan_secrets() */
   int explained = 0;
-  for (size_t i = 0; pl > 0 && i + pl <= len; i++) {
-    if (memcmp(stream + i, pass, pl) != 0)
-      continue;
+  for (const uint8_t *at = stream;
+       (at = jc_find(at, len - (size_t)(at - stream), pass, pl)) != NULL; at++) {
+    size_t i = (size_t)(at - stream);
     if (!explained) {
       explain(cfg, stream, len, mask);
       explained = 1;
@@ -1372,7 +1329,7 @@ static void scan_secrets(struct judge *j, const struct wire *w)
     long d = sc_b64_decode(stream + start, len, dec, sizeof dec);
     if (d <= 0 || configured(cfg, stream + start, len) || protocol_word(stream + start, len))
       continue;
-    if (pl >= 2 && contains(dec, (size_t)d, pass, pl) && !configured(cfg, pass, pl)) {
+    if (pl >= 2 && jc_find(dec, (size_t)d, pass, pl) && !configured(cfg, pass, pl)) {
       verdict(j, SC_V_LEAK_AUTH, "the configured password crossed in plaintext, base64-encoded");
       return;
     }
@@ -1403,7 +1360,8 @@ static void judge_outcome(struct judge *j, const struct sim_result *res)
     verdict(j, SC_V_OUTCOME, "expected error %s, the client ended with %s",
             sf_err_name(sc->expect_error), sf_err_name(err));
   const char *diag = res ? res->diagnosis : j->end_diag;
-  if (sc->expect_diag[0] && reports && !strstr(diag, sc->expect_diag))
+  if (sc->expect_diag[0] && reports &&
+      !jc_find(diag, strlen(diag), sc->expect_diag, strlen(sc->expect_diag)))
     verdict(j, SC_V_OUTCOME, "expected a diagnosis with '%.60s', the client said '%.60s'",
             sc->expect_diag, diag);
 }

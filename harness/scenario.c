@@ -8,6 +8,8 @@
  */
 #include "scenario.h"
 
+#include "judge_cmp.h"
+
 #include <stddef.h>
 #include <string.h>
 
@@ -149,7 +151,7 @@ int scenario_str_eq(const char *a, const char *b)
 {
   if (a == NULL || b == NULL)
     return a == b;
-  return strcmp(a, b) == 0;
+  return jc_streq(a, b);
 }
 
 static int config_equal(const struct sf_config *a, const struct sf_config *b)

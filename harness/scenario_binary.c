@@ -65,6 +65,7 @@
  */
 #include "scenario_binary.h"
 
+#include "judge_cmp.h"
 #include "reply_parser.h"
 
 #include <string.h>
@@ -192,7 +193,7 @@ static int message_index(const struct sf_config *c)
   for (size_t i = 0; i < SC_BINARY_MESSAGES; i++) {
     const char *m = sc_binary_messages[i] ? sc_binary_messages[i] : d->message;
     size_t n = sc_binary_messages[i] ? strlen(m) : d->message_len;
-    if (c->message && c->message_len == n && memcmp(c->message, m, n) == 0)
+    if (c->message && c->message_len == n && jc_same(c->message, m, n))
       return (int)i;
   }
   return -1;

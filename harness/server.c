@@ -1,6 +1,7 @@
 #include "server.h"
 
 #include "b64.h"
+#include "judge_cmp.h"
 #include "verbs.h"
 
 #include <stddef.h>
@@ -13,7 +14,7 @@ enum sasl { SASL_NONE, SASL_PLAIN, SASL_LOGIN_USER, SASL_LOGIN_PASSWORD, SASL_OT
 
 static int same(const uint8_t *p, size_t n, const char *want)
 {
-  return want && strlen(want) == n && memcmp(p, want, n) == 0;
+  return want && strlen(want) == n && jc_same(p, want, n);
 }
 
 /* RFC 4616 2: [authzid] NUL authcid NUL passwd. */

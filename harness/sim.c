@@ -1,5 +1,6 @@
 #include "sim.h"
 
+#include "judge_cmp.h"
 #include "server.h"
 #include "tls_passthrough.h"
 
@@ -356,9 +357,9 @@ static size_t hello_input(struct sim *s, const uint8_t *p, size_t n)
     if (p[i] != '\n')
       continue;
     int plain = s->hello_len == sizeof(SF_PT_CLIENT_HELLO) - 1 &&
-                memcmp(s->hello, SF_PT_CLIENT_HELLO, s->hello_len) == 0;
+                jc_same(s->hello, SF_PT_CLIENT_HELLO, s->hello_len);
     int resume = s->hello_len == sizeof(SF_PT_CLIENT_HELLO_RESUME) - 1 &&
-                 memcmp(s->hello, SF_PT_CLIENT_HELLO_RESUME, s->hello_len) == 0;
+                 jc_same(s->hello, SF_PT_CLIENT_HELLO_RESUME, s->hello_len);
     if (!plain && !resume) {
       tls_fail(s, "the client's TLS hello is malformed");
       return n;
@@ -376,7 +377,7 @@ static int starts_hello(const struct sim *s, const uint8_t *p, size_t n)
   if (openssl(s)) /* a record of any type a client sends (an alert too) */
     return n > 0 && p[0] >= 20 && p[0] <= 23 && (n < 2 || p[1] == 0x03);
   size_t k = n < PT_PREFIX_LEN ? n : PT_PREFIX_LEN;
-  return n > 0 && memcmp(p, SF_PT_CLIENT_HELLO_PREFIX, k) == 0;
+  return n > 0 && jc_same(p, SF_PT_CLIENT_HELLO_PREFIX, k);
 }
 
 static size_t openssl_hello_input(struct sim *s, const uint8_t *p, size_t n);
@@ -405,7 +406,7 @@ static size_t hello_bytes(struct sim *s, const uint8_t *p, size_t n)
  * one. */
 static size_t pt_hello_len(const uint8_t *p, size_t n)
 {
-  if (n < PT_PREFIX_LEN || memcmp(p, SF_PT_CLIENT_HELLO_PREFIX, PT_PREFIX_LEN) != 0)
+  if (n < PT_PREFIX_LEN || !jc_same(p, SF_PT_CLIENT_HELLO_PREFIX, PT_PREFIX_LEN))
     return 0;
   const uint8_t *lf = memchr(p, '\n', n < SF_PT_MAX_HELLO ? n : SF_PT_MAX_HELLO);
   return lf ? (size_t)(lf - p) + 1 : 0;
@@ -490,7 +491,7 @@ static void receive_tls(struct sim *s, const uint8_t *p, size_t n)
   while (i < n) {
     const uint8_t *mark = memchr(p + i, SF_PT_CLOSE[0], n - i);
     size_t j = mark ? (size_t)(mark - p) : n;
-    if (mark && (n - j < PT_CLOSE_LEN || memcmp(mark, SF_PT_CLOSE, PT_CLOSE_LEN) != 0))
+    if (mark && (n - j < PT_CLOSE_LEN || !jc_same(mark, SF_PT_CLOSE, PT_CLOSE_LEN)))
       j++; /* a stray 0x15 byte: data */
     if (j > i) {
       rec(s, WIRE_C_DATA, 1, p + i, j - i);

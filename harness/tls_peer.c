@@ -3,6 +3,7 @@
 #include "host.h"
 
 #include "certs.h"
+#include "judge_cmp.h"
 #include "tls_openssl.h"
 
 #include <openssl/bio.h>
@@ -20,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 /* Long enough that no fuzzing campaign outlives a session. */
 #define SESSION_LIFETIME (10L * 365 * 24 * 60 * 60)
@@ -261,7 +261,7 @@ static SSL_SESSION *get_session_cb(SSL *ssl, const unsigned char *id, int len, i
     return NULL;
   unsigned int sid_len = 0;
   const unsigned char *sid = SSL_SESSION_get_id(slot->sess, &sid_len);
-  if (len < 0 || (unsigned)len != sid_len || memcmp(sid, id, sid_len) != 0)
+  if (len < 0 || (unsigned)len != sid_len || !jc_same(sid, id, sid_len))
     return NULL;
   /* Each connection gets its own copy, so nothing a connection does (a
    * fatal alert, an unclean end) can change what the next one resumes. */
@@ -471,7 +471,7 @@ enum sc_cert tls_peer_cert_for(const struct scenario *sc)
 {
   const char *host = sc->cfg.host ? sc->cfg.host : "";
   enum sc_cert kind = kind_of(sc);
-  if (kind == SC_CERT_VALID && sc->cert_host[0] && strcasecmp(sc->cert_host, host) != 0)
+  if (kind == SC_CERT_VALID && sc->cert_host[0] && !jc_istreq(sc->cert_host, host))
     return SC_CERT_WRONG_HOST;
   return kind;
 }
