@@ -23,6 +23,9 @@
 #   --against REV    also measure the exec/s and instructions parts on the
 #                    source at git revision REV, each target right after
 #                    ours, for before/after ratios from one run
+#   --pairs N        --against: N alternating pairs of runs per target (there,
+#                    here), each pair meeting the same load; the table gives
+#                    the medians and the range of the pairs' ratios (default 1)
 #   --warm S         the --against exec/s pairs start from a corpus grown by S
 #                    seconds of fuzzing with this revision's build (once per
 #                    target, kept in the bench folder), as a long run's corpus
@@ -39,7 +42,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source ci/lib.sh
 
-cov_time=600 seeds=5 cap=180 exec_time=10 jobs=1 fuzzers=libfuzzer,afl,naive only=throughput,execs,instructions,bugs,curl bug_filter="" fresh=0 worktree=0 against="" warm=0
+cov_time=600 seeds=5 cap=180 exec_time=10 jobs=1 fuzzers=libfuzzer,afl,naive only=throughput,execs,instructions,bugs,curl bug_filter="" fresh=0 worktree=0 against="" warm=0 pairs=1
 usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; }
 die_usage() { echo "ci/bench.sh: $*" >&2; echo "see ci/bench.sh --help" >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -54,6 +57,7 @@ while [ $# -gt 0 ]; do
     --only) [ $# -ge 2 ] || die_usage "--only needs a value"; only=$2; shift 2 ;;
     --against) [ $# -ge 2 ] || die_usage "--against needs a value"; against=$2; shift 2 ;;
     --warm) [ $# -ge 2 ] || die_usage "--warm needs a value"; warm=$2; shift 2 ;;
+    --pairs) [ $# -ge 2 ] || die_usage "--pairs needs a value"; pairs=$2; shift 2 ;;
     --fresh) fresh=1; shift ;;
     --worktree) worktree=1; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -63,11 +67,12 @@ done
 for f in ${fuzzers//,/ }; do
   case "$f" in libfuzzer | afl | naive) ;; *) die_usage "--fuzzers: unknown fuzzer '$f' (libfuzzer, afl, naive)" ;; esac
 done
-for v in seeds cap exec_time jobs; do
+for v in seeds cap exec_time jobs pairs; do
   [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || die_usage "--${v/_/-} must be a positive number"
 done
 [[ "$warm" =~ ^[0-9]+$ ]] || die_usage "--warm must be a number of seconds"
 [ "$warm" -gt 0 ] && [ -z "$against" ] && die_usage "--warm goes with --against"
+[ "$pairs" -gt 1 ] && [ -z "$against" ] && die_usage "--pairs goes with --against"
 if [ -n "$against" ]; then
   against=$(git rev-parse -q --short --verify "$against^{commit}" 2>/dev/null) ||
     die_usage "--against: no such git revision"
@@ -214,7 +219,9 @@ if part execs; then
   grep -q fuzz_alone "$S/bench/CMakeLists.txt" && alone=(fuzz_session_alone fuzz_starttls_alone)
   cmake_build "$S" "$B/lf" clang "${targets[@]}" fuzz_naive "${floor[@]}" "${alone[@]}" -- "${lf_args[@]}"
   cmake_build "$S" "$B/afl" afl-clang-fast "${targets[@]}" fuzz_naive -- "${afl_args[@]}"
-  [ -n "$against" ] && cmake_build "$A" "$B/lf-against" clang "${targets[@]}" -- "${lf_args[@]}"
+  alone_against=()
+  [ -n "$against" ] && grep -q fuzz_alone "$A/bench/CMakeLists.txt" && alone_against=("${alone[@]}")
+  [ -n "$against" ] && cmake_build "$A" "$B/lf-against" clang "${targets[@]}" "${alone_against[@]}" -- "${lf_args[@]}"
   empty=$B/empty-corpus
   mkdir -p "$empty"
   [ -f "$empty/seed" ] || printf '220 x\r\n' >"$empty/seed"
@@ -249,16 +256,38 @@ if part execs; then
     echo "$t ${us:-?}" >"$R/alone-$a.txt"
   done
   # The same libFuzzer measurement at --against REV, and ours again right
-  # after it, so that both meet the same load, from the same corpus.
+  # after it, so that both meet the same load, from the same corpus; --pairs
+  # times over, one line per pair.
   for t in "${targets[@]}"; do
     [ -n "$against" ] || break
-    [ -f "$R/execs-vs-$against-$t.txt" ] && continue
+    f=$R/execs-vs-$against-$t.txt
     c=$S/corpus/$t
     [ "$warm" -gt 0 ] && c=$(grown_corpus "$t")
-    read -r pa pacpu <<<"$(lf_execs "$B/lf-against/fuzz/$t" "$c" "$exec_time" "$t")"
-    read -r a acpu <<<"$(lf_execs "$B/lf/fuzz/$t" "$c" "$exec_time" "$t")"
-    echo "  $t: at $against ${pa:-?} exec/s (${pacpu:-?} per CPU-second), here ${a:-?} (${acpu:-?})"
-    echo "$against $t ${pa:-?} ${pacpu:-?} ${a:-?} ${acpu:-?} $warm" >"$R/execs-vs-$against-$t.txt"
+    while [ "$(sf_lines "$f")" -lt "$pairs" ]; do
+      read -r pa pacpu <<<"$(lf_execs "$B/lf-against/fuzz/$t" "$c" "$exec_time" "$t")"
+      read -r a acpu <<<"$(lf_execs "$B/lf/fuzz/$t" "$c" "$exec_time" "$t")"
+      echo "  $t: at $against ${pa:-?} exec/s (${pacpu:-?} per CPU-second), here ${a:-?} (${acpu:-?})"
+      echo "$against $t ${pa:-?} ${pacpu:-?} ${a:-?} ${acpu:-?} $warm" >>"$f"
+    done
+  done
+  # The targets' own work at --against REV and here, alternating, over the
+  # same inputs: an exec/s pair also differs in which inputs each run
+  # happens to execute (a change to what is instrumented changes which
+  # inputs libFuzzer keeps), the same inputs do not.
+  for a in "${alone_against[@]}"; do
+    t=${a%_alone} rounds=5
+    [ "$t" = fuzz_starttls ] && rounds=1
+    f=$R/alone-vs-$against-$t.txt
+    c=$S/corpus/$t
+    [ "$warm" -gt 0 ] && c=$(grown_corpus "$t")
+    while [ "$(sf_lines "$f")" -lt "$pairs" ]; do
+      there=$(sf_bounded 600 "$B/alone.log" "$B/lf-against/bench/$a" "$rounds" "$c"/* &&
+        sed -n 's/^\([0-9.]*\) us of CPU per input.*/\1/p' "$B/alone.log")
+      here=$(sf_bounded 600 "$B/alone.log" "$B/lf/bench/$a" "$rounds" "$c"/* &&
+        sed -n 's/^\([0-9.]*\) us of CPU per input.*/\1/p' "$B/alone.log")
+      echo "  $t alone: at $against ${there:-?} us of CPU per input, here ${here:-?}"
+      echo "$against $t ${there:-?} ${here:-?} $warm" >>"$f"
+    done
   done
 fi
 # ratio_of A B: A/B to two decimals, or "?".
@@ -278,12 +307,35 @@ for f in "$R"/alone-*.txt; do
   read -r t us <"$f"
   rows+=("| target work | $t alone | $us us/input | | | its own objects over its shipped corpus, without libFuzzer's loop (bench/fuzz_alone.c): the corpus, not the mix a fuzzing run executes (mutated inputs often end sooner) |")
 done
+# median_of FILE COLUMN: the median of a column of numbers, or "?".
+median_of() {
+  awk -v c="$2" '$c + 0 > 0 { v[n++] = $c + 0 }
+    END { if (!n) { print "?"; exit }
+          for (i = 1; i < n; i++) for (j = i; j > 0 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+          m = n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2; printf "%.10g", m }' "$1"
+}
+# pair_range FILE THERE HERE: "lowest-highest" of the pairs' HERE/THERE ratios.
+pair_range() {
+  awk -v x="$2" -v y="$3" '$x + 0 > 0 && $y + 0 > 0 { r = $y / $x; if (!n++ || r < lo) lo = r; if (n == 1 || r > hi) hi = r }
+    END { if (n) printf "%.2f-%.2f", lo, hi; else print "?" }' "$1"
+}
+# from_of W: where a --against pair's corpus came from.
+from_of() { if [ "${1:-0}" -gt 0 ]; then echo "a corpus grown by ${1}s of fuzzing here"; else echo "the shipped corpus"; fi; }
 for f in "$R"/execs-vs-*.txt; do
   [ -f "$f" ] || continue
-  read -r rev t pa pacpu a acpu w <"$f"
-  from="the shipped corpus"
-  [ "${w:-0}" -gt 0 ] && from="a corpus grown by ${w}s of fuzzing here"
-  rows+=("| exec/s vs $rev | $t | $a | | | libFuzzer at $rev: $pa exec/s, here $(ratio_of "$a" "$pa")x that; per CPU-second $pacpu there, $acpu here ($(ratio_of "$acpu" "$pacpu")x); ${exec_time}s runs one after the other, from $from |")
+  read -r rev t _ _ _ _ w <"$f"
+  n=$(sf_lines "$f")
+  pa=$(median_of "$f" 3) pacpu=$(median_of "$f" 4) a=$(median_of "$f" 5) acpu=$(median_of "$f" 6)
+  what="${exec_time}s runs one after the other"
+  [ "$n" -gt 1 ] && what="medians of $n alternating pairs of ${exec_time}s runs (pair ratios $(pair_range "$f" 3 5))"
+  rows+=("| exec/s vs $rev | $t | $a | | | libFuzzer at $rev: $pa exec/s, here $(ratio_of "$a" "$pa")x that; per CPU-second $pacpu there, $acpu here ($(ratio_of "$acpu" "$pacpu")x); $what, from $(from_of "$w") |")
+done
+for f in "$R"/alone-vs-*.txt; do
+  [ -f "$f" ] || continue
+  read -r rev t _ _ w <"$f"
+  n=$(sf_lines "$f")
+  there=$(median_of "$f" 3) here=$(median_of "$f" 4)
+  rows+=("| target work vs $rev | $t alone | $here us/input | | | at $rev $there us of CPU per input, here $(ratio_of "$there" "$here")x as fast; medians of $n alternating runs over the same inputs, $(from_of "$w") (pair ratios $(pair_range "$f" 4 3)) |")
 done
 
 # ---- instructions per input -------------------------------------------------

@@ -211,3 +211,6 @@ sf_select_bugs() {
     bugs+=("$n")
   done
 }
+
+# sf_lines FILE: how many lines FILE has, 0 when it does not exist.
+sf_lines() { if [ -f "$1" ]; then wc -l <"$1" | tr -d ' '; else echo 0; fi; }
