@@ -6,6 +6,10 @@
  * loop (mutation, crossover, coverage bookkeeping) plus the decode. ci/bench.sh
  * measures it beside the real targets; the difference is the time the run
  * itself takes. Never a ctest test, never fuzzed for findings.
+ *
+ * It runs no instrumented code (the decoder and the client's configuration
+ * are in fuzz/coverage_ignore.txt), so libFuzzer would keep one input of the
+ * corpus and mutate only that: run it with -keep_seed=1, as ci/bench.sh does.
  */
 #include "scenario_binary.h"
 #include "target.h"

@@ -166,15 +166,16 @@ if [ -f "$R/tls_handshake.txt" ]; then
 fi
 
 # ---- exec/s -----------------------------------------------------------------
-lf_execs() { # BIN CORPUS SECONDS [TARGET] -> "exec/s runs-per-CPU-second", run in $(...)
+lf_execs() { # BIN CORPUS SECONDS [TARGET [FLAG...]] -> "exec/s runs-per-CPU-second", run in $(...)
   local bin=$1 corpus=$2 secs=$3 t=${4:-} d log opts=()
+  shift $(($# < 4 ? $# : 4))
   d=$(mktemp -d "$B/run.XXXXXX")
   log=$d/log
   # As the target is run (ci/fuzz.sh, OSS-Fuzz): with its .options file's
   # dictionary and input size limit.
   [ -z "$t" ] || mapfile -t opts < <(sf_libfuzzer_args "$S" "$t")
   sf_bounded $((secs + 60)) "$log" "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-    -print_final_stats=1 -artifact_prefix="$d/" "${opts[@]}" "$d" "$corpus" || true
+    -print_final_stats=1 -artifact_prefix="$d/" "${opts[@]}" "$@" "$d" "$corpus" || true
   # Wall-clock exec/s as libFuzzer counts them, and runs per CPU-second of
   # the process, which a loaded machine disturbs less: `times` gives this
   # shell's finished children.
@@ -239,8 +240,10 @@ if part execs; then
   done
   # The ceiling of the scenario targets: libFuzzer, the scenario mutator and
   # the decode with nothing run (bench/fuzz_floor.c), on fuzz_session's corpus.
+  # It runs no instrumented code, so libFuzzer would keep one seed of the
+  # corpus and mutate only that: -keep_seed=1 keeps them all.
   if [ ${#floor[@]} -gt 0 ] && [ ! -f "$R/floor.txt" ]; then
-    read -r a acpu <<<"$(lf_execs "$B/lf/bench/fuzz_floor" "$S/corpus/fuzz_session" "$exec_time" fuzz_session)"
+    read -r a acpu <<<"$(lf_execs "$B/lf/bench/fuzz_floor" "$S/corpus/fuzz_session" "$exec_time" fuzz_session -keep_seed=1)"
     echo "  fuzz_floor: libFuzzer ${a:-?} exec/s (${acpu:-?} per CPU-second)"
     echo "${a:-?} ${acpu:-?}" >"$R/floor.txt"
   fi
