@@ -303,10 +303,11 @@ for f in "$R"/execs-*.txt; do
 done
 if [ -f "$R/floor.txt" ]; then
   read -r a acpu <"$R/floor.txt"
-  rows+=("| exec/s | fuzz_floor | $a | | | scenario decode only, fuzz_session's corpus and mutator: the ceiling of the scenario targets (libFuzzer's own loop); ${acpu:-?} runs per CPU-second |")
+  rows+=("| exec/s | fuzz_floor | $a | | | scenario decode only, fuzz_session's corpus (all kept, -keep_seed=1) and mutator: the ceiling of the scenario targets; libFuzzer's own loop without coverage to collect, which a real target adds; ${acpu:-?} runs per CPU-second |")
 fi
 for f in "$R"/alone-*.txt; do
   [ -f "$f" ] || continue
+  case "$f" in */alone-vs-*) continue ;; esac
   read -r t us <"$f"
   rows+=("| target work | $t alone | $us us/input | | | its own objects over its shipped corpus, without libFuzzer's loop (bench/fuzz_alone.c): the corpus, not the mix a fuzzing run executes (mutated inputs often end sooner) |")
 done
