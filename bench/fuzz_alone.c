@@ -8,12 +8,15 @@
  * instead: each is run ROUNDS times in a row, after one run that is not
  * counted (so that what the first run of a process sets up, once, is not
  * charged to one input), and "MICROSECONDS FILE" is printed per input, to
- * find the few inputs that take most of a fuzzing run's time. Built from the same instrumented
- * objects as the libFuzzer target (coverage counters, comparison tracing, ASan, UBSan), whose
- * callbacks come from libFuzzer's runtime without its main: what is missing is exactly libFuzzer's
- * loop (mutation, feature collection, corpus bookkeeping). Beside the target's exec/s and
- * fuzz_floor's, it says which side of an execution the time is on
- * (ci/bench.sh). A finding aborts, as in fuzzing. Never a ctest test.
+ * find the few inputs that take most of a fuzzing run's time.
+ *
+ * Built from the same instrumented objects as the libFuzzer target
+ * (coverage counters, comparison tracing, ASan, UBSan), whose callbacks
+ * come from libFuzzer's runtime without its main: what is missing is
+ * exactly libFuzzer's loop (mutation, feature collection, corpus
+ * bookkeeping). Beside the target's exec/s and fuzz_floor's, it says which
+ * side of an execution the time is on (ci/bench.sh). A finding aborts, as
+ * in fuzzing. Never a ctest test.
  */
 #include "target.h"
 

@@ -203,6 +203,10 @@ grown_corpus() {
   fi
   echo "$dir"
 }
+alone_us() { # BIN ROUNDS DIR -> a fuzz_X_alone's CPU microseconds per input over DIR's files
+  sf_bounded 600 "$B/alone.log" "$1" "$2" "$3"/* &&
+    sed -n 's/^\([0-9.]*\) us of CPU per input.*/\1/p' "$B/alone.log"
+}
 afl_execs() { # BIN CORPUS SECONDS DICT -> exec/s
   local bin=$1 corpus=$2 secs=$3 dict=$4 d
   d=$(mktemp -d "$B/run.XXXXXX")
@@ -253,8 +257,7 @@ if part execs; then
     [ -f "$R/alone-$a.txt" ] && continue
     t=${a%_alone} rounds=20
     [ "$t" = fuzz_starttls ] && rounds=3
-    us=$(sf_bounded 600 "$B/alone.log" "$B/lf/bench/$a" "$rounds" \
-      "$S"/corpus/"$t"/* && sed -n 's/^\([0-9.]*\) us of CPU per input.*/\1/p' "$B/alone.log")
+    us=$(alone_us "$B/lf/bench/$a" "$rounds" "$S/corpus/$t")
     echo "  $t alone: ${us:-?} us of CPU per input"
     echo "$t ${us:-?}" >"$R/alone-$a.txt"
   done
@@ -284,10 +287,8 @@ if part execs; then
     c=$S/corpus/$t
     [ "$warm" -gt 0 ] && c=$(grown_corpus "$t")
     while [ "$(sf_lines "$f")" -lt "$pairs" ]; do
-      there=$(sf_bounded 600 "$B/alone.log" "$B/lf-against/bench/$a" "$rounds" "$c"/* &&
-        sed -n 's/^\([0-9.]*\) us of CPU per input.*/\1/p' "$B/alone.log")
-      here=$(sf_bounded 600 "$B/alone.log" "$B/lf/bench/$a" "$rounds" "$c"/* &&
-        sed -n 's/^\([0-9.]*\) us of CPU per input.*/\1/p' "$B/alone.log")
+      there=$(alone_us "$B/lf-against/bench/$a" "$rounds" "$c")
+      here=$(alone_us "$B/lf/bench/$a" "$rounds" "$c")
       echo "  $t alone: at $against ${there:-?} us of CPU per input, here ${here:-?}"
       echo "$against $t ${there:-?} ${here:-?} $warm" >>"$f"
     done

@@ -277,6 +277,12 @@ static void fill(const struct sf_reply_parser *p, const char *buf, size_t size,
   out->size = size;
 }
 
+/* A byte that ends a line's text: NUL, CR or LF. */
+static int special(unsigned char c)
+{
+  return c == '\0' || c == '\r' || c == '\n';
+}
+
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define SCAN_WORDS 1
 /* The place of the first NUL, CR or LF in the 8 bytes at b, or 8: the
@@ -314,7 +320,7 @@ static size_t first_in_block(const unsigned char *b)
   return at < 8 ? at : 8 + first_in_word(b + 8);
 #else
   for (size_t i = 0; i < SCAN_BLOCK; i++)
-    if (b[i] == '\0' || b[i] == '\r' || b[i] == '\n')
+    if (special(b[i]))
       return i;
   return SCAN_BLOCK;
 #endif
@@ -344,7 +350,7 @@ static size_t first_special(const unsigned char *buf, size_t from, size_t limit)
   }
 #endif
   for (; i < limit; i++)
-    if (buf[i] == '\0' || buf[i] == '\r' || buf[i] == '\n')
+    if (special(buf[i]))
       return i;
   return limit;
 }

@@ -29,6 +29,7 @@ struct conn {
   enum srv_tls tls;
   int closed, eof, stopped;
   int corked;           /* TCP_CORK is set: see cork() */
+  int queued;           /* bytes written under the cork since the last push() */
   int stall_over;       /* the watcher ended the current stall */
   uint64_t last_watch;  /* when the watcher was last asked */
   int hello_seen;       /* the client's TLS hello began */
@@ -105,10 +106,11 @@ static void cork(struct conn *c, int on)
 /* Sends what the current turn has queued, and corks again for the next. */
 static void push(struct conn *c)
 {
-  if (!c->corked)
+  if (!c->corked || !c->queued)
     return;
   cork(c, 0);
   cork(c, 1);
+  c->queued = 0;
 }
 
 /* Waits at most ms for `events` on the socket (0: for nothing but time),
@@ -165,6 +167,7 @@ static void sock_write(struct conn *c, const uint8_t *p, size_t n)
     }
     ssize_t k = send(c->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (k > 0) {
+      c->queued = 1;
       p += k;
       n -= (size_t)k;
       c->r->bytes_out += (size_t)k;
