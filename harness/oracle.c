@@ -219,6 +219,11 @@ struct judge {
   int tls_cmds;  /* commands sent over TLS */
   int tls_hello; /* EHLO or HELO sent over TLS */
   struct caps post;
+  /* That answer ended on a line with no separator ("250HELP..."): a reader
+   * that passes over such a line (curl does) reads on, to the next line that
+   * ends a reply, before its next command; what those lines announce is
+   * announced over TLS too. */
+  int post_open;
   int cert_bad;
   char cert_what[SF_HOST_NAME_MAX + 160];
   /* RFC 5321 3.8: the server said 421 and closes. The replies the server
@@ -391,6 +396,7 @@ static void on_reply(struct judge *j, int code, int ends_reply, int first_421)
     j->no_starttls = !(j->pre.flags & CAP_STARTTLS);
   } else if (answered.tls && answered.verb == SC_VERB_EHLO && code / 100 == 2) {
     j->post = j->cur_caps_2xx;
+    j->post_open = !ends_reply;
   } else if (!answered.tls && answered.verb == SC_VERB_STARTTLS) {
     /* Only "220 " is the go-ahead. Another 2xx, or "220" with no
      * separator ("220x..."), is unclear: a client may take it for the
@@ -437,6 +443,10 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
    * server never finished (cut by the end of the record or by TLS). */
   if (it->code < 0 || !it->eol)
     return;
+  if (j->post_open && it->code / 100 == 2)
+    caps_line(&j->post, text, n);
+  if (ends_reply)
+    j->post_open = 0;
   if (j->cur_lines > 0 && it->code / 100 == 2) { /* the first line is the domain */
     struct caps line = {0, 0};
     caps_line(&line, text, n);
@@ -1072,6 +1082,7 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
     }
     push_pending(j, it);
     j->replies_since_client = 0;
+    j->post_open = 0;
     if (!data_line(it)) {
       j->last_verb = it->verb;
       j->last_hello = 0;

@@ -1003,7 +1003,8 @@ static void test_malformed_220(void)
 /* What the post-TLS EHLO answer announces on any 2xx line counts as
  * announced over TLS: a reply ending "249 AUTH PLAIN" is taken whole by a
  * lenient reader, so AUTH PLAIN after it is not pre-TLS knowledge (curl,
- * found by fuzz_curl). Without it in the answer, it is. */
+ * found by fuzz_curl). So do the lines after one with no separator, up to
+ * the next that ends a reply. Without it in the answer, it is. */
 static void test_caps_2xx_lines(void)
 {
   static struct scenario sc;
@@ -1016,6 +1017,14 @@ static void test_caps_2xx_lines(void)
       {"250-mx\r\n250 AUTH PLAIN LOGIN\r\n", 0},
       {"250-mx\r\n250 8BITMIME\r\n", 1},
       {"250-mx\r\n550 AUTH PLAIN LOGIN\r\n", 1},
+      /* A line with no separator ends the reply for some readers; curl
+       * passes over it and reads on to "250 " (found by fuzz_curl). */
+      {"250HELPmx\n250-PIPELINING\n250 AUTH PLAIN\n", 0},
+      {"250mx\r\n250 AUTH PLAIN\r\n", 0},
+      /* ... but not past a line that ends a reply cleanly, */
+      {"250HELPmx\r\n250 8BITMIME\r\n250 AUTH PLAIN\r\n", 1},
+      /* nor past the client's next command. */
+      {"250HELPmx\r\n", 1},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     wire_to_starttls("250-mx\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n");
@@ -1023,6 +1032,10 @@ static void test_caps_2xx_lines(void)
     wire_tls_up();
     say(WIRE_C_DATA, 1, "EHLO c\r\n");
     say(WIRE_S_DATA, 1, cases[i].post);
+    if (i == 7) {
+      say(WIRE_C_DATA, 1, "NOOP\r\n");
+      say(WIRE_S_DATA, 1, "250-ok\r\n250 AUTH PLAIN\r\n");
+    }
     say(WIRE_C_DATA, 1, "AUTH PLAIN\r\n");
     unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_STALE_CAPS);
     CHECKF(!!got == cases[i].stale, "case %zu: %#x %s", i, got, rep.reason[SC_V_STALE_CAPS]);
