@@ -281,12 +281,12 @@ static unsigned known(const struct scenario *sc, const struct oracle_report *rep
   unsigned k = ORACLE_BIT(SC_V_HANG);
   /* SIZE (and SMTPUTF8) learned before TLS are never forgotten:
    * curl-stale-size-helo-fallback.scn. */
-  if (strstr(rep->reason[SC_V_STALE_CAPS], "an ESMTP parameter"))
+  if (sc_adapter_reason_has(rep->reason[SC_V_STALE_CAPS], "an ESMTP parameter"))
     k |= ORACLE_BIT(SC_V_STALE_CAPS);
   /* curl never pipelines: "PIPELINING" means it took lines the server sent
    * ahead, before its command, for the command's answer (inside TLS, the
    * server's own doing): fuzz_curl. */
-  if (strstr(rep->reason[SC_V_STALE_CAPS], "used PIPELINING"))
+  if (sc_adapter_reason_has(rep->reason[SC_V_STALE_CAPS], "used PIPELINING"))
     k |= ORACLE_BIT(SC_V_STALE_CAPS);
   /* CURLUSESSL_TRY, and no TLS at all, authenticate in plaintext; TRY also
    * takes a 421 to STARTTLS for a refusal and goes on:
@@ -305,7 +305,7 @@ static unsigned known(const struct scenario *sc, const struct oracle_report *rep
    * passes over every line before: a "421-" line in a reply that ends
    * "250 " reads as 250 (malformed-multiline-code-mismatch-421.scn, found
    * by fuzz_curl). */
-  if (strstr(rep->reason[SC_V_IGNORED_421], "421 on no line that ends a reply"))
+  if (sc_adapter_reason_has(rep->reason[SC_V_IGNORED_421], "421 on no line that ends a reply"))
     k |= ORACLE_BIT(SC_V_IGNORED_421);
   /* ... and a continuation line "250-" with a bare LF ends a reply to it,
    * so its next command follows the 421 behind it
@@ -318,8 +318,8 @@ static unsigned known(const struct scenario *sc, const struct oracle_report *rep
   /* Under any policy the same read-ahead takes a 220 sent ahead for the
    * answer and starts TLS before the server's own 220 (fuzz_curl). */
   const char *inj = rep->reason[SC_V_INJECTION];
-  if ((cfg->tls == SF_TLS_OPPORTUNISTIC && strstr(inj, "before its answer")) ||
-      strstr(inj, "sent ahead of STARTTLS"))
+  if ((cfg->tls == SF_TLS_OPPORTUNISTIC && sc_adapter_reason_has(inj, "before its answer")) ||
+      sc_adapter_reason_has(inj, "sent ahead of STARTTLS"))
     k |= ORACLE_BIT(SC_V_INJECTION);
   /* Upload bytes go as they are: a bare CR in the message stays bare. */
   if (sc_adapter_bare_cr(cfg->message, cfg->message_len))

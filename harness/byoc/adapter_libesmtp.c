@@ -131,13 +131,13 @@ static unsigned known(const struct scenario *sc, const struct oracle_report *rep
 {                                                           /* written up in README.md */
   unsigned k = ORACLE_BIT(SC_V_INJECTION);                  /* replies injected after the 220 */
   k |= rep->verdicts & k ? ORACLE_BIT(SC_V_STALE_CAPS) : 0; /* and what follows from them */
-  if (strncmp(rep->reason[SC_V_CERT], "sent 'QUIT'", 11) == 0)
+  if (sc_adapter_reason_starts(rep->reason[SC_V_CERT], "sent 'QUIT'"))
     k |= ORACLE_BIT(SC_V_CERT); /* QUIT inside a TLS it has just rejected */
   if (sc->cfg.tls != SF_TLS_REQUIRED || sc->cfg.mode == SF_MODE_PLAIN)
     k |= ORACLE_BIT(SC_V_LEAK_AUTH);         /* Starttls_ENABLED authenticates in plaintext */
   const char *hang = rep->reason[SC_V_HANG]; /* its timeouts span states, not phases, */
   if (sc_adapter_wait_within_timeouts(&sc->cfg, hang) || sc_adapter_server_deaf(sc) ||
-      strstr(hang, "trickled in")) /* and restart on every read */
+      sc_adapter_reason_has(hang, "trickled in")) /* and restart on every read */
     k |= ORACLE_BIT(SC_V_HANG);
   k |= rep->after_421 & (1u << SC_VERB_AUTH) ? ORACLE_BIT(SC_V_IGNORED_421) : 0; /* 421 to AUTH */
   if (sc_adapter_bare_cr(sc->cfg.message, sc->cfg.message_len))

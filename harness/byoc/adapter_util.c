@@ -1,5 +1,7 @@
 #include "adapter_util.h"
 
+#include "judge_cmp.h"
+
 #include "oracle.h"
 #include "scenario.h"
 #include "tls_peer.h"
@@ -78,4 +80,15 @@ int sc_adapter_wait_within_timeouts(const struct sf_config *cfg, const char *han
   if (sscanf(hang_reason, "waited %llu ms", &waited) != 1)
     return 0;
   return waited <= sc_adapter_wait_limit(cfg);
+}
+
+int sc_adapter_reason_has(const char *reason, const char *what)
+{
+  return jc_find(reason, strlen(reason), what, strlen(what)) != NULL;
+}
+
+int sc_adapter_reason_starts(const char *reason, const char *prefix)
+{
+  size_t n = strlen(prefix);
+  return strlen(reason) >= n && jc_same(reason, prefix, n);
 }

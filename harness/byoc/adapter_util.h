@@ -35,6 +35,12 @@ uint64_t sc_adapter_wait_limit(const struct sf_config *cfg);
  * slack: a client whose timeouts cover other spans than the scenario's
  * phases kept one of its own, if not the phase's. */
 int sc_adapter_wait_within_timeouts(const struct sf_config *cfg, const char *hang_reason);
+/* 1 if an oracle's reason holds `what` (starts with it, for the second).
+ * Plain loops, not strstr or strncmp: under the fuzzers the C library's
+ * comparisons hand their operands to the fuzzer as words to try, and these
+ * are the judge's words, not the client's (harness/judge_cmp.h). */
+int sc_adapter_reason_has(const char *reason, const char *what);
+int sc_adapter_reason_starts(const char *reason, const char *prefix);
 /* The shortest configured timeout of the phases first..last. */
 uint32_t sc_adapter_min_timeout(const struct sf_config *cfg, enum sf_phase first,
                                 enum sf_phase last);
