@@ -7,6 +7,7 @@
  * count what they are told. Built only under ASan (tests/CMakeLists.txt),
  * where library_cmp.c is not empty. */
 #include "check.h"
+#include "child.h"
 #include "library_cmp.h"
 
 #include <openssl/bio.h>
@@ -120,33 +121,20 @@ static void test_library_calls_quiet(void)
 
 /* A library's read past the end of a string is still an ASan report: in a
  * child, a key of four bytes with no NUL, equal to "beta" so far. */
+static void over_read(void)
+{
+  int y = 2;
+  OSSL_PARAM params[] = {OSSL_PARAM_int("beta", &y), OSSL_PARAM_END};
+  char *key = malloc(4);
+  memcpy(key, "beta", 4);
+  OSSL_PARAM_locate(params, key);
+}
+
 static void test_library_calls_checked(void)
 {
-  int fd[2];
-  CHECK(pipe(fd) == 0);
-  fflush(NULL);
-  pid_t pid = fork();
-  if (pid == 0) {
-    close(fd[0]);
-    dup2(fd[1], 2);
-    int y = 2;
-    OSSL_PARAM params[] = {OSSL_PARAM_int("beta", &y), OSSL_PARAM_END};
-    char *key = malloc(4);
-    memcpy(key, "beta", 4);
-    OSSL_PARAM_locate(params, key);
-    _exit(0);
-  }
-  close(fd[1]);
   static char out[1 << 16];
-  size_t len = 0;
-  ssize_t n;
-  while (len < sizeof out - 1 && (n = read(fd[0], out + len, sizeof out - 1 - len)) > 0)
-    len += (size_t)n;
-  out[len] = '\0';
-  close(fd[0]);
-  int status = 0;
-  CHECK(waitpid(pid, &status, 0) == pid);
-  CHECKF(WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0),
+  int status = child_run(over_read, out, sizeof out);
+  CHECKF(status != -1 && (WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0)),
          "the child ended with status %d", status);
   CHECKF(strstr(out, "heap-buffer-overflow") && strstr(out, "sf_library_strcmp"),
          "no ASan report from sf_library_strcmp in:\n%s", out);

@@ -3,6 +3,7 @@
  * OpenSSL got from this heap, and a leak must still be found. Without ASan
  * the heap is not installed and OpenSSL works as before. */
 #include "check.h"
+#include "child.h"
 #include "ossl_heap.h"
 #include "sf_asan.h"
 
@@ -92,27 +93,10 @@ static void run_cache(void *arg)
  * stderr. */
 static void expect(void (*f)(void), const char *name, int code, const char *want)
 {
-  int fd[2];
-  CHECK(pipe(fd) == 0);
-  fflush(NULL);
-  pid_t pid = fork();
-  if (pid == 0) {
-    close(fd[0]);
-    dup2(fd[1], 2);
-    f();
-    _exit(0);
-  }
-  close(fd[1]);
   static char out[1 << 16];
-  size_t len = 0;
-  ssize_t n;
-  while (len < sizeof out - 1 && (n = read(fd[0], out + len, sizeof out - 1 - len)) > 0)
-    len += (size_t)n;
-  out[len] = '\0';
-  close(fd[0]);
-  int status = 0;
-  CHECK(waitpid(pid, &status, 0) == pid);
-  int died = WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0);
+  int status = child_run(f, out, sizeof out);
+  int died =
+      status != -1 && (WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0));
   CHECKF(died && (code == 0 || (WIFEXITED(status) && WEXITSTATUS(status) == code)),
          "%s: the child ended with status %d", name, status);
   CHECKF(strstr(out, want) != NULL, "%s: no '%s' in:\n%s", name, want, out);
