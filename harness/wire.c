@@ -73,6 +73,11 @@ struct line_acc {
 struct walker {
   struct line_acc acc[2];
   enum client_mode mode;
+  /* The client's last line: a 334 makes SASL data of what follows only
+   * after AUTH or SASL data, a 354 a message only after DATA (as the oracle
+   * pairs them; a 334 or 354 no command asked for changes nothing, and a
+   * BDAT behind it is still a chunk). */
+  enum sc_verb last_client;
   uint64_t chunk_left; /* client bytes still in a BDAT chunk (RFC 3030 2) */
   int in_chunk;        /* the client line being gathered is chunk data */
   wire_item_fn fn;
@@ -138,9 +143,16 @@ static void emit_line(struct walker *wk, int dir, int eol)
     it.final = it.code >= 0 && (it.len == 3 || it.text[3] != '-');
     /* A reply line the server never finished is no reply yet: the client's
      * lines keep the meaning the last complete reply gave them. */
-    if (it.final && it.eol)
-      wk->mode = it.code == 334 ? MODE_AUTH : it.code == 354 ? MODE_BODY : MODE_COMMAND;
+    if (it.final && it.eol) {
+      enum sc_verb v = wk->last_client;
+      int sasl = v == SC_VERB_AUTH || v == SC_VERB_AUTH_DATA;
+      wk->mode = it.code == 334 && sasl                ? MODE_AUTH
+                 : it.code == 354 && v == SC_VERB_DATA ? MODE_BODY
+                                                       : MODE_COMMAND;
+    }
   }
+  if (dir == DIR_C)
+    wk->last_client = it.verb;
   wk->fn(wk->ctx, &it);
   a->whole = NULL;
   a->len = a->full_len = 0;
@@ -220,6 +232,7 @@ void wire_each_item(const struct wire *w, wire_item_fn fn, void *ctx)
     a->ev = NULL;
   }
   wk.mode = MODE_COMMAND;
+  wk.last_client = SC_VERB_CONNECT;
   wk.chunk_left = 0;
   wk.in_chunk = 0;
   wk.fn = fn;

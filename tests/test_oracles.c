@@ -1064,6 +1064,69 @@ static void test_surplus_over_tls(void)
   }
 }
 
+/* The verb and chunk flag the wire walker gives the client line `text`. */
+struct line_seen {
+  const char *text;
+  int found, verb, chunk;
+};
+
+static void see_line(void *ctx, const struct wire_item *it)
+{
+  struct line_seen *l = ctx;
+  size_t n = strlen(l->text);
+  if (it->kind == WIRE_C_DATA && it->len == n && memcmp(it->text, l->text, n) == 0) {
+    l->found = 1;
+    l->verb = it->verb;
+    l->chunk = it->chunk;
+  }
+}
+
+/* A 334 or 354 that answered no AUTH or DATA does not make the client's
+ * next lines SASL data or a message: a BDAT behind it is still a command
+ * and its chunk still data, not commands sent ahead without PIPELINING
+ * (libESMTP, found by fuzz_libesmtp). After AUTH, the line after a 334 is
+ * SASL data. */
+static void test_3yz_no_command_asked_for(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = stray-334\n");
+  static const char *const strays[] = {"334 \r\n", "354 go\r\n"};
+  for (size_t i = 0; i < 2; i++) {
+    wire_to_starttls("250-mx\r\n250-STARTTLS\r\n250 PIPELINING\r\n");
+    say(WIRE_S_DATA, 0, "220 go\r\n");
+    wire_tls_up();
+    say(WIRE_C_DATA, 1, "EHLO c\r\n");
+    say(WIRE_S_DATA, 1, "250-mx\r\n250 CHUNKING\r\n");
+    say(WIRE_C_DATA, 1, "MAIL FROM:<a@b>\r\n");
+    say(WIRE_S_DATA, 1, "250 ok\r\n");
+    say(WIRE_C_DATA, 1, "RCPT TO:<c@d>\r\n");
+    say(WIRE_S_DATA, 1, "502 no\r\n");
+    say(WIRE_S_DATA, 1, strays[i]);
+    say(WIRE_C_DATA, 1, "RCPT TO:<e@f>\r\n");
+    say(WIRE_C_DATA, 1, "BDAT 12 LAST\r\nTo: b@c\r\nx\r\n");
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_STALE_CAPS);
+    CHECKF(got == 0, "stray %zu: %#x %s", i, got, rep.reason[SC_V_STALE_CAPS]);
+    struct line_seen l = {.text = "To: b@c"};
+    wire_each_item(&wire, see_line, &l);
+    CHECKF(l.found && l.chunk, "stray %zu: found %d, chunk %d", i, l.found, l.chunk);
+  }
+  /* Asked for, the 334 makes the next line SASL data: no command. */
+  load(&sc, "name = sasl-334\nclient.auth = login\n");
+  wire_to_starttls("250-mx\r\n250-STARTTLS\r\n250 AUTH LOGIN\r\n");
+  say(WIRE_S_DATA, 0, "220 go\r\n");
+  wire_tls_up();
+  say(WIRE_C_DATA, 1, "EHLO c\r\n");
+  say(WIRE_S_DATA, 1, "250-mx\r\n250 AUTH LOGIN\r\n");
+  say(WIRE_C_DATA, 1, "AUTH LOGIN\r\n");
+  say(WIRE_S_DATA, 1, "334 VXNlcm5hbWU6\r\n");
+  say(WIRE_C_DATA, 1, "MAIL FROM:<a@b>\r\n");
+  unsigned got = oracle_judge(&sc, &wire, NULL, &rep);
+  CHECKF(got == 0, "sasl: %#x %s", got, rep.reason[SC_V_STALE_CAPS]);
+  struct line_seen l = {.text = "MAIL FROM:<a@b>"};
+  wire_each_item(&wire, see_line, &l);
+  CHECKF(l.found && l.verb == SC_VERB_AUTH_DATA, "sasl: found %d, verb %d", l.found, l.verb);
+}
+
 /* The chain checked, the name not, for an address literal; and a resumed
  * session taken on trust. */
 static void test_cert_names_and_resumption(void)
@@ -1251,6 +1314,7 @@ int main(void)
   test_downgrade_after_220();
   test_malformed_220();
   test_caps_2xx_lines();
+  test_3yz_no_command_asked_for();
   test_surplus_over_tls();
   test_injection_identical_caps();
   test_injection_read_late();
