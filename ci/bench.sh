@@ -314,10 +314,8 @@ for f in "$R"/alone-*.txt; do
 done
 # median_of FILE COLUMN: the median of a column of numbers, or "?".
 median_of() {
-  awk -v c="$2" '$c + 0 > 0 { v[n++] = $c + 0 }
-    END { if (!n) { print "?"; exit }
-          for (i = 1; i < n; i++) for (j = i; j > 0 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
-          m = n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2; printf "%.10g", m }' "$1"
+  awk -v c="$2" '$c + 0 > 0 { print $c + 0 }' "$1" | sort -g |
+    awk '{ v[n++] = $1 } END { if (!n) print "?"; else printf "%.10g", n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2 }'
 }
 # pair_range FILE THERE HERE: "lowest-highest" of the pairs' HERE/THERE ratios.
 pair_range() {

@@ -842,6 +842,17 @@ static void wire_tls_up(void)
   say(WIRE_TLS_UP, 1, "valid mx.example.com");
 }
 
+/* A fresh wire through STARTTLS and the handshake to the client's EHLO
+ * over TLS: `pre` answers the first EHLO, `post` the one over TLS. */
+static void wire_to_tls_ehlo(const char *pre, const char *post)
+{
+  wire_to_starttls(pre);
+  say(WIRE_S_DATA, 0, "220 go\r\n");
+  wire_tls_up();
+  say(WIRE_C_DATA, 1, "EHLO c\r\n");
+  say(WIRE_S_DATA, 1, post);
+}
+
 /* A 421 to MAIL under PIPELINING: a client that sent RCPT and DATA back to
  * back sent them as one group with MAIL, without reading (RFC 2920 3.1),
  * and a live server reads them only after it answered MAIL (msmtp, live
@@ -872,11 +883,8 @@ static void test_421_pipelined_group(void)
       {0, "MAIL FROM:<a@b>\r\n", "RCPT TO:<c@d>\r\nDATA\r\n", "RCPT TO:<c@d>"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    wire_to_starttls("250-mx\r\n250 STARTTLS\r\n");
-    say(WIRE_S_DATA, 0, "220 go\r\n");
-    wire_tls_up();
-    say(WIRE_C_DATA, 1, "EHLO c\r\n");
-    say(WIRE_S_DATA, 1, cases[i].pipelining ? "250-mx\r\n250 PIPELINING\r\n" : "250 mx\r\n");
+    wire_to_tls_ehlo("250-mx\r\n250 STARTTLS\r\n",
+                     cases[i].pipelining ? "250-mx\r\n250 PIPELINING\r\n" : "250 mx\r\n");
     if (*cases[i].answered)
       say(WIRE_C_DATA, 1, cases[i].answered);
     say(WIRE_S_DATA, 1, "421 closing\r\n");
@@ -907,11 +915,7 @@ static void test_reply_inside_message(void)
   static struct scenario sc;
   load(&sc, "name = reply-inside-message\nclient.allow_helo = yes\n");
   for (int pipelined = 0; pipelined <= 1; pipelined++) {
-    wire_to_starttls("250-mx\r\n250-PIPELINING\r\n250 STARTTLS\r\n");
-    say(WIRE_S_DATA, 0, "220 go\r\n");
-    wire_tls_up();
-    say(WIRE_C_DATA, 1, "EHLO c\r\n");
-    say(WIRE_S_DATA, 1, "502 no\r\n");
+    wire_to_tls_ehlo("250-mx\r\n250-PIPELINING\r\n250 STARTTLS\r\n", "502 no\r\n");
     say(WIRE_C_DATA, 1, "HELO c\r\n");
     say(WIRE_S_DATA, 1, "250 mx\r\n");
     say(WIRE_C_DATA, 1, pipelined ? "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n" : "MAIL FROM:<a@b>\r\n");
@@ -1027,11 +1031,7 @@ static void test_caps_2xx_lines(void)
       {"250HELPmx\r\n", 1},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    wire_to_starttls("250-mx\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n");
-    say(WIRE_S_DATA, 0, "220 go\r\n");
-    wire_tls_up();
-    say(WIRE_C_DATA, 1, "EHLO c\r\n");
-    say(WIRE_S_DATA, 1, cases[i].post);
+    wire_to_tls_ehlo("250-mx\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n", cases[i].post);
     if (i == 7) {
       say(WIRE_C_DATA, 1, "NOOP\r\n");
       say(WIRE_S_DATA, 1, "250-ok\r\n250 AUTH PLAIN\r\n");
@@ -1052,11 +1052,8 @@ static void test_surplus_over_tls(void)
   static struct scenario sc;
   load(&sc, "name = surplus-tls\n");
   for (int surplus = 0; surplus < 2; surplus++) {
-    wire_to_starttls("250-mx\r\n250-STARTTLS\r\n250 PIPELINING\r\n");
-    say(WIRE_S_DATA, 0, "220 go\r\n");
-    wire_tls_up();
-    say(WIRE_C_DATA, 1, "EHLO c\r\n");
-    say(WIRE_S_DATA, 1, surplus ? "250 mx\r\n250-mx\r\n250 AUTH PLAIN\r\n" : "250 mx\r\n");
+    wire_to_tls_ehlo("250-mx\r\n250-STARTTLS\r\n250 PIPELINING\r\n",
+                     surplus ? "250 mx\r\n250-mx\r\n250 AUTH PLAIN\r\n" : "250 mx\r\n");
     say(WIRE_C_DATA, 1, "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n");
     say(WIRE_S_DATA, 1, "250 ok\r\n250 ok\r\n");
     unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_STALE_CAPS);
@@ -1092,11 +1089,7 @@ static void test_3yz_no_command_asked_for(void)
   load(&sc, "name = stray-334\n");
   static const char *const strays[] = {"334 \r\n", "354 go\r\n"};
   for (size_t i = 0; i < 2; i++) {
-    wire_to_starttls("250-mx\r\n250-STARTTLS\r\n250 PIPELINING\r\n");
-    say(WIRE_S_DATA, 0, "220 go\r\n");
-    wire_tls_up();
-    say(WIRE_C_DATA, 1, "EHLO c\r\n");
-    say(WIRE_S_DATA, 1, "250-mx\r\n250 CHUNKING\r\n");
+    wire_to_tls_ehlo("250-mx\r\n250-STARTTLS\r\n250 PIPELINING\r\n", "250-mx\r\n250 CHUNKING\r\n");
     say(WIRE_C_DATA, 1, "MAIL FROM:<a@b>\r\n");
     say(WIRE_S_DATA, 1, "250 ok\r\n");
     say(WIRE_C_DATA, 1, "RCPT TO:<c@d>\r\n");
@@ -1112,11 +1105,7 @@ static void test_3yz_no_command_asked_for(void)
   }
   /* Asked for, the 334 makes the next line SASL data: no command. */
   load(&sc, "name = sasl-334\nclient.auth = login\n");
-  wire_to_starttls("250-mx\r\n250-STARTTLS\r\n250 AUTH LOGIN\r\n");
-  say(WIRE_S_DATA, 0, "220 go\r\n");
-  wire_tls_up();
-  say(WIRE_C_DATA, 1, "EHLO c\r\n");
-  say(WIRE_S_DATA, 1, "250-mx\r\n250 AUTH LOGIN\r\n");
+  wire_to_tls_ehlo("250-mx\r\n250-STARTTLS\r\n250 AUTH LOGIN\r\n", "250-mx\r\n250 AUTH LOGIN\r\n");
   say(WIRE_C_DATA, 1, "AUTH LOGIN\r\n");
   say(WIRE_S_DATA, 1, "334 VXNlcm5hbWU6\r\n");
   say(WIRE_C_DATA, 1, "MAIL FROM:<a@b>\r\n");

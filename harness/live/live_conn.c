@@ -29,7 +29,7 @@ struct conn {
   enum srv_tls tls;
   int closed, eof, stopped;
   int corked;           /* TCP_CORK is set: see cork() */
-  int queued;           /* bytes written under the cork since the last push() */
+  int queued;           /* something was written under the cork since the last push() */
   int stall_over;       /* the watcher ended the current stall */
   uint64_t last_watch;  /* when the watcher was last asked */
   int hello_seen;       /* the client's TLS hello began */
