@@ -267,6 +267,8 @@ struct judge {
   int data_code;     /* the reply to the client's last DATA, -1 until it comes */
   /* Time. */
   uint64_t last_t;
+  uint64_t quiet;         /* how long nothing crossed before the item being judged */
+  size_t given_up;        /* replies over TLS the client stopped waiting for */
   uint64_t wait_t;        /* the last event but a line or bytes that end no reply */
   enum sc_verb last_verb; /* SC_VERB_CONNECT: none yet */
   int last_hello;         /* the last client act was its TLS hello */
@@ -876,6 +878,16 @@ static void on_client_tls(struct judge *j, const struct wire_item *it, const cha
    * commands in flight. The server's own doing, and no pipelining. */
   for (; j->surplus_tls > 0 && j->npending > 0 && v != SC_VERB_QUIT; j->surplus_tls--)
     pending_pop(j);
+  /* A command sent after the client waited in silence, as long as the
+   * slack a live run's scheduling may need or longer, for replies that had
+   * not come:
+   * it gave up on them and went on, which it would do whatever PIPELINING
+   * said (libESMTP after its own timeouts, found by fuzz_libesmtp). The
+   * late ones, if they come, are what it takes for the answers to its
+   * later commands: from here on it waits for that many fewer replies than
+   * the oracle pairs with commands. */
+  if (j->npending > 0 && j->quiet >= ORACLE_TIMEOUT_SLACK_MS)
+    j->given_up = j->npending;
   int first = j->tls_cmds++ == 0;
   if (!starttls_mode(j))
     return;
@@ -902,8 +914,9 @@ static void on_client_tls(struct judge *j, const struct wire_item *it, const cha
   if ((v == SC_VERB_AUTH || v == SC_VERB_MAIL || v == SC_VERB_BDAT) && !j->tls_hello)
     verdict(j, SC_V_STALE_CAPS, "sent '%s' over TLS without a post-TLS EHLO (RFC 3207 4.2)", line);
   unsigned post = j->post.flags, pre = j->pre.flags, inj = j->inj.flags;
-  /* A command before the last one's reply is pipelining (RFC 2920). */
-  if (v != SC_VERB_QUIT && j->npending > 0)
+  /* A command before the last one's reply is pipelining (RFC 2920), as
+   * the client counts its replies: past those it gave up on. */
+  if (v != SC_VERB_QUIT && j->npending > j->given_up)
     relies_on(j, post, pre, inj, CAP_PIPELINING, "PIPELINING", line);
   if (v == SC_VERB_BDAT)
     relies_on(j, post, pre, inj, CAP_CHUNKING, "CHUNKING", line);
@@ -989,6 +1002,7 @@ static void activity(struct judge *j, const struct wire_item *it)
             (unsigned long long)(it->t - j->wait_t), after, phase_timeout(j));
   if (!partial)
     j->wait_t = it->t;
+  j->quiet = it->t > j->last_t ? it->t - j->last_t : 0;
   j->last_t = it->t;
 }
 
@@ -996,17 +1010,18 @@ static void activity(struct judge *j, const struct wire_item *it)
  * server reads them; after an unasked 334 or 354 the server takes a QUIT for
  * SASL data or message text, but it is neither a credential nor mail unless
  * the client itself began AUTH or DATA. The other way round, once its DATA
- * got a 354 the client's lines are its message up to the "." line, whatever
- * the server said in between (RFC 5321 4.1.1.4: the data is one command,
- * and a client sending it is not reading): a reply in the middle of the
- * message makes the server read the rest as commands, not the client send
- * them. */
+ * got a 354 (or any 3yz, as check_behind_data() allows) the client's lines
+ * are its message up to the "." line, whatever the server said in between
+ * (RFC 5321 4.1.1.4: the data is one command, and a client sending it is
+ * not reading): a reply in the middle of the message makes the server read
+ * the rest as commands, not the client send them. */
 static enum sc_verb client_verb(const struct judge *j, const struct wire_item *it)
 {
   enum sc_verb prev = j->prev_client;
   if (it->chunk)
     return it->verb;
-  if ((prev == SC_VERB_DATA && j->replies_since_client > 0 && j->turn_codes[0] == 354) ||
+  if ((prev == SC_VERB_DATA && j->replies_since_client > 0 &&
+       (j->turn_codes[0] == 354 || j->data_code / 100 == 3)) ||
       (prev == SC_VERB_BODY && !j->body_ended))
     return SC_VERB_BODY; /* in its message */
   if (it->verb == SC_VERB_AUTH_DATA && prev != SC_VERB_AUTH && prev != SC_VERB_AUTH_DATA)

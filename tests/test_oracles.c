@@ -1116,6 +1116,86 @@ static void test_3yz_no_command_asked_for(void)
   CHECKF(l.found && l.verb == SC_VERB_AUTH_DATA, "sasl: found %d, verb %d", l.found, l.verb);
 }
 
+/* DATA answered with a 3yz other than 354 (a 334 here): a client that takes
+ * any 3yz for the go-ahead sends its message, lines the oracle must not
+ * read as commands sent ahead without PIPELINING (libESMTP, found by
+ * fuzz_libesmtp). After a 5yz the same lines are still judged as commands
+ * would be. */
+static void test_message_after_other_3yz(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = data-334\n");
+  static const struct {
+    const char *answer;
+    unsigned want;
+  } cases[] = {
+      {"334 VXNlcm5hbWU6\r\n", 0},
+      {"354 go\r\n", 0},
+      {"554 no\r\n", ORACLE_BIT(SC_V_STALE_CAPS)},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    wire_to_tls_ehlo("250-mx\r\n250-STARTTLS\r\n250 PIPELINING\r\n", "250 mx\r\n");
+    say(WIRE_C_DATA, 1, "MAIL FROM:<a@b>\r\n");
+    say(WIRE_S_DATA, 1, "250 ok\r\n");
+    say(WIRE_C_DATA, 1, "RCPT TO:<c@d>\r\n");
+    say(WIRE_S_DATA, 1, "250 ok\r\n");
+    say(WIRE_C_DATA, 1, "DATA\r\n");
+    say(WIRE_S_DATA, 1, cases[i].answer);
+    say(WIRE_C_DATA, 1, "From: a@b\r\nTo: c@d\r\n\r\nhi\r\n.\r\n");
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_STALE_CAPS);
+    CHECKF(got == cases[i].want, "answer %zu: %#x %s", i, got, rep.reason[SC_V_STALE_CAPS]);
+  }
+}
+
+/* A command sent while the last one is unanswered is pipelining when it
+ * goes without waiting; after the client waited in silence for as long
+ * as the slack or longer, it gave up on that reply (libESMTP after its own
+ * timeout, found by fuzz_libesmtp), and PIPELINING, announced only before
+ * TLS, is not what it relied on. Nor when it takes the late reply for the
+ * answer to its next command and goes on from there; two commands back to
+ * back after that are still pipelining. */
+static void test_command_after_giving_up(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = gave-up\nclient.auth = plain\n");
+  static const struct {
+    uint64_t wait;
+    unsigned want;
+  } cases[] = {
+      {0, ORACLE_BIT(SC_V_STALE_CAPS)},
+      {ORACLE_TIMEOUT_SLACK_MS - 1, ORACLE_BIT(SC_V_STALE_CAPS)},
+      {ORACLE_TIMEOUT_SLACK_MS, 0},
+      {30000, 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    wire_to_tls_ehlo("250-mx\r\n250-STARTTLS\r\n250 PIPELINING\r\n",
+                     "250-mx\r\n250 AUTH PLAIN LOGIN\r\n");
+    say(WIRE_C_DATA, 1, "AUTH PLAIN AGEAYg==\r\n");
+    static const char login[] = "AUTH LOGIN\r\n";
+    wire_add(&wire, WIRE_C_DATA, 1, cases[i].wait, login, strlen(login), 0, SF_ERR_OK);
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_STALE_CAPS);
+    CHECKF(got == cases[i].want, "wait %llu: %#x %s", (unsigned long long)cases[i].wait, got,
+           rep.reason[SC_V_STALE_CAPS]);
+  }
+  for (int back_to_back = 0; back_to_back <= 1; back_to_back++) {
+    wire_to_tls_ehlo("250-mx\r\n250-STARTTLS\r\n250 PIPELINING\r\n", "");
+    static const char helo[] = "HELO c\r\n";
+    wire_add(&wire, WIRE_C_DATA, 1, 300000, helo, strlen(helo), 0, SF_ERR_OK);
+    static const char late[] = "502 no EHLO\r\n";
+    wire_add(&wire, WIRE_S_DATA, 1, 300000, late, strlen(late), 0, SF_ERR_OK);
+    static const char mail[] = "MAIL FROM:<a@b>\r\n";
+    wire_add(&wire, WIRE_C_DATA, 1, 300000, mail, strlen(mail), 0, SF_ERR_OK);
+    static const char ok[] = "250 mx\r\n";
+    wire_add(&wire, WIRE_S_DATA, 1, 300000, ok, strlen(ok), 0, SF_ERR_OK);
+    static const char rcpt[] = "RCPT TO:<c@d>\r\nRCPT TO:<e@f>\r\n";
+    wire_add(&wire, WIRE_C_DATA, 1, 300000, rcpt, back_to_back ? strlen(rcpt) : strlen(rcpt) / 2, 0,
+             SF_ERR_OK);
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_STALE_CAPS);
+    CHECKF(got == (back_to_back ? ORACLE_BIT(SC_V_STALE_CAPS) : 0u), "back to back %d: %#x %s",
+           back_to_back, got, rep.reason[SC_V_STALE_CAPS]);
+  }
+}
+
 /* The chain checked, the name not, for an address literal; and a resumed
  * session taken on trust. */
 static void test_cert_names_and_resumption(void)
@@ -1304,6 +1384,8 @@ int main(void)
   test_malformed_220();
   test_caps_2xx_lines();
   test_3yz_no_command_asked_for();
+  test_message_after_other_3yz();
+  test_command_after_giving_up();
   test_surplus_over_tls();
   test_injection_identical_caps();
   test_injection_read_late();
