@@ -156,6 +156,12 @@ usage_error "--list-flaws" show --l=1 "$scn"
 usage_error "no FILE" show
 usage_error "no FILE" show --target session
 usage_error "pass-through" show --target starttls --flaw plaintext-auth "$scn"
+# Unreadable input: exit 2 and the reason, not a generic one.
+mkdir "$tmp/folder.scn"
+run 2 show "$tmp/folder.scn"
+check "show on a folder says it is one" grep -qF "cannot read $tmp/folder.scn: Is a directory" "$err"
+run 2 convert "$tmp/folder.scn" "$tmp/f.bin"
+check "convert on a folder says it is one" grep -qF "$tmp/folder.scn: Is a directory" "$err"
 
 # convert.
 run 0 convert "$scn" "$tmp/a.bin"

@@ -83,12 +83,14 @@ static unsigned char *read_file(const char *path, size_t *len)
     return NULL;
   }
   unsigned char *buf = malloc(MAX_FILE + 1);
+  errno = 0;
   size_t n = buf ? fread(buf, 1, MAX_FILE + 1, f) : 0;
-  int bad = !buf || ferror(f);
+  /* The read's own reason (EISDIR for a folder), or EIO if it gave none. */
+  int why = !buf ? ENOMEM : ferror(f) ? (errno != 0 ? errno : EIO) : 0;
   fclose(f);
-  if (bad || n > MAX_FILE) {
+  if (why || n > MAX_FILE) {
     fprintf(stderr, "smtpfuzz: cannot read %s: %s\n", path,
-            bad ? "read error" : "larger than 1 MiB");
+            why ? strerror(why) : "larger than 1 MiB");
     free(buf);
     return NULL;
   }

@@ -77,12 +77,14 @@ char *live_read_file(const char *path, size_t *len)
   if (!fp)
     return NULL;
   char *buf = malloc(MAX_FILE + 1);
+  errno = 0;
   size_t n = buf ? fread(buf, 1, MAX_FILE + 1, fp) : 0;
-  int bad = !buf || ferror(fp) || n > MAX_FILE;
+  /* The reason: the read's own (EISDIR for a folder), else the size. */
+  int why = !buf ? ENOMEM : ferror(fp) ? (errno != 0 ? errno : EIO) : n > MAX_FILE ? EFBIG : 0;
   fclose(fp);
-  if (bad) {
+  if (why) {
     free(buf);
-    errno = EFBIG;
+    errno = why;
     return NULL;
   }
   buf[n] = '\0';
