@@ -262,6 +262,7 @@ struct judge {
   enum sc_verb prev_client;
   int body_ended;    /* that line was the "." ending a message */
   size_t body_lines; /* lines of the message being sent, its "." not counted */
+  size_t dot_ended;  /* 1 + the line where a "." ended it, at the message's lone dot */
   int msg_open;      /* DATA got a 3yz (354 or not): the client's message runs to "." */
   int stray_3yz;     /* a 3yz answered neither DATA nor AUTH, since the last message */
   int data_code;     /* the reply to the client's last DATA, -1 until it comes */
@@ -542,21 +543,36 @@ static void check_line_ends(struct judge *j, const struct wire_item *it, const c
 
 /* Whether line k (from 0) of the configured message is a lone ".": lines
  * end at CRLF, LF or a bare CR, as a client sends them (RFC 5321 2.3.8). */
-static int message_line_is_dot(const struct sf_config *cfg, size_t k)
+/* Line k (from 0) of the configured message, without its line end: 1 and
+ * its place, or 0 past the last line (an empty rest after the last line
+ * end is no line). */
+static int message_line(const struct sf_config *cfg, size_t k, const char **text, size_t *len)
 {
   const char *m = cfg->message;
   size_t n = m ? cfg->message_len : 0, line = 0, start = 0;
   for (size_t i = 0; i < n; i++) {
     if (m[i] != '\r' && m[i] != '\n')
       continue;
-    if (line == k)
-      return i - start == 1 && m[start] == '.';
+    if (line == k) {
+      *text = m + start;
+      *len = i - start;
+      return 1;
+    }
     if (m[i] == '\r' && i + 1 < n && m[i + 1] == '\n')
       i++;
     line++;
     start = i + 1;
   }
-  return line == k && n - start == 1 && m[start] == '.';
+  *text = m + start;
+  *len = n - start;
+  return line == k && start < n;
+}
+
+static int message_line_is_dot(const struct sf_config *cfg, size_t k)
+{
+  const char *text;
+  size_t len;
+  return message_line(cfg, k, &text, &len) && len == 1 && text[0] == '.';
 }
 
 /* RFC 5321 4.5.2: a client doubles the dot that begins a line of its
@@ -568,17 +584,19 @@ static int message_line_is_dot(const struct sf_config *cfg, size_t k)
  * client's proper end by the count of lines: the message ended at the line
  * where the configured message has its lone "." (exact for a client that
  * sends the message as given; one that adds header lines shows the flaw on
- * the first line that begins with a dot). */
+ * the first line that begins with a dot), and the client's next line is
+ * the message's next one (or, after its last line, the client's own "."):
+ * it went on with its message. A client that ends a message early on
+ * purpose, with nothing of it sent (libESMTP after every RCPT was refused
+ * and DATA still got its 354, found by fuzz_libesmtp), says its next
+ * command instead. */
 static void check_dot_stuffing(struct judge *j, const struct wire_item *it, const char *line)
 {
   if (it->verb != SC_VERB_BODY || it->chunk)
     return;
   if (dot_alone(it)) {
     if (message_line_is_dot(j->cfg, j->body_lines))
-      verdict(j, SC_V_SMUGGLING,
-              "ended its message at line %zu, the message's own '.' line sent without "
-              "dot-stuffing (RFC 5321 4.5.2): the server reads the rest of it as commands",
-              j->body_lines + 1);
+      j->dot_ended = j->body_lines + 1;
     return;
   }
   j->body_lines++;
@@ -659,11 +677,31 @@ static void check_after_refused_data(struct judge *j, const struct wire_item *it
  * whether it was sent where the server reads commands. The state of the
  * message under way starts at DATA and ends at its "." line; BDAT chunks
  * are data no rule here concerns. */
+/* The line after a "." that came where the message has its lone dot. */
+static void check_after_message_dot(struct judge *j, const struct wire_item *it)
+{
+  size_t at = j->dot_ended - 1;
+  j->dot_ended = 0;
+  const char *next;
+  size_t len;
+  if (!message_line(j->cfg, at + 1, &next, &len)) {
+    next = ".";
+    len = 1;
+  }
+  if (it->full_len == len && it->len == len && jc_same(next, it->text, len))
+    verdict(j, SC_V_SMUGGLING,
+            "ended its message at line %zu, the message's own '.' line sent without "
+            "dot-stuffing (RFC 5321 4.5.2): the server reads the rest of it as commands",
+            at + 1);
+}
+
 static void check_message(struct judge *j, const struct wire_item *it, const char *line)
 {
   check_line_ends(j, it, line);
   if (it->chunk)
     return;
+  if (j->dot_ended)
+    check_after_message_dot(j, it);
   if (it->verb == SC_VERB_DATA) {
     j->body_lines = 0;
     j->data_code = -1;

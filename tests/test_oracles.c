@@ -618,6 +618,39 @@ static void test_dot_stuffing(void)
     load(&sc, scn);
     expect_reason(&sc, SC_FLAW_NO_DOT_STUFFING, SC_V_SMUGGLING, lone[i].line);
   }
+  /* A "." where the message has its lone dot, followed by the client's
+   * next command rather than the message's next line, is a client ending
+   * the message early on purpose (libESMTP sends "." alone when every RCPT
+   * was refused and DATA still got its 354, found by fuzz_libesmtp). Going
+   * on with the message's next line, or with the client's own "." after
+   * the message's last line, is the flaw. */
+  static const struct {
+    const char *message, *after;
+    int caught;
+  } ended[] = {
+      {".\\nMAIL FROM:<m@x>\\n", "QUIT\r\n", 0},
+      {".\\nMAIL FROM:<m@x>\\n", "RSET\r\nQUIT\r\n", 0},
+      {".\\nMAIL FROM:<m@x>\\n", "MAIL FROM:<m@x>\r\n", 1},
+      {"a\\n.\\n", ".\r\n", 1},
+  };
+  for (size_t i = 0; i < sizeof ended / sizeof ended[0]; i++) {
+    char scn[128];
+    snprintf(scn, sizeof scn, "name = dots-ended-%zu\nclient.message = \"%s\"\n", i,
+             ended[i].message);
+    load(&sc, scn);
+    const char *body = ended[i].message[0] == '.' ? ".\r\n" : "a\r\n.\r\n";
+    const char *const steps[][2] = {{"S", "220 mx ESMTP\r\n"}, {"C", "MAIL FROM:<a@b>\r\n"},
+                                    {"S", "250 ok\r\n"},       {"C", "RCPT TO:<c@d>\r\n"},
+                                    {"S", "554 no\r\n"},       {"C", "DATA\r\n"},
+                                    {"S", "354 go\r\n"},       {"C", body},
+                                    {"C", ended[i].after}};
+    wire_init(&wire);
+    for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++)
+      wire_add(&wire, steps[k][0][0] == 'C' ? WIRE_C_DATA : WIRE_S_DATA, 0, 0, steps[k][1],
+               strlen(steps[k][1]), 0, SF_ERR_OK);
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_SMUGGLING);
+    CHECKF(!!got == ended[i].caught, "ended %zu: %#x %s", i, got, rep.reason[SC_V_SMUGGLING]);
+  }
   /* Nothing to stuff: the flaw changes nothing, and nothing is judged. */
   load(&sc, "name = dots-none\nclient.message = \"a.\\n .\\nb\\n\"\n");
   CHECK(run_flawed(&sc, SC_FLAW_NO_DOT_STUFFING) == 0 && res.status == SC_CLIENT_DONE);
