@@ -196,6 +196,7 @@ struct judge {
   /* Commands waiting for their reply, oldest first. */
   struct pending pending[PENDING_MAX];
   size_t npending;
+  size_t given_up; /* how many of those over TLS the client no longer waits for */
   /* The reply being read: its lines so far and what they announce. */
   size_t cur_lines;
   struct caps cur_caps;
@@ -269,7 +270,6 @@ struct judge {
   /* Time. */
   uint64_t last_t;
   uint64_t quiet;         /* how long nothing crossed before the item being judged */
-  size_t given_up;        /* replies over TLS the client stopped waiting for */
   uint64_t wait_t;        /* the last event but a line or bytes that end no reply */
   enum sc_verb last_verb; /* SC_VERB_CONNECT: none yet */
   int last_hello;         /* the last client act was its TLS hello */
@@ -541,11 +541,10 @@ static void check_line_ends(struct judge *j, const struct wire_item *it, const c
             (unsigned long long)it->t, line);
 }
 
-/* Whether line k (from 0) of the configured message is a lone ".": lines
- * end at CRLF, LF or a bare CR, as a client sends them (RFC 5321 2.3.8). */
 /* Line k (from 0) of the configured message, without its line end: 1 and
  * its place, or 0 past the last line (an empty rest after the last line
- * end is no line). */
+ * end is no line). Lines end at CRLF, LF or a bare CR, as a client sends
+ * them (RFC 5321 2.3.8). */
 static int message_line(const struct sf_config *cfg, size_t k, const char **text, size_t *len)
 {
   const char *m = cfg->message;
@@ -563,11 +562,14 @@ static int message_line(const struct sf_config *cfg, size_t k, const char **text
     line++;
     start = i + 1;
   }
+  if (line != k || start >= n)
+    return 0;
   *text = m + start;
   *len = n - start;
-  return line == k && start < n;
+  return 1;
 }
 
+/* Whether line k of the configured message is a lone ".". */
 static int message_line_is_dot(const struct sf_config *cfg, size_t k)
 {
   const char *text;
@@ -673,11 +675,9 @@ static void check_after_refused_data(struct judge *j, const struct wire_item *it
           line, j->data_code);
 }
 
-/* What a client line says of the message: its line ends and dots, and
- * whether it was sent where the server reads commands. The state of the
- * message under way starts at DATA and ends at its "." line; BDAT chunks
- * are data no rule here concerns. */
-/* The line after a "." that came where the message has its lone dot. */
+/* The client's line after a "." that came where the message has its lone
+ * dot (check_dot_stuffing()): the message's next line, or after its last
+ * line the client's own ".", is the message going on. */
 static void check_after_message_dot(struct judge *j, const struct wire_item *it)
 {
   size_t at = j->dot_ended - 1;
@@ -695,6 +695,10 @@ static void check_after_message_dot(struct judge *j, const struct wire_item *it)
             at + 1);
 }
 
+/* What a client line says of the message: its line ends and dots, and
+ * whether it was sent where the server reads commands. The state of the
+ * message under way starts at DATA and ends at its "." line; BDAT chunks
+ * are data no rule here concerns. */
 static void check_message(struct judge *j, const struct wire_item *it, const char *line)
 {
   check_line_ends(j, it, line);
@@ -918,12 +922,11 @@ static void on_client_tls(struct judge *j, const struct wire_item *it, const cha
     pending_pop(j);
   /* A command sent after the client waited in silence, as long as the
    * slack a live run's scheduling may need or longer, for replies that had
-   * not come:
-   * it gave up on them and went on, which it would do whatever PIPELINING
-   * said (libESMTP after its own timeouts, found by fuzz_libesmtp). The
-   * late ones, if they come, are what it takes for the answers to its
-   * later commands: from here on it waits for that many fewer replies than
-   * the oracle pairs with commands. */
+   * not come: it gave up on them and went on, which it would do whatever
+   * PIPELINING said (libESMTP after its own timeouts, found by
+   * fuzz_libesmtp). The late ones, if they come, are what it takes for the
+   * answers to its later commands: from here on it waits for that many
+   * fewer replies than the oracle pairs with commands. */
   if (j->npending > 0 && j->quiet >= ORACLE_TIMEOUT_SLACK_MS)
     j->given_up = j->npending;
   int first = j->tls_cmds++ == 0;
