@@ -8,6 +8,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* How long a child may run: SIGALRM ends one that hangs, so the read and
+ * the wait below end too (the status then shows no abort). */
+#define CHILD_SECONDS 60
+
 /* Runs f() in a child, its stderr read into out (cap bytes, NUL-terminated,
  * the rest dropped); returns its wait status, or -1 if it could not run. */
 static inline int child_run(void (*f)(void), char *out, size_t cap)
@@ -25,6 +29,7 @@ static inline int child_run(void (*f)(void), char *out, size_t cap)
   if (pid == 0) {
     close(fd[0]);
     dup2(fd[1], 2);
+    alarm(CHILD_SECONDS);
     f();
     _exit(0);
   }
