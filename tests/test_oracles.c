@@ -1227,6 +1227,30 @@ static void test_command_after_giving_up(void)
     CHECKF(got == (back_to_back ? ORACLE_BIT(SC_V_STALE_CAPS) : 0u), "back to back %d: %#x %s",
            back_to_back, got, rep.reason[SC_V_STALE_CAPS]);
   }
+  /* Once the reply it gave up on has come, the client waits for every
+   * reply again. The HELO's own answer, after the late EHLO answer the
+   * client took for it, answers nothing the client still waits for: like
+   * any reply the server sends unasked, the client takes it for the answer
+   * to its next command (MAIL, so RCPT goes before MAIL's own answer).
+   * Two commands back to back after that are pipelining. */
+  for (int back_to_back = 0; back_to_back <= 1; back_to_back++) {
+    wire_to_tls_ehlo("250-mx\r\n250-STARTTLS\r\n250 PIPELINING\r\n", "");
+    static const char helo[] = "HELO c\r\n";
+    wire_add(&wire, WIRE_C_DATA, 1, 300000, helo, strlen(helo), 0, SF_ERR_OK);
+    say(WIRE_S_DATA, 1, "502 no EHLO\r\n250 mx\r\n");
+    say(WIRE_C_DATA, 1, "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n");
+    say(WIRE_S_DATA, 1, "250 ok\r\n");
+    static const char rcpt[] = "RCPT TO:<e@f>\r\nRCPT TO:<g@h>\r\n";
+    say(WIRE_C_DATA, 1, back_to_back ? rcpt : "RCPT TO:<e@f>\r\n");
+    if (!back_to_back) {
+      say(WIRE_S_DATA, 1, "250 ok\r\n");
+      say(WIRE_C_DATA, 1, "RCPT TO:<g@h>\r\n");
+    }
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_STALE_CAPS);
+    CHECKF(got == (back_to_back ? ORACLE_BIT(SC_V_STALE_CAPS) : 0u),
+           "answered at last, back to back %d: %#x %s", back_to_back, got,
+           rep.reason[SC_V_STALE_CAPS]);
+  }
 }
 
 /* The chain checked, the name not, for an address literal; and a resumed
