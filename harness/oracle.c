@@ -229,17 +229,21 @@ struct judge {
   char cert_what[SF_HOST_NAME_MAX + 160];
   /* RFC 5321 3.8: the server said 421 and closes. The replies the server
    * completed since the client last spoke (their codes, oldest first) are
-   * those a 421 came behind in the same turn: a client reading reply by
-   * reply answers each of them before it reads the 421, one answer of grace
-   * each (after a 354, the whole message); a 421 in the reply to the
-   * client's own command gets none. Judged twice: from the first 421 on any
-   * line (closing) and from the first on a line that ends a reply
-   * (closing_end): a 421 only on "421-" lines, or with no separator, in a
-   * reply whose last line says otherwise, is one a client taking a reply's
-   * code from its last line never read (RFC 5321 4.2.1: one code per
-   * reply), and the reason says so. */
+   * those a 421 came behind in the same turn. A client reading reply by
+   * reply answers each of them it was waiting on before it reads the 421,
+   * one answer of grace each (after a 354, the whole message): the reply to
+   * its last command, and replies that answered nothing. Those to commands
+   * it had already sent past, pipelining, ask for no answer, and a 421 in
+   * the reply to the client's own command gets none. Judged twice: from the
+   * first 421 on any line (closing) and from the first on a line that ends
+   * a reply (closing_end): a 421 only on "421-" lines, or with no
+   * separator, in a reply whose last line says otherwise, is one a client
+   * taking a reply's code from its last line never read (RFC 5321 4.2.1:
+   * one code per reply), and the reason says so. */
   int replies_since_client;
   int turn_codes[GRACE_MAX];
+  size_t nowed; /* of those, the ones the client answers */
+  int owed[GRACE_MAX];
   struct closing closing, closing_end;
   int ignored_hidden_421; /* the IGNORED_421 reason is the hidden one's */
   /* RFC 2920 3.1: a client pipelining MAIL, RCPT and RSET sends the rest of
@@ -254,7 +258,8 @@ struct judge {
    * the answer to a command it had to wait for (EHLO, AUTH, DATA, ...) read
    * it, and nothing is excused. */
   int group_421;   /* such a 421 came and its group may still run */
-  int group_shown; /* two of its commands came back to back */
+  int group_shown; /* two of its commands came back to back, or the 421 came
+                     inside a group sent without reading */
   int held;        /* held_it and held_line wait for the next event */
   struct wire_item held_it;
   char held_line[64];
@@ -317,9 +322,8 @@ static int close_arm(struct judge *j, struct closing *c)
   if (c->on)
     return 0;
   c->on = 1;
-  c->ngrace =
-      (size_t)j->replies_since_client < GRACE_MAX ? (size_t)j->replies_since_client : GRACE_MAX;
-  memcpy(c->grace, j->turn_codes, c->ngrace * sizeof c->grace[0]);
+  c->ngrace = j->nowed;
+  memcpy(c->grace, j->owed, c->ngrace * sizeof c->grace[0]);
   c->next = 0;
   return 1;
 }
@@ -368,10 +372,16 @@ static int group_member(enum sc_verb v)
   return group_goes_on(v) || v == SC_VERB_DATA || v == SC_VERB_BDAT;
 }
 
+static int pairing_uncertain(const struct judge *j, int tls);
+
 /* A whole reply arrived: it answers the oldest command waiting.
- * `first_421`: its last line is the first 421 that ends a reply. */
-static void on_reply(struct judge *j, int code, int ends_reply, int first_421)
+ * `first_421`: its last line is the first 421 that ends a reply. Returns 1
+ * if the client answers it: it answered the last command the client waits
+ * on (past those it gave up on), or nothing, or the client may pair
+ * replies otherwise than counted here. */
+static int on_reply(struct judge *j, int code, int ends_reply, int first_421)
 {
+  int owed = j->npending <= j->given_up + 1 || pairing_uncertain(j, j->tls_up);
   struct pending answered = {SC_VERB_OTHER, 0};
   if (j->npending > 0) {
     answered = pending_pop(j);
@@ -385,8 +395,17 @@ static void on_reply(struct judge *j, int code, int ends_reply, int first_421)
    * of a group pipelining allows to go on. */
   unsigned announced = j->tls_up ? j->post.flags : j->pre.flags;
   if (first_421 && (announced & CAP_PIPELINING) &&
-      (j->closing_end.ngrace > 0 || answered.verb == SC_VERB_OTHER || group_goes_on(answered.verb)))
+      (j->closing_end.ngrace > 0 || answered.verb == SC_VERB_OTHER ||
+       group_goes_on(answered.verb))) {
     j->group_421 = 1;
+    /* The client is inside a group it sends without reading: the group is
+     * open (its last command goes on), and commands wait behind the one
+     * the 421 answered, or a reply before the 421 answered one it had sent
+     * past. The rest of the group is on its way. */
+    if (group_goes_on(j->last_verb) &&
+        (j->npending > 0 || (size_t)j->replies_since_client > j->nowed))
+      j->group_shown = 1;
+  }
   if (answered.verb == SC_VERB_DATA)
     j->data_code = code;
   if (answered.verb == SC_VERB_DATA && code / 100 == 3)
@@ -411,6 +430,7 @@ static void on_reply(struct judge *j, int code, int ends_reply, int first_421)
     if (!clean)
       j->refused = 1;
   }
+  return owed;
 }
 
 static void release_held(struct judge *j);
@@ -463,7 +483,8 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
   j->cur_lines++;
   if (!it->final)
     return;
-  on_reply(j, it->code, ends_reply, first_421);
+  if (on_reply(j, it->code, ends_reply, first_421) && j->nowed < GRACE_MAX)
+    j->owed[j->nowed++] = it->code;
   if (j->replies_since_client < GRACE_MAX)
     j->turn_codes[j->replies_since_client] = it->code;
   j->replies_since_client++;
@@ -740,7 +761,9 @@ static void check_after_421(struct judge *j, const struct wire_item *it, const c
     return;
   enum sc_verb said = it->chunk ? SC_VERB_BODY : sc_classify((const char *)it->text, it->len);
   j->rep->after_421 |= 1u << said;
-  if (j->group_421 && group_member(said)) {
+  /* A group's end (DATA, BDAT) is held by nothing: no more of the group
+   * can follow it to show the group. */
+  if (j->group_421 && group_member(said) && (j->group_shown || j->held || group_goes_on(said))) {
     if (j->held)
       j->group_shown = 1;
     if (!j->group_shown) {
@@ -1138,6 +1161,7 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
     }
     push_pending(j, it);
     j->replies_since_client = 0;
+    j->nowed = 0;
     j->post_open = 0;
     if (!data_line(it)) {
       j->last_verb = it->verb;

@@ -886,6 +886,30 @@ static void wire_to_tls_ehlo(const char *pre, const char *post)
   say(WIRE_S_DATA, 1, post);
 }
 
+/* Client lines over TLS, "|" standing for a server line between them. */
+static void say_client_lines(const char *lines)
+{
+  char buf[128];
+  snprintf(buf, sizeof buf, "%s", lines);
+  for (char *part = strtok(buf, "|"), *next; part; part = next) {
+    next = strtok(NULL, "|");
+    say(WIRE_C_DATA, 1, part);
+    if (next)
+      say(WIRE_S_DATA, 1, "500 what\r\n");
+  }
+}
+
+/* The wire judged: IGNORED_421 with `blamed` in its reason, or none for "". */
+static void check_421_blame(const struct scenario *sc, size_t i, const char *blamed)
+{
+  unsigned got = oracle_judge(sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_IGNORED_421);
+  if (!*blamed)
+    CHECKF(got == 0, "case %zu: %s", i, rep.reason[SC_V_IGNORED_421]);
+  else
+    CHECKF(got && strstr(rep.reason[SC_V_IGNORED_421], blamed), "case %zu: '%s'", i,
+           rep.reason[SC_V_IGNORED_421]);
+}
+
 /* A 421 to MAIL under PIPELINING: a client that sent RCPT and DATA back to
  * back sent them as one group with MAIL, without reading (RFC 2920 3.1),
  * and a live server reads them only after it answered MAIL (msmtp, live
@@ -921,20 +945,52 @@ static void test_421_pipelined_group(void)
     if (*cases[i].answered)
       say(WIRE_C_DATA, 1, cases[i].answered);
     say(WIRE_S_DATA, 1, "421 closing\r\n");
-    char buf[128];
-    snprintf(buf, sizeof buf, "%s", cases[i].after);
-    for (char *part = strtok(buf, "|"), *next; part; part = next) {
-      next = strtok(NULL, "|");
-      say(WIRE_C_DATA, 1, part);
-      if (next)
-        say(WIRE_S_DATA, 1, "500 what\r\n");
-    }
-    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_IGNORED_421);
-    if (!*cases[i].blamed)
-      CHECKF(got == 0, "case %zu: %s", i, rep.reason[SC_V_IGNORED_421]);
-    else
-      CHECKF(got && strstr(rep.reason[SC_V_IGNORED_421], cases[i].blamed), "case %zu: '%s'", i,
-             rep.reason[SC_V_IGNORED_421]);
+    say_client_lines(cases[i].after);
+    check_421_blame(&sc, i, cases[i].blamed);
+  }
+}
+
+/* A 421 behind the replies to a pipelined group: the client sent MAIL,
+ * RCPT and DATA in one go, so the replies to MAIL and RCPT ask it for
+ * nothing, and only the reply to DATA (a 354: its message, to the ".") is
+ * answered before the 421. Anything but QUIT after that ignored the 421
+ * (an RSET once passed as the answers owed to the 250s, and the reason
+ * quoted the third line of a message sent after a 421 that answered DATA,
+ * not the first). */
+static void test_421_behind_group_replies(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = 421-behind-group\n");
+  static const struct {
+    const char *group;   /* the client's group, in one write */
+    const char *replies; /* the replies to it, then the 421 */
+    const char *after;   /* client lines after the 421 */
+    const char *blamed;  /* "": no IGNORED_421 */
+  } cases[] = {
+#define G2 "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n"
+#define G3 G2 "DATA\r\n"
+      {G2, "250 ok\r\n", "DATA\r\n", ""},
+      {G2, "250 ok\r\n", "QUIT\r\n", ""},
+      {G2, "250 ok\r\n", "DATA\r\nRSET\r\n", "RSET"},
+      {G2, "250 ok\r\n", "RCPT TO:<e@f>\r\n|DATA\r\n", "DATA"},
+      {G3, "250 ok\r\n250 ok\r\n", "QUIT\r\n", ""},
+      {G3, "250 ok\r\n250 ok\r\n", "RSET\r\nQUIT\r\n", "RSET"},
+      {G3, "250 ok\r\n250 ok\r\n", "From: a@b\r\nTo: c@d\r\n\r\nhi\r\n.\r\n", "From: a@b"},
+      {G3, "250 ok\r\n250 ok\r\n354 go\r\n", "From: a@b\r\nTo: c@d\r\n\r\nhi\r\n.\r\nQUIT\r\n", ""},
+      {G3, "250 ok\r\n250 ok\r\n354 go\r\n", "hi\r\n.\r\nRSET\r\n", "RSET"},
+      {G3, "250 ok\r\n250 ok\r\n354 go\r\n", "hi\r\n.\r\nMAIL FROM:<a@b>\r\n", "MAIL"},
+#undef G3
+#undef G2
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    wire_to_tls_ehlo("250-mx\r\n250-PIPELINING\r\n250 STARTTLS\r\n",
+                     "250-mx\r\n250 PIPELINING\r\n");
+    say(WIRE_C_DATA, 1, cases[i].group);
+    char replies[128];
+    snprintf(replies, sizeof replies, "%s421 closing\r\n", cases[i].replies);
+    say(WIRE_S_DATA, 1, replies);
+    say_client_lines(cases[i].after);
+    check_421_blame(&sc, i, cases[i].blamed);
   }
 }
 
@@ -1456,6 +1512,7 @@ int main(void)
   test_reply_sent_ahead();
   test_reply_inside_message();
   test_421_pipelined_group();
+  test_421_behind_group_replies();
   test_read_ahead();
   test_cert_names_and_resumption();
   test_split_login();
