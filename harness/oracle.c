@@ -213,6 +213,7 @@ struct judge {
   int injected;    /* bytes followed the 220 to STARTTLS */
   int surplus;     /* plaintext replies that answered no command */
   int surplus_tls; /* the same inside TLS, not yet taken for an answer */
+  int open_taken;  /* the server line under way was counted as one of those */
   int ahead;       /* STARTTLS went out with such a reply unread before it */
   struct caps inj; /* what the injected lines announced */
   /* After TLS. */
@@ -438,6 +439,7 @@ static void release_held(struct judge *j);
 static void on_server_line(struct judge *j, const struct wire_item *it)
 {
   release_held(j);
+  j->open_taken = 0;
   const uint8_t *text;
   size_t n;
   line_text(it, &text, &n);
@@ -938,6 +940,16 @@ static void on_client_tls(struct judge *j, const struct wire_item *it, const cha
   check_message(j, it, line);
   if (data_line(it) || v == SC_VERB_AUTH_DATA)
     return;
+  /* Bytes of a server line that had not ended came before this command: a
+   * client may have taken them for the reply it waited for, cut short by
+   * its timeout or by the size of its buffer (libESMTP does both, found by
+   * fuzz_libesmtp). Once per such line they count as a reply that answered
+   * nothing; not where bytes were injected, which the client may have taken
+   * as well (INJECTION's accounting). */
+  if (it->server_open && !j->open_taken && !j->injected) {
+    j->open_taken = 1;
+    j->surplus_tls++;
+  }
   /* Replies the server sent inside TLS that answered no command: a client
    * reading reply by reply takes them, in order, for the answers to its
    * commands in flight. The server's own doing, and no pipelining. */

@@ -122,6 +122,7 @@ static void emit_line(struct walker *wk, int dir, int eol)
     it.chunk = 1;
     wk->in_chunk = wk->chunk_left > 0;
   } else if (dir == DIR_C) {
+    it.server_open = wk->acc[DIR_S].full_len > 0;
     if (wk->mode == MODE_BODY) {
       it.verb = SC_VERB_BODY;
       if (it.full_len == 1 && it.text[0] == '.')

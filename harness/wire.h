@@ -90,6 +90,9 @@ struct wire_item {
    * BDAT chunk, which are data, never commands). */
   enum sc_verb verb;
   int chunk; /* client bytes of a BDAT chunk (RFC 3030 2), cut at its end */
+  /* Client lines: bytes of a server line that has not ended yet had come
+   * before this line. */
+  int server_open;
   /* Server lines: the reply code (-1 if the line has none) and whether it is
    * the last line of its reply ("ddd " or "ddd"). */
   int code;

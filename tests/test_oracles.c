@@ -1309,6 +1309,54 @@ static void test_command_after_giving_up(void)
   }
 }
 
+/* Bytes of a reply line the server has not ended, there before the
+ * client's command: the client may have taken them for that command's
+ * reply, cut short by its timeout or by the size of its buffer, and its
+ * next command went after that reply (libESMTP does both, found by
+ * fuzz_libesmtp: with no PIPELINING anywhere it sends the same). Once per
+ * such line: a third command back to back is pipelining, and where bytes
+ * were injected after the 220 the accounting of INJECTION holds. */
+static void test_unfinished_reply_line(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = unfinished-line\nclient.allow_helo = yes\n");
+  static const struct {
+    const char *before; /* server bytes over TLS after the EHLO answer */
+    const char *client; /* the client's lines then, in one write */
+    unsigned want;
+  } cases[] = {
+      {"250 PIPE", "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n", 0},
+      {"250 PIPE", "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nRCPT TO:<e@f>\r\n",
+       ORACLE_BIT(SC_V_STALE_CAPS)},
+      {"", "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n", ORACLE_BIT(SC_V_STALE_CAPS)},
+      {"250 ok\r\n", "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n", 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    wire_to_tls_ehlo("250-mx\r\n250-STARTTLS\r\n250 PIPELINING\r\n", "250 mx\r\n");
+    say(WIRE_S_DATA, 1, cases[i].before);
+    say(WIRE_C_DATA, 1, cases[i].client);
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_STALE_CAPS);
+    CHECKF(got == cases[i].want, "case %zu: %#x %s", i, got, rep.reason[SC_V_STALE_CAPS]);
+  }
+  /* An over-long reply to RCPT, never ended, and the next RCPT. */
+  wire_to_tls_ehlo("250-mx\r\n250-STARTTLS\r\n250 PIPELINING\r\n", "250 mx\r\n");
+  say(WIRE_C_DATA, 1, "MAIL FROM:<a@b>\r\n");
+  say(WIRE_S_DATA, 1, "250 ok\r\n");
+  say(WIRE_C_DATA, 1, "RCPT TO:<c@d>\r\n");
+  say(WIRE_S_DATA, 1, "550 no such user here xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+  say(WIRE_C_DATA, 1, "RCPT TO:<e@f>\r\nQUIT\r\n");
+  CHECK((oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_STALE_CAPS)) == 0);
+  /* Injected after the 220, then an EHLO answer begun over TLS: a client
+   * that acts on it before it is whole may have taken the injected bytes. */
+  wire_to_starttls("250-mx\r\n250 STARTTLS\r\n");
+  say(WIRE_S_DATA, 0, "220 go\r\n250 mx\r\n");
+  wire_tls_up();
+  say(WIRE_C_DATA, 1, "EHLO c\r\n");
+  say(WIRE_S_DATA, 1, "250-mx");
+  say(WIRE_C_DATA, 1, "MAIL FROM:<a@b>\r\n");
+  CHECK((oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_INJECTION)) != 0);
+}
+
 /* The chain checked, the name not, for an address literal; and a resumed
  * session taken on trust. */
 static void test_cert_names_and_resumption(void)
@@ -1499,6 +1547,7 @@ int main(void)
   test_3yz_no_command_asked_for();
   test_message_after_other_3yz();
   test_command_after_giving_up();
+  test_unfinished_reply_line();
   test_surplus_over_tls();
   test_injection_identical_caps();
   test_injection_read_late();
