@@ -459,6 +459,7 @@ struct plain_res {
   struct live_probe_cert cert;
   int tls_ehlo_code;
   char tls_caps[2048];
+  int tls_starttls;  /* STARTTLS among them */
   int extra_replies; /* replies over TLS beyond those to our own commands */
   char extra[LIVE_PROBE_TEXT];
   int quit_seen;
@@ -474,6 +475,7 @@ struct tls_res {
   char other[LIVE_PROBE_TEXT];
   int ehlo_code;
   char caps[2048];
+  int starttls; /* STARTTLS among them */
   size_t ehlo_bytes, ehlo_lines;
 };
 
@@ -640,7 +642,7 @@ static void plain_attempt(const struct live_addr *a, const struct live_probe_opt
     if (k > 0) {
       codes[n] = k;
       first_line(replies[n++], sizeof(replies[0]), reply_buf);
-      (void)keywords(reply_buf, r->tls_caps, sizeof(r->tls_caps));
+      r->tls_starttls = keywords(reply_buf, r->tls_caps, sizeof(r->tls_caps));
     }
   }
   step(&c);
@@ -657,7 +659,7 @@ static void plain_attempt(const struct live_addr *a, const struct live_probe_opt
       }
       /* The reply kept from before TLS came first: the last one before the
        * 221 answers our EHLO. */
-      (void)keywords(reply_buf, r->tls_caps, sizeof(r->tls_caps));
+      r->tls_starttls = keywords(reply_buf, r->tls_caps, sizeof(r->tls_caps));
     }
   }
   r->tls_ehlo_code = n > 0 ? codes[0] : 0;
@@ -729,7 +731,7 @@ static void tls_attempt(const struct live_addr *a, const struct live_probe_opts 
     if (send_all(&c, "EHLO smtpfuzz-probe.invalid\r\n") == 0) {
       r->ehlo_code = take_reply(&c, reply_buf, sizeof(reply_buf), &r->ehlo_bytes, &r->ehlo_lines);
       if (r->ehlo_code == 250)
-        (void)keywords(reply_buf, r->caps, sizeof(r->caps));
+        r->starttls = keywords(reply_buf, r->caps, sizeof(r->caps));
     }
   }
   (void)send_all(&c, "QUIT\r\n");
@@ -890,6 +892,12 @@ static void injection(struct live_probe *p, const struct plain_res *ir)
         ir->after_220[0] ? "; it was answered in plaintext before TLS: " : "", ir->after_220);
 }
 
+/* RFC 3207 4.2: once TLS is up, STARTTLS is no longer the server's to
+ * offer. A client that follows the offer asks for TLS inside TLS and fails. */
+#define STARTTLS_IN_TLS                                                                            \
+  "EHLO over TLS offers STARTTLS (RFC 3207 4.2: a server must not once TLS is up): a client "      \
+  "that takes the offer asks for TLS inside TLS"
+
 static void from_starttls(struct live_probe *p, const struct plain_res *pr)
 {
   const int mc = pr->mail_code;
@@ -925,6 +933,8 @@ static void from_starttls(struct live_probe *p, const struct plain_res *pr)
     p->mode = LIVE_MODE_STARTTLS;
     p->cert = pr->cert;
     say(p->tls_caps, sizeof(p->tls_caps), "%s", pr->tls_caps);
+    if (pr->tls_starttls)
+      say(p->problem, sizeof(p->problem), "%s", STARTTLS_IN_TLS);
     return;
   }
   /* No working TLS: plaintext is what is left, where the server takes mail
@@ -951,6 +961,8 @@ static void conclude(const struct live_probe_opts *o, const struct plain_res *pr
       if (tr->ehlo_code != 250)
         say(p->problem, sizeof(p->problem), "EHLO over TLS got %s",
             tr->ehlo_code > 0 ? "a refusal" : "no answer");
+      else if (tr->starttls)
+        say(p->problem, sizeof(p->problem), "%s", STARTTLS_IN_TLS);
     } else if (tr->greet_code > 0) {
       say(p->summary, sizeof(p->summary), "implicit TLS, then refuses service");
       say(p->problem, sizeof(p->problem), "the greeting over TLS is %s", tr->greeting);

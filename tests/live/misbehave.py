@@ -26,6 +26,8 @@ MODE:
                   inside TLS (the CVE-2011-0411 class); mail taken without TLS
   safe            STARTTLS that drops what was sent behind it; mail refused
                   before TLS (530)
+  starttls-again  STARTTLS works, and EHLO over TLS offers STARTTLS again
+  implicit-starttls  implicit TLS, and EHLO offers STARTTLS inside it
 """
 import socket
 import ssl
@@ -71,6 +73,8 @@ class Conn:
 
 
 EHLO_TLS = b"250-mx.example.com\r\n250-PIPELINING\r\n250 AUTH PLAIN\r\n"
+# RFC 3207 4.2 says a server must not offer STARTTLS once TLS is up.
+EHLO_TLS_STARTTLS = b"250-mx.example.com\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n"
 
 
 def smtp_loop(c, mode, ctx, in_tls):
@@ -81,7 +85,9 @@ def smtp_loop(c, mode, ctx, in_tls):
             return
         verb = line.split(b" ")[0].upper()
         if verb in (b"EHLO", b"HELO"):
-            if in_tls:
+            if in_tls and mode in ("starttls-again", "implicit-starttls"):
+                c.send(EHLO_TLS_STARTTLS)
+            elif in_tls:
                 c.send(EHLO_TLS)
             elif mode == "big-ehlo":
                 filler = b"".join(b"250-X-FILLER-%03d %s\r\n" % (i, b"x" * 60) for i in range(80))
@@ -135,6 +141,11 @@ def serve_conn(sock, mode, ctx):
             c = Conn(t)
             c.line()  # whatever the request line is
             t.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            return
+        if mode == "implicit-starttls":
+            t = ctx.wrap_socket(sock, server_side=True)
+            t.sendall(b"220 mx.example.com ESMTP fake\r\n")
+            smtp_loop(Conn(t), mode, ctx, True)
             return
         if mode == "split-greeting":
             for b in b"220 mx.example.com ESMTP split into pieces\r\n":
