@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Live tests: real SMTP clients against `smtpfuzz audit` over loopback,
 # `smtpfuzz serve` and `smtpfuzz probe` (against fake servers for every
-# hostile case, and two real servers: Postfix and aiosmtpd). Installs what
+# hostile case, and three real servers: Postfix, aiosmtpd and Twisted). Installs what
 # is missing (Debian packages), builds if needed, and checks the verdicts the tool gives each
 # real client against tests/live/expected/PROFILE.txt, so a regression in
 # the tool shows. The audits run beside one busy loop per core: verdicts
@@ -319,6 +319,10 @@ fi
 # ---- aiosmtpd: a second real server -------------------------------------------------------
 sf_step "aiosmtpd interop"
 bash tests/live/aiosmtpd.sh "$sf" "$work" || fail=1
+
+# ---- Twisted's ESMTP server: a third, with two faults probe must find -----------------------
+sf_step "Twisted ESMTP server interop"
+bash tests/live/twisted_server.sh "$sf" "$work" || fail=1
 
 echo "ci/live-test.sh: $(( $(date +%s) - start )) s"
 if [ "$fail" != 0 ]; then echo "ci/live-test.sh: FAILED"; exit 1; fi

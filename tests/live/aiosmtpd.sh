@@ -16,13 +16,7 @@ source "$(dirname "$0")/real_server_lib.sh" "$@"
 
 dir=$(mktemp -d "$work/aiosmtpd.XXXXXX")
 make_certs "$dir"
-# Three free ports: ones the kernel gave out and took back.
-read -r relay sub imp < <(python3 -c '
-import socket
-ss = [socket.socket() for _ in range(3)]
-for s in ss:
-    s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in ss])')
+read -r relay sub imp < <(free_ports 3)
 
 timeout 120 /usr/bin/python3 "$root/tests/live/aiosmtpd_server.py" --cert "$dir/cert.pem" \
   --key "$dir/key.pem" --user alice --password s3cret --ready "$dir/ready" --duration 90 \
@@ -33,12 +27,7 @@ stop_server() {
   wait "$server" 2>/dev/null || true
 }
 trap stop_server EXIT
-for _ in $(seq 100); do [ -s "$dir/ready" ] && break; sleep 0.1; done
-if [ ! -s "$dir/ready" ]; then
-  echo "FAIL: aiosmtpd did not start"
-  cat "$dir/server.log"
-  exit 1
-fi
+wait_ready "$dir/ready" "$dir/server.log" aiosmtpd || exit 1
 echo "aiosmtpd on 127.0.0.1 ports $relay (relay), $sub (submission), $imp (implicit TLS)"
 
 # ---- probe: each port's mode ----

@@ -1,8 +1,13 @@
-# Shared by the real-server tests (postfix.sh, aiosmtpd.sh), which source it
-# with their own arguments, SMTPFUZZ WORKDIR: it sets sf and work from them,
-# bin (the tests build folder), root (the repository) and fail=0.
+# Shared by the real-server tests (postfix.sh, aiosmtpd.sh, twisted_server.sh),
+# which source it with their own arguments, SMTPFUZZ WORKDIR: it sets sf and
+# work from them, bin (the tests build folder), root (the repository) and
+# fail=0.
 #   make_certs DIR      a test CA (DIR/ca.pem) and a certificate it signed for
 #                       mx.example.com (DIR/cert.pem, key DIR/key.pem)
+#   free_ports N        N free loopback ports: ones the kernel gave out and
+#                       took back
+#   wait_ready FILE LOG NAME   waits up to 10 s for a server to write FILE;
+#                       if it does not, prints its LOG and fails
 #   send_cfg FILE MODE PORT CAFILE [KEY=VALUE...]   a live_send configuration
 #   expect_send CFG PORT WANT-EXIT GREP WHAT        our engine over a real
 #                       socket: run it, check its exit status and words
@@ -23,6 +28,21 @@ make_certs() (
     -extfile ext.cnf -out cert.pem 2>/dev/null
   chmod 644 ca.pem cert.pem
 )
+free_ports() {
+  python3 -c '
+import socket, sys
+ss = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in ss:
+    s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in ss])' "$1"
+}
+wait_ready() {
+  local _
+  for _ in $(seq 100); do [ -s "$1" ] && return 0; sleep 0.1; done
+  echo "FAIL: $3 did not start"
+  cat "$2"
+  return 1
+}
 send_cfg() {
   local file=$1 mode=$2 port=$3 ca=$4
   shift 4
