@@ -898,6 +898,28 @@ static void injection(struct live_probe *p, const struct plain_res *ir)
   "EHLO over TLS offers STARTTLS (RFC 3207 4.2: a server must not once TLS is up): a client "      \
   "that takes the offer asks for TLS inside TLS"
 
+/* Why the injection check, whose connection is its own, told nothing
+ * where STARTTLS works (`ir` NULL: it gave no result in time; a server
+ * that serves one connection at a time keeps it waiting). */
+static void untested(struct live_probe *p, const struct plain_res *ir)
+{
+  const char *why = "gave no result in time";
+  if (ir && ir->greet_code != 220)
+    why = "got no 220 greeting";
+  else if (ir && ir->ehlo_code != 250)
+    why = "got no 250 to EHLO";
+  else if (ir && !ir->starttls_offered)
+    why = "was not offered STARTTLS";
+  else if (ir && ir->starttls_code == R_TIMEOUT)
+    why = "got no answer to STARTTLS in time";
+  else if (ir && ir->starttls_code == R_EOF)
+    why = "was closed before STARTTLS was answered";
+  else if (ir)
+    why = "got bytes that are no SMTP reply to STARTTLS";
+  say(p->injection_note, sizeof(p->injection_note),
+      "the check's own connection (STARTTLS and NOOP in one write) %s", why);
+}
+
 static void from_starttls(struct live_probe *p, const struct plain_res *pr)
 {
   const int mc = pr->mail_code;
@@ -1105,6 +1127,8 @@ int live_probe_run(const struct live_addr *a, const struct live_probe_opts *o, s
   /* Only where STARTTLS itself works does its misuse tell anything. */
   if (p->mode == LIVE_MODE_STARTTLS && k[INJECT].got == sizeof(ir))
     injection(p, &ir);
+  if (p->mode == LIVE_MODE_STARTTLS && !p->injection_note[0])
+    untested(p, k[INJECT].got == sizeof(ir) ? &ir : NULL);
   port_convention(a, p);
   if (p->mode != LIVE_MODE_NONE && p->greeting_ms > SLOW_GREET && !p->problem[0])
     say(p->problem, sizeof(p->problem), "the greeting came after %.1f s",

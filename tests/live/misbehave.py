@@ -28,6 +28,8 @@ MODE:
                   before TLS (530)
   starttls-again  STARTTLS works, and EHLO over TLS offers STARTTLS again
   implicit-starttls  implicit TLS, and EHLO offers STARTTLS inside it
+  starttls-group-stall  STARTTLS works alone; with bytes behind it in the same
+                  read it is never answered (probe's injection check: not tested)
 """
 import socket
 import ssl
@@ -107,6 +109,11 @@ def smtp_loop(c, mode, ctx, in_tls):
             c.send(b"221 2.0.0 Bye\r\n")
             return
         elif verb == b"STARTTLS" and not in_tls:
+            if mode == "starttls-group-stall" and c.buf:
+                for _ in range(100):  # silent until the peer gives up
+                    if c.line() is None:
+                        return
+                return
             if mode == "starttls454":
                 c.send(b"454 4.7.0 TLS not available due to local problem\r\n")
                 continue
