@@ -213,6 +213,7 @@ struct judge {
   int injected;    /* bytes followed the 220 to STARTTLS */
   int surplus;     /* plaintext replies that answered no command */
   int surplus_tls; /* the same inside TLS, not yet taken for an answer */
+  int open_line;   /* the last server line over TLS never ended (cut by a stall, ...) */
   int open_taken;  /* the server line under way was counted as one of those */
   int ahead;       /* STARTTLS went out with such a reply unread before it */
   struct caps inj; /* what the injected lines announced */
@@ -440,6 +441,7 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
 {
   release_held(j);
   j->open_taken = 0;
+  j->open_line = it->tls && !it->eol;
   const uint8_t *text;
   size_t n;
   line_text(it, &text, &n);
@@ -940,13 +942,14 @@ static void on_client_tls(struct judge *j, const struct wire_item *it, const cha
   check_message(j, it, line);
   if (data_line(it) || v == SC_VERB_AUTH_DATA)
     return;
-  /* Bytes of a server line that had not ended came before this command: a
-   * client may have taken them for the reply it waited for, cut short by
+  /* Bytes of a server line that had not ended came before this command
+   * (still under way, or the last line the server sent before it stalled):
+   * a client may have taken them for the reply it waited for, cut short by
    * its timeout or by the size of its buffer (libESMTP does both, found by
    * fuzz_libesmtp). Once per such line they count as a reply that answered
    * nothing; not where bytes were injected, which the client may have taken
    * as well (INJECTION's accounting). */
-  if (it->server_open && !j->open_taken && !j->injected) {
+  if ((it->server_open || j->open_line) && !j->open_taken && !j->injected) {
     j->open_taken = 1;
     j->surplus_tls++;
   }

@@ -1309,13 +1309,14 @@ static void test_command_after_giving_up(void)
   }
 }
 
-/* Bytes of a reply line the server has not ended, there before the
- * client's command: the client may have taken them for that command's
- * reply, cut short by its timeout or by the size of its buffer, and its
- * next command went after that reply (libESMTP does both, found by
- * fuzz_libesmtp: with no PIPELINING anywhere it sends the same). Once per
- * such line: a third command back to back is pipelining, and where bytes
- * were injected after the 220 the accounting of INJECTION holds. */
+/* Bytes of a reply line the server has not ended (still under way, or cut
+ * by the server's stall), there before the client's command: the client
+ * may have taken them for that command's reply, cut short by its timeout
+ * or by the size of its buffer, and its next command went after that reply
+ * (libESMTP does both, found by fuzz_libesmtp: with no PIPELINING anywhere
+ * it sends the same). Once per such line: a third command back to back is
+ * pipelining, and where bytes were injected after the 220 the accounting
+ * of INJECTION holds. */
 static void test_unfinished_reply_line(void)
 {
   static struct scenario sc;
@@ -1337,6 +1338,20 @@ static void test_unfinished_reply_line(void)
     say(WIRE_C_DATA, 1, cases[i].client);
     unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_STALE_CAPS);
     CHECKF(got == cases[i].want, "case %zu: %#x %s", i, got, rep.reason[SC_V_STALE_CAPS]);
+  }
+  /* The same line, and the server says it will never speak again: the
+   * line is the last the server sent, not one under way, and counts alike
+   * (libESMTP: AUTH and MAIL together after its 300 s timeout). */
+  for (int back_to_back = 2; back_to_back <= 3; back_to_back++) {
+    wire_to_tls_ehlo("250-mx\r\n250-STARTTLS\r\n250 PIPELINING\r\n", "250 mx\r\n");
+    say(WIRE_S_DATA, 1, "250 8BI");
+    wire_add(&wire, WIRE_SERVER_HANG, 1, 0, NULL, 0, 0, SF_ERR_OK);
+    static const char three[] = "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nRCPT TO:<e@f>\r\n";
+    size_t len = back_to_back == 3 ? strlen(three) : strlen(three) - strlen("RCPT TO:<e@f>\r\n");
+    wire_add(&wire, WIRE_C_DATA, 1, 300000, three, len, 0, SF_ERR_OK);
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_STALE_CAPS);
+    CHECKF(got == (back_to_back == 3 ? ORACLE_BIT(SC_V_STALE_CAPS) : 0u),
+           "after a hang, %d: %#x %s", back_to_back, got, rep.reason[SC_V_STALE_CAPS]);
   }
   /* An over-long reply to RCPT, never ended, and the next RCPT. */
   wire_to_tls_ehlo("250-mx\r\n250-STARTTLS\r\n250 PIPELINING\r\n", "250 mx\r\n");
