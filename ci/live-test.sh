@@ -178,7 +178,7 @@ pids+=($!)
     -keyout fake-key.pem -out fake-cert.pem 2>/dev/null )
 modes="greet421 starttls454 starttls-garbage starttls-close no-ehlo https close split-greeting
   slow-greeting big-ehlo evil-greeting vulnerable safe starttls-again implicit-starttls
-  starttls-group-stall"
+  starttls-group-stall endless-ehlo trickle-ehlo"
 for m in $modes; do
   timeout 60 python3 tests/live/misbehave.py server "$m" "$work/$m.port" --cert "$work/fake-cert.pem" \
     --key "$work/fake-key.pem" --duration 50 &
@@ -222,6 +222,8 @@ want = {  # mode, starttls, injection, words the summary or problem must hold
     "starttls-again": ("starttls", "optional", "safe", "RFC 3207 4.2"),
     "implicit-starttls": ("implicit", "absent", "not tested", "RFC 3207 4.2"),
     "starttls-group-stall": ("starttls", "optional", "not tested", "no answer to STARTTLS in time"),
+    "endless-ehlo": ("none", "absent", "not tested", "an answer to EHLO that does not end"),
+    "trickle-ehlo": ("none", "absent", "not tested", "had not ended within the time-out"),
 }
 ports = {"implicit": int(sys.argv[2]), "starttls": int(sys.argv[3]), "refused": int(sys.argv[4])}
 for a in sys.argv[5:]:

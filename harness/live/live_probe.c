@@ -177,7 +177,9 @@ static int send_all(struct chan *c, const char *s)
   return n == 0 ? 0 : -1;
 }
 
-enum { R_TIMEOUT = 0, R_EOF = -1, R_NOT_SMTP = -2 };
+/* R_ENDLESS: SMTP lines that do not end their reply within MAX_LINES
+ * lines or RBUF bytes. */
+enum { R_TIMEOUT = 0, R_EOF = -1, R_NOT_SMTP = -2, R_ENDLESS = -3 };
 
 static size_t reply_len; /* of the last reply take_reply() copied out */
 
@@ -200,8 +202,9 @@ static int bad_start(const char *s, size_t n)
 }
 
 /* One whole reply off the stream (any number of reads, any split): its
- * code, or R_TIMEOUT, R_EOF, R_NOT_SMTP. The reply's bytes are copied to
- * out (cut at cap), *len and *lines say how big it was. */
+ * code, or R_TIMEOUT, R_EOF, R_NOT_SMTP, R_ENDLESS. The reply's bytes are
+ * copied to out (cut at cap), *len and *lines say how big it was (on
+ * R_TIMEOUT, how much of it had come). */
 static int take_reply(struct chan *c, char *out, size_t cap, size_t *len, size_t *lines)
 {
   size_t nlines = 0;
@@ -219,8 +222,10 @@ static int take_reply(struct chan *c, char *out, size_t cap, size_t *len, size_t
       size_t end = (size_t)(nl - c->buf), n = end - pos;
       if (n > 0 && c->buf[end - 1] == '\r')
         n--;
-      if (!smtp_line(c->buf + pos, n) || ++nlines > MAX_LINES)
+      if (!smtp_line(c->buf + pos, n))
         return R_NOT_SMTP;
+      if (++nlines > MAX_LINES)
+        return R_ENDLESS;
       if (n == 3 || c->buf[pos + 3] == ' ') {
         size_t whole = end + 1, k = whole < cap - 1 ? whole : cap - 1;
         memcpy(out, c->buf, k);
@@ -238,8 +243,14 @@ static int take_reply(struct chan *c, char *out, size_t cap, size_t *len, size_t
       pos = end + 1;
     }
     int r = fill(c);
-    if (r == 0)
+    if (r == 0) {
+      *len = c->len;
+      if (lines)
+        *lines = nlines;
       return R_TIMEOUT;
+    }
+    if (r < 0 && c->len >= sizeof(c->buf))
+      return R_ENDLESS; /* every line so far an SMTP line */
     if (r < 0)
       return c->len ? R_NOT_SMTP : R_EOF;
   }
@@ -537,7 +548,7 @@ static void plain_attempt(const struct live_addr *a, const struct live_probe_opt
     chan_close(&c);
     return;
   }
-  if (code == R_NOT_SMTP) {
+  if (code == R_NOT_SMTP || code == R_ENDLESS) {
     r->first = 'X';
     live_escape(r->other, sizeof(r->other), c.buf, c.len < 200 ? c.len : 200);
     milestone(out, r->first);
@@ -1049,10 +1060,20 @@ static void conclude(const struct live_probe_opts *o, const struct plain_res *pr
   say(p->caps, sizeof(p->caps), "%s", pr->caps);
   if (pr->ehlo_code <= 0) {
     say(p->summary, sizeof(p->summary), "greets, then does not answer EHLO");
-    say(p->problem, sizeof(p->problem), "220 greeting, then %s",
-        pr->ehlo_code == R_TIMEOUT ? "no answer to EHLO within the time-out"
-        : pr->ehlo_code == R_EOF   ? "the connection was closed after EHLO"
-                                   : "an answer to EHLO that is not an SMTP reply");
+    char what[128] = "an answer to EHLO that is not an SMTP reply";
+    if (pr->ehlo_code == R_TIMEOUT && pr->ehlo_bytes > 0)
+      snprintf(what, sizeof what,
+               "an answer to EHLO begun (%zu bytes, %zu whole lines) that had not ended within "
+               "the time-out",
+               pr->ehlo_bytes, pr->ehlo_lines);
+    else if (pr->ehlo_code == R_TIMEOUT)
+      snprintf(what, sizeof what, "no answer to EHLO within the time-out");
+    else if (pr->ehlo_code == R_EOF)
+      snprintf(what, sizeof what, "the connection was closed after EHLO");
+    else if (pr->ehlo_code == R_ENDLESS)
+      snprintf(what, sizeof what, "an answer to EHLO that does not end (over %d lines or %d KiB)",
+               MAX_LINES, RBUF / 1024);
+    say(p->problem, sizeof(p->problem), "220 greeting, then %s", what);
     return;
   }
   if (pr->ehlo_code != 250) {

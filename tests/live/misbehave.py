@@ -30,6 +30,8 @@ MODE:
   implicit-starttls  implicit TLS, and EHLO offers STARTTLS inside it
   starttls-group-stall  STARTTLS works alone; with bytes behind it in the same
                   read it is never answered (probe's injection check: not tested)
+  endless-ehlo    EHLO answered with "250-" lines that go on (3000 of them)
+  trickle-ehlo    EHLO answered with a "250-" line every 0.5 s (at most 40)
 """
 import socket
 import ssl
@@ -86,6 +88,12 @@ def smtp_loop(c, mode, ctx, in_tls):
         if line is None:
             return
         verb = line.split(b" ")[0].upper()
+        if verb in (b"EHLO", b"HELO") and mode in ("endless-ehlo", "trickle-ehlo"):
+            for i in range(3000 if mode == "endless-ehlo" else 40):
+                c.send(b"250-X-FILLER-%04d %s\r\n" % (i, b"x" * 60))
+                if mode == "trickle-ehlo":
+                    time.sleep(0.5)
+            return
         if verb in (b"EHLO", b"HELO"):
             if in_tls and mode in ("starttls-again", "implicit-starttls"):
                 c.send(EHLO_TLS_STARTTLS)
