@@ -540,6 +540,10 @@ enum sf_err sf_config_validate(const struct sf_config *cfg, const char **reason)
                            "letters, digits, '-' or '_', 253 octets in all)");
   if (cfg->helo_name == NULL || cfg->helo_name[0] == '\0')
     FAIL(CONFIG_MISSING, "helo_name must be a non-empty domain");
+  /* It goes into EHLO as it is (set_string() refuses the same when it is
+   * parsed; a caller may set it directly). */
+  if (strpbrk(cfg->helo_name, "\r\n") != NULL)
+    FAIL(CONFIG_BAD_VALUE, "helo_name cannot contain CR or LF");
   return SF_ERR_OK;
 }
 

@@ -248,8 +248,13 @@ static void test_errors_and_lines(void)
   check_error("from = a@b.example> BODY=8BITMIME\n", SF_ERR_CONFIG_BAD_VALUE, 1);
   check_error("to = x@y\nto = b@c >\n", SF_ERR_CONFIG_BAD_VALUE, 2);
   check_error("from = \"a b\n", SF_ERR_CONFIG_BAD_VALUE, 1);
-  /* A bare CR inside a value would end an SMTP command early. */
+  /* A bare CR inside a value would end an SMTP command early: in an
+   * address, and in every other value (helo_name goes into EHLO as it is;
+   * the address check alone refused the one above). */
   check_error("from = a@b\rRCPT TO:<x@y>\n", SF_ERR_CONFIG_BAD_VALUE, 1);
+  check_error("helo_name = client\rRSET\n", SF_ERR_CONFIG_BAD_VALUE, 1);
+  check_error("user = u\rv\n", SF_ERR_CONFIG_BAD_VALUE, 1);
+  check_error("password = p\rw\n", SF_ERR_CONFIG_BAD_VALUE, 1);
 
   /* NUL inside a value (the text is length-delimited). */
   static const char nul[] = "port = 587\nhost = a\0b\n";

@@ -677,6 +677,12 @@ static void test_config_is_checked(void)
     CHECK(run_script(&r, none) == -1);
     expect_end(&r, SF_FAILED, SF_ERR_CONFIG_BAD_VALUE, bad[i]);
   }
+  /* A helo_name set through the API with a CR: no EHLO goes out. */
+  run_config(&r, SF_MODE_PLAIN, SF_TLS_NONE);
+  r.cfg.helo_name = "client\rRSET";
+  const struct step greeted[] = {{SERVER, GREETING, 0}, {CLIENT, "", 0}, {END, NULL, 0}};
+  CHECK(run_script(&r, greeted) == -1);
+  expect_end(&r, SF_FAILED, SF_ERR_CONFIG_BAD_VALUE, "helo_name with a CR");
   /* A quoted local part may hold what a bare one may not. */
   run_config(&r, SF_MODE_PLAIN, SF_TLS_NONE);
   run_envelope(&r, "m");
@@ -1088,6 +1094,117 @@ static void test_passthrough_hello_splits(void)
   }
 }
 
+/* The smallest cases of rules tested with more bytes elsewhere (each found
+ * missing by hand-made mutants of the engine that every other test let
+ * pass): one plaintext byte after the 220 to STARTTLS is injection; one
+ * byte after a refusal leaves the server out of step, so no QUIT; plaintext
+ * where a TLS record was due, one byte per read, is still named for what it
+ * is. */
+static void test_one_byte_is_enough(void)
+{
+  struct run r;
+  run_config(&r, SF_MODE_STARTTLS, SF_TLS_REQUIRED);
+  const struct step after_220[] = {{SERVER, GREETING, 0},
+                                   {CLIENT, HELLO, 0},
+                                   {SERVER, EHLO_PRE, 0},
+                                   {CLIENT, "STARTTLS\r\n", 0},
+                                   {SERVER, "220 go\r\n2", 0},
+                                   {CLIENT, "", 0},
+                                   {END, NULL, 0}};
+  CHECK(run_script(&r, after_220) == -1);
+  expect_end(&r, SF_FAILED, SF_ERR_STARTTLS_INJECTION, "one byte after the 220");
+
+  run_config(&r, SF_MODE_PLAIN, SF_TLS_NONE);
+  run_envelope(&r, "x");
+  const struct step refused[] = {{SERVER, GREETING, 0},
+                                 {SERVER, "250 mx\r\n", 0},
+                                 {CLIENT, HELLO "MAIL FROM:<alice@example.org>\r\n", 0},
+                                 {SERVER, "550 no\r\n5", 0},
+                                 {CLIENT, "", 0},
+                                 {END, NULL, 0}};
+  CHECK(run_script(&r, refused) == -1);
+  expect_end(&r, SF_FAILED, SF_ERR_SESSION_REJECTED, "one byte after a refusal");
+
+  run_config(&r, SF_MODE_STARTTLS, SF_TLS_REQUIRED);
+  const struct step bytewise[] = {{SERVER, GREETING, 0},     {CLIENT, HELLO, 0},
+                                  {SERVER, EHLO_PRE, 0},     {CLIENT, "STARTTLS\r\n", 0},
+                                  {SERVER, "220 go\r\n", 0}, {CLIENT, SF_PT_CLIENT_HELLO, 0},
+                                  {SERVER, "2", 0},          {SERVER, "5", 0},
+                                  {SERVER, "0", 0},          {SERVER, " ", 0},
+                                  {SERVER, "x", 0},          {SERVER, "\r", 0},
+                                  {SERVER, "\n", 0},         {END, NULL, 0}};
+  CHECK(run_script(&r, bytewise) == -1);
+  expect_end(&r, SF_FAILED, SF_ERR_STARTTLS_INJECTION, "plaintext a byte at a time after the 220");
+
+  run_config(&r, SF_MODE_IMPLICIT, SF_TLS_REQUIRED);
+  const struct step implicit[] = {{CLIENT, SF_PT_CLIENT_HELLO, 0},
+                                  {SERVER, "2", 0},
+                                  {SERVER, "2", 0},
+                                  {SERVER, "0", 0},
+                                  {SERVER, " ", 0},
+                                  {SERVER, "x", 0},
+                                  {SERVER, "\r", 0},
+                                  {SERVER, "\n", 0},
+                                  {END, NULL, 0}};
+  CHECK(run_script(&r, implicit) == -1);
+  expect_end(&r, SF_FAILED, SF_ERR_TLS_PEER_PLAINTEXT, "a greeting a byte at a time on 465");
+}
+
+/* After TLS the reply parser starts again: a parse error's offset counts
+ * from the first byte over TLS, not from the connection's first byte. */
+static void test_parser_restarts_with_tls(void)
+{
+  struct run r;
+  run_config(&r, SF_MODE_STARTTLS, SF_TLS_REQUIRED);
+  const struct step steps[] = {{SERVER, GREETING, 0},
+                               {CLIENT, HELLO, 0},
+                               {SERVER, EHLO_PRE, 0},
+                               {CLIENT, "STARTTLS\r\n", 0},
+                               {SERVER, "220 go\r\n", 0},
+                               {CLIENT, SF_PT_CLIENT_HELLO, 0},
+                               {TLS_HELLO, "valid mx.example.com", 0},
+                               {CLIENT, HELLO, 0},
+                               {SERVER, "250-mx\r\n251 x\r\n", 0},
+                               {END, NULL, 0}};
+  CHECK(run_script(&r, steps) == -1);
+  expect_end(&r, SF_FAILED, SF_ERR_REPLY_CODE_MISMATCH, "mismatch over TLS");
+  CHECKF(diag_has(&r, "at byte 10:"), "diagnosis: %s", sf_session_diagnosis(&r.s));
+}
+
+/* Before the first byte is taken, the ClientHello waiting in the TLS layer
+ * is bounded by the block timer (a peer that never reads), as any output. */
+static void test_unsent_hello_is_bounded(void)
+{
+  struct run r;
+  run_config(&r, SF_MODE_IMPLICIT, SF_TLS_REQUIRED);
+  sf_tls_passthrough_init(&r.pt);
+  sf_session_init(&r.s, &r.cfg, &r.pt.base);
+  sf_session_start(&r.s, 0);
+  CHECKF(sf_session_deadline(&r.s) == r.cfg.timeout_ms[SF_PHASE_BLOCK], "deadline %llu",
+         (unsigned long long)sf_session_deadline(&r.s));
+}
+
+/* The server closes after the message's ".", before its answer: nothing
+ * says the message was taken, so it was not delivered. */
+static void test_close_before_message_answer(void)
+{
+  struct run r;
+  run_config(&r, SF_MODE_PLAIN, SF_TLS_NONE);
+  run_envelope(&r, "x");
+  const struct step steps[] = {
+      {SERVER, GREETING, 0},
+      {SERVER, "250 mx\r\n", 0},
+      {SERVER, "250 ok\r\n", 0},
+      {SERVER, "250 ok\r\n", 0},
+      {CLIENT, HELLO "MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\n", 0},
+      {SERVER, "354 go\r\n", 0},
+      {CLIENT, "x\r\n.\r\n", 0},
+      {CLOSE, NULL, 0},
+      {END, NULL, 0}};
+  CHECK(run_script(&r, steps) == -1);
+  expect_end(&r, SF_FAILED, SF_ERR_SESSION_PEER_CLOSED, "close before the message's answer");
+}
+
 int main(void)
 {
   test_plain_delivery();
@@ -1123,5 +1240,9 @@ int main(void)
   test_message_streamed_in_runs();
   test_timers_start_when_sent();
   test_greeting_hints();
+  test_one_byte_is_enough();
+  test_parser_restarts_with_tls();
+  test_unsent_hello_is_bounded();
+  test_close_before_message_answer();
   return check_report("session");
 }
