@@ -222,6 +222,18 @@ int certs_make_names(struct certs *c, OSSL_LIB_CTX *libctx, const char *host,
   return -1;
 }
 
+X509 *certs_make_leaf(const struct certs *c, OSSL_LIB_CTX *libctx, const char *san, int64_t now)
+{
+  char cn[CERTS_NAME_MAX + 1];
+  const char *first = strncmp(san, "DNS:", 4) == 0 ? san + 4 : san;
+  snprintf(cn, sizeof cn, "%.*s", (int)strcspn(first, ","), first);
+  int64_t nb = now - 30 * (int64_t)DAY, na = now + 10 * (int64_t)YEAR;
+  X509 *cert = make_cert(libctx, 30, cn, san, 0, c->leaf_key, c->ca, c->ca_key, nb, na);
+  if (!cert)
+    ERR_clear_error();
+  return cert;
+}
+
 void certs_free(struct certs *c)
 {
   for (int k = 0; k < SC_CERT_COUNT; k++)

@@ -73,6 +73,13 @@ int certs_make_ip(struct certs *c, struct ossl_lib_ctx_st *libctx, int64_t now);
  * Returns 0, or -1 (none made). */
 int certs_make_names(struct certs *c, struct ossl_lib_ctx_st *libctx, const char *host,
                      const char *wrong_host, int64_t now);
+/* One more certificate issued by the CA, with the leaf key and in date like
+ * `valid`, for the names in `san` (an OpenSSL subjectAltName value such as
+ * "DNS:*.example.com,DNS:mail.example.com"; its first name is the CN), for
+ * tests of name checks the kinds above do not cover. Not kept in `c`: the
+ * caller frees it (X509_free). NULL on failure. */
+struct x509_st *certs_make_leaf(const struct certs *c, struct ossl_lib_ctx_st *libctx,
+                                const char *san, int64_t now);
 /* Frees everything certs_make(), certs_make_ip() and certs_make_names() made. */
 void certs_free(struct certs *c);
 /* The CA as PEM text into out (NUL-terminated); returns its length, 0 on error. */

@@ -560,6 +560,12 @@ struct tls_peer_conn *tls_peer_accept_ip(struct tls_peer *p, int ipv6, enum tls_
   return accept_on(p->ip_slot[ipv6 ? 1 : 0].ctx, v);
 }
 
+X509 *tls_peer_make_cert(struct tls_peer *p, const char *san, EVP_PKEY **key)
+{
+  *key = p->certs.leaf_key;
+  return certs_make_leaf(&p->certs, p->libctx, san, TLS_PEER_TIME);
+}
+
 struct tls_peer_conn *tls_peer_accept_cert(struct tls_peer *p, int cert, enum tls_peer_version v)
 {
   if (cert == TLS_PEER_CERT_IPV4 || cert == TLS_PEER_CERT_IPV6)

@@ -29,6 +29,8 @@ struct ssl_ctx_st;
 struct ssl_st;
 struct ssl_session_st;
 struct ossl_lib_ctx_st;
+struct evp_pkey_st;
+struct x509_st;
 
 /* The fixed clock: 2026-01-01T00:00:00Z. */
 #define TLS_PEER_TIME       INT64_C(1767225600)
@@ -97,6 +99,11 @@ enum tls_peer_cert { TLS_PEER_CERT_IPV4 = SC_CERT_COUNT, TLS_PEER_CERT_IPV6, TLS
 int tls_peer_pick(const struct scenario *sc);
 /* "<kind> <name>" of a certificate of tls_peer_pick(), for the wire. */
 const char *tls_peer_cert_desc(int cert, char *buf, size_t cap);
+/* certs_make_leaf() with the peer's CA: a certificate for the names in
+ * `san`, in date at TLS_PEER_TIME, whose key is *key (the peer's, not to be
+ * freed), for a server of the caller's own. The caller frees the
+ * certificate (X509_free). NULL on failure. */
+struct x509_st *tls_peer_make_cert(struct tls_peer *p, const char *san, struct evp_pkey_st **key);
 /* A connection presenting certificate `cert` of tls_peer_pick(). */
 struct tls_peer_conn *tls_peer_accept_cert(struct tls_peer *p, int cert, enum tls_peer_version v);
 /* The session a client for `sc` may offer at version `v` (NULL: none): the
