@@ -1544,6 +1544,214 @@ static void test_secret_scanner(void)
   CHECK(!(got & ORACLE_BIT(SC_V_SMUGGLING)));
 }
 
+/* ---- detection paths a test now holds --------------------------------------
+ * Each of the tests below was written for a weakening of the oracle (a
+ * dropped check, a bound moved) that every other test let pass. */
+
+/* a short password base64-encoded (LOGIN's password line, an 8-byte
+ * token, or 4 bytes for a 2-byte password) is decoded and found. */
+static void test_short_password_in_base64(void)
+{
+  static struct scenario sc;
+  static const struct {
+    const char *password, *line;
+  } cases[] = {
+      {"abcd", "XPASS YWJjZA==\r\n"}, /* base64("abcd") */
+      {"pw", "XPASS cHc=\r\n"},       /* base64("pw") */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    scenario_init(&sc);
+    snprintf(sc.name, sizeof sc.name, "scanner-short-password");
+    sc.cfg.password = cases[i].password;
+    wire_init(&wire);
+    say(WIRE_S_DATA, 0, "220 mx ESMTP\r\n");
+    say(WIRE_C_DATA, 0, cases[i].line);
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep);
+    CHECKF(got & ORACLE_BIT(SC_V_LEAK_AUTH), "short password %zu: verdicts %#x", i, got);
+  }
+}
+
+/* an implicit-TLS client (tls=required) that speaks SMTP in plaintext
+ * instead of its TLS hello is a DOWNGRADE; the same command over TLS is
+ * not. */
+static void test_implicit_client_in_plaintext(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = implicit-plaintext\nclient.mode = implicit\nclient.port = 465\n");
+  for (int plain = 0; plain < 2; plain++) {
+    wire_init(&wire);
+    if (plain) {
+      say(WIRE_C_DATA, 0, "EHLO c\r\n");
+    } else {
+      say(WIRE_C_HELLO, 0, "\x16\x03\x01");
+      say(WIRE_TLS_UP, 1, "valid mx.example.com");
+      say(WIRE_S_DATA, 1, "220 mx ESMTP\r\n");
+      say(WIRE_C_DATA, 1, "EHLO c\r\n");
+    }
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_DOWNGRADE);
+    CHECKF(!!got == plain, "plain %d: %#x %s", plain, got, rep.reason[SC_V_DOWNGRADE]);
+  }
+}
+
+/* after STARTTLS, no EHLO over TLS. With bytes injected behind
+ * the 220, a first command over TLS that is not EHLO is INJECTION; with or
+ * without them, MAIL over TLS without a post-TLS EHLO is STALE_CAPS. */
+static void test_no_ehlo_over_tls(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = no-ehlo-over-tls\n");
+  for (int injected = 0; injected < 2; injected++) {
+    wire_to_starttls("250-mx\r\n250 STARTTLS\r\n");
+    say(WIRE_S_DATA, 0, injected ? "220 go\r\n250-mx\r\n250 AUTH PLAIN\r\n" : "220 go\r\n");
+    wire_tls_up();
+    say(WIRE_C_DATA, 1, "MAIL FROM:<a@b>\r\n");
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep);
+    CHECKF(got & ORACLE_BIT(SC_V_STALE_CAPS), "injected %d: %#x", injected, got);
+    CHECKF(!!(got & ORACLE_BIT(SC_V_INJECTION)) == injected, "injected %d: %#x %s", injected, got,
+           rep.reason[SC_V_INJECTION]);
+    if (injected)
+      CHECKF(strstr(rep.reason[SC_V_INJECTION], "not EHLO") != NULL, "%s",
+             rep.reason[SC_V_INJECTION]);
+  }
+}
+
+/* BDAT over TLS when only the pre-TLS EHLO announced CHUNKING. */
+static void test_bdat_on_stale_chunking(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = bdat-stale\n");
+  for (int announced = 0; announced < 2; announced++) {
+    wire_to_tls_ehlo("250-mx\r\n250-CHUNKING\r\n250 STARTTLS\r\n",
+                     announced ? "250-mx\r\n250 CHUNKING\r\n" : "250 mx\r\n");
+    say(WIRE_C_DATA, 1, "MAIL FROM:<a@b>\r\n");
+    say(WIRE_S_DATA, 1, "250 ok\r\n");
+    say(WIRE_C_DATA, 1, "RCPT TO:<c@d>\r\n");
+    say(WIRE_S_DATA, 1, "250 ok\r\n");
+    say(WIRE_C_DATA, 1, "BDAT 5 LAST\r\nhello");
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_STALE_CAPS);
+    CHECKF(!!got == !announced, "announced %d: %#x %s", announced, got,
+           rep.reason[SC_V_STALE_CAPS]);
+  }
+}
+
+/* a DSN parameter of RCPT (NOTIFY=) when only the pre-TLS EHLO
+ * announced DSN. */
+static void test_rcpt_parameter_on_stale_dsn(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = rcpt-param-stale\n");
+  for (int announced = 0; announced < 2; announced++) {
+    wire_to_tls_ehlo("250-mx\r\n250-DSN\r\n250 STARTTLS\r\n",
+                     announced ? "250-mx\r\n250 DSN\r\n" : "250 mx\r\n");
+    say(WIRE_C_DATA, 1, "MAIL FROM:<a@b>\r\n");
+    say(WIRE_S_DATA, 1, "250 ok\r\n");
+    say(WIRE_C_DATA, 1, "RCPT TO:<c@d> NOTIFY=SUCCESS,FAILURE\r\n");
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_STALE_CAPS);
+    CHECKF(!!got == !announced, "announced %d: %#x %s", announced, got,
+           rep.reason[SC_V_STALE_CAPS]);
+  }
+}
+
+/* the legacy "AUTH=PLAIN" keyword announces AUTH PLAIN: announced only
+ * before TLS, AUTH PLAIN over TLS is stale. */
+static void test_legacy_auth_keyword(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = legacy-auth-eq\nclient.auth = plain\n");
+  wire_to_tls_ehlo("250-mx\r\n250-STARTTLS\r\n250 AUTH=PLAIN\r\n", "250-mx\r\n250 8BITMIME\r\n");
+  say(WIRE_C_DATA, 1, "AUTH PLAIN AGEAYg==\r\n");
+  unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_STALE_CAPS);
+  CHECKF(got, "%#x", got);
+}
+
+/* a silent wait is a HANG from one millisecond past the phase's
+ * timeout plus ORACLE_TIMEOUT_SLACK_MS, not later. */
+static void test_hang_boundary(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = hang-boundary\nclient.timeout.ehlo = 10000\n");
+  for (uint64_t extra = 0; extra <= 1; extra++) {
+    wire_init(&wire);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 0, 1, "EHLO c\r\n", 8, 0, SF_ERR_OK);
+    uint64_t t = 1 + 10000 + ORACLE_TIMEOUT_SLACK_MS + extra;
+    wire_add(&wire, WIRE_S_DATA, 0, t, "250 mx\r\n", 8, 0, SF_ERR_OK);
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_HANG);
+    CHECKF(!!got == (int)extra, "extra %llu: %#x %s", (unsigned long long)extra, got,
+           rep.reason[SC_V_HANG]);
+  }
+}
+
+/* the wait after RCPT is bounded by the RCPT timeout, not by the
+ * largest one. */
+static void test_hang_after_rcpt(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = hang-rcpt\nclient.timeout.rcpt = 10000\n");
+  wire_to_tls_ehlo("250-mx\r\n250 STARTTLS\r\n", "250 mx\r\n");
+  say(WIRE_C_DATA, 1, "MAIL FROM:<a@b>\r\n");
+  say(WIRE_S_DATA, 1, "250 ok\r\n");
+  say(WIRE_C_DATA, 1, "RCPT TO:<c@d>\r\n");
+  wire_add(&wire, WIRE_S_DATA, 1, 15000, "250 ok\r\n", 8, 0, SF_ERR_OK);
+  unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_HANG);
+  CHECKF(got, "%#x", got);
+  if (got)
+    CHECKF(strstr(rep.reason[SC_V_HANG], "10000 ms") != NULL, "%s", rep.reason[SC_V_HANG]);
+}
+
+/* the simulation's own hang report is a HANG even when the wire had
+ * no room left to record it (a full wire drops the HANG item). */
+static void test_hang_on_full_wire(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = hang-full-wire\nexpect.result = any\n");
+  wire_init(&wire);
+  wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
+  for (int k = 0; wire_add(&wire, k % 2 ? WIRE_S_DATA : WIRE_C_DATA, 0, 0,
+                           k % 2 ? "250 ok\r\n" : "NOOP\r\n", k % 2 ? 8 : 6, 0, SF_ERR_OK);
+       k++)
+    ;
+  CHECK(wire.truncated);
+  static struct sim_result r;
+  memset(&r, 0, sizeof r);
+  r.status = SC_CLIENT_RUNNING;
+  r.hung = 1;
+  snprintf(r.hang_reason, sizeof r.hang_reason, "waited 900000 ms after noop");
+  unsigned got = oracle_judge(&sc, &wire, &r, &rep) & ORACLE_BIT(SC_V_HANG);
+  CHECKF(got, "%#x", got);
+  CHECKF(strstr(rep.reason[SC_V_HANG], "900000") != NULL, "%s", rep.reason[SC_V_HANG]);
+}
+
+/* certificate names a client must refuse: another IPv6
+ * address that shares its first bytes, and a DNS name that merely begins
+ * with the host's name. */
+static void test_cert_near_names(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = ip-v6-other\nclient.host = 2001:db8::10\ncert.host = 2001:db8::11\n");
+  expect_caught(&sc, SC_FLAW_NO_IP_NAME_CHECK, SC_V_CERT);
+  load(&sc, "name = cert-host-prefix\ncert.host = mx.example.com.evil.net\n");
+  expect_caught(&sc, SC_FLAW_ACCEPT_BAD_CERT, SC_V_CERT);
+}
+
+/* a diagnosis other than the scenario expects is an OUTCOME. */
+static void test_expected_diagnosis(void)
+{
+  static struct scenario sc;
+  static const char scn[] = "name = diag-%s\non connect: send \"220 mx.example.com ESMTP\\r\\n\"; "
+                            "deaf\nexpect.result = failed\nexpect.error = SESSION_TIMEOUT\n"
+                            "expect.diagnosis = %s\ntime_bound = 200000\n";
+  for (int wrong = 0; wrong < 2; wrong++) {
+    char text_[512];
+    snprintf(text_, sizeof text_, scn, wrong ? "wrong" : "right",
+             wrong ? "certificate expired" : "the peer does not read");
+    load(&sc, text_);
+    unsigned got = run_engine(&sc);
+    CHECKF(got == (wrong ? ORACLE_BIT(SC_V_OUTCOME) : 0u), "wrong %d: %#x %s (diag: %s)", wrong,
+           got, rep.reason[SC_V_OUTCOME], res.diagnosis);
+  }
+}
+
 int main(void)
 {
   test_downgrade_on_454();
@@ -1563,6 +1771,17 @@ int main(void)
   test_message_after_other_3yz();
   test_command_after_giving_up();
   test_unfinished_reply_line();
+  test_short_password_in_base64();
+  test_implicit_client_in_plaintext();
+  test_no_ehlo_over_tls();
+  test_bdat_on_stale_chunking();
+  test_rcpt_parameter_on_stale_dsn();
+  test_legacy_auth_keyword();
+  test_hang_boundary();
+  test_hang_after_rcpt();
+  test_hang_on_full_wire();
+  test_cert_near_names();
+  test_expected_diagnosis();
   test_surplus_over_tls();
   test_injection_identical_caps();
   test_injection_read_late();
