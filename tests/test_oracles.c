@@ -213,6 +213,22 @@ static void test_downgrade_not_offered(void)
   unsigned got = run_flawed(&sc, SC_FLAW_NO_STARTTLS_CHECK);
   CHECK(got & ORACLE_BIT(SC_V_LEAK_MAIL));
   CHECK(got & ORACLE_BIT(SC_V_LEAK_AUTH));
+  /* MAIL alone is mail: its envelope left in plaintext, whatever the
+   * server answered. */
+  static struct scenario alone;
+  load(&alone, "name = mail-alone\nclient.tls = required\n");
+  static const char *const exchange[] = {"220 mx ESMTP\r\n",
+                                         "EHLO c\r\n",
+                                         "250 mx\r\n",
+                                         "MAIL FROM:<a@b>\r\n",
+                                         "530 5.7.0 STARTTLS first\r\n",
+                                         "QUIT\r\n"};
+  wire_init(&wire);
+  for (size_t i = 0; i < sizeof exchange / sizeof exchange[0]; i++)
+    wire_add(&wire, i % 2 ? WIRE_C_DATA : WIRE_S_DATA, 0, i, exchange[i], strlen(exchange[i]), 0,
+             SF_ERR_OK);
+  got = oracle_judge(&alone, &wire, NULL, &rep);
+  CHECKF(got & ORACLE_BIT(SC_V_LEAK_MAIL), "verdicts %#x", got);
 }
 
 /* The CVE-2021-22947 class: a fake post-TLS EHLO answer rides with the 220. */
@@ -572,7 +588,9 @@ static void test_smuggling(void)
   static const struct {
     const char *body;
     int bare;
-  } cut[] = {{"line one\r\nline tw\r", 0}, {"line one\r\nli\rne two\r", 1}};
+  } cut[] = {{"line one\r\nline tw\r", 0},
+             {"line one\r\nli\rne two\r", 1},
+             {"line one\nline two\r\n", 1}}; /* a bare LF */
   for (size_t i = 0; i < sizeof cut / sizeof cut[0]; i++) {
     scenario_init(&sc);
     wire_init(&wire);
