@@ -143,5 +143,12 @@ static inline int wire_contains(const struct run *r, const char *needle)
 #define EHLO_PRE  "250-mx.example.com\r\n250-PIPELINING\r\n250-STARTTLS\r\n250 8BITMIME\r\n"
 #define EHLO_POST "250-mx.example.com\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n"
 #define HELLO     "EHLO client.example.org\r\n"
+/* The steps from the greeting to the client's STARTTLS, EHLO_PRE the
+ * server's answer to its EHLO. */
+#define TO_STARTTLS                                                                                \
+  {SERVER, GREETING, 0}, {CLIENT, HELLO, 0}, {SERVER, EHLO_PRE, 0},                                \
+  {                                                                                                \
+    CLIENT, "STARTTLS\r\n", 0                                                                      \
+  }
 
 #endif

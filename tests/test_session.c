@@ -58,10 +58,7 @@ static void test_starttls_delivery(void)
   r.cfg.user = "alice";
   r.cfg.password = "s3cret";
   const struct step steps[] = {
-      {SERVER, GREETING, 0},
-      {CLIENT, HELLO, 0},
-      {SERVER, EHLO_PRE, 0},
-      {CLIENT, "STARTTLS\r\n", 0},
+      TO_STARTTLS,
       {SERVER, "220 2.0.0 Ready to start TLS\r\n", 0},
       {CLIENT, SF_PT_CLIENT_HELLO, 0},
       {TLS_HELLO, "valid mx.example.com", 0},
@@ -131,10 +128,7 @@ static void test_opportunistic_upgrades_when_offered(void)
   struct run r;
   run_config(&r, SF_MODE_STARTTLS, SF_TLS_OPPORTUNISTIC);
   const struct step steps[] = {
-      {SERVER, GREETING, 0},
-      {CLIENT, HELLO, 0},
-      {SERVER, EHLO_PRE, 0},
-      {CLIENT, "STARTTLS\r\n", 0},
+      TO_STARTTLS,
       {SERVER, "220 go\r\n", 0},
       {CLIENT, SF_PT_CLIENT_HELLO, 0},
       {TLS_HELLO, "valid mx.example.com", 0},
@@ -155,10 +149,7 @@ static void test_injection_same_flight(void)
   struct run r;
   run_config(&r, SF_MODE_STARTTLS, SF_TLS_REQUIRED);
   const struct step steps[] = {
-      {SERVER, GREETING, 0},
-      {CLIENT, HELLO, 0},
-      {SERVER, EHLO_PRE, 0},
-      {CLIENT, "STARTTLS\r\n", 0},
+      TO_STARTTLS,
       {SERVER, "220 go ahead\r\n250-evil\r\n250 AUTH PLAIN\r\n", 0},
       /* Nothing more leaves the client: no ClientHello, no EHLO. */
       {CLIENT, "", 0},
@@ -174,9 +165,12 @@ static void test_injection_next_flight(void)
   struct run r;
   run_config(&r, SF_MODE_STARTTLS, SF_TLS_REQUIRED);
   const struct step steps[] = {
-      {SERVER, GREETING, 0},       {CLIENT, HELLO, 0},        {SERVER, EHLO_PRE, 0},
-      {CLIENT, "STARTTLS\r\n", 0}, {SERVER, "220 go\r\n", 0}, {CLIENT, SF_PT_CLIENT_HELLO, 0},
-      {SERVER, "250 evil\r\n", 0}, {CLIENT, "", 0},           {END, NULL, 0},
+      TO_STARTTLS,
+      {SERVER, "220 go\r\n", 0},
+      {CLIENT, SF_PT_CLIENT_HELLO, 0},
+      {SERVER, "250 evil\r\n", 0},
+      {CLIENT, "", 0},
+      {END, NULL, 0},
   };
   CHECK(run_script(&r, steps) == -1);
   expect_end(&r, SF_FAILED, SF_ERR_STARTTLS_INJECTION, "plaintext after the 220");
@@ -222,8 +216,10 @@ static void required_refusal(const char *answer, enum sf_err err, const char *af
   r.cfg.user = "alice";
   r.cfg.password = "pw";
   const struct step steps[] = {
-      {SERVER, GREETING, 0}, {CLIENT, HELLO, 0}, {SERVER, EHLO_PRE, 0}, {CLIENT, "STARTTLS\r\n", 0},
-      {SERVER, answer, 0},   {CLIENT, after, 0}, {END, NULL, 0},
+      TO_STARTTLS,
+      {SERVER, answer, 0},
+      {CLIENT, after, 0},
+      {END, NULL, 0},
   };
   CHECK(run_script(&r, steps) == -1);
   expect_end(&r, SF_FAILED, err, answer);
@@ -305,9 +301,8 @@ static void cert_failure(const char *cert, enum sf_err err)
   run_config(&r, SF_MODE_STARTTLS, SF_TLS_REQUIRED);
   run_envelope(&r, "m");
   const struct step steps[] = {
-      {SERVER, GREETING, 0},       {CLIENT, HELLO, 0},        {SERVER, EHLO_PRE, 0},
-      {CLIENT, "STARTTLS\r\n", 0}, {SERVER, "220 go\r\n", 0}, {CLIENT, SF_PT_CLIENT_HELLO, 0},
-      {TLS_HELLO, cert, 0},        {CLIENT, "", 0},           {END, NULL, 0},
+      TO_STARTTLS,          {SERVER, "220 go\r\n", 0}, {CLIENT, SF_PT_CLIENT_HELLO, 0},
+      {TLS_HELLO, cert, 0}, {CLIENT, "", 0},           {END, NULL, 0},
   };
   CHECK(run_script(&r, steps) == -1);
   expect_end(&r, SF_FAILED, err, cert);
@@ -363,10 +358,7 @@ static void test_opportunistic_stripped_never_auths(void)
 
   /* Refused with 454: the same. */
   const struct step refused[] = {
-      {SERVER, GREETING, 0},
-      {CLIENT, HELLO, 0},
-      {SERVER, EHLO_PRE, 0},
-      {CLIENT, "STARTTLS\r\n", 0},
+      TO_STARTTLS,
       {SERVER, "454 no\r\n", 0},
       {CLIENT, "QUIT\r\n", 0},
       {END, NULL, 0},
@@ -385,10 +377,7 @@ static void test_opportunistic_without_auth_continues(void)
   run_config(&r, SF_MODE_STARTTLS, SF_TLS_OPPORTUNISTIC);
   run_envelope(&r, "m");
   const struct step steps[] = {
-      {SERVER, GREETING, 0},
-      {CLIENT, HELLO, 0},
-      {SERVER, EHLO_PRE, 0},
-      {CLIENT, "STARTTLS\r\n", 0},
+      TO_STARTTLS,
       {SERVER, "454 4.7.0 no\r\n", 0},
       {CLIENT, "MAIL FROM:<alice@example.org>\r\n", 0},
       {END, NULL, 0},
@@ -432,10 +421,7 @@ static void test_plaintext_auth_only_by_name(void)
 static void test_421_everywhere(void)
 {
   const struct step full[] = {
-      {SERVER, GREETING, 0},
-      {CLIENT, HELLO, 0},
-      {SERVER, EHLO_PRE, 0},
-      {CLIENT, "STARTTLS\r\n", 0},
+      TO_STARTTLS,
       {SERVER, "220 go\r\n", 0},
       {CLIENT, SF_PT_CLIENT_HELLO, 0},
       {TLS_HELLO, "valid mx.example.com", 0},
@@ -1104,13 +1090,8 @@ static void test_one_byte_is_enough(void)
 {
   struct run r;
   run_config(&r, SF_MODE_STARTTLS, SF_TLS_REQUIRED);
-  const struct step after_220[] = {{SERVER, GREETING, 0},
-                                   {CLIENT, HELLO, 0},
-                                   {SERVER, EHLO_PRE, 0},
-                                   {CLIENT, "STARTTLS\r\n", 0},
-                                   {SERVER, "220 go\r\n2", 0},
-                                   {CLIENT, "", 0},
-                                   {END, NULL, 0}};
+  const struct step after_220[] = {
+      TO_STARTTLS, {SERVER, "220 go\r\n2", 0}, {CLIENT, "", 0}, {END, NULL, 0}};
   CHECK(run_script(&r, after_220) == -1);
   expect_end(&r, SF_FAILED, SF_ERR_STARTTLS_INJECTION, "one byte after the 220");
 
@@ -1126,13 +1107,17 @@ static void test_one_byte_is_enough(void)
   expect_end(&r, SF_FAILED, SF_ERR_SESSION_REJECTED, "one byte after a refusal");
 
   run_config(&r, SF_MODE_STARTTLS, SF_TLS_REQUIRED);
-  const struct step bytewise[] = {{SERVER, GREETING, 0},     {CLIENT, HELLO, 0},
-                                  {SERVER, EHLO_PRE, 0},     {CLIENT, "STARTTLS\r\n", 0},
-                                  {SERVER, "220 go\r\n", 0}, {CLIENT, SF_PT_CLIENT_HELLO, 0},
-                                  {SERVER, "2", 0},          {SERVER, "5", 0},
-                                  {SERVER, "0", 0},          {SERVER, " ", 0},
-                                  {SERVER, "x", 0},          {SERVER, "\r", 0},
-                                  {SERVER, "\n", 0},         {END, NULL, 0}};
+  const struct step bytewise[] = {TO_STARTTLS,
+                                  {SERVER, "220 go\r\n", 0},
+                                  {CLIENT, SF_PT_CLIENT_HELLO, 0},
+                                  {SERVER, "2", 0},
+                                  {SERVER, "5", 0},
+                                  {SERVER, "0", 0},
+                                  {SERVER, " ", 0},
+                                  {SERVER, "x", 0},
+                                  {SERVER, "\r", 0},
+                                  {SERVER, "\n", 0},
+                                  {END, NULL, 0}};
   CHECK(run_script(&r, bytewise) == -1);
   expect_end(&r, SF_FAILED, SF_ERR_STARTTLS_INJECTION, "plaintext a byte at a time after the 220");
 
@@ -1156,10 +1141,7 @@ static void test_parser_restarts_with_tls(void)
 {
   struct run r;
   run_config(&r, SF_MODE_STARTTLS, SF_TLS_REQUIRED);
-  const struct step steps[] = {{SERVER, GREETING, 0},
-                               {CLIENT, HELLO, 0},
-                               {SERVER, EHLO_PRE, 0},
-                               {CLIENT, "STARTTLS\r\n", 0},
+  const struct step steps[] = {TO_STARTTLS,
                                {SERVER, "220 go\r\n", 0},
                                {CLIENT, SF_PT_CLIENT_HELLO, 0},
                                {TLS_HELLO, "valid mx.example.com", 0},

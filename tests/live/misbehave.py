@@ -89,10 +89,13 @@ def smtp_loop(c, mode, ctx, in_tls):
             return
         verb = line.split(b" ")[0].upper()
         if verb in (b"EHLO", b"HELO") and mode in ("endless-ehlo", "trickle-ehlo"):
-            for i in range(3000 if mode == "endless-ehlo" else 40):
-                c.send(b"250-X-FILLER-%04d %s\r\n" % (i, b"x" * 60))
-                if mode == "trickle-ehlo":
-                    time.sleep(0.5)
+            line = b"250-X-FILLER %s\r\n" % (b"x" * 60)
+            if mode == "endless-ehlo":  # one write, past the probe's line and byte limits
+                c.send(line * 3000)
+                return
+            for _ in range(40):
+                c.send(line)
+                time.sleep(0.5)
             return
         if verb in (b"EHLO", b"HELO"):
             if in_tls and mode in ("starttls-again", "implicit-starttls"):
