@@ -22,6 +22,8 @@
 
 #define PENDING_MAX 64
 #define GRACE_MAX   8
+/* Replies inside TLS that answered no command whose codes are kept. */
+#define SURPLUS_CODES 8
 
 /* ---- capabilities, read by the oracle itself ---------------------------------- */
 
@@ -213,7 +215,12 @@ struct judge {
   int injected;    /* bytes followed the 220 to STARTTLS */
   int surplus;     /* plaintext replies that answered no command */
   int surplus_tls; /* the same inside TLS, not yet taken for an answer */
+  /* The codes of the first of those (-1: none read), oldest first: the
+   * first is what the client takes for the answer to its next command. */
+  int surplus_code[SURPLUS_CODES];
+  size_t surplus_known;
   int open_line;   /* the last server line over TLS never ended (cut by a stall, ...) */
+  int open_code;   /* its code, -1 if it has none yet */
   int open_taken;  /* the server line under way was counted as one of those */
   int ahead;       /* STARTTLS went out with such a reply unread before it */
   struct caps inj; /* what the injected lines announced */
@@ -376,6 +383,32 @@ static int group_member(enum sc_verb v)
 
 static int pairing_uncertain(const struct judge *j, int tls);
 
+/* A reply inside TLS that answered no command, with its code; and the
+ * oldest of them taken for an answer. Codes are kept while every earlier
+ * one is. */
+static void surplus_add(struct judge *j, int code)
+{
+  if (j->surplus_known == (size_t)j->surplus_tls && j->surplus_known < SURPLUS_CODES)
+    j->surplus_code[j->surplus_known++] = code;
+  j->surplus_tls++;
+}
+
+static void surplus_take(struct judge *j)
+{
+  j->surplus_tls--;
+  if (j->surplus_known == 0)
+    return;
+  j->surplus_known--;
+  memmove(j->surplus_code, j->surplus_code + 1, j->surplus_known * sizeof j->surplus_code[0]);
+}
+
+/* The code of the reply inside TLS the client takes for the answer to its
+ * next command, if one that answered nothing is waiting, else -1. */
+static int surplus_first(const struct judge *j)
+{
+  return j->surplus_known > 0 ? j->surplus_code[0] : -1;
+}
+
 /* A whole reply arrived: it answers the oldest command waiting.
  * `first_421`: its last line is the first 421 that ends a reply. Returns 1
  * if the client answers it: it answered the last command the client waits
@@ -390,7 +423,7 @@ static int on_reply(struct judge *j, int code, int ends_reply, int first_421)
   } else if (!j->tls_up) {
     j->surplus++;
   } else {
-    j->surplus_tls++;
+    surplus_add(j, code);
   }
   /* That 421 need not have been read before the client's next commands:
    * it came behind other replies, answered nothing, or answered a command
@@ -442,6 +475,7 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
   release_held(j);
   j->open_taken = 0;
   j->open_line = it->tls && !it->eol;
+  j->open_code = it->code;
   const uint8_t *text;
   size_t n;
   line_text(it, &text, &n);
@@ -951,12 +985,12 @@ static void on_client_tls(struct judge *j, const struct wire_item *it, const cha
    * as well (INJECTION's accounting). */
   if ((it->server_open || j->open_line) && !j->open_taken && !j->injected) {
     j->open_taken = 1;
-    j->surplus_tls++;
+    surplus_add(j, j->open_line ? j->open_code : -1);
   }
   /* Replies the server sent inside TLS that answered no command: a client
    * reading reply by reply takes them, in order, for the answers to its
    * commands in flight. The server's own doing, and no pipelining. */
-  for (; j->surplus_tls > 0 && j->npending > 0 && v != SC_VERB_QUIT; j->surplus_tls--)
+  for (; j->surplus_tls > 0 && j->npending > 0 && v != SC_VERB_QUIT; surplus_take(j))
     pending_pop(j);
   /* A command sent after the client waited in silence, as long as the
    * slack a live run's scheduling may need or longer, for replies that had
@@ -1090,7 +1124,9 @@ static void activity(struct judge *j, const struct wire_item *it)
  * SASL data or message text, but it is neither a credential nor mail unless
  * the client itself began AUTH or DATA. The other way round, once its DATA
  * got a 354 (or any 3yz, as check_behind_data() allows) the client's lines
- * are its message up to the "." line, whatever the server said in between
+ * are its message up to the "." line (so too when a reply inside TLS that
+ * answered nothing waits for it, a 3yz it takes for DATA's answer:
+ * libESMTP, found by fuzz_libesmtp), whatever the server said in between
  * (RFC 5321 4.1.1.4: the data is one command, and a client sending it is
  * not reading): a reply in the middle of the message makes the server read
  * the rest as commands, not the client send them. */
@@ -1101,6 +1137,7 @@ static enum sc_verb client_verb(const struct judge *j, const struct wire_item *i
     return it->verb;
   if ((prev == SC_VERB_DATA && j->replies_since_client > 0 &&
        (j->turn_codes[0] == 354 || j->data_code / 100 == 3)) ||
+      (prev == SC_VERB_DATA && it->tls && surplus_first(j) / 100 == 3) ||
       (prev == SC_VERB_BODY && !j->body_ended))
     return SC_VERB_BODY; /* in its message */
   if (it->verb == SC_VERB_AUTH_DATA && prev != SC_VERB_AUTH && prev != SC_VERB_AUTH_DATA)

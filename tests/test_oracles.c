@@ -1168,6 +1168,41 @@ static void test_surplus_over_tls(void)
   }
 }
 
+/* Such a reply waiting when DATA goes is what the client takes for DATA's
+ * answer: a 3yz starts its message, which is then no command sent ahead
+ * (libESMTP, found by fuzz_libesmtp: "250 STARTTLS" then "334 " to RCPT).
+ * With nothing waiting, the message right behind DATA is smuggling, and its
+ * lines are commands sent ahead; with a 5yz waiting, they are such
+ * commands. */
+static void test_surplus_3yz_to_data(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = surplus-3yz-to-data\n");
+  static const struct {
+    const char *to_rcpt;
+    unsigned want;
+  } cases[] = {
+      {"250 ok\r\n334 \r\n", 0},
+      {"250 ok\r\n354 go\r\n", 0},
+      {"250 ok\r\n", ORACLE_BIT(SC_V_SMUGGLING) | ORACLE_BIT(SC_V_STALE_CAPS)},
+      {"250 ok\r\n554 no\r\n", ORACLE_BIT(SC_V_STALE_CAPS)},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    wire_to_tls_ehlo("250-mx\r\n250-STARTTLS\r\n250 PIPELINING\r\n", "250 mx\r\n");
+    say(WIRE_C_DATA, 1, "MAIL FROM:<a@b>\r\n");
+    say(WIRE_S_DATA, 1, "250 ok\r\n");
+    say(WIRE_C_DATA, 1, "RCPT TO:<c@d>\r\n");
+    say(WIRE_S_DATA, 1, cases[i].to_rcpt);
+    say(WIRE_C_DATA, 1, "DATA\r\nSubject: x\r\nDate: y\r\n\r\nbody\r\n.\r\n");
+    say(WIRE_S_DATA, 1, "250 queued\r\n");
+    say(WIRE_C_DATA, 1, "QUIT\r\n");
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) &
+                   (ORACLE_BIT(SC_V_STALE_CAPS) | ORACLE_BIT(SC_V_SMUGGLING));
+    CHECKF(got == cases[i].want, "case %zu: %#x %s / %s", i, got, rep.reason[SC_V_STALE_CAPS],
+           rep.reason[SC_V_SMUGGLING]);
+  }
+}
+
 /* The verb and chunk flag the wire walker gives the client line `text`. */
 struct line_seen {
   const char *text;
@@ -1786,6 +1821,7 @@ int main(void)
   test_cert_near_names();
   test_expected_diagnosis();
   test_surplus_over_tls();
+  test_surplus_3yz_to_data();
   test_injection_identical_caps();
   test_injection_read_late();
   test_injection_fragment();
