@@ -1187,6 +1187,240 @@ static void test_close_before_message_answer(void)
   expect_end(&r, SF_FAILED, SF_ERR_SESSION_PEER_CLOSED, "close before the message's answer");
 }
 
+/* RFC 5321 4.1.1.10: once the message has been accepted, a 421 in answer to
+ * QUIT (the server closing anyway) ends the session as done: the mail went
+ * through and must not be reported failed (and sent again). */
+static void test_421_to_quit_is_done(void)
+{
+  struct run r;
+  CHECK(send_message(&r, "m", "354 go\r\n", "m\r\n.\r\n") == -1);
+  const struct step rest[] = {{SERVER, "250 queued\r\n", 0},
+                              {CLIENT, "QUIT\r\n", 0},
+                              {SERVER, "421 4.3.2 shutting down\r\n", 0},
+                              {END, NULL, 0}};
+  for (int i = 0; rest[i].op != END; i++) {
+    run_drain(&r);
+    if (rest[i].op == SERVER)
+      sf_session_feed(&r.s, (const uint8_t *)rest[i].data, strlen(rest[i].data), r.now);
+    else
+      CHECK(r.wire_len - r.checked == strlen(rest[i].data) &&
+            memcmp(r.wire + r.checked, rest[i].data, strlen(rest[i].data)) == 0);
+    r.checked = r.wire_len;
+  }
+  expect_end(&r, SF_DONE, SF_ERR_OK, "421 to QUIT");
+}
+
+/* RFC 4954 6: 235 is the one answer that means "authenticated"; any other
+ * 2yz (here 230 and 250) to AUTH, or to the password of AUTH LOGIN, is a
+ * refusal, and no MAIL follows it. */
+static void test_auth_success_is_235_only(void)
+{
+  static const char *const answers[] = {"230 2.7.0 ok\r\n", "250 ok\r\n"};
+  for (size_t i = 0; i < sizeof answers / sizeof answers[0]; i++) {
+    for (int login = 0; login < 2; login++) {
+      struct run r;
+      run_config(&r, SF_MODE_IMPLICIT, SF_TLS_REQUIRED);
+      run_envelope(&r, "m");
+      r.cfg.auth = login ? SF_AUTH_LOGIN : SF_AUTH_PLAIN;
+      r.cfg.user = "u";
+      r.cfg.password = "p";
+      const struct step plain[] = {{CLIENT, SF_PT_CLIENT_HELLO, 0},
+                                   {TLS_HELLO, "valid mx.example.com", 0},
+                                   {SERVER, GREETING, 0},
+                                   {CLIENT, HELLO, 0},
+                                   {SERVER, EHLO_POST, 0},
+                                   {CLIENT, "AUTH PLAIN AHUAcA==\r\n", 0},
+                                   {SERVER, answers[i], 0},
+                                   {CLIENT, "QUIT\r\n" SF_PT_CLOSE, 0},
+                                   {END, NULL, 0}};
+      const struct step login_steps[] = {{CLIENT, SF_PT_CLIENT_HELLO, 0},
+                                         {TLS_HELLO, "valid mx.example.com", 0},
+                                         {SERVER, GREETING, 0},
+                                         {CLIENT, HELLO, 0},
+                                         {SERVER, EHLO_POST, 0},
+                                         {CLIENT, "AUTH LOGIN\r\n", 0},
+                                         {SERVER, "334 VXNlcm5hbWU6\r\n", 0},
+                                         {CLIENT, "dQ==\r\n", 0},
+                                         {SERVER, "334 UGFzc3dvcmQ6\r\n", 0},
+                                         {CLIENT, "cA==\r\n", 0},
+                                         {SERVER, answers[i], 0},
+                                         {CLIENT, "QUIT\r\n" SF_PT_CLOSE, 0},
+                                         {END, NULL, 0}};
+      CHECK(run_script(&r, login ? login_steps : plain) == -1);
+      expect_end(&r, SF_FAILED, SF_ERR_SESSION_REJECTED, answers[i]);
+      CHECK(!wire_contains(&r, "MAIL"));
+    }
+  }
+}
+
+/* RFC 5321 4.3.2: DATA goes on only after 354. Another 3yz (a 334 meant for
+ * SASL, a 350) is out of step: no message text and, as after any stray 3xx,
+ * not even QUIT. */
+static void test_data_needs_354(void)
+{
+  static const char *const answers[] = {"334 go\r\n", "350 go\r\n"};
+  for (size_t i = 0; i < sizeof answers / sizeof answers[0]; i++) {
+    struct run r;
+    CHECK(send_message(&r, "secret", answers[i], "") == -1);
+    expect_end(&r, SF_FAILED, SF_ERR_SESSION_REJECTED, answers[i]);
+    CHECK(!wire_contains(&r, "secret"));
+  }
+}
+
+/* A reply where the TLS handshake was due is injection whatever its first
+ * digit: every byte '0' to '9' right after the 220 to STARTTLS is named
+ * STARTTLS_INJECTION, and nothing more is sent. */
+static void test_any_digit_after_220_is_injection(void)
+{
+  for (char d = '0'; d <= '9'; d++) {
+    char byte[2] = {d, '\0'};
+    struct run r;
+    run_config(&r, SF_MODE_STARTTLS, SF_TLS_REQUIRED);
+    const struct step steps[] = {
+        TO_STARTTLS,       {SERVER, "220 go\r\n", 0}, {CLIENT, SF_PT_CLIENT_HELLO, 0},
+        {SERVER, byte, 0}, {CLIENT, "", 0},           {END, NULL, 0}};
+    CHECK(run_script(&r, steps) == -1);
+    expect_end(&r, SF_FAILED, SF_ERR_STARTTLS_INJECTION, byte);
+  }
+}
+
+/* The message's end marker is written inside the session's output buffer
+ * whatever the message's length: lengths around one buffer's worth, so that
+ * the last text byte lands at every place near the buffer's end. The bytes
+ * right after the session must stay as they were, and the wire must carry
+ * the message and its end exactly. */
+static void test_message_end_stays_in_buffer(void)
+{
+  static struct {
+    struct sf_session s;
+    unsigned char after[32];
+  } g;
+  static char message[SF_SESSION_OUT_BUF + 16];
+  static char wire[SF_SESSION_OUT_BUF + 64];
+  const unsigned char *tail = (const unsigned char *)(&g.s.out[0] + sizeof g.s.out);
+  const unsigned char *end = (const unsigned char *)(&g + 1);
+  for (size_t len = SF_SESSION_OUT_BUF - 12; len <= SF_SESSION_OUT_BUF + 4; len++) {
+    struct run r;
+    run_config(&r, SF_MODE_PLAIN, SF_TLS_NONE);
+    memset(message, 'a', len);
+    message[len] = '\0';
+    run_envelope(&r, message);
+    memset(&g, 0x5a, sizeof g);
+    sf_session_init(&g.s, &r.cfg, NULL);
+    sf_session_start(&g.s, 0);
+    static const char *const server[] = {GREETING, "250 mx\r\n", "250 ok\r\n", "250 ok\r\n",
+                                         "354 go\r\n"};
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof server / sizeof server[0]; i++) {
+      n = sf_session_take(&g.s, (uint8_t *)wire, sizeof wire, 0);
+      sf_session_feed(&g.s, (const uint8_t *)server[i], strlen(server[i]), 0);
+    }
+    n = sf_session_take(&g.s, (uint8_t *)wire, sizeof wire, 0);
+    n += sf_session_take(&g.s, (uint8_t *)wire + n, sizeof wire - n, 0);
+    int intact = 1;
+    for (const unsigned char *b = tail; b < end; b++)
+      intact &= *b == 0x5a;
+    CHECKF(intact, "message of %zu bytes: written past the output buffer", len);
+    CHECKF(n == len + 5 && memcmp(wire, message, len) == 0 &&
+               memcmp(wire + len, "\r\n.\r\n", 5) == 0,
+           "message of %zu bytes: %zu bytes on the wire", len, n);
+  }
+}
+
+/* A handshake the session gave up on is not begun on the wire: when the
+ * peer closes, or the send timer runs out, before the ClientHello was
+ * taken, no byte of it leaves afterwards. */
+static void test_no_hello_after_the_end(void)
+{
+  for (int how = 0; how < 2; how++) {
+    struct run r;
+    run_config(&r, SF_MODE_STARTTLS, SF_TLS_REQUIRED);
+    const struct step steps[] = {TO_STARTTLS, {END, NULL, 0}};
+    CHECK(run_script(&r, steps) == -1);
+    sf_session_feed(&r.s, (const uint8_t *)"220 go\r\n", 8, r.now);
+    CHECK(sf_session_status(&r.s) & SF_WANT_SEND); /* the ClientHello is ready */
+    if (how == 0) {
+      sf_session_eof(&r.s, r.now);
+    } else {
+      r.now += r.cfg.timeout_ms[SF_PHASE_BLOCK];
+      sf_session_tick(&r.s, r.now);
+    }
+    uint8_t buf[256];
+    size_t n = sf_session_take(&r.s, buf, sizeof buf, r.now);
+    CHECKF(n == 0, "%s: %zu bytes sent after the end", how ? "timeout" : "close", n);
+    CHECK(sf_session_status(&r.s) & SF_FAILED);
+    CHECK(!(sf_session_status(&r.s) & SF_WANT_SEND));
+  }
+}
+
+/* The pass-through layer with a small send window, as the OpenSSL layer
+ * has (SF_TLS_OPENSSL_OUT_MAX): it takes application bytes only while fewer
+ * than `narrow_window` network bytes wait to be taken. */
+static struct sf_tls_vtable narrow_vt;
+static size_t narrow_window;
+
+static size_t narrow_write_app(struct sf_tls *tls, const uint8_t *data, size_t len)
+{
+  size_t pending = sf_tls_passthrough_vtable()->pending_net(tls);
+  size_t room = pending < narrow_window ? narrow_window - pending : 0;
+  return sf_tls_passthrough_vtable()->write_app(tls, data, len < room ? len : room);
+}
+
+/* close_notify goes only after everything the session meant to say has gone
+ * into TLS: when the layer takes the QUIT after a refusal a few bytes at a
+ * time, the whole QUIT goes before close_notify, not its first bytes only. */
+static void test_quit_whole_before_close_notify(void)
+{
+  struct run r;
+  run_config(&r, SF_MODE_IMPLICIT, SF_TLS_REQUIRED);
+  run_envelope(&r, "m");
+  narrow_vt = *sf_tls_passthrough_vtable();
+  narrow_vt.write_app = narrow_write_app;
+  narrow_window = 2;
+  sf_tls_passthrough_init(&r.pt);
+  r.pt.base.vt = &narrow_vt;
+  sf_session_init(&r.s, &r.cfg, &r.pt.base);
+  sf_session_start(&r.s, 0);
+  char hello[128];
+  snprintf(hello, sizeof(hello), "%svalid mx.example.com\n", SF_PT_SERVER_HELLO);
+  const char *server[] = {hello, GREETING, EHLO_POST, "550 5.7.1 no\r\n"};
+  for (size_t i = 0; i < sizeof(server) / sizeof(server[0]); i++) {
+    run_drain(&r);
+    sf_session_feed(&r.s, (const uint8_t *)server[i], strlen(server[i]), 0);
+  }
+  run_drain(&r);
+  const char *want =
+      SF_PT_CLIENT_HELLO HELLO "MAIL FROM:<alice@example.org>\r\nQUIT\r\n" SF_PT_CLOSE;
+  CHECKF(r.wire_len == strlen(want) && memcmp(r.wire, want, r.wire_len) == 0,
+         "the client sent '%.*s'", (int)r.wire_len, r.wire);
+  expect_end(&r, SF_FAILED, SF_ERR_SESSION_REJECTED, "MAIL refused over a narrow TLS window");
+}
+
+/* The pass-through server hello says "resumed" only for a session the
+ * client offered (as TLS: a server cannot resume what was never offered,
+ * RFC 8446 4.2.11); offered, it is taken and recorded. */
+static void test_passthrough_resumes_only_when_offered(void)
+{
+  for (int offer = 0; offer < 2; offer++) {
+    struct sf_tls_passthrough pt;
+    sf_tls_passthrough_init(&pt);
+    sf_tls_passthrough_offer_resume(&pt, offer);
+    pt.base.vt->start(&pt.base, "mx.example.com", 1);
+    char hello[SF_PT_MAX_HELLO];
+    int n = snprintf(hello, sizeof(hello), "%svalid mx.example.com%s\n", SF_PT_SERVER_HELLO,
+                     SF_PT_RESUMED);
+    pt.base.vt->feed_net(&pt.base, (const uint8_t *)hello, (size_t)n);
+    if (offer) {
+      CHECK(pt.base.vt->state(&pt.base) == SF_TLS_ESTABLISHED);
+      CHECK(sf_tls_passthrough_resumed(&pt));
+    } else {
+      CHECK(pt.base.vt->state(&pt.base) == SF_TLS_FAILED);
+      CHECK(pt.base.vt->error(&pt.base, NULL) == SF_ERR_TLS_HANDSHAKE);
+      CHECK(!sf_tls_passthrough_resumed(&pt));
+    }
+  }
+}
+
 int main(void)
 {
   test_plain_delivery();
@@ -1226,5 +1460,13 @@ int main(void)
   test_parser_restarts_with_tls();
   test_unsent_hello_is_bounded();
   test_close_before_message_answer();
+  test_421_to_quit_is_done();
+  test_auth_success_is_235_only();
+  test_data_needs_354();
+  test_any_digit_after_220_is_injection();
+  test_message_end_stays_in_buffer();
+  test_no_hello_after_the_end();
+  test_quit_whole_before_close_notify();
+  test_passthrough_resumes_only_when_offered();
   return check_report("session");
 }
