@@ -224,10 +224,12 @@ static int queue(struct sf_session *s, const char *const *part, size_t n)
   return 1;
 }
 
-/* Whether the command, or the message after a 354, is still in our queue. */
+/* Whether the command, or the message after a 354, has not all left: it is
+ * still in our queue, or in TLS records the caller has not taken. */
 static int queued(const struct sf_session *s)
 {
-  return out_pending(s) > 0 || (s->state == SF_ST_BODY && !s->body_done);
+  return out_pending(s) > 0 || (s->state == SF_ST_BODY && !s->body_done) ||
+         (s->tls_net_owed > 0 && s->tls->vt->pending_net(s->tls) > 0);
 }
 
 /* Record the error and end the session. With `quit`, the channel is still
@@ -247,7 +249,10 @@ static enum sf_state fail(struct sf_session *s, enum sf_err err, int quit, const
   }
   s->body_done = 1;
   s->out_head = s->out_tail = 0;
-  if (quit)
+  /* Our last records still in the TLS layer cannot be taken back, and
+   * nothing can follow them if they are dropped: the session stops there. */
+  s->tls_mute = s->tls_up && s->tls_net_owed > 0 && s->tls->vt->pending_net(s->tls) > 0;
+  if (quit && !s->tls_mute)
     queue(s, (const char *const[]){"QUIT\r\n"}, 1);
   s->closing = 1;
   return SF_ST_FAILED;
@@ -893,6 +898,9 @@ static void feed_tls_app(struct sf_session *s)
     if (n == 0)
       return;
     s->out_head += n;
+    /* Their records end the layer's output so far (what it makes later,
+     * as a KeyUpdate, comes after them). */
+    s->tls_net_owed = s->tls->vt->pending_net(s->tls);
   }
 }
 
@@ -901,7 +909,7 @@ static size_t take(struct sf_session *s, uint8_t *out, size_t cap)
   if (!s->tls_started)
     return take_plain(s, out, cap);
   /* A handshake we abandoned is not continued: no ClientHello after the end. */
-  if (terminal(s) && !s->tls_up)
+  if ((terminal(s) && !s->tls_up) || s->tls_mute)
     return 0;
   if (s->tls_up)
     feed_tls_app(s);
@@ -909,7 +917,9 @@ static size_t take(struct sf_session *s, uint8_t *out, size_t cap)
   if (terminal(s) && s->tls_up && out_pending(s) == 0 &&
       s->tls->vt->state(s->tls) == SF_TLS_ESTABLISHED)
     s->tls->vt->close(s->tls);
-  return s->tls->vt->take_net(s->tls, out, cap);
+  size_t n = s->tls->vt->take_net(s->tls, out, cap);
+  s->tls_net_owed -= n < s->tls_net_owed ? n : s->tls_net_owed;
+  return n;
 }
 
 size_t sf_session_take(struct sf_session *s, uint8_t *out, size_t cap, uint64_t now)
@@ -984,6 +994,8 @@ unsigned sf_session_status(const struct sf_session *s)
       queued(s) ||
       (s->tls_started && (s->tls_up || !terminal(s)) && s->tls->vt->pending_net(s->tls) > 0) ||
       (terminal(s) && s->tls_up && s->tls->vt->state(s->tls) == SF_TLS_ESTABLISHED);
+  if (s->tls_mute)
+    pending = 0;
   if (pending)
     st |= SF_WANT_SEND;
   if (s->state == SF_ST_DONE)

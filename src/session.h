@@ -137,6 +137,10 @@ struct sf_session {
   size_t in_len;
   /* Plaintext waiting to be sent (or handed to TLS): out[out_head..out_tail). */
   size_t out_head, out_tail;
+  /* Network bytes the TLS layer held when it last took application bytes:
+   * those bytes have not left until that many more are taken. */
+  size_t tls_net_owed;
+  int tls_mute; /* ended with some of them not taken: nothing more leaves */
   /* Message body being streamed with dot-stuffing (RFC 5321 4.5.2). */
   size_t body_pos;
   int body_bol; /* at the beginning of a line */

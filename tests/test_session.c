@@ -641,6 +641,45 @@ static void test_unsolicited_bytes(void)
   expect_end(&r, SF_FAILED, SF_ERR_SESSION_UNSOLICITED, "a reply before the message left");
 }
 
+/* The same over TLS: the message and its "." handed to the TLS layer, but
+ * not one of their records taken by the caller (a server that stopped
+ * reading), have not left, and a 250 then answers nothing. The session
+ * ends, and those records stay unsent: one dropped, nothing could follow
+ * it. Once they have all been taken, the same 250 is the message's
+ * answer. */
+static void test_reply_before_message_left_tls(void)
+{
+  for (int taken = 0; taken < 2; taken++) {
+    struct run r;
+    run_config(&r, SF_MODE_IMPLICIT, SF_TLS_REQUIRED);
+    run_envelope(&r, "m");
+    const struct step steps[] = {{CLIENT, SF_PT_CLIENT_HELLO, 0},
+                                 {TLS_HELLO, "valid mx.example.com", 0},
+                                 {SERVER, GREETING, 0},
+                                 {SERVER, EHLO_POST, 0},
+                                 {SERVER, "250 ok\r\n", 0},
+                                 {SERVER, "250 ok\r\n", 0},
+                                 {END, NULL, 0}};
+    CHECK(run_script(&r, steps) == -1);
+    CHECK(wire_contains(&r, "DATA\r\n"));
+    sf_session_feed(&r.s, (const uint8_t *)"354 go\r\n", 8, r.now);
+    uint8_t none[1];
+    CHECK(sf_session_take(&r.s, none, 0, r.now) == 0); /* into TLS, not out of it */
+    if (taken)
+      run_drain(&r);
+    sf_session_feed(&r.s, (const uint8_t *)"250 queued\r\n", 12, r.now);
+    size_t sent = r.wire_len;
+    run_drain(&r);
+    if (taken) {
+      CHECKF(sf_session_error(&r.s) == SF_ERR_OK, "taken: %s", sf_err_name(sf_session_error(&r.s)));
+      CHECK(wire_contains(&r, "\r\n.\r\n"));
+    } else {
+      expect_end(&r, SF_FAILED, SF_ERR_SESSION_UNSOLICITED, "a reply before the message left TLS");
+      CHECKF(r.wire_len == sent, "%zu bytes sent after the failure", r.wire_len - sent);
+    }
+  }
+}
+
 static void test_config_is_checked(void)
 {
   struct run r;
@@ -1461,6 +1500,7 @@ int main(void)
   test_unsent_hello_is_bounded();
   test_close_before_message_answer();
   test_421_to_quit_is_done();
+  test_reply_before_message_left_tls();
   test_auth_success_is_235_only();
   test_data_needs_354();
   test_any_digit_after_220_is_injection();
