@@ -1792,8 +1792,376 @@ static void test_expected_diagnosis(void)
   }
 }
 
+/* RFC 4954 3: the AUTH keyword of an EHLO reply lists every mechanism the
+ * server offers, each one counted, not only the first. A mechanism that
+ * the post-TLS EHLO lists after another is announced; one only the pre-TLS
+ * EHLO lists, in second place, is stale (RFC 3207 4.2). */
+static void test_auth_mechanism_list(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = auth-mechanism-list\nclient.auth = plain\n");
+  static const struct {
+    const char *pre, *post;
+    int stale;
+  } cases[] = {
+      {"250-mx\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n", "250-mx\r\n250 AUTH LOGIN PLAIN\r\n", 0},
+      {"250-mx\r\n250-STARTTLS\r\n250 AUTH LOGIN PLAIN\r\n", "250-mx\r\n250 AUTH LOGIN\r\n", 1},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    wire_to_tls_ehlo(cases[i].pre, cases[i].post);
+    say(WIRE_C_DATA, 1, "AUTH PLAIN AGEAYg==\r\n");
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_STALE_CAPS);
+    CHECKF(!!got == cases[i].stale, "case %zu: %#x %s", i, got, rep.reason[SC_V_STALE_CAPS]);
+  }
+}
+
+/* RFC 6125 6: a certificate that names no host matches no reference
+ * identity, even when the client was given none: a client that goes on
+ * over TLS after it is a CERT. */
+static void test_cert_without_name(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = cert-without-name\n");
+  sc.cfg.host = "";
+  sc.cfg.verify = 1;
+  wire_to_starttls("250-mx\r\n250 STARTTLS\r\n");
+  say(WIRE_S_DATA, 0, "220 go\r\n");
+  wire_add(&wire, WIRE_TLS_START, 0, 0, NULL, 0, 0, SF_ERR_OK);
+  say(WIRE_TLS_UP, 1, "valid");
+  say(WIRE_C_DATA, 1, "EHLO c\r\n");
+  unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_CERT);
+  CHECKF(got, "%#x", got);
+}
+
+/* RFC 3207 4.2: a capability used over TLS that the post-TLS EHLO did not
+ * announce is stale when the pre-TLS EHLO announced it, whether or not
+ * bytes injected behind the 220 announced it as well: both verdicts. */
+static void test_stale_and_injected_caps(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = stale-and-injected\nclient.auth = plain\n");
+  wire_to_starttls("250-mx\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n");
+  say(WIRE_S_DATA, 0, "220 go\r\n250-mx\r\n250 AUTH PLAIN\r\n");
+  wire_tls_up();
+  say(WIRE_C_DATA, 1, "EHLO c\r\n");
+  say(WIRE_S_DATA, 1, "250 mx\r\n");
+  say(WIRE_C_DATA, 1, "AUTH PLAIN AGEAYg==\r\n");
+  unsigned got = oracle_judge(&sc, &wire, NULL, &rep);
+  CHECKF(got & ORACLE_BIT(SC_V_INJECTION), "%#x", got);
+  CHECKF(got & ORACLE_BIT(SC_V_STALE_CAPS), "%#x", got);
+}
+
+/* RFC 3207 4.2 and RFC 5321 4.1.1.4: DATA waits for its 354. A line over
+ * TLS right behind DATA, after bytes were injected behind the 220, means
+ * the client took injected bytes for DATA's answer: INJECTION. */
+static void test_injected_answer_to_data(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = injected-data-answer\n");
+  wire_to_starttls("250-mx\r\n250 STARTTLS\r\n");
+  say(WIRE_S_DATA, 0, "220 go\r\n354 go ahead\r\n");
+  wire_tls_up();
+  say(WIRE_C_DATA, 1, "EHLO c\r\n");
+  say(WIRE_S_DATA, 1, "250 mx\r\n");
+  say(WIRE_C_DATA, 1, "MAIL FROM:<a@b>\r\n");
+  say(WIRE_S_DATA, 1, "250 ok\r\n");
+  say(WIRE_C_DATA, 1, "RCPT TO:<c@d>\r\n");
+  say(WIRE_S_DATA, 1, "250 ok\r\n");
+  say(WIRE_C_DATA, 1, "DATA\r\nSubject: x\r\n");
+  unsigned got = oracle_judge(&sc, &wire, NULL, &rep);
+  CHECKF(got & ORACLE_BIT(SC_V_INJECTION), "%#x", got);
+  CHECKF(strstr(rep.reason[SC_V_INJECTION], "'data'") != NULL, "%s", rep.reason[SC_V_INJECTION]);
+}
+
+/* RFC 3207 4.2: after the handshake the client must say EHLO before it
+ * relies on any extension; BDAT over TLS with no post-TLS EHLO is
+ * STALE_CAPS even when no EHLO announced CHUNKING. */
+static void test_bdat_without_tls_ehlo(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = bdat-without-tls-ehlo\n");
+  wire_to_starttls("250-mx\r\n250 STARTTLS\r\n");
+  say(WIRE_S_DATA, 0, "220 go\r\n");
+  wire_tls_up();
+  say(WIRE_C_DATA, 1, "BDAT 5 LAST\r\nhello");
+  unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_STALE_CAPS);
+  CHECKF(got, "%#x", got);
+  CHECKF(strstr(rep.reason[SC_V_STALE_CAPS], "without a post-TLS EHLO") != NULL, "%s",
+         rep.reason[SC_V_STALE_CAPS]);
+}
+
+/* RFC 3461 4.2: ORCPT is a DSN parameter; used over TLS when only the
+ * pre-TLS EHLO announced DSN it is stale (RFC 3207 4.2). */
+static void test_orcpt_needs_dsn(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = orcpt-dsn\n");
+  wire_to_tls_ehlo("250-mx\r\n250-STARTTLS\r\n250 DSN\r\n", "250 mx\r\n");
+  say(WIRE_C_DATA, 1, "MAIL FROM:<a@b>\r\n");
+  say(WIRE_S_DATA, 1, "250 ok\r\n");
+  say(WIRE_C_DATA, 1, "RCPT TO:<c@d> ORCPT=rfc822;c@d\r\n");
+  unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_STALE_CAPS);
+  CHECKF(got, "%#x", got);
+}
+
+/* A client that sent MAIL and DATA back to back takes the first reply, a
+ * 354, for DATA's answer and sends its message: its lines are message
+ * lines, and one that begins with a dot must be doubled (RFC 5321 4.5.2),
+ * though the server paired the 354 with MAIL and a 250 with DATA. */
+static void test_first_reply_354_after_data(void)
+{
+  static struct scenario sc;
+  static const char *const ex[] = {"C:MAIL FROM:<a@b>\r\nDATA\r\n", "S:354 go\r\n250 ok\r\n",
+                                   "C:.x\r\n", NULL};
+  unsigned got = judge_by_hand(&sc, ex) & ORACLE_BIT(SC_V_SMUGGLING);
+  CHECKF(got, "%#x", got);
+  CHECKF(strstr(rep.reason[SC_V_SMUGGLING], "begins with a dot") != NULL, "%s",
+         rep.reason[SC_V_SMUGGLING]);
+}
+
+/* RFC 3207 4.2: a command sent before TLS is never answered inside it.
+ * The first reply over TLS answers the EHLO over TLS, not a plaintext
+ * command the server left unanswered, so the capabilities it announces
+ * count. */
+static void test_plain_command_not_answered_over_tls(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = plain-pending\nclient.auth = plain\n");
+  wire_init(&wire);
+  say(WIRE_S_DATA, 0, "220 mx ESMTP\r\n");
+  say(WIRE_C_DATA, 0, "EHLO c\r\n");
+  say(WIRE_S_DATA, 0, "250-mx\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n");
+  say(WIRE_C_DATA, 0, "NOOP\r\n");
+  say(WIRE_C_DATA, 0, "STARTTLS\r\n");
+  say(WIRE_S_DATA, 0, "220 go\r\n");
+  wire_tls_up();
+  say(WIRE_C_DATA, 1, "EHLO c\r\n");
+  say(WIRE_S_DATA, 1, "250-mx\r\n250 AUTH PLAIN\r\n");
+  say(WIRE_C_DATA, 1, "AUTH PLAIN AGEAYg==\r\n");
+  unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_STALE_CAPS);
+  CHECKF(got == 0, "%#x %s", got, rep.reason[SC_V_STALE_CAPS]);
+}
+
+/* RFC 5321 2.3.8: a CR inside a message line that is not followed by LF
+ * is bare. In a line longer than the wire keeps, cut right after a CR and
+ * never ended, the bytes that follow the CR were sent: it is bare. */
+static void test_bare_cr_in_cut_line(void)
+{
+  static struct scenario sc;
+  static char line[2 + WIRE_MAX_LINE + 8];
+  memcpy(line, "C:", 2);
+  memset(line + 2, 'a', WIRE_MAX_LINE - 1);
+  memcpy(line + 2 + WIRE_MAX_LINE - 1, "\rbbb", 5);
+  const char *const ex[] = {"C:DATA\r\n", "S:354 go\r\n", line, NULL};
+  unsigned got = judge_by_hand(&sc, ex) & ORACLE_BIT(SC_V_SMUGGLING);
+  CHECKF(got, "%#x", got);
+}
+
+/* A 3yz that answered no DATA makes the pairing of replies uncertain only
+ * up to the end of the next message: in a later transaction a line sent
+ * right behind DATA is SMUGGLING again (RFC 2920 3.1). */
+static void test_stray_3yz_until_message_end(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = stray-3yz-cleared\n");
+  wire_init(&wire);
+  say(WIRE_S_DATA, 0, "220 mx ESMTP\r\n");
+  say(WIRE_C_DATA, 0, "NOOP\r\n");
+  say(WIRE_S_DATA, 0, "354 what\r\n");
+  for (int k = 0; k < 2; k++) {
+    say(WIRE_C_DATA, 0, "MAIL FROM:<a@b>\r\n");
+    say(WIRE_S_DATA, 0, "250 ok\r\n");
+    say(WIRE_C_DATA, 0, "RCPT TO:<c@d>\r\n");
+    say(WIRE_S_DATA, 0, "250 ok\r\n");
+    if (k == 0) {
+      say(WIRE_C_DATA, 0, "DATA\r\n");
+      say(WIRE_S_DATA, 0, "354 go\r\n");
+      say(WIRE_C_DATA, 0, "hi\r\n.\r\n");
+      say(WIRE_S_DATA, 0, "250 ok\r\n");
+    }
+  }
+  say(WIRE_C_DATA, 0, "DATA\r\nSubject: x\r\n");
+  unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_SMUGGLING);
+  CHECKF(got, "%#x", got);
+  CHECKF(strstr(rep.reason[SC_V_SMUGGLING], "right behind DATA") != NULL, "%s",
+         rep.reason[SC_V_SMUGGLING]);
+}
+
+/* RFC 5321 4.1.1.1: EHLO succeeds with 250. A reply that ends with another
+ * 2xx code announces nothing, STARTTLS on its 250 lines neither: a client
+ * that goes on in plaintext under tls=required is a DOWNGRADE. */
+static void test_ehlo_reply_not_250(void)
+{
+  static struct scenario sc;
+  static const char *const ex[] = {"C:EHLO c\r\n", "S:250-mx\r\n250-STARTTLS\r\n251 ok\r\n",
+                                   "C:MAIL FROM:<a@b>\r\n", NULL};
+  unsigned got = judge_by_hand(&sc, ex) & ORACLE_BIT(SC_V_DOWNGRADE);
+  CHECKF(got, "%#x", got);
+}
+
+/* A client that verifies certificates says nothing over TLS to a server
+ * whose certificate it must refuse, not even QUIT. */
+static void test_cert_quit_over_tls(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = cert-quit\n");
+  wire_to_starttls("250-mx\r\n250 STARTTLS\r\n");
+  say(WIRE_S_DATA, 0, "220 go\r\n");
+  wire_add(&wire, WIRE_TLS_START, 0, 0, NULL, 0, 0, SF_ERR_OK);
+  say(WIRE_TLS_UP, 1, "self-signed mx.example.com");
+  say(WIRE_C_DATA, 1, "QUIT\r\n");
+  unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_CERT);
+  CHECKF(got, "%#x", got);
+}
+
+/* RFC 5321 4.5.3.2: the wait after QUIT is bounded by the QUIT timeout:
+ * one millisecond past it plus ORACLE_TIMEOUT_SLACK_MS is a HANG. */
+static void test_hang_after_quit(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = hang-quit\nclient.timeout.quit = 10000\n");
+  for (uint64_t extra = 0; extra <= 1; extra++) {
+    wire_init(&wire);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 0, 1, "QUIT\r\n", 6, 0, SF_ERR_OK);
+    uint64_t t = 1 + 10000 + ORACLE_TIMEOUT_SLACK_MS + extra;
+    wire_add(&wire, WIRE_S_DATA, 0, t, "221 bye\r\n", 9, 0, SF_ERR_OK);
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_HANG);
+    CHECKF(!!got == (int)extra, "extra %llu: %#x %s", (unsigned long long)extra, got,
+           rep.reason[SC_V_HANG]);
+  }
+}
+
+/* RFC 5322 2.2: a header field name is one or more characters, so "X: y"
+ * is message text; sent after DATA was refused the server reads it as a
+ * command (RFC 5321 4.1.1.4). */
+static void test_one_letter_header_after_refusal(void)
+{
+  static struct scenario sc;
+  static const char *const ex[] = {"C:DATA\r\n", "S:554 no\r\n", "C:X: y\r\n", NULL};
+  unsigned got = judge_by_hand(&sc, ex) & ORACLE_BIT(SC_V_SMUGGLING);
+  CHECKF(got, "%#x", got);
+}
+
+/* Under tls=required a recipient is mail, whatever came before it: RCPT
+ * in plaintext is LEAK_MAIL even with no MAIL ahead of it. */
+static void test_plaintext_rcpt_alone(void)
+{
+  static struct scenario sc;
+  static const char *const ex[] = {"C:RCPT TO:<c@d>\r\n", NULL};
+  unsigned got = judge_by_hand(&sc, ex) & ORACLE_BIT(SC_V_LEAK_MAIL);
+  CHECKF(got, "%#x", got);
+}
+
+/* Eight replies inside TLS that answered nothing, the last a 354: a client
+ * reading reply by reply takes them, in order, for the answers to its
+ * next commands, and the 354 for DATA's; its next line is message text,
+ * and a dot that begins it must be doubled (RFC 5321 4.5.2). */
+static void test_eighth_surplus_reply_354(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = surplus-eighth-354\n");
+  wire_to_tls_ehlo("250-mx\r\n250 STARTTLS\r\n",
+                   "250 mx\r\n250 a\r\n250 b\r\n250 c\r\n250 d\r\n250 e\r\n250 f\r\n250 g\r\n"
+                   "354 go\r\n");
+  for (int k = 0; k < 7; k++)
+    say(WIRE_C_DATA, 1, "NOOP\r\n");
+  say(WIRE_C_DATA, 1, "DATA\r\n");
+  say(WIRE_C_DATA, 1, ".x\r\n");
+  unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_SMUGGLING);
+  CHECKF(got, "%#x", got);
+  CHECKF(strstr(rep.reason[SC_V_SMUGGLING], "begins with a dot") != NULL, "%s",
+         rep.reason[SC_V_SMUGGLING]);
+}
+
+/* RFC 5321 4.5.3.2: a reply whose lines trickle in, each in time, is a
+ * HANG from one millisecond past the phase's timeout plus
+ * ORACLE_TIMEOUT_SLACK_MS since the wait began, not later. */
+static void test_hang_trickle_boundary(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = trickle-boundary\nclient.timeout.ehlo = 10000\n");
+  for (uint64_t extra = 0; extra <= 1; extra++) {
+    wire_init(&wire);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 0, 1, "EHLO c\r\n", 8, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_S_DATA, 0, 6001, "250-mx\r\n", 8, 0, SF_ERR_OK);
+    uint64_t t = 1 + 10000 + ORACLE_TIMEOUT_SLACK_MS + extra;
+    wire_add(&wire, WIRE_S_DATA, 0, t, "250 STARTTLS\r\n", 14, 0, SF_ERR_OK);
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_HANG);
+    CHECKF(!!got == (int)extra, "extra %llu: %#x %s", (unsigned long long)extra, got,
+           rep.reason[SC_V_HANG]);
+  }
+}
+
+/* RFC 3207 4.2 / CVE-2021-22947: a client that reads the bytes injected
+ * behind the 220 and goes on in plaintext, EHLO included, took them for
+ * the server's word: INJECTION. */
+static void test_plaintext_ehlo_after_injection(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = plain-ehlo-injected\n");
+  wire_to_starttls("250-mx\r\n250 STARTTLS\r\n");
+  say(WIRE_S_DATA, 0, "220 go\r\n250 mx\r\n");
+  say(WIRE_C_DATA, 0, "EHLO c\r\n");
+  unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_INJECTION);
+  CHECKF(got, "%#x", got);
+}
+
+/* A client that reports its failure without an error code has not
+ * reported the error the scenario expects: an OUTCOME. */
+static void test_expected_error_not_given(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = error-not-given\nexpect.result = failed\nexpect.error = SESSION_TIMEOUT\n");
+  wire_init(&wire);
+  say(WIRE_S_DATA, 0, "220 mx ESMTP\r\n");
+  static struct sim_result r;
+  memset(&r, 0, sizeof r);
+  r.status = SC_CLIENT_FAILED;
+  r.stop = SIM_STOP_CLIENT_END;
+  r.error = SF_ERR_OK;
+  r.reports_errors = 1;
+  unsigned got = oracle_judge(&sc, &wire, &r, &rep) & ORACLE_BIT(SC_V_OUTCOME);
+  CHECKF(got, "%#x", got);
+}
+
+/* RFC 2920 3.1 and RFC 3030 2: BDAT ends a pipelined group as DATA does.
+ * RCPT and an empty last BDAT sent back to back behind MAIL, whose answer
+ * was a 421, were sent without reading: not an ignored 421. */
+static void test_421_pipelined_group_bdat(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = pipelined-421-bdat\n");
+  wire_to_tls_ehlo("250-mx\r\n250 STARTTLS\r\n", "250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n");
+  say(WIRE_C_DATA, 1, "MAIL FROM:<a@b>\r\n");
+  say(WIRE_S_DATA, 1, "421 closing\r\n");
+  say(WIRE_C_DATA, 1, "RCPT TO:<c@d>\r\nBDAT 0 LAST\r\n");
+  check_421_blame(&sc, 0, "");
+}
+
 int main(void)
 {
+  test_plaintext_ehlo_after_injection();
+  test_expected_error_not_given();
+  test_421_pipelined_group_bdat();
+  test_plaintext_rcpt_alone();
+  test_eighth_surplus_reply_354();
+  test_hang_trickle_boundary();
+  test_ehlo_reply_not_250();
+  test_cert_quit_over_tls();
+  test_hang_after_quit();
+  test_one_letter_header_after_refusal();
+  test_injected_answer_to_data();
+  test_bdat_without_tls_ehlo();
+  test_orcpt_needs_dsn();
+  test_first_reply_354_after_data();
+  test_plain_command_not_answered_over_tls();
+  test_bare_cr_in_cut_line();
+  test_stray_3yz_until_message_end();
+  test_auth_mechanism_list();
+  test_cert_without_name();
+  test_stale_and_injected_caps();
   test_downgrade_on_454();
   test_downgrade_not_offered();
   test_injection();
