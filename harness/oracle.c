@@ -270,6 +270,7 @@ struct judge {
   int group_shown; /* two of its commands came back to back, or the 421 came
                      inside a group sent without reading */
   int held;        /* held_it and held_line wait for the next event */
+  int group_chunk; /* that group ended in a BDAT: its chunk is the group's too */
   struct wire_item held_it;
   char held_line[64];
   /* The client's previous command line: a line the server reads as SASL
@@ -799,6 +800,10 @@ static void check_after_421(struct judge *j, const struct wire_item *it, const c
     return;
   enum sc_verb said = it->chunk ? SC_VERB_BODY : sc_classify((const char *)it->text, it->len);
   j->rep->after_421 |= 1u << said;
+  /* RFC 3030 2: a BDAT's chunk follows it at once, no reply between. */
+  if (it->chunk && j->group_chunk)
+    return;
+  j->group_chunk = 0;
   /* A group's end (DATA, BDAT) is held by nothing: no more of the group
    * can follow it to show the group. */
   if (j->group_421 && group_member(said) && (j->group_shown || j->held || group_goes_on(said))) {
@@ -812,6 +817,7 @@ static void check_after_421(struct judge *j, const struct wire_item *it, const c
     }
     j->held = 0;
     j->group_421 = group_goes_on(said);
+    j->group_chunk = said == SC_VERB_BDAT;
     return;
   }
   release_held(j);

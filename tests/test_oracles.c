@@ -2126,18 +2126,29 @@ static void test_expected_error_not_given(void)
   CHECKF(got, "%#x", got);
 }
 
-/* RFC 2920 3.1 and RFC 3030 2: BDAT ends a pipelined group as DATA does.
- * RCPT and an empty last BDAT sent back to back behind MAIL, whose answer
- * was a 421, were sent without reading: not an ignored 421. */
+/* RFC 2920 3.1 and RFC 3030 2: BDAT ends a pipelined group as DATA does,
+ * and its chunk follows it at once. RCPT and a last BDAT (empty, or with
+ * its chunk) sent back to back behind MAIL, whose answer was a 421, were
+ * sent without reading: not an ignored 421. A command after the chunk is. */
 static void test_421_pipelined_group_bdat(void)
 {
   static struct scenario sc;
   load(&sc, "name = pipelined-421-bdat\n");
-  wire_to_tls_ehlo("250-mx\r\n250 STARTTLS\r\n", "250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n");
-  say(WIRE_C_DATA, 1, "MAIL FROM:<a@b>\r\n");
-  say(WIRE_S_DATA, 1, "421 closing\r\n");
-  say(WIRE_C_DATA, 1, "RCPT TO:<c@d>\r\nBDAT 0 LAST\r\n");
-  check_421_blame(&sc, 0, "");
+  static const struct {
+    const char *group;
+    const char *blamed;
+  } cases[] = {
+      {"RCPT TO:<c@d>\r\nBDAT 0 LAST\r\n", ""},
+      {"RCPT TO:<c@d>\r\nBDAT 5 LAST\r\nhello", ""},
+      {"RCPT TO:<c@d>\r\nBDAT 5 LAST\r\nhelloRSET\r\n", "RSET"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    wire_to_tls_ehlo("250-mx\r\n250 STARTTLS\r\n", "250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n");
+    say(WIRE_C_DATA, 1, "MAIL FROM:<a@b>\r\n");
+    say(WIRE_S_DATA, 1, "421 closing\r\n");
+    say(WIRE_C_DATA, 1, cases[i].group);
+    check_421_blame(&sc, i, cases[i].blamed);
+  }
 }
 
 int main(void)
