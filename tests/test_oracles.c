@@ -917,6 +917,17 @@ static void say_client_lines(const char *lines)
   }
 }
 
+/* The wire judged (with the simulator's report `sim`, or none): verdict `v`
+ * with `words` in its reason. */
+static void check_wire_verdict(const struct scenario *sc, const struct sim_result *sim,
+                               enum sc_verdict v, const char *words)
+{
+  unsigned got = oracle_judge(sc, &wire, sim, &rep) & ORACLE_BIT(v);
+  CHECKF(got, "%s: %#x", sc_verdict_name(v), got);
+  CHECKF(strstr(rep.reason[v], words) != NULL, "%s: '%s' has no '%s'", sc_verdict_name(v),
+         rep.reason[v], words);
+}
+
 /* The wire judged: IGNORED_421 with `blamed` in its reason, or none for "". */
 static void check_421_blame(const struct scenario *sc, size_t i, const char *blamed)
 {
@@ -1739,10 +1750,7 @@ static void test_hang_after_rcpt(void)
   say(WIRE_S_DATA, 1, "250 ok\r\n");
   say(WIRE_C_DATA, 1, "RCPT TO:<c@d>\r\n");
   wire_add(&wire, WIRE_S_DATA, 1, 15000, "250 ok\r\n", 8, 0, SF_ERR_OK);
-  unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_HANG);
-  CHECKF(got, "%#x", got);
-  if (got)
-    CHECKF(strstr(rep.reason[SC_V_HANG], "10000 ms") != NULL, "%s", rep.reason[SC_V_HANG]);
+  check_wire_verdict(&sc, NULL, SC_V_HANG, "10000 ms");
 }
 
 /* the simulation's own hang report is a HANG even when the wire had
@@ -1763,9 +1771,7 @@ static void test_hang_on_full_wire(void)
   r.status = SC_CLIENT_RUNNING;
   r.hung = 1;
   snprintf(r.hang_reason, sizeof r.hang_reason, "waited 900000 ms after noop");
-  unsigned got = oracle_judge(&sc, &wire, &r, &rep) & ORACLE_BIT(SC_V_HANG);
-  CHECKF(got, "%#x", got);
-  CHECKF(strstr(rep.reason[SC_V_HANG], "900000") != NULL, "%s", rep.reason[SC_V_HANG]);
+  check_wire_verdict(&sc, &r, SC_V_HANG, "900000");
 }
 
 /* certificate names a client must refuse: another IPv6
@@ -1874,9 +1880,7 @@ static void test_injected_answer_to_data(void)
   say(WIRE_C_DATA, 1, "RCPT TO:<c@d>\r\n");
   say(WIRE_S_DATA, 1, "250 ok\r\n");
   say(WIRE_C_DATA, 1, "DATA\r\nSubject: x\r\n");
-  unsigned got = oracle_judge(&sc, &wire, NULL, &rep);
-  CHECKF(got & ORACLE_BIT(SC_V_INJECTION), "%#x", got);
-  CHECKF(strstr(rep.reason[SC_V_INJECTION], "'data'") != NULL, "%s", rep.reason[SC_V_INJECTION]);
+  check_wire_verdict(&sc, NULL, SC_V_INJECTION, "'data'");
 }
 
 /* RFC 3207 4.2: after the handshake the client must say EHLO before it
@@ -1890,10 +1894,7 @@ static void test_bdat_without_tls_ehlo(void)
   say(WIRE_S_DATA, 0, "220 go\r\n");
   wire_tls_up();
   say(WIRE_C_DATA, 1, "BDAT 5 LAST\r\nhello");
-  unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_STALE_CAPS);
-  CHECKF(got, "%#x", got);
-  CHECKF(strstr(rep.reason[SC_V_STALE_CAPS], "without a post-TLS EHLO") != NULL, "%s",
-         rep.reason[SC_V_STALE_CAPS]);
+  check_wire_verdict(&sc, NULL, SC_V_STALE_CAPS, "without a post-TLS EHLO");
 }
 
 /* RFC 3461 4.2: ORCPT is a DSN parameter; used over TLS when only the
@@ -1987,10 +1988,7 @@ static void test_stray_3yz_until_message_end(void)
     }
   }
   say(WIRE_C_DATA, 0, "DATA\r\nSubject: x\r\n");
-  unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_SMUGGLING);
-  CHECKF(got, "%#x", got);
-  CHECKF(strstr(rep.reason[SC_V_SMUGGLING], "right behind DATA") != NULL, "%s",
-         rep.reason[SC_V_SMUGGLING]);
+  check_wire_verdict(&sc, NULL, SC_V_SMUGGLING, "right behind DATA");
 }
 
 /* RFC 5321 4.1.1.1: EHLO succeeds with 250. A reply that ends with another
@@ -2074,10 +2072,7 @@ static void test_eighth_surplus_reply_354(void)
     say(WIRE_C_DATA, 1, "NOOP\r\n");
   say(WIRE_C_DATA, 1, "DATA\r\n");
   say(WIRE_C_DATA, 1, ".x\r\n");
-  unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_SMUGGLING);
-  CHECKF(got, "%#x", got);
-  CHECKF(strstr(rep.reason[SC_V_SMUGGLING], "begins with a dot") != NULL, "%s",
-         rep.reason[SC_V_SMUGGLING]);
+  check_wire_verdict(&sc, NULL, SC_V_SMUGGLING, "begins with a dot");
 }
 
 /* RFC 3207 4.2 / CVE-2021-22947: a client that reads the bytes injected
