@@ -213,6 +213,7 @@ struct judge {
   int after_220;   /* the 220 to STARTTLS came; TLS not up yet */
   int unclear_220; /* that answer was a 2xx but no clean "220 " */
   int injected;    /* bytes followed the 220 to STARTTLS */
+  int inj_replies; /* complete replies among them */
   int surplus;     /* plaintext replies that answered no command */
   int surplus_tls; /* the same inside TLS, not yet taken for an answer */
   /* The codes of the first of those (-1: none read), oldest first: the
@@ -494,6 +495,7 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
   }
   if (injected) {
     j->injected = 1;
+    j->inj_replies += it->final && it->eol;
     /* Every injected 250 line, the first one and one cut by the handshake
      * too: a client that splices a fragment onto the first line it reads
      * over TLS, or scans the whole answer for keywords, finds them there. */
@@ -987,9 +989,9 @@ static void on_client_tls(struct judge *j, const struct wire_item *it, const cha
    * a client may have taken them for the reply it waited for, cut short by
    * its timeout or by the size of its buffer (libESMTP does both, found by
    * fuzz_libesmtp). Once per such line they count as a reply that answered
-   * nothing; not where bytes were injected, which the client may have taken
-   * as well (INJECTION's accounting). */
-  if ((it->server_open || j->open_line) && !j->open_taken && !j->injected) {
+   * nothing; not where whole replies were injected, which the client may
+   * have taken as well (INJECTION's accounting). */
+  if ((it->server_open || j->open_line) && !j->open_taken && j->inj_replies == 0) {
     j->open_taken = 1;
     surplus_add(j, j->open_line ? j->open_code : -1);
   }
@@ -1035,8 +1037,18 @@ static void on_client_tls(struct judge *j, const struct wire_item *it, const cha
   unsigned post = j->post.flags, pre = j->pre.flags, inj = j->inj.flags;
   /* A command before the last one's reply is pipelining (RFC 2920), as
    * the client counts its replies: past those it gave up on. */
-  if (v != SC_VERB_QUIT && j->npending > j->given_up)
+  if (v != SC_VERB_QUIT && j->npending > j->given_up) {
+    /* A client that kept the replies injected after the 220 reads its
+     * answers from them first, every later one shifted by as many: up to
+     * that many commands out ahead of their replies are that client
+     * reading in order, no pipelining (libESMTP, found by fuzz_libesmtp). */
+    if (!(post & CAP_PIPELINING) && j->npending - j->given_up <= (size_t)j->inj_replies)
+      verdict(j, SC_V_INJECTION,
+              "sent '%s' over TLS before the reply to its '%s' with no PIPELINING announced "
+              "over TLS: a reply injected after the 220 may have answered it",
+              line, sc_verb_name(j->pending[j->npending - 1].verb));
     relies_on(j, post, pre, inj, CAP_PIPELINING, "PIPELINING", line);
+  }
   if (v == SC_VERB_BDAT)
     relies_on(j, post, pre, inj, CAP_CHUNKING, "CHUNKING", line);
   const uint8_t *tok;

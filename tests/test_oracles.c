@@ -1434,6 +1434,19 @@ static void test_unfinished_reply_line(void)
   say(WIRE_S_DATA, 1, "250-mx");
   say(WIRE_C_DATA, 1, "MAIL FROM:<a@b>\r\n");
   CHECK((oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_INJECTION)) != 0);
+  /* Only a line with no end injected: no answer of its own there to take,
+   * so the unfinished line over TLS counts as before (libESMTP, found by
+   * fuzz_libesmtp: MAIL and RCPT together after its 300 s timeout). */
+  wire_to_starttls("250-mx\r\n250-STARTTLS\r\n250 PIPELINING\r\n");
+  say(WIRE_S_DATA, 0, "220 go\r\n235 x");
+  wire_tls_up();
+  say(WIRE_C_DATA, 1, "EHLO c\r\n");
+  say(WIRE_S_DATA, 1, "250 mx\r\n250 PIPE");
+  wire_add(&wire, WIRE_SERVER_HANG, 1, 0, NULL, 0, 0, SF_ERR_OK);
+  wire_add(&wire, WIRE_C_DATA, 1, 300000, "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n", 32, 0, SF_ERR_OK);
+  unsigned got = oracle_judge(&sc, &wire, NULL, &rep);
+  CHECKF(!(got & (ORACLE_BIT(SC_V_STALE_CAPS) | ORACLE_BIT(SC_V_INJECTION))), "%#x %s", got,
+         rep.reason[SC_V_STALE_CAPS]);
 }
 
 /* The chain checked, the name not, for an address literal; and a resumed
@@ -1883,6 +1896,50 @@ static void test_injected_answer_to_data(void)
   check_wire_verdict(&sc, NULL, SC_V_INJECTION, "'data'");
 }
 
+/* A client that kept the replies injected behind the 220 reads its answers
+ * from them first and every later one shifted: its commands go out ahead of
+ * the server's replies with no pipelining at all (libESMTP, found by
+ * fuzz_libesmtp). Up to as many commands ahead as complete replies were
+ * injected (a multiline one is one) is INJECTION, beside STALE_CAPS where
+ * the pre-TLS EHLO announced PIPELINING. Nothing injected, only a line with
+ * no end, or PIPELINING announced over TLS: no INJECTION. */
+static void test_injected_replies_shift_answers(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = injected-shift\n");
+  static const struct {
+    const char *go;       /* the STARTTLS answer, with what was injected */
+    const char *post;     /* the EHLO answer over TLS */
+    const char *commands; /* then the client's lines, in one write */
+    int injection;
+  } cases[] = {
+      {"220 go\r\n250 ok\r\n", "250 mx\r\n", "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n", 1},
+      {"220 go\r\n250 ok\r\n", "250 mx\r\n",
+       "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nRCPT TO:<e@f>\r\n", 1},
+      {"220 go\r\n250-o\r\n250 k\r\n", "250 mx\r\n", "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n", 1},
+      {"220 go\r\n", "250 mx\r\n", "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n", 0},
+      {"220 go\r\n250 ok", "250 mx\r\n", "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n", 0},
+      {"220 go\r\n250 ok\r\n", "250-mx\r\n250 PIPELINING\r\n",
+       "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n", 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    wire_to_starttls("250-mx\r\n250-STARTTLS\r\n250 PIPELINING\r\n");
+    say(WIRE_S_DATA, 0, cases[i].go);
+    wire_tls_up();
+    say(WIRE_C_DATA, 1, "EHLO c\r\n");
+    say(WIRE_S_DATA, 1, cases[i].post);
+    say(WIRE_C_DATA, 1, cases[i].commands);
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep);
+    int injection = !!(got & ORACLE_BIT(SC_V_INJECTION));
+    CHECKF(injection == cases[i].injection, "case %zu: %#x %s", i, got, rep.reason[SC_V_INJECTION]);
+    if (injection)
+      CHECKF(strstr(rep.reason[SC_V_INJECTION], "before the reply to its 'mail'") != NULL,
+             "case %zu: %s", i, rep.reason[SC_V_INJECTION]);
+    int pipelined = !strstr(cases[i].post, "PIPELINING");
+    CHECKF(!!(got & ORACLE_BIT(SC_V_STALE_CAPS)) == pipelined, "case %zu: %#x", i, got);
+  }
+}
+
 /* RFC 3207 4.2: after the handshake the client must say EHLO before it
  * relies on any extension; BDAT over TLS with no post-TLS EHLO is
  * STALE_CAPS even when no EHLO announced CHUNKING. */
@@ -2144,6 +2201,7 @@ int main(void)
   test_hang_after_quit();
   test_one_letter_header_after_refusal();
   test_injected_answer_to_data();
+  test_injected_replies_shift_answers();
   test_bdat_without_tls_ehlo();
   test_orcpt_needs_dsn();
   test_first_reply_354_after_data();
