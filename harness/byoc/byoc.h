@@ -93,6 +93,10 @@
 
 /* Buffer sizes of the virtual connection, each way. */
 #define SC_BYOC_BUF 65536
+/* Virtual descriptors: SC_BYOC_FDS numbers from SC_BYOC_FD_BASE, below
+ * FD_SETSIZE so that select() works on them. */
+#define SC_BYOC_FD_BASE 1000
+#define SC_BYOC_FDS     8
 /* The address a host name resolves to (RFC 5737 documentation range). */
 #define SC_BYOC_NAME_ADDR "198.51.100.25"
 /* Bounds: resumptions of a client being wound down after the run ended;

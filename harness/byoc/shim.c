@@ -29,9 +29,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Virtual descriptors: a range below FD_SETSIZE, so select() works on them. */
-#define SHIM_FD_BASE 1000
-#define SHIM_FDS     8
 /* Lookups answered and not yet freed. */
 #define SHIM_LOOKUPS 8
 /* Virtual clocks: the wall clock starts at the TLS peer's fixed time, so
@@ -99,7 +96,7 @@ struct lookup {
 static struct shim {
   int engaged;
   int reserved; /* the descriptor numbers are held on /dev/null */
-  int fd_ok[SHIM_FDS];
+  int fd_ok[SC_BYOC_FDS];
   uint64_t now;
   int cancelled;
   unsigned refused;
@@ -117,7 +114,7 @@ static struct shim {
   int conn_used;   /* a connect() reached the server (a second one is refused) */
   int peer_closed; /* the server closed */
   int conn_closed; /* the client closed its descriptor */
-  struct vfd fds[SHIM_FDS];
+  struct vfd fds[SC_BYOC_FDS];
   struct lookup *lookups[SHIM_LOOKUPS];
   struct hostent he;
   char *he_aliases[1];
@@ -131,9 +128,9 @@ static struct shim {
 
 static struct vfd *vfd_of(int fd)
 {
-  if (!shim.engaged || fd < SHIM_FD_BASE || fd >= SHIM_FD_BASE + SHIM_FDS)
+  if (!shim.engaged || fd < SC_BYOC_FD_BASE || fd >= SC_BYOC_FD_BASE + SC_BYOC_FDS)
     return NULL;
-  struct vfd *v = &shim.fds[fd - SHIM_FD_BASE];
+  struct vfd *v = &shim.fds[fd - SC_BYOC_FD_BASE];
   return v->used ? v : NULL;
 }
 
@@ -141,7 +138,7 @@ static struct vfd *vfd_of(int fd)
  * call's (the real descriptor behind it is /dev/null). */
 static int ours(int fd)
 {
-  return shim.engaged && fd >= SHIM_FD_BASE && fd < SHIM_FD_BASE + SHIM_FDS;
+  return shim.engaged && fd >= SC_BYOC_FD_BASE && fd < SC_BYOC_FD_BASE + SC_BYOC_FDS;
 }
 
 static int fail(int err)
@@ -192,8 +189,8 @@ static void reserve(void)
     return;
   shim.reserved = 1;
   int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-  for (int i = 0; i < SHIM_FDS; i++) {
-    int fd = SHIM_FD_BASE + i;
+  for (int i = 0; i < SC_BYOC_FDS; i++) {
+    int fd = SC_BYOC_FD_BASE + i;
     if (__real_fcntl(fd, F_GETFD) != -1)
       continue; /* somebody else's: never ours */
     shim.fd_ok[i] = null >= 0 && dup2(null, fd) == fd;
@@ -207,7 +204,7 @@ int shim_engage(const struct sf_config *cfg)
   if (shim.engaged)
     return -1;
   reserve();
-  int fd_ok[SHIM_FDS];
+  int fd_ok[SC_BYOC_FDS];
   memcpy(fd_ok, shim.fd_ok, sizeof fd_ok);
   struct lookup *lookups[SHIM_LOOKUPS];
   memcpy(lookups, shim.lookups, sizeof lookups);
@@ -541,7 +538,7 @@ int __wrap_socket(int domain, int type, int protocol)
   if ((domain != AF_INET && domain != AF_INET6) || base != SOCK_STREAM ||
       (protocol != 0 && protocol != IPPROTO_TCP))
     return fail(EACCES);
-  for (int i = 0; i < SHIM_FDS; i++) {
+  for (int i = 0; i < SC_BYOC_FDS; i++) {
     struct vfd *v = &shim.fds[i];
     if (v->used || !shim.fd_ok[i])
       continue;
@@ -549,7 +546,7 @@ int __wrap_socket(int domain, int type, int protocol)
     v->used = 1;
     v->family = domain;
     v->nonblock = (type & SOCK_NONBLOCK) != 0;
-    return SHIM_FD_BASE + i;
+    return SC_BYOC_FD_BASE + i;
   }
   return fail(EMFILE);
 }
