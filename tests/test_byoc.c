@@ -564,6 +564,9 @@ static void taken_body(struct probe *p)
     CHECK(fds[i] != SC_BYOC_FD_BASE);
   for (int i = 0; i < n; i++)
     close(fds[i]);
+  /* And during the run it is the program's own, as every call says. */
+  errno = 0;
+  CHECKF(write(SC_BYOC_FD_BASE, "w", 1) == 1, "errno %d", errno);
   (void)p;
 }
 
@@ -576,8 +579,9 @@ static void test_range_taken_before(void)
   probe_ended();
   struct stat st;
   CHECK(fstat(SC_BYOC_FD_BASE, &st) == 0 && S_ISFIFO(st.st_mode));
-  char c = 0;
-  CHECK(write(SC_BYOC_FD_BASE, "z", 1) == 1 && read(pp[0], &c, 1) == 1 && c == 'z');
+  char two[2] = {0};
+  CHECK(write(SC_BYOC_FD_BASE, "z", 1) == 1);
+  CHECK(read(pp[0], two, 2) == 2 && memcmp(two, "wz", 2) == 0);
   close(SC_BYOC_FD_BASE);
   close(pp[0]);
   close(pp[1]);
@@ -1074,6 +1078,88 @@ static void test_step_zero_wait(void)
   CHECK(pr.n == 6);
 }
 
+/* SSL_set_fd() on a virtual descriptor hands the SSL one BIO both ways with
+ * the one reference SSL_set_bio() takes for that, so SSL_free() frees it
+ * (a reference too many leaked a BIO per connection). */
+static int bio_frees;
+
+static long count_frees(BIO *b, int oper, const char *argp, size_t len, int argi, long argl,
+                        int ret, size_t *processed)
+{
+  (void)b;
+  (void)argp;
+  (void)len;
+  (void)argi;
+  (void)argl;
+  (void)processed;
+  bio_frees += oper == BIO_CB_FREE;
+  return ret;
+}
+
+static void ssl_set_fd_body(struct probe *p)
+{
+  CHECK(dial(p, 0) >= 0);
+  SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+  SSL *s = ctx ? SSL_new(ctx) : NULL;
+  CHECK(s && SSL_set_fd(s, p->fd) == 1);
+  BIO *b = s ? SSL_get_rbio(s) : NULL;
+  CHECK(b && b == SSL_get_wbio(s));
+  if (b)
+    BIO_set_callback_ex(b, count_frees);
+  bio_frees = 0;
+  SSL_free(s);
+  CHECKF(bio_frees == 1, "SSL_free freed the BIO %d times", bio_frees);
+  if (b && bio_frees == 0)
+    BIO_free(b); /* the reference left over, so LeakSanitizer stays quiet */
+  SSL_CTX_free(ctx);
+}
+
+static void test_ssl_set_fd_bio_freed(void)
+{
+  probe(plain_server, ssl_set_fd_body, NULL);
+  probe_ended();
+}
+
+/* poll() after the server closed reports POLLRDHUP only to a caller that
+ * asked for it: Linux reports the events asked for, plus POLLERR, POLLHUP
+ * and POLLNVAL. */
+static void rdhup_body(struct probe *p)
+{
+  CHECK(dial(p, 0) >= 0);
+  char buf[64];
+  for (int i = 0; i < 10 && read(p->fd, buf, sizeof buf) > 0; i++)
+    ;
+  struct pollfd pf = {p->fd, POLLIN, 0};
+  CHECK(poll(&pf, 1, 0) == 1);
+  CHECKF(pf.revents == POLLIN, "revents %#x", pf.revents);
+  pf = (struct pollfd){p->fd, POLLIN | POLLRDHUP, 0};
+  CHECK(poll(&pf, 1, 0) == 1 && pf.revents == (POLLIN | POLLRDHUP));
+}
+
+static void test_pollrdhup_when_asked(void)
+{
+  probe("server = submission\nclient.mode = plain\nclient.tls = none\ndeliver = no\n"
+        "on connect: send \"220 bye\\r\\n\"; close\n",
+        rdhup_body, NULL);
+  probe_ended();
+}
+
+/* A write after shutdown(SHUT_WR) fails with EPIPE, as on Linux. */
+static void shut_wr_body(struct probe *p)
+{
+  CHECK(dial(p, 0) >= 0);
+  CHECK(shutdown(p->fd, SHUT_WR) == 0);
+  errno = 0;
+  ssize_t n = write(p->fd, "QUIT\r\n", 6);
+  CHECKF(n == -1 && errno == EPIPE, "write gave %zd, errno %d", n, errno);
+}
+
+static void test_write_after_shutdown(void)
+{
+  probe(plain_server, shut_wr_body, NULL);
+  probe_ended();
+}
+
 /* The adapters' helpers. */
 static void test_adapter_util(void)
 {
@@ -1206,5 +1292,8 @@ int main(void)
   test_step_zero_wait();
   test_adapter_util();
   test_pem_memo();
+  test_ssl_set_fd_bio_freed();
+  test_pollrdhup_when_asked();
+  test_write_after_shutdown();
   return check_report("test_byoc");
 }

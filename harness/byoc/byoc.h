@@ -94,7 +94,8 @@
 /* Buffer sizes of the virtual connection, each way. */
 #define SC_BYOC_BUF 65536
 /* Virtual descriptors: SC_BYOC_FDS numbers from SC_BYOC_FD_BASE, below
- * FD_SETSIZE so that select() works on them. */
+ * FD_SETSIZE so that select() works on them. The first run reserves those
+ * the program has not opened itself; one it had stays its own. */
 #define SC_BYOC_FD_BASE 1000
 #define SC_BYOC_FDS     8
 /* The address a host name resolves to (RFC 5737 documentation range). */

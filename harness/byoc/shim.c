@@ -84,6 +84,7 @@ struct vfd {
   int nonblock;
   int connected; /* to the server: this is the connection's descriptor */
   int refused;   /* its connect() was refused: SO_ERROR says so */
+  int shut_wr;   /* shutdown() ended its writing */
   uint64_t rcvtimeo_ms, sndtimeo_ms;
 };
 
@@ -113,7 +114,6 @@ static struct shim {
   /* The one connection. */
   int conn_used;   /* a connect() reached the server (a second one is refused) */
   int peer_closed; /* the server closed */
-  int conn_closed; /* the client closed its descriptor */
   struct vfd fds[SC_BYOC_FDS];
   struct lookup *lookups[SHIM_LOOKUPS];
   struct hostent he;
@@ -135,10 +135,12 @@ static struct vfd *vfd_of(int fd)
 }
 
 /* A number of the range that is ours, even if not in use: never the real
- * call's (the real descriptor behind it is /dev/null). */
+ * call's (the real descriptor behind it is /dev/null). One the program had
+ * open before the range was reserved is the program's. */
 static int ours(int fd)
 {
-  return shim.engaged && fd >= SC_BYOC_FD_BASE && fd < SC_BYOC_FD_BASE + SC_BYOC_FDS;
+  return shim.engaged && fd >= SC_BYOC_FD_BASE && fd < SC_BYOC_FD_BASE + SC_BYOC_FDS &&
+         shim.fd_ok[fd - SC_BYOC_FD_BASE];
 }
 
 static int fail(int err)
@@ -364,8 +366,9 @@ static ssize_t conn_write(struct vfd *v, const struct iovec *iov, int iovcnt, in
       return fail(ECONNRESET);
     if (!v->connected)
       return fail(v->refused ? ECONNREFUSED : ENOTCONN);
-    /* The server closed: as TCP says after its reset (never SIGPIPE). */
-    if (shim.peer_closed)
+    /* The server closed (as TCP says after its reset), or the client shut
+     * its side: EPIPE, never SIGPIPE. */
+    if (shim.peer_closed || v->shut_wr)
       return fail(EPIPE);
     if (want == 0)
       return 0;
@@ -407,7 +410,7 @@ static short conn_events(const struct vfd *v, short want)
     ev |= POLLRDHUP;
   if (shim.out_len < sizeof shim.out)
     ev |= POLLOUT | POLLWRNORM;
-  return (short)(ev & (want | POLLRDHUP));
+  return (short)(ev & want);
 }
 
 /* ---- name lookup ------------------------------------------------------------------------ */
@@ -846,7 +849,11 @@ int __wrap_shutdown(int fd, int how)
   struct vfd *v = vfd_of(fd);
   if (!v)
     return ours(fd) ? fail(EBADF) : __real_shutdown(fd, how);
-  return v->connected ? 0 : fail(ENOTCONN);
+  if (!v->connected)
+    return fail(ENOTCONN);
+  if (how == SHUT_WR || how == SHUT_RDWR)
+    v->shut_wr = 1;
+  return 0;
 }
 
 int __wrap_close(int fd)
@@ -856,8 +863,6 @@ int __wrap_close(int fd)
   struct vfd *v = vfd_of(fd);
   if (!v)
     return fail(EBADF);
-  if (v->connected)
-    shim.conn_closed = 1;
   v->used = 0;
   return 0;
 }

@@ -110,8 +110,7 @@ int __wrap_SSL_set_fd(SSL *s, int fd)
   BIO *b = vbio(fd);
   if (!b)
     return 0;
-  BIO_up_ref(b);
-  SSL_set_bio(s, b, b);
+  SSL_set_bio(s, b, b); /* one BIO both ways: the SSL takes its one reference */
   return 1;
 }
 
