@@ -875,6 +875,16 @@ static void say(enum wire_kind kind, int tls, const char *text_)
   wire_add(&wire, kind, tls, 0, text_, strlen(text_), 0, SF_ERR_OK);
 }
 
+/* The envelope, in plaintext or over TLS: MAIL answered 250, then RCPT
+ * answered `to_rcpt`. */
+static void say_envelope(int tls, const char *to_rcpt)
+{
+  say(WIRE_C_DATA, tls, "MAIL FROM:<a@b>\r\n");
+  say(WIRE_S_DATA, tls, "250 ok\r\n");
+  say(WIRE_C_DATA, tls, "RCPT TO:<c@d>\r\n");
+  say(WIRE_S_DATA, tls, to_rcpt);
+}
+
 /* A fresh wire up to the client's STARTTLS: the greeting, EHLO and `ehlo`
  * as its answer. */
 static void wire_to_starttls(const char *ehlo)
@@ -1200,10 +1210,7 @@ static void test_surplus_3yz_to_data(void)
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     wire_to_tls_ehlo("250-mx\r\n250-STARTTLS\r\n250 PIPELINING\r\n", "250 mx\r\n");
-    say(WIRE_C_DATA, 1, "MAIL FROM:<a@b>\r\n");
-    say(WIRE_S_DATA, 1, "250 ok\r\n");
-    say(WIRE_C_DATA, 1, "RCPT TO:<c@d>\r\n");
-    say(WIRE_S_DATA, 1, cases[i].to_rcpt);
+    say_envelope(1, cases[i].to_rcpt);
     say(WIRE_C_DATA, 1, "DATA\r\nSubject: x\r\nDate: y\r\n\r\nbody\r\n.\r\n");
     say(WIRE_S_DATA, 1, "250 queued\r\n");
     say(WIRE_C_DATA, 1, "QUIT\r\n");
@@ -1243,10 +1250,7 @@ static void test_3yz_no_command_asked_for(void)
   static const char *const strays[] = {"334 \r\n", "354 go\r\n"};
   for (size_t i = 0; i < 2; i++) {
     wire_to_tls_ehlo("250-mx\r\n250-STARTTLS\r\n250 PIPELINING\r\n", "250-mx\r\n250 CHUNKING\r\n");
-    say(WIRE_C_DATA, 1, "MAIL FROM:<a@b>\r\n");
-    say(WIRE_S_DATA, 1, "250 ok\r\n");
-    say(WIRE_C_DATA, 1, "RCPT TO:<c@d>\r\n");
-    say(WIRE_S_DATA, 1, "502 no\r\n");
+    say_envelope(1, "502 no\r\n");
     say(WIRE_S_DATA, 1, strays[i]);
     say(WIRE_C_DATA, 1, "RCPT TO:<e@f>\r\n");
     say(WIRE_C_DATA, 1, "BDAT 12 LAST\r\nTo: b@c\r\nx\r\n");
@@ -1288,10 +1292,7 @@ static void test_message_after_other_3yz(void)
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     wire_to_tls_ehlo("250-mx\r\n250-STARTTLS\r\n250 PIPELINING\r\n", "250 mx\r\n");
-    say(WIRE_C_DATA, 1, "MAIL FROM:<a@b>\r\n");
-    say(WIRE_S_DATA, 1, "250 ok\r\n");
-    say(WIRE_C_DATA, 1, "RCPT TO:<c@d>\r\n");
-    say(WIRE_S_DATA, 1, "250 ok\r\n");
+    say_envelope(1, "250 ok\r\n");
     say(WIRE_C_DATA, 1, "DATA\r\n");
     say(WIRE_S_DATA, 1, cases[i].answer);
     say(WIRE_C_DATA, 1, "From: a@b\r\nTo: c@d\r\n\r\nhi\r\n.\r\n");
@@ -1419,10 +1420,7 @@ static void test_unfinished_reply_line(void)
   }
   /* An over-long reply to RCPT, never ended, and the next RCPT. */
   wire_to_tls_ehlo("250-mx\r\n250-STARTTLS\r\n250 PIPELINING\r\n", "250 mx\r\n");
-  say(WIRE_C_DATA, 1, "MAIL FROM:<a@b>\r\n");
-  say(WIRE_S_DATA, 1, "250 ok\r\n");
-  say(WIRE_C_DATA, 1, "RCPT TO:<c@d>\r\n");
-  say(WIRE_S_DATA, 1, "550 no such user here xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+  say_envelope(1, "550 no such user here xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
   say(WIRE_C_DATA, 1, "RCPT TO:<e@f>\r\nQUIT\r\n");
   CHECK((oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_STALE_CAPS)) == 0);
   /* Injected after the 220, then an EHLO answer begun over TLS: a client
@@ -1888,10 +1886,7 @@ static void test_injected_answer_to_data(void)
   wire_tls_up();
   say(WIRE_C_DATA, 1, "EHLO c\r\n");
   say(WIRE_S_DATA, 1, "250 mx\r\n");
-  say(WIRE_C_DATA, 1, "MAIL FROM:<a@b>\r\n");
-  say(WIRE_S_DATA, 1, "250 ok\r\n");
-  say(WIRE_C_DATA, 1, "RCPT TO:<c@d>\r\n");
-  say(WIRE_S_DATA, 1, "250 ok\r\n");
+  say_envelope(1, "250 ok\r\n");
   say(WIRE_C_DATA, 1, "DATA\r\nSubject: x\r\n");
   check_wire_verdict(&sc, NULL, SC_V_INJECTION, "'data'");
 }
@@ -2033,10 +2028,7 @@ static void test_stray_3yz_until_message_end(void)
   say(WIRE_C_DATA, 0, "NOOP\r\n");
   say(WIRE_S_DATA, 0, "354 what\r\n");
   for (int k = 0; k < 2; k++) {
-    say(WIRE_C_DATA, 0, "MAIL FROM:<a@b>\r\n");
-    say(WIRE_S_DATA, 0, "250 ok\r\n");
-    say(WIRE_C_DATA, 0, "RCPT TO:<c@d>\r\n");
-    say(WIRE_S_DATA, 0, "250 ok\r\n");
+    say_envelope(0, "250 ok\r\n");
     if (k == 0) {
       say(WIRE_C_DATA, 0, "DATA\r\n");
       say(WIRE_S_DATA, 0, "354 go\r\n");
