@@ -164,6 +164,22 @@ int certs_make_ip(struct certs *c, OSSL_LIB_CTX *libctx, int64_t now)
   return 0;
 }
 
+/* 0 if the kinds [from, to) were all made; else -1, none of them kept. */
+static int kinds_made(struct certs *c, int from, int to)
+{
+  int ok = 1;
+  for (int k = from; k < to; k++)
+    ok = ok && c->leaf[k] != NULL;
+  if (ok)
+    return 0;
+  for (int k = from; k < to; k++) {
+    X509_free(c->leaf[k]);
+    c->leaf[k] = NULL;
+  }
+  ERR_clear_error();
+  return -1;
+}
+
 /* A dNSName of `len` bytes, NUL included if there is one. */
 static int add_raw_dns(X509 *cert, const char *name, size_t len)
 {
@@ -209,17 +225,49 @@ int certs_make_names(struct certs *c, OSSL_LIB_CTX *libctx, const char *host,
   snprintf(wild, sizeof wild, "DNS:*.%s", last ? last + 1 : host);
   c->leaf[SC_CERT_WILDCARD_TOO_WIDE] =
       make_cert(libctx, 20, wild + 4, wild, 0, c->leaf_key, c->ca, c->ca_key, nb, na);
-  int ok = 1;
-  for (int k = SC_CERT_NAME_FIRST; k < SC_CERT_COUNT; k++)
-    ok = ok && c->leaf[k] != NULL;
-  if (ok)
+  return kinds_made(c, SC_CERT_NAME_FIRST, SC_CERT_CHAIN_FIRST);
+}
+
+/* The extendedKeyUsage of a certificate not signed yet, replaced by `value`. */
+static int replace_eku(X509 *cert, const char *value)
+{
+  int at = X509_get_ext_by_NID(cert, NID_ext_key_usage, -1);
+  if (at < 0)
     return 0;
-  for (int k = SC_CERT_NAME_FIRST; k < SC_CERT_COUNT; k++) {
-    X509_free(c->leaf[k]);
-    c->leaf[k] = NULL;
+  X509_EXTENSION_free(X509_delete_ext(cert, at));
+  return add_ext(cert, cert, NID_ext_key_usage, value);
+}
+
+int certs_make_chain(struct certs *c, OSSL_LIB_CTX *libctx, const char *host, int64_t now)
+{
+  int64_t nb = now - 30 * (int64_t)DAY, na = now + 10 * (int64_t)YEAR;
+  unsigned char addr[16];
+  int is_ip = inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
+  char san[CERTS_NAME_MAX + 8];
+  snprintf(san, sizeof san, "%s:%s", is_ip ? "IP" : "DNS", host);
+  /* The trusted CA's name as issuer, the signature by a key nobody trusts:
+   * only a check that verifies the signature tells it from `valid`. */
+  c->leaf[SC_CERT_FORGED_SIGNATURE] = signed_by(
+      build_cert(libctx, 21, host, -1, san, 0, c->leaf_key, c->ca, nb, na), c->other_ca_key);
+  /* Issued by the wrong-host certificate, a good end-entity certificate
+   * (CA:FALSE) of the trusted CA for another name: anyone who holds one
+   * could issue it (RFC 5280 4.2.1.9, 6.1.4 (k)). */
+  X509 *issuer = c->leaf[SC_CERT_WRONG_HOST];
+  c->leaf[SC_CERT_ISSUER_NOT_CA] =
+      issuer ? make_cert(libctx, 22, host, san, 0, c->leaf_key, issuer, c->leaf_key, nb, na) : NULL;
+  /* For TLS clients only (RFC 5280 4.2.1.12): not a server's certificate. */
+  X509 *client = build_cert(libctx, 23, host, -1, san, 0, c->leaf_key, c->ca, nb, na);
+  if (client && !replace_eku(client, "clientAuth")) {
+    X509_free(client);
+    client = NULL;
   }
-  ERR_clear_error();
-  return -1;
+  c->leaf[SC_CERT_CLIENT_AUTH_ONLY] = signed_by(client, c->ca_key);
+  return kinds_made(c, SC_CERT_CHAIN_FIRST, SC_CERT_COUNT);
+}
+
+X509 *certs_chain_of(const struct certs *c, enum sc_cert kind)
+{
+  return kind == SC_CERT_ISSUER_NOT_CA ? c->leaf[SC_CERT_WRONG_HOST] : NULL;
 }
 
 X509 *certs_make_leaf(const struct certs *c, OSSL_LIB_CTX *libctx, const char *san, int64_t now)

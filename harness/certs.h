@@ -24,6 +24,22 @@
  *   wildcard-too-wide  DNS-ID and CN "*.com": '*' stands for one label,
  *                      the left-most (6.4.3), never for several
  *
+ * and, made by certs_make_chain(), three for `host` and in date whose chain
+ * no verifier following RFC 5280 6.1 and the TLS server purpose accepts,
+ * though a check written by hand may:
+ *
+ *   forged-signature   the CA named as issuer, signed by the unknown CA's
+ *                      key: the issuer found by name, its signature never
+ *                      verified
+ *   issuer-not-ca      issued by the wrong-host certificate, which the CA
+ *                      made an end entity (CA:FALSE); the server sends it
+ *                      behind the leaf (certs_chain_of()): an issuer not
+ *                      asked to be a CA (RFC 5280 6.1.4 (k); the
+ *                      basicConstraints bug of CVE-2002-0862 and
+ *                      CVE-2011-0228)
+ *   client-auth-only   issued by the CA, extendedKeyUsage clientAuth only:
+ *                      not for a server (RFC 5280 4.2.1.12)
+ *
  * and, made by certs_make_ip(), two more issued by the CA and valid like
  * `valid`, whose only subjectAltName is an iPAddress (RFC 5280 4.2.1.6),
  * for clients that connect to an address literal (RFC 6125 6.2):
@@ -73,6 +89,14 @@ int certs_make_ip(struct certs *c, struct ossl_lib_ctx_st *libctx, int64_t now);
  * Returns 0, or -1 (none made). */
 int certs_make_names(struct certs *c, struct ossl_lib_ctx_st *libctx, const char *host,
                      const char *wrong_host, int64_t now);
+/* Adds the chain kinds (SC_CERT_CHAIN_FIRST on) to certificates
+ * certs_make() and certs_make_names() made, after everything else, for the
+ * same reason. Returns 0, or -1 (none made). */
+int certs_make_chain(struct certs *c, struct ossl_lib_ctx_st *libctx, const char *host,
+                     int64_t now);
+/* The certificate a server sends behind the one of `kind` (issuer-not-ca's
+ * issuer), or NULL. */
+struct x509_st *certs_chain_of(const struct certs *c, enum sc_cert kind);
 /* One more certificate issued by the CA, with the leaf key and in date like
  * `valid`, for the names in `san` (an OpenSSL subjectAltName value such as
  * "DNS:*.example.com,DNS:mail.example.com"; its first name is the CN), for
@@ -80,7 +104,8 @@ int certs_make_names(struct certs *c, struct ossl_lib_ctx_st *libctx, const char
  * caller frees it (X509_free). NULL on failure. */
 struct x509_st *certs_make_leaf(const struct certs *c, struct ossl_lib_ctx_st *libctx,
                                 const char *san, int64_t now);
-/* Frees everything certs_make(), certs_make_ip() and certs_make_names() made. */
+/* Frees everything certs_make(), certs_make_ip(), certs_make_names() and
+ * certs_make_chain() made. */
 void certs_free(struct certs *c);
 /* The CA as PEM text into out (NUL-terminated); returns its length, 0 on error. */
 size_t certs_ca_pem(const struct certs *c, char *out, size_t cap);

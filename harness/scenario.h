@@ -71,10 +71,14 @@ static inline int sc_act_has_bytes(enum sc_act k)
   return k == SC_ACT_SEND || k == SC_ACT_RAW;
 }
 
-/* Which certificate the server presents (harness/certs.h). The last three
- * are issued by the trusted CA, in date, and carry the host's name in a form
- * no RFC 6125 verifier matches: each catches one way of matching names by
- * hand wrongly. */
+/* Which certificate the server presents (harness/certs.h). The three name
+ * kinds are issued by the trusted CA, in date, and carry the host's name in
+ * a form no RFC 6125 verifier matches: each catches one way of matching
+ * names by hand wrongly. The three chain kinds after them name the host and
+ * are in date, but their chain fails one check of RFC 5280 or of the TLS
+ * server purpose: each catches one way of checking a chain by hand wrongly
+ * (a signature never verified, an issuer never asked to be a CA, a purpose
+ * never looked at). */
 #define SC_CERT_LIST(X)                                                                            \
   X(VALID, "valid")                                                                                \
   X(SELF_SIGNED, "self-signed")                                                                    \
@@ -84,7 +88,10 @@ static inline int sc_act_has_bytes(enum sc_act k)
   X(NOT_YET_VALID, "not-yet-valid")                                                                \
   X(NAME_IN_CN_ONLY, "name-in-cn-only")     /* subjectAltName another host, CN the host */         \
   X(NUL_IN_NAME, "nul-in-name")             /* dNSName "<host>\0.<another host>" */                \
-  X(WILDCARD_TOO_WIDE, "wildcard-too-wide") /* dNSName "*.<the host's last label>" */
+  X(WILDCARD_TOO_WIDE, "wildcard-too-wide") /* dNSName "*.<the host's last label>" */              \
+  X(FORGED_SIGNATURE, "forged-signature")   /* names the CA as issuer, signed by another key */    \
+  X(ISSUER_NOT_CA, "issuer-not-ca")         /* issued by a CA-issued leaf (CA:FALSE) */            \
+  X(CLIENT_AUTH_ONLY, "client-auth-only")   /* extendedKeyUsage clientAuth, no serverAuth */
 
 enum sc_cert {
 #define SC_CERT_ENUM(id, name) SC_CERT_##id,
@@ -92,8 +99,12 @@ enum sc_cert {
 #undef SC_CERT_ENUM
       SC_CERT_COUNT
 };
-/* The kinds a certificate's name makes bad (from here to SC_CERT_COUNT). */
+/* The kinds a certificate's name makes bad (from here to SC_CERT_CHAIN_FIRST). */
 #define SC_CERT_NAME_FIRST SC_CERT_NAME_IN_CN_ONLY
+/* The kinds whose chain is the fault (from here to SC_CERT_COUNT): for the
+ * host, in date, but no verifier following RFC 5280 6.1 and the TLS server
+ * purpose accepts the chain, though a check written by hand may. */
+#define SC_CERT_CHAIN_FIRST SC_CERT_FORGED_SIGNATURE
 
 /* How the server's TLS behaves beyond its certificate. */
 #define SC_TLS_SERVER_LIST(X)                                                                      \

@@ -309,8 +309,9 @@ static enum sf_err set_scenario_key(struct parser *ps, enum scn_key key, struct 
   case K_CERT:
     if ((i = text_pick(v, sc_cert_names, SC_CERT_COUNT)) < 0)
       FAIL(CONFIG_BAD_VALUE, "unknown cert kind: cert is valid, self-signed, unknown-issuer, "
-                             "wrong-host, expired, not-yet-valid, name-in-cn-only, nul-in-name "
-                             "or wildcard-too-wide");
+                             "wrong-host, expired, not-yet-valid, name-in-cn-only, nul-in-name, "
+                             "wildcard-too-wide, forged-signature, issuer-not-ca or "
+                             "client-auth-only");
     sc->cert = (enum sc_cert)i;
     return SF_ERR_OK;
   case K_CERT_HOST:

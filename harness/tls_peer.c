@@ -268,13 +268,16 @@ static SSL_SESSION *get_session_cb(SSL *ssl, const unsigned char *id, int len, i
   return SSL_SESSION_dup(slot->sess);
 }
 
-static SSL_CTX *server_ctx_for(struct tls_peer *p, X509 *cert, struct server_slot *slot)
+/* A server context presenting `cert`, with `chain` behind it if not NULL. */
+static SSL_CTX *server_ctx_for(struct tls_peer *p, X509 *cert, X509 *chain,
+                               struct server_slot *slot)
 {
   SSL_CTX *ctx = SSL_CTX_new_ex(p->libctx, NULL, TLS_server_method());
   if (!ctx)
     return NULL;
   int ok =
       SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) && SSL_CTX_use_certificate(ctx, cert) &&
+      (!chain || SSL_CTX_add1_chain_cert(ctx, chain)) &&
       SSL_CTX_use_PrivateKey(ctx, p->certs.leaf_key) && SSL_CTX_check_private_key(ctx) &&
       SSL_CTX_set_session_id_context(ctx, (const unsigned char *)SID_CTX, sizeof(SID_CTX) - 1) &&
       SSL_CTX_set_num_tickets(ctx, 0) && SSL_CTX_set_app_data(ctx, slot);
@@ -292,7 +295,7 @@ static SSL_CTX *server_ctx_for(struct tls_peer *p, X509 *cert, struct server_slo
 
 static SSL_CTX *server_ctx(struct tls_peer *p, enum sc_cert kind, struct server_slot *slot)
 {
-  return server_ctx_for(p, p->certs.leaf[kind], slot);
+  return server_ctx_for(p, p->certs.leaf[kind], certs_chain_of(&p->certs, kind), slot);
 }
 
 /* A full TLS 1.2 handshake in memory, without verification, to fill the
@@ -330,7 +333,16 @@ static int make_session(struct tls_peer *p, enum sc_cert kind)
   SSL_SESSION_free(live);
   if (slot->client_sess)
     SSL_SESSION_set_timeout(slot->client_sess, SESSION_LIFETIME);
-  ok = slot->client_sess != NULL;
+  /* An ID of our own on both copies. The one the server drew comes from
+   * the random stream, which every run starts again (tls_peer_reseed()):
+   * a client that offers no session still sends a random legacy session
+   * ID (RFC 8446 D.4), and at the same place in the stream it would be
+   * this one, so the server would resume a session nobody offered. */
+  unsigned char id[SSL_MAX_SSL_SESSION_ID_LENGTH];
+  memset(id, 0, sizeof id);
+  snprintf((char *)id, sizeof id, "smtpfuzz session %d", (int)kind);
+  ok = slot->client_sess != NULL && SSL_SESSION_set1_id(slot->sess, id, sizeof id) &&
+       SSL_SESSION_set1_id(slot->client_sess, id, sizeof id);
 out:
   slot->capturing = 0;
   tls_peer_conn_free(sv);
@@ -375,16 +387,16 @@ struct tls_peer *tls_peer_new(void)
     goto fail;
   /* After the sessions: signing these certificates draws on the random
    * stream, so made earlier they would change every session made after
-   * them (and the name kinds, with their sessions, come last of all). */
+   * them (and the name kinds, with their sessions, come later still). */
   if (certs_make_ip(&p->certs, p->libctx, TLS_PEER_TIME) != 0)
     goto fail;
-  p->ip_slot[0].ctx = server_ctx_for(p, p->certs.ipv4, &p->ip_slot[0]);
-  p->ip_slot[1].ctx = server_ctx_for(p, p->certs.ipv6, &p->ip_slot[1]);
+  p->ip_slot[0].ctx = server_ctx_for(p, p->certs.ipv4, NULL, &p->ip_slot[0]);
+  p->ip_slot[1].ctx = server_ctx_for(p, p->certs.ipv6, NULL, &p->ip_slot[1]);
   if (!p->ip_slot[0].ctx || !p->ip_slot[1].ctx)
     goto fail;
   int names =
       certs_make_names(&p->certs, p->libctx, TLS_PEER_HOST, TLS_PEER_WRONG_HOST, TLS_PEER_TIME);
-  if (names != 0 || !make_slots(p, SC_CERT_NAME_FIRST, SC_CERT_COUNT))
+  if (names != 0 || !make_slots(p, SC_CERT_NAME_FIRST, SC_CERT_CHAIN_FIRST))
     goto fail;
   /* The engine's context for a run against a TLS 1.2 server: the client's
    * hello then carries no TLS 1.3 key share, a key pair made for nothing.
@@ -393,6 +405,10 @@ struct tls_peer *tls_peer_new(void)
    * last, as it draws on the random stream too. */
   p->client_ctx12 = sf_tls_openssl_ctx_new_pem(p->libctx, p->ca_pem, strlen(p->ca_pem));
   if (!p->client_ctx12 || !SSL_CTX_set_max_proto_version(p->client_ctx12, TLS1_2_VERSION))
+    goto fail;
+  /* The chain kinds, with their sessions, after all of that. */
+  if (certs_make_chain(&p->certs, p->libctx, TLS_PEER_HOST, TLS_PEER_TIME) != 0 ||
+      !make_slots(p, SC_CERT_CHAIN_FIRST, SC_CERT_COUNT))
     goto fail;
   rng_seed(TLS_PEER_SEED);
   return p;
@@ -460,7 +476,7 @@ static enum sc_cert kind_of(const struct scenario *sc)
 {
   if ((unsigned)sc->cert >= SC_CERT_COUNT)
     return SC_CERT_VALID;
-  if (sc->cert < SC_CERT_NAME_FIRST)
+  if (sc->cert < SC_CERT_NAME_FIRST || sc->cert >= SC_CERT_CHAIN_FIRST)
     return sc->cert;
   int ours = sf_host_equal(sc->cfg.host ? sc->cfg.host : "", TLS_PEER_HOST) &&
              (!sc->cert_host[0] || sf_host_equal(sc->cert_host, TLS_PEER_HOST));

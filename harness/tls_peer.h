@@ -82,10 +82,11 @@ const char *tls_peer_ca_pem(struct tls_peer *p);
  * valid certificate for another name (cert_host) is the CA-issued one for
  * TLS_PEER_WRONG_HOST. The peer's certificates name TLS_PEER_HOST; a
  * scenario expecting another host sees a wrong-host failure. The name
- * kinds (SC_CERT_NAME_FIRST on) pass for TLS_PEER_HOST only: a scenario whose
- * client expects another host, or that names another, gets what `valid`
- * would. (The live server's choice; in-process runs also have the address
- * certificates, tls_peer_pick(), which makes the same exception.) */
+ * kinds (SC_CERT_NAME_FIRST up to SC_CERT_CHAIN_FIRST) pass for
+ * TLS_PEER_HOST only: a scenario whose client expects another host, or
+ * that names another, gets what `valid` would. (The live server's
+ * choice; in-process runs also have the address certificates,
+ * tls_peer_pick(), which makes the same exception.) */
 enum sc_cert tls_peer_cert_for(const struct scenario *sc);
 
 /* Every certificate the in-process peer can present: the sc_cert kinds (for

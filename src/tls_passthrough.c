@@ -100,6 +100,12 @@ static void finish_hello(struct sf_tls_passthrough *pt)
        "certificate verify failed: host name mismatch (a NUL inside the name)"},
       {"wildcard-too-wide", SF_ERR_TLS_CERT_WRONG_HOST,
        "certificate verify failed: host name mismatch (a wildcard over several labels)"},
+      /* RFC 5280 6.1, 4.2.1.12: a chain no verifier takes for a server. */
+      {"forged-signature", SF_ERR_TLS_CERT_OTHER,
+       "certificate verify failed: certificate signature failure"},
+      {"issuer-not-ca", SF_ERR_TLS_CERT_OTHER, "certificate verify failed: invalid CA certificate"},
+      {"client-auth-only", SF_ERR_TLS_CERT_OTHER,
+       "certificate verify failed: unsuitable certificate purpose"},
   };
   const char *body = pt->hello + HELLO_PREFIX_LEN;
   size_t len = pt->hello_len - HELLO_PREFIX_LEN - 1; /* without the LF */

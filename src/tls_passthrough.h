@@ -9,7 +9,10 @@
  * where <cert> is one of valid, self-signed, unknown-issuer, wrong-host,
  * expired, not-yet-valid, or a kind whose name is the fault (name-in-cn-only,
  * nul-in-name, wildcard-too-wide: the host only in the subject's CN, the host
- * followed by a NUL and more, a wildcard over several labels) and <host> the
+ * followed by a NUL and more, a wildcard over several labels) or its chain
+ * (forged-signature, issuer-not-ca, client-auth-only: a signature by
+ * another key than the named issuer's, an issuer that is not a CA, a
+ * certificate for TLS clients only) and <host> the
  * name the certificate carries (the certificate of the session, when it was
  * resumed). With verification on,
  * anything but "valid" for the expected host fails with the matching

@@ -53,6 +53,11 @@ static const struct row table[] = {
     {"cert-name-in-cn-only.scn", 0, SC_CLIENT_FAILED},
     {"cert-nul-in-name.scn", 0, SC_CLIENT_FAILED},
     {"cert-wildcard-too-wide.scn", 0, SC_CLIENT_FAILED},
+    /* Chains RFC 5280 refuses: a forged signature, an issuer that is not a
+     * CA, a certificate for TLS clients. */
+    {"cert-forged-signature.scn", 0, SC_CLIENT_FAILED},
+    {"cert-issuer-not-ca.scn", 0, SC_CLIENT_FAILED},
+    {"cert-client-auth-only.scn", 0, SC_CLIENT_FAILED},
     {"cert-wrong-host.scn", 0, SC_CLIENT_FAILED},
     {"cert-expired.scn", 0, SC_CLIENT_FAILED},
     {"cert-unknown-issuer.scn", 0, SC_CLIENT_FAILED},
@@ -126,6 +131,9 @@ static const struct row table[] = {
     {"cert-wrong-host.scn", V(CERT), SC_CLIENT_FAILED},
     {"cert-name-in-cn-only.scn", V(CERT), SC_CLIENT_FAILED},
     {"cert-nul-in-name.scn", V(CERT), SC_CLIENT_FAILED},
+    {"cert-forged-signature.scn", V(CERT), SC_CLIENT_FAILED},
+    {"cert-issuer-not-ca.scn", V(CERT), SC_CLIENT_FAILED},
+    {"cert-client-auth-only.scn", V(CERT), SC_CLIENT_FAILED},
     /* Starttls_ENABLED authenticates in plaintext when STARTTLS is gone. */
     {"curl-try-stripped-starttls-password.scn", V(LEAK_AUTH), SC_CLIENT_DONE},
     /* A 421 to AUTH is a failed mechanism to it: it tries the next one. */

@@ -383,10 +383,11 @@ static void test_plaintext_auth(void)
 
 static void test_cert(void)
 {
-  static const enum sc_cert bad[] = {SC_CERT_SELF_SIGNED,   SC_CERT_UNKNOWN_ISSUER,
-                                     SC_CERT_WRONG_HOST,    SC_CERT_EXPIRED,
-                                     SC_CERT_NOT_YET_VALID, SC_CERT_NAME_IN_CN_ONLY,
-                                     SC_CERT_NUL_IN_NAME,   SC_CERT_WILDCARD_TOO_WIDE};
+  static const enum sc_cert bad[] = {
+      SC_CERT_SELF_SIGNED,   SC_CERT_UNKNOWN_ISSUER,    SC_CERT_WRONG_HOST,
+      SC_CERT_EXPIRED,       SC_CERT_NOT_YET_VALID,     SC_CERT_NAME_IN_CN_ONLY,
+      SC_CERT_NUL_IN_NAME,   SC_CERT_WILDCARD_TOO_WIDE, SC_CERT_FORGED_SIGNATURE,
+      SC_CERT_ISSUER_NOT_CA, SC_CERT_CLIENT_AUTH_ONLY};
   struct scenario sc;
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     base(&sc, "bad-cert");

@@ -320,6 +320,9 @@ static void test_tls_failures(void)
   cert_failure("name-in-cn-only mx.example.com", SF_ERR_TLS_CERT_WRONG_HOST);
   cert_failure("nul-in-name mx.example.com", SF_ERR_TLS_CERT_WRONG_HOST);
   cert_failure("wildcard-too-wide mx.example.com", SF_ERR_TLS_CERT_WRONG_HOST);
+  cert_failure("forged-signature mx.example.com", SF_ERR_TLS_CERT_OTHER);
+  cert_failure("issuer-not-ca mx.example.com", SF_ERR_TLS_CERT_OTHER);
+  cert_failure("client-auth-only mx.example.com", SF_ERR_TLS_CERT_OTHER);
   cert_failure("bogus mx.example.com", SF_ERR_TLS_HANDSHAKE);
 
   /* Verification off accepts a self-signed certificate (lint calls it out). */

@@ -128,6 +128,10 @@ static void test_certificates(struct tls_peer *peer)
       {SC_CERT_NAME_IN_CN_ONLY, SF_ERR_TLS_CERT_WRONG_HOST, "hostname mismatch"},
       {SC_CERT_NUL_IN_NAME, SF_ERR_TLS_CERT_WRONG_HOST, "hostname mismatch"},
       {SC_CERT_WILDCARD_TOO_WIDE, SF_ERR_TLS_CERT_WRONG_HOST, "hostname mismatch"},
+      /* A chain RFC 5280 6.1 or the TLS server purpose refuses. */
+      {SC_CERT_FORGED_SIGNATURE, SF_ERR_TLS_CERT_OTHER, "signature failure"},
+      {SC_CERT_ISSUER_NOT_CA, SF_ERR_TLS_CERT_OTHER, "invalid CA certificate"},
+      {SC_CERT_CLIENT_AUTH_ONLY, SF_ERR_TLS_CERT_OTHER, "unsuitable certificate purpose"},
   };
   for (int v = TLS_PEER_TLS12; v <= TLS_PEER_TLS13; v++)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -140,7 +144,7 @@ static void test_certificates(struct tls_peer *peer)
              sc_cert_name(cases[i].cert), reason, cases[i].reason);
       /* Without verification every certificate is accepted. */
       err = handshake(peer, cases[i].cert, (enum tls_peer_version)v, TLS_PEER_HOST, 0, &reason);
-      CHECKF(err == SF_ERR_OK, "%s unverified: %s (%s)", sc_cert_name(cases[i].cert),
+      CHECKF(err == SF_ERR_OK, "%s unverified (v%d): %s (%s)", sc_cert_name(cases[i].cert), v,
              sf_err_name(err), reason);
     }
   /* The valid certificate for another name than the one expected. */
@@ -322,6 +326,9 @@ static void test_resumed_session_checks(struct tls_peer *peer)
       {SC_CERT_NAME_IN_CN_ONLY, TLS_PEER_HOST, SF_ERR_TLS_CERT_WRONG_HOST},
       {SC_CERT_NUL_IN_NAME, TLS_PEER_HOST, SF_ERR_TLS_CERT_WRONG_HOST},
       {SC_CERT_WILDCARD_TOO_WIDE, TLS_PEER_HOST, SF_ERR_TLS_CERT_WRONG_HOST},
+      {SC_CERT_FORGED_SIGNATURE, TLS_PEER_HOST, SF_ERR_TLS_CERT_OTHER},
+      {SC_CERT_ISSUER_NOT_CA, TLS_PEER_HOST, SF_ERR_TLS_CERT_OTHER},
+      {SC_CERT_CLIENT_AUTH_ONLY, TLS_PEER_HOST, SF_ERR_TLS_CERT_OTHER},
       /* The valid kind's session, offered while another name is expected. */
       {SC_CERT_VALID, "other.example.com", SF_ERR_TLS_CERT_WRONG_HOST},
       {SC_CERT_VALID, TLS_PEER_WRONG_HOST, SF_ERR_TLS_CERT_WRONG_HOST},

@@ -21,7 +21,8 @@ static void ossl_reason(char *err, size_t cap, const char *what)
   ERR_clear_error();
 }
 
-static SSL_CTX *server_ctx(X509 *cert, EVP_PKEY *key)
+/* A server context presenting `cert`, with `chain` behind it if not NULL. */
+static SSL_CTX *server_ctx(X509 *cert, X509 *chain, EVP_PKEY *key)
 {
   SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
   if (!ctx)
@@ -29,8 +30,9 @@ static SSL_CTX *server_ctx(X509 *cert, EVP_PKEY *key)
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-  if (SSL_CTX_use_certificate(ctx, cert) != 1 || SSL_CTX_use_PrivateKey(ctx, key) != 1 ||
-      SSL_CTX_check_private_key(ctx) != 1) {
+  if (SSL_CTX_use_certificate(ctx, cert) != 1 ||
+      (chain && SSL_CTX_add1_chain_cert(ctx, chain) != 1) ||
+      SSL_CTX_use_PrivateKey(ctx, key) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
     SSL_CTX_free(ctx);
     return NULL;
   }
@@ -57,7 +59,7 @@ static int load_files(struct live_tls *t, const char *cert_file, const char *key
     return -1;
   }
   for (int k = 0; k < SC_CERT_COUNT; k++)
-    t->ctx[k] = server_ctx(cert, key);
+    t->ctx[k] = server_ctx(cert, NULL, key);
   X509_free(cert);
   EVP_PKEY_free(key);
   for (int k = 0; k < SC_CERT_COUNT; k++)
@@ -85,14 +87,16 @@ int live_tls_init(struct live_tls *t, const char *host, const char *cert_file, c
   const char *name = host ? host : TLS_PEER_HOST;
   int64_t now = (int64_t)time(NULL);
   if (certs_make(&t->certs, NULL, name, TLS_PEER_WRONG_HOST, now) != 0 ||
-      certs_make_names(&t->certs, NULL, name, TLS_PEER_WRONG_HOST, now) != 0) {
+      certs_make_names(&t->certs, NULL, name, TLS_PEER_WRONG_HOST, now) != 0 ||
+      certs_make_chain(&t->certs, NULL, name, now) != 0) {
     certs_free(&t->certs);
     snprintf(err, cap, "cannot make the test certificates");
     return -1;
   }
   t->have_certs = 1;
   for (int k = 0; k < SC_CERT_COUNT; k++) {
-    t->ctx[k] = server_ctx(t->certs.leaf[k], t->certs.leaf_key);
+    t->ctx[k] =
+        server_ctx(t->certs.leaf[k], certs_chain_of(&t->certs, (enum sc_cert)k), t->certs.leaf_key);
     if (!t->ctx[k]) {
       ossl_reason(err, cap, "cannot make a TLS server context");
       live_tls_free(t);

@@ -38,7 +38,9 @@ static void fail(const char *fmt, ...)
 }
 
 /* The peer's certificate, checked as LibEtPan leaves it to the program: it
- * chains to the CA in `cafile` and names `host`. */
+ * chains to the CA in `cafile`, is for a TLS server (X509_verify_cert
+ * checks no purpose unless asked: without this a client's certificate from
+ * the same CA would pass) and names `host`. */
 static void verify_peer(mailsmtp *s, const char *cafile, const char *host)
 {
   unsigned char *der = NULL;
@@ -51,7 +53,8 @@ static void verify_peer(mailsmtp *s, const char *cafile, const char *host)
   X509_STORE *store = X509_STORE_new();
   X509_STORE_CTX *ctx = X509_STORE_CTX_new();
   if (!cert || !store || !ctx || X509_STORE_load_file(store, cafile) != 1 ||
-      X509_STORE_CTX_init(ctx, store, cert, NULL) != 1)
+      X509_STORE_CTX_init(ctx, store, cert, NULL) != 1 ||
+      X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER) != 1)
     fail("cannot check the certificate against %s", cafile);
   if (X509_verify_cert(ctx) != 1)
     fail("certificate: %s", X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));

@@ -1,24 +1,37 @@
-/* Certificates whose name is the fault, end to end with real TLS: the
- * CERT oracle catches a client that matches names by hand, and only the
- * flaw each certificate is made for.
+/* Certificates whose name or chain is the fault, end to end with real
+ * TLS: the CERT oracle catches a client that checks names or chains by
+ * hand wrongly, and only on the certificate made for its flaw.
  *
  * The clients are our engine with the OpenSSL layer, on a client context
- * whose verify callback takes over the one check OpenSSL failed, the host
- * name (X509_V_ERR_HOSTNAME_MISMATCH), with a matcher written by hand, as
- * clients that verify names themselves do. The matcher follows RFC 6125 6
- * but for one flaw:
+ * whose verify callback takes over the host name check
+ * (X509_V_ERR_HOSTNAME_MISMATCH) with a matcher written by hand, as
+ * clients that verify names themselves do, and lets every other failed
+ * check stand but the one its flaw skips, as clients that check chains
+ * themselves (or wave through errors they do not expect) do. The matcher
+ * follows RFC 6125 6 and the chain RFC 5280 but for one flaw:
  *
  *   none          the reference: DNS-IDs compared with their length and
  *                 without case, '*' as the whole left-most label for one
- *                 label, the CN only when there is no DNS-ID
+ *                 label, the CN only when there is no DNS-ID; every check
+ *                 of the chain OpenSSL makes
  *   cn-fallback   tries the CN too when no DNS-ID matches (6.4.4)
  *   c-string      reads names up to their first NUL, as C strings
  *   wildcard-any  lets '*' stand for any run of characters, dots too (6.4.3)
+ *   no-signature  never verifies a signature with its issuer's key
+ *                 (X509_V_ERR_CERT_SIGNATURE_FAILURE)
+ *   no-ca-flag    never asks an issuer to be a CA: basicConstraints
+ *                 (X509_V_ERR_INVALID_CA; RFC 5280 6.1.4 (k)), nor the
+ *                 purpose of a server's CA (X509_V_ERR_INVALID_PURPOSE
+ *                 above depth 0)
+ *   no-purpose    never looks at the server certificate's
+ *                 extendedKeyUsage (X509_V_ERR_INVALID_PURPOSE at depth 0;
+ *                 RFC 5280 4.2.1.12)
  *
- * Each runs against the valid certificate and the three name kinds
- * (harness/certs.h), in TLS 1.2 and TLS 1.3 full handshakes: CERT exactly
- * where a flaw meets the certificate made for it, nothing elsewhere, and
- * the engine itself refuses all three with TLS_CERT_WRONG_HOST.
+ * Each runs against the valid certificate, the three name kinds and the
+ * three chain kinds (harness/certs.h), in TLS 1.2 and TLS 1.3 full
+ * handshakes: CERT exactly where a flaw meets the certificate made for it,
+ * nothing elsewhere, and the engine itself refuses the name kinds with
+ * TLS_CERT_WRONG_HOST and the chain kinds with TLS_CERT_OTHER.
  */
 #include "check.h"
 #include "client_engine.h"
@@ -34,12 +47,26 @@
 #include <string.h>
 #include <strings.h>
 
-enum flaw { FLAW_NONE, FLAW_CN_FALLBACK, FLAW_C_STRING, FLAW_WILDCARD_ANY, FLAW_COUNT };
-static const char *const flaw_names[FLAW_COUNT] = {"none", "cn-fallback", "c-string",
-                                                   "wildcard-any"};
+enum flaw {
+  FLAW_NONE,
+  FLAW_CN_FALLBACK,
+  FLAW_C_STRING,
+  FLAW_WILDCARD_ANY,
+  FLAW_NO_SIGNATURE,
+  FLAW_NO_CA_FLAG,
+  FLAW_NO_PURPOSE,
+  FLAW_COUNT
+};
+static const char *const flaw_names[FLAW_COUNT] = {
+    "none", "cn-fallback", "c-string", "wildcard-any", "no-signature", "no-ca-flag", "no-purpose"};
 /* The certificate each flaw lets through. */
-static const enum sc_cert caught_by[FLAW_COUNT] = {SC_CERT_VALID, SC_CERT_NAME_IN_CN_ONLY,
-                                                   SC_CERT_NUL_IN_NAME, SC_CERT_WILDCARD_TOO_WIDE};
+static const enum sc_cert caught_by[FLAW_COUNT] = {SC_CERT_VALID,
+                                                   SC_CERT_NAME_IN_CN_ONLY,
+                                                   SC_CERT_NUL_IN_NAME,
+                                                   SC_CERT_WILDCARD_TOO_WIDE,
+                                                   SC_CERT_FORGED_SIGNATURE,
+                                                   SC_CERT_ISSUER_NOT_CA,
+                                                   SC_CERT_CLIENT_AUTH_ONLY};
 
 static struct tls_peer *peer;
 static struct scenario sc;
@@ -92,17 +119,42 @@ static int hand_check(X509 *cert, const char *host, enum flaw flaw)
   return cn && name_matches(ASN1_STRING_get0_data(cn), (size_t)ASN1_STRING_length(cn), host, flaw);
 }
 
-/* OpenSSL checks the chain; the host name is the client's own business. */
+/* Does the flaw let this failed check of the chain pass? An issuer that
+ * is not a CA fails twice in OpenSSL: basicConstraints, and the purpose of
+ * an SSL server's CA; a check that never asks skips both. */
+static int skipped(enum flaw flaw, int err, int depth)
+{
+  switch (flaw) {
+  case FLAW_NO_SIGNATURE:
+    return err == X509_V_ERR_CERT_SIGNATURE_FAILURE;
+  case FLAW_NO_CA_FLAG:
+    return err == X509_V_ERR_INVALID_CA || (err == X509_V_ERR_INVALID_PURPOSE && depth > 0);
+  case FLAW_NO_PURPOSE:
+    return err == X509_V_ERR_INVALID_PURPOSE && depth == 0;
+  default:
+    return 0;
+  }
+}
+
+/* OpenSSL checks the chain, but for the check a chain flaw skips; the host
+ * name is the client's own business. */
 static int verify_cb(int ok, X509_STORE_CTX *x)
 {
-  if (ok || X509_STORE_CTX_get_error(x) != X509_V_ERR_HOSTNAME_MISMATCH)
+  if (ok)
     return ok;
   SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
   const enum flaw *flaw = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
-  const char *host = X509_VERIFY_PARAM_get0_host(SSL_get0_param(ssl), 0);
-  X509 *leaf = X509_STORE_CTX_get_current_cert(x);
-  if (!flaw || !host || !leaf || !hand_check(leaf, host, *flaw))
+  int err = X509_STORE_CTX_get_error(x);
+  if (!flaw)
     return 0;
+  if (err == X509_V_ERR_HOSTNAME_MISMATCH) {
+    const char *host = X509_VERIFY_PARAM_get0_host(SSL_get0_param(ssl), 0);
+    X509 *leaf = X509_STORE_CTX_get_current_cert(x);
+    if (!host || !leaf || !hand_check(leaf, host, *flaw))
+      return 0;
+  } else if (!skipped(*flaw, err, X509_STORE_CTX_get_error_depth(x))) {
+    return 0;
+  }
   X509_STORE_CTX_set_error(x, X509_V_OK);
   return 1;
 }
@@ -140,8 +192,14 @@ static unsigned run(SSL_CTX *ctx, enum tls_peer_version v)
   return verdicts;
 }
 
-static const enum sc_cert certs[] = {SC_CERT_VALID, SC_CERT_NAME_IN_CN_ONLY, SC_CERT_NUL_IN_NAME,
-                                     SC_CERT_WILDCARD_TOO_WIDE};
+/* valid, then the name kinds, then the chain kinds. */
+static const enum sc_cert certs[] = {SC_CERT_VALID,
+                                     SC_CERT_NAME_IN_CN_ONLY,
+                                     SC_CERT_NUL_IN_NAME,
+                                     SC_CERT_WILDCARD_TOO_WIDE,
+                                     SC_CERT_FORGED_SIGNATURE,
+                                     SC_CERT_ISSUER_NOT_CA,
+                                     SC_CERT_CLIENT_AUTH_ONLY};
 #define NCERTS (sizeof certs / sizeof certs[0])
 
 static void test_engine(void)
@@ -151,11 +209,13 @@ static void test_engine(void)
       configure(certs[i]);
       unsigned verdicts = run(NULL, (enum tls_peer_version)v);
       CHECKF(verdicts == 0, "engine, %s (v%d): verdicts %#x", sc.name, v, verdicts);
+      enum sf_err want =
+          certs[i] >= SC_CERT_CHAIN_FIRST ? SF_ERR_TLS_CERT_OTHER : SF_ERR_TLS_CERT_WRONG_HOST;
       if (certs[i] == SC_CERT_VALID)
         CHECKF(res.status == SC_CLIENT_DONE, "engine, %s (v%d): %s", sc.name, v, res.diagnosis);
       else
-        CHECKF(res.status == SC_CLIENT_FAILED && res.error == SF_ERR_TLS_CERT_WRONG_HOST,
-               "engine, %s (v%d): %s %s", sc.name, v, sf_err_name(res.error), res.diagnosis);
+        CHECKF(res.status == SC_CLIENT_FAILED && res.error == want, "engine, %s (v%d): %s %s",
+               sc.name, v, sf_err_name(res.error), res.diagnosis);
     }
 }
 
@@ -165,7 +225,7 @@ static void test_engine(void)
  * is judged against it (fuzz_starttls found this the oracle's error). */
 static void test_other_host(void)
 {
-  for (size_t i = 1; i < NCERTS; i++)
+  for (size_t i = 1; i < NCERTS && certs[i] < SC_CERT_CHAIN_FIRST; i++)
     for (int v = TLS_PEER_TLS12; v <= TLS_PEER_TLS13; v++) {
       configure(certs[i]);
       sc.cfg.host = TLS_PEER_WRONG_HOST;
@@ -209,10 +269,10 @@ int main(void)
   peer = tls_peer_new();
   CHECK(peer != NULL);
   if (!peer)
-    return check_report("test_cert_names");
+    return check_report("test_cert_checks");
   test_engine();
   test_other_host();
   test_hand_checks();
   tls_peer_free(peer);
-  return check_report("test_cert_names");
+  return check_report("test_cert_checks");
 }
