@@ -1190,7 +1190,9 @@ static void on_tls_up(struct judge *j, const struct wire_item *it)
     name[details - (const uint8_t *)name] = '\0';
   const char *host = j->cfg->host ? j->cfg->host : "";
   j->cert_bad = !jc_streq(what, "valid") || !same_host(name, host);
-  snprintf(j->cert_what, sizeof j->cert_what, "a %s certificate for '%s'%s", what, name,
+  /* "an expired certificate", "a valid certificate". */
+  const char *article = what[0] && strchr("aeiou", what[0]) ? "an" : "a";
+  snprintf(j->cert_what, sizeof j->cert_what, "%s %s certificate for '%s'%s", article, what, name,
            jc_find(it->text, it->len, "resumed", 7) ? " (a resumed session)" : "");
   /* RFC 3207 4.2: nothing asked before TLS is answered inside it. */
   size_t k = 0;
