@@ -58,6 +58,7 @@ static const struct row table[] = {
     {"cert-forged-signature.scn", 0, SC_CLIENT_FAILED},
     {"cert-issuer-not-ca.scn", 0, SC_CLIENT_FAILED},
     {"cert-client-auth-only.scn", 0, SC_CLIENT_FAILED},
+    {"cert-client-auth-only-implicit.scn", 0, SC_CLIENT_FAILED},
     {"cert-wrong-host.scn", 0, SC_CLIENT_FAILED},
     {"cert-expired.scn", 0, SC_CLIENT_FAILED},
     {"cert-unknown-issuer.scn", 0, SC_CLIENT_FAILED},
