@@ -208,7 +208,7 @@ static void after_secure(struct sc_flawed_client *c, uint64_t now)
 static int own_check(const struct sc_flawed_client *c)
 {
   return c->flaw == SC_FLAW_ACCEPT_BAD_CERT || c->flaw == SC_FLAW_NO_IP_NAME_CHECK ||
-         c->flaw == SC_FLAW_RESUME_ANY;
+         c->flaw == SC_FLAW_RESUME_ANY || c->flaw == SC_FLAW_NO_PURPOSE_CHECK;
 }
 
 static void start_tls(struct sc_flawed_client *c)
@@ -225,7 +225,11 @@ static const char *hand_check(const struct sc_flawed_client *c)
     return NULL; /* the flaw: nothing is checked */
   if (c->flaw == SC_FLAW_RESUME_ANY && sf_tls_passthrough_resumed(&c->pt))
     return NULL; /* the flaw: a resumed session is taken on trust */
-  if (strcmp(c->pt.peer_kind, "valid") != 0)
+  /* The flaw: extendedKeyUsage never looked at (GnuTLS's
+   * gnutls_certificate_verify_peers3() does not unless asked). */
+  int purpose_unchecked =
+      c->flaw == SC_FLAW_NO_PURPOSE_CHECK && strcmp(c->pt.peer_kind, "client-auth-only") == 0;
+  if (strcmp(c->pt.peer_kind, "valid") != 0 && !purpose_unchecked)
     return "the certificate chain does not verify";
   enum sf_host_kind k = sf_host_kind(c->cfg->host);
   if (c->flaw == SC_FLAW_NO_IP_NAME_CHECK && (k == SF_HOST_IPV4 || k == SF_HOST_IPV6))

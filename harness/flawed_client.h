@@ -54,7 +54,9 @@
   X(ACCEPT_BAD_CERT, "accept-bad-cert", "CERT", "accepts any certificate")                         \
   X(NO_IP_NAME_CHECK, "no-ip-name-check", "CERT",                                                  \
     "checks the chain but not the name when the host is an address literal")                       \
-  X(RESUME_ANY, "resume-any", "CERT", "trusts a resumed session without checking it")
+  X(RESUME_ANY, "resume-any", "CERT", "trusts a resumed session without checking it")              \
+  X(NO_PURPOSE_CHECK, "no-purpose-check", "CERT",                                                  \
+    "checks the chain and the name, not the certificate's purpose: a TLS client's passes")
 
 enum sc_flaw {
 #define SC_FLAW_ENUM(id, name, verdict, what) SC_FLAW_##id,

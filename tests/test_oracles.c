@@ -1487,6 +1487,22 @@ static void test_cert_names_and_resumption(void)
   expect_caught(&sc, SC_FLAW_RESUME_ANY, SC_V_CERT);
   load(&sc, "name = no-resume-self-signed\ncert = self-signed\n");
   CHECK(run_flawed(&sc, SC_FLAW_RESUME_ANY) == 0); /* checked when not resumed */
+
+  /* A TLS client's certificate taken for a server's, resumed or not; the
+   * chain and the name are still checked. */
+  load(&sc, "name = client-auth-only\ncert = client-auth-only\n");
+  expect_caught(&sc, SC_FLAW_NO_PURPOSE_CHECK, SC_V_CERT);
+  load(&sc, "name = client-auth-only-resumed\nresume = yes\ncert = client-auth-only\n");
+  expect_caught(&sc, SC_FLAW_NO_PURPOSE_CHECK, SC_V_CERT);
+  static const char *const still_checked[] = {
+      "name = forged\ncert = forged-signature\n", "name = not-ca\ncert = issuer-not-ca\n",
+      "name = expired\ncert = expired\n", "name = other\ncert.host = other.example.net\n",
+      "name = ok\n"};
+  for (size_t i = 0; i < sizeof still_checked / sizeof still_checked[0]; i++) {
+    load(&sc, still_checked[i]);
+    CHECKF(run_flawed(&sc, SC_FLAW_NO_PURPOSE_CHECK) == 0, "no-purpose-check, %s: %s", sc.name,
+           rep.reason[SC_V_CERT]);
+  }
 }
 
 /* LOGIN credentials before STARTTLS, as "auth<TAB>login", three bytes a
