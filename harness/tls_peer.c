@@ -333,11 +333,12 @@ static int make_session(struct tls_peer *p, enum sc_cert kind)
   SSL_SESSION_free(live);
   if (slot->client_sess)
     SSL_SESSION_set_timeout(slot->client_sess, SESSION_LIFETIME);
-  /* An ID of our own on both copies. The one the server drew comes from
-   * the random stream, which every run starts again (tls_peer_reseed()):
-   * a client that offers no session still sends a random legacy session
-   * ID (RFC 8446 D.4), and at the same place in the stream it would be
-   * this one, so the server would resume a session nobody offered. */
+  /* An ID of our own on both copies. The server drew its ID from the
+   * random stream, which every run starts again (tls_peer_reseed()). A
+   * client that offers no session still sends a random legacy session ID
+   * (RFC 8446 D.4); drawn at the place in the stream where the server drew
+   * this one, it is the same bytes, and the server resumes a session
+   * nobody offered. */
   unsigned char id[SSL_MAX_SSL_SESSION_ID_LENGTH];
   memset(id, 0, sizeof id);
   snprintf((char *)id, sizeof id, "smtpfuzz session %d", (int)kind);
