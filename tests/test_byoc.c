@@ -494,7 +494,9 @@ static void probe_cleanup(struct sc_byoc *b)
 static const struct sc_byoc_ops probe_ops = {.run = probe_run, .cleanup = probe_cleanup};
 static struct probe pr;
 
-static void probe(const char *scn, void (*body)(struct probe *), void (*cleanup)(struct probe *))
+/* Plays `scn` against a probe whose client runs `body` (and `cleanup` in
+ * its wind-down). */
+static void play(const char *scn, void (*body)(struct probe *), void (*cleanup)(struct probe *))
 {
   load(scn);
   memset(&pr, 0, sizeof pr);
@@ -507,10 +509,11 @@ static void probe(const char *scn, void (*body)(struct probe *), void (*cleanup)
   sc_byoc_cleanup(&pr.b);
 }
 
-/* The body ran to its end during the run (not in the wind-down after it:
- * a call that waits for ever fails then, and the body goes on). */
-static void probe_ended(void)
+/* play(), and the body ran to its end during the run (not in the wind-down
+ * after it: a call that waits for ever fails then, and the body goes on). */
+static void probe(const char *scn, void (*body)(struct probe *))
 {
+  play(scn, body, NULL);
   CHECKF(pr.done && res.stop == SIM_STOP_CLIENT_END, "done %d, stop %s", pr.done,
          sim_stop_name(res.stop));
 }
@@ -575,8 +578,7 @@ static void test_range_taken_before(void)
   int pp[2];
   CHECK(pipe2(pp, O_NONBLOCK) == 0);
   CHECK(dup2(pp[1], SC_BYOC_FD_BASE) == SC_BYOC_FD_BASE);
-  probe(plain_server, taken_body, NULL);
-  probe_ended();
+  probe(plain_server, taken_body);
   struct stat st;
   CHECK(fstat(SC_BYOC_FD_BASE, &st) == 0 && S_ISFIFO(st.st_mode));
   char two[2] = {0};
@@ -622,8 +624,7 @@ static void lookup_body(struct probe *p)
 
 static void test_lookup(void)
 {
-  probe(plain_server, lookup_body, NULL);
-  probe_ended();
+  probe(plain_server, lookup_body);
 }
 
 /* connect() reaches the server's address and port only, once per run;
@@ -693,8 +694,7 @@ static void connect_body(struct probe *p)
 
 static void test_connect(void)
 {
-  probe(plain_server, connect_body, NULL);
-  probe_ended();
+  probe(plain_server, connect_body);
 }
 
 /* An IPv6 server: its literal resolves to a whole sockaddr_in6, never
@@ -719,8 +719,7 @@ static void test_ipv6(void)
 {
   probe("server = submission\nclient.mode = plain\nclient.tls = none\nclient.host = 2001:db8::25\n"
         "deliver = no\n",
-        ipv6_body, NULL);
-  probe_ended();
+        ipv6_body);
 }
 
 /* Reading: MSG_DONTWAIT never waits, MSG_PEEK leaves the bytes, vectored
@@ -752,8 +751,7 @@ static void test_read(void)
 {
   probe("server = submission\nclient.mode = plain\nclient.tls = none\ndeliver = no\n"
         "on connect: stall 1000; send \"220-hi\\r\\n220 ok\\r\\n\"; close\n",
-        read_body, NULL);
-  probe_ended();
+        read_body);
 }
 
 /* A server that sends more than the connection's buffer holds while the
@@ -782,8 +780,7 @@ static void test_flood(void)
 {
   probe("server = submission\nclient.mode = plain\nclient.tls = none\ndeliver = no\n"
         "on connect: send \"x\" * 70000; hang\n",
-        flood_body, NULL);
-  probe_ended();
+        flood_body);
 }
 
 /* Writing to a server that reads nothing: the buffer takes SC_BYOC_BUF
@@ -837,8 +834,7 @@ static void test_write(void)
 {
   probe("server = submission\nclient.mode = plain\nclient.tls = none\ndeliver = no\n"
         "on connect: deaf\n",
-        write_body, NULL);
-  probe_ended();
+        write_body);
 }
 
 /* A blocking write of more than the buffer holds goes on as the server
@@ -876,8 +872,7 @@ static void test_long_write(void)
 {
   probe("server = submission\nclient.mode = plain\nclient.tls = none\ndeliver = no\n"
         "on other: nothing\n",
-        long_write_body, NULL);
-  probe_ended();
+        long_write_body);
   CHECKF(pr.n == 72000, "%ld bytes sent", pr.n);
 }
 
@@ -930,9 +925,7 @@ static void clock_body(struct probe *p)
 
 static void test_clocks(void)
 {
-  probe("server = silent\nclient.mode = plain\nclient.tls = none\ndeliver = no\n", clock_body,
-        NULL);
-  probe_ended();
+  probe("server = silent\nclient.mode = plain\nclient.tls = none\ndeliver = no\n", clock_body);
 }
 
 /* A client polling without a timeout: SC_BYOC_SPIN_MAX calls find nothing
@@ -952,8 +945,7 @@ static void spin_body(struct probe *p)
 
 static void test_spin_steps(void)
 {
-  probe("server = silent\nclient.mode = plain\nclient.tls = none\ndeliver = no\n", spin_body, NULL);
-  probe_ended();
+  probe("server = silent\nclient.mode = plain\nclient.tls = none\ndeliver = no\n", spin_body);
 }
 
 /* Descriptors: a run has a fixed range of them, a closed one is free again,
@@ -990,8 +982,7 @@ static void fds_body(struct probe *p)
 
 static void test_fds(void)
 {
-  probe(plain_server, fds_body, NULL);
-  probe_ended();
+  probe(plain_server, fds_body);
 }
 
 /* A client waiting for ever is wound down: its calls fail at once (reset,
@@ -1019,8 +1010,8 @@ static void forever_cleanup(struct probe *p)
 
 static void test_wind_down(void)
 {
-  probe("server = silent\nclient.mode = plain\nclient.tls = none\ndeliver = no\n", forever_body,
-        forever_cleanup);
+  play("server = silent\nclient.mode = plain\nclient.tls = none\ndeliver = no\n", forever_body,
+       forever_cleanup);
   CHECK(res.stop == SIM_STOP_HANG);
   CHECK(pr.cleaned);
   CHECK(pr.b.status == SC_CLIENT_DONE);
@@ -1041,8 +1032,7 @@ static void running_body(struct probe *p)
 
 static void test_run_returns_running(void)
 {
-  probe(plain_server, running_body, NULL);
-  probe_ended();
+  probe(plain_server, running_body);
   CHECK(res.status == SC_CLIENT_FAILED);
 }
 
@@ -1116,8 +1106,7 @@ static void ssl_set_fd_body(struct probe *p)
 
 static void test_ssl_set_fd_bio_freed(void)
 {
-  probe(plain_server, ssl_set_fd_body, NULL);
-  probe_ended();
+  probe(plain_server, ssl_set_fd_body);
 }
 
 /* poll() after the server closed reports POLLRDHUP only to a caller that
@@ -1140,8 +1129,7 @@ static void test_pollrdhup_when_asked(void)
 {
   probe("server = submission\nclient.mode = plain\nclient.tls = none\ndeliver = no\n"
         "on connect: send \"220 bye\\r\\n\"; close\n",
-        rdhup_body, NULL);
-  probe_ended();
+        rdhup_body);
 }
 
 /* A write after shutdown(SHUT_WR) fails with EPIPE, as on Linux. */
@@ -1156,8 +1144,7 @@ static void shut_wr_body(struct probe *p)
 
 static void test_write_after_shutdown(void)
 {
-  probe(plain_server, shut_wr_body, NULL);
-  probe_ended();
+  probe(plain_server, shut_wr_body);
 }
 
 /* The adapters' helpers. */
