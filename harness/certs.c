@@ -97,6 +97,17 @@ static X509 *make_cert(OSSL_LIB_CTX *libctx, long serial, const char *cn, const 
   return signed_by(cert, issuer ? issuer_key : subject_key);
 }
 
+/* "DNS:<host>", or "IP:<host>" for an address literal (RFC 6125 1.7.2: an
+ * IP-ID): a live profile whose client checks the address it connected to
+ * (tls_name = 127.0.0.1) gets certificates that name it so. */
+#define SAN_MAX (CERTS_NAME_MAX + 8)
+static void host_san(char out[SAN_MAX], const char *host)
+{
+  unsigned char addr[16];
+  int is_ip = inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
+  snprintf(out, SAN_MAX, "%s:%s", is_ip ? "IP" : "DNS", host);
+}
+
 int certs_make(struct certs *c, OSSL_LIB_CTX *libctx, const char *host, const char *wrong_host,
                int64_t now)
 {
@@ -112,13 +123,8 @@ int certs_make(struct certs *c, OSSL_LIB_CTX *libctx, const char *host, const ch
       make_cert(libctx, 2, "smtpfuzz unknown CA", NULL, 1, c->other_ca_key, NULL, NULL, from, to);
   if (!c->ca || !c->other_ca)
     goto fail;
-  /* An address literal is named by an IP-ID (RFC 6125 1.7.2): a live
-   * profile whose client checks the address it connected to (tls_name =
-   * 127.0.0.1) gets certificates that name it so. */
-  unsigned char addr[16];
-  int is_ip = inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
-  char san[128], wrong_san[128];
-  snprintf(san, sizeof(san), "%s:%s", is_ip ? "IP" : "DNS", host);
+  char san[SAN_MAX], wrong_san[SAN_MAX];
+  host_san(san, host);
   snprintf(wrong_san, sizeof(wrong_san), "DNS:%s", wrong_host);
   int64_t nb = now - 30 * (int64_t)DAY, na = now + 10 * (int64_t)YEAR;
   c->leaf[SC_CERT_VALID] =
@@ -241,10 +247,8 @@ static int replace_eku(X509 *cert, const char *value)
 int certs_make_chain(struct certs *c, OSSL_LIB_CTX *libctx, const char *host, int64_t now)
 {
   int64_t nb = now - 30 * (int64_t)DAY, na = now + 10 * (int64_t)YEAR;
-  unsigned char addr[16];
-  int is_ip = inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
-  char san[CERTS_NAME_MAX + 8];
-  snprintf(san, sizeof san, "%s:%s", is_ip ? "IP" : "DNS", host);
+  char san[SAN_MAX];
+  host_san(san, host);
   /* The trusted CA's name as issuer, the signature by a key nobody trusts:
    * only a check that verifies the signature tells it from `valid`. */
   c->leaf[SC_CERT_FORGED_SIGNATURE] = signed_by(
