@@ -3,7 +3,7 @@
 # instructions each scenario target spends per input, and the planted-bug
 # suite (bench/bugs/*.patch), printed as one Markdown table and saved with an
 # SVG plot in build/bench/.
-#   ci/bench.sh                    everything (long: 11 bugs x 5 seeds x 3 fuzzers)
+#   ci/bench.sh                    everything (long: every planted bug x 5 seeds x 3 fuzzers)
 #   ci/bench.sh --quick            throughput, 5 s exec/s, bugs with 2 seeds and a 10 s cap
 #   ci/bench.sh --bugs 05,09 --seeds 5 --cap 60
 # Options:

@@ -550,7 +550,7 @@ static void on_reply(struct sc_flawed_client *c, int code, const char *buf, size
     wait_for(c, FC_BODY, SF_PHASE_BODY, now);
     return;
   case FC_BODY:
-    if (code / 100 != 2) {
+    if (code / 100 != 2 && c->flaw != SC_FLAW_IGNORE_FINAL_REPLY) {
       quit_fail(c, "message refused", now);
       return;
     }

@@ -56,7 +56,9 @@
     "checks the chain but not the name when the host is an address literal")                       \
   X(RESUME_ANY, "resume-any", "CERT", "trusts a resumed session without checking it")              \
   X(NO_PURPOSE_CHECK, "no-purpose-check", "CERT",                                                  \
-    "checks the chain and the name, not the certificate's purpose: a TLS client's passes")
+    "checks the chain and the name, not the certificate's purpose: a TLS client's passes")         \
+  X(IGNORE_FINAL_REPLY, "ignore-final-reply", "FALSE_SUCCESS",                                     \
+    "takes any answer to the end of its message for acceptance")
 
 enum sc_flaw {
 #define SC_FLAW_ENUM(id, name, verdict, what) SC_FLAW_##id,

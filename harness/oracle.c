@@ -181,6 +181,7 @@ static int same_host(const char *a, const char *b)
 struct pending {
   enum sc_verb verb;
   int tls;
+  int ends_msg; /* the "." after DATA's message, or BDAT LAST */
 };
 
 _Static_assert(SC_VERB_COUNT <= 32, "oracle_report.after_421 has one bit per verb");
@@ -283,6 +284,18 @@ struct judge {
   int msg_open;      /* DATA got a 3yz (354 or not): the client's message runs to "." */
   int stray_3yz;     /* a 3yz answered neither DATA nor AUTH, since the last message */
   int data_code;     /* the reply to the client's last DATA, -1 until it comes */
+  /* Delivery: how many messages the client ended, whether it sent DATA,
+   * the code of the reply to the last end (-1: none yet), whether a reply
+   * to an end had a 2xx line (RFC 5321 4.2.1: one code per reply; a client
+   * may read either), and whether any 2xx came after DATA (what a client
+   * pairing replies otherwise than counted here may have taken for the
+   * answer). cur_2xx: a line of the reply under way had a 2xx code. */
+  size_t msg_ends;
+  int data_sent;
+  int msg_code;
+  int msg_accepted;
+  int msg_late_2xx;
+  int cur_2xx;
   /* Time. */
   uint64_t last_t;
   uint64_t quiet;         /* how long nothing crossed before the item being judged */
@@ -419,7 +432,7 @@ static int surplus_first(const struct judge *j)
 static int on_reply(struct judge *j, int code, int ends_reply, int first_421)
 {
   int owed = j->npending <= j->given_up + 1 || pairing_uncertain(j, j->tls_up);
-  struct pending answered = {SC_VERB_OTHER, 0};
+  struct pending answered = {SC_VERB_OTHER, 0, 0};
   if (j->npending > 0) {
     answered = pending_pop(j);
   } else if (!j->tls_up) {
@@ -445,6 +458,13 @@ static int on_reply(struct judge *j, int code, int ends_reply, int first_421)
   }
   if (answered.verb == SC_VERB_DATA)
     j->data_code = code;
+  int some_2xx = code / 100 == 2 || j->cur_2xx;
+  if (answered.ends_msg) {
+    j->msg_code = code;
+    j->msg_accepted |= some_2xx;
+  } else if (j->data_sent && some_2xx) {
+    j->msg_late_2xx = 1;
+  }
   if (answered.verb == SC_VERB_DATA && code / 100 == 3)
     j->msg_open = 1;
   else if (code / 100 == 3 && answered.verb != SC_VERB_AUTH && answered.verb != SC_VERB_AUTH_DATA)
@@ -501,6 +521,10 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
      * over TLS, or scans the whole answer for keywords, finds them there. */
     if (it->code == 250)
       caps_line(&j->inj, text, n);
+    /* Where TLS never came up, the client may yet take it for the
+     * server's answer to its message (a 2xx to STARTTLS that is no 220). */
+    if (it->final && it->eol && it->code / 100 == 2 && j->data_sent)
+      j->msg_late_2xx = 1;
     return;
   }
   /* A line without a code is no reply, and completes none; nor does one the
@@ -522,6 +546,7 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
     }
   }
   j->cur_lines++;
+  j->cur_2xx |= it->code / 100 == 2;
   if (!it->final)
     return;
   if (on_reply(j, it->code, ends_reply, first_421) && j->nowed < GRACE_MAX)
@@ -530,6 +555,7 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
     j->turn_codes[j->replies_since_client] = it->code;
   j->replies_since_client++;
   j->cur_lines = 0;
+  j->cur_2xx = 0;
   memset(&j->cur_caps, 0, sizeof j->cur_caps);
   memset(&j->cur_caps_2xx, 0, sizeof j->cur_caps_2xx);
 }
@@ -556,12 +582,25 @@ static int data_line(const struct wire_item *it)
   return it->chunk || (it->verb == SC_VERB_BODY && !dot_alone(it));
 }
 
+/* RFC 3030 2: "BDAT size LAST" sends the message's last chunk. */
+static int bdat_last(const struct wire_item *it)
+{
+  const uint8_t *tok;
+  size_t len;
+  return it->verb == SC_VERB_BDAT && token(it->text, it->len, 2, &tok, &len) && len == 4 &&
+         jc_ieq(tok, "LAST", 4);
+}
+
 static void push_pending(struct judge *j, const struct wire_item *it)
 {
-  if (data_line(it) || j->npending == PENDING_MAX)
+  if (data_line(it))
     return; /* the message is one command, answered once */
-  j->pending[j->npending].verb = it->verb;
-  j->pending[j->npending].tls = it->tls;
+  int ends_msg = (it->verb == SC_VERB_BODY && dot_alone(it)) || bdat_last(it);
+  j->msg_ends += (size_t)ends_msg;
+  j->data_sent |= it->verb == SC_VERB_DATA;
+  if (j->npending == PENDING_MAX)
+    return;
+  j->pending[j->npending] = (struct pending){it->verb, it->tls, ends_msg};
   j->npending++;
 }
 
@@ -1529,6 +1568,40 @@ static void judge_outcome(struct judge *j, const struct sim_result *res)
             sc->expect_diag, diag);
 }
 
+/* A client asked to deliver (a sender and a recipient configured) that
+ * ends done says the message went: the server must have accepted it, with
+ * a 2xx to the message's end (RFC 5321 4.1.1.4, RFC 3030 2), over the
+ * connection the client trusts (an injected reply is no server's). Where
+ * the pairing of replies is uncertain, any 2xx after DATA may be what
+ * the client took for the answer to its message's end; a message never
+ * ended was accepted by nothing. A wire record with events dropped may
+ * lack the reply. */
+static void judge_delivery(struct judge *j, const struct wire *w, const struct sim_result *res)
+{
+  enum sc_client_status st = res ? res->status : j->end_status;
+  if ((!res && !j->ended) || st != SC_CLIENT_DONE || !j->cfg->mail_from || j->cfg->nrcpt == 0 ||
+      j->msg_accepted || w->truncated ||
+      (j->msg_ends > 0 && j->msg_late_2xx && pairing_uncertain(j, j->tls_up)))
+    return;
+  if (j->msg_ends == 0 && j->data_sent)
+    verdict(j, SC_V_FALSE_SUCCESS,
+            "sent DATA and ended done without sending the message (the reply to DATA, counted "
+            "in order: %d): the server accepted none",
+            j->data_code);
+  else if (j->msg_ends == 0)
+    verdict(j, SC_V_FALSE_SUCCESS,
+            "ended done without ending a message (no '.' after DATA, no BDAT LAST): the server "
+            "accepted none");
+  else if (j->msg_code < 0)
+    verdict(j, SC_V_FALSE_SUCCESS,
+            "ended done, but the server never answered the end of its message: nothing says it "
+            "was accepted");
+  else
+    verdict(j, SC_V_FALSE_SUCCESS,
+            "ended done, but the server answered the end of its message %d: it was not accepted",
+            j->msg_code);
+}
+
 unsigned oracle_judge(const struct scenario *sc, const struct wire *w, const struct sim_result *res,
                       struct oracle_report *rep)
 {
@@ -1541,14 +1614,17 @@ unsigned oracle_judge(const struct scenario *sc, const struct wire *w, const str
   j->rep = rep;
   j->last_verb = SC_VERB_CONNECT;
   j->data_code = -1;
+  j->msg_code = -1;
   /* The greeting answers the connection. */
-  j->pending[j->npending++] = (struct pending){SC_VERB_CONNECT, sc->cfg.mode == SF_MODE_IMPLICIT};
+  j->pending[j->npending++] =
+      (struct pending){SC_VERB_CONNECT, sc->cfg.mode == SF_MODE_IMPLICIT, 0};
   wire_each_item(w, on_item, j);
   release_held(j);
   scan_secrets(j, w);
   if (res && res->hung)
     verdict(j, SC_V_HANG, "%s", res->hang_reason);
   judge_outcome(j, res);
+  judge_delivery(j, w, res);
   return rep->verdicts;
 }
 

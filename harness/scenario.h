@@ -148,7 +148,8 @@ enum sc_personality {
   X(CERT, "accepted a certificate it should have rejected")                                        \
   X(CRASH, "crashed (sanitizer report or signal)")                                                 \
   X(OUTCOME, "ended otherwise than the scenario expects")                                          \
-  X(SLOW, "waited for a silent server with a deadline beyond the hang budget (live audits)")
+  X(SLOW, "waited for a silent server with a deadline beyond the hang budget (live audits)")       \
+  X(FALSE_SUCCESS, "reported the message sent though the server never accepted it")
 
 enum sc_verdict {
 #define SC_VERDICT_ENUM(id, desc) SC_V_##id,

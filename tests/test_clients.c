@@ -58,6 +58,9 @@ static const struct row table[] = {
     {"cert-forged-signature.scn", 0, SC_CLIENT_FAILED},
     {"cert-issuer-not-ca.scn", 0, SC_CLIENT_FAILED},
     {"cert-client-auth-only.scn", 0, SC_CLIENT_FAILED},
+    /* A 250 to DATA is no 354: the message was not sent, the transfer fails. */
+    {"libesmtp-data-answered-250.scn", 0, SC_CLIENT_FAILED},
+    {"reply-body-451.scn", 0, SC_CLIENT_FAILED},
     {"cert-client-auth-only-implicit.scn", 0, SC_CLIENT_FAILED},
     {"cert-wrong-host.scn", 0, SC_CLIENT_FAILED},
     {"cert-expired.scn", 0, SC_CLIENT_FAILED},
@@ -121,9 +124,12 @@ static const struct row table[] = {
     {"malformed-continuation-bare-lf-421.scn", 0, SC_CLIENT_FAILED},
     {"curl-stale-size-helo-fallback.scn", 0, SC_CLIENT_DONE},
     /* Replies injected after the 220 to STARTTLS are read as the answers
-     * to the commands sent over TLS (the CVE-2021-22947 class). */
-    {"starttls-injection.scn", V(INJECTION) | V(STALE_CAPS), SC_CLIENT_DONE},
-    {"injection-starttls-235.scn", V(INJECTION) | V(STALE_CAPS), SC_CLIENT_DONE},
+     * to the commands sent over TLS (the CVE-2021-22947 class). Every
+     * answer after them is one off: it takes the 250 to its RCPT for the
+     * answer to DATA, ends at the 354, and reports the message delivered
+     * with that 250, though it never sent it. */
+    {"starttls-injection.scn", V(INJECTION) | V(STALE_CAPS) | V(FALSE_SUCCESS), SC_CLIENT_DONE},
+    {"injection-starttls-235.scn", V(INJECTION) | V(STALE_CAPS) | V(FALSE_SUCCESS), SC_CLIENT_DONE},
     /* Two bytes behind the 220 stay in its buffer: its handshake and reply
      * loops spin on them (300 s of virtual time here), then it acts on them. */
     {"libesmtp-bytes-after-starttls-220-spin.scn", V(INJECTION), SC_CLIENT_FAILED},
@@ -141,6 +147,12 @@ static const struct row table[] = {
     {"auth-421-next-mechanism.scn", V(IGNORED_421), SC_CLIENT_FAILED},
     /* No QUIT timeout of its own: the end of data's (10 min) stays. */
     {"stall-quit-timeout.scn", V(HANG), SC_CLIENT_DONE},
+    /* Any answer to DATA becomes the message's status: a 250 there reads as
+     * delivered, though the message never left. A refusal of the message
+     * itself is reported as one. */
+    {"libesmtp-data-answered-250.scn", V(FALSE_SUCCESS), SC_CLIENT_DONE},
+    {"reply-body-451.scn", 0, SC_CLIENT_FAILED},
+    {"reply-body-552.scn", 0, SC_CLIENT_FAILED},
 };
 #endif
 

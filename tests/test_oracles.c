@@ -133,7 +133,7 @@ static void expect_reason(const struct scenario *sc, enum sc_flaw flaw, enum sc_
  * "C:" the client's bytes, "S:" the server's, NULL-ended or HAND_MAX long;
  * the server closes at the end. Judged against the empty scenario. */
 #define HAND_MAX 8
-static unsigned judge_by_hand(struct scenario *sc, const char *const *exchanges)
+static void wire_by_hand(struct scenario *sc, const char *const *exchanges)
 {
   scenario_init(sc);
   wire_init(&wire);
@@ -145,6 +145,11 @@ static unsigned judge_by_hand(struct scenario *sc, const char *const *exchanges)
              SF_ERR_OK);
   }
   wire_add(&wire, WIRE_S_CLOSE, 0, t, NULL, 0, 0, SF_ERR_OK);
+}
+
+static unsigned judge_by_hand(struct scenario *sc, const char *const *exchanges)
+{
+  wire_by_hand(sc, exchanges);
   return oracle_judge(sc, &wire, NULL, &rep);
 }
 
@@ -2198,6 +2203,110 @@ static void test_421_pipelined_group_bdat(void)
   }
 }
 
+/* A client that ends done, asked to deliver, says the message went: the
+ * server must have accepted it, with a 2xx to the message's end. */
+static void test_false_success(void)
+{
+  static struct scenario sc;
+  static const struct {
+    const char *rules, *part;
+  } refused[] = {
+      {"on body: send \"552 5.3.4 Too big\\r\\n\"", "answered the end of its message 552"},
+      {"on body: send \"451 4.3.0 Try again later\\r\\n\"", "answered the end of its message 451"},
+      {"on body: send \"421 4.3.2 Closing\\r\\n\"; close", "answered the end of its message 421"},
+      /* RFC 3030 2: BDAT LAST ends the message; the flawed client sends it
+       * when CHUNKING is offered. */
+      {"on ehlo tls: send \"250-mx.example.com\\r\\n250-CHUNKING\\r\\n250 AUTH PLAIN\\r\\n\"\n"
+       "on bdat tls: send \"554 5.6.0 No\\r\\n\"",
+       "answered the end of its message 554"},
+  };
+  for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+    char scn[512];
+    snprintf(scn, sizeof scn, "name = false-success-%zu\n%s\n", i, refused[i].rules);
+    load(&sc, scn);
+    expect_reason(&sc, SC_FLAW_IGNORE_FINAL_REPLY, SC_V_FALSE_SUCCESS, refused[i].part);
+    CHECKF(rep.verdicts == ORACLE_BIT(SC_V_FALSE_SUCCESS), "%s: verdicts %#x", sc.name,
+           rep.verdicts);
+  }
+
+  /* Written by hand, with the client's end as a live audit records it. */
+  static const char *const data_250[] = {"C:EHLO c\r\n",
+                                         "S:250 mx\r\n",
+                                         "C:MAIL FROM:<alice@example.org>\r\n",
+                                         "S:250 ok\r\n",
+                                         "C:RCPT TO:<bob@example.com>\r\n",
+                                         "S:250 ok\r\n",
+                                         "C:DATA\r\n",
+                                         "S:250 ok\r\n"};
+  static const char *const no_message[] = {"C:EHLO c\r\n", "S:250 mx\r\n", "C:QUIT\r\n",
+                                           "S:221 bye\r\n", NULL};
+  static const char *const refused_in_order[] = {
+      "C:EHLO c\r\n",
+      "S:250 mx\r\n",
+      "C:MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n",
+      "S:250 a\r\n250 b\r\n354 go\r\n",
+      "C:Hi.\r\n.\r\nQUIT\r\n",
+      "S:554 no\r\n221 bye\r\n",
+      NULL};
+  /* The same with a reply no command asked for: a client counting replies
+   * otherwise may have taken the 221 for the answer to its message. */
+  static const char *const surplus[] = {
+      "C:EHLO c\r\n",
+      "S:250 mx\r\n250 stray\r\n",
+      "C:MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n",
+      "S:250 a\r\n250 b\r\n354 go\r\n",
+      "C:Hi.\r\n.\r\nQUIT\r\n",
+      "S:554 no\r\n221 bye\r\n",
+      NULL};
+  static const char *const unanswered[] = {
+      "C:EHLO c\r\n",
+      "S:250 mx\r\n",
+      "C:MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n",
+      "S:250 a\r\n250 b\r\n354 go\r\n",
+      "C:Hi.\r\n.\r\nQUIT\r\n",
+      NULL};
+  static const char *const accepted[] = {
+      "C:EHLO c\r\n",
+      "S:250 mx\r\n",
+      "C:MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n",
+      "S:250 a\r\n250 b\r\n354 go\r\n",
+      "C:Hi.\r\n.\r\nQUIT\r\n",
+      "S:250 queued\r\n221 bye\r\n",
+      NULL};
+  static const struct {
+    const char *const *wire;
+    enum sc_client_status end;
+    int from;         /* the client was asked to deliver */
+    const char *part; /* NULL: no verdict */
+  } hand[] = {
+      {data_250, SC_CLIENT_DONE, 1, "sent DATA and ended done without sending the message"},
+      {data_250, SC_CLIENT_FAILED, 1, NULL},
+      {no_message, SC_CLIENT_DONE, 1, "ended done without ending a message"},
+      {no_message, SC_CLIENT_DONE, 0, NULL}, /* it was asked for none */
+      {refused_in_order, SC_CLIENT_DONE, 1, "answered the end of its message 554"},
+      {refused_in_order, SC_CLIENT_FAILED, 1, NULL},
+      {unanswered, SC_CLIENT_DONE, 1, "never answered the end of its message"},
+      {surplus, SC_CLIENT_DONE, 1, NULL},
+      {accepted, SC_CLIENT_DONE, 1, NULL},
+  };
+  for (size_t i = 0; i < sizeof hand / sizeof hand[0]; i++) {
+    wire_by_hand(&sc, hand[i].wire);
+    sc.cfg.mode = SF_MODE_PLAIN;
+    sc.cfg.tls = SF_TLS_NONE;
+    if (!hand[i].from) {
+      sc.cfg.mail_from = NULL;
+      sc.cfg.nrcpt = 0;
+    }
+    wire_add(&wire, WIRE_END, 0, 100, "", 0, (uint64_t)hand[i].end, SF_ERR_OK);
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_FALSE_SUCCESS);
+    CHECKF(got == (hand[i].part ? ORACLE_BIT(SC_V_FALSE_SUCCESS) : 0u), "by hand %zu: %s", i,
+           rep.reason[SC_V_FALSE_SUCCESS]);
+    CHECKF(!hand[i].part || strstr(rep.reason[SC_V_FALSE_SUCCESS], hand[i].part),
+           "by hand %zu: no '%s' in: %s", i, hand[i].part ? hand[i].part : "",
+           rep.reason[SC_V_FALSE_SUCCESS]);
+  }
+}
+
 int main(void)
 {
   test_plaintext_ehlo_after_injection();
@@ -2265,6 +2374,7 @@ int main(void)
   test_cert_names_and_resumption();
   test_split_login();
   test_bdat();
+  test_false_success();
   test_secret_scanner();
   test_baseline();
   return check_report("test_oracles");

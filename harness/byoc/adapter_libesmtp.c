@@ -131,8 +131,7 @@ static unsigned known(const struct scenario *sc, const struct oracle_report *rep
 {                                                           /* written up in README.md */
   unsigned k = ORACLE_BIT(SC_V_INJECTION);                  /* replies injected after the 220 */
   k |= rep->verdicts & k ? ORACLE_BIT(SC_V_STALE_CAPS) : 0; /* and what follows from them */
-  if (sc_adapter_reason_starts(rep->reason[SC_V_CERT], "sent 'QUIT'"))
-    k |= ORACLE_BIT(SC_V_CERT); /* QUIT inside a TLS it has just rejected */
+  k |= sc_adapter_reason_starts(rep->reason[SC_V_CERT], "sent 'QUIT'") ? ORACLE_BIT(SC_V_CERT) : 0;
   if (sc->cfg.tls != SF_TLS_REQUIRED || sc->cfg.mode == SF_MODE_PLAIN)
     k |= ORACLE_BIT(SC_V_LEAK_AUTH);         /* Starttls_ENABLED authenticates in plaintext */
   const char *hang = rep->reason[SC_V_HANG]; /* its timeouts span states, not phases, */
@@ -140,8 +139,9 @@ static unsigned known(const struct scenario *sc, const struct oracle_report *rep
       sc_adapter_reason_has(hang, "trickled in")) /* and restart on every read */
     k |= ORACLE_BIT(SC_V_HANG);
   k |= rep->after_421 & (1u << SC_VERB_AUTH) ? ORACLE_BIT(SC_V_IGNORED_421) : 0; /* 421 to AUTH */
-  if (sc_adapter_bare_cr(sc->cfg.message, sc->cfg.message_len))
-    k |= ORACLE_BIT(SC_V_SMUGGLING); /* the input's bare CR */
+  if (sc_adapter_reason_has(rep->reason[SC_V_FALSE_SUCCESS], "ended done without"))
+    k |= ORACLE_BIT(SC_V_FALSE_SUCCESS); /* any answer to DATA is its message's status */
+  k |= sc_adapter_bare_cr(sc->cfg.message, sc->cfg.message_len) ? ORACLE_BIT(SC_V_SMUGGLING) : 0;
   return k;
 }
 

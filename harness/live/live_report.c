@@ -62,6 +62,12 @@ static const struct live_rule rules[SC_V_COUNT] = {
                    "budget, but with a deadline of its own. Not a finding by itself; a shorter "
                    "timeout, or diagnosing the port's mode, fails faster.",
                    "2.0", "note"},
+    [SC_V_FALSE_SUCCESS] = {"The client reported the message sent (it exited 0) although the "
+                            "server never accepted it: no 2xx answered the end of the message. "
+                            "Take only a 2xx to the final '.' (or BDAT LAST) as delivery, and "
+                            "report any other answer, or none, as a failure (RFC 5321 4.1.1.4, "
+                            "4.2.1): otherwise mail is lost without a word.",
+                            "5.0", "warning"},
 };
 
 const struct live_rule *live_rule_for(enum sc_verdict v)

@@ -53,10 +53,14 @@ fi
 check "a SIGALRM handler makes the deadline unseen: SLOW at the budget" \
   bash -c '[ "$(awk "{print \$2}" "$0/alarm/r/verdicts.txt")" = SLOW ] && grep -q SIGALRM "$0/alarm/r/report.json"' "$work"
 check "a loop of short waits is SLOW at the budget" [ "$(result tick)" = SLOW ]
-check "a sleep of its own longer than the budget is waited out" [ "$(result nap)" = none ]
+# It waits out the nap (no SLOW, no HANG), says QUIT with no message and
+# exits 0: it reports a delivery it never made.
+check "a sleep of its own longer than the budget is waited out" [ "$(result nap)" = FALSE_SUCCESS ]
 check "SLOW alone is no finding (exit 0)" [ "$(cat "$work/slow.rc")" = 0 ]
 check "HANG is a finding (exit 1)" [ "$(cat "$work/hang.rc")" = 1 ]
-check "a client that quits is judged on what it did" [ "$(result quit)" = none ]
+check "a client that quits without its message and exits 0 is FALSE_SUCCESS" \
+  [ "$(result quit)" = FALSE_SUCCESS ]
+check "... which says why" grep -q "ended done without ending a message" "$work/quit/r/report.json"
 check "a client that retries in plaintext after STARTTLS is judged on both connections" \
   bash -c '[[ "$0" == *LEAK_MAIL* ]]' "$(result retry)"
 check "... the second one named as such" grep -q "connection 2 of 2: mail sent in plaintext" "$work/retry/r/report.json"

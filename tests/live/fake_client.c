@@ -12,8 +12,9 @@
  *   threads-hang  EHLO, then a read with no timeout, while a second thread
  *             wakes every 50 ms (a runtime's housekeeping: a JVM has many)
  *   threads-slow  the same with poll() on the connection, 30 s timeout
- *   nap       EHLO, then a 2 s sleep of its own, then QUIT: no verdict
- *   quit      QUIT after the greeting, exit 0
+ *   nap       EHLO, then a 2 s sleep of its own, then QUIT, exit 0: neither
+ *             SLOW nor HANG (FALSE_SUCCESS: it sent no message)
+ *   quit      QUIT after the greeting, exit 0 (FALSE_SUCCESS: no message)
  *   crash     abort() after the greeting
  *   orphan    QUIT, then leave a setsid() grandchild that ignores SIGTERM
  *             (its pid written to FILE) and a child that ignores it too
