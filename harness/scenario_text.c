@@ -22,6 +22,39 @@
 #define STR(x)  #x
 #define XSTR(x) STR(x)
 
+/* The names an error message lists, made from scenario.h's lists at compile
+ * time so that none is ever left out: each item is " NAME," and the message
+ * goes on after the last comma (", or none"). */
+#define NAME_ITEM(id, name)  " " name ","
+#define IDENT_ITEM(id, desc) " " #id ","
+
+/* How each action is written, in enum sc_act's order (scenario.h has no
+ * list of them to build on): a new action fails to compile until it is
+ * added here, and so to the messages. */
+#define SCN_ACTION_LIST(X)                                                                         \
+  X(SEND, "send \"...\" [* N]")                                                                    \
+  X(STALL, "stall MS")                                                                             \
+  X(CLOSE, "close")                                                                                \
+  X(TLS, "tls")                                                                                    \
+  X(HANG, "hang")                                                                                  \
+  X(DEAF, "deaf")                                                                                  \
+  X(RAW, "raw \"...\"")
+
+enum scn_action_form {
+#define SCN_ACTION_ENUM(id, form) F_##id,
+  SCN_ACTION_LIST(SCN_ACTION_ENUM)
+#undef SCN_ACTION_ENUM
+      F_COUNT
+};
+_Static_assert(F_COUNT == SC_ACT_COUNT, "SCN_ACTION_LIST writes every action");
+#define SCN_ACTION_ORDER(id, form)                                                                 \
+  _Static_assert((int)F_##id == (int)SC_ACT_##id, "SCN_ACTION_LIST follows enum sc_act");
+SCN_ACTION_LIST(SCN_ACTION_ORDER)
+#undef SCN_ACTION_ORDER
+
+/* "actions are send "..." [* N], stall MS, ..., raw "...", separated by ';'" */
+#define ACTIONS_ARE "actions are" SCN_ACTION_LIST(NAME_ITEM) " separated by ';'"
+
 static int ascii_lower(int c)
 {
   return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
@@ -271,9 +304,8 @@ static enum sf_err parse_verdicts(struct text v, unsigned *bits, const char **re
     struct text item = trim((struct text){v.p, n});
     int i = text_pick(item, sc_verdict_names, SC_V_COUNT);
     if (i < 0)
-      FAIL(CONFIG_BAD_VALUE, "unknown verdict: expect is none or a comma list of LEAK_AUTH, "
-                             "LEAK_MAIL, DOWNGRADE, INJECTION, STALE_CAPS, HANG, CERT, CRASH, "
-                             "OUTCOME");
+      FAIL(CONFIG_BAD_VALUE,
+           "unknown verdict: expect is a comma list of" SC_VERDICT_LIST(IDENT_ITEM) " or none");
     if (*bits & (1u << i))
       FAIL(CONFIG_DUPLICATE_KEY, "verdict listed twice in expect");
     *bits |= 1u << i;
@@ -454,9 +486,7 @@ static enum sf_err parse_action(struct scenario *sc, struct text *t, const char 
   struct text w = take_word(t);
   int kind = text_pick(w, sc_act_names, SC_ACT_COUNT);
   if (kind < 0)
-    FAIL(CONFIG_SYNTAX,
-         "unknown action: actions are send \"...\" [* N], stall MS, close, tls, hang, deaf, "
-         "raw \"...\"");
+    FAIL(CONFIG_SYNTAX, "unknown action: " ACTIONS_ARE);
   if (sc->nactions >= SC_MAX_ACTIONS)
     FAIL(CONFIG_TOO_LONG, "too many actions: at most " XSTR(SC_MAX_ACTIONS) " in all rules");
   struct sc_action a = {.kind = (enum sc_act)kind};
@@ -504,9 +534,8 @@ static enum sf_err parse_rule(struct scenario *sc, struct text t, const char **r
   struct text w = take_word(&t);
   int v = text_pick(w, sc_verb_names, SC_VERB_COUNT);
   if (v < 0)
-    FAIL(CONFIG_BAD_VALUE, "bad verb: rules are 'on VERB' with VERB one of connect, ehlo, helo, "
-                           "starttls, auth, auth-data, mail, rcpt, data, body, rset, noop, quit, "
-                           "other");
+    FAIL(CONFIG_BAD_VALUE,
+         "bad verb: rules are 'on VERB' with VERB one of" SC_VERB_LIST(NAME_ITEM) " in lower case");
   r.verb = (enum sc_verb)v;
   int have_chan = 0, have_nth = 0;
   for (;;) {
@@ -557,8 +586,7 @@ static enum sf_err parse_rule(struct scenario *sc, struct text t, const char **r
   for (;;) {
     skip_blanks(&t);
     if (t.n == 0 || t.p[0] == '#' || t.p[0] == ';')
-      FAIL(CONFIG_SYNTAX, "empty action: actions are send \"...\" [* N], stall MS, close, tls, "
-                          "hang, deaf separated by ';' (or 'nothing')");
+      FAIL(CONFIG_SYNTAX, "empty action: " ACTIONS_ARE " (or 'nothing')");
     TRY(parse_action(sc, &t, reason));
     r.nactions++;
     skip_blanks(&t);

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The command line of smtpfuzz and of lint, show, convert: '--opt value' and
+# The command line of smtpfuzz and of lint, show, convert (and the usage
+# errors of probe and serve): '--opt value' and
 # '--opt=value' alike for every option, '--' ends the options, -h/--help,
 # `smtpfuzz help CMD` prints exactly `smtpfuzz CMD --help`, and bad usage is
 # exit 2 with one line on stderr naming the problem.
@@ -31,16 +32,32 @@ run() {
   check "smtpfuzz $* exits $want (got $got)" [ "$got" -eq "$want" ]
 }
 
-# usage_error WORD ARGS...: exit 2, nothing on stdout, one line on stderr
-# that names WORD and points to the help.
-usage_error() {
-  local word=$1
-  shift
+# one_line_error ARGS...: exit 2, nothing on stdout, one line on stderr.
+one_line_error() {
   run 2 "$@"
   check "smtpfuzz $*: one line on stderr" [ "$(wc -l <"$err")" -eq 1 ]
   check "smtpfuzz $*: nothing on stdout" [ ! -s "$out" ]
+}
+
+# usage_error WORD ARGS...: one_line_error, and the line names WORD and
+# points to the help.
+usage_error() {
+  local word=$1
+  shift
+  one_line_error "$@"
   check "smtpfuzz $*: the message names '$word'" grep -qF -- "$word" "$err"
   check "smtpfuzz $*: the message points to the help" grep -qF -- "--help" "$err"
+}
+
+# refused TEXT ARGS...: one_line_error, and the line starts with
+# "smtpfuzz CMD: " and holds TEXT (a bad input rather than bad
+# usage: no pointer to the help needed).
+refused() {
+  local text=$1
+  shift
+  one_line_error "$@"
+  check "smtpfuzz $*: the message starts 'smtpfuzz $1: '" grep -q "^smtpfuzz $1: " "$err"
+  check "smtpfuzz $*: the message says '$text'" grep -qF -- "$text" "$err"
 }
 
 # same WANT "ARGS A" "ARGS B": both exit WANT with the same stdout.
@@ -155,13 +172,106 @@ usage_error "--bogus" show --bogus "$scn"
 usage_error "--list-flaws" show --l=1 "$scn"
 usage_error "no FILE" show
 usage_error "no FILE" show --target session
-usage_error "pass-through" show --target starttls --flaw plaintext-auth "$scn"
+# --list-flaws reads no file; --flaw fits only the targets that run a client.
+usage_error "--list-flaws takes no FILE" show --list-flaws "$scn"
+usage_error "--flaw applies to session and portmode only, not starttls" \
+  show --target starttls --flaw plaintext-auth "$scn"
+usage_error "--flaw applies to session and portmode only, not reply" \
+  show --target reply --flaw plaintext-auth corpus/fuzz_reply/bare-cr.bin
+usage_error "--flaw applies to session and portmode only, not ehlo" \
+  show --target ehlo --flaw=plaintext-auth corpus/fuzz_ehlo/auth-33-mechs.bin
+usage_error "not reply (corpus/fuzz_reply/bare-cr.bin)" \
+  show --flaw plaintext-auth "$scn" corpus/fuzz_reply/bare-cr.bin
 # Unreadable input: exit 2 and the reason, not a generic one.
 mkdir "$tmp/folder.scn"
 run 2 show "$tmp/folder.scn"
 check "show on a folder says it is one" grep -qF "cannot read $tmp/folder.scn: Is a directory" "$err"
+refused "show: cannot read $tmp/folder.scn: Is a directory" show "$tmp/folder.scn"
+refused "show: cannot read $tmp/none.bin: No such file or directory" \
+  show --target reply "$tmp/none.bin"
 run 2 convert "$tmp/folder.scn" "$tmp/f.bin"
 check "convert on a folder says it is one" grep -qF "$tmp/folder.scn: Is a directory" "$err"
+refused "convert: cannot read $tmp/none.scn" convert "$tmp/none.scn" "$tmp/f.bin"
+
+# A scenario error lists every value the parser takes, as harness/scenario.h
+# (and scenario.c for the actions) names them.
+names_of() { # names_of LIST: the quoted names of scenario.h's X-macro LIST
+  sed -n "/^#define $1(X)/,/[^\\]\$/p" harness/scenario.h | grep -oE 'X\([A-Z0-9_]+, "[^"]*"' |
+    sed 's/.*"\(.*\)"/\1/'
+}
+ids_of() { # ids_of LIST: the identifiers of scenario.h's X-macro LIST
+  sed -n "/^#define $1(X)/,/[^\\]\$/p" harness/scenario.h | grep -oE 'X\([A-Z0-9_]+' | cut -c3-
+}
+verbs=$(names_of SC_VERB_LIST)
+verdicts=$(ids_of SC_VERDICT_LIST)
+actions=$(sed -n '/sc_act_names\[SC_ACT_COUNT\] = {/,/};/p' harness/scenario.c |
+  grep -oE '"[a-z-]+"' | tr -d '"')
+check "scenario.h lists bdat among the verbs" grep -qx bdat <<<"$verbs"
+check "scenario.h lists SMUGGLING, IGNORED_421 and FALSE_SUCCESS among the verdicts" \
+  [ "$(grep -cxE 'SMUGGLING|IGNORED_421|FALSE_SUCCESS' <<<"$verdicts")" -eq 3 ]
+check "scenario.c names the raw action" grep -qx raw <<<"$actions"
+# scn_error TEXT LINE: a scenario of that one line is refused with TEXT and
+# names every item of $items.
+scn_error() {
+  printf '%s\n' "$2" >"$tmp/bad.scn"
+  run 2 show "$tmp/bad.scn"
+  check "'$2': one line on stderr" [ "$(wc -l <"$err")" -eq 1 ]
+  check "'$2': the message says '$1'" grep -qF -- "$tmp/bad.scn:1: error: $1" "$err"
+  local item
+  for item in $items; do
+    check "'$2': the message names $item" grep -qE -- " $item[ ,]" "$err"
+  done
+}
+items=$verbs
+scn_error "bad verb" "on frob: close"
+items=$verdicts
+scn_error "unknown verdict" "expect = LEAK_AUTH, BOGUS"
+check "'none' is named too" grep -qF "or none" "$err"
+items=$actions
+scn_error "unknown action" "on ehlo: frob"
+scn_error "empty action" "on ehlo: close; ; close"
+
+# probe and serve: option errors as every command says them.
+usage_error "option '--json' takes no value" probe --json=1 127.0.0.1:1
+usage_error "unknown option '-x'" probe -jx 127.0.0.1:1
+usage_error "unknown option '--bogus'" probe --bogus 127.0.0.1:1
+usage_error "option '--ca' needs a value" probe --ca
+usage_error "option '-t' needs a value" probe -t
+usage_error "--timeout" probe --timeout 5 127.0.0.1:1
+usage_error "no HOST:PORT" probe
+usage_error "option '--max' is ambiguous" serve --max=1 "$scn"
+usage_error "option '--cert' needs a value" serve "$scn" --cert
+usage_error "option '--help' takes no value" serve --help=1
+usage_error "unknown option '-x'" serve -x "$scn"
+usage_error "bad value '0' for --max-parallel" serve -j 0 "$scn"
+usage_error "no scenarios" serve
+
+# probe --ca: a file that holds no certificate is refused before anything
+# connects, not taken for an empty trust store.
+printf 'not a certificate\n' >"$tmp/text.pem"
+refused "--ca $tmp/text.pem: no PEM certificate in it" probe --ca "$tmp/text.pem" 127.0.0.1:1
+refused "--ca $tmp/folder.scn: Is a directory" probe --ca "$tmp/folder.scn" 127.0.0.1:1
+refused "--ca $tmp/none.pem: No such file or directory" probe --ca "$tmp/none.pem" 127.0.0.1:1
+printf -- '-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n' >"$tmp/broken.pem"
+refused "--ca $tmp/broken.pem: a PEM block in it does not read" \
+  probe --ca "$tmp/broken.pem" 127.0.0.1:1
+# A real CA (serve's test CA) is taken.
+run 0 serve --addr 127.0.0.1:0 --duration 1 --ca-out "$tmp/ca.pem" "$scn"
+"$bin" probe --timeout 500 --ca "$tmp/ca.pem" 127.0.0.1:1 >"$out" 2>"$err"
+check "probe takes a CA file that holds a certificate" [ $? -ne 2 ]
+check "probe --ca CA: nothing said of --ca" bash -c '! grep -qF -- --ca "$1"' _ "$err"
+
+# serve --cert/--key: the file and why it does not do.
+refused "--cert $tmp/none.pem: No such file or directory" \
+  serve --addr 127.0.0.1:0 --cert "$tmp/none.pem" --key "$tmp/ca.pem" "$scn"
+refused "--cert $tmp/folder.scn: Is a directory" \
+  serve --addr 127.0.0.1:0 --cert "$tmp/folder.scn" --key "$tmp/ca.pem" "$scn"
+refused "--cert $tmp/text.pem: no PEM certificate in it" \
+  serve --addr 127.0.0.1:0 --cert "$tmp/text.pem" --key "$tmp/ca.pem" "$scn"
+refused "--key $tmp/ca.pem: no PEM private key in it" \
+  serve --addr 127.0.0.1:0 --cert "$tmp/ca.pem" --key "$tmp/ca.pem" "$scn"
+refused "--key $tmp/none.pem: No such file or directory" \
+  serve --addr 127.0.0.1:0 --cert "$tmp/ca.pem" --key "$tmp/none.pem" "$scn"
 
 # convert.
 run 0 convert "$scn" "$tmp/a.bin"

@@ -1,5 +1,6 @@
 /* smtpfuzz probe: what a loopback port speaks. */
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "live/live_addr.h"
 #include "live/live_probe.h"
 
@@ -9,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static const char probe_help[] =
     "usage: smtpfuzz probe [OPTIONS] HOST:PORT...\n"
@@ -53,8 +53,8 @@ int sf_cmd_probe(int argc, char **argv)
 {
   struct live_probe_opts o = {10000, NULL, NULL};
   int json = 0, c;
-  opterr = 0;
-  optind = 1;
+  char why[160];
+  sf_opt_begin();
   while ((c = getopt_long(argc, argv, ":t:jh", long_opts, NULL)) != -1) {
     switch (c) {
     case 'h':
@@ -64,16 +64,16 @@ int sf_cmd_probe(int argc, char **argv)
       char *end;
       errno = 0;
       unsigned long v = strtoul(optarg, &end, 10);
-      if (errno || *end || end == optarg || optarg[0] == '-' || v < 10 || v > 60000) {
-        fprintf(stderr, "smtpfuzz probe: --timeout wants 10..60000 ms, not '%s'\n", optarg);
-        return SF_EXIT_USAGE;
-      }
+      if (errno || *end || end == optarg || optarg[0] == '-' || v < 10 || v > 60000)
+        return sf_usage_error("probe", "--timeout wants 10..60000 ms, not '%s'", optarg);
       o.timeout_ms = (uint32_t)v;
       break;
     }
     case 'c':
-      if (access(optarg, R_OK) != 0) {
-        fprintf(stderr, "smtpfuzz probe: --ca %s: %s\n", optarg, strerror(errno));
+      /* Read now, before anything connects: a CA that does not load would
+       * otherwise pass for a server chain that does not verify. */
+      if (live_pem_check(optarg, LIVE_PEM_CERTS, why, sizeof(why)) != 0) {
+        fprintf(stderr, "smtpfuzz probe: --ca %s: %s\n", optarg, why);
         return SF_EXIT_USAGE;
       }
       o.cafile = optarg;
@@ -84,20 +84,12 @@ int sf_cmd_probe(int argc, char **argv)
     case 'j':
       json = 1;
       break;
-    case ':':
-      fprintf(stderr, "smtpfuzz probe: %s wants a value (see smtpfuzz probe --help)\n",
-              argv[optind - 1]);
-      return SF_EXIT_USAGE;
     default:
-      fprintf(stderr, "smtpfuzz probe: unknown option %s (see smtpfuzz probe --help)\n",
-              argv[optind - 1]);
-      return SF_EXIT_USAGE;
+      return sf_opt_refused("probe", c, argv, long_opts);
     }
   }
-  if (optind >= argc) {
-    fprintf(stderr, "smtpfuzz probe: no HOST:PORT given (see smtpfuzz probe --help)\n");
-    return SF_EXIT_USAGE;
-  }
+  if (optind >= argc)
+    return sf_usage_error("probe", "no HOST:PORT given");
   /* Every target must be a loopback address before anything connects. */
   for (int i = optind; i < argc; i++) {
     struct live_addr a;

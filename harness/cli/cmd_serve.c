@@ -1,9 +1,11 @@
 /* smtpfuzz serve: scenarios played by a hostile SMTP server on loopback. */
 #define _GNU_SOURCE /* pipe2, accept4 */
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "live/live_addr.h"
 #include "live/live_conn.h"
 #include "live/live_files.h"
+#include "live/live_probe.h"
 #include "live/live_tls.h"
 #include "oracle.h"
 
@@ -231,8 +233,7 @@ int sf_cmd_serve(int argc, char **argv)
   static struct kid kids[MAX_PARALLEL];
   struct outq q = {NULL, 0, 0, 0};
   size_t nkids = 0;
-  opterr = 0;
-  optind = 1;
+  sf_opt_begin();
   while ((c = getopt_long(argc, argv, ":a:n:d:j:h", long_opts, NULL)) != -1) {
     int bad = 0;
     switch (c) {
@@ -267,13 +268,8 @@ int sf_cmd_serve(int argc, char **argv)
     case 'j':
       bad = parse_num(optarg, 1, MAX_PARALLEL, &parallel);
       break;
-    case ':':
-      fprintf(stderr, "smtpfuzz serve: %s wants a value (see smtpfuzz serve --help)\n",
-              argv[optind - 1]);
-      goto out;
     default:
-      fprintf(stderr, "smtpfuzz serve: unknown option %s (see smtpfuzz serve --help)\n",
-              argv[optind - 1]);
+      rc = sf_opt_refused("serve", c, argv, long_opts);
       goto out;
     }
     if (bad) {
@@ -281,8 +277,7 @@ int sf_cmd_serve(int argc, char **argv)
       for (const struct option *lo = long_opts; lo->name; lo++)
         if (lo->val == c)
           name = lo->name;
-      fprintf(stderr, "smtpfuzz serve: bad value '%s' for --%s (see smtpfuzz serve --help)\n",
-              optarg, name);
+      rc = sf_usage_error("serve", "bad value '%s' for --%s", optarg, name);
       goto out;
     }
   }
@@ -292,7 +287,7 @@ int sf_cmd_serve(int argc, char **argv)
       goto out;
     }
   if (files.n == 0) {
-    fprintf(stderr, "smtpfuzz serve: no scenarios given (see smtpfuzz serve --help)\n");
+    rc = sf_usage_error("serve", "no scenarios given");
     goto out;
   }
   if (ca_out && (cert || key)) {
@@ -312,7 +307,14 @@ int sf_cmd_serve(int argc, char **argv)
     goto out;
   }
   if (live_tls_init(&tls, NULL, cert, key, err, sizeof(err)) != 0) {
-    fprintf(stderr, "smtpfuzz serve: %s\n", err);
+    /* Which file, and why: live_tls_init says only what it could not do. */
+    char why[160];
+    if (cert && key && live_pem_check(cert, LIVE_PEM_CERTS, why, sizeof(why)) != 0)
+      fprintf(stderr, "smtpfuzz serve: --cert %s: %s\n", cert, why);
+    else if (cert && key && live_pem_check(key, LIVE_PEM_KEY, why, sizeof(why)) != 0)
+      fprintf(stderr, "smtpfuzz serve: --key %s: %s\n", key, why);
+    else
+      fprintf(stderr, "smtpfuzz serve: %s\n", err);
     goto out;
   }
   have_tls = 1;

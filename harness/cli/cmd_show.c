@@ -74,12 +74,13 @@ static int ends_with(const char *s, const char *suffix)
   return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
-/* Reads a whole file (at most MAX_FILE bytes) into a malloc'd buffer. */
-static unsigned char *read_file(const char *path, size_t *len)
+/* Reads a whole file (at most MAX_FILE bytes) into a malloc'd buffer; `cmd`
+ * names the command in the error. */
+static unsigned char *read_file(const char *cmd, const char *path, size_t *len)
 {
   FILE *f = fopen(path, "rb");
   if (!f) {
-    fprintf(stderr, "smtpfuzz: cannot read %s: %s\n", path, strerror(errno));
+    fprintf(stderr, "smtpfuzz %s: cannot read %s: %s\n", cmd, path, strerror(errno));
     return NULL;
   }
   unsigned char *buf = malloc(MAX_FILE + 1);
@@ -89,7 +90,7 @@ static unsigned char *read_file(const char *path, size_t *len)
   int why = !buf ? ENOMEM : ferror(f) ? (errno != 0 ? errno : EIO) : 0;
   fclose(f);
   if (why || n > MAX_FILE) {
-    fprintf(stderr, "smtpfuzz: cannot read %s: %s\n", path,
+    fprintf(stderr, "smtpfuzz %s: cannot read %s: %s\n", cmd, path,
             why ? strerror(why) : "larger than 1 MiB");
     free(buf);
     return NULL;
@@ -99,10 +100,10 @@ static unsigned char *read_file(const char *path, size_t *len)
 }
 
 /* Loads a scenario: text for .scn, else binary. Returns 0 or prints why. */
-static int load_scenario(const char *path, struct scenario *sc, int *text)
+static int load_scenario(const char *cmd, const char *path, struct scenario *sc, int *text)
 {
   size_t len = 0;
-  unsigned char *data = read_file(path, &len);
+  unsigned char *data = read_file(cmd, path, &len);
   if (!data)
     return -1;
   *text = ends_with(path, ".scn");
@@ -144,7 +145,7 @@ static int show_session(const char *path, enum target target, int flaw)
   static struct sc_engine_client engine;
   static struct sc_flawed_client flawed;
   int text = 0;
-  if (load_scenario(path, &sc, &text) != 0)
+  if (load_scenario("show", path, &sc, &text) != 0)
     return SF_EXIT_USAGE;
   if (target == T_PORTMODE)
     scenario_as_portmode(&sc);
@@ -242,7 +243,7 @@ static enum sf_err show_replies(const char *buf, size_t len, struct sf_reply *la
 static int show_raw(const char *path, enum target target)
 {
   size_t len = 0;
-  unsigned char *data = read_file(path, &len);
+  unsigned char *data = read_file("show", path, &len);
   if (!data)
     return SF_EXIT_USAGE;
   const char *buf = (const char *)data;
@@ -320,6 +321,8 @@ int sf_cmd_show(int argc, char **argv)
     }
   }
   if (list) {
+    if (optind < argc)
+      return sf_usage_error("show", "--list-flaws takes no FILE, got '%s'", argv[optind]);
     for (int f = 1; f < SC_FLAW_COUNT; f++)
       printf("%s\t%s\t%s\n", sc_flaw_name((enum sc_flaw)f), sc_flaw_verdict((enum sc_flaw)f),
              sc_flaw_what((enum sc_flaw)f));
@@ -327,12 +330,17 @@ int sf_cmd_show(int argc, char **argv)
   }
   if (optind == argc)
     return sf_usage_error("show", "no FILE given");
-  int i = optind;
-  int worst = SF_EXIT_OK;
-  for (; i < argc; i++) {
+  /* Every file's target is known before any is shown: a flawed client
+   * speaks pass-through TLS and SMTP sessions only. */
+  for (int i = optind; flaw >= 0 && i < argc; i++) {
     enum target t = target == T_AUTO ? guess_target(argv[i]) : target;
-    if (t == T_STARTTLS && flaw >= 0)
-      return sf_usage_error("show", "--flaw works with the pass-through targets only");
+    if (t != T_SESSION && t != T_PORTMODE)
+      return sf_usage_error("show", "--flaw applies to session and portmode only, not %s (%s)",
+                            target_names[t], argv[i]);
+  }
+  int worst = SF_EXIT_OK;
+  for (int i = optind; i < argc; i++) {
+    enum target t = target == T_AUTO ? guess_target(argv[i]) : target;
     int st = t == T_REPLY || t == T_EHLO ? show_raw(argv[i], t) : show_session(argv[i], t, flaw);
     worst = st > worst ? st : worst;
   }
@@ -363,7 +371,7 @@ int sf_cmd_convert(int argc, char **argv)
   static char text[64 * 1024];
   static uint8_t bin[SC_BINARY_MAX];
   int is_text = 0;
-  if (load_scenario(argv[1], &sc, &is_text) != 0)
+  if (load_scenario("convert", argv[1], &sc, &is_text) != 0)
     return SF_EXIT_USAGE;
   const void *out;
   size_t len;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -397,10 +399,123 @@ static SSL_CTX *client_ctx(const char *cafile)
     return NULL;
   /* The probe reports the chain's verdict; it never aborts on it. */
   SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
-  if (cafile ? SSL_CTX_load_verify_locations(ctx, cafile, NULL) != 1
-             : SSL_CTX_set_default_verify_paths(ctx) != 1)
+  /* A CA the user named and that does not load is no TLS client at all: an
+   * empty trust store would pass for a verdict on the server's chain. The
+   * system store may be missing; then nothing verifies, as it should. */
+  if (cafile && SSL_CTX_load_verify_locations(ctx, cafile, NULL) != 1) {
+    ERR_clear_error();
+    SSL_CTX_free(ctx);
+    return NULL;
+  }
+  if (!cafile && SSL_CTX_set_default_verify_paths(ctx) != 1)
     ERR_clear_error();
   return ctx;
+}
+
+/* Declines a passphrase: an encrypted key is named as one, never prompted
+ * for. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+  (void)buf;
+  (void)size;
+  (void)rwflag;
+  (void)u;
+  return -1;
+}
+
+/* A PEM block of the kind `want` looks for (by its label). */
+static int pem_wanted(const char *label, enum live_pem want)
+{
+  size_t n = strlen(label);
+  if (want == LIVE_PEM_KEY)
+    return n >= 11 && strcmp(label + n - 11, "PRIVATE KEY") == 0;
+  return strcmp(label, PEM_STRING_X509) == 0 || strcmp(label, PEM_STRING_X509_OLD) == 0 ||
+         strcmp(label, PEM_STRING_X509_TRUSTED) == 0;
+}
+
+/* Why a file that OpenSSL read gave nothing of the kind wanted, from its
+ * PEM blocks (bio at the start of it): OpenSSL's own reasons say little
+ * ("unsupported" for a text file and for a certificate read as a key). */
+static void pem_why_not(BIO *bio, enum live_pem want, char *err, size_t cap)
+{
+  const char *what = want == LIVE_PEM_CERTS ? "certificate" : "private key";
+  int seen = 0, encrypted = 0;
+  for (int guard = 0; guard < 100000; guard++) {
+    char *label = NULL, *header = NULL;
+    unsigned char *data = NULL;
+    long len = 0;
+    ERR_clear_error();
+    if (PEM_read_bio(bio, &label, &header, &data, &len) != 1) {
+      unsigned long e = ERR_peek_last_error();
+      ERR_clear_error();
+      if (e != 0 && ERR_GET_REASON(e) != PEM_R_NO_START_LINE) {
+        const char *r = ERR_reason_error_string(e);
+        snprintf(err, cap, "a PEM block in it does not read: %s", r ? r : "unknown error");
+        return;
+      }
+      break;
+    }
+    if (pem_wanted(label, want)) {
+      seen = 1;
+      encrypted |= strstr(label, "ENCRYPTED") != NULL || strstr(header, "ENCRYPTED") != NULL;
+    }
+    OPENSSL_free(label);
+    OPENSSL_free(header);
+    OPENSSL_free(data);
+  }
+  if (!seen)
+    snprintf(err, cap, "no PEM %s in it", what);
+  else if (encrypted)
+    snprintf(err, cap, "its PEM %s is encrypted", what);
+  else
+    snprintf(err, cap, "its PEM %s does not decode", what);
+}
+
+int live_pem_check(const char *path, enum live_pem want, char *err, size_t cap)
+{
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    snprintf(err, cap, "%s", strerror(errno));
+    return -1;
+  }
+  struct stat st;
+  if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+    fclose(f);
+    snprintf(err, cap, "%s", strerror(EISDIR));
+    return -1;
+  }
+  BIO *bio = BIO_new_fp(f, BIO_NOCLOSE);
+  if (!bio) {
+    fclose(f);
+    snprintf(err, cap, "out of memory");
+    return -1;
+  }
+  ERR_clear_error();
+  int found = 0;
+  if (want == LIVE_PEM_CERTS) {
+    /* As SSL_CTX_load_verify_locations reads the file. */
+    STACK_OF(X509_INFO) *info = PEM_X509_INFO_read_bio(bio, NULL, no_passphrase, NULL);
+    for (int i = 0; info && i < sk_X509_INFO_num(info); i++)
+      found += sk_X509_INFO_value(info, i)->x509 != NULL;
+    sk_X509_INFO_pop_free(info, X509_INFO_free);
+  } else {
+    EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+    found = key != NULL;
+    EVP_PKEY_free(key);
+  }
+  ERR_clear_error();
+  if (!found) {
+    if (ferror(f))
+      snprintf(err, cap, "%s", strerror(EIO));
+    else if (BIO_reset(bio) != 0)
+      snprintf(err, cap, "no PEM %s in it", want == LIVE_PEM_CERTS ? "certificate" : "private key");
+    else
+      pem_why_not(bio, want, err, cap);
+  }
+  ERR_clear_error();
+  BIO_free(bio);
+  fclose(f);
+  return found ? 0 : -1;
 }
 
 /* A TLS handshake over c->fd: 1 done, 0 timed out, -1 failed (why in

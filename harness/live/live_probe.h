@@ -74,6 +74,18 @@ struct live_probe_opts {
   const char *name;    /* NULL: no name check (and no SNI) */
 };
 
+/* What a PEM file given on the command line must hold. */
+enum live_pem { LIVE_PEM_CERTS, LIVE_PEM_KEY };
+
+/* Reads `path` as the TLS code will and says whether it holds at least one
+ * certificate (LIVE_PEM_CERTS, as for --ca or --cert) or a private key
+ * (LIVE_PEM_KEY). Returns 0, or -1 with the reason in err, path not
+ * included: the system's ("No such file or directory", "Is a directory",
+ * "Permission denied"), "no PEM certificate in it", a PEM block that does
+ * not read (OpenSSL's reason) or does not decode, or an encrypted key
+ * (this check never asks for a passphrase). */
+int live_pem_check(const char *path, enum live_pem want, char *err, size_t cap);
+
 /* Probes one address. Returns 0 (p filled), -1 on a local error (no
  * process or pipe to be had; errno). */
 int live_probe_run(const struct live_addr *a, const struct live_probe_opts *o,
