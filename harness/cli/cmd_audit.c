@@ -1,5 +1,6 @@
 /* smtpfuzz audit: a client program against every scenario, over loopback. */
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "live/live_audit.h"
 #include "live/live_conn.h"
 #include "live/live_files.h"
@@ -34,7 +35,9 @@ static const char audit_help[] =
     "{port}, {user}, {password}, {cafile} (the test CA, PEM), {from}, {to},\n"
     "{message} (a file holding the message), {dir} (a scratch folder of its own),\n"
     "{{ for '{'. It runs in its own process group; at each scenario's end\n"
-    "whatever is left of it is ended.\n"
+    "whatever is left of it is ended. Scenarios that share a name (or a file\n"
+    "given twice) run as NAME, NAME-2, ...: each has its own row, transcript,\n"
+    "log and {dir}.\n"
     "\n"
     "Waits are judged from the client's state (Linux /proc), not from the clock:\n"
     "blocked with no timeout while the server waits is HANG at once; a timeout\n"
@@ -46,14 +49,19 @@ static const char audit_help[] =
     "\n"
     "  -p, --profile FILE     a client profile (profiles/*.profile): command\n"
     "                         template and which scenarios fit it\n"
-    "      --mode M           with '-- COMMAND': run only scenarios whose client has\n"
-    "      --tls T            this mode (plain, starttls, implicit), tls policy\n"
-    "      --verify yes|no    (none, opportunistic, required) or verification\n"
+    "      --mode plain|starttls|implicit\n"
+    "                         with '-- COMMAND': run only the scenarios whose\n"
+    "                         client has this mode\n"
+    "      --tls none|opportunistic|required\n"
+    "                         with '-- COMMAND': only those with this tls policy\n"
+    "      --verify yes|no    with '-- COMMAND': only those whose client verifies\n"
+    "                         certificates (yes) or does not (no)\n"
     "  -a, --all              run every scenario, whatever the profile selects\n"
     "  -b, --hang-budget MS   a wait longer than this is SLOW (default 5000)\n"
     "      --max-stall MS     cap each scripted stall at MS real ms (default 1000)\n"
     "  -j, --jobs N           scenarios at once (default: 4 per CPU, at most 16)\n"
-    "      --addr ADDR        loopback address to listen on (default 127.0.0.1)\n"
+    "      --addr ADDR        loopback address to listen on, without a port (each\n"
+    "                         scenario listens on a fresh one; default 127.0.0.1)\n"
     "  -o, --report-dir DIR   write report.md, report.json, report.xml (JUnit),\n"
     "                         report.sarif (SARIF 2.1.0), verdicts.txt, transcripts/\n"
     "                         and client logs/ there (made with its parents)\n"
@@ -125,26 +133,6 @@ static int write_report(const char *dir, const char *name, const struct live_rep
   if (rc)
     fprintf(stderr, "smtpfuzz audit: cannot write %s\n", path);
   return rc;
-}
-
-/* Removes what we made in a scratch folder of our own, file by file. */
-static void clean_scratch(const char *dir, const struct live_case *cases, size_t n)
-{
-  char p[PATH_MAX];
-  for (size_t i = 0; i < n; i++) {
-    const char *name = cases[i].name[0] ? cases[i].name : "x";
-    snprintf(p, sizeof(p), "%.3900s/logs/%.63s.log", dir, name);
-    unlink(p);
-    snprintf(p, sizeof(p), "%.3900s/transcripts/%.63s.txt", dir, name);
-    unlink(p);
-  }
-  static const char *const files[] = {"ca.pem", "logs", "transcripts", "run"};
-  for (size_t i = 0; i < 4; i++) {
-    snprintf(p, sizeof(p), "%.3900s/%s", dir, files[i]);
-    if (unlink(p) != 0)
-      rmdir(p);
-  }
-  rmdir(dir);
 }
 
 struct progress {
@@ -254,6 +242,9 @@ int sf_cmd_audit(int argc, char **argv)
   static struct live_case cases[LIVE_MAX_FILES];
   static struct live_skip skipped[LIVE_MAX_FILES];
   static char *run_files[LIVE_MAX_FILES];
+  static const char *run_names[LIVE_MAX_FILES];
+  static char case_names[LIVE_MAX_FILES][SC_NAME_MAX]; /* each file's case, unique */
+  static size_t skip_file[LIVE_MAX_FILES];
   static struct live_tls tls;
   struct live_files files = {0};
   struct live_audit_opts o;
@@ -280,8 +271,7 @@ int sf_cmd_audit(int argc, char **argv)
       opt_end = i;
       break;
     }
-  opterr = 0;
-  optind = 1;
+  sf_opt_begin();
   int c;
   while ((c = getopt_long(opt_end, argv, ":p:ab:j:o:qh", long_opts, NULL)) != -1) {
     switch (c) {
@@ -345,13 +335,8 @@ int sf_cmd_audit(int argc, char **argv)
     case 'q':
       quiet = 1;
       break;
-    case ':':
-      fprintf(stderr, "smtpfuzz audit: %s wants a value (see smtpfuzz audit --help)\n",
-              argv[optind - 1]);
-      goto out;
     default:
-      fprintf(stderr, "smtpfuzz audit: unknown option %s (see smtpfuzz audit --help)\n",
-              argv[optind - 1]);
+      rc = sf_opt_refused("audit", c, argv, long_opts);
       goto out;
     }
   }
@@ -362,11 +347,17 @@ int sf_cmd_audit(int argc, char **argv)
     }
   if (opt_end < argc) {
     int i = opt_end + 1;
-    for (; i < argc && strcmp(argv[i], "--") != 0; i++)
+    for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
       if (live_profile_add_arg(&prof, argv[i]) != 0) {
         fprintf(stderr, "smtpfuzz audit: the command has too many or too long arguments\n");
         goto out;
       }
+      if (live_template_check(argv[i], err, sizeof(err)) != 0) {
+        sf_usage_error("audit", "argument %zu of the command, '%.100s': %s", prof.argc, argv[i],
+                       err);
+        goto out;
+      }
+    }
     have_cmd = 1;
     for (i++; i < argc; i++)
       if (live_files_add(&files, argv[i], err, sizeof(err)) != 0) {
@@ -397,23 +388,37 @@ int sf_cmd_audit(int argc, char **argv)
     fprintf(stderr, "smtpfuzz audit: --addr %s: %s\n", addr_text, reason);
     goto out;
   }
+  if (o.addr.port != 0) {
+    sf_usage_error("audit",
+                   "--addr %s: give the address without a port: each scenario listens on a "
+                   "fresh one",
+                   addr_text);
+    goto out;
+  }
   /* Every scenario must parse before anything runs; the profile picks. */
   for (size_t k = 0; k < files.n; k++) {
     if (live_scenario_load(&sc, files.path[k], err, sizeof(err)) != 0) {
       fprintf(stderr, "smtpfuzz audit: %s\n", err);
       goto out;
     }
+    snprintf(case_names[k], sizeof(case_names[k]), "%s", sc.name);
     char why[200];
     const char *skip = all ? NULL : live_profile_skips(&prof, &sc, why, sizeof(why));
     if (skip) {
       struct live_skip *s = &skipped[nskip++];
-      snprintf(s->name, sizeof(s->name), "%s", sc.name);
+      skip_file[nskip - 1] = k;
       snprintf(s->file, sizeof(s->file), "%s", files.path[k]);
       snprintf(s->reason, sizeof(s->reason), "%s", skip);
       continue;
     }
-    run_files[nrun++] = files.path[k];
+    run_files[nrun] = files.path[k];
+    run_names[nrun++] = case_names[k];
   }
+  /* One name per case, for its row in every report, its transcript, its
+   * log and its {dir}: scenarios that share one do not share those. */
+  live_unique_names(case_names, files.n);
+  for (size_t k = 0; k < nskip; k++)
+    snprintf(skipped[k].name, sizeof(skipped[k].name), "%s", case_names[skip_file[k]]);
   const char *pname = prof.name[0] ? prof.name : prof.argv[0];
   if (!quiet && nskip)
     print_skipped(skipped, nskip);
@@ -475,7 +480,7 @@ int sf_cmd_audit(int argc, char **argv)
   time_t started = time(NULL);
   uint64_t t0 = live_now_ms();
   struct progress pg = {cases, 0, nrun, quiet};
-  size_t ran = live_audit_run(&o, &prof, run_files, nrun, cases, on_done, &pg);
+  size_t ran = live_audit_run(&o, &prof, run_files, run_names, nrun, cases, on_done, &pg);
   size_t nunsafe = 0, nconn = 0, nslow = 0, nnoconn = 0;
   for (size_t k = 0; k < nrun; k++) {
     nunsafe += cases[k].unsafe != 0;
@@ -513,9 +518,11 @@ int sf_cmd_audit(int argc, char **argv)
     rc = SF_EXIT_USAGE;
   } else
     rc = nunsafe ? SF_EXIT_FINDINGS : SF_EXIT_OK;
-  if (own_scratch)
-    clean_scratch(scratch, cases, nrun);
 out:
+  /* Our own scratch folder goes, whatever happened: what each case made
+   * there (a client's {dir} of a case that could not run too). */
+  if (own_scratch && scratch[0])
+    live_remove_tree(scratch);
   if (have_tls)
     live_tls_free(&tls);
   live_files_free(&files);

@@ -334,20 +334,64 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
   return 0;
 }
 
-/* The client's {dir}: emptied and removed (what it left there is its own
- * scratch; nftw does not follow symbolic links out of it). */
-static void remove_tree(const char *dir)
+/* What the client left there is its own scratch; nftw does not follow
+ * symbolic links out of it. */
+void live_remove_tree(const char *dir)
 {
   (void)nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static const char *case_name(const struct scenario *sc)
+/* A name that is a file name of its own: never "", "." or "..". */
+static const char *file_name(const char *name)
 {
-  return sc->name[0] ? sc->name : "x";
+  return name && name[0] && strcmp(name, ".") != 0 && strcmp(name, "..") != 0 ? name : "x";
+}
+
+static int name_taken(char (*names)[SC_NAME_MAX], const uint8_t *keep, size_t upto, size_t n,
+                      const char *s)
+{
+  for (size_t j = 0; j < n; j++)
+    if ((keep[j] || j < upto) && strcmp(names[j], s) == 0)
+      return 1;
+  return 0;
+}
+
+void live_unique_names(char (*names)[SC_NAME_MAX], size_t n)
+{
+  static uint8_t keep[LIVE_MAX_FILES];
+  if (n > LIVE_MAX_FILES)
+    n = LIVE_MAX_FILES;
+  for (size_t i = 0; i < n; i++) {
+    const char *f = file_name(names[i]);
+    if (f != names[i])
+      snprintf(names[i], SC_NAME_MAX, "%s", f);
+  }
+  /* The first of each name keeps it; the others get the first "-N" that
+   * is nobody's name. */
+  for (size_t i = 0; i < n; i++) {
+    keep[i] = 1;
+    for (size_t j = 0; j < i && keep[i]; j++)
+      keep[i] = strcmp(names[i], names[j]) != 0;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (keep[i])
+      continue;
+    char base[SC_NAME_MAX], cand[SC_NAME_MAX] = "x";
+    snprintf(base, sizeof(base), "%s", names[i]);
+    for (size_t k = 2; k < 2 * n + 3; k++) {
+      char suffix[24];
+      int sl = snprintf(suffix, sizeof(suffix), "-%zu", k);
+      snprintf(cand, sizeof(cand), "%.*s%s", SC_NAME_MAX - 1 - sl, base, suffix);
+      if (!name_taken(names, keep, i, n, cand))
+        break;
+    }
+    snprintf(names[i], SC_NAME_MAX, "%s", cand);
+  }
 }
 
 int live_audit_case(const struct live_audit_opts *o, const struct live_profile *p,
-                    const struct scenario *sc, const char *file, struct live_case *out)
+                    const struct scenario *sc, const char *file, const char *name,
+                    struct live_case *out)
 {
   /* One wire per connection: a client that retries (after a failed
    * handshake, say, in plaintext) is served the scenario again, fresh, up
@@ -355,7 +399,8 @@ int live_audit_case(const struct live_audit_opts *o, const struct live_profile *
   static struct wire w[LIVE_MAX_CONNS];
   static struct watch wt;
   memset(out, 0, sizeof(*out));
-  snprintf(out->name, sizeof(out->name), "%s", sc->name);
+  /* Its name, and the name of its transcript, its log and its {dir}. */
+  snprintf(out->name, sizeof(out->name), "%s", file_name(name ? name : sc->name));
   snprintf(out->file, sizeof(out->file), "%s", file ? file : "");
   struct live_addr addr = o->addr;
   live_addr_set_port(&addr, 0);
@@ -366,18 +411,17 @@ int live_audit_case(const struct live_audit_opts *o, const struct live_profile *
   }
   char port[8], run_dir[1024], msg_path[1100], log_path[1100], stdin_path[LIVE_ARG_MAX];
   snprintf(port, sizeof(port), "%u", addr.port);
-  snprintf(run_dir, sizeof(run_dir), "%s/run/%s", o->dir, case_name(sc));
+  snprintf(run_dir, sizeof(run_dir), "%s/run/%s", o->dir, out->name);
   snprintf(msg_path, sizeof(msg_path), "%s/message.eml", run_dir);
-  snprintf(log_path, sizeof(log_path), "%s/logs/%s.log", o->dir, case_name(sc));
+  snprintf(log_path, sizeof(log_path), "%s/logs/%s.log", o->dir, out->name);
   static const char fallback_msg[] =
       "From: alice@example.org\nTo: bob@example.com\nSubject: smtpfuzz\n\nHello.\n";
   const char *msg = sc->cfg.message ? sc->cfg.message : fallback_msg;
   size_t msg_len = sc->cfg.message ? sc->cfg.message_len : sizeof(fallback_msg) - 1;
-  remove_tree(run_dir);
+  live_remove_tree(run_dir);
   if ((mkdir(run_dir, 0700) != 0 && errno != EEXIST) || write_file(msg_path, msg, msg_len) != 0) {
-    close(lfd);
     snprintf(out->error, sizeof(out->error), "cannot write %.200s", msg_path);
-    return -1;
+    goto not_run;
   }
   struct live_vars v = {
       .host = p->tls_name[0] ? p->tls_name : TLS_PEER_HOST,
@@ -396,26 +440,23 @@ int live_audit_case(const struct live_audit_opts *o, const struct live_profile *
   const char *reason = NULL;
   for (size_t i = 0; i < p->argc; i++) {
     if (live_expand(p->argv[i], &v, args[i], sizeof(args[i]), &reason) != 0) {
-      close(lfd);
       snprintf(out->error, sizeof(out->error), "argument %zu '%.100s': %s", i + 1, p->argv[i],
                reason);
-      return -1;
+      goto not_run;
     }
     argv[i] = args[i];
   }
   argv[p->argc] = NULL;
   if (p->stdin_tmpl[0] &&
       live_expand(p->stdin_tmpl, &v, stdin_path, sizeof(stdin_path), &reason) != 0) {
-    close(lfd);
     snprintf(out->error, sizeof(out->error), "stdin: %s", reason);
-    return -1;
+    goto not_run;
   }
 
   struct live_output log;
   if (live_output_open(&log, log_path, LIVE_LOG_CAP) != 0) {
-    close(lfd);
     snprintf(out->error, sizeof(out->error), "cannot write %.200s: %s", log_path, strerror(errno));
-    return -1;
+    goto not_run;
   }
   struct live_child ch;
   uint64_t t0 = live_now_ms();
@@ -428,10 +469,9 @@ int live_audit_case(const struct live_audit_opts *o, const struct live_profile *
   close(log.write_fd); /* the client holds it now: its end means EOF for us */
   log.write_fd = -1;
   if (rc != 0) {
-    close(lfd);
     live_output_close(&log);
     snprintf(out->error, sizeof(out->error), "cannot start '%.100s': %s", argv[0], strerror(rc));
-    return -1;
+    goto not_run;
   }
   memset(&wt, 0, sizeof(wt));
   wt.o = o;
@@ -490,7 +530,7 @@ int live_audit_case(const struct live_audit_opts *o, const struct live_profile *
   if (fd >= 0)
     close(fd);
   live_output_close(&log);
-  remove_tree(run_dir);
+  live_remove_tree(run_dir);
   uint64_t t_end = live_now_ms() - t0, wire_end = live_now_ms() - conn_t0;
   out->ms = t_end;
 
@@ -570,10 +610,14 @@ int live_audit_case(const struct live_audit_opts *o, const struct live_profile *
   out->unsafe = live_unsafe(sc, bits);
   /* The transcript, for the report and for reproducing by hand. */
   char tpath[1100];
-  snprintf(tpath, sizeof(tpath), "%s/transcripts/%s.txt", o->dir, case_name(sc));
+  snprintf(tpath, sizeof(tpath), "%s/transcripts/%s.txt", o->dir, out->name);
   FILE *tf = fopen(tpath, "w");
   if (tf) {
-    fprintf(tf, "# %s: %s\n# client: %s\n", sc->name, out->file, out->end);
+    if (strcmp(out->name, sc->name) != 0) /* another scenario has its name */
+      fprintf(tf, "# %s (scenario '%s'): %s\n# client: %s\n", out->name, sc->name, out->file,
+              out->end);
+    else
+      fprintf(tf, "# %s: %s\n# client: %s\n", sc->name, out->file, out->end);
     for (size_t k = 0; k < nconn; k++) {
       if (nconn > 1)
         fprintf(tf, "# connection %zu of %zu\n", k + 1, nconn);
@@ -589,6 +633,11 @@ int live_audit_case(const struct live_audit_opts *o, const struct live_profile *
     fclose(tf);
   }
   return 0;
+
+not_run: /* nothing of it is left behind: not its {dir} either */
+  close(lfd);
+  live_remove_tree(run_dir);
+  return -1;
 }
 
 /* ---- many cases, several at once -------------------------------------------------- */
@@ -602,7 +651,7 @@ struct worker {
 };
 
 static void worker_main(const struct live_audit_opts *o, const struct live_profile *p,
-                        const char *file, int fd)
+                        const char *file, const char *name, int fd)
 {
   static struct scenario sc;
   static struct live_case c;
@@ -613,9 +662,10 @@ static void worker_main(const struct live_audit_opts *o, const struct live_profi
   memset(&c, 0, sizeof(c));
   if (live_scenario_load(&sc, file, err, sizeof(err)) != 0) {
     snprintf(c.file, sizeof(c.file), "%s", file);
+    snprintf(c.name, sizeof(c.name), "%s", file_name(name));
     snprintf(c.error, sizeof(c.error), "%.250s", err);
   } else {
-    (void)live_audit_case(o, p, &sc, file, &c);
+    (void)live_audit_case(o, p, &sc, file, name, &c);
   }
   const char *b = (const char *)&c;
   size_t left = sizeof(c);
@@ -632,7 +682,8 @@ static void worker_main(const struct live_audit_opts *o, const struct live_profi
 }
 
 static int start_worker(struct worker *wk, const struct live_audit_opts *o,
-                        const struct live_profile *p, const char *file, size_t index)
+                        const struct live_profile *p, const char *file, const char *name,
+                        size_t index)
 {
   int pfd[2];
   if (pipe2(pfd, O_CLOEXEC) != 0)
@@ -646,7 +697,7 @@ static int start_worker(struct worker *wk, const struct live_audit_opts *o,
   }
   if (pid == 0) {
     close(pfd[0]);
-    worker_main(o, p, file, pfd[1]);
+    worker_main(o, p, file, name, pfd[1]);
   }
   close(pfd[1]);
   memset(wk, 0, sizeof(*wk));
@@ -659,7 +710,8 @@ static int start_worker(struct worker *wk, const struct live_audit_opts *o,
 
 /* A worker's pipe is readable: take its bytes; at EOF, reap it and fill
  * its case. Returns 1 when it is done. */
-static int worker_read(struct worker *wk, struct live_case *cases, const char *file)
+static int worker_read(struct worker *wk, struct live_case *cases, const char *file,
+                       const char *name)
 {
   char *b = (char *)&wk->buf;
   ssize_t k = read(wk->fd, b + wk->got, sizeof(wk->buf) - wk->got);
@@ -680,7 +732,7 @@ static int worker_read(struct worker *wk, struct live_case *cases, const char *f
     memset(c, 0, sizeof(*c));
     snprintf(c->file, sizeof(c->file), "%s", file);
     const char *base = strrchr(file, '/');
-    snprintf(c->name, sizeof(c->name), "%.63s", base ? base + 1 : file);
+    snprintf(c->name, sizeof(c->name), "%.63s", name ? name : base ? base + 1 : file);
     snprintf(c->error, sizeof(c->error), "the worker running it ended early (%s %d)",
              WIFSIGNALED(st) ? "signal" : "status",
              WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
@@ -688,9 +740,18 @@ static int worker_read(struct worker *wk, struct live_case *cases, const char *f
   return 1;
 }
 
+/* The case's name before it ran, for the reports of one that could not. */
+static void not_run(struct live_case *c, const char *file, const char *name)
+{
+  memset(c, 0, sizeof(*c));
+  snprintf(c->file, sizeof(c->file), "%s", file);
+  if (name)
+    snprintf(c->name, sizeof(c->name), "%s", name);
+}
+
 size_t live_audit_run(const struct live_audit_opts *o, const struct live_profile *p,
-                      char *const *files, size_t n, struct live_case *cases,
-                      void (*done)(void *ctx, size_t i), void *ctx)
+                      char *const *files, const char *const *names, size_t n,
+                      struct live_case *cases, void (*done)(void *ctx, size_t i), void *ctx)
 {
   struct worker wk[LIVE_MAX_JOBS];
   unsigned jobs = o->jobs == 0 ? 1 : o->jobs > LIVE_MAX_JOBS ? LIVE_MAX_JOBS : o->jobs;
@@ -701,10 +762,9 @@ size_t live_audit_run(const struct live_audit_opts *o, const struct live_profile
   for (int guard = 0; guard < 100000000 && (next < n || running > 0); guard++) {
     int stopping = o->interrupted && *o->interrupted;
     while (!stopping && next < n && running < jobs) {
-      if (start_worker(&wk[running], o, p, files[next], next) != 0) {
+      if (start_worker(&wk[running], o, p, files[next], names ? names[next] : NULL, next) != 0) {
         struct live_case *c = &cases[next];
-        memset(c, 0, sizeof(*c));
-        snprintf(c->file, sizeof(c->file), "%s", files[next]);
+        not_run(c, files[next], names ? names[next] : NULL);
         snprintf(c->error, sizeof(c->error), "cannot start a worker: %s", strerror(errno));
         if (done)
           done(ctx, next);
@@ -716,8 +776,7 @@ size_t live_audit_run(const struct live_audit_opts *o, const struct live_profile
     }
     if (stopping && next < n) {
       for (; next < n; next++) {
-        memset(&cases[next], 0, sizeof(cases[next]));
-        snprintf(cases[next].file, sizeof(cases[next].file), "%s", files[next]);
+        not_run(&cases[next], files[next], names ? names[next] : NULL);
         snprintf(cases[next].error, sizeof(cases[next].error), "interrupted before it ran");
       }
     }
@@ -732,7 +791,7 @@ size_t live_audit_run(const struct live_audit_opts *o, const struct live_profile
       if (now - wk[i].started > backstop)
         kill(wk[i].pid, SIGKILL); /* ours, by its id; its pipe then ends */
       if ((pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) &&
-          worker_read(&wk[i], cases, files[wk[i].index])) {
+          worker_read(&wk[i], cases, files[wk[i].index], names ? names[wk[i].index] : NULL)) {
         size_t idx = wk[i].index;
         ran += cases[idx].error[0] == '\0';
         if (done)

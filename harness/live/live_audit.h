@@ -42,7 +42,7 @@
 #define LIVE_MAX_JOBS  32
 
 struct live_audit_opts {
-  struct live_addr addr;   /* where to listen (port ignored: a fresh one each time) */
+  struct live_addr addr;   /* where to listen (its port unused: a fresh one each time) */
   uint32_t hang_budget_ms; /* a wait beyond this is SLOW; the last resort for unseen ones */
   uint32_t max_stall_ms;   /* real-time cap of a scripted stall */
   uint32_t time_cap_ms;    /* for a client that never waits (0: LIVE_TIME_CAP) */
@@ -65,17 +65,31 @@ struct live_case {
   char error[256]; /* the case could not run (client not startable, no port) */
 };
 
-/* Runs one scenario in this process (which should be a child subreaper).
- * Returns 0, or -1 when the case could not run at all (error set). */
+/* Runs one scenario in this process (which should be a child subreaper),
+ * as `name` (NULL: the scenario's): the case's name, and that of its
+ * transcript, its log and its {dir} (o->dir/run/NAME, removed at its end
+ * whatever happened). Returns 0, or -1 when the case could not run at all
+ * (error set). */
 int live_audit_case(const struct live_audit_opts *o, const struct live_profile *p,
-                    const struct scenario *sc, const char *file, struct live_case *out);
+                    const struct scenario *sc, const char *file, const char *name,
+                    struct live_case *out);
 
 /* Runs the scenario files[0..n) (each known to parse) in worker processes,
- * o->jobs at a time, filling cases[i] for files[i]; done(ctx, i) is called
- * as each finishes. Returns how many ran (cases without an error). */
+ * o->jobs at a time, filling cases[i] for files[i] under names[i] (unique:
+ * live_unique_names; names NULL: each scenario's own); done(ctx, i) is
+ * called as each finishes. Returns how many ran (cases without an error). */
 size_t live_audit_run(const struct live_audit_opts *o, const struct live_profile *p,
-                      char *const *files, size_t n, struct live_case *cases,
-                      void (*done)(void *ctx, size_t i), void *ctx);
+                      char *const *files, const char *const *names, size_t n,
+                      struct live_case *cases, void (*done)(void *ctx, size_t i), void *ctx);
+
+/* Makes names[0..n) (n at most LIVE_MAX_FILES) unique file names, in
+ * place: the first of each keeps its name, a later one with the same gets
+ * "-2", "-3", ... (the first that is nobody's name); "", "." and ".."
+ * become "x". */
+void live_unique_names(char (*names)[SC_NAME_MAX], size_t n);
+
+/* Removes a folder and everything in it, symbolic links not followed. */
+void live_remove_tree(const char *dir);
 
 /* Verdicts that are findings: everything but OUTCOME and SLOW, unless the
  * scenario expects them. */

@@ -50,10 +50,54 @@ static int relative(const char *v)
   return strncmp(v, "./", 2) == 0 || strncmp(v, "../", 3) == 0;
 }
 
+/* The folder's own '{' are doubled: the value is a template, and a '{'
+ * in the folder's name is no placeholder. */
 static int resolve(const char *base, const char *v, char *out, size_t cap)
 {
-  int k = base && relative(v) ? snprintf(out, cap, "%s/%s", base, v) : snprintf(out, cap, "%s", v);
-  return k < 0 || (size_t)k >= cap ? -1 : 0;
+  size_t used = 0;
+  if (base && relative(v)) {
+    for (const char *b = base; *b; b++) {
+      if (used + 2 >= cap)
+        return -1;
+      if (*b == '{')
+        out[used++] = '{';
+      out[used++] = *b;
+    }
+    out[used++] = '/';
+  }
+  int k = snprintf(out + used, cap - used, "%s", v);
+  return k < 0 || (size_t)k >= cap - used ? -1 : 0;
+}
+
+int live_template_check(const char *tmpl, char *why, size_t cap)
+{
+  static const struct live_vars none; /* every value "": only the names matter */
+  static char out[LIVE_ARG_MAX], one[LIVE_ARG_MAX];
+  const char *reason = "";
+  if (live_expand(tmpl, &none, out, sizeof(out), &reason) == 0)
+    return 0;
+  /* Which placeholder: each on its own, as live_expand knows them. */
+  for (const char *t = tmpl; *t;) {
+    const char *end = t[0] == '{' && t[1] != '{' ? strchr(t, '}') : NULL;
+    if (!end) {
+      t += t[0] == '{' && t[1] == '{' ? 2 : 1;
+      continue;
+    }
+    int n = (int)(end - t + 1);
+    snprintf(one, sizeof(one), "%.*s", n, t);
+    const char *r = "";
+    if (live_expand(one, &none, out, sizeof(out), &r) != 0) {
+      static const char pre[] = "unknown placeholder";
+      if (strncmp(r, pre, sizeof(pre) - 1) == 0)
+        snprintf(why, cap, "%s %.*s%s", pre, n > 100 ? 100 : n, t, r + sizeof(pre) - 1);
+      else
+        snprintf(why, cap, "%.*s: %s", n > 100 ? 100 : n, t, r);
+      return -1;
+    }
+    t = end + 1;
+  }
+  snprintf(why, cap, "%s", reason);
+  return -1;
 }
 
 int live_profile_parse(struct live_profile *p, const char *text, size_t len, const char *base,
@@ -62,6 +106,11 @@ int live_profile_parse(struct live_profile *p, const char *text, size_t len, con
   static const char *const modes[] = {"plain", "starttls", "implicit"};
   static const char *const tlss[] = {"none", "opportunistic", "required"};
   static const char *const yesno[] = {"no", "yes"};
+  /* Keys that may be given once, and the line each was first given on. */
+  static const char *const once[] = {"name",   "description", "mode", "tls",
+                                     "verify", "tls_name",    "stdin"};
+  size_t first[sizeof(once) / sizeof(once[0])] = {0};
+  int keys = 0;
   memset(p, 0, sizeof(*p));
   p->mode = p->tls = p->verify = -1;
   *line = 0;
@@ -102,6 +151,18 @@ int live_profile_parse(struct live_profile *p, const char *text, size_t len, con
     *eq = '\0';
     while (*v == ' ' || *v == '\t')
       v++;
+    keys++;
+    for (size_t i = 0; i < sizeof(once) / sizeof(once[0]); i++) {
+      if (strcmp(k, once[i]) != 0)
+        continue;
+      if (first[i]) {
+        snprintf(p->why, sizeof(p->why), "key '%s' given twice (first at line %zu)", once[i],
+                 first[i]);
+        *reason = p->why;
+        return -1;
+      }
+      first[i] = *line;
+    }
     int x;
     if (strcmp(k, "name") == 0) {
       snprintf(p->name, sizeof(p->name), "%s", v);
@@ -137,11 +198,19 @@ int live_profile_parse(struct live_profile *p, const char *text, size_t len, con
         *reason = "stdin: the path is too long";
         return -1;
       }
+      if (live_template_check(path, p->why, sizeof(p->why)) != 0) {
+        *reason = p->why;
+        return -1;
+      }
       memcpy(p->stdin_tmpl, path, strlen(path) + 1); /* it fits: checked above */
     } else if (strcmp(k, "arg") == 0) {
       if (resolve(base, v, path, sizeof(path)) != 0 || strlen(path) >= LIVE_ARG_MAX ||
           live_profile_add_arg(p, path) != 0) {
         *reason = "too many or too long arguments";
+        return -1;
+      }
+      if (live_template_check(path, p->why, sizeof(p->why)) != 0) {
+        *reason = p->why;
         return -1;
       }
     } else {
@@ -150,7 +219,9 @@ int live_profile_parse(struct live_profile *p, const char *text, size_t len, con
     }
   }
   if (p->argc == 0) {
-    *reason = "no 'arg' lines: the profile has no command";
+    *line = 0; /* about the whole profile, not its last line */
+    *reason = keys ? "no 'arg' lines: the profile has no command"
+                   : "empty profile (no command: no 'arg' lines)";
     return -1;
   }
   return 0;
@@ -175,7 +246,9 @@ int live_profile_load(struct live_profile *p, const char *path, char *err, size_
   const char *reason = "";
   int rc = live_profile_parse(p, text, len, base, &line, &reason);
   free(text);
-  if (rc != 0)
+  if (rc != 0 && line == 0)
+    snprintf(err, cap, "%s: %s", path, reason);
+  else if (rc != 0)
     snprintf(err, cap, "%s:%zu: %s", path, line, reason);
   return rc;
 }

@@ -125,6 +125,57 @@ for cmd in audit serve probe; do
     "$work/help.out" "$rc"
 done
 
+# Scenarios that share a name (two files, or one given twice) each run as
+# a case of their own: a row, a transcript and a log each, never the same.
+mkdir -p "$work/same/a" "$work/same/b"
+cp "$scn" "$work/same/a/"
+cp "$scn" "$work/same/b/"
+"$sf" audit --quiet --hang-budget=1000 --report-dir "$work/same/r" "$work/same/a/submission-ok.scn" \
+  "$work/same/b/submission-ok.scn" "$scn" -- "$fake" quit '{addr}' '{port}' >"$work/same.out" 2>&1
+check "scenarios sharing a name: three rows, three names" \
+  [ "$(awk '{print $1}' "$work/same/r/verdicts.txt" | sort -u | tr '\n' ' ')" = "submission-ok submission-ok-2 submission-ok-3 " ]
+check "... three transcripts and three logs" \
+  bash -c '[ "$(ls "$0/transcripts" | wc -l)" = 3 ] && [ "$(ls "$0/logs" | wc -l)" = 3 ] && [ -s "$0/transcripts/submission-ok-2.txt" ]' "$work/same/r"
+check "... each transcript from its own file" \
+  bash -c 'for f in a b; do grep -l "$0/$f/submission-ok.scn" "$0"/r/transcripts/*.txt || exit 1; done | sort -u | wc -l | grep -qx 2' "$work/same"
+check "... the JSON report names each once" \
+  bash -c '[ "$(grep -o "\"scenario\": \"submission-ok[-0-9]*\"" "$0" | sort -u | wc -l)" = 3 ]' "$work/same/r/report.json"
+
+# Without --report-dir nothing is left in $TMPDIR: after a run, after a
+# client that cannot be started, after a usage error.
+tmpd=$work/tmpdir
+mkdir -p "$tmpd"
+TMPDIR=$tmpd "$sf" audit --quiet --hang-budget=1000 "$scn" "$scn" -- "$fake" quit '{addr}' '{port}' \
+  >"$work/tmpdir-run.out" 2>&1
+check "a run leaves nothing in \$TMPDIR" bash -c '[ -z "$(ls -A "$0")" ]' "$tmpd"
+TMPDIR=$tmpd "$sf" audit --quiet "$scn" -- "$work/no-such-client" '{port}' >"$work/tmpdir-nostart.out" 2>&1
+rc=$?
+check "a client that cannot be started: exit 2, said" \
+  bash -c '[ "$1" = 2 ] && grep -q "cannot start" "$0"' "$work/tmpdir-nostart.out" "$rc"
+check "... and nothing is left in \$TMPDIR" bash -c '[ -z "$(ls -A "$0")" ]' "$tmpd"
+
+# Profile errors at load, with the profile's file and line: exit 2.
+printf 'name = t\narg = %s\narg = {hots}\n' "$fake" >"$work/typo.profile"
+TMPDIR=$tmpd "$sf" audit --profile "$work/typo.profile" --all "$scn" >"$work/typo.out" 2>&1
+rc=$?
+check "a placeholder typo in a profile: exit 2 with FILE:LINE" \
+  bash -c '[ "$1" = 2 ] && grep -qF "$0.profile:3: unknown placeholder {hots} (known: {host}" "$0.out"' "$work/typo" "$rc"
+check "... before anything ran (nothing in \$TMPDIR)" bash -c '[ -z "$(ls -A "$0")" ]' "$tmpd"
+"$sf" audit --quiet "$scn" -- "$fake" '{hots}' >"$work/typo-cmd.out" 2>&1
+rc=$?
+check "a placeholder typo after '--': exit 2, named" \
+  bash -c '[ "$1" = 2 ] && grep -qF "unknown placeholder {hots}" "$0"' "$work/typo-cmd.out" "$rc"
+printf 'name = t\nmode = implicit\narg = true\nmode = starttls\n' >"$work/twice.profile"
+"$sf" audit --profile "$work/twice.profile" --all "$scn" >"$work/twice.out" 2>&1
+rc=$?
+check "a key given twice in a profile: exit 2, both lines named" \
+  bash -c '[ "$1" = 2 ] && grep -qF "$0.profile:4: key '"'"'mode'"'"' given twice (first at line 2)" "$0.out"' "$work/twice" "$rc"
+: >"$work/empty.profile"
+"$sf" audit --profile "$work/empty.profile" --all "$scn" >"$work/empty.out" 2>&1
+rc=$?
+check "an empty profile: exit 2, said without a line 0" \
+  bash -c '[ "$1" = 2 ] && grep -qF "$0.profile: empty profile" "$0.out" && ! grep -q ":0:" "$0.out"' "$work/empty" "$rc"
+
 if [ "$fail" != 0 ]; then
   for f in "$work"/*.out; do echo "--- $f"; cat "$f"; done
   # What audit judged for each fake client, and why: the exit status, the

@@ -114,6 +114,98 @@ static void test_profile_paths(void)
   CHECK(live_profile_skips(&p, &sc, buf, sizeof(buf)) == NULL);
 }
 
+/* Profile errors found at load, with their line: a placeholder that is not
+ * one, a key given twice; an empty profile is about no line. */
+static void test_profile_errors(void)
+{
+  static struct live_profile p;
+  size_t line = 99;
+  const char *why = "";
+  static const char typo[] = "name = t\narg = curl\narg = smtp://{hots}:{port}\n";
+  CHECK(live_profile_parse(&p, typo, sizeof(typo) - 1, NULL, &line, &why) != 0 && line == 3);
+  CHECKF(strstr(why, "unknown placeholder {hots} (known: {host}") != NULL, "%s", why);
+  static const char typo_stdin[] = "arg = x\nstdin = {mesage}\n";
+  CHECK(live_profile_parse(&p, typo_stdin, sizeof(typo_stdin) - 1, NULL, &line, &why) != 0 &&
+        line == 2 && strstr(why, "{mesage}") != NULL);
+  static const char open_brace[] = "arg = x{host\n";
+  CHECK(live_profile_parse(&p, open_brace, sizeof(open_brace) - 1, NULL, &line, &why) != 0 &&
+        line == 1 && strstr(why, "unterminated") != NULL);
+  static const char fine[] = "arg = {{literal} {host}{port}\nstdin = {message}\n";
+  CHECK(live_profile_parse(&p, fine, sizeof(fine) - 1, NULL, &line, &why) == 0);
+  static const char twice[] = "name = t\nmode = implicit\narg = x\narg = y\nmode = starttls\n";
+  CHECK(live_profile_parse(&p, twice, sizeof(twice) - 1, NULL, &line, &why) != 0 && line == 5);
+  CHECKF(strcmp(why, "key 'mode' given twice (first at line 2)") == 0, "%s", why);
+  line = 99;
+  CHECK(live_profile_parse(&p, "", 0, NULL, &line, &why) != 0 && line == 0);
+  CHECKF(strstr(why, "empty profile") != NULL, "%s", why);
+  static const char no_arg[] = "name = t\n\n";
+  CHECK(live_profile_parse(&p, no_arg, sizeof(no_arg) - 1, NULL, &line, &why) != 0 && line == 0);
+  /* A '{' in the profile's folder is no placeholder. */
+  static const char rel[] = "arg = ./run\n";
+  CHECK(live_profile_parse(&p, rel, sizeof(rel) - 1, "/p/{x}", &line, &why) == 0);
+  CHECKF(strcmp(p.argv[0], "/p/{{x}/./run") == 0, "%s", p.argv[0]);
+  char err[300];
+  CHECK(live_template_check("--to={to}", err, sizeof(err)) == 0);
+  CHECK(live_template_check("{dri}", err, sizeof(err)) != 0 && strstr(err, "{dri}") != NULL);
+}
+
+/* Scenarios that share a name run under names of their own. */
+static void test_unique_names(void)
+{
+  static char n[6][SC_NAME_MAX] = {"same", "other", "same", "same-2", "same", ".."};
+  live_unique_names(n, 6);
+  CHECKF(strcmp(n[0], "same") == 0 && strcmp(n[1], "other") == 0, "%s %s", n[0], n[1]);
+  CHECKF(strcmp(n[2], "same-3") == 0, "%s", n[2]); /* same-2 is another's */
+  CHECKF(strcmp(n[3], "same-2") == 0 && strcmp(n[4], "same-4") == 0, "%s %s", n[3], n[4]);
+  CHECKF(strcmp(n[5], "x") == 0, "%s", n[5]);
+  static char longn[2][SC_NAME_MAX];
+  memset(longn[0], 'a', SC_NAME_MAX - 1);
+  memcpy(longn[1], longn[0], SC_NAME_MAX);
+  live_unique_names(longn, 2);
+  CHECK(strlen(longn[1]) == SC_NAME_MAX - 1 && strcmp(longn[1] + SC_NAME_MAX - 3, "-2") == 0);
+}
+
+/* A case that cannot start its client leaves nothing in its {dir}'s place,
+ * and is named as it was told. */
+static void test_case_not_started(void)
+{
+  char path[400];
+  const char *tmp = getenv("TMPDIR");
+  char tmpl[256];
+  snprintf(tmpl, sizeof(tmpl), "%s/smtpfuzz-test-live-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  char *d = mkdtemp(tmpl);
+  CHECK(d != NULL);
+  if (!d)
+    return;
+  static const char *const subs[] = {"logs", "transcripts", "run"};
+  for (int i = 0; i < 3; i++) {
+    snprintf(path, sizeof(path), "%s/%s", d, subs[i]);
+    CHECK(mkdir(path, 0700) == 0);
+  }
+  static struct live_profile p;
+  size_t line;
+  const char *why;
+  static const char prof[] = "arg = /nonexistent/smtpfuzz-no-such-client\narg = {port}\n";
+  CHECK(live_profile_parse(&p, prof, sizeof(prof) - 1, NULL, &line, &why) == 0);
+  static struct scenario sc;
+  CHECK(scenario_parse_text(&sc, "name = same\n", 12, &line, &why) == SF_ERR_OK);
+  struct live_audit_opts o;
+  memset(&o, 0, sizeof(o));
+  CHECK(live_addr_parse(&o.addr, "127.0.0.1", 0, &why) == 0);
+  o.dir = d;
+  o.cafile = "/dev/null";
+  static struct live_case c;
+  CHECK(live_audit_case(&o, &p, &sc, "x.scn", "same-2", &c) != 0);
+  CHECKF(strstr(c.error, "cannot start") != NULL, "%s", c.error);
+  CHECKF(strcmp(c.name, "same-2") == 0, "%s", c.name);
+  snprintf(path, sizeof(path), "%s/run/same-2", d);
+  CHECKF(access(path, F_OK) != 0, "%s is left", path);
+  snprintf(path, sizeof(path), "%s/logs/same-2.log", d);
+  CHECK(access(path, F_OK) == 0);
+  live_remove_tree(d);
+  CHECK(access(d, F_OK) != 0);
+}
+
 static void test_escape(void)
 {
   char out[64];
@@ -654,6 +746,9 @@ int main(void)
   test_expand();
   test_profile();
   test_profile_paths();
+  test_profile_errors();
+  test_unique_names();
+  test_case_not_started();
   test_escape();
   test_tls_init();
   test_proc();
