@@ -114,4 +114,13 @@ offers "$commands" smtpfuzz help ""
 offers "convert" smtpfuzz help co
 offers "--help" smtpfuzz help --h
 
+# The README's example configuration, as a reader would save it: it parses
+# (exit 1, not 2) and shows the finding it is there for.
+readme=$(dirname "$0")/../README.md
+awk '/^```ini$/ { on = 1; next } on && /^```$/ { exit } on' "$readme" >"$tmp/readme.conf"
+check "the README's example configuration is one lint reads" test -s "$tmp/readme.conf"
+"$bin" lint "$tmp/readme.conf" >"$tmp/readme.out" 2>&1
+check "... and judges (exit 1: an error-severity finding)" [ $? -eq 1 ]
+check "... the finding it shows" grep -q STARTTLS_ON_IMPLICIT_PORT "$tmp/readme.out"
+
 check_done cli_docs
