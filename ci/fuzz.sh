@@ -444,10 +444,22 @@ if [ "$total_findings" -gt 0 ]; then
       [ -f "$f" ] || continue
       case "$f" in *.show.txt) continue ;; esac
       echo "  $f"
-      if [ -n "$show" ]; then
-        timeout 30 "$show" show "$f" >"$f.show.txt" 2>&1 || true
-        echo "    transcript: $f.show.txt"
-      fi
+      case "$t" in
+        fuzz_curl | fuzz_libesmtp)
+          # The library's own run (smtpfuzz show would replay our engine):
+          # its libFuzzer build runs the one file and prints the transcript.
+          if [ -x "build/fuzz-libfuzzer/fuzz/$t" ]; then
+            SMTPFUZZ_SHOW=1 timeout 60 "build/fuzz-libfuzzer/fuzz/$t" "$f" >"$f.show.txt" 2>&1 || true
+            echo "    transcript: $f.show.txt"
+          fi
+          ;;
+        *)
+          if [ -n "$show" ]; then
+            timeout 30 "$show" show "$f" >"$f.show.txt" 2>&1 || true
+            echo "    transcript: $f.show.txt"
+          fi
+          ;;
+      esac
     done
   done
   [ -n "$show" ] || echo "  (no 'smtpfuzz show' built yet: no transcripts saved)"

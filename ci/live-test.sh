@@ -242,6 +242,10 @@ for name, (mode, st, inj, words) in want.items():
         print("FAIL: probe %s: got %s, want %s with '%s': %s" % (name, got, (mode, st, inj), words, text)); bad = 1
     else:
         print("ok: probe names %s: %s" % (name, o["summary"]))
+for name in want:  # "not tested" always says why
+    o = by_port.get(ports[name])
+    if o is not None and o["starttls_command_injection"] == "not tested" and not o["injection_note"]:
+        print("FAIL: probe %s: 'not tested' without a reason" % name); bad = 1
 big = by_port[ports["big-ehlo"]]
 if big["ehlo_bytes"] <= 4096 or "STARTTLS" not in big["capabilities"]:
     print("FAIL: the EHLO reply over 4 KiB was not read whole"); bad = 1

@@ -1,9 +1,10 @@
 /* libFuzzer custom mutator and crossover for scenario inputs (fuzz_session,
- * fuzz_portmode). Half of the mutations are structural (add, drop or edit a
- * rule, an SMTP-aware edit of a reply, a flip of mode, port or certificate:
- * scenario_mutate), half are libFuzzer's own byte mutations, which the
- * binary form is designed to keep meaningful. Linked only into the
- * libFuzzer builds; AFL++ uses its own mutators with the dictionary. */
+ * fuzz_portmode, fuzz_starttls and the third-party client targets). Half of
+ * the mutations are structural (add, drop or edit a rule, an SMTP-aware edit
+ * of a reply, a flip of mode, port or certificate: scenario_mutate), half
+ * are libFuzzer's own byte mutations, which the binary form is designed to
+ * keep meaningful. Linked only into the libFuzzer builds; AFL++ gets the
+ * same scenario_mutate() as a custom mutator library (afl_mutator.c). */
 #include "scenario.h"
 #include "scenario_mutator.h"
 

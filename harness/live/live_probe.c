@@ -1265,6 +1265,8 @@ int live_probe_run(const struct live_addr *a, const struct live_probe_opts *o, s
     injection(p, &ir);
   if (p->mode == LIVE_MODE_STARTTLS && !p->injection_note[0])
     untested(p, k[INJECT].got == sizeof(ir) ? &ir : NULL);
+  if (p->mode != LIVE_MODE_STARTTLS && !p->injection_note[0])
+    say(p->injection_note, sizeof(p->injection_note), "no STARTTLS to test: %s", p->summary);
   port_convention(a, p);
   if (p->mode != LIVE_MODE_NONE && p->greeting_ms > SLOW_GREET && !p->problem[0])
     say(p->problem, sizeof(p->problem), "the greeting came after %.1f s",
