@@ -245,7 +245,10 @@ void wire_each_item(const struct wire *w, wire_item_fn fn, void *ctx)
       add_data(&wk, e->kind == WIRE_C_DATA ? DIR_C : DIR_S, e, p);
       continue;
     }
-    if (e->kind != WIRE_STALL && e->kind != WIRE_C_HELLO) {
+    /* A line goes on across what changes neither byte stream: a stall, the
+     * client's hello, the server no longer reading (its next bytes still
+     * continue the line the client is reading). */
+    if (e->kind != WIRE_STALL && e->kind != WIRE_C_HELLO && e->kind != WIRE_SERVER_DEAF) {
       flush(&wk, DIR_S);
       flush(&wk, DIR_C);
     }
