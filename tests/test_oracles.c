@@ -2240,39 +2240,22 @@ static void test_false_success(void)
                                          "S:250 ok\r\n"};
   static const char *const no_message[] = {"C:EHLO c\r\n", "S:250 mx\r\n", "C:QUIT\r\n",
                                            "S:221 bye\r\n", NULL};
-  static const char *const refused_in_order[] = {
-      "C:EHLO c\r\n",
-      "S:250 mx\r\n",
-      "C:MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n",
-      "S:250 a\r\n250 b\r\n354 go\r\n",
-      "C:Hi.\r\n.\r\nQUIT\r\n",
-      "S:554 no\r\n221 bye\r\n",
-      NULL};
+  /* A message sent in one group after EHLO (EHLO's answer given), its
+   * end and QUIT behind it; then the server's last words. */
+#define MESSAGE_SENT(ehlo_answer)                                                                  \
+  "C:EHLO c\r\n", "S:" ehlo_answer,                                                                \
+      "C:MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n",                        \
+      "S:250 a\r\n250 b\r\n354 go\r\n", "C:Hi.\r\n.\r\nQUIT\r\n"
+  static const char *const refused_in_order[] = {MESSAGE_SENT("250 mx\r\n"),
+                                                 "S:554 no\r\n221 bye\r\n", NULL};
   /* The same with a reply no command asked for: a client counting replies
    * otherwise may have taken the 221 for the answer to its message. */
-  static const char *const surplus[] = {
-      "C:EHLO c\r\n",
-      "S:250 mx\r\n250 stray\r\n",
-      "C:MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n",
-      "S:250 a\r\n250 b\r\n354 go\r\n",
-      "C:Hi.\r\n.\r\nQUIT\r\n",
-      "S:554 no\r\n221 bye\r\n",
-      NULL};
-  static const char *const unanswered[] = {
-      "C:EHLO c\r\n",
-      "S:250 mx\r\n",
-      "C:MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n",
-      "S:250 a\r\n250 b\r\n354 go\r\n",
-      "C:Hi.\r\n.\r\nQUIT\r\n",
-      NULL};
-  static const char *const accepted[] = {
-      "C:EHLO c\r\n",
-      "S:250 mx\r\n",
-      "C:MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n",
-      "S:250 a\r\n250 b\r\n354 go\r\n",
-      "C:Hi.\r\n.\r\nQUIT\r\n",
-      "S:250 queued\r\n221 bye\r\n",
-      NULL};
+  static const char *const surplus[] = {MESSAGE_SENT("250 mx\r\n250 stray\r\n"),
+                                        "S:554 no\r\n221 bye\r\n", NULL};
+  static const char *const unanswered[] = {MESSAGE_SENT("250 mx\r\n"), NULL};
+  static const char *const accepted[] = {MESSAGE_SENT("250 mx\r\n"), "S:250 queued\r\n221 bye\r\n",
+                                         NULL};
+#undef MESSAGE_SENT
   static const struct {
     const char *const *wire;
     enum sc_client_status end;
