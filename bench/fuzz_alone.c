@@ -18,6 +18,7 @@
  * side of an execution the time is on (ci/bench.sh). A finding aborts, as
  * in fuzzing. Never a ctest test.
  */
+#include "ossl_heap.h"
 #include "target.h"
 
 #include <errno.h>
@@ -74,13 +75,24 @@ static int load(char **paths, size_t n, uint8_t **data, size_t *size, const char
 /* ROUNDS passes over every input: the CPU time per input. */
 static void all(uint8_t **data, size_t *size, size_t n, long rounds)
 {
+  struct ossl_heap_stats s0, s1;
+  ossl_heap_stats(&s0);
   double t0 = cpu_us();
   for (long r = 0; r < rounds; r++)
     for (size_t i = 0; i < n; i++)
       sf_fuzz_one(data[i], size[i]);
   double us = cpu_us() - t0;
+  ossl_heap_stats(&s1);
   unsigned long runs = (unsigned long)rounds * n;
   printf("%.2f us of CPU per input (%lu runs of %zu inputs)\n", us / (double)runs, runs, n);
+  /* Under ASan with OpenSSL on its own heap (fuzz_starttls): how many
+   * inputs were run twice for the leak check, and how many of those asked
+   * LeakSanitizer, both of which cost a run or more. */
+  if (s1.allocs > s0.allocs)
+    printf("OpenSSL heap: %zu of %lu inputs run again for the leak check, %zu of them "
+           "checked by LeakSanitizer; %zu blocks from the heap, %zu from ASan's allocator\n",
+           s1.reruns - s0.reruns, runs, s1.lsan_checks - s0.lsan_checks, s1.allocs - s0.allocs,
+           s1.direct - s0.direct);
 }
 
 /* Every input's own CPU time, ROUNDS runs in a row after one uncounted. */
