@@ -31,7 +31,7 @@ refused() {
   check "$what: nothing ran" [ ! -s "$tmp/out" ]
 }
 
-refused "an ambiguous abbreviation" "option '--m' is ambiguous" --m x "$scn" -- true
+refused "an ambiguous abbreviation" "option '--m' is ambiguous (--mode, --max-stall)" --m x "$scn" -- true
 refused "an ambiguous abbreviation with =" "option '--m' is ambiguous" --m=x "$scn" -- true
 refused "an unknown option" "unknown option '--bogus'" --bogus "$scn" -- true
 refused "a missing value" "option '--jobs' needs a value" "$scn" --jobs

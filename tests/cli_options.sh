@@ -239,7 +239,7 @@ usage_error "option '--ca' needs a value" probe --ca
 usage_error "option '-t' needs a value" probe -t
 usage_error "--timeout" probe --timeout 5 127.0.0.1:1
 usage_error "no HOST:PORT" probe
-usage_error "option '--max' is ambiguous" serve --max=1 "$scn"
+usage_error "option '--max' is ambiguous (--max-stall, --max-conns, --max-parallel)" serve --max=1 "$scn"
 usage_error "option '--cert' needs a value" serve "$scn" --cert
 usage_error "option '--help' takes no value" serve --help=1
 usage_error "unknown option '-x'" serve -x "$scn"

@@ -54,9 +54,19 @@ int sf_opt_refused(const char *cmd, int c, char *const argv[], const struct opti
   /* A long option that is unknown, or a prefix of several. */
   size_t len = strcspn(word + 2, "=");
   int matches = 0;
-  for (const struct option *o = longopts; o->name != NULL; o++)
-    matches += strncmp(o->name, word + 2, len) == 0;
+  char which[512] = "";
+  size_t used = 0;
+  for (const struct option *o = longopts; o->name != NULL; o++) {
+    if (strncmp(o->name, word + 2, len) != 0)
+      continue;
+    matches++;
+    int n = snprintf(which + used, sizeof which - used, "%s--%s", used ? ", " : "", o->name);
+    if (n < 0 || (size_t)n >= sizeof which - used)
+      which[used] = '\0'; /* no room for this one (never with our options): left out */
+    else
+      used += (size_t)n;
+  }
   if (matches > 1)
-    return sf_usage_error(cmd, "option '%.*s' is ambiguous", (int)len + 2, word);
+    return sf_usage_error(cmd, "option '%.*s' is ambiguous (%s)", (int)len + 2, word, which);
   return sf_usage_error(cmd, "unknown option '%.*s'", (int)len + 2, word);
 }
