@@ -229,6 +229,35 @@ static void test_syntax_errors(void)
            bad[i].text);
   }
 
+  /* A key that takes one of a list of names: the refusal lists them all, so
+   * a name added to the table and not to the message fails here. */
+  static const struct {
+    const char *key;
+    const char *const *names;
+    size_t n;
+  } listed[] = {
+      {"server", sc_personality_names, SC_PERS_COUNT},
+      {"cert", sc_cert_names, SC_CERT_COUNT},
+      {"tls.server", sc_tls_server_names, SC_TLSS_COUNT},
+  };
+  for (size_t i = 0; i < sizeof listed / sizeof listed[0]; i++) {
+    char text[64];
+    snprintf(text, sizeof text, "%s = no-such-value\n", listed[i].key);
+    size_t line;
+    const char *reason = NULL;
+    CHECK(parse(&sc_a, text, &line, &reason) == SF_ERR_CONFIG_BAD_VALUE && reason != NULL);
+    for (size_t k = 0; reason != NULL && k < listed[i].n; k++) {
+      /* As a word of the list: "valid" must not be found inside "invalid". */
+      int found = 0;
+      size_t len = strlen(listed[i].names[k]);
+      for (const char *at = strstr(reason, listed[i].names[k]); at && !found;
+           at = strstr(at + 1, listed[i].names[k]))
+        found = (at == reason || at[-1] == ' ') && strchr(" ,", at[len]) != NULL;
+      CHECKF(found, "%s: the refusal does not name '%s': %s", listed[i].key, listed[i].names[k],
+             reason);
+    }
+  }
+
   /* A NUL outside a string. */
   static const char nul[] = "# ok\nname = a\0b\n";
   size_t nline;
