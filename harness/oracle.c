@@ -935,8 +935,10 @@ static void on_client_plain(struct judge *j, const struct wire_item *it, const c
             line);
   /* RFC 3207 4 and RFC 2920 3.1: STARTTLS ends a group; nothing may follow it
    * before its answer, or a server that keeps the bytes runs them inside TLS
-   * (the CVE-2011-0411 class), and the client meant them for TLS. */
-  if (pending_has(j, SC_VERB_STARTTLS, 0))
+   * (the CVE-2011-0411 class), and the client meant them for TLS. Not a QUIT
+   * behind a reply sent ahead: the client took that reply for a refusal and
+   * gives up (any other command there is judged above). */
+  if (pending_has(j, SC_VERB_STARTTLS, 0) && !(j->ahead && v == SC_VERB_QUIT))
     verdict(j, SC_V_INJECTION,
             "sent '%s' in plaintext after STARTTLS, before its answer (RFC 3207 4: nothing may "
             "follow STARTTLS until the reply)",

@@ -1101,6 +1101,43 @@ static void test_reply_sent_ahead(void)
   say(WIRE_C_HELLO, 0, "\x16\x03\x01");
   unsigned got = oracle_judge(&sc, &wire, NULL, &rep);
   CHECKF(!(got & ORACLE_BIT(SC_V_INJECTION)), "early hello: verdicts %#x", got);
+  /* Nor is a QUIT: the client took the reply sent ahead for a refusal of
+   * STARTTLS and gives up, whether the real answer has come by then or
+   * not (nullmailer 2.2, which says STARTTLS where it is not offered; live,
+   * either order). */
+  for (int order = 0; order < 2; order++) {
+    wire_init(&wire);
+    say(WIRE_S_DATA, 0, "220 mx ESMTP\r\n");
+    say(WIRE_C_DATA, 0, "EHLO c\r\n");
+    say(WIRE_S_DATA, 0, "250-mx\r\n250 PIPELINING\r\n");
+    say(WIRE_S_DATA, 0, "334 VXNlcm5hbWU6\r\n");
+    say(WIRE_C_DATA, 0, "STARTTLS\r\n");
+    if (order == 1)
+      say(WIRE_S_DATA, 0, "502 5.5.1 not offered\r\n");
+    say(WIRE_C_DATA, 0, "QUIT\r\n");
+    if (order == 0)
+      say(WIRE_S_DATA, 0, "502 5.5.1 not offered\r\n");
+    say(WIRE_S_DATA, 0, "221 bye\r\n");
+    got = oracle_judge(&sc, &wire, NULL, &rep);
+    CHECKF(!(got & (ORACLE_BIT(SC_V_INJECTION) | ORACLE_BIT(SC_V_DOWNGRADE))),
+           "QUIT after a reply sent ahead, order %d: verdicts %#x (%s)", order, got,
+           rep.reason[SC_V_INJECTION]);
+  }
+  /* Any other command there is the flaw, in both orders. */
+  for (int order = 0; order < 2; order++) {
+    wire_init(&wire);
+    say(WIRE_S_DATA, 0, "220 mx ESMTP\r\n");
+    say(WIRE_C_DATA, 0, "EHLO c\r\n");
+    say(WIRE_S_DATA, 0, "250-mx\r\n250 STARTTLS\r\n");
+    say(WIRE_S_DATA, 0, "454 4.7.0 not now\r\n");
+    say(WIRE_C_DATA, 0, "STARTTLS\r\n");
+    if (order == 1)
+      say(WIRE_S_DATA, 0, "220 go\r\n");
+    say(WIRE_C_DATA, 0, "MAIL FROM:<a@b>\r\n");
+    got = oracle_judge(&sc, &wire, NULL, &rep);
+    CHECKF(got & ORACLE_BIT(SC_V_INJECTION), "MAIL after a reply sent ahead, order %d: %#x", order,
+           got);
+  }
 }
 
 /* A "220" with no separator answering STARTTLS ("220x..."), a 421 behind
