@@ -192,6 +192,8 @@ struct closing {
   size_t ngrace, next;
 };
 
+#define LAST_BODY_KEPT 128
+
 struct judge {
   const struct scenario *sc;
   const struct sf_config *cfg;
@@ -281,9 +283,16 @@ struct judge {
   int body_ended;    /* that line was the "." ending a message */
   size_t body_lines; /* lines of the message being sent, its "." not counted */
   size_t dot_ended;  /* 1 + the line where a "." ended it, at the message's lone dot */
-  int msg_open;      /* DATA got a 3yz (354 or not): the client's message runs to "." */
-  int stray_3yz;     /* a 3yz answered neither DATA nor AUTH, since the last message */
-  int data_code;     /* the reply to the client's last DATA, -1 until it comes */
+  /* The message's last line before this one, as sent (dot-stuffing undone),
+   * its first LAST_BODY_KEPT bytes: where a "." falls in the configured
+   * message when the client added lines in front of it. */
+  uint8_t last_body[LAST_BODY_KEPT];
+  size_t last_body_len;  /* the whole line's length; SIZE_MAX: no line yet */
+  size_t last_body_kept; /* bytes of it in last_body */
+  int stuffed_lone;      /* a line ".." (a lone "." stuffed) came in this message */
+  int msg_open;          /* DATA got a 3yz (354 or not): the client's message runs to "." */
+  int stray_3yz;         /* a 3yz answered neither DATA nor AUTH, since the last message */
+  int data_code;         /* the reply to the client's last DATA, -1 until it comes */
   /* Delivery: how many messages the client ended, whether it sent DATA,
    * the code of the reply to the last end (-1: none yet), whether a reply
    * to an end had a 2xx line (RFC 5321 4.2.1: one code per reply; a client
@@ -678,6 +687,52 @@ static int message_line_is_dot(const struct sf_config *cfg, size_t k)
   return message_line(cfg, k, &text, &len) && len == 1 && text[0] == '.';
 }
 
+/* Whether a message line of `len` bytes is the one the judge kept. */
+static int is_last_body(const struct judge *j, const char *text, size_t len)
+{
+  return j->last_body_len == len && jc_same(text, j->last_body, j->last_body_kept);
+}
+
+/* Where the client's lone "." falls in the configured message, when not at
+ * its own count of lines (a client that puts lines of its own in front,
+ * Received:, Date:, ...): the first lone "." line of the message that is
+ * its first line or follows the line the client sent last. 1 + its index,
+ * or 0: none. One pass over the message. */
+static size_t message_dot_after_last(const struct judge *j)
+{
+  const char *m = j->cfg->message;
+  size_t n = m ? j->cfg->message_len : 0, line = 0, start = 0;
+  const char *prev = NULL;
+  size_t prev_len = 0;
+  for (size_t i = 0; i <= n; i++) {
+    if (i < n && m[i] != '\r' && m[i] != '\n')
+      continue;
+    if (i == n && start >= n)
+      break;
+    if (i - start == 1 && m[start] == '.' &&
+        (line == 0 || (prev && is_last_body(j, prev, prev_len))))
+      return line + 1;
+    prev = m + start;
+    prev_len = i - start;
+    if (i < n && m[i] == '\r' && i + 1 < n && m[i + 1] == '\n')
+      i++;
+    line++;
+    start = i + 1;
+  }
+  return 0;
+}
+
+static void keep_last_body(struct judge *j, const struct wire_item *it)
+{
+  /* Dot-stuffing undone: the line as the message has it. */
+  size_t skip = it->len >= 2 && it->text[0] == '.' && it->text[1] == '.';
+  size_t len = it->len - skip;
+  j->last_body_kept = len < LAST_BODY_KEPT ? len : LAST_BODY_KEPT;
+  if (j->last_body_kept > 0)
+    memcpy(j->last_body, it->text + skip, j->last_body_kept);
+  j->last_body_len = it->full_len - skip;
+}
+
 /* RFC 5321 4.5.2: a client doubles the dot that begins a line of its
  * message, so every such line reaches the server as ".." and more. A line
  * that begins with one dot was sent as it is; and when the message itself
@@ -686,10 +741,10 @@ static int message_line_is_dot(const struct sf_config *cfg, size_t k)
  * client's to choose only when it stuffs them). That end is told from the
  * client's proper end by the count of lines: the message ended at the line
  * where the configured message has its lone "." (exact for a client that
- * sends the message as given; one that adds header lines shows the flaw on
- * the first line that begins with a dot), and the client's next line is
- * the message's next one (or, after its last line, the client's own "."):
- * it went on with its message. A client that ends a message early on
+ * sends the message as given; one that puts lines of its own in front is
+ * placed by the line it sent before the ".", message_dot_after_last()), and
+ * the client's next line is the message's next one (or, after its last
+ * line, the client's own "."): it went on with its message. A client that ends a message early on
  * purpose, with nothing of it sent (libESMTP after every RCPT was refused
  * and DATA still got its 354, found by fuzz_libesmtp), says its next
  * command instead. */
@@ -698,11 +753,17 @@ static void check_dot_stuffing(struct judge *j, const struct wire_item *it, cons
   if (it->verb != SC_VERB_BODY || it->chunk)
     return;
   if (dot_alone(it)) {
+    /* Placed by content only for a client that has stuffed no lone dot:
+     * one that did stuffs them all, and this is its own end. */
     if (message_line_is_dot(j->cfg, j->body_lines))
       j->dot_ended = j->body_lines + 1;
+    else if (!j->stuffed_lone)
+      j->dot_ended = message_dot_after_last(j);
     return;
   }
   j->body_lines++;
+  j->stuffed_lone |= it->full_len == 2 && it->text[0] == '.' && it->text[1] == '.';
+  keep_last_body(j, it);
   if (it->len >= 1 && it->text[0] == '.' && (it->len < 2 || it->text[1] != '.'))
     verdict(j, SC_V_SMUGGLING,
             "message line '%s' at %llu ms begins with a dot that was not doubled (RFC 5321 "
@@ -809,6 +870,8 @@ static void check_message(struct judge *j, const struct wire_item *it, const cha
     check_after_message_dot(j, it);
   if (it->verb == SC_VERB_DATA) {
     j->body_lines = 0;
+    j->last_body_len = SIZE_MAX;
+    j->stuffed_lone = 0;
     j->data_code = -1;
     return;
   }
@@ -1617,6 +1680,7 @@ unsigned oracle_judge(const struct scenario *sc, const struct wire *w, const str
   j->last_verb = SC_VERB_CONNECT;
   j->data_code = -1;
   j->msg_code = -1;
+  j->last_body_len = SIZE_MAX;
   /* The greeting answers the connection. */
   j->pending[j->npending++] =
       (struct pending){SC_VERB_CONNECT, sc->cfg.mode == SF_MODE_IMPLICIT, 0};

@@ -675,6 +675,42 @@ static void test_dot_stuffing(void)
     unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_SMUGGLING);
     CHECKF(!!got == ended[i].caught, "ended %zu: %#x %s", i, got, rep.reason[SC_V_SMUGGLING]);
   }
+  /* A client that puts lines of its own in front of the message
+   * (Received:, Date:, as ssmtp 2.64 does, and leaves them unstuffed): its
+   * lone "." is placed in the message by the line before it, or as the
+   * message's first line. One that stuffed a lone dot of the message ends
+   * it with its own ".", whatever follows. */
+  static const struct {
+    const char *message, *sent;
+    int caught;
+  } added[] = {
+      {"hi\\n.\\nMAIL FROM:<x@example.net>\\n",
+       "Received: by c\r\nDate: now\r\nhi\r\n.\r\nMAIL FROM:<x@example.net>\r\n", 1},
+      {".\\nhi\\n", "Date: now\r\n.\r\nhi\r\n", 1},
+      {"Subject: x\\n.\\nbody\\n", "Date: now\r\nSubject: x\r\n.\r\nbody\r\n", 1},
+      {"hi\\n.\\nMAIL FROM:<x@example.net>\\n",
+       "Date: now\r\nhi\r\n..\r\nMAIL FROM:<x@example.net>\r\n.\r\nQUIT\r\n", 0},
+      {"QUIT\\n.\\nQUIT\\n", "Date: now\r\nQUIT\r\n..\r\nQUIT\r\n.\r\nQUIT\r\n", 0},
+      /* the line before the "." is none of the message's: its own end */
+      {"hi\\n.\\nQUIT\\n", "Date: now\r\nhi\r\n.\r\nQUIT\r\n", 1},
+      {"a\\n.\\nQUIT\\n", "Date: now\r\nb\r\n.\r\nQUIT\r\n", 0},
+  };
+  for (size_t i = 0; i < sizeof added / sizeof added[0]; i++) {
+    char scn[160];
+    snprintf(scn, sizeof scn, "name = dots-added-%zu\nclient.message = \"%s\"\n", i,
+             added[i].message);
+    load(&sc, scn);
+    const char *const steps[][2] = {{"S", "220 mx ESMTP\r\n"}, {"C", "MAIL FROM:<a@b>\r\n"},
+                                    {"S", "250 ok\r\n"},       {"C", "RCPT TO:<c@d>\r\n"},
+                                    {"S", "250 ok\r\n"},       {"C", "DATA\r\n"},
+                                    {"S", "354 go\r\n"},       {"C", added[i].sent}};
+    wire_init(&wire);
+    for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++)
+      wire_add(&wire, steps[k][0][0] == 'C' ? WIRE_C_DATA : WIRE_S_DATA, 0, 0, steps[k][1],
+               strlen(steps[k][1]), 0, SF_ERR_OK);
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_SMUGGLING);
+    CHECKF(!!got == added[i].caught, "added %zu: %#x %s", i, got, rep.reason[SC_V_SMUGGLING]);
+  }
   /* Nothing to stuff: the flaw changes nothing, and nothing is judged. */
   load(&sc, "name = dots-none\nclient.message = \"a.\\n .\\nb\\n\"\n");
   CHECK(run_flawed(&sc, SC_FLAW_NO_DOT_STUFFING) == 0 && res.status == SC_CLIENT_DONE);
