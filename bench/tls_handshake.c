@@ -1,6 +1,7 @@
 /* Handshakes per second of the harness's TLS peer (harness/tls_peer.c)
  * against our OpenSSL client layer (src/tls_openssl.c), in memory, one core:
- * full TLS 1.2, full TLS 1.3, and TLS 1.2 resumed from the peer's session.
+ * full TLS 1.2, full TLS 1.3, and TLS 1.2 and 1.3 resumed from the peer's
+ * sessions.
  * Each handshake counts both sides (the fuzz target pays for both) and the
  * client verifies the certificate chain and name, as in fuzz_starttls.
  *
@@ -74,10 +75,12 @@ int main(int argc, char **argv)
       {"TLS 1.2 full", TLS_PEER_TLS12, 0},
       {"TLS 1.3 full", TLS_PEER_TLS13, 0},
       {"TLS 1.2 resumed", TLS_PEER_TLS12, 1},
+      {"TLS 1.3 resumed", TLS_PEER_TLS13_RESUMED, 1},
   };
   int status = 0;
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-    SSL_SESSION *resume = cases[i].resume ? tls_peer_client_session(peer, SC_CERT_VALID) : NULL;
+    SSL_SESSION *resume =
+        cases[i].resume ? tls_peer_client_session(peer, SC_CERT_VALID, cases[i].v) : NULL;
     unsigned long n = 0, bad = 0;
     double start = now_s(), elapsed = 0;
     while (elapsed < per_case) {

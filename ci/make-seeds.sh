@@ -4,8 +4,10 @@
 #   corpus/fuzz_curl/<name>.bin,         the same (libcurl and libESMTP in-process)
 #   corpus/fuzz_libesmtp/<name>.bin
 #   corpus/fuzz_starttls/<name>.bin      the same, and tls13-<name>.bin (TLS 1.3,
-#                                        full handshakes) for the ok-, cert-,
-#                                        injection-, caps- and submission- ones
+#                                        resumed) for the ok-, cert-,
+#                                        injection-, caps- and submission- ones,
+#                                        tls13-full-<name>.bin (TLS 1.3, full
+#                                        handshakes) for the ok- and cert- ones
 #   corpus/fuzz_portmode/<pairing>.bin   the whole port x mode x tls x server matrix
 # Existing seeds are kept (smtpfuzz convert never overwrites); delete a file to
 # have it made again.
@@ -33,14 +35,16 @@ ports=(25 465 587 2525)
 profiles=(plain/none starttls/opportunistic starttls/required implicit/required)
 servers=(submission implicit relay legacy silent)
 
-# tls13 NAME: the scenarios that also get a TLS 1.3 seed.
+# tls13 NAME: the scenarios that also get a TLS 1.3 seed (resumed);
+# tls13_full NAME: those that get one with a full handshake too.
 tls13() { [[ "$1" =~ ^(ok|cert|injection|caps|submission)- ]]; }
+tls13_full() { [[ "$1" =~ ^(ok|cert)- ]]; }
 
 if [ "$rebuild" = 1 ]; then
   for scn in corpus/scenarios/*.scn; do
     name=$(basename "$scn" .scn)
     rm -f "corpus/fuzz_session/$name.bin" "corpus/fuzz_starttls/$name.bin" "corpus/fuzz_curl/$name.bin" "corpus/fuzz_libesmtp/$name.bin" \
-      "corpus/fuzz_starttls/tls13-$name.bin"
+      "corpus/fuzz_starttls/tls13-$name.bin" "corpus/fuzz_starttls/tls13-full-$name.bin"
   done
   for port in "${ports[@]}"; do
     for profile in "${profiles[@]}"; do
@@ -66,14 +70,22 @@ for scn in corpus/scenarios/*.scn; do
     "$smtpfuzz" convert "$scn" "$out"
     made=$((made + 1))
   done
-  out="corpus/fuzz_starttls/tls13-$name.bin"
-  if tls13 "$name" && [ ! -e "$out" ]; then
-    # fuzz_starttls reads an odd TLS-phase timeout as "TLS 1.3".
+  # fuzz_starttls reads the TLS-phase timeout's two lowest bits: 1 is
+  # "TLS 1.3, resumed", 3 "TLS 1.3, a full handshake" (harness/adapter.h).
+  for v in 300001 300003; do
+    if [ "$v" = 300001 ]; then
+      out="corpus/fuzz_starttls/tls13-$name.bin"
+      tls13 "$name" || continue
+    else
+      out="corpus/fuzz_starttls/tls13-full-$name.bin"
+      tls13_full "$name" || continue
+    fi
+    [ -e "$out" ] && continue
     grep -v '^client\.timeout\.tls' "$scn" >"$tmp/$name.scn"
-    echo "client.timeout.tls = 300001" >>"$tmp/$name.scn"
+    echo "client.timeout.tls = $v" >>"$tmp/$name.scn"
     "$smtpfuzz" convert "$tmp/$name.scn" "$out"
     made=$((made + 1))
-  fi
+  done
 done
 
 for port in "${ports[@]}"; do

@@ -12,16 +12,21 @@
  * The peer presents the certificate the scenario asks for when it has one
  * for that name (TLS_PEER_HOST, the addresses TLS_PEER_IPV4 and
  * TLS_PEER_IPV6), and the wrong-host one otherwise (tls_peer_pick()). The TLS
- * version is chosen by the lowest bit of the TLS-phase timeout (a field the
- * engine only uses as a deadline): even, the default, is TLS 1.2 with the
- * session made at start-up for that certificate offered and resumed, whatever
- * the scenario's `resume` says (a resumed handshake costs no public-key
- * operation, and the engine must verify a resumed session like a new one);
- * odd is a full TLS 1.3 handshake.
+ * version is chosen by the two lowest bits of the TLS-phase timeout (a field
+ * the engine only uses as a deadline; sc_adapter_tls_version()): even, the
+ * default, is TLS 1.2 with the session made at start-up for that
+ * certificate offered and resumed, whatever the scenario's `resume` says (a
+ * resumed handshake costs no public-key operation, and the engine must
+ * verify a resumed session like a new one); 1 is the same at TLS 1.3 (its
+ * session resumed through a ticket, with a fresh key exchange); 3 is a full
+ * TLS 1.3 handshake, where the engine verifies the chain as it comes.
  *
  * Deterministic: the peer's random source is reset to the same seed for
  * every input and certificates are judged at the fixed TLS_PEER_TIME, so an
- * input replays byte for byte. SMTPFUZZ_FLAW is not supported here (the
+ * input replays byte for byte, but for the ticket's age in a resumed TLS 1.3
+ * hello (whole seconds since start-up, and what TLS encrypts after it): the
+ * plaintext both sides read, and so every verdict, replays exactly.
+ * SMTPFUZZ_FLAW is not supported here (the
  * flawed clients speak pass-through TLS only); fuzz_session has them.
  *
  * Under ASan, OpenSSL allocates from harness/ossl_heap.h's heap, and an

@@ -4,7 +4,14 @@
 
 enum tls_peer_version sc_adapter_tls_version(const struct scenario *sc)
 {
-  return sc->cfg.timeout_ms[SF_PHASE_TLS] & 1 ? TLS_PEER_TLS13 : TLS_PEER_TLS12;
+  switch (sc->cfg.timeout_ms[SF_PHASE_TLS] & 3) {
+  case 1:
+    return TLS_PEER_TLS13_RESUMED;
+  case 3:
+    return TLS_PEER_TLS13;
+  default:
+    return TLS_PEER_TLS12;
+  }
 }
 
 int sc_adapter_run(const struct sc_adapter *a, const struct scenario *sc, struct tls_peer *peer,

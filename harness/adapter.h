@@ -48,8 +48,13 @@ struct sc_adapter {
   unsigned (*known)(const struct scenario *sc, const struct oracle_report *rep);
 };
 
-/* The TLS version the server offers for `sc`, as fuzz_starttls chooses it:
- * the lowest bit of the TLS-phase timeout, even TLS 1.2, odd TLS 1.3. */
+/* The TLS version the server offers for `sc`, and whether the client is
+ * offered the peer's session to resume, as fuzz_starttls chooses them: the
+ * two lowest bits of the TLS-phase timeout, even TLS 1.2 (resumed), 1
+ * TLS 1.3 resumed, 3 TLS 1.3 full. A full TLS 1.3 handshake costs about
+ * twice a resumed one (a certificate parsed and verified, a signature made
+ * and checked), which is spent on OpenSSL, not on the client under test;
+ * a quarter of the inputs still make one (bench/tls_handshake.c). */
 enum tls_peer_version sc_adapter_tls_version(const struct scenario *sc);
 
 /* One run of `sc` against a client from `a`: the peer reseeded, the client

@@ -31,10 +31,12 @@ void sc_engine_client_init_openssl(struct sc_engine_client *c, const struct sf_c
                                    struct ssl_session_st *resume);
 /* Prepares `c` for the real-TLS run of `sc` that fuzz_starttls and
  * `smtpfuzz show --target starttls` both make, so a finding replays the
- * same: the server's highest version is chosen by the lowest bit of the
- * TLS-phase timeout (a field the engine uses only as a deadline): even is
- * TLS 1.2 with the peer's session for the scenario's certificate offered,
- * odd a full TLS 1.3 handshake. Reseeds the peer and fills `opt` for
+ * same: the server's version and whether a session is offered are chosen
+ * by the two lowest bits of the TLS-phase timeout (sc_adapter_tls_version();
+ * a field the engine uses only as a deadline): even is TLS 1.2 with the
+ * peer's session for the scenario's certificate offered, 1 TLS 1.3 with
+ * that certificate's TLS 1.3 session offered, 3 a full TLS 1.3 handshake.
+ * Reseeds the peer and fills `opt` for
  * sim_run_with(). Free with sc_engine_client_cleanup(). */
 struct tls_peer;
 struct sim_options;

@@ -219,9 +219,10 @@ static int det_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH
 /* One server context per certificate kind, with its one resumable session. */
 struct server_slot {
   SSL_CTX *ctx;
-  SSL_SESSION *sess;        /* server side, the cache's only entry */
-  SSL_SESSION *client_sess; /* the same session, client side */
-  int capturing;
+  /* [0]: the TLS 1.2 session, [1]: the TLS 1.3 one. */
+  SSL_SESSION *sess[2];        /* server side, the cache's entries */
+  SSL_SESSION *client_sess[2]; /* the same sessions, client side */
+  int capturing;               /* 1 + the index being made, or 0 */
 };
 
 struct tls_peer {
@@ -243,13 +244,14 @@ struct tls_peer_conn {
 static int new_session_cb(SSL *ssl, SSL_SESSION *sess)
 {
   struct server_slot *slot = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
-  if (!slot || !slot->capturing || slot->sess)
+  if (!slot || !slot->capturing || slot->sess[slot->capturing - 1])
     return 0; /* not kept: the cache never changes after start-up */
   /* A copy: OpenSSL marks a connection's session unresumable when the
    * connection ends without close_notify or with a fatal alert. */
-  slot->sess = SSL_SESSION_dup(sess);
-  if (slot->sess)
-    SSL_SESSION_set_timeout(slot->sess, SESSION_LIFETIME);
+  SSL_SESSION *kept = SSL_SESSION_dup(sess);
+  if (kept)
+    SSL_SESSION_set_timeout(kept, SESSION_LIFETIME);
+  slot->sess[slot->capturing - 1] = kept;
   return 0;
 }
 
@@ -257,15 +259,19 @@ static SSL_SESSION *get_session_cb(SSL *ssl, const unsigned char *id, int len, i
 {
   struct server_slot *slot = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
   *copy = 0;
-  if (!slot || !slot->sess)
+  /* A TLS 1.3 client names its session in its PSK identity (with tickets
+   * off, the session's ID), a TLS 1.2 one in its legacy session ID: each
+   * version looks only at its own session. */
+  SSL_SESSION *own = slot ? slot->sess[SSL_version(ssl) == TLS1_3_VERSION] : NULL;
+  if (!own)
     return NULL;
   unsigned int sid_len = 0;
-  const unsigned char *sid = SSL_SESSION_get_id(slot->sess, &sid_len);
+  const unsigned char *sid = SSL_SESSION_get_id(own, &sid_len);
   if (len < 0 || (unsigned)len != sid_len || !jc_same(sid, id, sid_len))
     return NULL;
   /* Each connection gets its own copy, so nothing a connection does (a
    * fatal alert, an unclean end) can change what the next one resumes. */
-  return SSL_SESSION_dup(slot->sess);
+  return SSL_SESSION_dup(own);
 }
 
 /* A server context presenting `cert`, with `chain` behind it if not NULL. */
@@ -298,52 +304,70 @@ static SSL_CTX *server_ctx(struct tls_peer *p, enum sc_cert kind, struct server_
   return server_ctx_for(p, p->certs.leaf[kind], certs_chain_of(&p->certs, kind), slot);
 }
 
-/* A full TLS 1.2 handshake in memory, without verification, to fill the
- * slot's cache and get the client's copy of the session. */
-static int make_session(struct tls_peer *p, enum sc_cert kind)
+/* A full handshake in memory at TLS 1.2 (tls13 0) or 1.3 (1), without
+ * verification, to fill the slot's cache and get the client's copy of the
+ * session. */
+static int make_session(struct tls_peer *p, enum sc_cert kind, int tls13)
 {
   struct server_slot *slot = &p->slot[kind];
   struct sf_tls_openssl cl;
   sf_tls_openssl_init(&cl, p->client_ctx, TLS_PEER_TIME);
-  struct tls_peer_conn *sv = tls_peer_accept(p, kind, TLS_PEER_TLS12);
+  struct tls_peer_conn *sv = tls_peer_accept(p, kind, tls13 ? TLS_PEER_TLS13 : TLS_PEER_TLS12);
   int ok = 0;
-  if (!sv || !sf_tls_openssl_ssl(&cl))
+  /* At TLS 1.3 a session is resumable only through a ticket, sent after
+   * the handshake; with tickets off (SSL_OP_NO_TICKET) it carries just
+   * the session's ID, which the server looks up in its cache. One ticket,
+   * on this connection only. */
+  if (!sv || !sf_tls_openssl_ssl(&cl) || (tls13 && !SSL_set_num_tickets(sv->ssl, 1)))
     goto out;
-  slot->capturing = 1;
+  slot->capturing = 1 + tls13;
   cl.base.vt->start(&cl.base, TLS_PEER_HOST, 0);
   uint8_t buf[8192];
   for (int round = 0; round < 16; round++) {
-    size_t n;
-    while ((n = cl.base.vt->take_net(&cl.base, buf, sizeof(buf))) > 0)
+    size_t n, moved = 0;
+    while ((n = cl.base.vt->take_net(&cl.base, buf, sizeof(buf))) > 0) {
       tls_peer_conn_feed(sv, buf, n);
-    while ((n = tls_peer_conn_take(sv, buf, sizeof(buf))) > 0)
+      moved += n;
+    }
+    while ((n = tls_peer_conn_take(sv, buf, sizeof(buf))) > 0) {
+      moved += n;
       for (size_t used = 0; used < n;) {
         size_t k = cl.base.vt->feed_net(&cl.base, buf + used, n - used);
         if (k == 0)
           break;
         used += k;
       }
-    if (cl.st == SF_TLS_ESTABLISHED && sv->hs == TLS_PEER_HS_DONE)
+    }
+    /* Until nothing moves: at TLS 1.3 the ticket comes after both ends
+     * are done. */
+    if (cl.st == SF_TLS_ESTABLISHED && sv->hs == TLS_PEER_HS_DONE && moved == 0)
       break;
   }
-  if (cl.st != SF_TLS_ESTABLISHED || !slot->sess)
+  if (cl.st != SF_TLS_ESTABLISHED || !slot->sess[tls13])
     goto out;
   SSL_SESSION *live = sf_tls_openssl_get1_session(&cl);
-  slot->client_sess = live ? SSL_SESSION_dup(live) : NULL; /* see new_session_cb() */
+  SSL_SESSION *mine = live ? SSL_SESSION_dup(live) : NULL; /* see new_session_cb() */
   SSL_SESSION_free(live);
-  if (slot->client_sess)
-    SSL_SESSION_set_timeout(slot->client_sess, SESSION_LIFETIME);
+  slot->client_sess[tls13] = mine;
+  if (!mine || (tls13 && !SSL_SESSION_is_resumable(mine)))
+    goto out;
+  SSL_SESSION_set_timeout(mine, SESSION_LIFETIME);
+  if (tls13) {
+    ok = 1;
+    goto out;
+  }
   /* An ID of our own on both copies. The server drew its ID from the
    * random stream, which every run starts again (tls_peer_reseed()). A
    * client that offers no session still sends a random legacy session ID
    * (RFC 8446 D.4); drawn at the place in the stream where the server drew
    * this one, it is the same bytes, and the server resumes a session
-   * nobody offered. */
+   * nobody offered. (At TLS 1.3 the ID is the ticket the client holds, and
+   * only a PSK identity is looked up: it stays as drawn.) */
   unsigned char id[SSL_MAX_SSL_SESSION_ID_LENGTH];
   memset(id, 0, sizeof id);
   snprintf((char *)id, sizeof id, "smtpfuzz session %d", (int)kind);
-  ok = slot->client_sess != NULL && SSL_SESSION_set1_id(slot->sess, id, sizeof id) &&
-       SSL_SESSION_set1_id(slot->client_sess, id, sizeof id);
+  ok =
+      SSL_SESSION_set1_id(slot->sess[0], id, sizeof id) && SSL_SESSION_set1_id(mine, id, sizeof id);
 out:
   slot->capturing = 0;
   tls_peer_conn_free(sv);
@@ -356,7 +380,7 @@ static int make_slots(struct tls_peer *p, int from, int to)
 {
   for (int k = from; k < to; k++) {
     p->slot[k].ctx = server_ctx(p, (enum sc_cert)k, &p->slot[k]);
-    if (!p->slot[k].ctx || !make_session(p, (enum sc_cert)k))
+    if (!p->slot[k].ctx || !make_session(p, (enum sc_cert)k, 0))
       return 0;
   }
   return 1;
@@ -411,6 +435,11 @@ struct tls_peer *tls_peer_new(void)
   if (certs_make_chain(&p->certs, p->libctx, TLS_PEER_HOST, TLS_PEER_TIME) != 0 ||
       !make_slots(p, SC_CERT_CHAIN_FIRST, SC_CERT_COUNT))
     goto fail;
+  /* The TLS 1.3 sessions last of all, so that every draw before them is
+   * what it was before they existed. */
+  for (int k = 0; k < SC_CERT_COUNT; k++)
+    if (!make_session(p, (enum sc_cert)k, 1))
+      goto fail;
   rng_seed(TLS_PEER_SEED);
   return p;
 fail:
@@ -424,8 +453,10 @@ void tls_peer_free(struct tls_peer *p)
   if (!p)
     return;
   for (int k = 0; k < SC_CERT_COUNT; k++) {
-    SSL_SESSION_free(p->slot[k].sess);
-    SSL_SESSION_free(p->slot[k].client_sess);
+    for (int v = 0; v < 2; v++) {
+      SSL_SESSION_free(p->slot[k].sess[v]);
+      SSL_SESSION_free(p->slot[k].client_sess[v]);
+    }
     SSL_CTX_free(p->slot[k].ctx);
   }
   for (int k = 0; k < 2; k++)
@@ -463,9 +494,11 @@ SSL_CTX *tls_peer_client_ctx_for(struct tls_peer *p, enum tls_peer_version v)
   return v == TLS_PEER_TLS12 ? p->client_ctx12 : p->client_ctx;
 }
 
-SSL_SESSION *tls_peer_client_session(struct tls_peer *p, enum sc_cert cert)
+SSL_SESSION *tls_peer_client_session(struct tls_peer *p, enum sc_cert cert, enum tls_peer_version v)
 {
-  return (unsigned)cert < SC_CERT_COUNT ? p->slot[cert].client_sess : NULL;
+  if ((unsigned)cert >= SC_CERT_COUNT || v == TLS_PEER_TLS13)
+    return NULL;
+  return p->slot[cert].client_sess[v == TLS_PEER_TLS13_RESUMED];
 }
 
 /* The scenario's kind, but for the name kinds: each is made to pass for
@@ -527,9 +560,7 @@ SSL_SESSION *tls_peer_resumable(struct tls_peer *p, const struct scenario *sc,
                                 enum tls_peer_version v)
 {
   int cert = tls_peer_pick(sc);
-  if (v != TLS_PEER_TLS12 || cert >= SC_CERT_COUNT)
-    return NULL;
-  return p->slot[cert].client_sess;
+  return cert < SC_CERT_COUNT ? tls_peer_client_session(p, (enum sc_cert)cert, v) : NULL;
 }
 
 const char *tls_peer_ca_pem(struct tls_peer *p)

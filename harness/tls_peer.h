@@ -9,11 +9,17 @@
  * the same server bytes, in this process and in any other.
  *
  * Fast: keys and certificates are made once (certs.h). Each certificate kind
- * has its own server context whose TLS 1.2 session cache holds exactly one
- * session, made at start-up by a full handshake, and never changes (an
- * external cache: new sessions are not kept), so a client offering it resumes
- * with no public-key operation, and every run sees the same cache.
- * Tickets are off (their encrypted contents carry the wall-clock time).
+ * has its own server context whose session cache holds exactly one session
+ * per version, TLS 1.2 and TLS 1.3, each made at start-up by a full
+ * handshake, and never changes (an external cache: new sessions are not
+ * kept), so a client offering one resumes with no certificate to parse or
+ * verify and no signature (at TLS 1.3 still with a key exchange), and every
+ * run sees the same cache. Encrypted tickets are off (their contents carry
+ * the wall-clock time): a TLS 1.3 session goes by a ticket that holds only
+ * its ID, issued once, at start-up. A TLS 1.3 client puts the session's
+ * age, read from the wall clock, in its hello, so those bytes (and what is
+ * encrypted after them) can differ between two runs a second apart; what
+ * either side reads in plaintext does not.
  *
  * Not thread-safe (one random stream per process); one peer per process.
  */
@@ -44,8 +50,9 @@ struct x509_st;
 #define TLS_PEER_SEED UINT64_C(0x736d747066757a7a)
 
 enum tls_peer_version {
-  TLS_PEER_TLS12, /* at most TLS 1.2: resumable */
-  TLS_PEER_TLS13, /* at most TLS 1.3: full handshakes */
+  TLS_PEER_TLS12,         /* at most TLS 1.2: resumable */
+  TLS_PEER_TLS13,         /* at most TLS 1.3: full handshakes */
+  TLS_PEER_TLS13_RESUMED, /* at most TLS 1.3: resumable */
 };
 
 struct tls_peer;
@@ -68,13 +75,15 @@ struct ssl_ctx_st *tls_peer_client_ctx(struct tls_peer *p);
 /* The same, for a run against a server of version `v`: limited to TLS 1.2
  * when `v` is TLS_PEER_TLS12, as that server is. */
 struct ssl_ctx_st *tls_peer_client_ctx_for(struct tls_peer *p, enum tls_peer_version v);
-/* The client-side TLS 1.2 session the server for `cert` resumes (owned by the
- * peer; offer a copy, SSL_SESSION_dup(), as sc_engine_client_init_openssl()
- * does: OpenSSL marks the session a connection used unresumable when that
- * connection ends badly). It was made without verification, so offer it only when the
- * certificate would verify anyway (kind valid, host TLS_PEER_HOST) or the
- * client does not verify; resuming skips verification. */
-struct ssl_session_st *tls_peer_client_session(struct tls_peer *p, enum sc_cert cert);
+/* The client-side session the server for `cert` resumes at version `v`
+ * (TLS 1.2, or TLS 1.3 for TLS_PEER_TLS13_RESUMED; NULL for TLS_PEER_TLS13),
+ * owned by the peer; offer a copy, SSL_SESSION_dup(), as
+ * sc_engine_client_init_openssl() does: OpenSSL marks the session a
+ * connection used unresumable when that connection ends badly. It was made
+ * without verification: resuming it skips verification, so a correct
+ * client checks what the session holds as it would a new certificate. */
+struct ssl_session_st *tls_peer_client_session(struct tls_peer *p, enum sc_cert cert,
+                                               enum tls_peer_version v);
 /* The CA certificate as PEM (for a client that loads a file). */
 const char *tls_peer_ca_pem(struct tls_peer *p);
 
@@ -108,9 +117,11 @@ struct x509_st *tls_peer_make_cert(struct tls_peer *p, const char *san, struct e
 /* A connection presenting certificate `cert` of tls_peer_pick(). */
 struct tls_peer_conn *tls_peer_accept_cert(struct tls_peer *p, int cert, enum tls_peer_version v);
 /* The session a client for `sc` may offer at version `v` (NULL: none): the
- * one the server for tls_peer_pick(sc) resumes, at TLS 1.2 (the address
- * certificates have none). Resuming it must not hide a verification
- * failure: a correct client checks the session's certificate as a new one. */
+ * one the server for tls_peer_pick(sc) resumes, at TLS 1.2 or, for
+ * TLS_PEER_TLS13_RESUMED, TLS 1.3 (none for TLS_PEER_TLS13, whose
+ * handshakes are full; the address certificates have none). Resuming it
+ * must not hide a verification failure: a correct client checks the
+ * session's certificate as a new one. */
 struct ssl_session_st *tls_peer_resumable(struct tls_peer *p, const struct scenario *sc,
                                           enum tls_peer_version v);
 

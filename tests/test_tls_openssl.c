@@ -281,27 +281,49 @@ static void test_address_literals(struct tls_peer *peer)
 
 static void test_resumption(struct tls_peer *peer)
 {
-  for (int k = 0; k < SC_CERT_COUNT; k++) {
+  static const enum tls_peer_version resumable[] = {TLS_PEER_TLS12, TLS_PEER_TLS13_RESUMED};
+  static const char *const version[] = {"TLSv1.2", "TLSv1.3"};
+  for (int r = 0; r < 2; r++) {
+    enum tls_peer_version v = resumable[r];
+    for (int k = 0; k < SC_CERT_COUNT; k++) {
+      struct pair p;
+      SSL_SESSION *sess = tls_peer_client_session(peer, (enum sc_cert)k, v);
+      CHECK(sess != NULL);
+      pair_open(&p, peer, (enum sc_cert)k, v, sess);
+      p.cl.base.vt->start(&p.cl.base, TLS_PEER_HOST, k == SC_CERT_VALID);
+      pair_run(&p);
+      CHECKF(p.cl.st == SF_TLS_ESTABLISHED, "%s (v%d): %s", sc_cert_name((enum sc_cert)k), v,
+             p.cl.reason);
+      CHECKF(sf_tls_openssl_session_reused(&p.cl), "%s (v%d) not resumed",
+             sc_cert_name((enum sc_cert)k), v);
+      CHECK(tls_peer_conn_reused(p.sv));
+      CHECKF(strcmp(tls_peer_conn_version(p.sv), version[r]) == 0, "%s (v%d): %s",
+             sc_cert_name((enum sc_cert)k), v, tls_peer_conn_version(p.sv));
+      pair_close(&p);
+    }
+    /* A session of another server is not resumed: full handshake. */
     struct pair p;
-    SSL_SESSION *sess = tls_peer_client_session(peer, (enum sc_cert)k);
-    CHECK(sess != NULL);
-    pair_open(&p, peer, (enum sc_cert)k, TLS_PEER_TLS12, sess);
-    p.cl.base.vt->start(&p.cl.base, TLS_PEER_HOST, k == SC_CERT_VALID);
+    pair_open(&p, peer, SC_CERT_VALID, v, tls_peer_client_session(peer, SC_CERT_EXPIRED, v));
+    p.cl.base.vt->start(&p.cl.base, TLS_PEER_HOST, 1);
     pair_run(&p);
-    CHECKF(p.cl.st == SF_TLS_ESTABLISHED, "%s: %s", sc_cert_name((enum sc_cert)k), p.cl.reason);
-    CHECKF(sf_tls_openssl_session_reused(&p.cl), "%s not resumed", sc_cert_name((enum sc_cert)k));
-    CHECK(tls_peer_conn_reused(p.sv));
+    CHECK(p.cl.st == SF_TLS_ESTABLISHED);
+    CHECKF(!sf_tls_openssl_session_reused(&p.cl), "v%d: another server's session resumed", v);
     pair_close(&p);
   }
-  /* A session of another server is not resumed: full handshake. */
-  struct pair p;
-  pair_open(&p, peer, SC_CERT_VALID, TLS_PEER_TLS12,
-            tls_peer_client_session(peer, SC_CERT_EXPIRED));
-  p.cl.base.vt->start(&p.cl.base, TLS_PEER_HOST, 1);
-  pair_run(&p);
-  CHECK(p.cl.st == SF_TLS_ESTABLISHED);
-  CHECK(!sf_tls_openssl_session_reused(&p.cl));
-  pair_close(&p);
+  /* A full TLS 1.3 handshake has no session to offer; nor does a TLS 1.2
+   * session serve a TLS 1.3 server's client, or the other way round: each
+   * version looks up its own session only. */
+  CHECK(tls_peer_client_session(peer, SC_CERT_VALID, TLS_PEER_TLS13) == NULL);
+  for (int r = 0; r < 2; r++) {
+    struct pair p;
+    pair_open(&p, peer, SC_CERT_VALID, resumable[r],
+              tls_peer_client_session(peer, SC_CERT_VALID, resumable[!r]));
+    p.cl.base.vt->start(&p.cl.base, TLS_PEER_HOST, 1);
+    pair_run(&p);
+    CHECK(p.cl.st == SF_TLS_ESTABLISHED);
+    CHECKF(!tls_peer_conn_reused(p.sv), "v%d: resumed the other version's session", resumable[r]);
+    pair_close(&p);
+  }
 }
 
 /* A resumed session skips certificate verification in OpenSSL: the layer
@@ -334,11 +356,13 @@ static void test_resumed_session_checks(struct tls_peer *peer)
       {SC_CERT_VALID, TLS_PEER_WRONG_HOST, SF_ERR_TLS_CERT_WRONG_HOST},
       {SC_CERT_VALID, TLS_PEER_IPV4, SF_ERR_TLS_CERT_WRONG_HOST},
   };
-  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+  for (size_t n = 0; n < 2 * sizeof(cases) / sizeof(cases[0]); n++) {
+    size_t i = n % (sizeof(cases) / sizeof(cases[0]));
+    enum tls_peer_version v =
+        n < sizeof(cases) / sizeof(cases[0]) ? TLS_PEER_TLS12 : TLS_PEER_TLS13_RESUMED;
     const char *name = sc_cert_name(cases[i].cert);
     struct pair p;
-    pair_open(&p, peer, cases[i].cert, TLS_PEER_TLS12,
-              tls_peer_client_session(peer, cases[i].cert));
+    pair_open(&p, peer, cases[i].cert, v, tls_peer_client_session(peer, cases[i].cert, v));
     struct sf_tls *t = &p.cl.base;
     t->vt->start(t, cases[i].host, 1);
     pair_run(&p);
@@ -638,7 +662,8 @@ static void test_determinism(struct tls_peer *peer)
   static struct pair a, b;
   for (int v = TLS_PEER_TLS12; v <= TLS_PEER_TLS13; v++) {
     for (int resume = 0; resume <= 1; resume++) {
-      SSL_SESSION *s = resume ? tls_peer_client_session(peer, SC_CERT_VALID) : NULL;
+      SSL_SESSION *s =
+          resume ? tls_peer_client_session(peer, SC_CERT_VALID, (enum tls_peer_version)v) : NULL;
       struct pair *pp[2] = {&a, &b};
       for (int i = 0; i < 2; i++) {
         tls_peer_reseed(peer, 42);

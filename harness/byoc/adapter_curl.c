@@ -20,11 +20,11 @@
  * The trust anchor is the harness's test CA (CURLOPT_CAINFO_BLOB), and
  * certificates are judged at TLS_PEER_TIME through CURLOPT_SSL_CTX_FUNCTION
  * (libssl reads the real clock; only the client's own calls are wrapped).
- * Like fuzz_starttls for our engine, curl is offered the TLS 1.2 session
- * the server resumes when the certificate would verify anyway
- * (tls_peer_resumable()), as a warm session cache would: no public-key
- * operation then. The session is set as the handshake starts, from an info
- * callback, since curl makes its SSL object after the context callback.
+ * Like fuzz_starttls for our engine, curl is offered the session the server
+ * resumes (tls_peer_resumable(): at TLS 1.2 or 1.3, for all inputs but the
+ * quarter that make a full TLS 1.3 handshake), as a warm session cache
+ * would: no certificate to verify and no signature then. The session is set as the handshake
+ * starts, from an info callback, since curl makes its SSL object after the context callback.
  * Timeouts are curl's defaults: curl has one response timeout for every
  * phase, and the point is to see what it does when nobody sets one.
  *
