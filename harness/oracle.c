@@ -1082,7 +1082,9 @@ static unsigned param_cap(const uint8_t *p, size_t len)
 static void on_client_tls(struct judge *j, const struct wire_item *it, const char *line)
 {
   enum sc_verb v = it->verb;
-  if (j->cert_bad && j->cfg->verify)
+  /* RFC 3207 4.1: a client that finds the authentication not good enough
+   * SHOULD say QUIT at once, over TLS; that is all it may say. */
+  if (j->cert_bad && j->cfg->verify && v != SC_VERB_QUIT)
     verdict(j, SC_V_CERT, "sent '%s' over TLS after the server presented %s", line, j->cert_what);
   check_after_421(j, it, line);
   check_message(j, it, line);

@@ -131,7 +131,6 @@ static unsigned known(const struct scenario *sc, const struct oracle_report *rep
 {                                                           /* written up in README.md */
   unsigned k = ORACLE_BIT(SC_V_INJECTION);                  /* replies injected after the 220 */
   k |= rep->verdicts & k ? ORACLE_BIT(SC_V_STALE_CAPS) : 0; /* and what follows from them */
-  k |= sc_adapter_reason_starts(rep->reason[SC_V_CERT], "sent 'QUIT'") ? ORACLE_BIT(SC_V_CERT) : 0;
   if (sc->cfg.tls != SF_TLS_REQUIRED || sc->cfg.mode == SF_MODE_PLAIN)
     k |= ORACLE_BIT(SC_V_LEAK_AUTH);         /* Starttls_ENABLED authenticates in plaintext */
   const char *hang = rep->reason[SC_V_HANG]; /* its timeouts span states, not phases, */
