@@ -182,6 +182,7 @@ struct pending {
   enum sc_verb verb;
   int tls;
   int ends_msg; /* the "." after DATA's message, or BDAT LAST */
+  int dot;      /* a lone "." that was read as a command (sent behind DATA) */
 };
 
 _Static_assert(SC_VERB_COUNT <= 32, "oracle_report.after_421 has one bit per verb");
@@ -438,10 +439,12 @@ static int surplus_first(const struct judge *j)
  * if the client answers it: it answered the last command the client waits
  * on (past those it gave up on), or nothing, or the client may pair
  * replies otherwise than counted here. */
+static void reread_behind_data(struct judge *j);
+
 static int on_reply(struct judge *j, int code, int ends_reply, int first_421)
 {
   int owed = j->npending <= j->given_up + 1 || pairing_uncertain(j, j->tls_up);
-  struct pending answered = {SC_VERB_OTHER, 0, 0};
+  struct pending answered = {SC_VERB_OTHER, 0, 0, 0};
   if (j->npending > 0) {
     answered = pending_pop(j);
   } else if (!j->tls_up) {
@@ -474,9 +477,10 @@ static int on_reply(struct judge *j, int code, int ends_reply, int first_421)
   } else if (j->data_sent && some_2xx) {
     j->msg_late_2xx = 1;
   }
-  if (answered.verb == SC_VERB_DATA && code / 100 == 3)
+  if (answered.verb == SC_VERB_DATA && code / 100 == 3) {
     j->msg_open = 1;
-  else if (code / 100 == 3 && answered.verb != SC_VERB_AUTH && answered.verb != SC_VERB_AUTH_DATA)
+    reread_behind_data(j);
+  } else if (code / 100 == 3 && answered.verb != SC_VERB_AUTH && answered.verb != SC_VERB_AUTH_DATA)
     j->stray_3yz = 1;
   int hello = answered.verb == SC_VERB_EHLO || answered.verb == SC_VERB_HELO;
   if (!answered.tls && hello) {
@@ -609,8 +613,28 @@ static void push_pending(struct judge *j, const struct wire_item *it)
   j->data_sent |= it->verb == SC_VERB_DATA;
   if (j->npending == PENDING_MAX)
     return;
-  j->pending[j->npending] = (struct pending){it->verb, it->tls, ends_msg};
+  j->pending[j->npending] =
+      (struct pending){it->verb, it->tls, ends_msg, !ends_msg && dot_alone(it)};
   j->npending++;
+}
+
+/* DATA got its 3yz after the client had sent more lines behind it: the
+ * server reads them as the message, up to a lone "." (the message's end,
+ * answered once, as the end of a message sent after the 354 would be);
+ * they are no commands awaiting replies. */
+static void reread_behind_data(struct judge *j)
+{
+  size_t k = 0;
+  while (k < j->npending && !j->pending[k].dot)
+    k++;
+  if (k == j->npending) {
+    j->npending = 0;
+    return;
+  }
+  j->msg_ends++;
+  j->pending[k] = (struct pending){SC_VERB_BODY, j->pending[k].tls, 1, 0};
+  j->npending -= k;
+  memmove(j->pending, j->pending + k, j->npending * sizeof(j->pending[0]));
 }
 
 static int pending_has(const struct judge *j, enum sc_verb v, int tls)
@@ -1685,7 +1709,7 @@ unsigned oracle_judge(const struct scenario *sc, const struct wire *w, const str
   j->last_body_len = SIZE_MAX;
   /* The greeting answers the connection. */
   j->pending[j->npending++] =
-      (struct pending){SC_VERB_CONNECT, sc->cfg.mode == SF_MODE_IMPLICIT, 0};
+      (struct pending){SC_VERB_CONNECT, sc->cfg.mode == SF_MODE_IMPLICIT, 0, 0};
   wire_each_item(w, on_item, j);
   release_held(j);
   scan_secrets(j, w);

@@ -2337,6 +2337,16 @@ static void test_false_success(void)
   static const char *const unanswered[] = {MESSAGE_SENT("250 mx\r\n"), NULL};
   static const char *const accepted[] = {MESSAGE_SENT("250 mx\r\n"), "S:250 queued\r\n221 bye\r\n",
                                          NULL};
+  /* The message sent right behind DATA, before any answer, which the
+   * server then takes as the message after its 354 and accepts. */
+#define MESSAGE_BEHIND_DATA(ehlo_answer)                                                           \
+  "C:EHLO c\r\n", "S:" ehlo_answer,                                                                \
+      "C:MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.com>\r\nDATA\r\nHi.\r\n.\r\n",            \
+      "S:250 a\r\n250 b\r\n354 go\r\n250 queued\r\n", "C:QUIT\r\n", "S:221 bye\r\n"
+  static const char *const behind_data[] = {MESSAGE_BEHIND_DATA("250 mx\r\n"), NULL};
+  static const char *const behind_data_surplus[] = {MESSAGE_BEHIND_DATA("250 mx\r\n250 x\r\n"),
+                                                    NULL};
+#undef MESSAGE_BEHIND_DATA
 #undef MESSAGE_SENT
   static const struct {
     const char *const *wire;
@@ -2353,6 +2363,8 @@ static void test_false_success(void)
       {unanswered, SC_CLIENT_DONE, 1, "never answered the end of its message"},
       {surplus, SC_CLIENT_DONE, 1, NULL},
       {accepted, SC_CLIENT_DONE, 1, NULL},
+      {behind_data, SC_CLIENT_DONE, 1, NULL},
+      {behind_data_surplus, SC_CLIENT_DONE, 1, NULL},
   };
   for (size_t i = 0; i < sizeof hand / sizeof hand[0]; i++) {
     wire_by_hand(&sc, hand[i].wire);
