@@ -59,6 +59,7 @@ bash tests/live/java_client_jar.sh JavaMailClient /usr/share/java/javax.mail.jar
 bash tests/live/java_client_jar.sh CommonsNetClient /usr/share/java/commons-net.jar commons-net-client >/dev/null
 bash tests/live/go_smtp_client.sh >/dev/null      # the go-smtp-* profiles run it
 bash tests/live/etpan_client.sh >/dev/null       # the libetpan-* profiles run it
+bash tests/live/mta_clients.sh >/dev/null        # the nullmailer-*, ssmtp-*, esmtp-* profiles run them
 "$dir"/tests/test_live
 bash tests/live/audit_judge.sh "$sf" "$PWD/$dir/tests/fake_client"
 

@@ -1,0 +1,31 @@
+# nullmailer 2.2 smtp module (tests/live/nullmailer_client.sh), starttls: says STARTTLS whatever the EHLO answer offers and never goes on without TLS; the certificate is checked against the address it connects to, which the live certificates carry
+# Run: smtpfuzz audit --profile profiles/nullmailer-starttls.profile corpus/scenarios
+name = nullmailer-starttls
+description = nullmailer 2.2 smtp module (tests/live/nullmailer_client.sh), starttls: says STARTTLS whatever the EHLO answer offers and never goes on without TLS; the certificate is checked against the address it connects to, which the live certificates carry
+mode = starttls
+tls = required
+verify = yes
+tls_name = 127.0.0.1
+arg = ../tests/live/nullmailer_client.sh
+arg = --mode
+arg = starttls
+arg = --addr
+arg = {addr}
+arg = --port
+arg = {port}
+arg = --host
+arg = {host}
+arg = --cafile
+arg = {cafile}
+arg = --user
+arg = {user}
+arg = --password
+arg = {password}
+arg = --from
+arg = {from}
+arg = --to
+arg = {to}
+arg = --message
+arg = {message}
+arg = --dir
+arg = {dir}
