@@ -313,6 +313,12 @@ struct judge {
   enum sc_verb last_verb; /* SC_VERB_CONNECT: none yet */
   int last_hello;         /* the last client act was its TLS hello */
   int deaf;               /* the server stopped reading */
+  /* What the end of the wire says of the last wait (oracle_report's
+   * owes_nothing): a TLS handshake under way, the connection closed or
+   * failed, the server silent or stalling by the scenario's choice, its
+   * last line not ended. */
+  int tls_pending, closed, server_holds, server_partial;
+  int bare_lf; /* a server line ended in a bare LF: a client may still wait for its CRLF */
   /* End. */
   int ended;
   enum sc_client_status end_status;
@@ -1263,6 +1269,11 @@ static void activity(struct judge *j, const struct wire_item *it)
             (unsigned long long)(it->t - j->wait_t), after, phase_timeout(j));
   if (!partial)
     j->wait_t = it->t;
+  if (server_line) {
+    j->server_partial = partial;
+    j->server_holds = 0;
+    j->bare_lf |= it->kind == WIRE_S_DATA && it->eol == 2;
+  }
   j->quiet = it->t > j->last_t ? it->t - j->last_t : 0;
   j->last_t = it->t;
 }
@@ -1373,6 +1384,7 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
   case WIRE_C_HELLO:
     activity(j, it);
     j->last_hello = 1;
+    j->tls_pending = 1;
     /* Its TLS hello before STARTTLS was answered, with a reply that no
      * command asked for there to read first: it took that for the 220. */
     if (!it->tls && j->ahead && pending_has(j, SC_VERB_STARTTLS, 0))
@@ -1384,6 +1396,7 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
   case WIRE_TLS_UP:
     activity(j, it);
     on_tls_up(j, it);
+    j->tls_pending = 0;
     return;
   case WIRE_HANG:
     verdict(j, SC_V_HANG, "%.*s", (int)it->len, (const char *)it->text);
@@ -1396,10 +1409,13 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
     snprintf(j->end_diag, sizeof j->end_diag, "%.*s", (int)it->len, (const char *)it->text);
     return;
   case WIRE_S_HELLO:
+    activity(j, it);
+    return;
   case WIRE_S_CLOSE:
   case WIRE_TLS_FAIL:
   case WIRE_C_CLOSE_NOTIFY:
     activity(j, it);
+    j->closed = 1;
     return;
   case WIRE_SERVER_DEAF:
     j->deaf = 1;
@@ -1408,8 +1424,12 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
     activity(j, it); /* no reply: a correct client fails on it */
     return;
   case WIRE_TLS_START:
+    j->tls_pending = 1;
+    return;
   case WIRE_STALL:
   case WIRE_SERVER_HANG:
+    j->server_holds = 1;
+    return;
   case WIRE_KIND_COUNT:
     return;
   }
@@ -1712,6 +1732,12 @@ unsigned oracle_judge(const struct scenario *sc, const struct wire *w, const str
       (struct pending){SC_VERB_CONNECT, sc->cfg.mode == SF_MODE_IMPLICIT, 0, 0};
   wire_each_item(w, on_item, j);
   release_held(j);
+  /* RFC 5321 4.1 and 4.3: the client speaks, the server answers; between
+   * the two it waits only for an answer it is owed. */
+  rep->owes_nothing = !j->ended && j->npending == 0 && !pairing_uncertain(j, j->tls_up) &&
+                      !j->open_line && !j->server_partial && !j->deaf && !j->tls_pending &&
+                      !j->closed && !j->server_holds && !j->bare_lf && !w->truncated &&
+                      j->last_verb != SC_VERB_QUIT; /* after 221 it may wait for the close */
   scan_secrets(j, w);
   if (res && res->hung)
     verdict(j, SC_V_HANG, "%s", res->hang_reason);

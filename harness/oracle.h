@@ -25,6 +25,13 @@ struct oracle_report {
    * client sent after the server's first 421, grace included (bit
    * 1u << sc_verb). */
   unsigned after_421;
+  /* At the end of the wire the server owed the client nothing: every
+   * command had its whole answer, no TLS handshake was under way, the
+   * server was reading and had not closed, stalled or gone silent by the
+   * scenario's choice, and replies paired with commands without doubt. A
+   * client still waiting then waits for an answer to a command it has not
+   * sent: both sides wait on each other. */
+  int owes_nothing;
 };
 
 #define ORACLE_BIT(v) (1u << (v))

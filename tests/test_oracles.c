@@ -969,6 +969,52 @@ static void wire_tls_up(void)
   say(WIRE_TLS_UP, 1, "valid mx.example.com");
 }
 
+/* owes_nothing: at the end of the wire, was every command answered, with
+ * no handshake, stall, silence or close of the server's in the way? (The
+ * live audit calls a client that waits then a deadlock: HANG.) */
+static void test_owes_nothing(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = owes\n");
+  static const struct {
+    int tls_up;        /* the handshake after STARTTLS completed */
+    const char *after; /* then the client's line and the server's (NULL: none) */
+    const char *reply;
+    int want;
+  } cases[] = {
+      {1, NULL, NULL, 1},                 /* TLS up, its EHLO never sent (esmtp) */
+      {1, "EHLO c\r\n", NULL, 0},         /* EHLO owed an answer */
+      {1, "EHLO c\r\n", "250-mx\r\n", 0}, /* its answer not ended */
+      {1, "EHLO c\r\n", "250 mx\r\n", 1}, /* answered, nothing sent since */
+      {1, "EHLO c\r\n", "250 mx\n", 0},   /* its CRLF may still be awaited */
+      {1, "QUIT\r\n", "221 bye\r\n", 0},  /* after 221 it may wait for the close */
+      {0, NULL, NULL, 0},                 /* the handshake under way */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    wire_to_starttls("250-mx\r\n250 STARTTLS\r\n");
+    say(WIRE_S_DATA, 0, "220 go\r\n");
+    say(WIRE_C_HELLO, 0, "\x16\x03\x01");
+    if (cases[i].tls_up)
+      wire_tls_up();
+    if (cases[i].after)
+      say(WIRE_C_DATA, 1, cases[i].after);
+    if (cases[i].reply)
+      say(WIRE_S_DATA, 1, cases[i].reply);
+    oracle_judge(&sc, &wire, NULL, &rep);
+    CHECKF(rep.owes_nothing == cases[i].want, "case %zu: owes_nothing %d", i, rep.owes_nothing);
+  }
+  /* The server went silent by the scenario's choice, or closed. */
+  wire_to_starttls("250-mx\r\n250 STARTTLS\r\n");
+  say(WIRE_S_DATA, 0, "220 go\r\n");
+  wire_tls_up();
+  wire_add(&wire, WIRE_SERVER_HANG, 1, 0, NULL, 0, 0, SF_ERR_OK);
+  oracle_judge(&sc, &wire, NULL, &rep);
+  CHECK(rep.owes_nothing == 0);
+  wire_add(&wire, WIRE_S_CLOSE, 1, 0, NULL, 0, 0, SF_ERR_OK);
+  oracle_judge(&sc, &wire, NULL, &rep);
+  CHECK(rep.owes_nothing == 0);
+}
+
 /* A fresh wire through STARTTLS and the handshake to the client's EHLO
  * over TLS: `pre` answers the first EHLO, `post` the one over TLS. */
 static void wire_to_tls_ehlo(const char *pre, const char *post)
@@ -1166,12 +1212,8 @@ static void test_reply_sent_ahead(void)
    * not (nullmailer 2.2, which says STARTTLS where it is not offered; live,
    * either order). */
   for (int order = 0; order < 2; order++) {
-    wire_init(&wire);
-    say(WIRE_S_DATA, 0, "220 mx ESMTP\r\n");
-    say(WIRE_C_DATA, 0, "EHLO c\r\n");
-    say(WIRE_S_DATA, 0, "250-mx\r\n250 PIPELINING\r\n");
-    say(WIRE_S_DATA, 0, "334 VXNlcm5hbWU6\r\n");
-    say(WIRE_C_DATA, 0, "STARTTLS\r\n");
+    /* the EHLO answer, then the unasked 334 */
+    wire_to_starttls("250-mx\r\n250 PIPELINING\r\n334 VXNlcm5hbWU6\r\n");
     if (order == 1)
       say(WIRE_S_DATA, 0, "502 5.5.1 not offered\r\n");
     say(WIRE_C_DATA, 0, "QUIT\r\n");
@@ -1185,12 +1227,7 @@ static void test_reply_sent_ahead(void)
   }
   /* Any other command there is the flaw, in both orders. */
   for (int order = 0; order < 2; order++) {
-    wire_init(&wire);
-    say(WIRE_S_DATA, 0, "220 mx ESMTP\r\n");
-    say(WIRE_C_DATA, 0, "EHLO c\r\n");
-    say(WIRE_S_DATA, 0, "250-mx\r\n250 STARTTLS\r\n");
-    say(WIRE_S_DATA, 0, "454 4.7.0 not now\r\n");
-    say(WIRE_C_DATA, 0, "STARTTLS\r\n");
+    wire_to_starttls("250-mx\r\n250 STARTTLS\r\n454 4.7.0 not now\r\n");
     if (order == 1)
       say(WIRE_S_DATA, 0, "220 go\r\n");
     say(WIRE_C_DATA, 0, "MAIL FROM:<a@b>\r\n");
@@ -2415,6 +2452,7 @@ int main(void)
   test_plaintext_auth();
   test_cert();
   test_cert_then_quit();
+  test_owes_nothing();
   test_outcome();
   test_downgrade_after_220();
   test_malformed_220();

@@ -595,7 +595,17 @@ int live_audit_case(const struct live_audit_opts *o, const struct live_profile *
       rep.verdicts &= ~ORACLE_BIT(SC_V_HANG);
       rep.reason[SC_V_HANG][0] = '\0';
     }
-    if (judged == SC_V_SLOW) {
+    /* Slow to give up on a server that owes it nothing is no slow server:
+     * the client waits for the answer to a command it has not sent, and
+     * would wait so on any server (a deadlock of its own, bounded only by
+     * its timer). */
+    if (judged == SC_V_SLOW && conn_rep[nconn - 1].owes_nothing) {
+      rep.verdicts |= ORACLE_BIT(SC_V_HANG);
+      static const char tail[] = ", though every command had its answer: a deadlock";
+      _Static_assert(sizeof tail < ORACLE_REASON_MAX / 2, "room for the client's wait");
+      snprintf(rep.reason[SC_V_HANG], ORACLE_REASON_MAX, "%.*s%s",
+               (int)(ORACLE_REASON_MAX - sizeof tail), wt.why, tail);
+    } else if (judged == SC_V_SLOW) {
       rep.verdicts |= ORACLE_BIT(SC_V_SLOW);
       snprintf(rep.reason[SC_V_SLOW], ORACLE_REASON_MAX, "%s", wt.why);
     }

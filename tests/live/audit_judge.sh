@@ -13,6 +13,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/smtpfuzz-judge.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 fail=0
 scn=corpus/scenarios/submission-ok.scn
+unanswered=tests/live/ehlo-unanswered.scn # the server never answers EHLO
 
 check() { # WHAT CONDITION...
   local what=$1
@@ -21,10 +22,11 @@ check() { # WHAT CONDITION...
 }
 
 audit() { # MODE [EXTRA...]: runs one audit of fake_client MODE, report in $work/MODE
-  local mode=$1
+  local mode=$1 s=$scn
   shift
+  case $mode in hang | slow | rcvtimeo | alarm | tick | threads-*) s=$unanswered ;; esac
   "$sf" audit --quiet --hang-budget=1000 --max-stall 200 --report-dir "$work/$mode/r" "$@" \
-    "$scn" -- "$fake" "$mode" '{addr}' '{port}' "$work/$mode.pid" >"$work/$mode.out" 2>&1
+    "$s" -- "$fake" "$mode" '{addr}' '{port}' "$work/$mode.pid" >"$work/$mode.out" 2>&1
   echo $? >"$work/$mode.rc"
 }
 
@@ -32,7 +34,7 @@ result() { awk '{print $2}' "$work/$1/r/verdicts.txt" 2>/dev/null; }
 client() { sed -n 's/.*"client": "\([^"]*\)".*/\1/p' "$work/$1/r/report.json"; }
 
 for mode in hang slow rcvtimeo alarm tick nap quit crash orphan flood noconnect refuse retry threads-hang \
-  threads-slow; do
+  threads-slow deadlock; do
   audit "$mode"
 done
 
@@ -53,6 +55,10 @@ fi
 check "a SIGALRM handler makes the deadline unseen: SLOW at the budget" \
   bash -c '[ "$(awk "{print \$2}" "$0/alarm/r/verdicts.txt")" = SLOW ] && grep -q SIGALRM "$0/alarm/r/report.json"' "$work"
 check "a loop of short waits is SLOW at the budget" [ "$(result tick)" = SLOW ]
+# The same 30 s poll where the server has answered every command: it waits
+# for an answer to a command it never sent, while the server waits for it.
+check "a wait for an answer nothing owes is HANG, however long its timeout" \
+  bash -c '[ "$(awk "{print \$2}" "$0/deadlock/r/verdicts.txt")" = HANG ] && grep -q "every command had its answer" "$0/deadlock/r/report.json"' "$work"
 # It waits out the nap (no SLOW, no HANG), says QUIT with no message and
 # exits 0: it reports a delivery it never made.
 check "a sleep of its own longer than the budget is waited out" [ "$(result nap)" = FALSE_SUCCESS ]
@@ -77,7 +83,7 @@ check "a client's log is capped" bash -c '[ "$(stat -c %s "$0")" -lt 1100000 ] &
 check "a client that never connects is NO_CONNECTION" [ "$(result noconnect)" = NO_CONNECTION ]
 check "... and one that exits first too" [ "$(result refuse)" = NO_CONNECTION ]
 check "nothing connected: exit 2" [ "$(cat "$work/refuse.rc")" = 2 ]
-check "the transcript ends with a clear end line" grep -q "^# end: stopped by smtpfuzz: HANG" "$work/hang/r/transcripts/submission-ok.txt"
+check "the transcript ends with a clear end line" grep -q "^# end: stopped by smtpfuzz: HANG" "$work/hang/r/transcripts/ehlo-unanswered.txt"
 
 # Reports: every format written, parents of --report-dir made.
 check "report-dir parents made, all reports written" \

@@ -3,7 +3,8 @@
  *
  *   fake_client MODE ADDR PORT [FILE]
  *
- * MODE:
+ * MODE (the first seven wait for the answer to their EHLO, which the
+ * server of tests/live/ehlo-unanswered.scn never gives):
  *   hang      EHLO, then a read on the connection with no timeout
  *   slow      EHLO, then poll() on the connection with a 30 s timeout
  *   rcvtimeo  EHLO, then a read with SO_RCVTIMEO 40 s
@@ -12,6 +13,8 @@
  *   threads-hang  EHLO, then a read with no timeout, while a second thread
  *             wakes every 50 ms (a runtime's housekeeping: a JVM has many)
  *   threads-slow  the same with poll() on the connection, 30 s timeout
+ *   deadlock  EHLO and its answer, then poll() 30 s with nothing sent: it
+ *             waits for an answer to a command it never sent
  *   nap       EHLO, then a 2 s sleep of its own, then QUIT, exit 0: neither
  *             SLOW nor HANG (FALSE_SUCCESS: it sent no message)
  *   quit      QUIT after the greeting, exit 0 (FALSE_SUCCESS: no message)
@@ -164,7 +167,14 @@ int main(int argc, char **argv)
     return 0;
   }
   say(fd, "EHLO fake.invalid\r\n");
-  reply(fd);
+  const char *wait = strncmp(mode, "threads-", 8) == 0 ? mode + 8 : mode;
+  int waits_for_ehlo = strcmp(wait, "hang") == 0 || strcmp(wait, "slow") == 0 ||
+                       strcmp(wait, "rcvtimeo") == 0 || strcmp(wait, "alarm") == 0 ||
+                       strcmp(wait, "tick") == 0;
+  if (!waits_for_ehlo)
+    reply(fd);
+  if (strcmp(mode, "deadlock") == 0)
+    mode = "slow";
   if (strcmp(mode, "retry") == 0) {
     say(fd, "STARTTLS\r\n");
     reply(fd);
