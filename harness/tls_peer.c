@@ -591,6 +591,14 @@ static struct tls_peer_conn *accept_on(SSL_CTX *ctx, enum tls_peer_version v)
   BIO_set_mem_eof_return(wbio, -1);
   SSL_set_bio(c->ssl, rbio, wbio);
   SSL_set_accept_state(c->ssl);
+  /* At TLS 1.3 a session ticket right after the handshake, as servers send
+   * by default (OpenSSL sends two, Postfix one): post-handshake bytes a
+   * client must read past before the answer to its first command. One
+   * that waits on them for a reply deadlocks (esmtp on libESMTP, live).
+   * With tickets off the ticket holds only the session's ID, and no
+   * server cache keeps it (new_session_cb()). */
+  if (v != TLS_PEER_TLS12)
+    SSL_set_num_tickets(c->ssl, 1);
   c->hs = TLS_PEER_HS_WANT;
   return c;
 }

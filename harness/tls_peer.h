@@ -16,7 +16,9 @@
  * verify and no signature (at TLS 1.3 still with a key exchange), and every
  * run sees the same cache. Encrypted tickets are off (their contents carry
  * the wall-clock time): a TLS 1.3 session goes by a ticket that holds only
- * its ID, issued once, at start-up. A TLS 1.3 client puts the session's
+ * its ID. Every TLS 1.3 connection gets one such ticket after its
+ * handshake, as from a real server (post-handshake bytes a client must read
+ * past), but only those of start-up are kept. A TLS 1.3 client puts the session's
  * age, read from the wall clock, in its hello, so those bytes (and what is
  * encrypted after them) can differ between two runs a second apart; what
  * either side reads in plaintext does not.

@@ -310,6 +310,22 @@ static void test_resumption(struct tls_peer *peer)
     CHECKF(!sf_tls_openssl_session_reused(&p.cl), "v%d: another server's session resumed", v);
     pair_close(&p);
   }
+  /* At TLS 1.3 the server sends a session ticket after the handshake, as
+   * servers do by default (the client reads past it); at TLS 1.2 none
+   * (tickets off, sessions by ID). */
+  for (int v = TLS_PEER_TLS12; v <= TLS_PEER_TLS13_RESUMED; v++) {
+    struct pair p;
+    pair_open(&p, peer, SC_CERT_VALID, (enum tls_peer_version)v,
+              tls_peer_client_session(peer, SC_CERT_VALID, (enum tls_peer_version)v));
+    p.cl.base.vt->start(&p.cl.base, TLS_PEER_HOST, 1);
+    pair_run(&p);
+    CHECK(p.cl.st == SF_TLS_ESTABLISHED);
+    SSL_SESSION *got = sf_tls_openssl_get1_session(&p.cl);
+    int ticket = got && SSL_SESSION_has_ticket(got);
+    CHECKF(ticket == (v != TLS_PEER_TLS12), "v%d: session ticket %d", v, ticket);
+    SSL_SESSION_free(got);
+    pair_close(&p);
+  }
   /* A full TLS 1.3 handshake has no session to offer; nor does a TLS 1.2
    * session serve a TLS 1.3 server's client, or the other way round: each
    * version looks up its own session only. */
