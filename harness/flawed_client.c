@@ -329,6 +329,12 @@ static void on_tls_up(struct sc_flawed_client *c, uint64_t now)
   }
   c->cap_starttls = 0;
   c->cap_auth = 0;
+  if (c->flaw == SC_FLAW_EHLO_UNFLUSHED) {
+    /* The flaw: the EHLO stays in its buffer while it waits for the answer
+     * (esmtp on libESMTP, when TLS 1.3's session ticket is there to read). */
+    wait_for(c, FC_EHLO_TLS, SF_PHASE_EHLO, now);
+    return;
+  }
   send_line(c, "EHLO %s", c->cfg->helo_name ? c->cfg->helo_name : "localhost");
   wait_for(c, FC_EHLO_TLS, SF_PHASE_EHLO, now);
   if (c->flaw == SC_FLAW_INJECTED_AS_EHLO && c->kept_len > 0) {

@@ -38,6 +38,8 @@
   X(REUSE_PRETLS_CAPS, "reuse-pretls-caps", "STALE_CAPS",                                          \
     "keeps the pre-TLS capabilities and sends no post-TLS EHLO")                                   \
   X(NO_GREETING_TIMEOUT, "no-greeting-timeout", "HANG", "waits for the greeting with no deadline") \
+  X(EHLO_UNFLUSHED, "ehlo-unflushed", "HANG",                                                      \
+    "after STARTTLS waits for the answer to an EHLO it never sent")                                \
   X(TIMER_PER_READ, "timer-per-read", "HANG",                                                      \
     "restarts its reply timer whenever bytes arrive: a server trickling a reply holds it")         \
   X(PLAINTEXT_AUTH, "plaintext-auth", "LEAK_AUTH", "authenticates before STARTTLS")                \

@@ -319,6 +319,8 @@ struct judge {
    * last line not ended. */
   int tls_pending, closed, server_holds, server_partial;
   int bare_lf; /* a server line ended in a bare LF: a client may still wait for its CRLF */
+  int raw;     /* bytes written outside TLS while it was up: the client's record stream is
+                  the server's to finish (a record begun, never ended) */
   /* End. */
   int ended;
   enum sc_client_status end_status;
@@ -1241,10 +1243,35 @@ static uint32_t phase_timeout(const struct judge *j)
   }
 }
 
+/* RFC 5321 4.1 and 4.3: the client speaks, the server answers; between
+ * the two the client waits only for an answer it is owed. Nothing is owed
+ * when every command had its whole answer, with no TLS handshake under
+ * way, the server reading, not closed, not stalling or silent by the
+ * scenario's choice, no line of its left open or ended by a bare LF (a
+ * client may wait for the CRLF), no bytes of its written outside TLS while
+ * it was up (a record begun there is the server's to end: the client waits
+ * for the rest), and replies paired without doubt. After QUIT's answer the
+ * client may wait for the close. */
+static int owes_nothing(const struct judge *j)
+{
+  return !j->ended && j->npending == 0 && !pairing_uncertain(j, j->tls_up) && !j->open_line &&
+         !j->server_partial && !j->deaf && !j->tls_pending && !j->closed && !j->server_holds &&
+         !j->bare_lf && !j->raw && j->last_verb != SC_VERB_QUIT;
+}
+
 /* Activity on the wire: the gap since the last one must fit the timeout of
- * the phase the client was in. */
+ * the phase the client was in, and time passes only while the client is
+ * owed an answer: one that lets it pass owed nothing (more than the slack
+ * a wire recorded live has between a reply and the next command) waits for
+ * the answer to a command it has not sent, while the server waits for it. */
 static void activity(struct judge *j, const struct wire_item *it)
 {
+  if (it->t > j->last_t + ORACLE_TIMEOUT_SLACK_MS && owes_nothing(j))
+    verdict(j, SC_V_HANG,
+            "waited %llu ms after %s, owed nothing: every command had its answer (a deadlock: "
+            "it waits on a command it has not sent)",
+            (unsigned long long)(it->t - j->last_t),
+            j->last_hello ? "its TLS hello" : sc_verb_name(j->last_verb));
   uint64_t limit = phase_timeout(j);
   /* A server that reads nothing keeps the client's next send from leaving:
    * that wait is bounded by the send timer (RFC 5321 4.5.3.2.5). */
@@ -1273,6 +1300,7 @@ static void activity(struct judge *j, const struct wire_item *it)
     j->server_partial = partial;
     j->server_holds = 0;
     j->bare_lf |= it->kind == WIRE_S_DATA && it->eol == 2;
+    j->raw |= it->kind == WIRE_S_RAW;
   }
   j->quiet = it->t > j->last_t ? it->t - j->last_t : 0;
   j->last_t = it->t;
@@ -1732,12 +1760,7 @@ unsigned oracle_judge(const struct scenario *sc, const struct wire *w, const str
       (struct pending){SC_VERB_CONNECT, sc->cfg.mode == SF_MODE_IMPLICIT, 0, 0};
   wire_each_item(w, on_item, j);
   release_held(j);
-  /* RFC 5321 4.1 and 4.3: the client speaks, the server answers; between
-   * the two it waits only for an answer it is owed. */
-  rep->owes_nothing = !j->ended && j->npending == 0 && !pairing_uncertain(j, j->tls_up) &&
-                      !j->open_line && !j->server_partial && !j->deaf && !j->tls_pending &&
-                      !j->closed && !j->server_holds && !j->bare_lf && !w->truncated &&
-                      j->last_verb != SC_VERB_QUIT; /* after 221 it may wait for the close */
+  rep->owes_nothing = owes_nothing(j) && !w->truncated;
   scan_secrets(j, w);
   if (res && res->hung)
     verdict(j, SC_V_HANG, "%s", res->hang_reason);

@@ -28,9 +28,12 @@ struct oracle_report {
   /* At the end of the wire the server owed the client nothing: every
    * command had its whole answer, no TLS handshake was under way, the
    * server was reading and had not closed, stalled or gone silent by the
-   * scenario's choice, and replies paired with commands without doubt. A
-   * client still waiting then waits for an answer to a command it has not
-   * sent: both sides wait on each other. */
+   * scenario's choice, no server line had ended in a bare LF (a client may
+   * rightly wait for its CRLF), no server bytes had gone outside TLS while
+   * it was up (a record begun there is the server's to end), and replies
+   * paired with commands without doubt. A client still waiting then waits
+   * for an answer to a command it has not sent: both sides wait on each
+   * other. (In a run, time that passes so is HANG.) */
   int owes_nothing;
 };
 
