@@ -494,7 +494,11 @@ static int on_reply(struct judge *j, int code, int ends_reply, int first_421)
   if (!answered.tls && hello) {
     j->pre = code == 250 && answered.verb == SC_VERB_EHLO ? j->cur_caps : (struct caps){0, 0};
     j->no_starttls = !(j->pre.flags & CAP_STARTTLS);
-  } else if (answered.tls && answered.verb == SC_VERB_EHLO && code / 100 == 2) {
+  } else if (answered.tls && answered.verb == SC_VERB_EHLO && (code / 100 == 2 || !ends_reply)) {
+    /* A line with no separator ends the reply for some readers, not for
+     * curl, which reads on to "250 ": whatever its code ("100HELP", found
+     * by the CI fuzz smoke), the 2xx lines up to a clean end may be the
+     * answer it learned from. */
     j->post = j->cur_caps_2xx;
     j->post_open = !ends_reply;
   } else if (!answered.tls && answered.verb == SC_VERB_STARTTLS) {

@@ -296,6 +296,19 @@ static void test_stale_caps(void)
     CHECKF(!!(got & ORACLE_BIT(SC_V_STALE_CAPS)) == stale, "stale %d: verdicts %#x (%s)", stale,
            got, rep.reason[SC_V_STALE_CAPS]);
   }
+  /* A post-TLS EHLO answer whose lines mix codes (a 1yz first, "250" last,
+   * which is what a client that reads the last line's code sees): what its
+   * 2xx lines announce was announced over TLS (curl 7.88.1 in fuzz_curl,
+   * found by the CI fuzz smoke). Without those lines, AUTH PLAIN is stale. */
+  for (int stale = 0; stale < 2; stale++) {
+    unsigned got = judge_starttls_by_hand(
+        &plain, "250-mx\r\n250-STARTTLS\r\n250 AUTH PLAIN LOGIN\r\n", "220 go\r\n",
+        stale ? "100-mx\r\n100 HELP\r\n"
+              : "100HELP mx.example552 PELINING\r\n250 AUTH PL AUTH PLAIN LOGIN\r\n",
+        "AUTH PLAIN\r\n");
+    CHECKF(!!(got & ORACLE_BIT(SC_V_STALE_CAPS)) == stale, "mixed codes, stale %d: %#x (%s)", stale,
+           got, rep.reason[SC_V_STALE_CAPS]);
+  }
 }
 
 /* STARTTLS spoken to port 465: the peer waits for a TLS hello. */
