@@ -553,7 +553,12 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
     return;
   }
   /* A line without a code is no reply, and completes none; nor does one the
-   * server never finished (cut by the end of the record or by TLS). */
+   * server never finished (cut by the end of the record or by TLS). A
+   * client that reads on past a whole line without a code ("1:0HELP",
+   * curl) takes it for the first of the reply's lines, the domain's: what
+   * the next lines announce is announced. */
+  if (it->code < 0 && it->eol)
+    j->cur_lines++;
   if (it->code < 0 || !it->eol)
     return;
   if (j->post_open && it->code / 100 == 2)
