@@ -129,6 +129,15 @@ static unsigned mech_bit(const uint8_t *p, size_t n)
  * "AUTH=PLAIN LOGIN" form counts as AUTH. */
 static void caps_line(struct caps *c, const uint8_t *text, size_t n)
 {
+  /* A CR inside the line is white space to a lenient reader (curl): split
+   * on it as on SP, on a copy of the line's first bytes. */
+  uint8_t buf[WIRE_MAX_LINE];
+  if (memchr(text, '\r', n)) {
+    n = n < sizeof buf ? n : sizeof buf;
+    for (size_t i = 0; i < n; i++)
+      buf[i] = text[i] == '\r' ? ' ' : text[i];
+    text = buf;
+  }
   const uint8_t *kw;
   size_t kl, pos = 0;
   if (!next_token(text, n, &pos, &kw, &kl))

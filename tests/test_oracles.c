@@ -1333,6 +1333,9 @@ static void test_caps_2xx_lines(void)
       /* A first line with no code at all: curl reads on to "250 " too
        * (found by the CI fuzz smoke). */
       {"1:0HELP mx\r\n250 AUTH PL AUTH PLAIN LOGIN\r\n", 0},
+      /* A CR inside the line is white space to curl (found by the CI fuzz
+       * smoke). */
+      {"250-mx\r\n250 AUTH PL AUTH \rPLAIN LOGIN\r\n", 0},
       /* ... but not past a line that ends a reply cleanly, */
       {"250HELPmx\r\n250 8BITMIME\r\n250 AUTH PLAIN\r\n", 1},
       /* nor past the client's next command. */
@@ -1340,7 +1343,7 @@ static void test_caps_2xx_lines(void)
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     wire_to_tls_ehlo("250-mx\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n", cases[i].post);
-    if (i == 8) {
+    if (i == 9) {
       say(WIRE_C_DATA, 1, "NOOP\r\n");
       say(WIRE_S_DATA, 1, "250-ok\r\n250 AUTH PLAIN\r\n");
     }
