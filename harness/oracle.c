@@ -327,9 +327,10 @@ struct judge {
    * failed, the server silent or stalling by the scenario's choice, its
    * last line not ended. */
   int tls_pending, closed, server_holds, server_partial;
-  int bare_lf; /* a server line ended in a bare LF: a client may still wait for its CRLF */
-  int raw;     /* bytes written outside TLS while it was up: the client's record stream is
-                  the server's to finish (a record begun, never ended) */
+  int bare_lf;         /* a server line ended in a bare LF: a client may still wait for its CRLF */
+  int raw;             /* bytes written outside TLS while it was up: the client's record stream is
+                          the server's to finish (a record begun, never ended) */
+  int deaf_in_message; /* the server stopped reading after DATA, before a message end */
   /* End. */
   int ended;
   enum sc_client_status end_status;
@@ -1465,6 +1466,9 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
     return;
   case WIRE_SERVER_DEAF:
     j->deaf = 1;
+    /* After DATA and before any end of a message reached it: what the
+     * client sent since stays unread, and unrecorded. */
+    j->deaf_in_message |= j->data_sent && j->msg_ends == 0;
     return;
   case WIRE_S_RAW:
     activity(j, it); /* no reply: a correct client fails on it */
@@ -1731,14 +1735,16 @@ static void judge_outcome(struct judge *j, const struct sim_result *res)
  * connection the client trusts (an injected reply is no server's). Where
  * the pairing of replies is uncertain, any 2xx after DATA may be what
  * the client took for the answer to its message's end; a message never
- * ended was accepted by nothing. A wire record with events dropped may
- * lack the reply. */
+ * ended was accepted by nothing, unless the server stopped reading before
+ * its end could be seen (the client may have sent it, unread). A wire
+ * record with events dropped may lack the reply. */
 static void judge_delivery(struct judge *j, const struct wire *w, const struct sim_result *res)
 {
   enum sc_client_status st = res ? res->status : j->end_status;
   if ((!res && !j->ended) || st != SC_CLIENT_DONE || !j->cfg->mail_from || j->cfg->nrcpt == 0 ||
       j->msg_accepted || w->truncated ||
-      (j->msg_ends > 0 && j->msg_late_2xx && pairing_uncertain(j, j->tls_up)))
+      ((j->msg_ends > 0 || j->deaf_in_message) && j->msg_late_2xx &&
+       pairing_uncertain(j, j->tls_up)))
     return;
   if (j->msg_ends == 0 && j->data_sent)
     verdict(j, SC_V_FALSE_SUCCESS,

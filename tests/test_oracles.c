@@ -2462,6 +2462,28 @@ static void test_false_success(void)
            "by hand %zu: no '%s' in: %s", i, hand[i].part ? hand[i].part : "",
            rep.reason[SC_V_FALSE_SUCCESS]);
   }
+  /* A 354 and a 250 sent ahead in one flight, then a server that reads
+   * nothing more: the client's message and its end stay unread and
+   * unrecorded, and the 250 may be what it took for their answer (curl,
+   * found by fuzz_curl). With the server reading, a message never sent is
+   * still the flaw. */
+  for (int deaf = 0; deaf < 2; deaf++) {
+    scenario_init(&sc);
+    sc.cfg.mode = SF_MODE_PLAIN;
+    sc.cfg.tls = SF_TLS_NONE;
+    wire_init(&wire);
+    say(WIRE_S_DATA, 0, "220 mx ESMTP\r\n");
+    say(WIRE_C_DATA, 0, "EHLO c\r\n");
+    say(WIRE_S_DATA, 0, "250 mx\r\n");
+    say_envelope(0, "250 b\r\n");
+    say(WIRE_C_DATA, 0, "DATA\r\n");
+    say(WIRE_S_DATA, 0, "354 go\r\n250 OK\r\n");
+    if (deaf)
+      say(WIRE_SERVER_DEAF, 0, "");
+    wire_add(&wire, WIRE_END, 0, 100, "", 0, (uint64_t)SC_CLIENT_DONE, SF_ERR_OK);
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_FALSE_SUCCESS);
+    CHECKF(!!got == !deaf, "250 sent ahead, deaf %d: %s", deaf, rep.reason[SC_V_FALSE_SUCCESS]);
+  }
 }
 
 int main(void)
