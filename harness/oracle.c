@@ -330,7 +330,8 @@ struct judge {
   int bare_lf;         /* a server line ended in a bare LF: a client may still wait for its CRLF */
   int raw;             /* bytes written outside TLS while it was up: the client's record stream is
                           the server's to finish (a record begun, never ended) */
-  int deaf_in_message; /* the server stopped reading after DATA, before a message end */
+  int deaf_in_message; /* the server stopped reading (or closed) after DATA, before a
+                          message end reached it */
   /* End. */
   int ended;
   enum sc_client_status end_status;
@@ -1463,6 +1464,7 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
   case WIRE_C_CLOSE_NOTIFY:
     activity(j, it);
     j->closed = 1;
+    j->deaf_in_message |= it->kind == WIRE_S_CLOSE && j->data_sent && j->msg_ends == 0;
     return;
   case WIRE_SERVER_DEAF:
     j->deaf = 1;
@@ -1735,8 +1737,9 @@ static void judge_outcome(struct judge *j, const struct sim_result *res)
  * connection the client trusts (an injected reply is no server's). Where
  * the pairing of replies is uncertain, any 2xx after DATA may be what
  * the client took for the answer to its message's end; a message never
- * ended was accepted by nothing, unless the server stopped reading before
- * its end could be seen (the client may have sent it, unread). A wire
+ * ended was accepted by nothing, unless the server stopped reading or
+ * closed before its end could be seen (the client may have sent it,
+ * unread). A wire
  * record with events dropped may lack the reply. */
 static void judge_delivery(struct judge *j, const struct wire *w, const struct sim_result *res)
 {
