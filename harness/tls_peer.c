@@ -216,7 +216,8 @@ static int det_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH
 
 /* ---- the peer ------------------------------------------------------------- */
 
-/* One server context per certificate kind, with its one resumable session. */
+/* One server context per certificate kind, with its resumable sessions,
+ * one per version. */
 struct server_slot {
   SSL_CTX *ctx;
   /* [0]: the TLS 1.2 session, [1]: the TLS 1.3 one. */
