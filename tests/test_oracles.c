@@ -636,6 +636,38 @@ static void test_smuggling(void)
   }
 }
 
+/* Loads a scenario named NAME-I whose client sends `message` (written as
+ * a scenario string: "\\n" for a line end). */
+static void load_message(struct scenario *sc, const char *name, size_t i, const char *message)
+{
+  char scn[256];
+  snprintf(scn, sizeof scn, "name = %s-%zu\nclient.message = \"%s\"\n", name, i, message);
+  load(sc, scn);
+}
+
+/* The SMUGGLING verdict of a message exchange written by hand: MAIL
+ * answered 250, RCPT answered `to_rcpt`, DATA answered 354, then the
+ * client's `sent` and `after` (NULL: nothing more). */
+static unsigned smuggling_after_354(const struct scenario *sc, const char *to_rcpt,
+                                    const char *sent, const char *after)
+{
+  const char *const steps[][2] = {{"S", "220 mx ESMTP\r\n"},
+                                  {"C", "MAIL FROM:<a@b>\r\n"},
+                                  {"S", "250 ok\r\n"},
+                                  {"C", "RCPT TO:<c@d>\r\n"},
+                                  {"S", to_rcpt},
+                                  {"C", "DATA\r\n"},
+                                  {"S", "354 go\r\n"},
+                                  {"C", sent},
+                                  {"C", after ? after : ""}};
+  wire_init(&wire);
+  for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++)
+    if (steps[k][1][0])
+      wire_add(&wire, steps[k][0][0] == 'C' ? WIRE_C_DATA : WIRE_S_DATA, 0, 0, steps[k][1],
+               strlen(steps[k][1]), 0, SF_ERR_OK);
+  return oracle_judge(sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_SMUGGLING);
+}
+
 /* RFC 5321 4.5.2: a line of the message that begins with a dot leaves
  * with the dot doubled. Two ways a client that does not shows: a line that
  * begins with one dot; or the message's own lone "." line, which ends DATA
@@ -684,21 +716,9 @@ static void test_dot_stuffing(void)
       {"a\\n.\\n", ".\r\n", 1},
   };
   for (size_t i = 0; i < sizeof ended / sizeof ended[0]; i++) {
-    char scn[128];
-    snprintf(scn, sizeof scn, "name = dots-ended-%zu\nclient.message = \"%s\"\n", i,
-             ended[i].message);
-    load(&sc, scn);
+    load_message(&sc, "dots-ended", i, ended[i].message);
     const char *body = ended[i].message[0] == '.' ? ".\r\n" : "a\r\n.\r\n";
-    const char *const steps[][2] = {{"S", "220 mx ESMTP\r\n"}, {"C", "MAIL FROM:<a@b>\r\n"},
-                                    {"S", "250 ok\r\n"},       {"C", "RCPT TO:<c@d>\r\n"},
-                                    {"S", "554 no\r\n"},       {"C", "DATA\r\n"},
-                                    {"S", "354 go\r\n"},       {"C", body},
-                                    {"C", ended[i].after}};
-    wire_init(&wire);
-    for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++)
-      wire_add(&wire, steps[k][0][0] == 'C' ? WIRE_C_DATA : WIRE_S_DATA, 0, 0, steps[k][1],
-               strlen(steps[k][1]), 0, SF_ERR_OK);
-    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_SMUGGLING);
+    unsigned got = smuggling_after_354(&sc, "554 no\r\n", body, ended[i].after);
     CHECKF(!!got == ended[i].caught, "ended %zu: %#x %s", i, got, rep.reason[SC_V_SMUGGLING]);
   }
   /* A client that puts lines of its own in front of the message
@@ -722,19 +742,8 @@ static void test_dot_stuffing(void)
       {"a\\n.\\nQUIT\\n", "Date: now\r\nb\r\n.\r\nQUIT\r\n", 0},
   };
   for (size_t i = 0; i < sizeof added / sizeof added[0]; i++) {
-    char scn[160];
-    snprintf(scn, sizeof scn, "name = dots-added-%zu\nclient.message = \"%s\"\n", i,
-             added[i].message);
-    load(&sc, scn);
-    const char *const steps[][2] = {{"S", "220 mx ESMTP\r\n"}, {"C", "MAIL FROM:<a@b>\r\n"},
-                                    {"S", "250 ok\r\n"},       {"C", "RCPT TO:<c@d>\r\n"},
-                                    {"S", "250 ok\r\n"},       {"C", "DATA\r\n"},
-                                    {"S", "354 go\r\n"},       {"C", added[i].sent}};
-    wire_init(&wire);
-    for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++)
-      wire_add(&wire, steps[k][0][0] == 'C' ? WIRE_C_DATA : WIRE_S_DATA, 0, 0, steps[k][1],
-               strlen(steps[k][1]), 0, SF_ERR_OK);
-    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_SMUGGLING);
+    load_message(&sc, "dots-added", i, added[i].message);
+    unsigned got = smuggling_after_354(&sc, "250 ok\r\n", added[i].sent, NULL);
     CHECKF(!!got == added[i].caught, "added %zu: %#x %s", i, got, rep.reason[SC_V_SMUGGLING]);
   }
   /* Nothing to stuff: the flaw changes nothing, and nothing is judged. */
@@ -943,30 +952,6 @@ static void say(enum wire_kind kind, int tls, const char *text_)
   wire_add(&wire, kind, tls, 0, text_, strlen(text_), 0, SF_ERR_OK);
 }
 
-/* RFC 3207 4.1: a client that finds the server's authentication not good
- * enough SHOULD say QUIT at once over TLS: QUIT alone is no finding, any
- * other line is (esmtp 1.2 on libESMTP says QUIT after refusing every bad
- * certificate). */
-static void test_cert_then_quit(void)
-{
-  static struct scenario sc;
-  static const char *const after_bad[] = {"QUIT\r\n", "EHLO c\r\n", "QUIT\r\nEHLO c\r\n"};
-  for (size_t i = 0; i < sizeof after_bad / sizeof after_bad[0]; i++) {
-    load(&sc, "name = cert-then-quit\n");
-    wire_init(&wire);
-    say(WIRE_S_DATA, 0, "220 mx ESMTP\r\n");
-    say(WIRE_C_DATA, 0, "EHLO c\r\n");
-    say(WIRE_S_DATA, 0, "250-mx\r\n250 STARTTLS\r\n");
-    say(WIRE_C_DATA, 0, "STARTTLS\r\n");
-    say(WIRE_S_DATA, 0, "220 go\r\n");
-    wire_add(&wire, WIRE_TLS_START, 0, 0, NULL, 0, 0, SF_ERR_OK);
-    say(WIRE_TLS_UP, 1, "self-signed mx.example.com");
-    say(WIRE_C_DATA, 1, after_bad[i]);
-    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_CERT);
-    CHECKF(!!got == (i != 0), "after a bad certificate, '%s': CERT %#x", after_bad[i], got);
-  }
-}
-
 /* The envelope, in plaintext or over TLS: MAIL answered 250, then RCPT
  * answered `to_rcpt`. */
 static void say_envelope(int tls, const char *to_rcpt)
@@ -993,6 +978,26 @@ static void wire_tls_up(void)
 {
   wire_add(&wire, WIRE_TLS_START, 0, 0, NULL, 0, 0, SF_ERR_OK);
   say(WIRE_TLS_UP, 1, "valid mx.example.com");
+}
+
+/* RFC 3207 4.1: a client that finds the server's authentication not good
+ * enough SHOULD say QUIT at once over TLS: QUIT alone is no finding, any
+ * other line is (esmtp 1.2 on libESMTP says QUIT after refusing every bad
+ * certificate). */
+static void test_cert_then_quit(void)
+{
+  static struct scenario sc;
+  static const char *const after_bad[] = {"QUIT\r\n", "EHLO c\r\n", "QUIT\r\nEHLO c\r\n"};
+  for (size_t i = 0; i < sizeof after_bad / sizeof after_bad[0]; i++) {
+    load(&sc, "name = cert-then-quit\n");
+    wire_to_starttls("250-mx\r\n250 STARTTLS\r\n");
+    say(WIRE_S_DATA, 0, "220 go\r\n");
+    wire_add(&wire, WIRE_TLS_START, 0, 0, NULL, 0, 0, SF_ERR_OK);
+    say(WIRE_TLS_UP, 1, "self-signed mx.example.com");
+    say(WIRE_C_DATA, 1, after_bad[i]);
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_CERT);
+    CHECKF(!!got == (i != 0), "after a bad certificate, '%s': CERT %#x", after_bad[i], got);
+  }
 }
 
 /* owes_nothing: at the end of the wire, was every command answered, with
