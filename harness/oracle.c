@@ -327,10 +327,10 @@ struct judge {
    * failed, the server silent or stalling by the scenario's choice, its
    * last line not ended. */
   int tls_pending, closed, server_holds, server_partial;
-  int bare_lf;         /* a server line ended in a bare LF: a client may still wait for its CRLF */
-  int raw;             /* bytes written outside TLS while it was up: the client's record stream is
-                          the server's to finish (a record begun, never ended) */
-  int deaf_in_message; /* the server stopped reading (or closed) after DATA, before a
+  int bare_lf; /* a server line ended in a bare LF: a client may still wait for its CRLF */
+  int raw;     /* bytes written outside TLS while it was up: the client's record stream is
+                  the server's to finish (a record begun, never ended) */
+  int unread_after_data; /* the server stopped reading (or closed) after DATA, before a
                           message end reached it */
   /* End. */
   int ended;
@@ -1464,13 +1464,13 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
   case WIRE_C_CLOSE_NOTIFY:
     activity(j, it);
     j->closed = 1;
-    j->deaf_in_message |= it->kind == WIRE_S_CLOSE && j->data_sent && j->msg_ends == 0;
+    j->unread_after_data |= it->kind == WIRE_S_CLOSE && j->data_sent && j->msg_ends == 0;
     return;
   case WIRE_SERVER_DEAF:
     j->deaf = 1;
     /* After DATA and before any end of a message reached it: what the
      * client sent since stays unread, and unrecorded. */
-    j->deaf_in_message |= j->data_sent && j->msg_ends == 0;
+    j->unread_after_data |= j->data_sent && j->msg_ends == 0;
     return;
   case WIRE_S_RAW:
     activity(j, it); /* no reply: a correct client fails on it */
@@ -1746,7 +1746,7 @@ static void judge_delivery(struct judge *j, const struct wire *w, const struct s
   enum sc_client_status st = res ? res->status : j->end_status;
   if ((!res && !j->ended) || st != SC_CLIENT_DONE || !j->cfg->mail_from || j->cfg->nrcpt == 0 ||
       j->msg_accepted || w->truncated ||
-      ((j->msg_ends > 0 || j->deaf_in_message) && j->msg_late_2xx &&
+      ((j->msg_ends > 0 || j->unread_after_data) && j->msg_late_2xx &&
        pairing_uncertain(j, j->tls_up)))
     return;
   if (j->msg_ends == 0 && j->data_sent)

@@ -26,28 +26,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 esmtp=$here/../../build/mta-clients/root/usr/bin/esmtp
-addr= port= host= cafile= user= password= from= to= message= dir= tls_max=
-while [ $# -gt 0 ]; do
-  [ $# -ge 2 ] || { echo "esmtp_client.sh: $1 needs a value" >&2; exit 2; }
-  case $1 in
-    --addr) addr=$2 ;;
-    --port) port=$2 ;;
-    --host) host=$2 ;;
-    --cafile) cafile=$2 ;;
-    --user) user=$2 ;;
-    --password) password=$2 ;;
-    --from) from=$2 ;;
-    --to) to=$2 ;;
-    --message) message=$2 ;;
-    --dir) dir=$2 ;;
-    --tls-max) tls_max=$2 ;;
-    *) echo "esmtp_client.sh: unknown argument '$1'" >&2; exit 2 ;;
-  esac
-  shift 2
-done
-for v in addr port host cafile from to message dir; do
-  [ -n "${!v}" ] || { echo "esmtp_client.sh: --$v is required" >&2; exit 2; }
-done
+source "$here/client_args.sh"
+client_args "user password tls-max" "addr port host cafile from to message dir" -- "$@"
 [ -x "$esmtp" ] || { echo "esmtp_client.sh: $esmtp missing (run tests/live/mta_clients.sh)" >&2; exit 2; }
 # The name must lead to the address the audit serves on.
 if ! getent ahosts "$host" | awk -v a="$addr" '$1 == a { f = 1 } END { exit !f }'; then

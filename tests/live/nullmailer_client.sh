@@ -23,20 +23,8 @@
 # background.
 set -euo pipefail
 usage() { echo "usage: $0 --mode starttls|implicit --addr A --port P --host H --cafile F --user U --password W --from F --to T --message FILE --dir D" >&2; exit 2; }
-mode='' addr='' port='' host='' cafile='' user='' password='' from='' to='' message='' dir=''
-while [ $# -gt 0 ]; do
-  [ $# -ge 2 ] || usage
-  case $1 in
-    --mode) mode=$2 ;; --addr) addr=$2 ;; --port) port=$2 ;; --host) host=$2 ;;
-    --cafile) cafile=$2 ;; --user) user=$2 ;; --password) password=$2 ;;
-    --from) from=$2 ;; --to) to=$2 ;; --message) message=$2 ;; --dir) dir=$2 ;;
-    *) usage ;;
-  esac
-  shift 2
-done
-for v in mode addr port host cafile from to message dir; do
-  [ -n "${!v}" ] || { echo "$0: --$v is missing" >&2; usage; }
-done
+source "$(dirname "$0")/client_args.sh"
+client_args "user password" "mode addr port host cafile from to message dir" -- "$@"
 case $mode in
   starttls) tlsopt=starttls ;;
   implicit) tlsopt=ssl ;;

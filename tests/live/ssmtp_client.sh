@@ -21,26 +21,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 ssmtp=$here/../../build/mta-clients/root/usr/sbin/ssmtp
-mode='' addr='' port='' user='' password='' from='' to='' message='' dir=''
-while [ $# -gt 0 ]; do
-  [ $# -ge 2 ] || { echo "ssmtp_client.sh: $1 needs a value" >&2; exit 2; }
-  case $1 in
-    --mode) mode=$2 ;;
-    --addr) addr=$2 ;;
-    --port) port=$2 ;;
-    --user) user=$2 ;;
-    --password) password=$2 ;;
-    --from) from=$2 ;;
-    --to) to=$2 ;;
-    --message) message=$2 ;;
-    --dir) dir=$2 ;;
-    *) echo "ssmtp_client.sh: unknown option $1" >&2; exit 2 ;;
-  esac
-  shift 2
-done
-for v in mode addr port from to message dir; do
-  [ -n "${!v}" ] || { echo "ssmtp_client.sh: --$v is required" >&2; exit 2; }
-done
+source "$here/client_args.sh"
+client_args "user password" "mode addr port from to message dir" -- "$@"
 case $mode in
   starttls) tls='UseTLS=YES
 UseSTARTTLS=YES' ;;
