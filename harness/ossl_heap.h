@@ -9,8 +9,9 @@
  *
  *   - the bytes around every allocation are poisoned, so an access past its
  *     end or before its start is an ASan report (use-after-poison);
- *   - freed slots are poisoned and wait in a quarantine (16 MB) before reuse,
- *     so a use after free is a report too;
+ *   - freed slots are poisoned and wait in a quarantine before reuse (the
+ *     rest of their input and the whole next one, up to 4 MB of slots), so
+ *     a use after free is a report too;
  *   - a double or invalid free is a report with the stack that made it;
  *   - a leak: an input that leaves slots it allocated still in use is run
  *     again with OpenSSL on ASan's own allocator (ossl_heap_leak_check()).
