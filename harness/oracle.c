@@ -328,6 +328,8 @@ struct judge {
    * last line not ended. */
   int tls_pending, closed, server_holds, server_partial;
   int bare_lf; /* a server line ended in a bare LF: a client may still wait for its CRLF */
+  int odd_end; /* the last reply's final line has neither a space nor a hyphen after its code
+                  ("250220 ..."): a strict client may still wait for the end */
   int raw;     /* bytes written outside TLS while it was up: the client's record stream is
                   the server's to finish (a record begun, never ended) */
   int unread_after_data; /* the server stopped reading (or closed) after DATA, before a
@@ -543,6 +545,8 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
   /* RFC 5321 3.8: a 421 line, alone or inside a multiline reply (one that
    * came injected is judged as injection, not as the server's word). */
   int ends_reply = it->code >= 0 && (it->len == 3 || it->text[3] == ' ');
+  if (it->final)
+    j->odd_end = !ends_reply;
   int first_421 = 0;
   if (it->code == 421 && it->eol && !injected) {
     close_arm(j, &j->closing);
@@ -1268,25 +1272,29 @@ static uint32_t phase_timeout(const struct judge *j)
  * when every command had its whole answer, with no TLS handshake under
  * way, the server reading, not closed, not stalling or silent by the
  * scenario's choice, no line of its left open or ended by a bare LF (a
- * client may wait for the CRLF), no bytes of its written outside TLS while
- * it was up (a record begun there is the server's to end: the client waits
- * for the rest), and replies paired without doubt. After QUIT's answer the
- * client may wait for the close. */
+ * client may wait for the CRLF), no reply ended by a line with neither a
+ * space nor a hyphen after its code (a client that wants the space reads
+ * on), no bytes of its written outside TLS while it was up (a record begun
+ * there is the server's to end: the client waits for the rest), and
+ * replies paired without doubt. After QUIT's answer the client may wait
+ * for the close. */
 static int owes_nothing(const struct judge *j)
 {
   return !j->ended && j->npending == 0 && !pairing_uncertain(j, j->tls_up) && !j->open_line &&
          !j->server_partial && !j->deaf && !j->tls_pending && !j->closed && !j->server_holds &&
-         !j->bare_lf && !j->raw && j->last_verb != SC_VERB_QUIT;
+         !j->bare_lf && !j->odd_end && !j->raw && j->last_verb != SC_VERB_QUIT;
 }
 
 /* Activity on the wire: the gap since the last one must fit the timeout of
  * the phase the client was in, and time passes only while the client is
  * owed an answer: one that lets it pass owed nothing (more than the slack
  * a wire recorded live has between a reply and the next command) waits for
- * the answer to a command it has not sent, while the server waits for it. */
+ * the answer to a command it has not sent, while the server waits for it.
+ * (A client line that ends such a wait while a server line is still being
+ * gathered, `server_open`, came while the client was reading that line.) */
 static void activity(struct judge *j, const struct wire_item *it)
 {
-  if (it->t > j->last_t + ORACLE_TIMEOUT_SLACK_MS && owes_nothing(j))
+  if (it->t > j->last_t + ORACLE_TIMEOUT_SLACK_MS && owes_nothing(j) && !it->server_open)
     verdict(j, SC_V_HANG,
             "waited %llu ms after %s, owed nothing: every command had its answer (a deadlock: "
             "it waits on a command it has not sent)",

@@ -1013,13 +1013,14 @@ static void test_owes_nothing(void)
     const char *reply;
     int want;
   } cases[] = {
-      {1, NULL, NULL, 1},                 /* TLS up, its EHLO never sent (esmtp) */
-      {1, "EHLO c\r\n", NULL, 0},         /* EHLO owed an answer */
-      {1, "EHLO c\r\n", "250-mx\r\n", 0}, /* its answer not ended */
-      {1, "EHLO c\r\n", "250 mx\r\n", 1}, /* answered, nothing sent since */
-      {1, "EHLO c\r\n", "250 mx\n", 0},   /* its CRLF may still be awaited */
-      {1, "QUIT\r\n", "221 bye\r\n", 0},  /* after 221 it may wait for the close */
-      {0, NULL, NULL, 0},                 /* the handshake under way */
+      {1, NULL, NULL, 1},                    /* TLS up, its EHLO never sent (esmtp) */
+      {1, "EHLO c\r\n", NULL, 0},            /* EHLO owed an answer */
+      {1, "EHLO c\r\n", "250-mx\r\n", 0},    /* its answer not ended */
+      {1, "EHLO c\r\n", "250 mx\r\n", 1},    /* answered, nothing sent since */
+      {1, "EHLO c\r\n", "250 mx\n", 0},      /* its CRLF may still be awaited */
+      {1, "EHLO c\r\n", "250220 mx\r\n", 0}, /* no space after the code: read past */
+      {1, "QUIT\r\n", "221 bye\r\n", 0},     /* after 221 it may wait for the close */
+      {0, NULL, NULL, 0},                    /* the handshake under way */
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     wire_to_starttls("250-mx\r\n250 STARTTLS\r\n");
@@ -1055,6 +1056,33 @@ static void test_owes_nothing(void)
   say(WIRE_S_DATA, 1, "250 mx\r\n");
   oracle_judge(&sc, &wire, NULL, &rep);
   CHECK(rep.owes_nothing == 0);
+}
+
+/* A wait is no deadlock while the client may still be reading: behind a
+ * reply whose last line has no space after its code ("250220 mx", which
+ * curl reads past, waiting for a line that ends the reply; found by
+ * fuzz_curl), or while a server line is begun and not ended ("B", whose
+ * end libESMTP waited for; found by fuzz_libesmtp). The same wait behind a
+ * well-formed reply is one. */
+static void test_deadlock_doubts(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = doubts\n");
+  static const struct {
+    const char *reply;
+    int hang;
+  } cases[] = {{"250 mx\r\n", 1}, {"250220 mx\r\n", 0}, {"250 mx\r\nB", 0}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    wire_init(&wire);
+    say(WIRE_S_DATA, 0, "220 mx ESMTP\r\n");
+    say(WIRE_C_DATA, 0, "EHLO c\r\n");
+    say(WIRE_S_DATA, 0, cases[i].reply);
+    wire_add(&wire, WIRE_C_DATA, 0, 60000, "QUIT\r\n", 6, 0, SF_ERR_OK);
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_HANG);
+    CHECKF(!got == !cases[i].hang, "case %zu: HANG %#x: %s", i, got, rep.reason[SC_V_HANG]);
+    if (cases[i].hang)
+      CHECK(strstr(rep.reason[SC_V_HANG], "owed nothing") != NULL);
+  }
 }
 
 /* A fresh wire through STARTTLS and the handshake to the client's EHLO
@@ -2520,6 +2548,7 @@ int main(void)
   test_stale_caps();
   test_hang();
   test_deadlock();
+  test_deadlock_doubts();
   test_hang_past_timeout();
   test_hang_trickle();
   test_plaintext_auth();
