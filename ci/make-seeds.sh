@@ -8,6 +8,9 @@
 #                                        injection-, caps- and submission- ones,
 #                                        tls13-full-<name>.bin (TLS 1.3, full
 #                                        handshakes) for the ok- and cert- ones
+#   corpus/fuzz_curl/tls13-eager-<name>.bin,  for the ok- ones: TLS 1.3 resumed,
+#   corpus/fuzz_libesmtp/tls13-eager-<name>.bin  the server reading each write
+#                                        at once (harness/adapter.h)
 #   corpus/fuzz_portmode/<pairing>.bin   the whole port x mode x tls x server matrix
 # Existing seeds are kept (smtpfuzz convert never overwrites); delete a file to
 # have it made again.
@@ -36,15 +39,19 @@ profiles=(plain/none starttls/opportunistic starttls/required implicit/required)
 servers=(submission implicit relay legacy silent)
 
 # tls13 NAME: the scenarios that also get a TLS 1.3 seed (resumed);
-# tls13_full NAME: those that get one with a full handshake too.
+# tls13_full NAME: those that get one with a full handshake too;
+# tls13_eager NAME: those that get a TLS 1.3 seed with an eager server for
+# the clients under the shim.
 tls13() { [[ "$1" =~ ^(ok|cert|injection|caps|submission)- ]]; }
 tls13_full() { [[ "$1" =~ ^(ok|cert)- ]]; }
+tls13_eager() { [[ "$1" =~ ^ok- ]]; }
 
 if [ "$rebuild" = 1 ]; then
   for scn in corpus/scenarios/*.scn; do
     name=$(basename "$scn" .scn)
     rm -f "corpus/fuzz_session/$name.bin" "corpus/fuzz_starttls/$name.bin" "corpus/fuzz_curl/$name.bin" "corpus/fuzz_libesmtp/$name.bin" \
-      "corpus/fuzz_starttls/tls13-$name.bin" "corpus/fuzz_starttls/tls13-full-$name.bin"
+      "corpus/fuzz_starttls/tls13-$name.bin" "corpus/fuzz_starttls/tls13-full-$name.bin" \
+      "corpus/fuzz_curl/tls13-eager-$name.bin" "corpus/fuzz_libesmtp/tls13-eager-$name.bin"
   done
   for port in "${ports[@]}"; do
     for profile in "${profiles[@]}"; do
@@ -70,15 +77,21 @@ for scn in corpus/scenarios/*.scn; do
     "$smtpfuzz" convert "$scn" "$out"
     made=$((made + 1))
   done
-  # fuzz_starttls reads the TLS-phase timeout's two lowest bits: 1 is
-  # "TLS 1.3, resumed", 3 "TLS 1.3, a full handshake" (harness/adapter.h).
-  for v in 300001 300003; do
+  # The scenario targets read the TLS-phase timeout's lowest bits
+  # (harness/adapter.h): 1 is "TLS 1.3, resumed", 3 "TLS 1.3, a full
+  # handshake", and 4 added, for the clients under the shim, "the server
+  # reads each write at once".
+  for v in 300001 300003 300005:fuzz_curl 300005:fuzz_libesmtp; do
     if [ "$v" = 300001 ]; then
       out="corpus/fuzz_starttls/tls13-$name.bin"
       tls13 "$name" || continue
-    else
+    elif [ "$v" = 300003 ]; then
       out="corpus/fuzz_starttls/tls13-full-$name.bin"
       tls13_full "$name" || continue
+    else
+      out="corpus/${v#*:}/tls13-eager-$name.bin"
+      v=${v%%:*}
+      tls13_eager "$name" || continue
     fi
     [ -e "$out" ] && continue
     grep -v '^client\.timeout\.tls' "$scn" >"$tmp/$name.scn"

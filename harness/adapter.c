@@ -14,6 +14,11 @@ enum tls_peer_version sc_adapter_tls_version(const struct scenario *sc)
   }
 }
 
+int sc_adapter_eager_server(const struct sf_config *cfg)
+{
+  return (cfg->timeout_ms[SF_PHASE_TLS] & 4) != 0;
+}
+
 int sc_adapter_run(const struct sc_adapter *a, const struct scenario *sc, struct tls_peer *peer,
                    struct wire *w, struct sim_result *res)
 {

@@ -57,6 +57,19 @@ struct sc_adapter {
  * a quarter of the inputs still make one (bench/tls_handshake.c). */
 enum tls_peer_version sc_adapter_tls_version(const struct scenario *sc);
 
+/* When the server reads what a client under the shim (byoc.h) writes: at
+ * once, or when the client next waits. On loopback a real server often
+ * answers before the client has done anything else, and a client that
+ * polls for reading and writing at once then finds the answer (or a TLS
+ * 1.3 session ticket) before it has flushed its next command; it often
+ * does not. The scenario has no word for this, so the fuzz targets choose
+ * it as they choose the TLS version: the TLS-phase timeout's third-lowest
+ * bit (4) set, "eager", the write returns only after the server has read
+ * it and sent what it had to say (in the same instant; a millisecond later
+ * if it had nothing to say); clear, the default, the server reads when the
+ * client waits. Returns 1 for eager. */
+int sc_adapter_eager_server(const struct sf_config *cfg);
+
 /* One run of `sc` against a client from `a`: the peer reseeded, the client
  * created, played by sim_run_with() with the OpenSSL server, destroyed.
  * Returns 0, or -1 if nothing ran (`w` and `res` then say nothing): the

@@ -876,6 +876,65 @@ static void test_long_write(void)
   CHECKF(pr.n == 72000, "%ld bytes sent", pr.n);
 }
 
+/* When the server reads (sc_adapter_eager_server(): the TLS-phase
+ * timeout's bit 4). Eager: the answer to EHLO is there when the write
+ * returns, no time having passed; a deaf server lets each write return a
+ * millisecond later, and never looks like a client that stopped acting.
+ * Otherwise the server reads when the client waits: nothing is there after
+ * the write. `n` is what a poll at once found after the EHLO. */
+static void greeted(struct probe *p)
+{
+  char line[128];
+  size_t got = 0;
+  struct pollfd pf = {p->fd, POLLIN, 0};
+  while (got < sizeof line && (got < 2 || memcmp(line + got - 2, "\r\n", 2) != 0) &&
+         poll(&pf, 1, -1) == 1 && read(p->fd, line + got, 1) == 1)
+    got++;
+  CHECK(got > 3 && memcmp(line, "220", 3) == 0);
+}
+
+static void eager_body(struct probe *p)
+{
+  CHECK(dial(p, 0) >= 0);
+  greeted(p);
+  uint64_t before = sc_byoc_now();
+  CHECK(write(p->fd, "EHLO x\r\n", 8) == 8);
+  struct pollfd pf = {p->fd, POLLIN, 0};
+  p->n = poll(&pf, 1, 0);
+  CHECK(sc_byoc_now() == before);
+  pf.revents = 0;
+  CHECK(poll(&pf, 1, 5000) == 1); /* either way, the answer comes */
+  char buf[256];
+  CHECK(read(p->fd, buf, sizeof buf) > 3 && memcmp(buf, "250", 3) == 0);
+}
+
+static void deaf_eager_body(struct probe *p)
+{
+  CHECK(dial(p, 0) >= 0);
+  greeted(p);
+  uint64_t before = sc_byoc_now();
+  for (int i = 0; i < 3; i++)
+    CHECK(write(p->fd, "NOOP\r\n", 6) == 6);
+  p->n = (long)(sc_byoc_now() - before);
+}
+
+static void test_eager(void)
+{
+  const char *submission = "server = submission\nclient.mode = plain\nclient.tls = none\n"
+                           "deliver = no\nclient.timeout.tls = %u\n";
+  char scn[256];
+  snprintf(scn, sizeof scn, submission, 300004u);
+  probe(scn, eager_body);
+  CHECKF(pr.n == 1, "eager: a poll right after the write found %ld ready", pr.n);
+  snprintf(scn, sizeof scn, submission, 300000u);
+  probe(scn, eager_body);
+  CHECKF(pr.n == 0, "lazy: a poll right after the write found %ld ready", pr.n);
+  probe("server = submission\nclient.mode = plain\nclient.tls = none\ndeliver = no\n"
+        "client.timeout.tls = 300004\non connect: send \"220 hi\\r\\n\"; deaf\n",
+        deaf_eager_body);
+  CHECKF(pr.n == 3, "eager, deaf: three writes took %ld ms", pr.n);
+}
+
 /* select() and poll() on a closed virtual descriptor, select()'s bounds
  * and its timeval (rounded up to a millisecond, zeroed when it expires),
  * SO_RCVTIMEO in seconds and microseconds, and every clock in ms. */
@@ -1271,6 +1330,7 @@ int main(void)
   test_flood();
   test_write();
   test_long_write();
+  test_eager();
   test_clocks();
   test_spin_steps();
   test_fds();

@@ -98,6 +98,9 @@ static const struct row table[] = {
     /* ... also when the server started TLS before that STARTTLS; and the
      * server's name on the first EHLO line is taken for STARTTLS. */
     {"curl-starttls-after-server-started-tls.scn", V(INJECTION), SC_CLIENT_FAILED},
+    /* A TLS 1.3 session ticket waiting before its EHLO is flushed: curl
+     * reads past it. */
+    {"tests/data/byoc/tls13-eager-ticket-before-ehlo.scn", 0, SC_CLIENT_DONE},
 };
 #else
 extern const struct sc_adapter sc_adapter_libesmtp;
@@ -154,6 +157,14 @@ static const struct row table[] = {
     {"libesmtp-data-answered-250.scn", V(FALSE_SUCCESS), SC_CLIENT_DONE},
     {"reply-body-451.scn", 0, SC_CLIENT_FAILED},
     {"reply-body-552.scn", 0, SC_CLIENT_FAILED},
+    /* With the server reading each write at once, the TLS 1.3 session
+     * ticket is there when it polls after the handshake, its EHLO still
+     * in its buffer: it reads first, finds no reply, and waits for one
+     * until its timeout (esmtp live: tests/live/README.md). Not at TLS 1.2
+     * (no ticket), nor when the server reads later. */
+    {"tests/data/byoc/tls13-eager-ticket-before-ehlo.scn", V(HANG), SC_CLIENT_FAILED},
+    {"tests/data/byoc/tls12-eager.scn", 0, SC_CLIENT_DONE},
+    {"tests/data/byoc/tls13-lazy.scn", 0, SC_CLIENT_DONE},
 };
 #endif
 
@@ -236,7 +247,9 @@ int main(int argc, char **argv)
   }
   for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
     char path[256], want[128], got_names[128];
-    snprintf(path, sizeof path, "corpus/scenarios/%s", table[i].file);
+    /* A bare name is in the scenario library; a path, from the source tree. */
+    snprintf(path, sizeof path, "%s%s", strchr(table[i].file, '/') ? "" : "corpus/scenarios/",
+             table[i].file);
     unsigned got = run(path);
     names(table[i].verdicts, want, sizeof want);
     names(got, got_names, sizeof got_names);

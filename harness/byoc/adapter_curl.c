@@ -277,8 +277,9 @@ static unsigned known(const struct scenario *sc, const struct oracle_report *rep
   const struct sf_config *cfg = &sc->cfg;
   /* curl_multi_timeout reports no timer while curl waits for a reply
    * (curl's response timeout is checked only when the application calls
-   * it anyway): silent-465.scn and every silent or stalled server. */
-  unsigned k = ORACLE_BIT(SC_V_HANG);
+   * it anyway): silent-465.scn and every silent or stalled server. A wait
+   * for an answer it is not owed (a deadlock) is another matter. */
+  unsigned k = sc_adapter_deadlock(rep) ? 0 : ORACLE_BIT(SC_V_HANG);
   /* SIZE (and SMTPUTF8) learned before TLS are never forgotten:
    * curl-stale-size-helo-fallback.scn. */
   if (sc_adapter_reason_has(rep->reason[SC_V_STALE_CAPS], "an ESMTP parameter"))

@@ -135,7 +135,8 @@ static unsigned known(const struct scenario *sc, const struct oracle_report *rep
     k |= ORACLE_BIT(SC_V_LEAK_AUTH);         /* Starttls_ENABLED authenticates in plaintext */
   const char *hang = rep->reason[SC_V_HANG]; /* its timeouts span states, not phases, */
   if (sc_adapter_wait_within_timeouts(&sc->cfg, hang) || sc_adapter_server_deaf(sc) ||
-      sc_adapter_reason_has(hang, "trickled in")) /* and restart on every read */
+      sc_adapter_reason_has(hang, "trickled in") ||             /* and restart on every read; */
+      sc_adapter_reason_has(hang, "after its TLS hello, owed")) /* a TLS 1.3 ticket read first */
     k |= ORACLE_BIT(SC_V_HANG);
   k |= rep->after_421 & (1u << SC_VERB_AUTH) ? ORACLE_BIT(SC_V_IGNORED_421) : 0; /* 421 to AUTH */
   if (sc_adapter_reason_has(rep->reason[SC_V_FALSE_SUCCESS], "ended done without"))

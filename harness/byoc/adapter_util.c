@@ -11,6 +11,9 @@
 
 #include <stdio.h>
 
+/* How the oracle words a wait for what is not due (oracle.c, activity()). */
+#define DEADLOCK "owed nothing"
+
 size_t sc_adapter_crlf(char *dst, size_t cap, const char *msg, size_t len)
 {
   size_t k = 0;
@@ -77,9 +80,16 @@ uint64_t sc_adapter_wait_limit(const struct sf_config *cfg)
 int sc_adapter_wait_within_timeouts(const struct sf_config *cfg, const char *hang_reason)
 {
   unsigned long long waited;
-  if (sscanf(hang_reason, "waited %llu ms", &waited) != 1)
+  if (sscanf(hang_reason, "waited %llu ms", &waited) != 1 ||
+      sc_adapter_reason_has(hang_reason, DEADLOCK))
     return 0;
   return waited <= sc_adapter_wait_limit(cfg);
+}
+
+int sc_adapter_deadlock(const struct oracle_report *rep)
+{
+  return (rep->verdicts & ORACLE_BIT(SC_V_HANG)) &&
+         sc_adapter_reason_has(rep->reason[SC_V_HANG], DEADLOCK);
 }
 
 int sc_adapter_reason_has(const char *reason, const char *what)

@@ -33,8 +33,14 @@ uint64_t sc_adapter_wait_limit(const struct sf_config *cfg);
 /* 1 if a HANG reason says the client waited ("waited N ms ...") no longer
  * than the longest timeout the configuration holds, plus the oracles'
  * slack: a client whose timeouts cover other spans than the scenario's
- * phases kept one of its own, if not the phase's. */
+ * phases kept one of its own, if not the phase's. Never for a deadlock
+ * (sc_adapter_deadlock()): no timeout excuses waiting for what is not due. */
 int sc_adapter_wait_within_timeouts(const struct sf_config *cfg, const char *hang_reason);
+/* 1 if the report's HANG is a deadlock: the client waited for an answer it
+ * was not owed (to a command it had not sent), which no timeout of its own
+ * excuses. */
+struct oracle_report;
+int sc_adapter_deadlock(const struct oracle_report *rep);
 /* 1 if an oracle's reason holds `what` (starts with it, for the second).
  * Plain loops, not strstr or strncmp: under the fuzzers the C library's
  * comparisons hand their operands to the fuzzer as words to try, and these

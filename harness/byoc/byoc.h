@@ -138,6 +138,7 @@ struct sc_byoc {
   enum sc_client_status status;
   uint64_t deadline;
   int started, in_fiber, fiber_live, cancelling;
+  int yielded; /* in byoc_yield(): the server reads before it goes on */
   char diagnosis[256];
   void *fiber; /* struct byoc_fiber, shim.c */
 };

@@ -85,6 +85,7 @@ static enum sc_client_status step_loop(struct sc_byoc *b)
 {
   for (unsigned cancelled = 0; cancelled < SC_BYOC_CANCEL_ROUNDS;) {
     int64_t wait_ms = -1;
+    unsigned changes = shim_changes();
     enum sc_client_status st = b->ops->step(b, &wait_ms);
     if (st != SC_CLIENT_RUNNING)
       return st;
@@ -92,6 +93,11 @@ static enum sc_client_status step_loop(struct sc_byoc *b)
       cancelled++;
       continue;
     }
+    /* The connection changed while it stepped (an eager server answered a
+     * write, byoc_yield()): it steps again before it waits for the next
+     * change. */
+    if (shim_changes() != changes)
+      continue;
     uint64_t now = sc_byoc_now();
     /* A client that asks to be called at once, again and again, gets a
      * millisecond at a time (bounded by the simulator's clock bound). */
@@ -129,6 +135,20 @@ int byoc_wait(uint64_t deadline)
   finish_switch(fake, &fiber.sim_bottom, &fiber.sim_size);
   b->in_fiber = 1;
   return 0;
+}
+
+int byoc_yield(void)
+{
+  struct sc_byoc *b = current;
+  if (!b)
+    return -1;
+  /* Resumed by the server's answer, which may come in the same instant; a
+   * server that has nothing to say (or reads nothing) lets the write
+   * return a millisecond later. */
+  b->yielded = 1;
+  int r = byoc_wait(sc_byoc_now() + 1);
+  b->yielded = 0;
+  return r;
 }
 
 /* ---- on the simulator's stack ------------------------------------------------- */
@@ -189,8 +209,10 @@ static size_t bc_take(struct sc_client *c, uint8_t *out, size_t cap, uint64_t no
   struct sc_byoc *b = self(c);
   shim_set_now(now);
   size_t n = shim_take(out, cap);
-  if (n > 0)
-    resume(b); /* room to write again */
+  /* Room to write again; but a client that yielded (byoc_yield()) waits
+   * for the server to read this and answer. */
+  if (n > 0 && !b->yielded)
+    resume(b);
   return n;
 }
 

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include "byoc.h"
 
+#include "adapter.h"
 #include "adapter_util.h"
 #include "shim_internal.h"
 #include "tls_peer.h"
@@ -105,6 +106,8 @@ static struct shim {
   uint64_t spin_step;  /* ms the next spin wait lets pass */
   uint64_t spin_from;  /* virtual time of the client's last progress */
   uint64_t spin_limit; /* sc_adapter_wait_limit() of its configuration */
+  int eager;           /* sc_adapter_eager_server(): the server reads each write at once */
+  unsigned changes;    /* the simulator's takes, feeds and closes so far */
   /* The server: its name (or literal), address and port. */
   char host[SHIM_HOST_MAX];
   int family;
@@ -217,6 +220,7 @@ int shim_engage(const struct sf_config *cfg)
   shim.in_len = shim.out_len = 0;
   shim.spin_step = 1;
   shim.spin_limit = sc_adapter_wait_limit(cfg);
+  shim.eager = sc_adapter_eager_server(cfg);
   server_address(cfg);
   shim.engaged = 1;
   return 0;
@@ -260,8 +264,10 @@ size_t shim_take(uint8_t *out, size_t cap)
   memcpy(out, shim.out, n);
   memmove(shim.out, shim.out + n, shim.out_len - n);
   shim.out_len -= n;
-  if (n)
+  if (n) {
     progress();
+    shim.changes++;
+  }
   return n;
 }
 
@@ -271,8 +277,10 @@ size_t shim_feed(const uint8_t *in, size_t len)
   size_t n = len < room ? len : room;
   memcpy(shim.in + shim.in_len, in, n);
   shim.in_len += n;
-  if (n)
+  if (n) {
     progress();
+    shim.changes++;
+  }
   return n;
 }
 
@@ -280,6 +288,12 @@ void shim_eof(void)
 {
   shim.peer_closed = 1;
   progress();
+  shim.changes++;
+}
+
+unsigned shim_changes(void)
+{
+  return shim.changes;
 }
 
 void shim_cancel(void)
@@ -382,6 +396,8 @@ static ssize_t conn_write(struct vfd *v, const struct iovec *iov, int iovcnt, in
       }
       shim.out_len += n;
       progress();
+      if (shim.eager)
+        byoc_yield(); /* the server reads it, and answers, first */
       return (ssize_t)n;
     }
     if (v->nonblock || (flags & MSG_DONTWAIT)) {

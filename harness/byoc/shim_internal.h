@@ -18,6 +18,9 @@ void shim_set_now(uint64_t now);
 size_t shim_take(uint8_t *out, size_t cap);
 size_t shim_feed(const uint8_t *in, size_t len);
 void shim_eof(void);
+/* How many times the simulator has changed the connection (taken bytes,
+ * fed bytes, closed it) in this run. */
+unsigned shim_changes(void);
 /* From now on every call on a virtual descriptor fails at once. */
 void shim_cancel(void);
 int shim_cancelled(void);
@@ -28,5 +31,10 @@ int shim_cancelled(void);
  * client's stack, or being wound down): the caller then reports "nothing
  * yet" as a non-blocking call would. */
 int byoc_wait(uint64_t deadline);
+/* The client lets the server read what it just wrote, and answer, before
+ * it goes on (sc_adapter_eager_server()): it waits until the server's
+ * answer comes, with no time passing, or a millisecond (a server with
+ * nothing to say, or that reads nothing). Same returns as byoc_wait(). */
+int byoc_yield(void);
 
 #endif
