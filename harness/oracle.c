@@ -221,14 +221,15 @@ struct judge {
   struct caps cur_caps_2xx;
   /* Before TLS. */
   struct caps pre;
-  int no_starttls; /* the last pre-TLS hello reply lacks STARTTLS */
-  int refused;     /* STARTTLS answered otherwise than 220 */
-  int after_220;   /* the 220 to STARTTLS came; TLS not up yet */
-  int unclear_220; /* that answer was a 2xx but no clean "220 " */
-  int injected;    /* bytes followed the 220 to STARTTLS */
-  int inj_replies; /* complete replies among them */
-  int surplus;     /* plaintext replies that answered no command */
-  int surplus_tls; /* the same inside TLS, not yet taken for an answer */
+  int no_starttls;   /* the last pre-TLS hello reply lacks STARTTLS */
+  int refused;       /* STARTTLS answered otherwise than 220 */
+  int after_220;     /* the 220 to STARTTLS came; TLS not up yet */
+  int unclear_220;   /* that answer was a 2xx but no clean "220 " */
+  int injected;      /* bytes followed the 220 to STARTTLS */
+  int inj_replies;   /* complete replies among them */
+  int ambiguous_end; /* a server line clients differ on as a reply's end came */
+  int surplus;       /* plaintext replies that answered no command */
+  int surplus_tls;   /* the same inside TLS, not yet taken for an answer */
   /* The codes of the first of those (-1: none read), oldest first: the
    * first is what the client takes for the answer to its next command. */
   int surplus_code[SURPLUS_CODES];
@@ -285,6 +286,10 @@ struct judge {
                      inside a group sent without reading */
   int held;        /* held_it and held_line wait for the next event */
   int group_chunk; /* that group ended in a BDAT: its chunk is the group's too */
+  /* The server answered DATA 354 after its 421 (the DATA went out before
+   * the 421 came): a "." alone next ends the empty message it opened, the
+   * one way out of the data it asked for (a QUIT there is message text). */
+  int data_opened_after_421;
   struct wire_item held_it;
   char held_line[64];
   /* The client's previous command line: a line the server reads as SASL
@@ -328,8 +333,6 @@ struct judge {
    * last line not ended. */
   int tls_pending, closed, server_holds, server_partial;
   int bare_lf; /* a server line ended in a bare LF: a client may still wait for its CRLF */
-  int odd_end; /* the last reply's final line has neither a space nor a hyphen after its code
-                  ("250220 ..."): a strict client may still wait for the end */
   int raw;     /* bytes written outside TLS while it was up: the client's record stream is
                   the server's to finish (a record begun, never ended) */
   int unread_after_data; /* the server stopped reading (or closed) after DATA, before a
@@ -545,8 +548,15 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
   /* RFC 5321 3.8: a 421 line, alone or inside a multiline reply (one that
    * came injected is judged as injection, not as the server's word). */
   int ends_reply = it->code >= 0 && (it->len == 3 || it->text[3] == ' ');
-  if (it->final)
-    j->odd_end = !ends_reply;
+  /* Lines clients differ on as a reply's end: one with neither a space nor
+   * a hyphen after its code ("250220 ...", the last line to a lenient
+   * client, not to one that wants the space), and a hyphen line of four
+   * bytes cut by a bare LF ("250-\n", the last line to curl, which ends a
+   * reply at any line of five bytes). Behind one, replies may pair one off
+   * for the client (pairing_uncertain()). */
+  if (it->code >= 0 && it->eol && it->len > 3 && it->len == it->full_len &&
+      (it->text[3] != ' ' && it->text[3] != '-' ? 1 : it->len == 4 && it->eol == 2))
+    j->ambiguous_end = 1;
   int first_421 = 0;
   if (it->code == 421 && it->eol && !injected) {
     close_arm(j, &j->closing);
@@ -594,6 +604,9 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
   j->cur_2xx |= it->code / 100 == 2;
   if (!it->final)
     return;
+  if (j->closing.on && it->code == 354 && ends_reply && j->npending > 0 &&
+      j->pending[0].verb == SC_VERB_DATA)
+    j->data_opened_after_421 = 1;
   if (on_reply(j, it->code, ends_reply, first_421) && j->nowed < GRACE_MAX)
     j->owed[j->nowed++] = it->code;
   if (j->replies_since_client < GRACE_MAX)
@@ -836,7 +849,7 @@ static void check_dot_stuffing(struct judge *j, const struct wire_item *it, cons
 static int pairing_uncertain(const struct judge *j, int tls)
 {
   return j->stray_3yz || (tls ? j->surplus_tls : j->surplus) > 0 || j->injected ||
-         (!tls && j->after_220);
+         j->ambiguous_end || (!tls && j->after_220);
 }
 
 /* RFC 5321 4.1.1.4 and RFC 2920 3.1: DATA ends a group, and the message
@@ -960,6 +973,10 @@ static void check_after_421(struct judge *j, const struct wire_item *it, const c
     return;
   enum sc_verb said = it->chunk ? SC_VERB_BODY : sc_classify((const char *)it->text, it->len);
   j->rep->after_421 |= 1u << said;
+  int empty_message_end = j->data_opened_after_421 && dot_alone(it);
+  j->data_opened_after_421 = 0;
+  if (empty_message_end)
+    return;
   /* RFC 3030 2: a BDAT's chunk follows it at once, no reply between. */
   if (it->chunk && j->group_chunk)
     return;
@@ -1272,17 +1289,16 @@ static uint32_t phase_timeout(const struct judge *j)
  * when every command had its whole answer, with no TLS handshake under
  * way, the server reading, not closed, not stalling or silent by the
  * scenario's choice, no line of its left open or ended by a bare LF (a
- * client may wait for the CRLF), no reply ended by a line with neither a
- * space nor a hyphen after its code (a client that wants the space reads
- * on), no bytes of its written outside TLS while it was up (a record begun
- * there is the server's to end: the client waits for the rest), and
- * replies paired without doubt. After QUIT's answer the client may wait
- * for the close. */
+ * client may wait for the CRLF), no bytes of its written outside TLS while
+ * it was up (a record begun there is the server's to end: the client waits
+ * for the rest), and replies paired without doubt (no line that clients
+ * take differently for a reply's end, for one). After QUIT's answer the
+ * client may wait for the close. */
 static int owes_nothing(const struct judge *j)
 {
   return !j->ended && j->npending == 0 && !pairing_uncertain(j, j->tls_up) && !j->open_line &&
          !j->server_partial && !j->deaf && !j->tls_pending && !j->closed && !j->server_holds &&
-         !j->bare_lf && !j->odd_end && !j->raw && j->last_verb != SC_VERB_QUIT;
+         !j->bare_lf && !j->raw && j->last_verb != SC_VERB_QUIT;
 }
 
 /* Activity on the wire: the gap since the last one must fit the timeout of

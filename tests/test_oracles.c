@@ -1215,6 +1215,35 @@ static void test_421_behind_group_replies(void)
   }
 }
 
+/* A 421 to RCPT in a pipelined group, then a 354 to the DATA that went out
+ * before the 421 came: the server itself opened a message. A "." alone
+ * ends that empty message, the one way out of the data it asked for (RFC
+ * 2920 3.1 has a client whose recipients all failed send just that), and
+ * QUIT may follow; the message's text, or any other command, ignores the
+ * 421 (libESMTP sends the "." alone: found by fuzz_libesmtp). */
+static void test_421_then_354(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = 421-then-354\n");
+  static const struct {
+    const char *after;
+    const char *blamed; /* "": no IGNORED_421 */
+  } cases[] = {
+      {".\r\n", ""},
+      {".\r\nQUIT\r\n", ""},
+      {"hi\r\n.\r\n", "hi"},
+      {".\r\nRSET\r\n", "RSET"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    wire_to_tls_ehlo("250-mx\r\n250-PIPELINING\r\n250 STARTTLS\r\n",
+                     "250-mx\r\n250 PIPELINING\r\n");
+    say(WIRE_C_DATA, 1, "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n");
+    say(WIRE_S_DATA, 1, "250 ok\r\n421 closing\r\n354 go\r\n");
+    say_client_lines(cases[i].after);
+    check_421_blame(&sc, i, cases[i].blamed);
+  }
+}
+
 /* Once DATA got its 354 the client's lines are its message up to ".", even
  * when the server says something in between (found by fuzz_starttls: a 421
  * after the 354 made the wire read the message as commands sent without
@@ -2448,6 +2477,11 @@ static void test_false_success(void)
   static const char *const surplus[] = {MESSAGE_SENT("250 mx\r\n250 stray\r\n"),
                                         "S:554 no\r\n221 bye\r\n", NULL};
   static const char *const unanswered[] = {MESSAGE_SENT("250 mx\r\n"), NULL};
+  /* EHLO answered with a line clients differ on as the end ("250-" and a
+   * bare LF: curl ends the reply there): to the oracle the reply runs on,
+   * and every later reply may pair one off (curl, found by fuzz_curl). */
+  static const char *const ambiguous_end[] = {MESSAGE_SENT("250-mx\r\n250-\n"),
+                                              "S:250 queued\r\n554 no\r\n", NULL};
   static const char *const accepted[] = {MESSAGE_SENT("250 mx\r\n"), "S:250 queued\r\n221 bye\r\n",
                                          NULL};
   /* The message sent right behind DATA, before any answer, which the
@@ -2475,6 +2509,7 @@ static void test_false_success(void)
       {refused_in_order, SC_CLIENT_FAILED, 1, NULL},
       {unanswered, SC_CLIENT_DONE, 1, "never answered the end of its message"},
       {surplus, SC_CLIENT_DONE, 1, NULL},
+      {ambiguous_end, SC_CLIENT_DONE, 1, NULL},
       {accepted, SC_CLIENT_DONE, 1, NULL},
       {behind_data, SC_CLIENT_DONE, 1, NULL},
       {behind_data_surplus, SC_CLIENT_DONE, 1, NULL},
@@ -2549,6 +2584,7 @@ int main(void)
   test_hang();
   test_deadlock();
   test_deadlock_doubts();
+  test_421_then_354();
   test_hang_past_timeout();
   test_hang_trickle();
   test_plaintext_auth();
