@@ -1782,6 +1782,11 @@ static void judge_delivery(struct judge *j, const struct wire *w, const struct s
     verdict(j, SC_V_FALSE_SUCCESS,
             "ended done without ending a message (no '.' after DATA, no BDAT LAST): the server "
             "accepted none");
+  else if (j->msg_code < 0 && j->server_partial && j->open_code / 100 == 2)
+    verdict(j, SC_V_FALSE_SUCCESS,
+            "ended done, but the server never answered the end of its message: its last line, "
+            "a %d, has no line end (RFC 5321 4.2: no reply)",
+            j->open_code);
   else if (j->msg_code < 0)
     verdict(j, SC_V_FALSE_SUCCESS,
             "ended done, but the server never answered the end of its message: nothing says it "

@@ -101,6 +101,8 @@ static const struct row table[] = {
     /* A TLS 1.3 session ticket waiting before its EHLO is flushed: curl
      * reads past it. */
     {"tests/data/byoc/tls13-eager-ticket-before-ehlo.scn", 0, SC_CLIENT_DONE},
+    /* A 250 cut short by the close is no reply: it fails. */
+    {"tests/data/byoc/libesmtp-250-cut-by-close.scn", 0, SC_CLIENT_FAILED},
 };
 #else
 extern const struct sc_adapter sc_adapter_libesmtp;
@@ -157,6 +159,9 @@ static const struct row table[] = {
     {"libesmtp-data-answered-250.scn", V(FALSE_SUCCESS), SC_CLIENT_DONE},
     {"reply-body-451.scn", 0, SC_CLIENT_FAILED},
     {"reply-body-552.scn", 0, SC_CLIENT_FAILED},
+    /* A 250 to the message's end cut short by the close, no line end, is a
+     * reply to it: the message reads as delivered. */
+    {"tests/data/byoc/libesmtp-250-cut-by-close.scn", V(FALSE_SUCCESS), SC_CLIENT_DONE},
     /* With the server reading each write at once, the TLS 1.3 session
      * ticket is there when it polls after the handshake, its EHLO still
      * in its buffer: it reads first, finds no reply, and waits for one

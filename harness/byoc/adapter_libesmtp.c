@@ -17,8 +17,7 @@ struct esmtp_client {
   smtp_message_t message;
   auth_context_t auth;
   SSL_CTX *ctx;
-  char server[300];
-  char msg[2 * SF_CONFIG_STRINGS + 1];
+  char server[300], msg[2 * SF_CONFIG_STRINGS + 1];
 };
 
 static void on_event(smtp_session_t s, int event, void *arg, ...)
@@ -139,8 +138,9 @@ static unsigned known(const struct scenario *sc, const struct oracle_report *rep
       sc_adapter_reason_has(hang, "after its TLS hello, owed")) /* a TLS 1.3 ticket read first */
     k |= ORACLE_BIT(SC_V_HANG);
   k |= rep->after_421 & (1u << SC_VERB_AUTH) ? ORACLE_BIT(SC_V_IGNORED_421) : 0; /* 421 to AUTH */
-  if (sc_adapter_reason_has(rep->reason[SC_V_FALSE_SUCCESS], "ended done without"))
-    k |= ORACLE_BIT(SC_V_FALSE_SUCCESS); /* any answer to DATA is its message's status */
+  const char *fs = rep->reason[SC_V_FALSE_SUCCESS]; /* any answer to DATA is its status, */
+  if (sc_adapter_reason_has(fs, "ended done without") || sc_adapter_reason_has(fs, "no line end"))
+    k |= ORACLE_BIT(SC_V_FALSE_SUCCESS); /* and a 250 cut short is a reply to it */
   k |= sc_adapter_bare_cr(sc->cfg.message, sc->cfg.message_len) ? ORACLE_BIT(SC_V_SMUGGLING) : 0;
   return k;
 }
