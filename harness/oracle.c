@@ -552,13 +552,18 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
    * a hyphen after its code ("250220 ...", the last line to a lenient
    * client, not to one that wants the space), and a hyphen line of four
    * bytes cut by a bare LF ("250-\n", the last line to curl, which ends a
-   * reply at any line of five bytes). Behind one, replies may pair one off
-   * for the client (pairing_uncertain()). */
-  if (it->code >= 0 && it->eol && it->len > 3 && it->len == it->full_len &&
-      (it->text[3] != ' ' && it->text[3] != '-' ? 1 : it->len == 4 && it->eol == 2))
+   * reply at any line of five bytes). A NUL byte too (RFC 5321 4.2: no
+   * reply text holds one): a client reading C strings stops at it, and
+   * libESMTP took the text behind the NULs of a line for another reply
+   * (fuzz_libesmtp). Behind one, replies may pair one off for the client
+   * (pairing_uncertain()), and a 421 on a line with a NUL is no 421 every
+   * client reads. */
+  int nul = memchr(it->text, 0, it->len) != NULL;
+  if (nul || (it->code >= 0 && it->eol && it->len > 3 && it->len == it->full_len &&
+              (it->text[3] != ' ' && it->text[3] != '-' ? 1 : it->len == 4 && it->eol == 2)))
     j->ambiguous_end = 1;
   int first_421 = 0;
-  if (it->code == 421 && it->eol && !injected) {
+  if (it->code == 421 && it->eol && !injected && !nul) {
     close_arm(j, &j->closing);
     if (ends_reply)
       first_421 = close_arm(j, &j->closing_end);

@@ -1234,6 +1234,30 @@ static void test_adapter_util(void)
   load("server = submission\nclient.mode = plain\nclient.tls = none\ndeliver = no\n"
        "on connect: deaf\n");
   CHECK(sc_adapter_server_deaf(&sc));
+  /* A deadlock is no wait a timeout covers. */
+  snprintf(why, sizeof why, "waited 10 ms after EHLO, owed nothing: ...");
+  CHECK(!sc_adapter_wait_within_timeouts(&sc.cfg, why));
+  /* Bytes behind the 220 to STARTTLS, and a client still there at the
+   * time bound: in the same send, or in a send after it; not a lone 220,
+   * not bytes after TLS started, not another end. */
+  static const struct {
+    const char *rule;
+    int spins;
+  } starttls[] = {
+      {"on starttls: send \"220 go\\r\\n250 x\\r\\n\"; hang", 1},
+      {"on starttls plain: send \"220 go\\r\\n\"; raw \"x\"; hang", 1},
+      {"on starttls: send \"220 go\\r\\n\"; hang", 0},
+      {"on starttls: send \"220 go\\r\\n\"; tls", 0},
+      {"on ehlo: send \"220 go\\r\\n250 x\\r\\n\"", 0},
+  };
+  const char *bound = "the client still waits at the time bound (60000 ms)";
+  for (size_t i = 0; i < sizeof starttls / sizeof starttls[0]; i++) {
+    char scn[256];
+    snprintf(scn, sizeof scn, "server = submission\n%s\n", starttls[i].rule);
+    load(scn);
+    CHECKF(sc_adapter_spins_behind_220(&sc, bound) == starttls[i].spins, "%s", starttls[i].rule);
+    CHECK(!sc_adapter_spins_behind_220(&sc, "waited 10 ms after EHLO"));
+  }
 }
 
 /* Trust anchors given as PEM bytes (curl's CURLOPT_CAINFO_BLOB) are parsed

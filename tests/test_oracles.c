@@ -1244,6 +1244,29 @@ static void test_421_then_354(void)
   }
 }
 
+/* A 421 on a line with a NUL byte is no 421 every client reads (RFC 5321
+ * 4.2: no reply text holds one; libESMTP took the text behind the NULs for
+ * another reply, found by fuzz_libesmtp): what follows is not judged
+ * against it. The same line without the NUL is. */
+static void test_421_with_nul(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = 421-nul\n");
+  for (int nul = 0; nul <= 1; nul++) {
+    wire_to_tls_ehlo("250-mx\r\n250 STARTTLS\r\n", "250 mx\r\n");
+    say(WIRE_C_DATA, 1, "MAIL FROM:<a@b>\r\n");
+    static const char line[] = "421 4.3.2 closing\0\x07"
+                               "250 ok\r\n";
+    wire_add(&wire, WIRE_S_DATA, 1, 0,
+             nul ? line
+                 : "421 4.3.2 closing \x07"
+                   "250 ok\r\n",
+             sizeof line - 1, 0, SF_ERR_OK);
+    say(WIRE_C_DATA, 1, "RCPT TO:<c@d>\r\n");
+    check_421_blame(&sc, (size_t)nul, nul ? "" : "RCPT TO:<c@d>");
+  }
+}
+
 /* Once DATA got its 354 the client's lines are its message up to ".", even
  * when the server says something in between (found by fuzz_starttls: a 421
  * after the 354 made the wire read the message as commands sent without
@@ -2590,6 +2613,7 @@ int main(void)
   test_deadlock();
   test_deadlock_doubts();
   test_421_then_354();
+  test_421_with_nul();
   test_hang_past_timeout();
   test_hang_trickle();
   test_plaintext_auth();

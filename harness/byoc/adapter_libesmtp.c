@@ -132,10 +132,10 @@ static unsigned known(const struct scenario *sc, const struct oracle_report *rep
   k |= rep->verdicts & k ? ORACLE_BIT(SC_V_STALE_CAPS) : 0; /* and what follows from them */
   if (sc->cfg.tls != SF_TLS_REQUIRED || sc->cfg.mode == SF_MODE_PLAIN)
     k |= ORACLE_BIT(SC_V_LEAK_AUTH);         /* Starttls_ENABLED authenticates in plaintext */
-  const char *hang = rep->reason[SC_V_HANG]; /* its timeouts span states, not phases, */
+  const char *hang = rep->reason[SC_V_HANG]; /* timeouts per state and read; spins on */
   if (sc_adapter_wait_within_timeouts(&sc->cfg, hang) || sc_adapter_server_deaf(sc) ||
-      sc_adapter_reason_has(hang, "trickled in") ||             /* and restart on every read; */
-      sc_adapter_reason_has(hang, "after its TLS hello, owed")) /* a TLS 1.3 ticket read first */
+      sc_adapter_reason_has(hang, "trickled in") || sc_adapter_spins_behind_220(sc, hang) ||
+      sc_adapter_reason_has(hang, "after its TLS hello, owed")) /* bytes; TLS 1.3 ticket first */
     k |= ORACLE_BIT(SC_V_HANG);
   k |= rep->after_421 & (1u << SC_VERB_AUTH) ? ORACLE_BIT(SC_V_IGNORED_421) : 0; /* 421 to AUTH */
   const char *fs = rep->reason[SC_V_FALSE_SUCCESS]; /* any answer to DATA is its status, */

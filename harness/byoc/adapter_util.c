@@ -10,6 +10,7 @@
 #include <openssl/ssl.h>
 
 #include <stdio.h>
+#include <string.h>
 
 /* How the oracle words a wait for what is not due (oracle.c, activity()). */
 #define DEADLOCK "owed nothing"
@@ -84,6 +85,30 @@ int sc_adapter_wait_within_timeouts(const struct sf_config *cfg, const char *han
       sc_adapter_reason_has(hang_reason, DEADLOCK))
     return 0;
   return waited <= sc_adapter_wait_limit(cfg);
+}
+
+int sc_adapter_spins_behind_220(const struct scenario *sc, const char *hang_reason)
+{
+  if (!sc_adapter_reason_has(hang_reason, "at the time bound"))
+    return 0;
+  for (size_t i = 0; i < sc->nrules && i < SC_MAX_RULES; i++) {
+    const struct sc_rule *r = &sc->rules[i];
+    if (r->verb != SC_VERB_STARTTLS || r->chan == SC_CHAN_TLS)
+      continue;
+    const struct sc_action *a;
+    size_t n = scenario_rule_actions(sc, r, &a), sent = 0;
+    for (size_t k = 0; k < n && a[k].kind != SC_ACT_TLS; k++) {
+      if (a[k].kind != SC_ACT_SEND && a[k].kind != SC_ACT_RAW)
+        continue;
+      const uint8_t *p = sc->pool + a[k].off;
+      const uint8_t *lf = memchr(p, '\n', a[k].len);
+      if (sent > 0 || (a[k].len >= 3 && p[0] == '2' && p[1] == '2' && p[2] == '0' && lf &&
+                       (size_t)(lf - p) + 1 < a[k].len))
+        return 1;
+      sent += a[k].len;
+    }
+  }
+  return 0;
 }
 
 int sc_adapter_deadlock(const struct oracle_report *rep)

@@ -36,6 +36,11 @@ uint64_t sc_adapter_wait_limit(const struct sf_config *cfg);
  * phases kept one of its own, if not the phase's. Never for a deadlock
  * (sc_adapter_deadlock()): no timeout excuses waiting for what is not due. */
 int sc_adapter_wait_within_timeouts(const struct sf_config *cfg, const char *hang_reason);
+/* 1 if the STARTTLS rule before TLS sends more after its 220 line (a
+ * second line, or bytes of another send or raw step), and the HANG reason
+ * says the client was still there at the time bound: a client that keeps
+ * those bytes in a buffer of its own and spins on them (libESMTP). */
+int sc_adapter_spins_behind_220(const struct scenario *sc, const char *hang_reason);
 /* 1 if the report's HANG is a deadlock: the client waited for an answer it
  * was not owed (to a command it had not sent), which no timeout of its own
  * excuses. */
