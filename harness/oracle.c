@@ -559,8 +559,10 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
    * (pairing_uncertain()), and a 421 on a line with a NUL is no 421 every
    * client reads. */
   int nul = memchr(it->text, 0, it->len) != NULL;
-  if (nul || (it->code >= 0 && it->eol && it->len > 3 && it->len == it->full_len &&
-              (it->text[3] != ' ' && it->text[3] != '-' ? 1 : it->len == 4 && it->eol == 2)))
+  int sep = it->code >= 0 && it->len > 3 && it->len == it->full_len ? it->text[3] : ' ';
+  int odd_sep = sep != ' ' && sep != '-';                        /* "250220 ..." */
+  int short_hyphen = sep == '-' && it->len == 4 && it->eol == 2; /* "250-\n" */
+  if (nul || (it->eol && (odd_sep || short_hyphen)))
     j->ambiguous_end = 1;
   int first_421 = 0;
   if (it->code == 421 && it->eol && !injected && !nul) {
