@@ -564,6 +564,11 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
   int short_hyphen = sep == '-' && it->len == 4 && it->eol == 2; /* "250-\n" */
   if (nul || (it->eol && (odd_sep || short_hyphen)))
     j->ambiguous_end = 1;
+  /* A client that ends a reply at that short hyphen line reads a 2xx one
+   * there: after DATA, it may be what it took for the message's answer
+   * (curl, found by fuzz_curl). */
+  if (it->eol && short_hyphen && it->code / 100 == 2 && j->data_sent)
+    j->msg_late_2xx = 1;
   int first_421 = 0;
   if (it->code == 421 && it->eol && !injected && !nul) {
     close_arm(j, &j->closing);

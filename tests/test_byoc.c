@@ -1256,6 +1256,9 @@ static void test_adapter_util(void)
     snprintf(scn, sizeof scn, "server = submission\n%s\n", starttls[i].rule);
     load(scn);
     CHECKF(sc_adapter_spins_behind_220(&sc, bound) == starttls[i].spins, "%s", starttls[i].rule);
+    CHECK(sc_adapter_spins_behind_220(
+              &sc, "the time bound passed during a server stall while the client still waits") ==
+          starttls[i].spins);
     CHECK(!sc_adapter_spins_behind_220(&sc, "waited 10 ms after EHLO"));
   }
 }

@@ -89,7 +89,7 @@ int sc_adapter_wait_within_timeouts(const struct sf_config *cfg, const char *han
 
 int sc_adapter_spins_behind_220(const struct scenario *sc, const char *hang_reason)
 {
-  if (!sc_adapter_reason_has(hang_reason, "at the time bound"))
+  if (!sc_adapter_reason_has(hang_reason, "time bound"))
     return 0;
   for (size_t i = 0; i < sc->nrules && i < SC_MAX_RULES; i++) {
     const struct sc_rule *r = &sc->rules[i];

@@ -38,7 +38,8 @@ uint64_t sc_adapter_wait_limit(const struct sf_config *cfg);
 int sc_adapter_wait_within_timeouts(const struct sf_config *cfg, const char *hang_reason);
 /* 1 if the STARTTLS rule before TLS sends more after its 220 line (a
  * second line, or bytes of another send or raw step), and the HANG reason
- * says the client was still there at the time bound: a client that keeps
+ * says the client was still there at the time bound (waiting, or during a
+ * server stall that went past it): a client that keeps
  * those bytes in a buffer of its own and spins on them (libESMTP). */
 int sc_adapter_spins_behind_220(const struct scenario *sc, const char *hang_reason);
 /* 1 if the report's HANG is a deadlock: the client waited for an answer it
