@@ -81,18 +81,11 @@ for scn in corpus/scenarios/*.scn; do
   # (harness/adapter.h): 1 is "TLS 1.3, resumed", 3 "TLS 1.3, a full
   # handshake", and 4 added, for the clients under the shim, "the server
   # reads each write at once".
-  for v in 300001 300003 300005:fuzz_curl 300005:fuzz_libesmtp; do
-    if [ "$v" = 300001 ]; then
-      out="corpus/fuzz_starttls/tls13-$name.bin"
-      tls13 "$name" || continue
-    elif [ "$v" = 300003 ]; then
-      out="corpus/fuzz_starttls/tls13-full-$name.bin"
-      tls13_full "$name" || continue
-    else
-      out="corpus/${v#*:}/tls13-eager-$name.bin"
-      v=${v%%:*}
-      tls13_eager "$name" || continue
-    fi
+  for seed in "300001 fuzz_starttls tls13 tls13" "300003 fuzz_starttls tls13-full tls13_full" \
+    "300005 fuzz_curl tls13-eager tls13_eager" "300005 fuzz_libesmtp tls13-eager tls13_eager"; do
+    read -r v t prefix wanted <<<"$seed"
+    "$wanted" "$name" || continue
+    out="corpus/$t/$prefix-$name.bin"
     [ -e "$out" ] && continue
     grep -v '^client\.timeout\.tls' "$scn" >"$tmp/$name.scn"
     echo "client.timeout.tls = $v" >>"$tmp/$name.scn"

@@ -5,6 +5,7 @@
 #include "oracle.h"
 #include "scenario.h"
 #include "tls_peer.h"
+#include "wire.h"
 
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -96,16 +97,17 @@ int sc_adapter_spins_behind_220(const struct scenario *sc, const char *hang_reas
     if (r->verb != SC_VERB_STARTTLS || r->chan == SC_CHAN_TLS)
       continue;
     const struct sc_action *a;
-    size_t n = scenario_rule_actions(sc, r, &a), sent = 0;
+    size_t n = scenario_rule_actions(sc, r, &a);
+    int sent = 0; /* an earlier send or raw step of the rule */
     for (size_t k = 0; k < n && a[k].kind != SC_ACT_TLS; k++) {
       if (a[k].kind != SC_ACT_SEND && a[k].kind != SC_ACT_RAW)
         continue;
       const uint8_t *p = sc->pool + a[k].off;
       const uint8_t *lf = memchr(p, '\n', a[k].len);
-      if (sent > 0 || (a[k].len >= 3 && p[0] == '2' && p[1] == '2' && p[2] == '0' && lf &&
-                       (size_t)(lf - p) + 1 < a[k].len))
+      int behind_220 = wire_reply_code(p, a[k].len) == 220 && lf && lf + 1 < p + a[k].len;
+      if (sent || behind_220)
         return 1;
-      sent += a[k].len;
+      sent = 1;
     }
   }
   return 0;
