@@ -468,6 +468,11 @@ static void reread_behind_data(struct judge *j);
 static int on_reply(struct judge *j, int code, int ends_reply, int first_421)
 {
   int owed = j->npending <= j->given_up + 1 || pairing_uncertain(j, j->tls_up);
+  /* The command the client takes this reply for the answer to: the oldest
+   * past those it gave up on (SC_VERB_OTHER: none), and how many it waits
+   * on. */
+  size_t waits = j->npending > j->given_up ? j->npending - j->given_up : 0;
+  enum sc_verb taken = waits > 0 ? j->pending[j->given_up].verb : SC_VERB_OTHER;
   struct pending answered = {SC_VERB_OTHER, 0, 0, 0};
   if (j->npending > 0) {
     answered = pending_pop(j);
@@ -478,18 +483,18 @@ static int on_reply(struct judge *j, int code, int ends_reply, int first_421)
   }
   /* That 421 need not have been read before the client's next commands:
    * it came behind other replies, answered nothing, or answered a command
-   * of a group pipelining allows to go on. */
+   * of a group pipelining allows to go on, as the client pairs replies (a
+   * late reply to a command it gave up on answers its next one: libESMTP,
+   * found by fuzz_libesmtp). */
   unsigned announced = j->tls_up ? j->post.flags : j->pre.flags;
   if (first_421 && (announced & CAP_PIPELINING) &&
-      (j->closing_end.ngrace > 0 || answered.verb == SC_VERB_OTHER ||
-       group_goes_on(answered.verb))) {
+      (j->closing_end.ngrace > 0 || taken == SC_VERB_OTHER || group_goes_on(taken))) {
     j->group_421 = 1;
     /* The client is inside a group it sends without reading: the group is
      * open (its last command goes on), and commands wait behind the one
      * the 421 answered, or a reply before the 421 answered one it had sent
      * past. The rest of the group is on its way. */
-    if (group_goes_on(j->last_verb) &&
-        (j->npending > 0 || (size_t)j->replies_since_client > j->nowed))
+    if (group_goes_on(j->last_verb) && (waits > 1 || (size_t)j->replies_since_client > j->nowed))
       j->group_shown = 1;
   }
   if (answered.verb == SC_VERB_DATA)
@@ -536,6 +541,14 @@ static void release_held(struct judge *j);
 static void on_server_line(struct judge *j, const struct wire_item *it)
 {
   release_held(j);
+  /* This line was under way when the client sent a command, and counted as
+   * a reply it may have taken then, cut short by its timeout: such a client
+   * read the line's head as one reply and reads the rest as another
+   * (libESMTP took a 421 without its line end for the answer to its AUTH,
+   * and the 250 that ended the line for the answer to its MAIL: found by
+   * fuzz_libesmtp). A 421 at its head is no 421 every client reads where the
+   * line ends. */
+  int taken_in_part = j->open_taken && !j->open_line;
   j->open_taken = 0;
   j->open_line = it->tls && !it->eol;
   j->open_code = it->code;
@@ -570,7 +583,7 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
   if (it->eol && short_hyphen && it->code / 100 == 2 && j->data_sent)
     j->msg_late_2xx = 1;
   int first_421 = 0;
-  if (it->code == 421 && it->eol && !injected && !nul) {
+  if (it->code == 421 && it->eol && !injected && !nul && !taken_in_part) {
     close_arm(j, &j->closing);
     if (ends_reply)
       first_421 = close_arm(j, &j->closing_end);

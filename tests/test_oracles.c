@@ -1171,6 +1171,57 @@ static void test_421_pipelined_group(void)
   }
 }
 
+/* A 421 that came late, to a command the client had given up on (it
+ * waited in silence past the slack): the client takes it for the answer
+ * to its next command, MAIL, so RCPT and DATA back to back behind it are
+ * the rest of MAIL's group, sent without reading (libESMTP after its AUTH
+ * timed out, found by fuzz_libesmtp). One command alone after it, or a
+ * client that did not give up (the 421 answered its AUTH, which it waits
+ * for), ignored it. A 421 whose line had begun but not ended when the
+ * client gave up (libESMTP took that head for the answer to its AUTH, and
+ * the 250 that ended the line for MAIL's) is no 421 every client reads
+ * where the line ends; the same line all after MAIL is. */
+static void test_421_after_giving_up(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = 421-after-giving-up\nclient.auth = plain\n");
+  static const struct {
+    uint64_t wait;      /* the client's silence before MAIL */
+    const char *head;   /* server bytes before MAIL */
+    const char *flight; /* server bytes after it */
+    const char *after;  /* client lines then; "|" is a server line between */
+    const char *blamed; /* "": no IGNORED_421 */
+  } cases[] = {
+      {300000, "", "421 closing\r\n", "RCPT TO:<c@d>\r\nDATA\r\n", ""},
+      {300000, "", "421 closing\r\n", "RCPT TO:<c@d>\r\n", "RCPT TO:<c@d>"},
+      {300000, "", "421 closing\r\n", "RCPT TO:<c@d>\r\n|DATA\r\n", "RCPT TO:<c@d>"},
+      {0, "421 closing\r\n", "", "RCPT TO:<c@d>\r\nDATA\r\n", "MAIL FROM:<a@b>"},
+      {300000, "421 closing\r", "250 ok\r\n", "RCPT TO:<c@d>\r\n", ""},
+      {300000, "", "421 closing\r250 ok\r\n", "RCPT TO:<c@d>\r\n", "RCPT TO:<c@d>"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    wire_to_tls_ehlo("250-mx\r\n250 STARTTLS\r\n",
+                     "250-mx\r\n250-PIPELINING\r\n250 AUTH PLAIN\r\n");
+    uint64_t t = cases[i].wait;
+    say(WIRE_C_DATA, 1, "AUTH PLAIN AGEAYg==\r\n");
+    if (*cases[i].head)
+      say(WIRE_S_DATA, 1, cases[i].head);
+    static const char mail[] = "MAIL FROM:<a@b>\r\n";
+    wire_add(&wire, WIRE_C_DATA, 1, t, mail, strlen(mail), 0, SF_ERR_OK);
+    if (*cases[i].flight)
+      wire_add(&wire, WIRE_S_DATA, 1, t, cases[i].flight, strlen(cases[i].flight), 0, SF_ERR_OK);
+    char after[64];
+    snprintf(after, sizeof after, "%s", cases[i].after);
+    for (char *part = strtok(after, "|"), *next; part; part = next) {
+      next = strtok(NULL, "|");
+      wire_add(&wire, WIRE_C_DATA, 1, t, part, strlen(part), 0, SF_ERR_OK);
+      if (next)
+        wire_add(&wire, WIRE_S_DATA, 1, t, "500 what\r\n", 10, 0, SF_ERR_OK);
+    }
+    check_421_blame(&sc, i, cases[i].blamed);
+  }
+}
+
 /* A 421 behind the replies to a pipelined group: the client sent MAIL,
  * RCPT and DATA in one go, so the replies to MAIL and RCPT ask it for
  * nothing, and only the reply to DATA (a 354: its message, to the ".") is
@@ -2647,6 +2698,7 @@ int main(void)
   test_reply_sent_ahead();
   test_reply_inside_message();
   test_421_pipelined_group();
+  test_421_after_giving_up();
   test_421_behind_group_replies();
   test_read_ahead();
   test_cert_names_and_resumption();
