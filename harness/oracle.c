@@ -212,6 +212,7 @@ struct judge {
   struct pending pending[PENDING_MAX];
   size_t npending;
   size_t given_up; /* how many of those over TLS the client no longer waits for */
+  int gave_up;     /* it went on without some replies, before TLS or inside */
   /* The reply being read: its lines so far and what they announce. */
   size_t cur_lines;
   struct caps cur_caps;
@@ -474,6 +475,8 @@ static int on_reply(struct judge *j, int code, int ends_reply, int first_421)
   size_t waits = j->npending > j->given_up ? j->npending - j->given_up : 0;
   enum sc_verb taken = waits > 0 ? j->pending[j->given_up].verb : SC_VERB_OTHER;
   struct pending answered = {SC_VERB_OTHER, 0, 0, 0};
+  if (first_421)
+    j->rep->answered_421 = taken;
   if (j->npending > 0) {
     answered = pending_pop(j);
   } else if (!j->tls_up) {
@@ -969,6 +972,14 @@ static void check_message(struct judge *j, const struct wire_item *it, const cha
     j->data_code = -1;
     return;
   }
+  /* The head of a 3yz line the server had not ended (still under way, or
+   * the last it sent before it stalled) came after DATA: a client may have
+   * taken it for DATA's answer, cut short by its timeout, and sends its
+   * message (libESMTP, found by fuzz_libesmtp). */
+  int open_code = it->server_open ? it->server_open_code : j->open_line ? j->open_code : -1;
+  if (j->prev_client == SC_VERB_DATA && open_code / 100 == 3 &&
+      pending_has(j, SC_VERB_DATA, it->tls))
+    j->msg_open = 1;
   check_dot_stuffing(j, it, line);
   check_behind_data(j, it, line);
   check_after_refused_data(j, it, line);
@@ -1026,6 +1037,10 @@ static void check_after_421(struct judge *j, const struct wire_item *it, const c
   if (said == SC_VERB_QUIT)
     return;
   judge_after_421(j, it, line);
+  /* A BDAT's chunk is part of it, judged with it: a BDAT that was the
+   * answer owed to a reply the 421 came behind brings its chunk (libESMTP,
+   * found by fuzz_libesmtp). */
+  j->group_chunk = said == SC_VERB_BDAT;
 }
 
 static void judge_after_421(struct judge *j, const struct wire_item *it, const char *line)
@@ -1202,8 +1217,12 @@ static void on_client_tls(struct judge *j, const struct wire_item *it, const cha
   /* Replies the server sent inside TLS that answered no command: a client
    * reading reply by reply takes them, in order, for the answers to its
    * commands in flight. The server's own doing, and no pipelining. */
-  for (; j->surplus_tls > 0 && j->npending > 0 && v != SC_VERB_QUIT; surplus_take(j))
-    pending_pop(j);
+  for (; j->surplus_tls > 0 && j->npending > 0 && v != SC_VERB_QUIT; surplus_take(j)) {
+    struct pending p = pending_pop(j);
+    /* A first 421 that answered nothing: the command the client took it for. */
+    if (surplus_first(j) == 421 && j->closing_end.on && j->rep->answered_421 == SC_VERB_OTHER)
+      j->rep->answered_421 = p.verb;
+  }
   /* A command sent after the client waited in silence, as long as the
    * slack a live run's scheduling may need or longer, for replies that had
    * not come: it gave up on them and went on, which it would do whatever
@@ -1469,6 +1488,10 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
       j->prev_client = it->verb;
       j->body_ended = it->verb == SC_VERB_BODY && dot_alone(it);
     }
+    /* A command after the client waited in silence past the slack, replies
+     * still due: it gave up on them, and may take the late ones for the
+     * answers to its later commands. */
+    j->gave_up |= !data_line(it) && j->npending > 0 && j->quiet >= ORACLE_TIMEOUT_SLACK_MS;
     push_pending(j, it);
     j->replies_since_client = 0;
     j->nowed = 0;
@@ -1784,7 +1807,9 @@ static void judge_outcome(struct judge *j, const struct sim_result *res)
  * ends done says the message went: the server must have accepted it, with
  * a 2xx to the message's end (RFC 5321 4.1.1.4, RFC 3030 2), over the
  * connection the client trusts (an injected reply is no server's). Where
- * the pairing of replies is uncertain, any 2xx after DATA may be what
+ * the pairing of replies is uncertain (or the client gave up on some and
+ * counts the late ones as it likes: libESMTP, found by fuzz_libesmtp), any
+ * 2xx after DATA may be what
  * the client took for the answer to its message's end; a message never
  * ended was accepted by nothing, unless the server stopped reading or
  * closed before its end could be seen (the client may have sent it,
@@ -1796,7 +1821,7 @@ static void judge_delivery(struct judge *j, const struct wire *w, const struct s
   if ((!res && !j->ended) || st != SC_CLIENT_DONE || !j->cfg->mail_from || j->cfg->nrcpt == 0 ||
       j->msg_accepted || w->truncated ||
       ((j->msg_ends > 0 || j->unread_after_data) && j->msg_late_2xx &&
-       pairing_uncertain(j, j->tls_up)))
+       (pairing_uncertain(j, j->tls_up) || j->gave_up)))
     return;
   if (j->msg_ends == 0 && j->data_sent)
     verdict(j, SC_V_FALSE_SUCCESS,
@@ -1826,6 +1851,7 @@ unsigned oracle_judge(const struct scenario *sc, const struct wire *w, const str
                       struct oracle_report *rep)
 {
   memset(rep, 0, sizeof(*rep));
+  rep->answered_421 = SC_VERB_OTHER;
   struct judge state;
   struct judge *j = &state;
   memset(j, 0, sizeof(*j));

@@ -25,6 +25,9 @@ struct oracle_report {
    * client sent after the server's first 421, grace included (bit
    * 1u << sc_verb). */
   unsigned after_421;
+  /* The command the server's first 421 on a line that ends a reply
+   * answered, as the client pairs replies; SC_VERB_OTHER: none. */
+  enum sc_verb answered_421;
   /* At the end of the wire the server owed the client nothing: every
    * command had its whole answer, no TLS handshake was under way, the
    * server was reading and had not closed, stalled or gone silent by the

@@ -122,7 +122,10 @@ static void emit_line(struct walker *wk, int dir, int eol)
     it.chunk = 1;
     wk->in_chunk = wk->chunk_left > 0;
   } else if (dir == DIR_C) {
-    it.server_open = wk->acc[DIR_S].full_len > 0;
+    const struct line_acc *s = &wk->acc[DIR_S];
+    it.server_open = s->full_len > 0;
+    it.server_open_code =
+        it.server_open ? wire_reply_code(s->whole ? s->whole : s->buf, s->len) : -1;
     if (wk->mode == MODE_BODY) {
       it.verb = SC_VERB_BODY;
       if (it.full_len == 1 && it.text[0] == '.')

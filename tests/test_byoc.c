@@ -1237,15 +1237,18 @@ static void test_adapter_util(void)
   /* A deadlock is no wait a timeout covers. */
   snprintf(why, sizeof why, "waited 10 ms after EHLO, owed nothing: ...");
   CHECK(!sc_adapter_wait_within_timeouts(&sc.cfg, why));
-  /* Bytes behind the 220 to STARTTLS, and a client still there at the
-   * time bound: in the same send, or in a send after it; not a lone 220,
-   * not bytes after TLS started, not another end. */
+  /* Bytes behind the 220 (or another 2xx) to STARTTLS, and a client
+   * still there at the time bound, or past its handshake's timeout: in the
+   * same send, or in a send after it; not a lone 220, not behind a
+   * refusal, not bytes after TLS started, not another end. */
   static const struct {
     const char *rule;
     int spins;
   } starttls[] = {
       {"on starttls: send \"220 go\\r\\n250 x\\r\\n\"; hang", 1},
       {"on starttls plain: send \"220 go\\r\\n\"; raw \"x\"; hang", 1},
+      {"on starttls: send \"221 go\\r\\n250 x\\r\\n\"; hang", 1},
+      {"on starttls: send \"454 no\\r\\n250 x\\r\\n\"; hang", 0},
       {"on starttls: send \"220 go\\r\\n\"; hang", 0},
       {"on starttls: send \"220 go\\r\\n\"; tls", 0},
       {"on ehlo: send \"220 go\\r\\n250 x\\r\\n\"", 0},
@@ -1258,6 +1261,9 @@ static void test_adapter_util(void)
     CHECKF(sc_adapter_spins_behind_220(&sc, bound) == starttls[i].spins, "%s", starttls[i].rule);
     CHECK(sc_adapter_spins_behind_220(
               &sc, "the time bound passed during a server stall while the client still waits") ==
+          starttls[i].spins);
+    CHECK(sc_adapter_spins_behind_220(
+              &sc, "waited 600000 ms after its TLS hello (the phase's timeout is 300000 ms)") ==
           starttls[i].spins);
     CHECK(!sc_adapter_spins_behind_220(&sc, "waited 10 ms after EHLO"));
   }

@@ -790,6 +790,12 @@ static void test_body_behind_data(void)
       {{"C:DATA\r\n", "S:334 go\r\n", "C:Subject: x\r\nDATA\r\nSubject: y\r\n.\r\n"}, 0},
       {{"C:RCPT TO:<b@c>\r\n", "S:354 go\r\n", "C:DATA\r\nSubject: x\r\n"}, 0},
       {{"C:RCPT TO:<b@c>\r\n", "S:250 ok\r\n", "C:DATA\r\nSubject: x\r\n"}, 1},
+      /* The head of a 354 line the server had not ended came after DATA: a
+       * client may have taken it for DATA's answer, cut short by its
+       * timeout (libESMTP, found by fuzz_libesmtp); the head of a 500 line
+       * opens no message. */
+      {{"C:DATA\r\n", "S:354 go", "C:Subject: x\r\nDATA\r\nSubject: y\r\n.\r\n"}, 0},
+      {{"C:DATA\r\n", "S:500 no", "C:Subject: x\r\nDATA\r\nSubject: y\r\n.\r\n"}, 1},
       /* A reply the client took whole and the oracle does not ("250-" that
        * never ends, as curl takes a five-byte line) leaves the count one
        * off: DATA still waits in the oracle's count, but a reply came after
@@ -1171,6 +1177,26 @@ static void test_421_pipelined_group(void)
   }
 }
 
+/* The head of a 3yz line cut off by bytes outside TLS, the last the server
+ * sent after DATA: a client may have taken it for DATA's answer, cut short
+ * by its timeout, and sends its message (libESMTP, found by
+ * fuzz_libesmtp); what it says ("DATA" too) is no command, and nothing is
+ * SMUGGLING. The head of a 500 line opens no message. */
+static void test_body_behind_cut_3yz(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = behind-cut-354\n");
+  for (int is_3yz = 0; is_3yz <= 1; is_3yz++) {
+    wire_to_tls_ehlo("250-mx\r\n250 STARTTLS\r\n", "250 mx\r\n");
+    say(WIRE_C_DATA, 1, "DATA\r\n");
+    say(WIRE_S_DATA, 1, is_3yz ? "354 go" : "500 no");
+    wire_add(&wire, WIRE_S_RAW, 1, 0, "\x17\x03\x03", 3, 0, SF_ERR_OK);
+    say(WIRE_C_DATA, 1, "Subject: x\r\nDATA\r\nSubject: y\r\n.\r\n");
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_SMUGGLING);
+    CHECKF((got != 0) == !is_3yz, "cut %s: %s", is_3yz ? "354" : "500", rep.reason[SC_V_SMUGGLING]);
+  }
+}
+
 /* A 421 that came late, to a command the client had given up on (it
  * waited in silence past the slack): the client takes it for the answer
  * to its next command, MAIL, so RCPT and DATA back to back behind it are
@@ -1186,18 +1212,19 @@ static void test_421_after_giving_up(void)
   static struct scenario sc;
   load(&sc, "name = 421-after-giving-up\nclient.auth = plain\n");
   static const struct {
-    uint64_t wait;      /* the client's silence before MAIL */
-    const char *head;   /* server bytes before MAIL */
-    const char *flight; /* server bytes after it */
-    const char *after;  /* client lines then; "|" is a server line between */
-    const char *blamed; /* "": no IGNORED_421 */
+    uint64_t wait;         /* the client's silence before MAIL */
+    const char *head;      /* server bytes before MAIL */
+    const char *flight;    /* server bytes after it */
+    const char *after;     /* client lines then; "|" is a server line between */
+    const char *blamed;    /* "": no IGNORED_421 */
+    enum sc_verb answered; /* what the 421 answered, as the client pairs replies */
   } cases[] = {
-      {300000, "", "421 closing\r\n", "RCPT TO:<c@d>\r\nDATA\r\n", ""},
-      {300000, "", "421 closing\r\n", "RCPT TO:<c@d>\r\n", "RCPT TO:<c@d>"},
-      {300000, "", "421 closing\r\n", "RCPT TO:<c@d>\r\n|DATA\r\n", "RCPT TO:<c@d>"},
-      {0, "421 closing\r\n", "", "RCPT TO:<c@d>\r\nDATA\r\n", "MAIL FROM:<a@b>"},
-      {300000, "421 closing\r", "250 ok\r\n", "RCPT TO:<c@d>\r\n", ""},
-      {300000, "", "421 closing\r250 ok\r\n", "RCPT TO:<c@d>\r\n", "RCPT TO:<c@d>"},
+      {300000, "", "421 closing\r\n", "RCPT TO:<c@d>\r\nDATA\r\n", "", SC_VERB_MAIL},
+      {300000, "", "421 closing\r\n", "RCPT TO:<c@d>\r\n", "RCPT TO:<c@d>", SC_VERB_MAIL},
+      {300000, "", "421 closing\r\n", "RCPT TO:<c@d>\r\n|DATA\r\n", "RCPT TO:<c@d>", SC_VERB_MAIL},
+      {0, "421 closing\r\n", "", "RCPT TO:<c@d>\r\nDATA\r\n", "MAIL FROM:<a@b>", SC_VERB_AUTH},
+      {300000, "421 closing\r", "250 ok\r\n", "RCPT TO:<c@d>\r\n", "", SC_VERB_OTHER},
+      {300000, "", "421 closing\r250 ok\r\n", "RCPT TO:<c@d>\r\n", "RCPT TO:<c@d>", SC_VERB_MAIL},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     wire_to_tls_ehlo("250-mx\r\n250 STARTTLS\r\n",
@@ -1219,6 +1246,38 @@ static void test_421_after_giving_up(void)
         wire_add(&wire, WIRE_S_DATA, 1, t, "500 what\r\n", 10, 0, SF_ERR_OK);
     }
     check_421_blame(&sc, i, cases[i].blamed);
+    CHECKF(rep.answered_421 == cases[i].answered, "case %zu: the 421 answered %s", i,
+           rep.answered_421 == SC_VERB_OTHER ? "nothing" : sc_verb_name(rep.answered_421));
+  }
+}
+
+/* The report names the command the first 421 answered, as the client
+ * pairs replies: one that answered nothing when it came is the answer to
+ * the command the client sends next (libESMTP took a 421 behind a 454 to
+ * its AUTH PLAIN for the answer to its AUTH LOGIN, found by fuzz_libesmtp). */
+static void test_421_answered(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = 421-answered\nclient.auth = plain\n");
+  static const struct {
+    const char *sent, *flight, *after;
+    enum sc_verb answered;
+  } cases[] = {
+      {"AUTH PLAIN AGEAYg==\r\n", "421 closing\r\n", "QUIT\r\n", SC_VERB_AUTH},
+      {"MAIL FROM:<a@b>\r\n", "421 closing\r\n", "QUIT\r\n", SC_VERB_MAIL},
+      {"AUTH PLAIN AGEAYg==\r\n", "454 no\r\n421 closing\r\n", "AUTH LOGIN\r\nMAIL FROM:<a@b>\r\n",
+       SC_VERB_AUTH},
+      {"AUTH PLAIN AGEAYg==\r\n", "454 no\r\n421 closing\r\n", "QUIT\r\n", SC_VERB_OTHER},
+      {"AUTH PLAIN AGEAYg==\r\n", "454 no\r\n", "QUIT\r\n", SC_VERB_OTHER},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    wire_to_tls_ehlo("250-mx\r\n250 STARTTLS\r\n", "250-mx\r\n250 AUTH PLAIN LOGIN\r\n");
+    say(WIRE_C_DATA, 1, cases[i].sent);
+    say(WIRE_S_DATA, 1, cases[i].flight);
+    say_client_lines(cases[i].after);
+    oracle_judge(&sc, &wire, NULL, &rep);
+    CHECKF(rep.answered_421 == cases[i].answered, "case %zu: the 421 answered %s", i,
+           rep.answered_421 == SC_VERB_OTHER ? "nothing" : sc_verb_name(rep.answered_421));
   }
 }
 
@@ -2482,6 +2541,33 @@ static void test_421_pipelined_group_bdat(void)
   }
 }
 
+/* A 421 behind the 250 to a BDAT's chunk: the client's one answer to that
+ * 250 is its next BDAT with the chunk that follows it at once (RFC 3030 2),
+ * not a BDAT alone; anything after that ignored the 421. */
+static void test_421_behind_bdat_reply(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = 421-behind-bdat-reply\n");
+  static const struct {
+    const char *after;
+    const char *blamed;
+  } cases[] = {
+      {"BDAT 4 LAST\r\nxy\r\n", ""},
+      {"BDAT 4 LAST\r\nxy\r\nQUIT\r\n", ""},
+      {"BDAT 4 LAST\r\nxy\r\nRSET\r\n", "RSET"},
+      {"RSET\r\nQUIT\r\n", ""},
+      {"RSET\r\nNOOP\r\n", "NOOP"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    wire_to_tls_ehlo("250-mx\r\n250 STARTTLS\r\n", "250-mx\r\n250 CHUNKING\r\n");
+    say_envelope(1, "250 ok\r\n");
+    say(WIRE_C_DATA, 1, "BDAT 3\r\nabc");
+    say(WIRE_S_DATA, 1, "250 ok\r\n421 closing\r\n");
+    say(WIRE_C_DATA, 1, cases[i].after);
+    check_421_blame(&sc, i, cases[i].blamed);
+  }
+}
+
 /* A client that ends done, asked to deliver, says the message went: the
  * server must have accepted it, with a 2xx to the message's end. */
 static void test_false_success(void)
@@ -2630,6 +2716,40 @@ static void test_false_success(void)
     unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_FALSE_SUCCESS);
     CHECKF(!!got == !deaf, "250 sent ahead, deaf %d: %s", deaf, rep.reason[SC_V_FALSE_SUCCESS]);
   }
+  /* A client that gave up on the reply to its MAIL (it waited past the
+   * slack) and sent MAIL again takes the late reply for the second MAIL's,
+   * and every later one a reply earlier than the oracle counts: the 250
+   * after its message's end answers it there (libESMTP, found by
+   * fuzz_libesmtp). Sent without that wait, the second MAIL is the
+   * client's doing and the count stands. */
+  for (int waited = 0; waited <= 1; waited++) {
+    scenario_init(&sc);
+    sc.cfg.mode = SF_MODE_PLAIN;
+    sc.cfg.tls = SF_TLS_NONE;
+    wire_init(&wire);
+    uint64_t t = waited ? ORACLE_TIMEOUT_SLACK_MS : 0;
+    static const char *const flight[] = {"S:220 mx ESMTP\r\n",
+                                         "C:EHLO c\r\n",
+                                         "S:250 mx\r\n",
+                                         "C:MAIL FROM:<a@example.org>\r\n",
+                                         "C:MAIL FROM:<a@example.org>\r\n",
+                                         "S:250 a\r\n",
+                                         "C:RCPT TO:<b@example.com>\r\n",
+                                         "S:250 b\r\n",
+                                         "C:DATA\r\n",
+                                         "S:354 go\r\n",
+                                         "C:Hi.\r\n.\r\n",
+                                         "S:250 queued\r\n",
+                                         "C:QUIT\r\n"};
+    for (size_t k = 0; k < sizeof flight / sizeof flight[0]; k++) {
+      const char *f = flight[k];
+      wire_add(&wire, f[0] == 'C' ? WIRE_C_DATA : WIRE_S_DATA, 0, k > 3 ? t : 0, f + 2,
+               strlen(f + 2), 0, SF_ERR_OK);
+    }
+    wire_add(&wire, WIRE_END, 0, t, "", 0, (uint64_t)SC_CLIENT_DONE, SF_ERR_OK);
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_FALSE_SUCCESS);
+    CHECKF(!!got == !waited, "MAIL again, waited %d: %s", waited, rep.reason[SC_V_FALSE_SUCCESS]);
+  }
 }
 
 int main(void)
@@ -2637,6 +2757,7 @@ int main(void)
   test_plaintext_ehlo_after_injection();
   test_expected_error_not_given();
   test_421_pipelined_group_bdat();
+  test_421_behind_bdat_reply();
   test_plaintext_rcpt_alone();
   test_eighth_surplus_reply_354();
   test_ehlo_reply_not_250();
@@ -2693,12 +2814,14 @@ int main(void)
   test_smuggling();
   test_dot_stuffing();
   test_body_behind_data();
+  test_body_behind_cut_3yz();
   test_body_after_refusal();
   test_ignored_421();
   test_reply_sent_ahead();
   test_reply_inside_message();
   test_421_pipelined_group();
   test_421_after_giving_up();
+  test_421_answered();
   test_421_behind_group_replies();
   test_read_ahead();
   test_cert_names_and_resumption();

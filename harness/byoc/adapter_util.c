@@ -90,7 +90,8 @@ int sc_adapter_wait_within_timeouts(const struct sf_config *cfg, const char *han
 
 int sc_adapter_spins_behind_220(const struct scenario *sc, const char *hang_reason)
 {
-  if (!sc_adapter_reason_has(hang_reason, "time bound"))
+  if (!sc_adapter_reason_has(hang_reason, "time bound") &&
+      !sc_adapter_reason_has(hang_reason, "after its TLS hello"))
     return 0;
   for (size_t i = 0; i < sc->nrules && i < SC_MAX_RULES; i++) {
     const struct sc_rule *r = &sc->rules[i];
@@ -104,7 +105,7 @@ int sc_adapter_spins_behind_220(const struct scenario *sc, const char *hang_reas
         continue;
       const uint8_t *p = sc->pool + a[k].off;
       const uint8_t *lf = memchr(p, '\n', a[k].len);
-      int behind_220 = wire_reply_code(p, a[k].len) == 220 && lf && lf + 1 < p + a[k].len;
+      int behind_220 = wire_reply_code(p, a[k].len) / 100 == 2 && lf && lf + 1 < p + a[k].len;
       if (sent || behind_220)
         return 1;
       sent = 1;
@@ -117,6 +118,11 @@ int sc_adapter_deadlock(const struct oracle_report *rep)
 {
   return (rep->verdicts & ORACLE_BIT(SC_V_HANG)) &&
          sc_adapter_reason_has(rep->reason[SC_V_HANG], DEADLOCK);
+}
+
+int sc_adapter_421_to_auth(const struct oracle_report *rep)
+{
+  return rep->answered_421 == SC_VERB_AUTH || rep->answered_421 == SC_VERB_AUTH_DATA;
 }
 
 int sc_adapter_reason_has(const char *reason, const char *what)

@@ -36,17 +36,23 @@ uint64_t sc_adapter_wait_limit(const struct sf_config *cfg);
  * phases kept one of its own, if not the phase's. Never for a deadlock
  * (sc_adapter_deadlock()): no timeout excuses waiting for what is not due. */
 int sc_adapter_wait_within_timeouts(const struct sf_config *cfg, const char *hang_reason);
-/* 1 if the STARTTLS rule before TLS sends more after its 220 line (a
- * second line, or bytes of another send or raw step), and the HANG reason
- * says the client was still there at the time bound (waiting, or during a
- * server stall that went past it): a client that keeps
- * those bytes in a buffer of its own and spins on them (libESMTP). */
+/* 1 if the STARTTLS rule before TLS sends more after its 220 line (or any
+ * 2xx, which libESMTP takes for the go-ahead too): a second line, or bytes
+ * of another send or raw step; and the HANG reason says the client was
+ * still there at the time bound (waiting, or during a server stall that
+ * went past it), or waited too long after its TLS hello (in its
+ * handshake): a client that keeps those bytes in a buffer of its own and
+ * spins on them (libESMTP). */
 int sc_adapter_spins_behind_220(const struct scenario *sc, const char *hang_reason);
 /* 1 if the report's HANG is a deadlock: the client waited for an answer it
  * was not owed (to a command it had not sent), which no timeout of its own
  * excuses. */
 struct oracle_report;
 int sc_adapter_deadlock(const struct oracle_report *rep);
+/* 1 if the server's first 421 answered AUTH or a line of its exchange,
+ * as the client paired replies: a client that takes a 421 there for a
+ * failed mechanism tries the next, or goes on without one (libESMTP). */
+int sc_adapter_421_to_auth(const struct oracle_report *rep);
 /* 1 if an oracle's reason holds `what` (starts with it, for the second).
  * Plain loops, not strstr or strncmp: under the fuzzers the C library's
  * comparisons hand their operands to the fuzzer as words to try, and these
