@@ -1197,6 +1197,28 @@ static void test_body_behind_cut_3yz(void)
   }
 }
 
+/* A write of no bytes outside TLS changes neither byte stream: the line
+ * under way goes on across it ("354 go " and then "250 ok" make one 354
+ * line, as our engine read it: found by fuzz_starttls), and the message
+ * after it is no SMUGGLING. Bytes written there end the line the client
+ * could read. */
+static void test_empty_raw_write(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = empty-raw\n");
+  for (int raw = 0; raw <= 1; raw++) {
+    wire_to_tls_ehlo("250-mx\r\n250 STARTTLS\r\n", "250 mx\r\n");
+    say_envelope(1, "250 ok\r\n");
+    say(WIRE_C_DATA, 1, "DATA\r\n");
+    say(WIRE_S_DATA, 1, "354 go ");
+    wire_add(&wire, WIRE_S_RAW, 1, 0, "\x17", (size_t)raw, 0, SF_ERR_OK);
+    say(WIRE_S_DATA, 1, "250 ok\n");
+    say(WIRE_C_DATA, 1, "Subject: x\r\n\r\nhi\r\n.\r\n");
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_SMUGGLING);
+    CHECKF((got != 0) == raw, "%d raw bytes: %s", raw, rep.reason[SC_V_SMUGGLING]);
+  }
+}
+
 /* A 421 that came late, to a command the client had given up on (it
  * waited in silence past the slack): the client takes it for the answer
  * to its next command, MAIL, so RCPT and DATA back to back behind it are
@@ -2815,6 +2837,7 @@ int main(void)
   test_dot_stuffing();
   test_body_behind_data();
   test_body_behind_cut_3yz();
+  test_empty_raw_write();
   test_body_after_refusal();
   test_ignored_421();
   test_reply_sent_ahead();
