@@ -1807,14 +1807,13 @@ static void judge_outcome(struct judge *j, const struct sim_result *res)
  * ends done says the message went: the server must have accepted it, with
  * a 2xx to the message's end (RFC 5321 4.1.1.4, RFC 3030 2), over the
  * connection the client trusts (an injected reply is no server's). Where
- * the pairing of replies is uncertain (or the client gave up on some and
- * counts the late ones as it likes: libESMTP, found by fuzz_libesmtp), any
- * 2xx after DATA may be what
- * the client took for the answer to its message's end; a message never
- * ended was accepted by nothing, unless the server stopped reading or
- * closed before its end could be seen (the client may have sent it,
- * unread). A wire
- * record with events dropped may lack the reply. */
+ * the pairing of replies is uncertain, or the client gave up on some and
+ * pairs the late ones its own way (libESMTP, found by fuzz_libesmtp), any
+ * 2xx after DATA may be what the client took for the answer to its
+ * message's end; a message never ended was accepted by nothing, unless
+ * the server stopped reading or closed before its end could be seen (the
+ * client may have sent it, unread). A wire record with events dropped may
+ * lack the reply. */
 static void judge_delivery(struct judge *j, const struct wire *w, const struct sim_result *res)
 {
   enum sc_client_status st = res ? res->status : j->end_status;

@@ -253,9 +253,9 @@ void wire_each_item(const struct wire *w, wire_item_fn fn, void *ctx)
      * continue the line the client is reading), a write of no bytes outside
      * TLS (the client's TLS reads on as if there were none: our engine read
      * a 354 line so, found by fuzz_starttls). */
-    int none_raw = e->kind == WIRE_S_RAW && e->len == 0;
+    int empty_raw = e->kind == WIRE_S_RAW && e->len == 0;
     if (e->kind != WIRE_STALL && e->kind != WIRE_C_HELLO && e->kind != WIRE_SERVER_DEAF &&
-        !none_raw) {
+        !empty_raw) {
       flush(&wk, DIR_S);
       flush(&wk, DIR_C);
     }
