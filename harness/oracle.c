@@ -237,6 +237,7 @@ struct judge {
   size_t surplus_known;
   int open_line;   /* the last server line over TLS never ended (cut by a stall, ...) */
   int open_code;   /* its code, -1 if it has none yet */
+  int cut_code;    /* the code of the last such line since the client's last line, -1: none */
   int open_taken;  /* the server line under way was counted as one of those */
   int ahead;       /* STARTTLS went out with such a reply unread before it */
   struct caps inj; /* what the injected lines announced */
@@ -321,6 +322,7 @@ struct judge {
   int msg_accepted;
   int msg_late_2xx;
   int cur_2xx;
+  int cur_code; /* the code of the reply's first line with one */
   /* Time. */
   uint64_t last_t;
   uint64_t quiet;         /* how long nothing crossed before the item being judged */
@@ -333,9 +335,12 @@ struct judge {
    * failed, the server silent or stalling by the scenario's choice, its
    * last line not ended. */
   int tls_pending, closed, server_holds, server_partial;
-  int bare_lf; /* a server line ended in a bare LF: a client may still wait for its CRLF */
-  int raw;     /* bytes written outside TLS while it was up: the client's record stream is
-                  the server's to finish (a record begun, never ended) */
+  int bare_lf;   /* a server line ended in a bare LF: a client may still wait for its CRLF */
+  int raw;       /* bytes written outside TLS while it was up: the client's record stream is
+                    the server's to finish (a record begun, never ended) */
+  int raw_bytes; /* and there were some: what the server sent after them may never reach
+                    the client as replies (libESMTP's TLS read waited on a record header
+                    the server wrote raw, found by fuzz_libesmtp) */
   int unread_after_data; /* the server stopped reading (or closed) after DATA, before a
                           message end reached it */
   /* End. */
@@ -554,6 +559,8 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
   int taken_in_part = j->open_taken && !j->open_line;
   j->open_taken = 0;
   j->open_line = it->tls && !it->eol;
+  if (j->open_line)
+    j->cut_code = it->code;
   j->open_code = it->code;
   const uint8_t *text;
   size_t n;
@@ -629,9 +636,18 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
     }
   }
   j->cur_lines++;
+  if (j->cur_code < 0)
+    j->cur_code = it->code;
   j->cur_2xx |= it->code / 100 == 2;
   if (!it->final)
     return;
+  /* RFC 5321 4.2.1: every line of a reply has the same code. A reply whose
+   * lines disagree is one clients read differently: a lenient one takes
+   * the last line's code (curl), a strict one refuses the reply and goes
+   * its own way (libESMTP sends QUIT, which the server that meant its 354
+   * reads as message text: found by fuzz_libesmtp). */
+  if (it->code != j->cur_code)
+    j->ambiguous_end = 1;
   if (j->closing.on && it->code == 354 && ends_reply && j->npending > 0 &&
       j->pending[0].verb == SC_VERB_DATA)
     j->data_opened_after_421 = 1;
@@ -642,6 +658,7 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
   j->replies_since_client++;
   j->cur_lines = 0;
   j->cur_2xx = 0;
+  j->cur_code = -1;
   memset(&j->cur_caps, 0, sizeof j->cur_caps);
   memset(&j->cur_caps_2xx, 0, sizeof j->cur_caps_2xx);
 }
@@ -873,11 +890,13 @@ static void check_dot_stuffing(struct judge *j, const struct wire_item *it, cons
  * one counted: one no command asked for (bytes injected after the 220 to
  * STARTTLS among them: INJECTION's), a 3yz that answered another command
  * since the last message; or replies are not counted at all (plaintext
- * after a 2xx to STARTTLS, judged as bytes after the 220). */
+ * after a 2xx to STARTTLS, judged as bytes after the 220); or replies over
+ * TLS may not have reached the client at all (after bytes written outside
+ * TLS). */
 static int pairing_uncertain(const struct judge *j, int tls)
 {
   return j->stray_3yz || (tls ? j->surplus_tls : j->surplus) > 0 || j->injected ||
-         j->ambiguous_end || (!tls && j->after_220);
+         j->ambiguous_end || (!tls && j->after_220) || (tls && j->raw_bytes);
 }
 
 /* RFC 5321 4.1.1.4 and RFC 2920 3.1: DATA ends a group, and the message
@@ -954,6 +973,16 @@ static void check_after_message_dot(struct judge *j, const struct wire_item *it)
             at + 1);
 }
 
+/* The code at the head of a server line not ended when the client sent
+ * `it` (still under way, or cut off since the client's last line, by a
+ * stall or by bytes written outside TLS), -1 if none. After DATA, a 3yz
+ * head may be what a client took for DATA's answer, cut short by its
+ * timeout, before it sent its message (libESMTP, found by fuzz_libesmtp). */
+static int open_head_code(const struct judge *j, const struct wire_item *it)
+{
+  return it->server_open ? it->server_open_code : j->cut_code;
+}
+
 /* What a client line says of the message: its line ends and dots, and
  * whether it was sent where the server reads commands. The state of the
  * message under way starts at DATA and ends at its "." line; BDAT chunks
@@ -972,12 +1001,7 @@ static void check_message(struct judge *j, const struct wire_item *it, const cha
     j->data_code = -1;
     return;
   }
-  /* The head of a 3yz line the server had not ended (still under way, or
-   * the last it sent before it stalled) came after DATA: a client may have
-   * taken it for DATA's answer, cut short by its timeout, and sends its
-   * message (libESMTP, found by fuzz_libesmtp). */
-  int open_code = it->server_open ? it->server_open_code : j->open_line ? j->open_code : -1;
-  if (j->prev_client == SC_VERB_DATA && open_code / 100 == 3 &&
+  if (j->prev_client == SC_VERB_DATA && open_head_code(j, it) / 100 == 3 &&
       pending_has(j, SC_VERB_DATA, it->tls))
     j->msg_open = 1;
   check_dot_stuffing(j, it, line);
@@ -1389,9 +1413,14 @@ static void activity(struct judge *j, const struct wire_item *it)
     j->server_holds = 0;
     j->bare_lf |= it->kind == WIRE_S_DATA && it->eol == 2;
     j->raw |= it->kind == WIRE_S_RAW;
+    j->raw_bytes |= it->kind == WIRE_S_RAW && it->len > 0;
   }
   j->quiet = it->t > j->last_t ? it->t - j->last_t : 0;
-  j->last_t = it->t;
+  /* Time never runs back: a line the server never ended comes out when
+   * something else ends it, with the time its first byte came (libESMTP's
+   * greeting cut short, then its QUIT 300 s later: found by fuzz_libesmtp). */
+  if (it->t > j->last_t)
+    j->last_t = it->t;
 }
 
 /* A client line as the client meant it. The wire classifies lines as the
@@ -1413,6 +1442,7 @@ static enum sc_verb client_verb(const struct judge *j, const struct wire_item *i
   if ((prev == SC_VERB_DATA && j->replies_since_client > 0 &&
        (j->turn_codes[0] == 354 || j->data_code / 100 == 3)) ||
       (prev == SC_VERB_DATA && it->tls && surplus_first(j) / 100 == 3) ||
+      (prev == SC_VERB_DATA && open_head_code(j, it) / 100 == 3) ||
       (prev == SC_VERB_BODY && !j->body_ended))
     return SC_VERB_BODY; /* in its message */
   if (it->verb == SC_VERB_AUTH_DATA && prev != SC_VERB_AUTH && prev != SC_VERB_AUTH_DATA)
@@ -1494,6 +1524,7 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
     j->gave_up |= !data_line(it) && j->npending > 0 && j->quiet >= ORACLE_TIMEOUT_SLACK_MS;
     push_pending(j, it);
     j->replies_since_client = 0;
+    j->cut_code = -1;
     j->nowed = 0;
     j->post_open = 0;
     if (!data_line(it)) {
@@ -1860,6 +1891,8 @@ unsigned oracle_judge(const struct scenario *sc, const struct wire *w, const str
   j->last_verb = SC_VERB_CONNECT;
   j->data_code = -1;
   j->msg_code = -1;
+  j->cur_code = -1;
+  j->cut_code = -1;
   j->last_body_len = SIZE_MAX;
   /* The greeting answers the connection. */
   j->pending[j->npending++] =

@@ -149,8 +149,11 @@ static const struct row table[] = {
     {"cert-client-auth-only.scn", 0, SC_CLIENT_FAILED},
     /* Starttls_ENABLED authenticates in plaintext when STARTTLS is gone. */
     {"curl-try-stripped-starttls-password.scn", V(LEAK_AUTH), SC_CLIENT_DONE},
-    /* A 421 to AUTH is a failed mechanism to it: it tries the next one. */
+    /* A 421 is the plain failure of the command it answered: to AUTH a
+     * failed mechanism (it tries the next one), to RCPT a failed recipient
+     * (it goes on to DATA). */
     {"auth-421-next-mechanism.scn", V(IGNORED_421), SC_CLIENT_FAILED},
+    {"tests/data/byoc/libesmtp-421-rcpt-then-data.scn", V(IGNORED_421), SC_CLIENT_DONE},
     /* No QUIT timeout of its own: the end of data's (10 min) stays. */
     {"stall-quit-timeout.scn", V(HANG), SC_CLIENT_DONE},
     /* Any answer to DATA becomes the message's status: a 250 there reads as
@@ -162,6 +165,10 @@ static const struct row table[] = {
     /* A 250 to the message's end cut short by the close, no line end, is a
      * reply to it: the message reads as delivered. */
     {"tests/data/byoc/libesmtp-250-cut-by-close.scn", V(FALSE_SUCCESS), SC_CLIENT_DONE},
+    /* So is the 250 on the first line of a reply that a line with no code
+     * then breaks: it keeps the first line's code as the status. */
+    {"tests/data/byoc/libesmtp-2xx-reply-broken-after-first-line.scn", V(FALSE_SUCCESS),
+     SC_CLIENT_DONE},
     /* With the server reading each write at once, the TLS 1.3 session
      * ticket is there when it polls after the handshake, its EHLO still
      * in its buffer: it reads first, finds no reply, and waits for one

@@ -129,7 +129,7 @@ static struct sc_client *create(const struct scenario *sc, const struct sc_adapt
 static unsigned known(const struct scenario *sc, const struct oracle_report *rep)
 {                                          /* written up in README.md */
   unsigned k = ORACLE_BIT(SC_V_INJECTION); /* replies injected after the 220, and what they shift */
-  k |= rep->verdicts & k ? ORACLE_BIT(SC_V_STALE_CAPS) | ORACLE_BIT(SC_V_FALSE_SUCCESS) : 0;
+  k |= rep->verdicts & k ? SC_ADAPTER_AFTER_INJECTION : 0;
   if (sc->cfg.tls != SF_TLS_REQUIRED || sc->cfg.mode == SF_MODE_PLAIN)
     k |= ORACLE_BIT(SC_V_LEAK_AUTH);         /* Starttls_ENABLED authenticates in plaintext */
   const char *hang = rep->reason[SC_V_HANG]; /* timeouts per state and read; spins on */
@@ -137,7 +137,7 @@ static unsigned known(const struct scenario *sc, const struct oracle_report *rep
       sc_adapter_reason_has(hang, "trickled in") || sc_adapter_spins_behind_220(sc, hang) ||
       sc_adapter_reason_has(hang, "after its TLS hello, owed")) /* bytes; TLS 1.3 ticket first */
     k |= ORACLE_BIT(SC_V_HANG);
-  k |= sc_adapter_421_to_auth(rep) ? ORACLE_BIT(SC_V_IGNORED_421) : 0; /* a failed mechanism */
+  k |= sc_adapter_421_as_failure(rep) ? ORACLE_BIT(SC_V_IGNORED_421) : 0; /* as any 4xx */
   const char *fs = rep->reason[SC_V_FALSE_SUCCESS]; /* any answer to DATA is its status, */
   if (sc_adapter_reason_has(fs, "ended done without") || sc_adapter_reason_has(fs, "no line end"))
     k |= ORACLE_BIT(SC_V_FALSE_SUCCESS); /* and a 250 cut short is a reply to it */

@@ -120,9 +120,10 @@ int sc_adapter_deadlock(const struct oracle_report *rep)
          sc_adapter_reason_has(rep->reason[SC_V_HANG], DEADLOCK);
 }
 
-int sc_adapter_421_to_auth(const struct oracle_report *rep)
+int sc_adapter_421_as_failure(const struct oracle_report *rep)
 {
-  return rep->answered_421 == SC_VERB_AUTH || rep->answered_421 == SC_VERB_AUTH_DATA;
+  enum sc_verb v = rep->answered_421;
+  return v == SC_VERB_AUTH || v == SC_VERB_AUTH_DATA || v == SC_VERB_RCPT;
 }
 
 int sc_adapter_reason_has(const char *reason, const char *what)

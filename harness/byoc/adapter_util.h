@@ -49,10 +49,19 @@ int sc_adapter_spins_behind_220(const struct scenario *sc, const char *hang_reas
  * excuses. */
 struct oracle_report;
 int sc_adapter_deadlock(const struct oracle_report *rep);
-/* 1 if the server's first 421 answered AUTH or a line of its exchange,
- * as the client paired replies: a client that takes a 421 there for a
- * failed mechanism tries the next, or goes on without one (libESMTP). */
-int sc_adapter_421_to_auth(const struct oracle_report *rep);
+/* What follows from replies injected after the 220 to STARTTLS that a
+ * client takes for the answers to its commands over TLS (the
+ * CVE-2021-22947 class): every later reply pairs one off from the oracle's
+ * count, so a command may rely on what only the injected lines announced,
+ * the reply the client took for its message's answer is another's, and a
+ * 421 answered another command than the one the oracle pairs it with. */
+#define SC_ADAPTER_AFTER_INJECTION                                                                 \
+  (ORACLE_BIT(SC_V_STALE_CAPS) | ORACLE_BIT(SC_V_FALSE_SUCCESS) | ORACLE_BIT(SC_V_IGNORED_421))
+/* 1 if the server's first 421 answered AUTH, a line of its exchange, or
+ * RCPT, as the client paired replies: a client that reads a 421 as the
+ * plain failure of its command tries the next mechanism, or goes on
+ * without one, or goes on to the next recipient or DATA (libESMTP). */
+int sc_adapter_421_as_failure(const struct oracle_report *rep);
 /* 1 if an oracle's reason holds `what` (starts with it, for the second).
  * Plain loops, not strstr or strncmp: under the fuzzers the C library's
  * comparisons hand their operands to the fuzzer as words to try, and these
