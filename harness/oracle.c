@@ -1400,7 +1400,11 @@ static void activity(struct judge *j, const struct wire_item *it)
    * lets a server that trickles a reply hold it for ever. */
   int server_line = it->kind == WIRE_S_DATA || it->kind == WIRE_S_RAW;
   int partial = server_line && !(it->kind == WIRE_S_DATA && it->final && it->code >= 0 && it->eol);
-  if (server_line && !j->ended && it->t - j->last_t <= limit && it->t > j->wait_t &&
+  /* A client line that goes out past that deadline, with bytes of a line
+   * come in time since, was held so too (libESMTP's timeout bounds each
+   * read: found by fuzz_libesmtp). */
+  int held = server_line || (it->kind == WIRE_C_DATA && j->server_partial);
+  if (held && !j->ended && it->t - j->last_t <= limit && it->t > j->wait_t &&
       it->t - j->wait_t > limit)
     verdict(j, SC_V_HANG,
             "waited %llu ms after %s for a whole reply, taking its lines as they trickled in "
@@ -1508,6 +1512,13 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
     on_server_line(j, it);
     return;
   case WIRE_C_DATA:
+    /* Bytes of a server line not ended came before this line: they are
+     * activity of their own, when they came. */
+    if (it->server_open && it->server_open_t > j->last_t) {
+      struct wire_item bytes = {.kind = WIRE_S_DATA, .tls = it->tls, .t = it->server_open_t};
+      bytes.code = -1;
+      activity(j, &bytes);
+    }
     activity(j, it);
     excerpt(it, line, sizeof(line));
     if (it->tls)

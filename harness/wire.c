@@ -67,6 +67,7 @@ struct line_acc {
   int tls;
   int last_cr; /* the byte before the line end was CR */
   uint64_t t;
+  uint64_t last_t; /* when its latest bytes came */
   const struct wire_event *ev;
 };
 
@@ -126,6 +127,7 @@ static void emit_line(struct walker *wk, int dir, int eol)
     it.server_open = s->full_len > 0;
     it.server_open_code =
         it.server_open ? wire_reply_code(s->whole ? s->whole : s->buf, s->len) : -1;
+    it.server_open_t = it.server_open ? s->last_t : 0;
     if (wk->mode == MODE_BODY) {
       it.verb = SC_VERB_BODY;
       if (it.full_len == 1 && it.text[0] == '.')
@@ -196,6 +198,7 @@ static void add_data(struct walker *wk, int dir, const struct wire_event *e, con
       a->t = e->t;
       a->ev = e;
     }
+    a->last_t = e->t;
     size_t n = e->len - i;
     /* A BDAT chunk is bytes, not lines (RFC 3030 2). */
     int chunk = dir == DIR_C && wk->chunk_left > 0;
@@ -232,7 +235,7 @@ void wire_each_item(const struct wire *w, wire_item_fn fn, void *ctx)
     a->whole = NULL;
     a->len = a->full_len = 0;
     a->tls = a->last_cr = 0;
-    a->t = 0;
+    a->t = a->last_t = 0;
     a->ev = NULL;
   }
   wk.mode = MODE_COMMAND;

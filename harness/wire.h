@@ -93,7 +93,8 @@ struct wire_item {
   /* Client lines: bytes of a server line that has not ended yet had come
    * before this line. */
   int server_open;
-  int server_open_code; /* the code at that line's head, -1 if none (yet) */
+  int server_open_code;   /* the code at that line's head, -1 if none (yet) */
+  uint64_t server_open_t; /* when its latest bytes came */
   /* Server lines: the reply code (-1 if the line has none) and whether it is
    * the last line of its reply ("ddd " or "ddd"). */
   int code;

@@ -400,6 +400,30 @@ static void test_hang_trickle(void)
   load(&sc, "name = trickle-bytes\nclient.timeout.mail = 10000\non mail tls: send \"25\"; stall "
             "6000; send \"0-2.1\"; stall 6000; send \".0 Ok\\r\\n250 2.1.0 Ok\\r\\n\"\n");
   expect_caught(&sc, SC_FLAW_TIMER_PER_READ, SC_V_HANG);
+  /* A client that gives up at last, 16 s after EHLO against its 10 s, with
+   * bytes of a line come 6 s in: the same hold, judged at its QUIT
+   * (libESMTP, found by fuzz_libesmtp). Without those bytes it is a plain
+   * wait past the timeout; giving up 10 s after them, in time, none. */
+  static const struct {
+    int bytes;
+    uint64_t quit;
+    const char *reason; /* NULL: no HANG */
+  } quits[] = {
+      {1, 16000, "trickled in"}, {0, 16000, "waited 16000 ms after ehlo"}, {1, 9000, NULL}};
+  load(&sc, "name = trickle-then-quit\nclient.timeout.ehlo = 10000\n");
+  for (size_t i = 0; i < sizeof quits / sizeof quits[0]; i++) {
+    wire_init(&wire);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 0, 0, "EHLO c\r\n", 8, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, "250-mx\r\n", 8, 0, SF_ERR_OK);
+    if (quits[i].bytes)
+      wire_add(&wire, WIRE_S_DATA, 0, 6000, "250-PIPE", 8, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 0, quits[i].quit, "QUIT\r\n", 6, 0, SF_ERR_OK);
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_HANG);
+    CHECKF(!got == !quits[i].reason, "quit %zu: %s", i, rep.reason[SC_V_HANG]);
+    CHECKF(!quits[i].reason || strstr(rep.reason[SC_V_HANG], quits[i].reason), "quit %zu: %s", i,
+           rep.reason[SC_V_HANG]);
+  }
 }
 
 static void test_plaintext_auth(void)
