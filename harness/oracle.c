@@ -212,7 +212,7 @@ struct judge {
   struct pending pending[PENDING_MAX];
   size_t npending;
   size_t given_up; /* how many of those over TLS the client no longer waits for */
-  int gave_up;     /* it went on without some replies, before TLS or inside */
+  int gave_up;     /* it went on without some replies, before TLS or inside (gives_up()) */
   /* The reply being read: its lines so far and what they announce. */
   size_t cur_lines;
   struct caps cur_caps;
@@ -335,12 +335,11 @@ struct judge {
    * failed, the server silent or stalling by the scenario's choice, its
    * last line not ended. */
   int tls_pending, closed, server_holds, server_partial;
-  int bare_lf;   /* a server line ended in a bare LF: a client may still wait for its CRLF */
-  int raw;       /* bytes written outside TLS while it was up: the client's record stream is
-                    the server's to finish (a record begun, never ended) */
-  int raw_bytes; /* and there were some: what the server sent after them may never reach
-                    the client as replies (libESMTP's TLS read waited on a record header
-                    the server wrote raw, found by fuzz_libesmtp) */
+  int bare_lf; /* a server line ended in a bare LF: a client may still wait for its CRLF */
+  int raw;     /* bytes written outside TLS while it was up: the client's record stream is
+                  the server's to finish (a record begun, never ended), and what the server
+                  sent after them may never reach the client as replies (libESMTP's TLS
+                  read waited on a record header so written, found by fuzz_libesmtp) */
   int unread_after_data; /* the server stopped reading (or closed) after DATA, before a
                           message end reached it */
   /* End. */
@@ -896,7 +895,7 @@ static void check_dot_stuffing(struct judge *j, const struct wire_item *it, cons
 static int pairing_uncertain(const struct judge *j, int tls)
 {
   return j->stray_3yz || (tls ? j->surplus_tls : j->surplus) > 0 || j->injected ||
-         j->ambiguous_end || (!tls && j->after_220) || (tls && j->raw_bytes);
+         j->ambiguous_end || (!tls && j->after_220) || (tls && j->raw);
 }
 
 /* RFC 5321 4.1.1.4 and RFC 2920 3.1: DATA ends a group, and the message
@@ -1001,8 +1000,9 @@ static void check_message(struct judge *j, const struct wire_item *it, const cha
     j->data_code = -1;
     return;
   }
-  if (j->prev_client == SC_VERB_DATA && open_head_code(j, it) / 100 == 3 &&
-      pending_has(j, SC_VERB_DATA, it->tls))
+  /* The line right behind DATA is message text to the client
+   * (client_verb()): after a 3yz, or a line's head that may have been one. */
+  if (j->prev_client == SC_VERB_DATA && it->verb == SC_VERB_BODY)
     j->msg_open = 1;
   check_dot_stuffing(j, it, line);
   check_behind_data(j, it, line);
@@ -1216,6 +1216,14 @@ static unsigned param_cap(const uint8_t *p, size_t len)
   return 0;
 }
 
+/* The client's next command comes after it waited in silence, as long as
+ * the slack a live run's scheduling may need or longer, for replies still
+ * due: it gave up on them and went on. */
+static int gives_up(const struct judge *j)
+{
+  return j->npending > 0 && j->quiet >= ORACLE_TIMEOUT_SLACK_MS;
+}
+
 static void on_client_tls(struct judge *j, const struct wire_item *it, const char *line)
 {
   enum sc_verb v = it->verb;
@@ -1254,7 +1262,7 @@ static void on_client_tls(struct judge *j, const struct wire_item *it, const cha
    * fuzz_libesmtp). The late ones, if they come, are what it takes for the
    * answers to its later commands: from here on it waits for that many
    * fewer replies than the oracle pairs with commands. */
-  if (j->npending > 0 && j->quiet >= ORACLE_TIMEOUT_SLACK_MS)
+  if (gives_up(j))
     j->given_up = j->npending;
   int first = j->tls_cmds++ == 0;
   if (!starttls_mode(j))
@@ -1416,8 +1424,7 @@ static void activity(struct judge *j, const struct wire_item *it)
     j->server_partial = partial;
     j->server_holds = 0;
     j->bare_lf |= it->kind == WIRE_S_DATA && it->eol == 2;
-    j->raw |= it->kind == WIRE_S_RAW;
-    j->raw_bytes |= it->kind == WIRE_S_RAW && it->len > 0;
+    j->raw |= it->kind == WIRE_S_RAW && it->len > 0;
   }
   j->quiet = it->t > j->last_t ? it->t - j->last_t : 0;
   /* Time never runs back: a line the server never ended comes out when
@@ -1529,10 +1536,7 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
       j->prev_client = it->verb;
       j->body_ended = it->verb == SC_VERB_BODY && dot_alone(it);
     }
-    /* A command after the client waited in silence past the slack, replies
-     * still due: it gave up on them, and may take the late ones for the
-     * answers to its later commands. */
-    j->gave_up |= !data_line(it) && j->npending > 0 && j->quiet >= ORACLE_TIMEOUT_SLACK_MS;
+    j->gave_up |= !data_line(it) && gives_up(j);
     push_pending(j, it);
     j->replies_since_client = 0;
     j->cut_code = -1;
