@@ -192,6 +192,7 @@ struct pending {
   int tls;
   int ends_msg; /* the "." after DATA's message, or BDAT LAST */
   int dot;      /* a lone "." that was read as a command (sent behind DATA) */
+  int sasl;     /* the client's answer to a 334 of its SASL exchange (sasl_answer()) */
 };
 
 _Static_assert(SC_VERB_COUNT <= 32, "oracle_report.after_421 has one bit per verb");
@@ -235,6 +236,11 @@ struct judge {
    * first is what the client takes for the answer to its next command. */
   int surplus_code[SURPLUS_CODES];
   size_t surplus_known;
+  /* The plaintext ones no command has been taken to answer since, and
+   * where the first 421 among them stands (1: the next command takes it;
+   * 0: none): a client reading reply by reply takes them, in order, for the
+   * answers to its next commands. */
+  int plain_unread, plain_421_at;
   int open_line;   /* the last server line over TLS never ended (cut by a stall, ...) */
   int open_code;   /* its code, -1 if it has none yet */
   int cut_code;    /* the code of the last such line since the client's last line, -1: none */
@@ -385,8 +391,16 @@ static int close_arm(struct judge *j, struct closing *c)
   if (c->on)
     return 0;
   c->on = 1;
-  c->ngrace = j->nowed;
-  memcpy(c->grace, j->owed, c->ngrace * sizeof c->grace[0]);
+  /* A client that kept the replies injected after the 220 reads them first:
+   * over TLS it reads every answer as many replies late, and takes this 421
+   * for the answer to a command as many later (libESMTP, found by
+   * fuzz_libesmtp). INJECTION's to judge, not this. */
+  size_t shift = j->tls_up && j->inj_replies > 0 ? (size_t)j->inj_replies : 0;
+  if (shift > GRACE_MAX - j->nowed)
+    shift = GRACE_MAX - j->nowed;
+  memset(c->grace, 0, shift * sizeof c->grace[0]);
+  memcpy(c->grace + shift, j->owed, j->nowed * sizeof c->grace[0]);
+  c->ngrace = shift + j->nowed;
   c->next = 0;
   return 1;
 }
@@ -420,6 +434,22 @@ static struct pending pending_pop(struct judge *j)
   j->npending--;
   memmove(j->pending, j->pending + 1, j->npending * sizeof(j->pending[0]));
   return first;
+}
+
+/* The client's next line answers the first reply since its last: if that
+ * was a 334 to its AUTH or SASL data, the line is its SASL answer, whatever
+ * the server reads it as (a 421 behind the 334 ended the exchange there,
+ * so the server reads a command). */
+static int sasl_answer(const struct judge *j)
+{
+  return j->replies_since_client > 0 && j->turn_codes[0] == 334 &&
+         (j->last_verb == SC_VERB_AUTH || j->last_verb == SC_VERB_AUTH_DATA);
+}
+
+/* The command the client took a reply for the answer to, as it sees it. */
+static enum sc_verb took_for(const struct pending *p)
+{
+  return p->sasl ? SC_VERB_AUTH_DATA : p->verb;
 }
 
 /* Commands a pipelining client may send in one group without reading the
@@ -477,14 +507,17 @@ static int on_reply(struct judge *j, int code, int ends_reply, int first_421)
    * past those it gave up on (SC_VERB_OTHER: none), and how many it waits
    * on. */
   size_t waits = j->npending > j->given_up ? j->npending - j->given_up : 0;
-  enum sc_verb taken = waits > 0 ? j->pending[j->given_up].verb : SC_VERB_OTHER;
-  struct pending answered = {SC_VERB_OTHER, 0, 0, 0};
+  enum sc_verb taken = waits > 0 ? took_for(&j->pending[j->given_up]) : SC_VERB_OTHER;
+  struct pending answered = {.verb = SC_VERB_OTHER};
   if (first_421)
     j->rep->answered_421 = taken;
   if (j->npending > 0) {
     answered = pending_pop(j);
   } else if (!j->tls_up) {
     j->surplus++;
+    j->plain_unread++;
+    if (first_421)
+      j->plain_421_at = j->plain_unread;
   } else {
     surplus_add(j, code);
   }
@@ -703,7 +736,7 @@ static void push_pending(struct judge *j, const struct wire_item *it)
   if (j->npending == PENDING_MAX)
     return;
   j->pending[j->npending] =
-      (struct pending){it->verb, it->tls, ends_msg, !ends_msg && dot_alone(it)};
+      (struct pending){it->verb, it->tls, ends_msg, !ends_msg && dot_alone(it), sasl_answer(j)};
   j->npending++;
 }
 
@@ -721,7 +754,7 @@ static void reread_behind_data(struct judge *j)
     return;
   }
   j->msg_ends++;
-  j->pending[k] = (struct pending){SC_VERB_BODY, j->pending[k].tls, 1, 0};
+  j->pending[k] = (struct pending){.verb = SC_VERB_BODY, .tls = j->pending[k].tls, .ends_msg = 1};
   j->npending -= k;
   memmove(j->pending, j->pending + k, j->npending * sizeof(j->pending[0]));
 }
@@ -1253,7 +1286,7 @@ static void on_client_tls(struct judge *j, const struct wire_item *it, const cha
     struct pending p = pending_pop(j);
     /* A first 421 that answered nothing: the command the client took it for. */
     if (surplus_first(j) == 421 && j->closing_end.on && j->rep->answered_421 == SC_VERB_OTHER)
-      j->rep->answered_421 = p.verb;
+      j->rep->answered_421 = took_for(&p);
   }
   /* A command sent after the client waited in silence, as long as the
    * slack a live run's scheduling may need or longer, for replies that had
@@ -1532,6 +1565,11 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
       on_client_tls(j, it, line);
     else
       on_client_plain(j, it, line);
+    if (!it->tls && !data_line(it) && j->plain_unread > 0) {
+      j->plain_unread--;
+      if (j->plain_421_at > 0 && --j->plain_421_at == 0 && j->rep->answered_421 == SC_VERB_OTHER)
+        j->rep->answered_421 = sasl_answer(j) ? SC_VERB_AUTH_DATA : it->verb;
+    }
     if (!it->chunk) {
       j->prev_client = it->verb;
       j->body_ended = it->verb == SC_VERB_BODY && dot_alone(it);
@@ -1911,7 +1949,7 @@ unsigned oracle_judge(const struct scenario *sc, const struct wire *w, const str
   j->last_body_len = SIZE_MAX;
   /* The greeting answers the connection. */
   j->pending[j->npending++] =
-      (struct pending){SC_VERB_CONNECT, sc->cfg.mode == SF_MODE_IMPLICIT, 0, 0};
+      (struct pending){.verb = SC_VERB_CONNECT, .tls = sc->cfg.mode == SF_MODE_IMPLICIT};
   wire_each_item(w, on_item, j);
   release_held(j);
   rep->owes_nothing = owes_nothing(j) && !w->truncated;

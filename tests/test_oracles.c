@@ -1361,6 +1361,74 @@ static void test_421_answered(void)
   }
 }
 
+/* The command a client reading reply by reply takes a 421 for the answer
+ * to, where the oracle's pairing alone would name none (libESMTP, found by
+ * fuzz_libesmtp): the client's answer to a 334 is SASL data to it even
+ * where a 421 behind the 334 made the server read it as a command; replies
+ * that answered nothing in plaintext are taken, in order, by the commands
+ * after them, as inside TLS. */
+static void test_421_answered_as_read(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = 421-answered-as-read\nclient.auth = plain\n");
+  wire_to_tls_ehlo("250-mx\r\n250 STARTTLS\r\n", "250-mx\r\n250 AUTH PLAIN LOGIN\r\n");
+  say(WIRE_C_DATA, 1, "AUTH PLAIN\r\n");
+  say(WIRE_S_DATA, 1, "334 \r\n421 closing\r\n");
+  say_client_lines("*\r\nAUTH LOGIN\r\n");
+  oracle_judge(&sc, &wire, NULL, &rep);
+  check_421_answered(0, SC_VERB_AUTH_DATA);
+  static const struct {
+    const char *surplus, *after, *blamed;
+    enum sc_verb answered;
+  } cases[] = {
+      {"421 bye\r\n", "MAIL FROM:<a@b>\r\nQUIT\r\n", "", SC_VERB_MAIL},
+      {"250 more\r\n421 bye\r\n", "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n", "DATA",
+       SC_VERB_RCPT},
+      {"250 more\r\n421 bye\r\n", "MAIL FROM:<a@b>\r\n", "", SC_VERB_OTHER},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    wire_init(&wire);
+    say(WIRE_S_DATA, 0, "220 mx ESMTP\r\n");
+    say(WIRE_C_DATA, 0, "EHLO c\r\n");
+    say(WIRE_S_DATA, 0, "250 mx\r\n");
+    say(WIRE_S_DATA, 0, cases[i].surplus);
+    for (const char *p = cases[i].after, *lf; (lf = strchr(p, '\n')) != NULL; p = lf + 1)
+      wire_add(&wire, WIRE_C_DATA, 0, 0, p, (size_t)(lf - p) + 1, 0, SF_ERR_OK);
+    check_421_blame(&sc, i + 1, cases[i].blamed);
+    check_421_answered(i + 1, cases[i].answered);
+  }
+}
+
+/* A client that kept the replies injected after the 220 reads them first
+ * over TLS: a 421 there is the answer to a command as many later, and
+ * those commands before it ignored nothing (libESMTP took the injected
+ * "235" for its EHLO's answer and the 421 for MAIL's, found by
+ * fuzz_libesmtp). INJECTION judges that client; a command past the shift
+ * ignored the 421 whatever it read. */
+static void test_421_behind_injected(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = 421-behind-injected\n");
+  static const struct {
+    const char *injected, *after, *blamed;
+  } cases[] = {
+      {"", "MAIL FROM:<a@b>\r\nQUIT\r\n", "MAIL FROM:<a@b>"},
+      {"235 ok\r\n", "MAIL FROM:<a@b>\r\nQUIT\r\n", ""},
+      {"235 ok\r\n", "MAIL FROM:<a@b>\r\n|RCPT TO:<c@d>\r\n", "RCPT TO:<c@d>"},
+      {"250 a\r\n334 \r\n", "MAIL FROM:<a@b>\r\n|RCPT TO:<c@d>\r\n", ""},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    wire_to_starttls("250-mx\r\n250 STARTTLS\r\n");
+    say(WIRE_S_DATA, 0, "220 go\r\n");
+    say(WIRE_S_DATA, 0, cases[i].injected);
+    wire_tls_up();
+    say(WIRE_C_DATA, 1, "EHLO c\r\n");
+    say(WIRE_S_DATA, 1, "421 closing\r\n");
+    say_client_lines(cases[i].after);
+    check_421_blame(&sc, i, cases[i].blamed);
+  }
+}
+
 /* A 421 behind the replies to a pipelined group: the client sent MAIL,
  * RCPT and DATA in one go, so the replies to MAIL and RCPT ask it for
  * nothing, and only the reply to DATA (a 354: its message, to the ".") is
@@ -2894,6 +2962,8 @@ int main(void)
   test_421_pipelined_group();
   test_421_after_giving_up();
   test_421_answered();
+  test_421_answered_as_read();
+  test_421_behind_injected();
   test_421_behind_group_replies();
   test_read_ahead();
   test_cert_names_and_resumption();
