@@ -341,11 +341,12 @@ struct judge {
    * failed, the server silent or stalling by the scenario's choice, its
    * last line not ended. */
   int tls_pending, closed, server_holds, server_partial;
-  int bare_lf; /* a server line ended in a bare LF: a client may still wait for its CRLF */
-  int raw;     /* bytes written outside TLS while it was up: the client's record stream is
-                  the server's to finish (a record begun, never ended), and what the server
-                  sent after them may never reach the client as replies (libESMTP's TLS
-                  read waited on a record header so written, found by fuzz_libesmtp) */
+  int line_part; /* the server's latest line had begun and not ended, so far */
+  int bare_lf;   /* a server line ended in a bare LF: a client may still wait for its CRLF */
+  int raw;       /* bytes written outside TLS while it was up: the client's record stream is
+                    the server's to finish (a record begun, never ended), and what the server
+                    sent after them may never reach the client as replies (libESMTP's TLS
+                    read waited on a record header so written, found by fuzz_libesmtp) */
   int unread_after_data; /* the server stopped reading (or closed) after DATA, before a
                           message end reached it */
   /* End. */
@@ -1432,9 +1433,14 @@ static void activity(struct judge *j, const struct wire_item *it)
     limit = j->cfg->timeout_ms[SF_PHASE_BLOCK];
   limit += ORACLE_TIMEOUT_SLACK_MS;
   const char *after = j->last_hello ? "its TLS hello" : sc_verb_name(j->last_verb);
+  /* A wait that began with a server line begun and not ended says so: a
+   * client whose timeout bounds each read takes that part for a line when
+   * it runs out, then waits as long again for the next (libESMTP, found by
+   * fuzz_libesmtp). */
   if (!j->ended && it->t > j->last_t && it->t - j->last_t > limit)
-    verdict(j, SC_V_HANG, "waited %llu ms after %s (the phase's timeout is %u ms)",
-            (unsigned long long)(it->t - j->last_t), after, phase_timeout(j));
+    verdict(j, SC_V_HANG, "waited %llu ms after %s%s (the phase's timeout is %u ms)",
+            (unsigned long long)(it->t - j->last_t), after,
+            j->line_part ? ", a server line begun and not ended" : "", phase_timeout(j));
   /* RFC 5321 4.5.3.2: a timeout bounds the wait for a whole reply. Lines
    * that end no reply (or bytes that make no line), each in time, do not
    * end the wait: a client still there past its timeout when a line comes
@@ -1453,6 +1459,10 @@ static void activity(struct judge *j, const struct wire_item *it)
             (unsigned long long)(it->t - j->wait_t), after, phase_timeout(j));
   if (!partial)
     j->wait_t = it->t;
+  if (server_line)
+    j->line_part = it->eol == 0;
+  else if (it->kind == WIRE_C_DATA && it->server_open)
+    j->line_part = 1;
   if (server_line) {
     j->server_partial = partial;
     j->server_holds = 0;
@@ -1465,6 +1475,14 @@ static void activity(struct judge *j, const struct wire_item *it)
    * greeting cut short, then its QUIT 300 s later: found by fuzz_libesmtp). */
   if (it->t > j->last_t)
     j->last_t = it->t;
+}
+
+/* Bytes of a server line not ended came at t: activity of their own. */
+static void line_bytes_came(struct judge *j, int tls, uint64_t t)
+{
+  struct wire_item bytes = {.kind = WIRE_S_DATA, .tls = tls, .t = t};
+  bytes.code = -1;
+  activity(j, &bytes);
 }
 
 /* A client line as the client meant it. The wire classifies lines as the
@@ -1548,17 +1566,17 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
   }
   switch (it->kind) {
   case WIRE_S_DATA:
+    /* A line that came in parts: the bytes before its end were activity of
+     * their own, when they came (after the last, if at the same time). */
+    if (it->parted && it->part_t >= j->last_t)
+      line_bytes_came(j, it->tls, it->part_t);
     activity(j, it);
     on_server_line(j, it);
     return;
   case WIRE_C_DATA:
-    /* Bytes of a server line not ended came before this line: they are
-     * activity of their own, when they came. */
-    if (it->server_open && it->server_open_t > j->last_t) {
-      struct wire_item bytes = {.kind = WIRE_S_DATA, .tls = it->tls, .t = it->server_open_t};
-      bytes.code = -1;
-      activity(j, &bytes);
-    }
+    /* So were those of a server line not ended, before this line. */
+    if (it->server_open && it->server_open_t >= j->last_t)
+      line_bytes_came(j, it->tls, it->server_open_t);
     activity(j, it);
     excerpt(it, line, sizeof(line));
     if (it->tls)

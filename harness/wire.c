@@ -68,6 +68,8 @@ struct line_acc {
   int last_cr; /* the byte before the line end was CR */
   uint64_t t;
   uint64_t last_t; /* when its latest bytes came */
+  int parted;      /* bytes of it came before the current write */
+  uint64_t part_t; /* when the latest of those came */
   const struct wire_event *ev;
 };
 
@@ -107,6 +109,8 @@ static void emit_line(struct walker *wk, int dir, int eol)
   it.len = a->len;
   it.full_len = a->full_len;
   it.ev = a->ev;
+  it.parted = a->parted;
+  it.part_t = a->part_t;
   it.eol = eol;
   if (eol && a->last_cr) {
     it.eol = 1;
@@ -163,6 +167,7 @@ static void emit_line(struct walker *wk, int dir, int eol)
   a->whole = NULL;
   a->len = a->full_len = 0;
   a->last_cr = 0;
+  a->parted = 0;
 }
 
 static void flush(struct walker *wk, int dir)
@@ -197,6 +202,9 @@ static void add_data(struct walker *wk, int dir, const struct wire_event *e, con
       a->tls = e->tls;
       a->t = e->t;
       a->ev = e;
+    } else {
+      a->parted = 1;
+      a->part_t = a->last_t;
     }
     a->last_t = e->t;
     size_t n = e->len - i;
@@ -235,7 +243,8 @@ void wire_each_item(const struct wire *w, wire_item_fn fn, void *ctx)
     a->whole = NULL;
     a->len = a->full_len = 0;
     a->tls = a->last_cr = 0;
-    a->t = a->last_t = 0;
+    a->t = a->last_t = a->part_t = 0;
+    a->parted = 0;
     a->ev = NULL;
   }
   wk.mode = MODE_COMMAND;

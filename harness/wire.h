@@ -99,6 +99,10 @@ struct wire_item {
    * the last line of its reply ("ddd " or "ddd"). */
   int code;
   int final;
+  /* A line that came in parts (`parted`): when its bytes before the write
+   * that ended it came. */
+  int parted;
+  uint64_t part_t;
   const struct wire_event *ev;
 };
 

@@ -1230,6 +1230,16 @@ static void test_adapter_util(void)
   CHECK(sc_adapter_wait_within_timeouts(&sc.cfg, why));
   snprintf(why, sizeof why, "waited %u ms for the greeting", 9001 + ORACLE_TIMEOUT_SLACK_MS);
   CHECK(!sc_adapter_wait_within_timeouts(&sc.cfg, why));
+  /* After part of a line, two timeouts (one slack), and only then. */
+  CHECK(!sc_adapter_timeout_per_read(&sc.cfg, why));
+  snprintf(why, sizeof why, "waited %u ms after QUIT, a server line begun and not ended", 18000);
+  CHECK(!sc_adapter_wait_within_timeouts(&sc.cfg, why) &&
+        sc_adapter_timeout_per_read(&sc.cfg, why));
+  snprintf(why, sizeof why, "waited %u ms after QUIT, a server line begun and not ended",
+           18001 + ORACLE_TIMEOUT_SLACK_MS);
+  CHECK(!sc_adapter_timeout_per_read(&sc.cfg, why));
+  CHECK(sc_adapter_timeout_per_read(&sc.cfg, "waited 90000 ms after EHLO for a whole reply, "
+                                             "taking its lines as they trickled in"));
   CHECK(!sc_adapter_server_deaf(&sc));
   load("server = submission\nclient.mode = plain\nclient.tls = none\ndeliver = no\n"
        "on connect: deaf\n");

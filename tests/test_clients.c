@@ -180,6 +180,9 @@ static const struct row table[] = {
     /* It cancels an AUTH exchange it cannot finish with "*", and answers
      * every further 334 with another "*": nothing bounds the exchange. */
     {"tests/data/byoc/libesmtp-sasl-cancel-loop.scn", V(HANG), SC_CLIENT_RUNNING},
+    /* A read that times out on part of a line returns the part as a line:
+     * a "221-" part, then nothing, costs it two whole timeouts. */
+    {"tests/data/byoc/libesmtp-part-of-line-two-timeouts.scn", V(HANG), SC_CLIENT_FAILED},
 };
 #endif
 

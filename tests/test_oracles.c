@@ -424,6 +424,45 @@ static void test_hang_trickle(void)
     CHECKF(!quits[i].reason || strstr(rep.reason[SC_V_HANG], quits[i].reason), "quit %zu: %s", i,
            rep.reason[SC_V_HANG]);
   }
+  /* A wait that began with a server line begun and not ended says so
+   * (libESMTP reads that part to its timeout, takes it for a line, and
+   * waits as long again for the next: found by fuzz_libesmtp). The bytes of a line that a later
+   * write ended count when they came, as those of one never ended do; a
+   * whole line, then silence, is no part. */
+  static const struct {
+    const char *first, *rest; /* 2 s in; 32 s in ("": none) */
+    uint64_t quit;            /* 0: none */
+    const char *reason;
+  } parts[] = {
+      {"250-PIPE", "", 22000, "waited 20000 ms after ehlo, a server line begun and not ended"},
+      {"250-PIPE", "LINING\r\n250 ok\r\n", 0,
+       "waited 30000 ms after ehlo, a server line begun and not ended"},
+      {"250-PIPELINING\r\n", "", 22000, "waited 20000 ms after ehlo (the phase's"},
+  };
+  for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+    wire_init(&wire);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 0, 0, "EHLO c\r\n", 8, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, "250-mx\r\n", 8, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_S_DATA, 0, 2000, parts[i].first, strlen(parts[i].first), 0, SF_ERR_OK);
+    if (*parts[i].rest)
+      wire_add(&wire, WIRE_S_DATA, 0, 32000, parts[i].rest, strlen(parts[i].rest), 0, SF_ERR_OK);
+    if (parts[i].quit)
+      wire_add(&wire, WIRE_C_DATA, 0, parts[i].quit, "QUIT\r\n", 6, 0, SF_ERR_OK);
+    oracle_judge(&sc, &wire, NULL, &rep);
+    CHECKF(strstr(rep.reason[SC_V_HANG], parts[i].reason), "part %zu: %s", i,
+           rep.reason[SC_V_HANG]);
+  }
+  /* The same where the client spoke after the part came, before its wait:
+   * the part is in its buffer, not ended (libESMTP's EHLO after a greeting
+   * and a line begun behind it, then 10 minutes against its 5). */
+  wire_init(&wire);
+  wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n554-x", 19, 0, SF_ERR_OK);
+  wire_add(&wire, WIRE_C_DATA, 0, 0, "EHLO c\r\n", 8, 0, SF_ERR_OK);
+  wire_add(&wire, WIRE_C_DATA, 0, 20000, "QUIT\r\n", 6, 0, SF_ERR_OK);
+  oracle_judge(&sc, &wire, NULL, &rep);
+  CHECKF(strstr(rep.reason[SC_V_HANG], "waited 20000 ms after ehlo, a server line begun"), "%s",
+         rep.reason[SC_V_HANG]);
 }
 
 static void test_plaintext_auth(void)

@@ -14,7 +14,8 @@
 #include <string.h>
 
 /* How the oracle words a wait for what is not due (oracle.c, activity()). */
-#define DEADLOCK "owed nothing"
+#define DEADLOCK       "owed nothing"
+#define PART_OF_A_LINE "a server line begun and not ended"
 
 size_t sc_adapter_crlf(char *dst, size_t cap, const char *msg, size_t len)
 {
@@ -86,6 +87,17 @@ int sc_adapter_wait_within_timeouts(const struct sf_config *cfg, const char *han
       sc_adapter_reason_has(hang_reason, DEADLOCK))
     return 0;
   return waited <= sc_adapter_wait_limit(cfg);
+}
+
+int sc_adapter_timeout_per_read(const struct sf_config *cfg, const char *hang_reason)
+{
+  unsigned long long waited;
+  if (sc_adapter_wait_within_timeouts(cfg, hang_reason) ||
+      sc_adapter_reason_has(hang_reason, "trickled in"))
+    return 1;
+  return sc_adapter_reason_has(hang_reason, PART_OF_A_LINE) &&
+         sscanf(hang_reason, "waited %llu ms", &waited) == 1 &&
+         waited <= 2 * sc_adapter_wait_limit(cfg) - ORACLE_TIMEOUT_SLACK_MS;
 }
 
 int sc_adapter_spins_behind_220(const struct scenario *sc, const char *hang_reason)

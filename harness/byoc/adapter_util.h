@@ -36,6 +36,13 @@ uint64_t sc_adapter_wait_limit(const struct sf_config *cfg);
  * phases kept one of its own, if not the phase's. Never for a deadlock
  * (sc_adapter_deadlock()): no timeout excuses waiting for what is not due. */
 int sc_adapter_wait_within_timeouts(const struct sf_config *cfg, const char *hang_reason);
+/* 1 if a HANG reason is a wait that a client whose timeouts bound each
+ * read, not the wait for a whole reply, keeps (libESMTP): one within its
+ * timeouts (sc_adapter_wait_within_timeouts()); a reply that trickled in,
+ * each part in time; or a wait that began with part of a line (the reason
+ * says so) no longer than two of those timeouts, the one that ran out on
+ * the part, which it then took for a line, and the one for the next line. */
+int sc_adapter_timeout_per_read(const struct sf_config *cfg, const char *hang_reason);
 /* 1 if the STARTTLS rule before TLS sends more after its 220 line (or any
  * 2xx, which libESMTP takes for the go-ahead too): a second line, or bytes
  * of another send or raw step; and the HANG reason says the client was
