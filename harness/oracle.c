@@ -319,11 +319,12 @@ struct judge {
   /* Delivery: how many messages the client ended, whether it sent DATA,
    * the code of the reply to the last end (-1: none yet), whether a reply
    * to an end had a 2xx line (RFC 5321 4.2.1: one code per reply; a client
-   * may read either), and whether any 2xx came after DATA (what a client
-   * pairing replies otherwise than counted here may have taken for the
-   * answer). cur_2xx: a line of the reply under way had a 2xx code. */
+   * may read either), and whether any 2xx came after DATA or a BDAT
+   * (msg_begun: what a client pairing replies otherwise than counted here
+   * may have taken for the answer). cur_2xx: a line of the reply under way
+   * had a 2xx code. */
   size_t msg_ends;
-  int data_sent;
+  int data_sent, msg_begun;
   int msg_code;
   int msg_accepted;
   int msg_late_2xx;
@@ -544,7 +545,7 @@ static int on_reply(struct judge *j, int code, int ends_reply, int first_421)
   if (answered.ends_msg) {
     j->msg_code = code;
     j->msg_accepted |= some_2xx;
-  } else if (j->data_sent && some_2xx) {
+  } else if (j->msg_begun && some_2xx) {
     j->msg_late_2xx = 1;
   }
   if (answered.verb == SC_VERB_DATA && code / 100 == 3) {
@@ -623,7 +624,7 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
   /* A client that ends a reply at that short hyphen line reads a 2xx one
    * there: after DATA, it may be what it took for the message's answer
    * (curl, found by fuzz_curl). */
-  if (it->eol && short_hyphen && it->code / 100 == 2 && j->data_sent)
+  if (it->eol && short_hyphen && it->code / 100 == 2 && j->msg_begun)
     j->msg_late_2xx = 1;
   int first_421 = 0;
   if (it->code == 421 && it->eol && !injected && !nul && !taken_in_part) {
@@ -641,7 +642,7 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
       caps_line(&j->inj, text, n);
     /* Where TLS never came up, the client may yet take it for the
      * server's answer to its message (a 2xx to STARTTLS that is no 220). */
-    if (it->final && it->eol && it->code / 100 == 2 && j->data_sent)
+    if (it->final && it->eol && it->code / 100 == 2 && j->msg_begun)
       j->msg_late_2xx = 1;
     return;
   }
@@ -734,6 +735,7 @@ static void push_pending(struct judge *j, const struct wire_item *it)
   int ends_msg = (it->verb == SC_VERB_BODY && dot_alone(it)) || bdat_last(it);
   j->msg_ends += (size_t)ends_msg;
   j->data_sent |= it->verb == SC_VERB_DATA;
+  j->msg_begun |= it->verb == SC_VERB_DATA || it->verb == SC_VERB_BDAT;
   if (j->npending == PENDING_MAX)
     return;
   j->pending[j->npending] =
