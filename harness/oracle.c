@@ -1461,11 +1461,10 @@ static void activity(struct judge *j, const struct wire_item *it)
             (unsigned long long)(it->t - j->wait_t), after, phase_timeout(j));
   if (!partial)
     j->wait_t = it->t;
-  if (server_line)
-    j->line_part = it->eol == 0;
-  else if (it->kind == WIRE_C_DATA && it->server_open)
+  if (it->kind == WIRE_C_DATA && it->server_open)
     j->line_part = 1;
   if (server_line) {
+    j->line_part = it->eol == 0;
     j->server_partial = partial;
     j->server_holds = 0;
     j->bare_lf |= it->kind == WIRE_S_DATA && it->eol == 2;
@@ -1477,6 +1476,18 @@ static void activity(struct judge *j, const struct wire_item *it)
    * greeting cut short, then its QUIT 300 s later: found by fuzz_libesmtp). */
   if (it->t > j->last_t)
     j->last_t = it->t;
+}
+
+/* A command in plaintext takes the oldest reply that answered nothing, if
+ * one is unread, for its answer: the first 421 among them answers the
+ * command that takes it. */
+static void take_plain_surplus(struct judge *j, const struct wire_item *it)
+{
+  if (j->plain_unread == 0)
+    return;
+  j->plain_unread--;
+  if (j->plain_421_at > 0 && --j->plain_421_at == 0 && j->rep->answered_421 == SC_VERB_OTHER)
+    j->rep->answered_421 = sasl_answer(j) ? SC_VERB_AUTH_DATA : it->verb;
 }
 
 /* Bytes of a server line not ended came at t: activity of their own. */
@@ -1586,11 +1597,8 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
       on_client_tls(j, it, line);
     else
       on_client_plain(j, it, line);
-    if (!it->tls && !data_line(it) && j->plain_unread > 0) {
-      j->plain_unread--;
-      if (j->plain_421_at > 0 && --j->plain_421_at == 0 && j->rep->answered_421 == SC_VERB_OTHER)
-        j->rep->answered_421 = sasl_answer(j) ? SC_VERB_AUTH_DATA : it->verb;
-    }
+    if (!it->tls && !data_line(it))
+      take_plain_surplus(j, it);
     if (!it->chunk) {
       j->prev_client = it->verb;
       j->body_ended = it->verb == SC_VERB_BODY && dot_alone(it);
