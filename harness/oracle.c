@@ -241,6 +241,9 @@ struct judge {
    * 0: none): a client reading reply by reply takes them, in order, for the
    * answers to its next commands. */
   int plain_unread, plain_421_at;
+  /* Those inside TLS that no command had been taken to answer when the
+   * client last spoke: its commands sent by then read them first. */
+  int surplus_at_line;
   int open_line;   /* the last server line over TLS never ended (cut by a stall, ...) */
   int open_code;   /* its code, -1 if it has none yet */
   int cut_code;    /* the code of the last such line since the client's last line, -1: none */
@@ -393,11 +396,16 @@ static int close_arm(struct judge *j, struct closing *c)
   if (c->on)
     return 0;
   c->on = 1;
-  /* A client that kept the replies injected after the 220 reads them first:
-   * over TLS it reads every answer as many replies late, and takes this 421
-   * for the answer to a command as many later (libESMTP, found by
-   * fuzz_libesmtp). INJECTION's to judge, not this. */
-  size_t shift = j->tls_up && j->inj_replies > 0 ? (size_t)j->inj_replies : 0;
+  /* Replies the client reads before this 421, besides those since its last
+   * line (owed), each answered by a command of grace: those that answered
+   * nothing and that its commands sent so far take, as it reads in order
+   * (curl took an unasked 250 for RCPT's answer and the 421 for DATA's,
+   * found by fuzz_curl); and over TLS the replies injected after the 220,
+   * for a client that kept them, which it reads first, every answer as
+   * many replies late (libESMTP, found by fuzz_libesmtp; INJECTION's to
+   * judge, not this). */
+  size_t shift = j->tls_up ? (size_t)j->surplus_at_line + (size_t)j->inj_replies
+                           : (size_t)(j->surplus - j->plain_unread);
   if (shift > GRACE_MAX - j->nowed)
     shift = GRACE_MAX - j->nowed;
   memset(c->grace, 0, shift * sizeof c->grace[0]);
@@ -1613,6 +1621,7 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
     }
     push_pending(j, it);
     j->replies_since_client = 0;
+    j->surplus_at_line = j->surplus_tls;
     j->cut_code = -1;
     j->nowed = 0;
     j->post_open = 0;

@@ -1487,6 +1487,54 @@ static void test_421_behind_injected(void)
   }
 }
 
+/* A reply that answered nothing, there before the client's last command:
+ * reading in order, the client takes it for that command's answer, and the
+ * 421 behind it for the next one's, so that next command ignored nothing
+ * (curl took an unasked 250 for RCPT's answer and sent DATA, found by
+ * fuzz_curl). In plaintext as over TLS; one command more is past it. */
+static void test_421_behind_unasked(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = 421-behind-unasked\n");
+  static const struct {
+    int tls;
+    const char *flight; /* after MAIL */
+    const char *after;  /* after the 421; "|" is a server line between */
+    const char *blamed;
+  } cases[] = {
+      {1, "250 a\r\n250 extra\r\n", "DATA\r\nQUIT\r\n", ""},
+      {1, "250 a\r\n250 extra\r\n", "DATA\r\n|NOOP\r\n", "NOOP"},
+      {1, "250 a\r\n", "DATA\r\nQUIT\r\n", "DATA"},
+      {0, "250 a\r\n250 extra\r\n", "DATA\r\nQUIT\r\n", ""},
+      {0, "250 a\r\n250 extra\r\n", "DATA\r\n|NOOP\r\n", "NOOP"},
+      {0, "250 a\r\n", "DATA\r\nQUIT\r\n", "DATA"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    int tls = cases[i].tls;
+    if (tls) {
+      wire_to_tls_ehlo("250-mx\r\n250 STARTTLS\r\n", "250 mx\r\n");
+    } else {
+      wire_init(&wire);
+      say(WIRE_S_DATA, 0, "220 mx ESMTP\r\n");
+      say(WIRE_C_DATA, 0, "EHLO c\r\n");
+      say(WIRE_S_DATA, 0, "250 mx\r\n");
+    }
+    say(WIRE_C_DATA, tls, "MAIL FROM:<a@b>\r\n");
+    say(WIRE_S_DATA, tls, cases[i].flight);
+    say(WIRE_C_DATA, tls, "RCPT TO:<c@d>\r\n");
+    say(WIRE_S_DATA, tls, "421 closing\r\n");
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s", cases[i].after);
+    for (char *part = strtok(buf, "|"), *next; part; part = next) {
+      next = strtok(NULL, "|");
+      say(WIRE_C_DATA, tls, part);
+      if (next)
+        say(WIRE_S_DATA, tls, "500 what\r\n");
+    }
+    check_421_blame(&sc, i, cases[i].blamed);
+  }
+}
+
 /* A 421 behind the replies to a pipelined group: the client sent MAIL,
  * RCPT and DATA in one go, so the replies to MAIL and RCPT ask it for
  * nothing, and only the reply to DATA (a 354: its message, to the ".") is
@@ -3025,6 +3073,7 @@ int main(void)
   test_421_answered();
   test_421_answered_as_read();
   test_421_behind_injected();
+  test_421_behind_unasked();
   test_421_behind_group_replies();
   test_read_ahead();
   test_cert_names_and_resumption();
