@@ -1192,18 +1192,24 @@ static void wire_to_tls_ehlo(const char *pre, const char *post)
   say(WIRE_S_DATA, 1, post);
 }
 
-/* Client lines over TLS at virtual time t, "|" standing for a server line
- * between them. */
-static void say_client_lines_at(uint64_t t, const char *lines)
+/* Client lines at virtual time t, over TLS if `tls`, "|" standing for a
+ * server line between them. */
+static void say_client_lines_on(int tls, uint64_t t, const char *lines)
 {
   char buf[128];
   snprintf(buf, sizeof buf, "%s", lines);
   for (char *part = strtok(buf, "|"), *next; part; part = next) {
     next = strtok(NULL, "|");
-    wire_add(&wire, WIRE_C_DATA, 1, t, part, strlen(part), 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, tls, t, part, strlen(part), 0, SF_ERR_OK);
     if (next)
-      wire_add(&wire, WIRE_S_DATA, 1, t, "500 what\r\n", 10, 0, SF_ERR_OK);
+      wire_add(&wire, WIRE_S_DATA, tls, t, "500 what\r\n", 10, 0, SF_ERR_OK);
   }
+}
+
+/* The same over TLS. */
+static void say_client_lines_at(uint64_t t, const char *lines)
+{
+  say_client_lines_on(1, t, lines);
 }
 
 static void say_client_lines(const char *lines)
@@ -1431,8 +1437,7 @@ static void test_421_answered_as_read(void)
     say(WIRE_C_DATA, 0, "EHLO c\r\n");
     say(WIRE_S_DATA, 0, "250 mx\r\n");
     say(WIRE_S_DATA, 0, cases[i].surplus);
-    for (const char *p = cases[i].after, *lf; (lf = strchr(p, '\n')) != NULL; p = lf + 1)
-      wire_add(&wire, WIRE_C_DATA, 0, 0, p, (size_t)(lf - p) + 1, 0, SF_ERR_OK);
+    say_client_lines_on(0, 0, cases[i].after);
     check_421_blame(&sc, i + 1, cases[i].blamed);
     check_421_answered(i + 1, cases[i].answered);
   }
@@ -1523,14 +1528,7 @@ static void test_421_behind_unasked(void)
     say(WIRE_S_DATA, tls, cases[i].flight);
     say(WIRE_C_DATA, tls, "RCPT TO:<c@d>\r\n");
     say(WIRE_S_DATA, tls, "421 closing\r\n");
-    char buf[64];
-    snprintf(buf, sizeof buf, "%s", cases[i].after);
-    for (char *part = strtok(buf, "|"), *next; part; part = next) {
-      next = strtok(NULL, "|");
-      say(WIRE_C_DATA, tls, part);
-      if (next)
-        say(WIRE_S_DATA, tls, "500 what\r\n");
-    }
+    say_client_lines_on(tls, 0, cases[i].after);
     check_421_blame(&sc, i, cases[i].blamed);
   }
 }
