@@ -1494,8 +1494,9 @@ static void take_plain_surplus(struct judge *j, const struct wire_item *it)
   if (j->plain_unread == 0)
     return;
   j->plain_unread--;
+  struct pending p = {.verb = it->verb, .sasl = sasl_answer(j)};
   if (j->plain_421_at > 0 && --j->plain_421_at == 0 && j->rep->answered_421 == SC_VERB_OTHER)
-    j->rep->answered_421 = sasl_answer(j) ? SC_VERB_AUTH_DATA : it->verb;
+    j->rep->answered_421 = took_for(&p);
 }
 
 /* Bytes of a server line not ended came at t: activity of their own. */

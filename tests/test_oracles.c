@@ -1246,6 +1246,16 @@ static void check_421_blame(const struct scenario *sc, size_t i, const char *bla
            rep.reason[SC_V_IGNORED_421]);
 }
 
+/* The server says 421, the client then sends `after`, and the wire is
+ * judged as check_421_blame() does. */
+static void check_lines_after_421(const struct scenario *sc, size_t i, int tls, const char *after,
+                                  const char *blamed)
+{
+  say(WIRE_S_DATA, tls, "421 closing\r\n");
+  say_client_lines_on(tls, 0, after);
+  check_421_blame(sc, i, blamed);
+}
+
 /* A 421 to MAIL under PIPELINING: a client that sent RCPT and DATA back to
  * back sent them as one group with MAIL, without reading (RFC 2920 3.1),
  * and a live server reads them only after it answered MAIL (msmtp, live
@@ -1280,9 +1290,7 @@ static void test_421_pipelined_group(void)
                      cases[i].pipelining ? "250-mx\r\n250 PIPELINING\r\n" : "250 mx\r\n");
     if (*cases[i].answered)
       say(WIRE_C_DATA, 1, cases[i].answered);
-    say(WIRE_S_DATA, 1, "421 closing\r\n");
-    say_client_lines(cases[i].after);
-    check_421_blame(&sc, i, cases[i].blamed);
+    check_lines_after_421(&sc, i, 1, cases[i].after, cases[i].blamed);
   }
 }
 
@@ -1486,9 +1494,7 @@ static void test_421_behind_injected(void)
     say(WIRE_S_DATA, 0, cases[i].injected);
     wire_tls_up();
     say(WIRE_C_DATA, 1, "EHLO c\r\n");
-    say(WIRE_S_DATA, 1, "421 closing\r\n");
-    say_client_lines(cases[i].after);
-    check_421_blame(&sc, i, cases[i].blamed);
+    check_lines_after_421(&sc, i, 1, cases[i].after, cases[i].blamed);
   }
 }
 
@@ -1527,9 +1533,7 @@ static void test_421_behind_unasked(void)
     say(WIRE_C_DATA, tls, "MAIL FROM:<a@b>\r\n");
     say(WIRE_S_DATA, tls, cases[i].flight);
     say(WIRE_C_DATA, tls, "RCPT TO:<c@d>\r\n");
-    say(WIRE_S_DATA, tls, "421 closing\r\n");
-    say_client_lines_on(tls, 0, cases[i].after);
-    check_421_blame(&sc, i, cases[i].blamed);
+    check_lines_after_421(&sc, i, tls, cases[i].after, cases[i].blamed);
   }
 }
 
