@@ -247,7 +247,7 @@ struct judge {
   int open_line;   /* the last server line over TLS never ended (cut by a stall, ...) */
   int open_code;   /* its code, -1 if it has none yet */
   int cut_code;    /* the code of the last such line since the client's last line, -1: none */
-  int open_taken;  /* the server line under way was counted as one of those */
+  int open_taken;  /* the server line under way was counted as a reply (take_open_line()) */
   int ahead;       /* STARTTLS went out with such a reply unread before it */
   struct caps inj; /* what the injected lines announced */
   /* After TLS. */
@@ -1268,6 +1268,31 @@ static int gives_up(const struct judge *j)
   return j->npending > 0 && j->quiet >= ORACLE_TIMEOUT_SLACK_MS;
 }
 
+/* Bytes of a server line that had not ended came before this command
+ * (still under way, or the last line the server sent before it stalled):
+ * a client may have taken them for the reply it waited for, cut short by
+ * its timeout or by the size of its buffer (libESMTP does both, over TLS
+ * and in plaintext, found by fuzz_libesmtp). Once per such line they count
+ * as a reply: over TLS one that answered nothing, which the client's
+ * commands in flight take in order (on_client_tls()); in plaintext, as
+ * on_reply() pairs one, the answer to the oldest command waiting, or to
+ * none (take_plain_surplus()). Not where whole replies were injected,
+ * which the client may have taken as well (INJECTION's accounting). */
+static void take_open_line(struct judge *j, const struct wire_item *it)
+{
+  if (!(it->server_open || j->open_line) || j->open_taken || j->inj_replies > 0)
+    return;
+  j->open_taken = 1;
+  if (it->tls) {
+    surplus_add(j, j->open_line ? j->open_code : -1);
+  } else if (j->npending > 0) {
+    pending_pop(j);
+  } else {
+    j->surplus++;
+    j->plain_unread++;
+  }
+}
+
 static void on_client_tls(struct judge *j, const struct wire_item *it, const char *line)
 {
   enum sc_verb v = it->verb;
@@ -1279,17 +1304,7 @@ static void on_client_tls(struct judge *j, const struct wire_item *it, const cha
   check_message(j, it, line);
   if (data_line(it) || v == SC_VERB_AUTH_DATA)
     return;
-  /* Bytes of a server line that had not ended came before this command
-   * (still under way, or the last line the server sent before it stalled):
-   * a client may have taken them for the reply it waited for, cut short by
-   * its timeout or by the size of its buffer (libESMTP does both, found by
-   * fuzz_libesmtp). Once per such line they count as a reply that answered
-   * nothing; not where whole replies were injected, which the client may
-   * have taken as well (INJECTION's accounting). */
-  if ((it->server_open || j->open_line) && !j->open_taken && j->inj_replies == 0) {
-    j->open_taken = 1;
-    surplus_add(j, j->open_line ? j->open_code : -1);
-  }
+  take_open_line(j, it);
   /* Replies the server sent inside TLS that answered no command: a client
    * reading reply by reply takes them, in order, for the answers to its
    * commands in flight. The server's own doing, and no pipelining. */
@@ -1606,6 +1621,8 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
       on_client_tls(j, it, line);
     else
       on_client_plain(j, it, line);
+    if (!it->tls && !data_line(it) && it->verb != SC_VERB_AUTH_DATA)
+      take_open_line(j, it);
     if (!it->tls && !data_line(it))
       take_plain_surplus(j, it);
     if (!it->chunk) {

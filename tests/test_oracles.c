@@ -1348,11 +1348,15 @@ static void test_line_across_raw_write(void)
  * for), ignored it. A 421 whose line had begun but not ended when the
  * client gave up (libESMTP took that head for the answer to its AUTH, and
  * the 250 that ended the line for MAIL's) is no 421 every client reads
- * where the line ends; the same line all after MAIL is. */
+ * where the line ends; the same line all after MAIL is. The same in
+ * plaintext as over TLS (libESMTP in plaintext, found by fuzz_libesmtp). */
 static void test_421_after_giving_up(void)
 {
-  static struct scenario sc;
-  load(&sc, "name = 421-after-giving-up\nclient.auth = plain\n");
+  static struct scenario sc_tls, sc_plain;
+  load(&sc_tls, "name = 421-after-giving-up\nclient.auth = plain\n");
+  load(&sc_plain, "name = 421-after-giving-up-in-plaintext\nclient.mode = plain\n"
+                  "client.tls = none\nclient.auth = plain\nclient.allow_plaintext_auth = yes\n");
+  static const char ehlo[] = "250-mx\r\n250-PIPELINING\r\n250 AUTH PLAIN\r\n";
   static const struct {
     uint64_t wait;         /* the client's silence before MAIL */
     const char *head;      /* server bytes before MAIL */
@@ -1368,20 +1372,28 @@ static void test_421_after_giving_up(void)
       {300000, "421 closing\r", "250 ok\r\n", "RCPT TO:<c@d>\r\n", "", SC_VERB_OTHER},
       {300000, "", "421 closing\r250 ok\r\n", "RCPT TO:<c@d>\r\n", "RCPT TO:<c@d>", SC_VERB_MAIL},
   };
-  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    wire_to_tls_ehlo("250-mx\r\n250 STARTTLS\r\n",
-                     "250-mx\r\n250-PIPELINING\r\n250 AUTH PLAIN\r\n");
+  for (size_t n = 0; n < 2 * (sizeof cases / sizeof cases[0]); n++) {
+    size_t i = n / 2;
+    int tls = n % 2 == 0;
+    if (tls) {
+      wire_to_tls_ehlo("250-mx\r\n250 STARTTLS\r\n", ehlo);
+    } else {
+      wire_init(&wire);
+      say(WIRE_S_DATA, 0, "220 mx ESMTP\r\n");
+      say(WIRE_C_DATA, 0, "EHLO c\r\n");
+      say(WIRE_S_DATA, 0, ehlo);
+    }
     uint64_t t = cases[i].wait;
-    say(WIRE_C_DATA, 1, "AUTH PLAIN AGEAYg==\r\n");
+    say(WIRE_C_DATA, tls, "AUTH PLAIN AGEAYg==\r\n");
     if (*cases[i].head)
-      say(WIRE_S_DATA, 1, cases[i].head);
+      say(WIRE_S_DATA, tls, cases[i].head);
     static const char mail[] = "MAIL FROM:<a@b>\r\n";
-    wire_add(&wire, WIRE_C_DATA, 1, t, mail, strlen(mail), 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, tls, t, mail, strlen(mail), 0, SF_ERR_OK);
     if (*cases[i].flight)
-      wire_add(&wire, WIRE_S_DATA, 1, t, cases[i].flight, strlen(cases[i].flight), 0, SF_ERR_OK);
-    say_client_lines_at(t, cases[i].after);
-    check_421_blame(&sc, i, cases[i].blamed);
-    check_421_answered(i, cases[i].answered);
+      wire_add(&wire, WIRE_S_DATA, tls, t, cases[i].flight, strlen(cases[i].flight), 0, SF_ERR_OK);
+    say_client_lines_on(tls, t, cases[i].after);
+    check_421_blame(tls ? &sc_tls : &sc_plain, n, cases[i].blamed);
+    check_421_answered(n, cases[i].answered);
   }
 }
 
