@@ -228,10 +228,14 @@ struct judge {
   int after_220;     /* the 220 to STARTTLS came; TLS not up yet */
   int unclear_220;   /* that answer was a 2xx but no clean "220 " */
   int injected;      /* bytes followed the 220 to STARTTLS */
-  int inj_replies;   /* complete replies among them */
+  int inj_replies;   /* complete replies among them, and one a splice made (splice_reply()) */
   int ambiguous_end; /* a server line clients differ on as a reply's end came */
-  int surplus;       /* plaintext replies that answered no command */
-  int surplus_tls;   /* the same inside TLS, not yet taken for an answer */
+  /* The last of the injected lines if the handshake cut it: its head and
+   * its length (0: none, or spliced already). */
+  uint8_t cut_head[4];
+  size_t cut_len;
+  int surplus;     /* plaintext replies that answered no command */
+  int surplus_tls; /* the same inside TLS, not yet taken for an answer */
   /* The codes of the first of those (-1: none read), oldest first: the
    * first is what the client takes for the answer to its next command. */
   int surplus_code[SURPLUS_CODES];
@@ -588,9 +592,32 @@ static int on_reply(struct judge *j, int code, int ends_reply, int first_421)
 
 static void release_held(struct judge *j);
 
+/* The first line over TLS, after a line the handshake cut: a client that
+ * kept the cut bytes reads the two as one line. Where that line ends a
+ * reply and this one alone does not, the client reads one reply more than
+ * the server sent, one more injected ("25" in plaintext, then "0 ok" over
+ * TLS: libESMTP took "250 ok" for its EHLO's answer and the 421 to EHLO
+ * for MAIL's, found by fuzz_libesmtp). */
+static void splice_reply(struct judge *j, const struct wire_item *it)
+{
+  size_t cut = j->cut_len, k = cut < 4 ? cut : 4;
+  j->cut_len = 0;
+  if (!it->eol || it->final)
+    return;
+  uint8_t head[4];
+  memcpy(head, j->cut_head, k);
+  for (size_t i = 0; k < 4 && i < it->len; i++)
+    head[k++] = it->text[i];
+  size_t len = cut + it->len;
+  if (wire_reply_code(head, k) >= 0 && (len == 3 || head[3] != '-'))
+    j->inj_replies++;
+}
+
 static void on_server_line(struct judge *j, const struct wire_item *it)
 {
   release_held(j);
+  if (it->tls && j->cut_len > 0)
+    splice_reply(j, it);
   /* This line was under way when the client sent a command, and counted as
    * a reply it may have taken then, cut short by its timeout: such a client
    * read the line's head as one reply and reads the rest as another
@@ -643,6 +670,12 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
   if (injected) {
     j->injected = 1;
     j->inj_replies += it->final && it->eol;
+    /* A line the handshake cut: the head of what a client that splices it
+     * onto the first line it reads over TLS reads there (splice_reply()). */
+    if (!it->eol) {
+      j->cut_len = it->len;
+      memcpy(j->cut_head, it->text, it->len < 4 ? it->len : 4);
+    }
     /* Every injected 250 line, the first one and one cut by the handshake
      * too: a client that splices a fragment onto the first line it reads
      * over TLS, or scans the whole answer for keywords, finds them there. */

@@ -1397,6 +1397,39 @@ static void test_421_after_giving_up(void)
   }
 }
 
+/* Bytes after the 220 to STARTTLS that the handshake cut off mid-line: a
+ * client that kept them reads them and its first line over TLS as one
+ * line, and where that line ends a reply and the one over TLS alone does
+ * not, it reads one reply more than the server sent ("25", then "0 ok":
+ * libESMTP took "250 ok" for its EHLO's answer and the 421 to EHLO for
+ * MAIL's, found by fuzz_libesmtp). Nothing cut, a splice that ends no
+ * reply, or a second command: IGNORED_421 as ever. */
+static void test_421_behind_spliced_reply(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = 421-behind-spliced-reply\n");
+  static const struct {
+    const char *cut, *first; /* injected after the 220; the first line over TLS */
+    const char *after;       /* client lines after the 421; "|" is a server line between */
+    const char *blamed;      /* "": no IGNORED_421 */
+  } cases[] = {
+      {"25", "0 ok\r\n", "MAIL FROM:<a@b>\r\n", ""},
+      {"25", "0 ok\r\n", "MAIL FROM:<a@b>\r\n|RCPT TO:<c@d>\r\n", "RCPT TO:<c@d>"},
+      {"", "0 ok\r\n", "MAIL FROM:<a@b>\r\n", "MAIL FROM:<a@b>"},
+      {"25", "0-ok\r\n", "MAIL FROM:<a@b>\r\n", "MAIL FROM:<a@b>"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    wire_to_starttls("250-mx\r\n250 STARTTLS\r\n");
+    say(WIRE_S_DATA, 0, "220 go\r\n");
+    if (*cases[i].cut)
+      say(WIRE_S_DATA, 0, cases[i].cut);
+    wire_tls_up();
+    say(WIRE_S_DATA, 1, cases[i].first);
+    say(WIRE_C_DATA, 1, "EHLO c\r\n");
+    check_lines_after_421(&sc, i, 1, cases[i].after, cases[i].blamed);
+  }
+}
+
 /* The report names the command the first 421 answered, as the client
  * pairs replies: one that answered nothing when it came is the answer to
  * the command the client sends next (libESMTP took a 421 behind a 454 to
@@ -3084,6 +3117,7 @@ int main(void)
   test_reply_inside_message();
   test_421_pipelined_group();
   test_421_after_giving_up();
+  test_421_behind_spliced_reply();
   test_421_answered();
   test_421_answered_as_read();
   test_421_behind_injected();
