@@ -192,7 +192,7 @@ struct pending {
   int tls;
   int ends_msg; /* the "." after DATA's message, or BDAT LAST */
   int dot;      /* a lone "." that was read as a command (sent behind DATA) */
-  int sasl;     /* the client's answer to a 334 of its SASL exchange (sasl_answer()) */
+  int sasl;     /* the client's answer to a 3yz of its SASL exchange (sasl_answer()) */
 };
 
 _Static_assert(SC_VERB_COUNT <= 32, "oracle_report.after_421 has one bit per verb");
@@ -281,6 +281,9 @@ struct judge {
    * one code per reply), and the reason says so. */
   int replies_since_client;
   int turn_codes[GRACE_MAX];
+  /* The client's last line was AUTH or its SASL answer; the code of the
+   * reply paired with that line (-1: none yet). */
+  int last_sasl, last_answer;
   size_t nowed; /* of those, the ones the client answers */
   int owed[GRACE_MAX];
   struct closing closing, closing_end;
@@ -450,14 +453,16 @@ static struct pending pending_pop(struct judge *j)
   return first;
 }
 
-/* The client's next line answers the first reply since its last: if that
- * was a 334 to its AUTH or SASL data, the line is its SASL answer, whatever
- * the server reads it as (a 421 behind the 334 ended the exchange there,
- * so the server reads a command). */
+/* The client's next line answers the reply it took for its last line's
+ * answer (a reply that came right after that line, or one that came
+ * earlier and answered nothing then): if that was a 3yz to its AUTH or SASL
+ * data (RFC 4954 4 names 334 the challenge; libESMTP takes any 3yz for
+ * one, found by fuzz_libesmtp), the line is its SASL answer, whatever the
+ * server reads it as (a 421 behind the 3yz ended the exchange there, so
+ * the server reads a command). */
 static int sasl_answer(const struct judge *j)
 {
-  return j->replies_since_client > 0 && j->turn_codes[0] == 334 &&
-         (j->last_verb == SC_VERB_AUTH || j->last_verb == SC_VERB_AUTH_DATA);
+  return j->last_sasl && j->last_answer / 100 == 3;
 }
 
 /* The command the client took a reply for the answer to, as it sees it. */
@@ -527,6 +532,8 @@ static int on_reply(struct judge *j, int code, int ends_reply, int first_421)
     j->rep->answered_421 = taken;
   if (j->npending > 0) {
     answered = pending_pop(j);
+    if (j->npending == 0)
+      j->last_answer = code;
   } else if (!j->tls_up) {
     j->surplus++;
     j->plain_unread++;
@@ -777,11 +784,14 @@ static void push_pending(struct judge *j, const struct wire_item *it)
   j->msg_ends += (size_t)ends_msg;
   j->data_sent |= it->verb == SC_VERB_DATA;
   j->msg_begun |= it->verb == SC_VERB_DATA || it->verb == SC_VERB_BDAT;
+  struct pending p = {it->verb, it->tls, ends_msg, !ends_msg && dot_alone(it), sasl_answer(j)};
+  /* What the client's next line answers: the reply to this one, once one
+   * is paired with it. */
+  j->last_sasl = p.verb == SC_VERB_AUTH || took_for(&p) == SC_VERB_AUTH_DATA;
+  j->last_answer = -1;
   if (j->npending == PENDING_MAX)
     return;
-  j->pending[j->npending] =
-      (struct pending){it->verb, it->tls, ends_msg, !ends_msg && dot_alone(it), sasl_answer(j)};
-  j->npending++;
+  j->pending[j->npending++] = p;
 }
 
 /* DATA got its 3yz after the client had sent more lines behind it: the
@@ -1343,6 +1353,8 @@ static void on_client_tls(struct judge *j, const struct wire_item *it, const cha
    * commands in flight. The server's own doing, and no pipelining. */
   for (; j->surplus_tls > 0 && j->npending > 0 && v != SC_VERB_QUIT; surplus_take(j)) {
     struct pending p = pending_pop(j);
+    if (j->npending == 0)
+      j->last_answer = surplus_first(j);
     /* A first 421 that answered nothing: the command the client took it for. */
     if (surplus_first(j) == 421 && j->closing_end.on && j->rep->answered_421 == SC_VERB_OTHER)
       j->rep->answered_421 = took_for(&p);
@@ -2042,6 +2054,7 @@ unsigned oracle_judge(const struct scenario *sc, const struct wire *w, const str
   j->msg_code = -1;
   j->cur_code = -1;
   j->cut_code = -1;
+  j->last_answer = -1;
   j->last_body_len = SIZE_MAX;
   /* The greeting answers the connection. */
   j->pending[j->npending++] =

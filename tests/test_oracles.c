@@ -1461,20 +1461,34 @@ static void test_421_answered(void)
 
 /* The command a client reading reply by reply takes a 421 for the answer
  * to, where the oracle's pairing alone would name none (libESMTP, found by
- * fuzz_libesmtp): the client's answer to a 334 is SASL data to it even
- * where a 421 behind the 334 made the server read it as a command; replies
- * that answered nothing in plaintext are taken, in order, by the commands
- * after them, as inside TLS. */
+ * fuzz_libesmtp): the client's answer to a 334, or to any 3yz that
+ * answered its AUTH (libESMTP takes one for a challenge), is SASL data to
+ * it even where a 421 behind the 3yz made the server read it as a command,
+ * and so is its answer to a second 3yz it took for the answer to its first
+ * SASL line; not its line after a 235; replies that answered nothing in
+ * plaintext are taken, in order, by the commands after them, as inside
+ * TLS. */
 static void test_421_answered_as_read(void)
 {
   static struct scenario sc;
   load(&sc, "name = 421-answered-as-read\nclient.auth = plain\n");
-  wire_to_tls_ehlo("250-mx\r\n250 STARTTLS\r\n", "250-mx\r\n250 AUTH PLAIN LOGIN\r\n");
-  say(WIRE_C_DATA, 1, "AUTH PLAIN\r\n");
-  say(WIRE_S_DATA, 1, "334 \r\n421 closing\r\n");
-  say_client_lines("*\r\nAUTH LOGIN\r\n");
-  oracle_judge(&sc, &wire, NULL, &rep);
-  check_421_answered(0, SC_VERB_AUTH_DATA);
+  static const struct {
+    const char *flight, *lines;
+    enum sc_verb answered;
+  } sasl[] = {
+      {"334 \r\n421 closing\r\n", "*\r\nAUTH LOGIN\r\n", SC_VERB_AUTH_DATA},
+      {"333 \r\n421 closing\r\n", "*\r\nAUTH LOGIN\r\n", SC_VERB_AUTH_DATA},
+      {"235 ok\r\n421 closing\r\n", "*\r\nAUTH LOGIN\r\n", SC_VERB_OTHER},
+      {"334 \r\n334 \r\n421 closing\r\n", "*\r\n*\r\nAUTH LOGIN\r\n", SC_VERB_AUTH_DATA},
+  };
+  for (size_t i = 0; i < sizeof sasl / sizeof sasl[0]; i++) {
+    wire_to_tls_ehlo("250-mx\r\n250 STARTTLS\r\n", "250-mx\r\n250 AUTH PLAIN LOGIN\r\n");
+    say(WIRE_C_DATA, 1, "AUTH PLAIN\r\n");
+    say(WIRE_S_DATA, 1, sasl[i].flight);
+    say_client_lines(sasl[i].lines);
+    oracle_judge(&sc, &wire, NULL, &rep);
+    check_421_answered(i, sasl[i].answered);
+  }
   static const struct {
     const char *surplus, *after, *blamed;
     enum sc_verb answered;
@@ -1491,8 +1505,8 @@ static void test_421_answered_as_read(void)
     say(WIRE_S_DATA, 0, "250 mx\r\n");
     say(WIRE_S_DATA, 0, cases[i].surplus);
     say_client_lines_on(0, 0, cases[i].after);
-    check_421_blame(&sc, i + 1, cases[i].blamed);
-    check_421_answered(i + 1, cases[i].answered);
+    check_421_blame(&sc, i + 4, cases[i].blamed);
+    check_421_answered(i + 4, cases[i].answered);
   }
   /* A client that gave up on its AUTH's reply in plaintext (it waited past
    * the slack) takes the late one for MAIL's, and the 421 after RCPT for
