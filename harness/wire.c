@@ -67,9 +67,9 @@ struct line_acc {
   int tls;
   int last_cr; /* the byte before the line end was CR */
   uint64_t t;
-  uint64_t last_t; /* when its latest bytes came */
-  int parted;      /* bytes of it came before the current write */
-  uint64_t part_t; /* when the latest of those came */
+  /* The writes that brought its bytes since the last item told of them,
+   * and the same without the latest. */
+  struct wire_parts parts, before;
   const struct wire_event *ev;
 };
 
@@ -109,8 +109,8 @@ static void emit_line(struct walker *wk, int dir, int eol)
   it.len = a->len;
   it.full_len = a->full_len;
   it.ev = a->ev;
-  it.parted = a->parted;
-  it.part_t = a->part_t;
+  if (dir == DIR_S)
+    it.parts = a->before;
   it.eol = eol;
   if (eol && a->last_cr) {
     it.eol = 1;
@@ -127,11 +127,14 @@ static void emit_line(struct walker *wk, int dir, int eol)
     it.chunk = 1;
     wk->in_chunk = wk->chunk_left > 0;
   } else if (dir == DIR_C) {
-    const struct line_acc *s = &wk->acc[DIR_S];
+    struct line_acc *s = &wk->acc[DIR_S];
     it.server_open = s->full_len > 0;
     it.server_open_code =
         it.server_open ? wire_reply_code(s->whole ? s->whole : s->buf, s->len) : -1;
-    it.server_open_t = it.server_open ? s->last_t : 0;
+    /* The writes of the open server line so far: this line tells of them,
+     * and the server line's own item only of those after it. */
+    it.parts = s->parts;
+    s->parts = s->before = (struct wire_parts){0};
     if (wk->mode == MODE_BODY) {
       it.verb = SC_VERB_BODY;
       if (it.full_len == 1 && it.text[0] == '.')
@@ -167,13 +170,23 @@ static void emit_line(struct walker *wk, int dir, int eol)
   a->whole = NULL;
   a->len = a->full_len = 0;
   a->last_cr = 0;
-  a->parted = 0;
+  a->parts = a->before = (struct wire_parts){0};
 }
 
 static void flush(struct walker *wk, int dir)
 {
   if (wk->acc[dir].full_len > 0)
     emit_line(wk, dir, 0);
+}
+
+/* One more write, at t, in a row of them. */
+static void parts_add(struct wire_parts *p, uint64_t t)
+{
+  if (p->n > 0 && t - p->last_t > p->gap)
+    p->gap = t - p->last_t;
+  if (p->n++ == 0)
+    p->first_t = t;
+  p->last_t = t;
 }
 
 /* Appends p[0..n), none of them a line end, to the line being gathered. */
@@ -202,11 +215,9 @@ static void add_data(struct walker *wk, int dir, const struct wire_event *e, con
       a->tls = e->tls;
       a->t = e->t;
       a->ev = e;
-    } else {
-      a->parted = 1;
-      a->part_t = a->last_t;
     }
-    a->last_t = e->t;
+    a->before = a->parts;
+    parts_add(&a->parts, e->t);
     size_t n = e->len - i;
     /* A BDAT chunk is bytes, not lines (RFC 3030 2). */
     int chunk = dir == DIR_C && wk->chunk_left > 0;
@@ -243,8 +254,8 @@ void wire_each_item(const struct wire *w, wire_item_fn fn, void *ctx)
     a->whole = NULL;
     a->len = a->full_len = 0;
     a->tls = a->last_cr = 0;
-    a->t = a->last_t = a->part_t = 0;
-    a->parted = 0;
+    a->t = 0;
+    a->parts = a->before = (struct wire_parts){0};
     a->ev = NULL;
   }
   wk.mode = MODE_COMMAND;
@@ -273,6 +284,10 @@ void wire_each_item(const struct wire *w, wire_item_fn fn, void *ctx)
     }
     struct wire_item it;
     memset(&it, 0, sizeof(it));
+    /* A line that goes on: this event tells of its writes so far, as a
+     * client line does. */
+    it.parts = wk.acc[DIR_S].parts;
+    wk.acc[DIR_S].parts = wk.acc[DIR_S].before = (struct wire_parts){0};
     it.kind = e->kind;
     it.tls = e->tls;
     it.t = e->t;

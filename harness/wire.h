@@ -76,6 +76,14 @@ int wire_add(struct wire *w, enum wire_kind kind, int tls, uint64_t t, const voi
              uint64_t arg, enum sf_err err);
 const char *wire_kind_name(enum wire_kind k);
 
+/* Writes in a row that each brought bytes of one line: how many, when the
+ * first and the latest came, and the longest time between two in a row
+ * (the time a client reading that line went without a byte). */
+struct wire_parts {
+  size_t n;
+  uint64_t first_t, last_t, gap;
+};
+
 /* One SMTP line or one other event, in wire order. */
 struct wire_item {
   enum wire_kind kind; /* C_DATA / S_DATA: a line; otherwise the event */
@@ -93,16 +101,15 @@ struct wire_item {
   /* Client lines: bytes of a server line that has not ended yet had come
    * before this line. */
   int server_open;
-  int server_open_code;   /* the code at that line's head, -1 if none (yet) */
-  uint64_t server_open_t; /* when its latest bytes came */
+  int server_open_code; /* the code at that line's head, -1 if none (yet) */
   /* Server lines: the reply code (-1 if the line has none) and whether it is
    * the last line of its reply ("ddd " or "ddd"). */
   int code;
   int final;
-  /* A line that came in parts (`parted`): when its bytes before the write
-   * that ended it came. */
-  int parted;
-  uint64_t part_t;
+  /* Writes that brought bytes of a server line and that no earlier item
+   * told of: for a server line, those before the write that ended it; for
+   * a client line, those of the server line still open (`server_open`). */
+  struct wire_parts parts;
   const struct wire_event *ev;
 };
 

@@ -463,6 +463,46 @@ static void test_hang_trickle(void)
   oracle_judge(&sc, &wire, NULL, &rep);
   CHECKF(strstr(rep.reason[SC_V_HANG], "waited 20000 ms after ehlo, a server line begun"), "%s",
          rep.reason[SC_V_HANG]);
+  /* Every write of a line counts when it came, not only the latest before
+   * the one that ended it (libESMTP's QUIT, 300 s per read, held by bytes
+   * 6 s into the wait and ended by two writes 300 s later: found by
+   * fuzz_libesmtp): a wait is the time between two writes in a row. */
+  static const struct {
+    struct {
+      uint64_t t;
+      const char *text;
+    } w[8];
+    const char *reason, *not ;
+  } writes[] = {
+      {{{6000, "250-PI"}, {16000, "PE"}, {16000, "LINING\r\n250 ok\r\n"}},
+       "trickled in",
+       "waited 16000 ms after ehlo (the"},
+      {{{1000, "250-PI"}, {13000, "PE"}, {14000, "LINING\r\n250 ok\r\n"}},
+       "waited 12000 ms after ehlo, a server line begun",
+       "waited 13000"},
+      {{{2000, "2"},
+        {4000, "5"},
+        {6000, "0"},
+        {8000, "-"},
+        {10000, "P"},
+        {12000, "IPE"},
+        {14000, "LINING\r\n250 ok\r\n"}},
+       "trickled in",
+       "waited 12000 ms after ehlo (the"},
+  };
+  for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++) {
+    wire_init(&wire);
+    wire_add(&wire, WIRE_S_DATA, 0, 0, "220 mx ESMTP\r\n", 14, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 0, 0, "EHLO c\r\n", 8, 0, SF_ERR_OK);
+    for (size_t k = 0; k < 8 && writes[i].w[k].text; k++)
+      wire_add(&wire, WIRE_S_DATA, 0, writes[i].w[k].t, writes[i].w[k].text,
+               strlen(writes[i].w[k].text), 0, SF_ERR_OK);
+    oracle_judge(&sc, &wire, NULL, &rep);
+    CHECKF(strstr(rep.reason[SC_V_HANG], writes[i].reason), "writes %zu: %s", i,
+           rep.reason[SC_V_HANG]);
+    CHECKF(!strstr(rep.reason[SC_V_HANG], writes[i].not ), "writes %zu: %s", i,
+           rep.reason[SC_V_HANG]);
+  }
 }
 
 static void test_plaintext_auth(void)
