@@ -134,7 +134,7 @@ static unsigned known(const struct scenario *sc, const struct oracle_report *rep
     k |= ORACLE_BIT(SC_V_LEAK_AUTH);         /* Starttls_ENABLED authenticates in plaintext */
   const char *hang = rep->reason[SC_V_HANG]; /* timeouts per state and read; spins on */
   if (sc_adapter_timeout_per_read(&sc->cfg, hang) || sc_adapter_server_deaf(sc) ||
-      sc_adapter_spins_behind_220(sc, hang) ||
+      sc_adapter_spins_behind_220(sc, hang, 1023) ||            /* sio_gets() into 1024 bytes */
       sc_adapter_reason_has(hang, "after its TLS hello, owed")) /* bytes; TLS 1.3 ticket first */
     k |= ORACLE_BIT(SC_V_HANG);
   k |= sc_adapter_421_as_failure(rep) ? ORACLE_BIT(SC_V_IGNORED_421) : 0; /* as any 4xx */

@@ -100,7 +100,7 @@ int sc_adapter_timeout_per_read(const struct sf_config *cfg, const char *hang_re
          waited <= 2 * sc_adapter_wait_limit(cfg) - ORACLE_TIMEOUT_SLACK_MS;
 }
 
-int sc_adapter_spins_behind_220(const struct scenario *sc, const char *hang_reason)
+int sc_adapter_spins_behind_220(const struct scenario *sc, const char *hang_reason, size_t line_max)
 {
   if (!sc_adapter_reason_has(hang_reason, "time bound") &&
       !sc_adapter_reason_has(hang_reason, "after its TLS hello"))
@@ -117,7 +117,9 @@ int sc_adapter_spins_behind_220(const struct scenario *sc, const char *hang_reas
         continue;
       const uint8_t *p = sc->pool + a[k].off;
       const uint8_t *lf = memchr(p, '\n', a[k].len);
-      int behind_220 = wire_reply_code(p, a[k].len) / 100 == 2 && lf && lf + 1 < p + a[k].len;
+      size_t line = lf ? (size_t)(lf - p) + 1 : a[k].len;
+      int behind_220 = wire_reply_code(p, a[k].len) / 100 == 2 &&
+                       ((lf && lf + 1 < p + a[k].len) || line > line_max);
       if (sent || behind_220)
         return 1;
       sent = 1;

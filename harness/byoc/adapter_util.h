@@ -44,13 +44,16 @@ int sc_adapter_wait_within_timeouts(const struct sf_config *cfg, const char *han
  * the part, which it then took for a line, and the one for the next line. */
 int sc_adapter_timeout_per_read(const struct sf_config *cfg, const char *hang_reason);
 /* 1 if the STARTTLS rule before TLS sends more after its 220 line (or any
- * 2xx, which libESMTP takes for the go-ahead too): a second line, or bytes
- * of another send or raw step; and the HANG reason says the client was
- * still there at the time bound (waiting, or during a server stall that
- * went past it), or waited too long after its TLS hello (in its
- * handshake): a client that keeps those bytes in a buffer of its own and
- * spins on them (libESMTP). */
-int sc_adapter_spins_behind_220(const struct scenario *sc, const char *hang_reason);
+ * 2xx, which libESMTP takes for the go-ahead too): a second line, bytes of
+ * another send or raw step, or the rest of a line longer than `line_max`
+ * (with its LF), which a client reading lines into a buffer of that size
+ * cuts there, taking the head for the line; and the HANG reason says the
+ * client was still there at the time bound (waiting, or during a server
+ * stall that went past it), or waited too long after its TLS hello (in
+ * its handshake): a client that keeps those bytes in a buffer of its own
+ * and spins on them (libESMTP). */
+int sc_adapter_spins_behind_220(const struct scenario *sc, const char *hang_reason,
+                                size_t line_max);
 /* 1 if the report's HANG is a deadlock: the client waited for an answer it
  * was not owed (to a command it had not sent), which no timeout of its own
  * excuses. */
