@@ -335,6 +335,7 @@ struct judge {
    * had a 2xx code. */
   size_t msg_ends;
   int data_sent, msg_begun;
+  int dot_after_data; /* a lone "." after DATA, read as a command: the client's end, maybe */
   int msg_code;
   int msg_accepted;
   int msg_late_2xx;
@@ -649,9 +650,11 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
   int ends_reply = it->code >= 0 && (it->len == 3 || it->text[3] == ' ');
   /* Lines clients differ on as a reply's end: one with neither a space nor
    * a hyphen after its code ("250220 ...", the last line to a lenient
-   * client, not to one that wants the space), and a hyphen line of four
-   * bytes cut by a bare LF ("250-\n", the last line to curl, which ends a
-   * reply at any line of five bytes). A NUL byte too (RFC 5321 4.2: no
+   * client, not to one that wants the space), a hyphen line of four bytes
+   * cut by a bare LF ("250-\n", the last line to curl, which ends a reply
+   * at any line of five bytes), and a code alone with a bare LF ("250\n",
+   * the last line to a client that reads to an LF, not to curl, which
+   * reads on: found by fuzz_curl). A NUL byte too (RFC 5321 4.2: no
    * reply text holds one): a client reading C strings stops at it, and
    * libESMTP took the text behind the NULs of a line for another reply
    * (fuzz_libesmtp). Behind one, replies may pair one off for the client
@@ -659,9 +662,10 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
    * client reads. */
   int nul = memchr(it->text, 0, it->len) != NULL;
   int sep = it->code >= 0 && it->len > 3 && it->len == it->full_len ? it->text[3] : ' ';
-  int odd_sep = sep != ' ' && sep != '-';                        /* "250220 ..." */
-  int short_hyphen = sep == '-' && it->len == 4 && it->eol == 2; /* "250-\n" */
-  if (nul || (it->eol && (odd_sep || short_hyphen)))
+  int odd_sep = sep != ' ' && sep != '-';                           /* "250220 ..." */
+  int short_hyphen = sep == '-' && it->len == 4 && it->eol == 2;    /* "250-\n" */
+  int code_lf = it->code >= 0 && it->full_len == 3 && it->eol == 2; /* "250\n" */
+  if (nul || code_lf || (it->eol && (odd_sep || short_hyphen)))
     j->ambiguous_end = 1;
   /* A client that ends a reply at that short hyphen line reads a 2xx one
    * there: after DATA, it may be what it took for the message's answer
@@ -785,6 +789,7 @@ static void push_pending(struct judge *j, const struct wire_item *it)
   j->data_sent |= it->verb == SC_VERB_DATA;
   j->msg_begun |= it->verb == SC_VERB_DATA || it->verb == SC_VERB_BDAT;
   struct pending p = {it->verb, it->tls, ends_msg, !ends_msg && dot_alone(it), sasl_answer(j)};
+  j->dot_after_data |= p.dot && j->data_sent;
   /* What the client's next line answers: the reply to this one, once one
    * is paired with it. */
   j->last_sasl = p.verb == SC_VERB_AUTH || took_for(&p) == SC_VERB_AUTH_DATA;
@@ -2017,14 +2022,16 @@ static void judge_outcome(struct judge *j, const struct sim_result *res)
  * 2xx after DATA may be what the client took for the answer to its
  * message's end; a message never ended was accepted by nothing, unless
  * the server stopped reading or closed before its end could be seen (the
- * client may have sent it, unread). A wire record with events dropped may
- * lack the reply. */
+ * client may have sent it, unread), or the client sent a lone "." after
+ * DATA that the oracle's count of replies made a command (curl, pairing
+ * one reply fewer, took the 354 for DATA's answer: found by fuzz_curl). A
+ * wire record with events dropped may lack the reply. */
 static void judge_delivery(struct judge *j, const struct wire *w, const struct sim_result *res)
 {
   enum sc_client_status st = res ? res->status : j->end_status;
   if ((!res && !j->ended) || st != SC_CLIENT_DONE || !j->cfg->mail_from || j->cfg->nrcpt == 0 ||
       j->msg_accepted || w->truncated ||
-      ((j->msg_ends > 0 || j->unread_after_data) && j->msg_late_2xx &&
+      ((j->msg_ends > 0 || j->unread_after_data || j->dot_after_data) && j->msg_late_2xx &&
        (pairing_uncertain(j, j->tls_up) || j->gave_up)))
     return;
   if (j->msg_ends == 0 && j->data_sent)

@@ -3102,6 +3102,40 @@ static void test_false_success(void)
   }
 }
 
+/* A code alone with a bare LF ("250\n") ends a reply to a client that
+ * reads lines to an LF, not to curl, which wants a space after the code or
+ * a line of five bytes: curl read "250\n250\r\n" as MAIL's one answer, so
+ * RCPT's answer and the unasked 354 behind it answered RCPT and DATA, and
+ * it sent its message and reported it delivered (found by fuzz_curl).
+ * Where replies may pair one off so, a lone "." after DATA and a 2xx after
+ * it may be that delivery. With a CRLF the second 250 is a reply of its
+ * own, DATA's answer a 250 where a 354 was due, and a client that ends
+ * done anyway never sent its message. */
+static void test_code_alone_bare_lf(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = code-alone-bare-lf\n");
+  static const struct {
+    const char *mail_answer;
+    int false_success;
+  } cases[] = {{"250\n250\r\n", 0}, {"250\r\n250\r\n", 1}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    wire_to_tls_ehlo("250-mx\r\n250 STARTTLS\r\n", "250 mx\r\n");
+    say(WIRE_C_DATA, 1, "MAIL FROM:<a@b>\r\n");
+    say(WIRE_S_DATA, 1, cases[i].mail_answer);
+    say(WIRE_C_DATA, 1, "RCPT TO:<c@d>\r\n");
+    say(WIRE_S_DATA, 1, "250 b\r\n354 go\r\n");
+    say(WIRE_C_DATA, 1, "DATA\r\n");
+    say(WIRE_C_DATA, 1, "Hi.\r\n.\r\n");
+    say(WIRE_S_DATA, 1, "250 queued\r\n");
+    say(WIRE_C_DATA, 1, "QUIT\r\n");
+    say(WIRE_S_DATA, 1, "221 bye\r\n");
+    wire_add(&wire, WIRE_END, 1, 0, "", 0, (uint64_t)SC_CLIENT_DONE, SF_ERR_OK);
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_FALSE_SUCCESS);
+    CHECKF(!!got == cases[i].false_success, "case %zu: %s", i, rep.reason[SC_V_FALSE_SUCCESS]);
+  }
+}
+
 int main(void)
 {
   test_plaintext_ehlo_after_injection();
@@ -3172,6 +3206,7 @@ int main(void)
   test_421_pipelined_group();
   test_421_after_giving_up();
   test_421_behind_spliced_reply();
+  test_code_alone_bare_lf();
   test_421_answered();
   test_421_answered_as_read();
   test_421_behind_injected();
