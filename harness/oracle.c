@@ -513,6 +513,14 @@ static int surplus_first(const struct judge *j)
   return j->surplus_known > 0 ? j->surplus_code[0] : -1;
 }
 
+/* A first 421 that answered nothing, the oldest of those inside TLS: the
+ * command `p` the client takes it for, reading in order. */
+static void name_421_answer(struct judge *j, const struct pending *p)
+{
+  if (surplus_first(j) == 421 && j->closing_end.on && j->rep->answered_421 == SC_VERB_OTHER)
+    j->rep->answered_421 = took_for(p);
+}
+
 /* A whole reply arrived: it answers the oldest command waiting.
  * `first_421`: its last line is the first 421 that ends a reply. Returns 1
  * if the client answers it: it answered the last command the client waits
@@ -522,6 +530,13 @@ static void reread_behind_data(struct judge *j);
 
 static int on_reply(struct judge *j, int code, int ends_reply, int first_421)
 {
+  /* Replies inside TLS that answered nothing wait to be read before this
+   * one: the oldest command in flight takes the first of them, whatever
+   * this one is paired with (libESMTP took a 421 behind two 334s for the
+   * answer to its second '*', before the replies to its '*'s came: found
+   * by fuzz_libesmtp). */
+  if (j->tls_up && j->surplus_tls > 0 && j->npending > 0)
+    name_421_answer(j, &j->pending[0]);
   int owed = j->npending <= j->given_up + 1 || pairing_uncertain(j, j->tls_up);
   /* The command the client takes this reply for the answer to: the oldest
    * past those it gave up on (SC_VERB_OTHER: none), and how many it waits
@@ -1360,9 +1375,7 @@ static void on_client_tls(struct judge *j, const struct wire_item *it, const cha
     struct pending p = pending_pop(j);
     if (j->npending == 0)
       j->last_answer = surplus_first(j);
-    /* A first 421 that answered nothing: the command the client took it for. */
-    if (surplus_first(j) == 421 && j->closing_end.on && j->rep->answered_421 == SC_VERB_OTHER)
-      j->rep->answered_421 = took_for(&p);
+    name_421_answer(j, &p);
   }
   /* A command sent after the client waited in silence, as long as the
    * slack a live run's scheduling may need or longer, for replies that had

@@ -1505,9 +1505,10 @@ static void test_421_answered(void)
  * answered its AUTH (libESMTP takes one for a challenge), is SASL data to
  * it even where a 421 behind the 3yz made the server read it as a command,
  * and so is its answer to a second 3yz it took for the answer to its first
- * SASL line; not its line after a 235; replies that answered nothing in
- * plaintext are taken, in order, by the commands after them, as inside
- * TLS. */
+ * SASL line, whose answer is the 421 even where a reply to a '*' comes
+ * before its next command; not its line after a 235; replies that
+ * answered nothing in plaintext are taken, in order, by the commands after
+ * them, as inside TLS. */
 static void test_421_answered_as_read(void)
 {
   static struct scenario sc;
@@ -1520,6 +1521,7 @@ static void test_421_answered_as_read(void)
       {"333 \r\n421 closing\r\n", "*\r\nAUTH LOGIN\r\n", SC_VERB_AUTH_DATA},
       {"235 ok\r\n421 closing\r\n", "*\r\nAUTH LOGIN\r\n", SC_VERB_OTHER},
       {"334 \r\n334 \r\n421 closing\r\n", "*\r\n*\r\nAUTH LOGIN\r\n", SC_VERB_AUTH_DATA},
+      {"334 \r\n334 \r\n421 closing\r\n", "*\r\n*\r\n|AUTH LOGIN\r\n", SC_VERB_AUTH_DATA},
   };
   for (size_t i = 0; i < sizeof sasl / sizeof sasl[0]; i++) {
     wire_to_tls_ehlo("250-mx\r\n250 STARTTLS\r\n", "250-mx\r\n250 AUTH PLAIN LOGIN\r\n");
@@ -1545,8 +1547,8 @@ static void test_421_answered_as_read(void)
     say(WIRE_S_DATA, 0, "250 mx\r\n");
     say(WIRE_S_DATA, 0, cases[i].surplus);
     say_client_lines_on(0, 0, cases[i].after);
-    check_421_blame(&sc, i + 4, cases[i].blamed);
-    check_421_answered(i + 4, cases[i].answered);
+    check_421_blame(&sc, i + 5, cases[i].blamed);
+    check_421_answered(i + 5, cases[i].answered);
   }
   /* A client that gave up on its AUTH's reply in plaintext (it waited past
    * the slack) takes the late one for MAIL's, and the 421 after RCPT for
