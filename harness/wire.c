@@ -109,8 +109,10 @@ static void emit_line(struct walker *wk, int dir, int eol)
   it.len = a->len;
   it.full_len = a->full_len;
   it.ev = a->ev;
+  /* A server line's writes before the one that ended it; all of them for
+   * a line that never ended (it comes out with the time of its first). */
   if (dir == DIR_S)
-    it.parts = a->before;
+    it.parts = eol ? a->before : a->parts;
   it.eol = eol;
   if (eol && a->last_cr) {
     it.eol = 1;

@@ -466,18 +466,24 @@ static void test_hang_trickle(void)
   /* Every write of a line counts when it came, not only the latest before
    * the one that ended it (libESMTP's QUIT, 300 s per read, held by bytes
    * 6 s into the wait and ended by two writes 300 s later: found by
-   * fuzz_libesmtp): a wait is the time between two writes in a row. */
+   * fuzz_libesmtp), and the latest too of a line never ended (the same
+   * QUIT, the line never ended: two of its timeouts after that latest
+   * write, not three after the first): a wait is the time between two
+   * writes in a row. */
   static const struct {
     struct {
       uint64_t t;
       const char *text;
     } w[8];
-    const char *reason, *not ;
+    uint64_t end; /* the client ends then (0: no end) */
+    const char *reason, *absent;
   } writes[] = {
       {{{6000, "250-PI"}, {16000, "PE"}, {16000, "LINING\r\n250 ok\r\n"}},
+       0,
        "trickled in",
        "waited 16000 ms after ehlo (the"},
       {{{1000, "250-PI"}, {13000, "PE"}, {14000, "LINING\r\n250 ok\r\n"}},
+       0,
        "waited 12000 ms after ehlo, a server line begun",
        "waited 13000"},
       {{{2000, "2"},
@@ -487,8 +493,13 @@ static void test_hang_trickle(void)
         {10000, "P"},
         {12000, "IPE"},
         {14000, "LINING\r\n250 ok\r\n"}},
+       0,
        "trickled in",
        "waited 12000 ms after ehlo (the"},
+      {{{3000, "250-PI"}, {8000, "PE"}},
+       30000,
+       "waited 22000 ms after ehlo, a server line begun",
+       "waited 27000"},
   };
   for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++) {
     wire_init(&wire);
@@ -497,10 +508,12 @@ static void test_hang_trickle(void)
     for (size_t k = 0; k < 8 && writes[i].w[k].text; k++)
       wire_add(&wire, WIRE_S_DATA, 0, writes[i].w[k].t, writes[i].w[k].text,
                strlen(writes[i].w[k].text), 0, SF_ERR_OK);
+    if (writes[i].end)
+      wire_add(&wire, WIRE_END, 0, writes[i].end, "", 0, (uint64_t)SC_CLIENT_FAILED, SF_ERR_OK);
     oracle_judge(&sc, &wire, NULL, &rep);
     CHECKF(strstr(rep.reason[SC_V_HANG], writes[i].reason), "writes %zu: %s", i,
            rep.reason[SC_V_HANG]);
-    CHECKF(!strstr(rep.reason[SC_V_HANG], writes[i].not ), "writes %zu: %s", i,
+    CHECKF(!strstr(rep.reason[SC_V_HANG], writes[i].absent), "writes %zu: %s", i,
            rep.reason[SC_V_HANG]);
   }
 }
