@@ -752,8 +752,12 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
   if (j->closing.on && it->code == 354 && ends_reply && j->npending > 0 &&
       j->pending[0].verb == SC_VERB_DATA)
     j->data_opened_after_421 = 1;
+  /* A 3yz to DATA, a 354 or another, is answered by the whole message: a
+   * client sends it on any (libESMTP after a 334, found by fuzz_libesmtp),
+   * as the oracle reads the lines behind it (client_verb()). */
+  int opens_msg = j->npending > 0 && j->pending[0].verb == SC_VERB_DATA && it->code / 100 == 3;
   if (on_reply(j, it->code, ends_reply, first_421) && j->nowed < GRACE_MAX)
-    j->owed[j->nowed++] = it->code;
+    j->owed[j->nowed++] = opens_msg ? 354 : it->code;
   if (j->replies_since_client < GRACE_MAX)
     j->turn_codes[j->replies_since_client] = it->code;
   j->replies_since_client++;

@@ -1016,6 +1016,10 @@ static void test_ignored_421(void)
       {"MAIL FROM:<a@b>\r\n", "250 ok\r\n250-mx\r\n421 bye\r\n", "RCPT TO:<c@d>\r\n", 0},
       {"DATA\r\n", "354 go\r\n421 bye\r\n", "Subject: x\r\n\r\nhi\r\n.\r\nQUIT\r\n", 0},
       {"DATA\r\n", "354 go\r\n421 bye\r\n", "Subject: x\r\n\r\nhi\r\n.\r\nMAIL FROM:<a@b>\r\n", 1},
+      /* (fuzz_libesmtp) any 3yz to DATA opens the message for a client
+       * that sends it on one: the message is that one answer */
+      {"DATA\r\n", "334 go\r\n421 bye\r\n", "Subject: x\r\nDate: y\r\n\r\nhi\r\n.\r\nQUIT\r\n", 0},
+      {"DATA\r\n", "334 go\r\n421 bye\r\n", "Subject: x\r\n\r\nhi\r\n.\r\nMAIL FROM:<a@b>\r\n", 1},
       /* (fuzz_curl) two replies in front of the 421: one answer to each,
        * the message to the 354 and a command to the 554 */
       {"DATA\r\n", "354 go\r\n554 no\r\n421 bye\r\n", "Subject: x\r\n\r\nhi\r\n.\r\nRSET\r\n", 0},
