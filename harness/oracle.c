@@ -230,6 +230,7 @@ struct judge {
   int injected;      /* bytes followed the 220 to STARTTLS */
   int inj_replies;   /* complete replies among them, and one a splice made (splice_reply()) */
   int ambiguous_end; /* a server line clients differ on as a reply's end came */
+  int loose;         /* lines without a code heading their reply, on this channel */
   /* The last of the injected lines if the handshake cut it: its head and
    * its length (0: none, or spliced already). */
   uint8_t cut_head[4];
@@ -717,7 +718,13 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
    * server never finished (cut by the end of the record or by TLS). A
    * client that reads on past a whole line without a code ("1:0HELP",
    * curl) takes it for the first of the reply's lines, the domain's: what
-   * the next lines announce is announced. */
+   * the next lines announce is announced. One that reads the number in
+   * front of a space for the code takes such a line, where no line of a
+   * reply with a code came yet, for a whole reply ("42 bye": libESMTP's strtol(), found by
+   * fuzz_libesmtp; Python's smtplib ends a reply at any line without a
+   * number), and pairs every later reply one off (`loose`). */
+  if (it->code < 0 && it->eol && j->cur_code < 0)
+    j->loose++;
   if (it->code < 0 && it->eol)
     j->cur_lines++;
   if (it->code < 0 || !it->eol)
@@ -1006,7 +1013,7 @@ static void check_dot_stuffing(struct judge *j, const struct wire_item *it, cons
 static int pairing_uncertain(const struct judge *j, int tls)
 {
   return j->stray_3yz || (tls ? j->surplus_tls : j->surplus) > 0 || j->injected ||
-         j->ambiguous_end || (!tls && j->after_220) || (tls && j->raw);
+         j->ambiguous_end || j->loose > 0 || (!tls && j->after_220) || (tls && j->raw);
 }
 
 /* RFC 5321 4.1.1.4 and RFC 2920 3.1: DATA ends a group, and the message
@@ -1417,8 +1424,9 @@ static void on_client_tls(struct judge *j, const struct wire_item *it, const cha
     verdict(j, SC_V_STALE_CAPS, "sent '%s' over TLS without a post-TLS EHLO (RFC 3207 4.2)", line);
   unsigned post = j->post.flags, pre = j->pre.flags, inj = j->inj.flags;
   /* A command before the last one's reply is pipelining (RFC 2920), as
-   * the client counts its replies: past those it gave up on. */
-  if (v != SC_VERB_QUIT && j->npending > j->given_up) {
+   * the client counts its replies: past those it gave up on, and as many
+   * as the lines without a code it may have read for replies. */
+  if (v != SC_VERB_QUIT && j->npending > j->given_up + (size_t)j->loose) {
     /* A client that kept the replies injected after the 220 reads its
      * answers from them first, every later one shifted by as many: up to
      * that many commands out ahead of their replies are that client
@@ -1642,6 +1650,7 @@ static void on_tls_up(struct judge *j, const struct wire_item *it)
 {
   j->tls_up = 1;
   j->given_up = 0;
+  j->loose = 0;
   j->after_220 = 0;
   j->unclear_220 = 0;
   /* Room for any kind, a name of SF_HOST_NAME_MAX and the details; off

@@ -3155,6 +3155,35 @@ static void test_code_alone_bare_lf(void)
   }
 }
 
+/* A line without a code ("42 bye") where no line of a reply with one came
+ * yet is a whole reply to a client that reads the number in front of the
+ * space for the code (libESMTP's strtol(); Python's smtplib ends a reply
+ * at any line without a number): its next command is no pipelining, and
+ * every later reply pairs one off for it (libESMTP took "42 bye" for
+ * RCPT's answer and sent BDAT: found by fuzz_libesmtp). With nothing
+ * after RCPT, DATA is pipelining that only the pre-TLS EHLO allowed. */
+static void test_line_without_code_as_reply(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = line-without-code\n");
+  static const struct {
+    const char *to_rcpt, *then;
+    int stale;
+  } cases[] = {
+      {"42 bye\r\n", "DATA\r\n", 0},
+      {"", "DATA\r\n", 1},
+      {"42 bye\r\n", "RCPT TO:<e@f>\r\n|DATA\r\n", 0},
+      {"42 bye\r\n", "RCPT TO:<e@f>\r\nDATA\r\n", 1},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    wire_to_tls_ehlo("250-mx\r\n250-STARTTLS\r\n250 PIPELINING\r\n", "250 mx\r\n");
+    say_envelope(1, cases[i].to_rcpt);
+    say_client_lines(cases[i].then);
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_STALE_CAPS);
+    CHECKF(!!got == cases[i].stale, "case %zu: %s", i, rep.reason[SC_V_STALE_CAPS]);
+  }
+}
+
 int main(void)
 {
   test_plaintext_ehlo_after_injection();
@@ -3226,6 +3255,7 @@ int main(void)
   test_421_after_giving_up();
   test_421_behind_spliced_reply();
   test_code_alone_bare_lf();
+  test_line_without_code_as_reply();
   test_421_answered();
   test_421_answered_as_read();
   test_421_behind_injected();
