@@ -720,9 +720,10 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
    * curl) takes it for the first of the reply's lines, the domain's: what
    * the next lines announce is announced. One that reads the number in
    * front of a space for the code takes such a line, where no line of a
-   * reply with a code came yet, for a whole reply ("42 bye": libESMTP's strtol(), found by
-   * fuzz_libesmtp; Python's smtplib ends a reply at any line without a
-   * number), and pairs every later reply one off (`loose`). */
+   * reply with a code came yet, for a whole reply ("42 bye": libESMTP's
+   * strtol(), found by fuzz_libesmtp; Python's smtplib ends a reply at any
+   * line without a number), and pairs every later reply one off
+   * (`loose`). */
   if (it->code < 0 && it->eol && j->cur_code < 0)
     j->loose++;
   if (it->code < 0 && it->eol)
