@@ -523,13 +523,13 @@ static void name_421_answer(struct judge *j, const struct pending *p)
 }
 
 /* A whole reply arrived: it answers the oldest command waiting.
- * `first_421`: its last line is the first 421 that ends a reply. Returns 1
- * if the client answers it: it answered the last command the client waits
- * on (past those it gave up on), or nothing, or the client may pair
- * replies otherwise than counted here. */
+ * `first_421`: its last line is the first 421 that ends a reply. Kept
+ * among the replies the client owes an answer (`owed`) if it answered the
+ * last command the client waits on (past those it gave up on), or
+ * nothing, or the client may pair replies otherwise than counted here. */
 static void reread_behind_data(struct judge *j);
 
-static int on_reply(struct judge *j, int code, int ends_reply, int first_421)
+static void on_reply(struct judge *j, int code, int ends_reply, int first_421)
 {
   /* Replies inside TLS that answered nothing wait to be read before this
    * one: the oldest command in flight takes the first of them, whatever
@@ -584,7 +584,13 @@ static int on_reply(struct judge *j, int code, int ends_reply, int first_421)
   } else if (j->msg_begun && some_2xx) {
     j->msg_late_2xx = 1;
   }
-  if (answered.verb == SC_VERB_DATA && code / 100 == 3) {
+  /* A 3yz to DATA, a 354 or another, is answered by the whole message: a
+   * client sends it on any (libESMTP after a 334, found by fuzz_libesmtp),
+   * and the oracle reads the lines behind it so (client_verb()). */
+  int opens_msg = answered.verb == SC_VERB_DATA && code / 100 == 3;
+  if (owed && j->nowed < GRACE_MAX)
+    j->owed[j->nowed++] = opens_msg ? 354 : code;
+  if (opens_msg) {
     j->msg_open = 1;
     reread_behind_data(j);
   } else if (code / 100 == 3 && answered.verb != SC_VERB_AUTH && answered.verb != SC_VERB_AUTH_DATA)
@@ -611,7 +617,6 @@ static int on_reply(struct judge *j, int code, int ends_reply, int first_421)
     if (!clean)
       j->refused = 1;
   }
-  return owed;
 }
 
 static void release_held(struct judge *j);
@@ -760,12 +765,7 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
   if (j->closing.on && it->code == 354 && ends_reply && j->npending > 0 &&
       j->pending[0].verb == SC_VERB_DATA)
     j->data_opened_after_421 = 1;
-  /* A 3yz to DATA, a 354 or another, is answered by the whole message: a
-   * client sends it on any (libESMTP after a 334, found by fuzz_libesmtp),
-   * as the oracle reads the lines behind it (client_verb()). */
-  int opens_msg = j->npending > 0 && j->pending[0].verb == SC_VERB_DATA && it->code / 100 == 3;
-  if (on_reply(j, it->code, ends_reply, first_421) && j->nowed < GRACE_MAX)
-    j->owed[j->nowed++] = opens_msg ? 354 : it->code;
+  on_reply(j, it->code, ends_reply, first_421);
   if (j->replies_since_client < GRACE_MAX)
     j->turn_codes[j->replies_since_client] = it->code;
   j->replies_since_client++;
