@@ -205,6 +205,15 @@ struct closing {
 
 #define LAST_BODY_KEPT 128
 
+/* Replies that answered no command and wait to be read, with the codes of
+ * the first of them (-1: none read), oldest first: the first is what the
+ * client takes for the answer to its next command. */
+struct unread {
+  int n;
+  size_t known;
+  int code[SURPLUS_CODES];
+};
+
 struct judge {
   const struct scenario *sc;
   const struct sf_config *cfg;
@@ -235,17 +244,11 @@ struct judge {
    * its length (0: none, or spliced already). */
   uint8_t cut_head[4];
   size_t cut_len;
-  int surplus;     /* plaintext replies that answered no command */
-  int surplus_tls; /* the same inside TLS, not yet taken for an answer */
-  /* The codes of the first of those (-1: none read), oldest first: the
-   * first is what the client takes for the answer to its next command. */
-  int surplus_code[SURPLUS_CODES];
-  size_t surplus_known;
-  /* The plaintext ones no command has been taken to answer since, and
-   * where the first 421 among them stands (1: the next command takes it;
-   * 0: none): a client reading reply by reply takes them, in order, for the
-   * answers to its next commands. */
-  int plain_unread, plain_421_at;
+  int surplus; /* plaintext replies that answered no command */
+  /* Such replies no command has been taken to answer since, in plaintext
+   * ([0]) and inside TLS ([1]): a client reading reply by reply takes
+   * them, in order, for the answers to its next commands. */
+  struct unread unread[2];
   /* Those inside TLS that no command had been taken to answer when the
    * client last spoke: its commands sent by then read them first. */
   int surplus_at_line;
@@ -414,7 +417,7 @@ static int close_arm(struct judge *j, struct closing *c)
    * many replies late (libESMTP, found by fuzz_libesmtp; INJECTION's to
    * judge, not this). */
   size_t shift = j->tls_up ? (size_t)j->surplus_at_line + (size_t)j->inj_replies
-                           : (size_t)(j->surplus - j->plain_unread);
+                           : (size_t)(j->surplus - j->unread[0].n);
   if (shift > GRACE_MAX - j->nowed)
     shift = GRACE_MAX - j->nowed;
   memset(c->grace, 0, shift * sizeof c->grace[0]);
@@ -488,37 +491,39 @@ static int group_member(enum sc_verb v)
 
 static int pairing_uncertain(const struct judge *j, int tls);
 
-/* A reply inside TLS that answered no command, with its code; and the
- * oldest of them taken for an answer. Codes are kept while every earlier
- * one is. */
-static void surplus_add(struct judge *j, int code)
+/* A reply that answered no command (in plaintext, or inside TLS), with its
+ * code; and the oldest of them taken for an answer. Codes are kept while
+ * every earlier one is. */
+static void surplus_add(struct judge *j, int tls, int code)
 {
-  if (j->surplus_known == (size_t)j->surplus_tls && j->surplus_known < SURPLUS_CODES)
-    j->surplus_code[j->surplus_known++] = code;
-  j->surplus_tls++;
+  struct unread *u = &j->unread[tls];
+  if (u->known == (size_t)u->n && u->known < SURPLUS_CODES)
+    u->code[u->known++] = code;
+  u->n++;
 }
 
-static void surplus_take(struct judge *j)
+static void surplus_take(struct judge *j, int tls)
 {
-  j->surplus_tls--;
-  if (j->surplus_known == 0)
+  struct unread *u = &j->unread[tls];
+  u->n--;
+  if (u->known == 0)
     return;
-  j->surplus_known--;
-  memmove(j->surplus_code, j->surplus_code + 1, j->surplus_known * sizeof j->surplus_code[0]);
+  u->known--;
+  memmove(u->code, u->code + 1, u->known * sizeof u->code[0]);
 }
 
-/* The code of the reply inside TLS the client takes for the answer to its
- * next command, if one that answered nothing is waiting, else -1. */
-static int surplus_first(const struct judge *j)
+/* The code of the reply the client takes for the answer to its next
+ * command, if one that answered nothing is waiting, else -1. */
+static int surplus_first(const struct judge *j, int tls)
 {
-  return j->surplus_known > 0 ? j->surplus_code[0] : -1;
+  return j->unread[tls].known > 0 ? j->unread[tls].code[0] : -1;
 }
 
-/* A first 421 that answered nothing, the oldest of those inside TLS: the
+/* A first 421 that answered nothing, the oldest of those waiting: the
  * command `p` the client takes it for, reading in order. */
-static void name_421_answer(struct judge *j, const struct pending *p)
+static void name_421_answer(struct judge *j, int tls, const struct pending *p)
 {
-  if (surplus_first(j) == 421 && j->closing_end.on && j->rep->answered_421 == SC_VERB_OTHER)
+  if (surplus_first(j, tls) == 421 && j->closing_end.on && j->rep->answered_421 == SC_VERB_OTHER)
     j->rep->answered_421 = took_for(p);
 }
 
@@ -536,8 +541,8 @@ static void on_reply(struct judge *j, int code, int ends_reply, int first_421)
    * this one is paired with (libESMTP took a 421 behind two 334s for the
    * answer to its second '*', before the replies to its '*'s came: found
    * by fuzz_libesmtp). */
-  if (j->tls_up && j->surplus_tls > 0 && j->npending > 0)
-    name_421_answer(j, &j->pending[0]);
+  if (j->tls_up && j->unread[1].n > 0 && j->npending > 0)
+    name_421_answer(j, 1, &j->pending[0]);
   int owed = j->npending <= j->given_up + 1 || pairing_uncertain(j, j->tls_up);
   /* The command the client takes this reply for the answer to: the oldest
    * past those it gave up on (SC_VERB_OTHER: none), and how many it waits
@@ -551,13 +556,9 @@ static void on_reply(struct judge *j, int code, int ends_reply, int first_421)
     answered = pending_pop(j);
     if (j->npending == 0)
       j->last_answer = code;
-  } else if (!j->tls_up) {
-    j->surplus++;
-    j->plain_unread++;
-    if (first_421)
-      j->plain_421_at = j->plain_unread;
   } else {
-    surplus_add(j, code);
+    j->surplus += !j->tls_up;
+    surplus_add(j, j->tls_up, code);
   }
   /* That 421 need not have been read before the client's next commands:
    * it came behind other replies, answered nothing, or answered a command
@@ -1013,7 +1014,7 @@ static void check_dot_stuffing(struct judge *j, const struct wire_item *it, cons
  * TLS). */
 static int pairing_uncertain(const struct judge *j, int tls)
 {
-  return j->stray_3yz || (tls ? j->surplus_tls : j->surplus) > 0 || j->injected ||
+  return j->stray_3yz || (tls ? j->unread[1].n : j->surplus) > 0 || j->injected ||
          j->ambiguous_end || j->loose > 0 || (!tls && j->after_220) || (tls && j->raw);
 }
 
@@ -1359,12 +1360,12 @@ static void take_open_line(struct judge *j, const struct wire_item *it)
     return;
   j->open_taken = 1;
   if (it->tls) {
-    surplus_add(j, j->open_line ? j->open_code : -1);
+    surplus_add(j, 1, j->open_line ? j->open_code : -1);
   } else if (j->npending > 0) {
     pending_pop(j);
   } else {
     j->surplus++;
-    j->plain_unread++;
+    surplus_add(j, 0, -1);
   }
 }
 
@@ -1383,11 +1384,11 @@ static void on_client_tls(struct judge *j, const struct wire_item *it, const cha
   /* Replies the server sent inside TLS that answered no command: a client
    * reading reply by reply takes them, in order, for the answers to its
    * commands in flight. The server's own doing, and no pipelining. */
-  for (; j->surplus_tls > 0 && j->npending > 0 && v != SC_VERB_QUIT; surplus_take(j)) {
+  for (; j->unread[1].n > 0 && j->npending > 0 && v != SC_VERB_QUIT; surplus_take(j, 1)) {
     struct pending p = pending_pop(j);
     if (j->npending == 0)
-      j->last_answer = surplus_first(j);
-    name_421_answer(j, &p);
+      j->last_answer = surplus_first(j, 1);
+    name_421_answer(j, 1, &p);
   }
   /* A command sent after the client waited in silence, as long as the
    * slack a live run's scheduling may need or longer, for replies that had
@@ -1578,16 +1579,24 @@ static void activity(struct judge *j, const struct wire_item *it)
 }
 
 /* A command in plaintext takes the oldest reply that answered nothing, if
- * one is unread, for its answer: the first 421 among them answers the
- * command that takes it. */
-static void take_plain_surplus(struct judge *j, const struct wire_item *it)
+ * one is unread, for its answer (`sasl`: the line answers a 3yz of the
+ * client's SASL exchange, as the client had paired replies before it), as
+ * on_client_tls() pairs those inside TLS: a first 421 among them answers
+ * the command that takes it, and a 3yz makes the client's next line its
+ * SASL answer (libESMTP answered a 334 and a second one no line had asked
+ * for with '*' each, and took the 421 behind them for the failure of its
+ * mechanism: found by fuzz_libesmtp). Returns the code of the reply taken
+ * (-1: not known), or TOOK_NONE. */
+#define TOOK_NONE (-2)
+static int take_plain_surplus(struct judge *j, const struct wire_item *it, int sasl)
 {
-  if (j->plain_unread == 0)
-    return;
-  j->plain_unread--;
-  struct pending p = {.verb = it->verb, .sasl = sasl_answer(j)};
-  if (j->plain_421_at > 0 && --j->plain_421_at == 0 && j->rep->answered_421 == SC_VERB_OTHER)
-    j->rep->answered_421 = took_for(&p);
+  if (j->unread[0].n == 0)
+    return TOOK_NONE;
+  struct pending p = {.verb = it->verb, .sasl = sasl};
+  name_421_answer(j, 0, &p);
+  int code = surplus_first(j, 0);
+  surplus_take(j, 0);
+  return code;
 }
 
 /* Bytes of a server line not ended came at t: activity of their own. */
@@ -1633,7 +1642,7 @@ static enum sc_verb client_verb(const struct judge *j, const struct wire_item *i
     return it->verb;
   if ((prev == SC_VERB_DATA && j->replies_since_client > 0 &&
        (j->turn_codes[0] == 354 || j->data_code / 100 == 3)) ||
-      (prev == SC_VERB_DATA && it->tls && surplus_first(j) / 100 == 3) ||
+      (prev == SC_VERB_DATA && it->tls && surplus_first(j, 1) / 100 == 3) ||
       (prev == SC_VERB_DATA && open_head_code(j, it) / 100 == 3) ||
       (prev == SC_VERB_BODY && !j->body_ended))
     return SC_VERB_BODY; /* in its message */
@@ -1704,7 +1713,8 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
     activity(j, it);
     on_server_line(j, it);
     return;
-  case WIRE_C_DATA:
+  case WIRE_C_DATA: {
+    int sasl = sasl_answer(j);
     activity(j, it);
     excerpt(it, line, sizeof(line));
     if (it->tls)
@@ -1713,8 +1723,7 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
       on_client_plain(j, it, line);
     if (!it->tls && !data_line(it) && it->verb != SC_VERB_AUTH_DATA)
       take_open_line(j, it);
-    if (!it->tls && !data_line(it))
-      take_plain_surplus(j, it);
+    int took = !it->tls && !data_line(it) ? take_plain_surplus(j, it, sasl) : TOOK_NONE;
     if (!it->chunk) {
       j->prev_client = it->verb;
       j->body_ended = it->verb == SC_VERB_BODY && dot_alone(it);
@@ -1728,8 +1737,10 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
         j->given_up = j->npending;
     }
     push_pending(j, it);
+    if (took != TOOK_NONE)
+      j->last_answer = took;
     j->replies_since_client = 0;
-    j->surplus_at_line = j->surplus_tls;
+    j->surplus_at_line = j->unread[1].n;
     j->cut_code = -1;
     j->nowed = 0;
     j->post_open = 0;
@@ -1738,6 +1749,7 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
       j->last_hello = 0;
     }
     return;
+  }
   case WIRE_C_HELLO:
     activity(j, it);
     j->last_hello = 1;
