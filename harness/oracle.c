@@ -201,6 +201,7 @@ struct closing {
   int on;
   int grace[GRACE_MAX];
   size_t ngrace, next;
+  int injected; /* the grace counts replies injected after the 220 */
 };
 
 #define LAST_BODY_KEPT 128
@@ -424,6 +425,7 @@ static int close_arm(struct judge *j, struct closing *c)
   memcpy(c->grace + shift, j->owed, j->nowed * sizeof c->grace[0]);
   c->ngrace = shift + j->nowed;
   c->next = 0;
+  c->injected = j->tls_up && j->inj_replies > 0;
   return 1;
 }
 
@@ -1190,7 +1192,21 @@ static void check_after_421(struct judge *j, const struct wire_item *it, const c
 static void judge_after_421(struct judge *j, const struct wire_item *it, const char *line)
 {
   int past_any = close_past_grace(&j->closing, it);
+  size_t before = j->closing_end.next;
   int past_end = close_past_grace(&j->closing_end, it);
+  /* Each command of grace takes one reply the client reads before the
+   * 421, and the last takes the 421 itself. With replies injected after the
+   * 220 among them, that is the command a client that kept them takes it
+   * for, as the grace supposes, not the one the server answered with it
+   * (libESMTP took an injected 235 for its EHLO's answer, an injected 250
+   * for MAIL's, and the 421 to its EHLO for RCPT's: a failed recipient;
+   * found by fuzz_libesmtp). */
+  const struct closing *c = &j->closing_end;
+  if (c->injected && before < c->ngrace && c->next == c->ngrace) {
+    enum sc_verb said = it->chunk ? SC_VERB_BODY : sc_classify((const char *)it->text, it->len);
+    struct pending p = {.verb = said, .sasl = sasl_answer(j)};
+    j->rep->answered_421 = took_for(&p);
+  }
   if (past_end) {
     /* A 421 that ended its reply was ignored too: that reason, not the
      * one about a 421 on no line that ends a reply, if that came first. */

@@ -1603,18 +1603,22 @@ static void test_421_answered_as_read(void)
  * those commands before it ignored nothing (libESMTP took the injected
  * "235" for its EHLO's answer and the 421 for MAIL's, found by
  * fuzz_libesmtp). INJECTION judges that client; a command past the shift
- * ignored the 421 whatever it read. */
+ * ignored the 421 whatever it read. The report names the command such a
+ * client took the 421 for: the last before the shift ran out (libESMTP
+ * took the 421 to its EHLO for RCPT's answer behind two injected replies,
+ * a failed recipient; found by fuzz_libesmtp). */
 static void test_421_behind_injected(void)
 {
   static struct scenario sc;
   load(&sc, "name = 421-behind-injected\n");
   static const struct {
     const char *injected, *after, *blamed;
+    enum sc_verb answered;
   } cases[] = {
-      {"", "MAIL FROM:<a@b>\r\nQUIT\r\n", "MAIL FROM:<a@b>"},
-      {"235 ok\r\n", "MAIL FROM:<a@b>\r\nQUIT\r\n", ""},
-      {"235 ok\r\n", "MAIL FROM:<a@b>\r\n|RCPT TO:<c@d>\r\n", "RCPT TO:<c@d>"},
-      {"250 a\r\n334 \r\n", "MAIL FROM:<a@b>\r\n|RCPT TO:<c@d>\r\n", ""},
+      {"", "MAIL FROM:<a@b>\r\nQUIT\r\n", "MAIL FROM:<a@b>", SC_VERB_EHLO},
+      {"235 ok\r\n", "MAIL FROM:<a@b>\r\nQUIT\r\n", "", SC_VERB_MAIL},
+      {"235 ok\r\n", "MAIL FROM:<a@b>\r\n|RCPT TO:<c@d>\r\n", "RCPT TO:<c@d>", SC_VERB_MAIL},
+      {"250 a\r\n334 \r\n", "MAIL FROM:<a@b>\r\n|RCPT TO:<c@d>\r\n", "", SC_VERB_RCPT},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     wire_to_starttls("250-mx\r\n250 STARTTLS\r\n");
@@ -1623,6 +1627,7 @@ static void test_421_behind_injected(void)
     wire_tls_up();
     say(WIRE_C_DATA, 1, "EHLO c\r\n");
     check_lines_after_421(&sc, i, 1, cases[i].after, cases[i].blamed);
+    check_421_answered(i, cases[i].answered);
   }
 }
 
