@@ -658,11 +658,15 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
    * fuzz_libesmtp). A 421 at its head is no 421 every client reads where the
    * line ends. */
   int taken_in_part = j->open_taken && !j->open_line;
+  /* A line over TLS that goes on from one that had not ended (the wire
+   * splits a line where bytes went outside TLS in its middle) is the same
+   * line to the client, headed by that one's code. */
+  int head = j->open_line && it->tls ? j->open_code : it->code;
   j->open_taken = 0;
   j->open_line = it->tls && !it->eol;
   if (j->open_line)
-    j->cut_code = it->code;
-  j->open_code = it->code;
+    j->cut_code = head;
+  j->open_code = head;
   const uint8_t *text;
   size_t n;
   line_text(it, &text, &n);

@@ -1396,6 +1396,35 @@ static void test_line_across_raw_write(void)
   }
 }
 
+/* A 250 to the end of the message that never ended is no reply, and a
+ * client that took it for one says it was accepted (FALSE_SUCCESS, its
+ * reason naming the 250), also where bytes written outside TLS split the
+ * line and the rest of it, never ended either, has no code of its own: to
+ * the client it is one line over TLS (libESMTP took "250 2.0" for its
+ * answer, found by fuzz_libesmtp). */
+static void test_cut_250_across_raw_write(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = cut-250-raw\n");
+  static const struct {
+    const char *raw, *rest;
+  } cases[] = {{"", ""}, {"\x15\x03\x03", ".0 ok queued\r"}, {"\x15", "x"}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    wire_to_tls_ehlo("250-mx\r\n250 STARTTLS\r\n", "250 mx\r\n");
+    say_envelope(1, "250 ok\r\n");
+    say(WIRE_C_DATA, 1, "DATA\r\n");
+    say(WIRE_S_DATA, 1, "354 go\r\n");
+    say(WIRE_C_DATA, 1, "Hi.\r\n.\r\n");
+    say(WIRE_S_DATA, 1, "250 2.0 ");
+    if (*cases[i].raw)
+      say(WIRE_S_RAW, 1, cases[i].raw);
+    if (*cases[i].rest)
+      say(WIRE_S_DATA, 1, cases[i].rest);
+    wire_add(&wire, WIRE_END, 1, 0, "", 0, (uint64_t)SC_CLIENT_DONE, SF_ERR_OK);
+    check_wire_verdict(&sc, NULL, SC_V_FALSE_SUCCESS, "its last line, a 250, has no line end");
+  }
+}
+
 /* A 421 that came late, to a command the client had given up on (it
  * waited in silence past the slack): the client takes it for the answer
  * to its next command, MAIL, so RCPT and DATA back to back behind it are
@@ -3262,6 +3291,7 @@ int main(void)
   test_dot_stuffing();
   test_body_behind_data();
   test_line_across_raw_write();
+  test_cut_250_across_raw_write();
   test_body_after_refusal();
   test_ignored_421();
   test_reply_sent_ahead();
