@@ -344,6 +344,7 @@ struct judge {
   int msg_code;
   int msg_accepted;
   int msg_late_2xx;
+  int msg_unasked_2xx; /* the same from replies that answered nothing (surplus_taken()) */
   int cur_2xx;
   int cur_code; /* the code of the reply's first line with one */
   /* Time. */
@@ -519,6 +520,17 @@ static void surplus_take(struct judge *j, int tls)
 static int surplus_first(const struct judge *j, int tls)
 {
   return j->unread[tls].known > 0 ? j->unread[tls].code[0] : -1;
+}
+
+/* A reply that answered nothing, with code `code`, taken by the command
+ * `p` for its answer: a 2xx taken by the message's end (or a lone "." after
+ * DATA) is what the client, reading in order, took for the message's answer
+ * (libESMTP took unasked 250s for the answers to its BDATs, the last one's
+ * too, found by fuzz_libesmtp). */
+static void surplus_taken(struct judge *j, const struct pending *p, int code)
+{
+  if ((p->ends_msg || p->dot) && code / 100 == 2)
+    j->msg_unasked_2xx = 1;
 }
 
 /* A first 421 that answered nothing, the oldest of those waiting: the
@@ -1409,6 +1421,7 @@ static void on_client_tls(struct judge *j, const struct wire_item *it, const cha
     if (j->npending == 0)
       j->last_answer = surplus_first(j, 1);
     name_421_answer(j, 1, &p);
+    surplus_taken(j, &p, surplus_first(j, 1));
   }
   /* A command sent after the client waited in silence, as long as the
    * slack a live run's scheduling may need or longer, for replies that had
@@ -1612,10 +1625,13 @@ static int take_plain_surplus(struct judge *j, const struct wire_item *it, int s
 {
   if (j->unread[0].n == 0)
     return TOOK_NONE;
-  struct pending p = {.verb = it->verb, .sasl = sasl};
+  int ends_msg = (it->verb == SC_VERB_BODY && dot_alone(it)) || bdat_last(it);
+  struct pending p = {
+      .verb = it->verb, .ends_msg = ends_msg, .dot = !ends_msg && dot_alone(it), .sasl = sasl};
   name_421_answer(j, 0, &p);
   int code = surplus_first(j, 0);
   surplus_take(j, 0);
+  surplus_taken(j, &p, code);
   return code;
 }
 
@@ -1651,7 +1667,8 @@ static void line_parts_came(struct judge *j, int tls, const struct wire_parts *p
  * got a 354 (or any 3yz, as check_behind_data() allows) the client's lines
  * are its message up to the "." line (so too when a reply inside TLS that
  * answered nothing waits for it, a 3yz it takes for DATA's answer:
- * libESMTP, found by fuzz_libesmtp), whatever the server said in between
+ * libESMTP, found by fuzz_libesmtp; or one in plaintext that DATA took,
+ * take_plain_surplus()), whatever the server said in between
  * (RFC 5321 4.1.1.4: the data is one command, and a client sending it is
  * not reading): a reply in the middle of the message makes the server read
  * the rest as commands, not the client send them. */
@@ -1663,6 +1680,7 @@ static enum sc_verb client_verb(const struct judge *j, const struct wire_item *i
   if ((prev == SC_VERB_DATA && j->replies_since_client > 0 &&
        (j->turn_codes[0] == 354 || j->data_code / 100 == 3)) ||
       (prev == SC_VERB_DATA && it->tls && surplus_first(j, 1) / 100 == 3) ||
+      (prev == SC_VERB_DATA && !it->tls && j->last_answer / 100 == 3) ||
       (prev == SC_VERB_DATA && open_head_code(j, it) / 100 == 3) ||
       (prev == SC_VERB_BODY && !j->body_ended))
     return SC_VERB_BODY; /* in its message */
@@ -2085,13 +2103,24 @@ static void judge_outcome(struct judge *j, const struct sim_result *res)
  * DATA that the oracle's count of replies made a command (curl, pairing
  * one reply fewer, took the 354 for DATA's answer: found by fuzz_curl). A
  * wire record with events dropped may lack the reply. */
+/* At the end, a command still in flight takes the oldest reply that
+ * answered nothing, as a command after it would have had it take (a QUIT
+ * takes none: it may go out unread): libESMTP took an unasked 250 for the
+ * answer to its message's end and said QUIT (found by fuzz_libesmtp). */
+static void surplus_at_end(struct judge *j)
+{
+  if (j->npending > j->given_up && j->unread[j->tls_up].n > 0)
+    surplus_taken(j, &j->pending[j->given_up], surplus_first(j, j->tls_up));
+}
+
 static void judge_delivery(struct judge *j, const struct wire *w, const struct sim_result *res)
 {
   enum sc_client_status st = res ? res->status : j->end_status;
   if ((!res && !j->ended) || st != SC_CLIENT_DONE || !j->cfg->mail_from || j->cfg->nrcpt == 0 ||
       j->msg_accepted || w->truncated ||
-      ((j->msg_ends > 0 || j->unread_after_data || j->dot_after_data) && j->msg_late_2xx &&
-       (pairing_uncertain(j, j->tls_up) || j->gave_up)))
+      ((j->msg_ends > 0 || j->unread_after_data || j->dot_after_data) &&
+       ((j->msg_late_2xx && (pairing_uncertain(j, j->tls_up) || j->gave_up)) ||
+        j->msg_unasked_2xx)))
     return;
   if (j->msg_ends == 0 && j->data_sent)
     verdict(j, SC_V_FALSE_SUCCESS,
@@ -2145,6 +2174,7 @@ unsigned oracle_judge(const struct scenario *sc, const struct wire *w, const str
   if (res && res->hung)
     verdict(j, SC_V_HANG, "%s", res->hang_reason);
   judge_outcome(j, res);
+  surplus_at_end(j);
   judge_delivery(j, w, res);
   return rep->verdicts;
 }

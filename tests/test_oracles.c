@@ -2978,6 +2978,52 @@ static void test_421_pipelined_group_bdat(void)
   }
 }
 
+/* Replies that answered nothing, there before the client's commands: a
+ * client reading in order takes them for its answers, and a 2xx among
+ * those it takes after its message began may be what it took for the
+ * message's answer, at the end too, where it said QUIT without another
+ * command (libESMTP took unasked 250s for the answers to its BDATs, found
+ * by fuzz_libesmtp). No FALSE_SUCCESS then; a 554 or nothing there for the
+ * message's end still is one. In plaintext as over TLS. */
+static void test_false_success_behind_unasked(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = unasked-2xx\n");
+  static const struct {
+    const char *unasked, *after_dot;
+    int caught;
+  } cases[] = {
+      {"250 a\r\n250 b\r\n354 go\r\n250 c\r\n", "", 0},
+      {"250 a\r\n250 b\r\n354 go\r\n554 no\r\n", "", 1},
+      {"250 a\r\n250 b\r\n354 go\r\n", "", 1},
+      {"250 a\r\n250 b\r\n354 go\r\n250 c\r\n", "RSET\r\n", 0},
+  };
+  static const char *const lines[] = {"MAIL FROM:<a@b>\r\n", "RCPT TO:<c@d>\r\n", "DATA\r\n",
+                                      "Hi.\r\n", ".\r\n"};
+  for (int tls = 0; tls <= 1; tls++)
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+      char ehlo[96];
+      snprintf(ehlo, sizeof ehlo, "250 mx\r\n%s", cases[i].unasked);
+      if (tls) {
+        wire_to_tls_ehlo("250-mx\r\n250 STARTTLS\r\n", ehlo);
+      } else {
+        wire_init(&wire);
+        say(WIRE_S_DATA, 0, "220 mx ESMTP\r\n");
+        say(WIRE_C_DATA, 0, "EHLO c\r\n");
+        say(WIRE_S_DATA, 0, ehlo);
+      }
+      for (size_t k = 0; k < sizeof lines / sizeof lines[0]; k++)
+        say(WIRE_C_DATA, tls, lines[k]);
+      if (*cases[i].after_dot)
+        say(WIRE_C_DATA, tls, cases[i].after_dot);
+      say(WIRE_C_DATA, tls, "QUIT\r\n");
+      wire_add(&wire, WIRE_END, tls, 0, "", 0, (uint64_t)SC_CLIENT_DONE, SF_ERR_OK);
+      unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_FALSE_SUCCESS);
+      CHECKF(!got == !cases[i].caught, "tls %d case %zu: %s", tls, i,
+             rep.reason[SC_V_FALSE_SUCCESS]);
+    }
+}
+
 /* A client that ends done, asked to deliver, says the message went: the
  * server must have accepted it, with a 2xx to the message's end. */
 static void test_false_success(void)
@@ -3311,6 +3357,7 @@ int main(void)
   test_split_login();
   test_bdat();
   test_false_success();
+  test_false_success_behind_unasked();
   test_secret_scanner();
   test_baseline();
   return check_report("test_oracles");
