@@ -1249,6 +1249,20 @@ static void wire_to_tls_ehlo(const char *pre, const char *post)
   say(WIRE_S_DATA, 1, post);
 }
 
+/* A fresh wire to the client's EHLO answered `answer`: over TLS (after
+ * STARTTLS) if `tls`, else in plaintext. */
+static void wire_to_ehlo_on(int tls, const char *answer)
+{
+  if (tls) {
+    wire_to_tls_ehlo("250-mx\r\n250 STARTTLS\r\n", answer);
+    return;
+  }
+  wire_init(&wire);
+  say(WIRE_S_DATA, 0, "220 mx ESMTP\r\n");
+  say(WIRE_C_DATA, 0, "EHLO c\r\n");
+  say(WIRE_S_DATA, 0, answer);
+}
+
 /* Client lines at virtual time t, over TLS if `tls`, "|" standing for a
  * server line between them. */
 static void say_client_lines_on(int tls, uint64_t t, const char *lines)
@@ -1573,14 +1587,7 @@ static void test_421_answered_as_read(void)
    * the 421 for its second '*''s answer, found by fuzz_libesmtp). */
   for (int tls = 0; tls <= 1; tls++)
     for (size_t i = 0; i < sizeof sasl / sizeof sasl[0]; i++) {
-      if (tls) {
-        wire_to_tls_ehlo("250-mx\r\n250 STARTTLS\r\n", "250-mx\r\n250 AUTH PLAIN LOGIN\r\n");
-      } else {
-        wire_init(&wire);
-        say(WIRE_S_DATA, 0, "220 mx ESMTP\r\n");
-        say(WIRE_C_DATA, 0, "EHLO c\r\n");
-        say(WIRE_S_DATA, 0, "250-mx\r\n250 AUTH PLAIN LOGIN\r\n");
-      }
+      wire_to_ehlo_on(tls, "250-mx\r\n250 AUTH PLAIN LOGIN\r\n");
       say(WIRE_C_DATA, tls, "AUTH PLAIN\r\n");
       say(WIRE_S_DATA, tls, sasl[i].flight);
       say_client_lines_on(tls, 0, sasl[i].lines);
@@ -3004,14 +3011,7 @@ static void test_false_success_behind_unasked(void)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
       char ehlo[96];
       snprintf(ehlo, sizeof ehlo, "250 mx\r\n%s", cases[i].unasked);
-      if (tls) {
-        wire_to_tls_ehlo("250-mx\r\n250 STARTTLS\r\n", ehlo);
-      } else {
-        wire_init(&wire);
-        say(WIRE_S_DATA, 0, "220 mx ESMTP\r\n");
-        say(WIRE_C_DATA, 0, "EHLO c\r\n");
-        say(WIRE_S_DATA, 0, ehlo);
-      }
+      wire_to_ehlo_on(tls, ehlo);
       for (size_t k = 0; k < sizeof lines / sizeof lines[0]; k++)
         say(WIRE_C_DATA, tls, lines[k]);
       if (*cases[i].after_dot)
