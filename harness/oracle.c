@@ -1110,14 +1110,17 @@ static void check_after_message_dot(struct judge *j, const struct wire_item *it)
             at + 1);
 }
 
-/* The code at the head of a server line not ended when the client sent
- * `it` (still under way, or cut off since the client's last line, by a
- * stall or by bytes written outside TLS), -1 if none. After DATA, a 3yz
- * head may be what a client took for DATA's answer, cut short by its
- * timeout, before it sent its message (libESMTP, found by fuzz_libesmtp). */
-static int open_head_code(const struct judge *j, const struct wire_item *it)
+/* A 3yz at the head of a server line not ended when the client sent `it`:
+ * the line still under way, or one cut off since the client's last line
+ * (by a stall or by bytes written outside TLS), the other line after it or
+ * not. After DATA, such a head may be what a client took for DATA's
+ * answer, cut short by its timeout, before it sent its message (libESMTP,
+ * found by fuzz_libesmtp; also where a line under way behind bytes written
+ * outside TLS said 250, which libESMTP, its TLS stream broken there, never
+ * read). */
+static int open_head_3yz(const struct judge *j, const struct wire_item *it)
 {
-  return it->server_open ? it->server_open_code : j->cut_code;
+  return (it->server_open && it->server_open_code / 100 == 3) || j->cut_code / 100 == 3;
 }
 
 /* What a client line says of the message: its line ends and dots, and
@@ -1681,8 +1684,7 @@ static enum sc_verb client_verb(const struct judge *j, const struct wire_item *i
        (j->turn_codes[0] == 354 || j->data_code / 100 == 3)) ||
       (prev == SC_VERB_DATA && it->tls && surplus_first(j, 1) / 100 == 3) ||
       (prev == SC_VERB_DATA && !it->tls && j->last_answer / 100 == 3) ||
-      (prev == SC_VERB_DATA && open_head_code(j, it) / 100 == 3) ||
-      (prev == SC_VERB_BODY && !j->body_ended))
+      (prev == SC_VERB_DATA && open_head_3yz(j, it)) || (prev == SC_VERB_BODY && !j->body_ended))
     return SC_VERB_BODY; /* in its message */
   if (it->verb == SC_VERB_AUTH_DATA && prev != SC_VERB_AUTH && prev != SC_VERB_AUTH_DATA)
     return sc_classify((const char *)it->text, it->len);
