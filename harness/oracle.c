@@ -2138,6 +2138,11 @@ static void judge_delivery(struct judge *j, const struct wire *w, const struct s
             "ended done, but the server never answered the end of its message: its last line, "
             "a %d, has no line end (RFC 5321 4.2: no reply)",
             j->open_code);
+  else if (j->msg_code < 0 && j->server_partial && j->line_part && j->cur_code / 100 == 2)
+    verdict(j, SC_V_FALSE_SUCCESS,
+            "ended done, but the server never answered the end of its message: the last line of "
+            "its last reply, headed %d, has no line end (RFC 5321 4.2: no reply)",
+            j->cur_code);
   else if (j->msg_code < 0)
     verdict(j, SC_V_FALSE_SUCCESS,
             "ended done, but the server never answered the end of its message: nothing says it "

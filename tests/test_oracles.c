@@ -3081,6 +3081,11 @@ static void test_false_success(void)
   /* A 250 to the end cut short by the close: no reply (libESMTP takes it
    * for one; curl fails). */
   static const char *const cut_250[] = {MESSAGE_SENT("250 mx\r\n"), "S:250 queued", NULL};
+  /* A reply headed 250 whose last line has no end, and no code: no reply
+   * either (libESMTP took its first line's 250 at its timeout, found by
+   * fuzz_libesmtp). */
+  static const char *const cut_reply_250[] = {MESSAGE_SENT("250 mx\r\n"), "S:250-queued\r\n2",
+                                              NULL};
   /* EHLO answered with a line clients differ on as the end ("250-" and a
    * bare LF: curl ends the reply there): to the oracle the reply runs on,
    * and every later reply may pair one off (curl, found by fuzz_curl). */
@@ -3128,6 +3133,8 @@ static void test_false_success(void)
       {unanswered, SC_CLIENT_DONE, 1, "never answered the end of its message"},
       {cut_250, SC_CLIENT_DONE, 1, "its last line, a 250, has no line end"},
       {cut_250, SC_CLIENT_FAILED, 1, NULL},
+      {cut_reply_250, SC_CLIENT_DONE, 1, "its last reply, headed 250, has no line end"},
+      {cut_reply_250, SC_CLIENT_FAILED, 1, NULL},
       {surplus, SC_CLIENT_DONE, 1, NULL},
       {ambiguous_end, SC_CLIENT_DONE, 1, NULL},
       {short_hyphen_250, SC_CLIENT_DONE, 1, NULL},
