@@ -11,6 +11,7 @@
 #include "oracle.h"
 
 #include "host.h"
+#include "reply_parser.h"
 
 #include "b64.h"
 #include "judge_cmp.h"
@@ -233,14 +234,15 @@ struct judge {
   struct caps cur_caps_2xx;
   /* Before TLS. */
   struct caps pre;
-  int no_starttls;   /* the last pre-TLS hello reply lacks STARTTLS */
-  int refused;       /* STARTTLS answered otherwise than 220 */
-  int after_220;     /* the 220 to STARTTLS came; TLS not up yet */
-  int unclear_220;   /* that answer was a 2xx but no clean "220 " */
-  int injected;      /* bytes followed the 220 to STARTTLS */
-  int inj_replies;   /* complete replies among them, and one a splice made (splice_reply()) */
-  int ambiguous_end; /* a server line clients differ on as a reply's end came */
-  int loose;         /* lines without a code heading their reply, on this channel */
+  int no_starttls;    /* the last pre-TLS hello reply lacks STARTTLS */
+  int refused;        /* STARTTLS answered otherwise than 220 */
+  int after_220;      /* the 220 to STARTTLS came; TLS not up yet */
+  int unclear_220;    /* that answer was a 2xx but no clean "220 " */
+  int injected;       /* bytes followed the 220 to STARTTLS */
+  int inj_replies;    /* complete replies among them, and one a splice made (splice_reply()) */
+  int ambiguous_end;  /* a server line clients differ on as a reply's end came */
+  int loose;          /* lines without a code heading their reply, on this channel */
+  size_t line_pieces; /* pieces of the server line under way counted in `loose` */
   /* The last of the injected lines if the handshake cut it: its head and
    * its length (0: none, or spliced already). */
   uint8_t cut_head[4];
@@ -636,6 +638,25 @@ static void on_reply(struct judge *j, int code, int ends_reply, int first_421)
 
 static void release_held(struct judge *j);
 
+/* RFC 5321 4.5.3.1.5: a reply line is at most 512 octets with its CRLF. A
+ * longer one reaches a client that reads lines into a buffer of that size,
+ * or a little more, in pieces, each a line to it: the head, and pieces
+ * without a code, which such a client may take for whole replies as it does
+ * lines without one (`loose`: libESMTP reads 1,023 bytes at a time, and
+ * took two pieces of one 4 KB line for the answers to its MAIL and RCPT,
+ * found by fuzz_libesmtp). Counted as a reader of 510 bytes at a time has
+ * them, every piece past the head: of a line under way (n bytes so far)
+ * those it has whole, of one that ended or was cut all. */
+static void count_pieces(struct judge *j, size_t n, int ended)
+{
+  const size_t piece = SF_REPLY_MAX_LINE - 2;
+  size_t pieces = ended ? (n + piece - 1) / piece : n / piece;
+  size_t extra = pieces > 1 ? pieces - 1 : 0;
+  if (extra > j->line_pieces)
+    j->loose += (int)(extra - j->line_pieces);
+  j->line_pieces = ended ? 0 : extra > j->line_pieces ? extra : j->line_pieces;
+}
+
 /* The first line over TLS, after a line the handshake cut: a client that
  * kept the cut bytes reads the two as one line. Where that line ends a
  * reply and this one alone does not, the client reads one reply more than
@@ -748,6 +769,7 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
    * strtol(), found by fuzz_libesmtp; Python's smtplib ends a reply at any
    * line without a number), and pairs every later reply one off
    * (`loose`). */
+  count_pieces(j, it->full_len, 1);
   if (it->code < 0 && it->eol && j->cur_code < 0)
     j->loose++;
   if (it->code < 0 && it->eol)
@@ -1701,6 +1723,7 @@ static void on_tls_up(struct judge *j, const struct wire_item *it)
   j->tls_up = 1;
   j->given_up = 0;
   j->loose = 0;
+  j->line_pieces = 0;
   j->after_220 = 0;
   j->unclear_220 = 0;
   /* Room for any kind, a name of SF_HOST_NAME_MAX and the details; off
@@ -1755,6 +1778,8 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
     return;
   case WIRE_C_DATA: {
     int sasl = sasl_answer(j);
+    if (it->server_open)
+      count_pieces(j, it->server_open_len, 0);
     activity(j, it);
     excerpt(it, line, sizeof(line));
     if (it->tls)

@@ -101,7 +101,8 @@ struct wire_item {
   /* Client lines: bytes of a server line that has not ended yet had come
    * before this line. */
   int server_open;
-  int server_open_code; /* the code at that line's head, -1 if none (yet) */
+  int server_open_code;   /* the code at that line's head, -1 if none (yet) */
+  size_t server_open_len; /* the bytes of that line so far */
   /* Server lines: the reply code (-1 if the line has none) and whether it is
    * the last line of its reply ("ddd " or "ddd"). */
   int code;

@@ -3284,6 +3284,37 @@ static void test_line_without_code_as_reply(void)
   }
 }
 
+/* A server line longer than RFC 5321's 512 octets may reach a client in
+ * pieces, each a line to it, the pieces past the head without a code: a
+ * client that takes such lines for whole replies may take them for the
+ * answers to its next commands (libESMTP reads 1,023 bytes at a time, and
+ * sent RCPT and DATA back to back behind a 4 KB 250 line that answered its
+ * MAIL; found by fuzz_libesmtp). Those commands are no pipelining; behind
+ * a line of lawful length they are, as behind a line that has ended. */
+static void test_overlong_line_pieces(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = overlong-line\n");
+  static char line[1200];
+  static const struct {
+    size_t len;
+    const char *end;
+    int stale;
+  } cases[] = {{1100, "", 0}, {1100, "\r\n", 0}, {400, "", 1}, {400, "\r\n", 1}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    memset(line, 'G', cases[i].len);
+    memcpy(line, "250 ", 4);
+    snprintf(line + cases[i].len, sizeof line - cases[i].len, "%s", cases[i].end);
+    wire_to_tls_ehlo("250-mx\r\n250-STARTTLS\r\n250 PIPELINING\r\n", "250 mx\r\n");
+    say(WIRE_C_DATA, 1, "MAIL FROM:<a@b>\r\n");
+    say(WIRE_S_DATA, 1, line);
+    say(WIRE_C_DATA, 1, "RCPT TO:<c@d>\r\n");
+    say(WIRE_C_DATA, 1, "DATA\r\n");
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_STALE_CAPS);
+    CHECKF(!!got == cases[i].stale, "case %zu: %s", i, rep.reason[SC_V_STALE_CAPS]);
+  }
+}
+
 int main(void)
 {
   test_plaintext_ehlo_after_injection();
@@ -3357,6 +3388,7 @@ int main(void)
   test_421_behind_spliced_reply();
   test_code_alone_bare_lf();
   test_line_without_code_as_reply();
+  test_overlong_line_pieces();
   test_421_answered();
   test_421_answered_as_read();
   test_421_behind_injected();
