@@ -25,6 +25,8 @@
 #define GRACE_MAX   8
 /* Replies inside TLS that answered no command whose codes are kept. */
 #define SURPLUS_CODES 8
+/* take_plain_surplus(): no reply taken. */
+#define TOOK_NONE (-2)
 
 /* ---- capabilities, read by the oracle itself ---------------------------------- */
 
@@ -652,9 +654,12 @@ static void count_pieces(struct judge *j, size_t n, int ended)
   const size_t piece = SF_REPLY_MAX_LINE - 2;
   size_t pieces = ended ? (n + piece - 1) / piece : n / piece;
   size_t extra = pieces > 1 ? pieces - 1 : 0;
-  if (extra > j->line_pieces)
+  if (extra > j->line_pieces) {
     j->loose += (int)(extra - j->line_pieces);
-  j->line_pieces = ended ? 0 : extra > j->line_pieces ? extra : j->line_pieces;
+    j->line_pieces = extra;
+  }
+  if (ended)
+    j->line_pieces = 0;
 }
 
 /* The first line over TLS, after a line the handshake cut: a client that
@@ -848,15 +853,22 @@ static int bdat_last(const struct wire_item *it)
          jc_ieq(tok, "LAST", 4);
 }
 
+/* The client line `it` as a command waiting for its reply; `sasl`: it
+ * answers a 3yz of the client's SASL exchange (sasl_answer()). */
+static struct pending pending_of(const struct wire_item *it, int sasl)
+{
+  int ends_msg = (it->verb == SC_VERB_BODY && dot_alone(it)) || bdat_last(it);
+  return (struct pending){it->verb, it->tls, ends_msg, !ends_msg && dot_alone(it), sasl};
+}
+
 static void push_pending(struct judge *j, const struct wire_item *it)
 {
   if (data_line(it))
     return; /* the message is one command, answered once */
-  int ends_msg = (it->verb == SC_VERB_BODY && dot_alone(it)) || bdat_last(it);
-  j->msg_ends += (size_t)ends_msg;
+  struct pending p = pending_of(it, sasl_answer(j));
+  j->msg_ends += (size_t)p.ends_msg;
   j->data_sent |= it->verb == SC_VERB_DATA;
   j->msg_begun |= it->verb == SC_VERB_DATA || it->verb == SC_VERB_BDAT;
-  struct pending p = {it->verb, it->tls, ends_msg, !ends_msg && dot_alone(it), sasl_answer(j)};
   j->dot_after_data |= p.dot && j->data_sent;
   /* What the client's next line answers: the reply to this one, once one
    * is paired with it. */
@@ -1187,6 +1199,12 @@ static void release_held(struct judge *j)
   judge_after_421(j, &j->held_it, j->held_line);
 }
 
+/* The command the client's line says, whatever the server takes it for. */
+static enum sc_verb said_verb(const struct wire_item *it)
+{
+  return it->chunk ? SC_VERB_BODY : sc_classify((const char *)it->text, it->len);
+}
+
 static void check_after_421(struct judge *j, const struct wire_item *it, const char *line)
 {
   /* The words the client wrote, whatever the server would take them for:
@@ -1194,7 +1212,7 @@ static void check_after_421(struct judge *j, const struct wire_item *it, const c
    * data or message text, but the client said QUIT. */
   if (!j->closing.on)
     return;
-  enum sc_verb said = it->chunk ? SC_VERB_BODY : sc_classify((const char *)it->text, it->len);
+  enum sc_verb said = said_verb(it);
   j->rep->after_421 |= 1u << said;
   int empty_message_end = j->data_opened_after_421 && dot_alone(it);
   j->data_opened_after_421 = 0;
@@ -1244,8 +1262,7 @@ static void judge_after_421(struct judge *j, const struct wire_item *it, const c
    * found by fuzz_libesmtp). */
   const struct closing *c = &j->closing_end;
   if (c->injected && before < c->ngrace && c->next == c->ngrace) {
-    enum sc_verb said = it->chunk ? SC_VERB_BODY : sc_classify((const char *)it->text, it->len);
-    struct pending p = {.verb = said, .sasl = sasl_answer(j)};
+    struct pending p = {.verb = said_verb(it), .sasl = sasl_answer(j)};
     j->rep->answered_421 = took_for(&p);
   }
   if (past_end) {
@@ -1645,14 +1662,11 @@ static void activity(struct judge *j, const struct wire_item *it)
  * for with '*' each, and took the 421 behind them for the failure of its
  * mechanism: found by fuzz_libesmtp). Returns the code of the reply taken
  * (-1: not known), or TOOK_NONE. */
-#define TOOK_NONE (-2)
 static int take_plain_surplus(struct judge *j, const struct wire_item *it, int sasl)
 {
   if (j->unread[0].n == 0)
     return TOOK_NONE;
-  int ends_msg = (it->verb == SC_VERB_BODY && dot_alone(it)) || bdat_last(it);
-  struct pending p = {
-      .verb = it->verb, .ends_msg = ends_msg, .dot = !ends_msg && dot_alone(it), .sasl = sasl};
+  struct pending p = pending_of(it, sasl);
   name_421_answer(j, 0, &p);
   int code = surplus_first(j, 0);
   surplus_take(j, 0);
@@ -1778,8 +1792,7 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
     return;
   case WIRE_C_DATA: {
     int sasl = sasl_answer(j);
-    if (it->server_open)
-      count_pieces(j, it->server_open_len, 0);
+    count_pieces(j, it->server_open, 0);
     activity(j, it);
     excerpt(it, line, sizeof(line));
     if (it->tls)

@@ -130,8 +130,7 @@ static void emit_line(struct walker *wk, int dir, int eol)
     wk->in_chunk = wk->chunk_left > 0;
   } else if (dir == DIR_C) {
     struct line_acc *s = &wk->acc[DIR_S];
-    it.server_open = s->full_len > 0;
-    it.server_open_len = s->full_len;
+    it.server_open = s->full_len;
     it.server_open_code =
         it.server_open ? wire_reply_code(s->whole ? s->whole : s->buf, s->len) : -1;
     /* The writes of the open server line so far: this line tells of them,

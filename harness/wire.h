@@ -98,11 +98,10 @@ struct wire_item {
    * BDAT chunk, which are data, never commands). */
   enum sc_verb verb;
   int chunk; /* client bytes of a BDAT chunk (RFC 3030 2), cut at its end */
-  /* Client lines: bytes of a server line that has not ended yet had come
-   * before this line. */
-  int server_open;
-  int server_open_code;   /* the code at that line's head, -1 if none (yet) */
-  size_t server_open_len; /* the bytes of that line so far */
+  /* Client lines: the bytes of a server line that has not ended yet that
+   * had come before this line (0: none). */
+  size_t server_open;
+  int server_open_code; /* the code at that line's head, -1 if none (yet) */
   /* Server lines: the reply code (-1 if the line has none) and whether it is
    * the last line of its reply ("ddd " or "ddd"). */
   int code;
