@@ -238,6 +238,7 @@ struct judge {
   struct caps pre;
   int no_starttls;    /* the last pre-TLS hello reply lacks STARTTLS */
   int refused;        /* STARTTLS answered otherwise than 220 */
+  int starttls_took;  /* the code of a reply sent ahead STARTTLS took for its answer, -1: none */
   int after_220;      /* the 220 to STARTTLS came; TLS not up yet */
   int unclear_220;    /* that answer was a 2xx but no clean "220 " */
   int injected;       /* bytes followed the 220 to STARTTLS */
@@ -1301,7 +1302,11 @@ static void on_client_plain(struct judge *j, const struct wire_item *it, const c
   if (cfg->tls == SF_TLS_REQUIRED && cfg->mode == SF_MODE_IMPLICIT)
     verdict(j, SC_V_DOWNGRADE, "implicit-TLS client sent SMTP in plaintext at %llu ms: '%s'",
             (unsigned long long)it->t, line);
-  if (cfg->tls == SF_TLS_REQUIRED && starttls_mode(j) && (j->refused || j->no_starttls) &&
+  /* Not where STARTTLS took a 2xx sent ahead of it for its answer (curl
+   * reads ahead, and sent its TLS hello behind the 220 it took: found by
+   * the CI fuzz smoke): INJECTION's below. */
+  int refused = j->refused && j->starttls_took / 100 != 2;
+  if (cfg->tls == SF_TLS_REQUIRED && starttls_mode(j) && (refused || j->no_starttls) &&
       !harmless_before_tls(v))
     verdict(j, SC_V_DOWNGRADE,
             "went on in plaintext after STARTTLS was %s (RFC 8314 5.2): '%s' at %llu ms",
@@ -1312,8 +1317,9 @@ static void on_client_plain(struct judge *j, const struct wire_item *it, const c
    * two is the machine's timing, the verdict must not be). */
   if (v == SC_VERB_STARTTLS)
     j->ahead = j->surplus > 0;
-  if (j->ahead && (j->after_220 || pending_has(j, SC_VERB_STARTTLS, 0)) && !j->tls_up &&
-      v != SC_VERB_QUIT)
+  if (j->ahead &&
+      (j->after_220 || pending_has(j, SC_VERB_STARTTLS, 0) || j->starttls_took / 100 == 2) &&
+      !j->tls_up && v != SC_VERB_QUIT)
     verdict(j, SC_V_INJECTION,
             "sent '%s' in plaintext behind STARTTLS: it took a reply sent ahead of STARTTLS, "
             "which no command had asked for, for the answer (RFC 2920 3.1, RFC 3207 4.2)",
@@ -1817,6 +1823,8 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
     push_pending(j, it);
     if (took != TOOK_NONE)
       j->last_answer = took;
+    if (it->verb == SC_VERB_STARTTLS && !it->tls)
+      j->starttls_took = took == TOOK_NONE ? -1 : took;
     j->replies_since_client = 0;
     j->surplus_at_line = j->unread[1].n;
     j->cut_code = -1;
@@ -2208,6 +2216,7 @@ unsigned oracle_judge(const struct scenario *sc, const struct wire *w, const str
   j->cur_code = -1;
   j->cut_code = -1;
   j->last_answer = -1;
+  j->starttls_took = -1;
   j->last_body_len = SIZE_MAX;
   /* The greeting answers the connection. */
   j->pending[j->npending++] =

@@ -1842,6 +1842,28 @@ static void test_reply_sent_ahead(void)
     CHECKF((got & (ORACLE_BIT(SC_V_INJECTION) | ORACLE_BIT(SC_V_DOWNGRADE))) == want,
            "order %d: verdicts %#x (%s)", order, got, rep.reason[SC_V_INJECTION]);
   }
+  /* Under tls=required, STARTTLS refused after a 220 sent ahead, which the
+   * client took for the answer and sent its TLS hello behind (curl, found
+   * by the CI fuzz smoke): INJECTION, no DOWNGRADE; a client that took a
+   * 454 sent ahead for the answer and went on in plaintext downgraded, as
+   * on the real 454. */
+  static struct scenario required;
+  load(&required, "name = reply-sent-ahead-required\nclient.tls = required\n");
+  for (int refusal_ahead = 0; refusal_ahead <= 1; refusal_ahead++) {
+    wire_init(&wire);
+    say(WIRE_S_DATA, 0, "220 mx ESMTP\r\n");
+    say(WIRE_C_DATA, 0, "EHLO c\r\n");
+    say(WIRE_S_DATA, 0, "250-mx\r\n250 STARTTLS\r\n");
+    say(WIRE_S_DATA, 0, refusal_ahead ? "454 busy\r\n" : "220 go\r\n");
+    say(WIRE_C_DATA, 0, "STARTTLS\r\n");
+    say(WIRE_S_DATA, 0, "454 no\r\n");
+    say(WIRE_C_DATA, 0, refusal_ahead ? "MAIL FROM:<a@b>\r\n" : "\x16\x03\x01\x02\x00\r\n");
+    unsigned got = oracle_judge(&required, &wire, NULL, &rep);
+    CHECKF(!(got & ORACLE_BIT(SC_V_INJECTION)) == !!refusal_ahead, "refusal ahead %d: verdicts %#x",
+           refusal_ahead, got);
+    CHECKF(!(got & ORACLE_BIT(SC_V_DOWNGRADE)) == !refusal_ahead, "refusal ahead %d: %s",
+           refusal_ahead, rep.reason[SC_V_DOWNGRADE]);
+  }
   /* A hello sent early with no reply ahead of STARTTLS to take for its
    * answer is not this flaw. */
   wire_to_starttls("250-mx\r\n250 STARTTLS\r\n");
