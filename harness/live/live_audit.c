@@ -695,24 +695,15 @@ static int start_worker(struct worker *wk, const struct live_audit_opts *o,
                         const struct live_profile *p, const char *file, const char *name,
                         size_t index)
 {
-  int pfd[2];
-  if (pipe2(pfd, O_CLOEXEC) != 0)
+  int fd;
+  pid_t pid = live_fork_piped(&fd);
+  if (pid < 0)
     return -1;
-  fflush(NULL);
-  pid_t pid = fork();
-  if (pid < 0) {
-    close(pfd[0]);
-    close(pfd[1]);
-    return -1;
-  }
-  if (pid == 0) {
-    close(pfd[0]);
-    worker_main(o, p, file, name, pfd[1]);
-  }
-  close(pfd[1]);
+  if (pid == 0)
+    worker_main(o, p, file, name, fd);
   memset(wk, 0, sizeof(*wk));
   wk->pid = pid;
-  wk->fd = pfd[0];
+  wk->fd = fd;
   wk->index = index;
   wk->started = live_now_ms();
   return 0;

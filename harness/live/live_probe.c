@@ -1,6 +1,7 @@
 #include "live/live_probe.h"
 
 #include "live/live_conn.h"
+#include "live/live_spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -880,34 +881,25 @@ enum attempt { PLAIN, INJECT, TLS };
 static int start_kid(struct kid *k, const struct live_addr *a, const struct live_probe_opts *o,
                      enum attempt what, void *res, size_t size)
 {
-  int pfd[2];
+  int fd;
   memset(k, 0, sizeof(*k));
   k->fd = -1;
   k->res = res;
   k->size = size;
-  if (pipe(pfd) != 0)
+  pid_t pid = live_fork_piped(&fd);
+  if (pid < 0)
     return -1;
-  fflush(NULL);
-  pid_t pid = fork();
-  if (pid < 0) {
-    close(pfd[0]);
-    close(pfd[1]);
-    return -1;
-  }
   if (pid == 0) {
-    close(pfd[0]);
     if (what == TLS)
-      tls_attempt(a, o, pfd[1], res);
+      tls_attempt(a, o, fd, res);
     else
-      plain_attempt(a, o, what == INJECT, pfd[1], res);
-    send_result(pfd[1], res, size);
+      plain_attempt(a, o, what == INJECT, fd, res);
+    send_result(fd, res, size);
     _exit(0);
   }
-  close(pfd[1]);
-  (void)fcntl(pfd[0], F_SETFL, O_NONBLOCK);
-  (void)fcntl(pfd[0], F_SETFD, FD_CLOEXEC);
+  (void)fcntl(fd, F_SETFL, O_NONBLOCK);
   k->pid = pid;
-  k->fd = pfd[0];
+  k->fd = fd;
   return 0;
 }
 

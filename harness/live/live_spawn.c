@@ -133,6 +133,23 @@ static void reaped(struct live_child *ch, int st)
   ch->sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
 }
 
+pid_t live_fork_piped(int *fd)
+{
+  int pfd[2];
+  if (pipe2(pfd, O_CLOEXEC) != 0)
+    return -1;
+  fflush(NULL); /* nothing buffered is written twice */
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(pfd[0]);
+    close(pfd[1]);
+    return -1;
+  }
+  close(pfd[pid == 0 ? 0 : 1]);
+  *fd = pfd[pid == 0 ? 1 : 0];
+  return pid;
+}
+
 int live_child_poll(struct live_child *ch)
 {
   if (ch->pid <= 0)

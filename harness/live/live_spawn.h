@@ -38,6 +38,11 @@ struct live_child {
  * or an errno value (the program cannot be started). */
 int live_spawn(struct live_child *ch, char *const argv[], const char *stdin_path, int out_fd,
                const char *home);
+/* Forks a worker of ours (no exec) with a pipe back to us, both ends
+ * close-on-exec. Returns the pid with *fd the read end (the parent), 0 with
+ * *fd the write end (the child), or -1 (no pipe or no fork; nothing left
+ * open). */
+pid_t live_fork_piped(int *fd);
 /* Reaps the child if it has ended; 1 if it has. */
 int live_child_poll(struct live_child *ch);
 /* "exit status 1", "killed by signal 11 (SIGSEGV)". */
