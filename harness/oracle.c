@@ -258,12 +258,15 @@ struct judge {
   /* Those inside TLS that no command had been taken to answer when the
    * client last spoke: its commands sent by then read them first. */
   int surplus_at_line;
-  int open_line;   /* the last server line over TLS never ended (cut by a stall, ...) */
-  int open_code;   /* its code, -1 if it has none yet */
-  int cut_code;    /* the code of the last such line since the client's last line, -1: none */
-  int open_taken;  /* the server line under way was counted as a reply (take_open_line()) */
-  int ahead;       /* STARTTLS went out with such a reply unread before it */
-  struct caps inj; /* what the injected lines announced */
+  int open_line;        /* the last server line over TLS never ended (cut by a stall, ...) */
+  int open_code;        /* its code, -1 if it has none yet */
+  uint8_t open_head[4]; /* its first bytes, up to four (whole_line()) */
+  size_t open_head_len;
+  int cut_code;          /* the code of the last such line since the client's last line, -1: none */
+  int open_taken;        /* the server line under way was counted as a reply (take_open_line()) */
+  size_t open_taken_len; /* its bytes then */
+  int ahead;             /* STARTTLS went out with such a reply unread before it */
+  struct caps inj;       /* what the injected lines announced */
   /* After TLS. */
   int tls_up;
   int tls_cmds;  /* commands sent over TLS */
@@ -697,15 +700,12 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
    * fuzz_libesmtp). A 421 at its head is no 421 every client reads where the
    * line ends. */
   int taken_in_part = j->open_taken && !j->open_line;
-  /* A line over TLS that goes on from one that had not ended (the wire
-   * splits a line where bytes went outside TLS in its middle) is the same
-   * line to the client, headed by that one's code. */
-  int head = j->open_line && it->tls ? j->open_code : it->code;
   j->open_taken = 0;
+  j->open_taken_len = 0;
   j->open_line = it->tls && !it->eol;
   if (j->open_line)
-    j->cut_code = head;
-  j->open_code = head;
+    j->cut_code = it->code;
+  j->open_code = it->code;
   const uint8_t *text;
   size_t n;
   line_text(it, &text, &n);
@@ -1433,12 +1433,21 @@ static int gives_up(const struct judge *j)
  * commands in flight take in order (on_client_tls()); in plaintext, as
  * on_reply() pairs one, the answer to the oldest command waiting, or to
  * none (take_plain_surplus()). Not where whole replies were injected,
- * which the client may have taken as well (INJECTION's accounting). */
+ * which the client may have taken as well (INJECTION's accounting). Once
+ * more where the line grew while the client waited in silence for it: a
+ * client whose timeout cuts a line takes each new part for a reply
+ * (libESMTP took two parts of one line, each at a timeout, for the answers
+ * to a password and to the "*" it sent behind it; the oracle, with one,
+ * called its MAIL and RCPT pipelining: found by fuzz_libesmtp). */
 static void take_open_line(struct judge *j, const struct wire_item *it)
 {
-  if (!(it->server_open || j->open_line) || j->open_taken || j->inj_replies > 0)
+  if (!(it->server_open || j->open_line) || j->inj_replies > 0)
+    return;
+  int grew = it->server_open > j->open_taken_len && j->quiet >= ORACLE_TIMEOUT_SLACK_MS;
+  if (j->open_taken && !grew)
     return;
   j->open_taken = 1;
+  j->open_taken_len = it->server_open;
   if (it->tls) {
     surplus_add(j, 1, j->open_line ? j->open_code : -1);
   } else if (j->npending > 0) {
@@ -1458,9 +1467,13 @@ static void on_client_tls(struct judge *j, const struct wire_item *it, const cha
     verdict(j, SC_V_CERT, "sent '%s' over TLS after the server presented %s", line, j->cert_what);
   check_after_421(j, it, line);
   check_message(j, it, line);
-  if (data_line(it) || v == SC_VERB_AUTH_DATA)
+  if (data_line(it))
     return;
+  /* A line of the SASL exchange too: the client took what it had of a
+   * line under way for the challenge it answers. */
   take_open_line(j, it);
+  if (v == SC_VERB_AUTH_DATA)
+    return;
   /* Replies the server sent inside TLS that answered no command: a client
    * reading reply by reply takes them, in order, for the answers to its
    * commands in flight. The server's own doing, and no pipelining. */
@@ -1775,6 +1788,40 @@ static void on_tls_up(struct judge *j, const struct wire_item *it)
   j->npending = k;
 }
 
+/* A server line over TLS that goes on from one that had not ended (the
+ * wire splits a line where bytes went outside TLS in its middle) is one
+ * line to a client that reads it: its code, and whether it ends a reply,
+ * are its head's. The
+ * copy in `own` is that line, its head's first four bytes and this part's;
+ * the head's other bytes are not in it. A client that read the lines as
+ * the server split them took "334 ..." for a 334 and then "250-mx" for the
+ * first line of a reply that never ended: libESMTP, which took the head
+ * for the answer to its DATA at its timeout and then sent its message;
+ * the oracle, which read the part alone, held DATA unanswered and called
+ * its "." pipelining (found by fuzz_libesmtp). */
+static const struct wire_item *whole_line(struct judge *j, const struct wire_item *it,
+                                          struct wire_item *own)
+{
+  static _Thread_local uint8_t joined[4 + WIRE_MAX_LINE];
+  if (j->open_line && it->tls) {
+    size_t k = j->open_head_len;
+    memcpy(joined, j->open_head, k);
+    memcpy(joined + k, it->text, it->len);
+    *own = *it;
+    own->text = joined;
+    own->len = k + it->len;
+    own->full_len = k + it->full_len;
+    own->code = wire_reply_code(joined, own->len);
+    own->final = own->code >= 0 && (own->len == 3 || joined[3] != '-');
+    it = own;
+  }
+  if (it->tls && !it->eol) {
+    j->open_head_len = it->len < 4 ? it->len : 4;
+    memcpy(j->open_head, it->text, j->open_head_len);
+  }
+  return it;
+}
+
 static void on_item(void *ctx, const struct wire_item *wire_it)
 {
   struct judge *j = ctx;
@@ -1787,6 +1834,8 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
     own = *wire_it;
     own.verb = client_verb(j, wire_it);
     it = &own;
+  } else if (wire_it->kind == WIRE_S_DATA) {
+    it = whole_line(j, wire_it, &own);
   }
   /* Bytes of a server line that came before this item: of this line if it
    * is one that came in parts, else of one not ended yet. */
@@ -1805,7 +1854,7 @@ static void on_item(void *ctx, const struct wire_item *wire_it)
       on_client_tls(j, it, line);
     else
       on_client_plain(j, it, line);
-    if (!it->tls && !data_line(it) && it->verb != SC_VERB_AUTH_DATA)
+    if (!it->tls && !data_line(it))
       take_open_line(j, it);
     int took = !it->tls && !data_line(it) ? take_plain_surplus(j, it, sasl) : TOOK_NONE;
     if (!it->chunk) {

@@ -1395,6 +1395,10 @@ static void test_line_across_raw_write(void)
       {"354 go ", "\x17", "250 ok\n", 0},
       {"250 ok\r\n", "", "", 1},
       {"354 go", "\x17\x03\x03", "250-mx\r\n250 a", 0},
+      /* A 334 that a record header cut and a "250-mx" ended: one line,
+       * headed by the 334, that answered DATA (libESMTP took the head at
+       * its timeout and sent its message, found by fuzz_libesmtp). */
+      {"334 go", "\x17\x03\x03", "250-mx\r\n", 0},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     wire_to_tls_ehlo("250-mx\r\n250-PIPELINING\r\n250 STARTTLS\r\n", "250 mx\r\n");
@@ -3337,8 +3341,81 @@ static void test_overlong_line_pieces(void)
   }
 }
 
+/* A line under way over TLS that grew while the client waited in silence,
+ * between two of its lines: a client whose timeout cuts a line took each
+ * part for a reply (libESMTP took two parts of "321 4." for the answers to
+ * its password and to the "*" behind it, the rest of the line for the
+ * answer to the second "*", then the unasked 220 for MAIL's: found by
+ * fuzz_libesmtp). Not where the line did not grow, or the client did not
+ * wait for it: then RCPT behind MAIL, with PIPELINING announced only
+ * before TLS, is pipelining on stale capabilities. */
+static void test_line_grown_between_timeouts(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = line-grown\nclient.auth = login\n");
+  static const struct {
+    const char *second; /* what the server adds to the line after the first "*" */
+    uint64_t wait;      /* the client's silence before its second "*" */
+    int stale;
+  } cases[] = {
+      {"321 4.", 300000, 0},
+      {"", 300000, 1},
+      {"321 4.", 0, 1},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    wire_to_tls_ehlo("250-mx\r\n250-PIPELINING\r\n250 STARTTLS\r\n",
+                     "250-mx\r\n250 AUTH LOGIN\r\n");
+    say(WIRE_C_DATA, 1, "AUTH LOGIN YQ==\r\n");
+    say(WIRE_S_DATA, 1, "334 UGFzc3dvcmQ6\r\n");
+    say(WIRE_C_DATA, 1, "cA==\r\n");
+    say(WIRE_S_DATA, 1, "321 4.");
+    wire_add(&wire, WIRE_C_DATA, 1, 300000, "*\r\n", 3, 0, SF_ERR_OK);
+    if (*cases[i].second)
+      wire_add(&wire, WIRE_S_DATA, 1, 300000, cases[i].second, strlen(cases[i].second), 0,
+               SF_ERR_OK);
+    uint64_t t = 300000 + cases[i].wait;
+    wire_add(&wire, WIRE_C_DATA, 1, t, "*\r\n", 3, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_S_DATA, 1, t, "535 no\r\n220 mx\r\n", 16, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 1, t, "MAIL FROM:<a@b>\r\n", 17, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 1, t, "RCPT TO:<c@d>\r\n", 15, 0, SF_ERR_OK);
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_STALE_CAPS);
+    CHECKF(!!got == cases[i].stale, "case %zu: %s", i, rep.reason[SC_V_STALE_CAPS]);
+  }
+}
+
+/* The same in plaintext, a SASL line there too taking a part: after two
+ * parts taken, a 535 and a 221 answer the two "*"s and MAIL, and the 421
+ * behind them is what the client takes for RCPT's answer (the command the
+ * report names). Where the line did not grow, it took the 421 for MAIL's. */
+static void test_line_grown_between_timeouts_plain(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = line-grown-plain\nclient.mode = plain\nclient.tls = none\n"
+            "client.auth = login\nclient.allow_plaintext_auth = yes\n");
+  for (int grew = 0; grew < 2; grew++) {
+    wire_to_ehlo_on(0, "250-mx\r\n250 AUTH LOGIN\r\n");
+    say(WIRE_C_DATA, 0, "AUTH LOGIN YQ==\r\n");
+    say(WIRE_S_DATA, 0, "334 UGFzc3dvcmQ6\r\n");
+    say(WIRE_C_DATA, 0, "cA==\r\n");
+    say(WIRE_S_DATA, 0, "321 4.");
+    wire_add(&wire, WIRE_C_DATA, 0, 300000, "*\r\n", 3, 0, SF_ERR_OK);
+    if (grew)
+      wire_add(&wire, WIRE_S_DATA, 0, 300000, "321 4.", 6, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 0, 600000, "*\r\n", 3, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_S_DATA, 0, 600000, "535 no\r\n221 a\r\n421 bye\r\n", 24, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 0, 600000, "MAIL FROM:<a@b>\r\n", 17, 0, SF_ERR_OK);
+    wire_add(&wire, WIRE_C_DATA, 0, 600000, "RCPT TO:<c@d>\r\n", 15, 0, SF_ERR_OK);
+    oracle_judge(&sc, &wire, NULL, &rep);
+    enum sc_verb want = grew ? SC_VERB_RCPT : SC_VERB_MAIL;
+    CHECKF(rep.answered_421 == want, "grew %d: the 421 answered %s", grew,
+           sc_verb_name(rep.answered_421));
+  }
+}
+
 int main(void)
 {
+  test_line_grown_between_timeouts();
+  test_line_grown_between_timeouts_plain();
   test_plaintext_ehlo_after_injection();
   test_expected_error_not_given();
   test_421_pipelined_group_bdat();
