@@ -350,6 +350,7 @@ struct judge {
   int data_sent, msg_begun;
   int dot_after_data; /* a lone "." after DATA, read as a command: the client's end, maybe */
   int msg_code;
+  int msg_part_code; /* the head of a line under way it took for that answer (plaintext), -1 */
   int msg_accepted;
   int msg_late_2xx;
   int msg_unasked_2xx; /* the same from replies that answered nothing (surplus_taken()) */
@@ -1451,7 +1452,9 @@ static void take_open_line(struct judge *j, const struct wire_item *it)
   if (it->tls) {
     surplus_add(j, 1, j->open_line ? j->open_code : -1);
   } else if (j->npending > 0) {
-    pending_pop(j);
+    struct pending p = pending_pop(j);
+    if ((p.ends_msg || p.dot) && j->msg_code < 0)
+      j->msg_part_code = it->server_open_code;
   } else {
     j->surplus++;
     surplus_add(j, 0, -1);
@@ -2238,6 +2241,11 @@ static void judge_delivery(struct judge *j, const struct wire *w, const struct s
             "ended done, but the server never answered the end of its message: the last line of "
             "its last reply, headed %d, has no line end (RFC 5321 4.2: no reply)",
             j->cur_code);
+  else if (j->msg_code < 0 && j->msg_part_code / 100 == 2)
+    verdict(j, SC_V_FALSE_SUCCESS,
+            "ended done, but the server never answered the end of its message: the line it took "
+            "for the answer, headed %d, had no line end when it went on (RFC 5321 4.2: no reply)",
+            j->msg_part_code);
   else if (j->msg_code < 0)
     verdict(j, SC_V_FALSE_SUCCESS,
             "ended done, but the server never answered the end of its message: nothing says it "
@@ -2262,6 +2270,7 @@ unsigned oracle_judge(const struct scenario *sc, const struct wire *w, const str
   j->last_verb = SC_VERB_CONNECT;
   j->data_code = -1;
   j->msg_code = -1;
+  j->msg_part_code = -1;
   j->cur_code = -1;
   j->cut_code = -1;
   j->last_answer = -1;

@@ -3133,6 +3133,19 @@ static void test_false_success(void)
                                                  NULL};
   static const char *const accepted[] = {MESSAGE_SENT("250 mx\r\n"), "S:250 queued\r\n221 bye\r\n",
                                          NULL};
+  /* The end of the message answered by a line that had not ended when the
+   * client went on to QUIT (libESMTP took "250 " for the answer at its
+   * timeout; the line ended behind its QUIT, found by fuzz_libesmtp). */
+  static const char *const part_250[] = {
+      "C:EHLO c\r\n",
+      "S:250 mx\r\n",
+      "C:MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n",
+      "S:250 a\r\n250 b\r\n354 go\r\n",
+      "C:Hi.\r\n.\r\n",
+      "S:250 ",
+      "C:QUIT\r\n",
+      "S:221 bye\r\n",
+      NULL};
   /* The message sent right behind DATA, before any answer, which the
    * server then takes as the message after its 354 and accepts. */
 #define MESSAGE_BEHIND_DATA(ehlo_answer)                                                           \
@@ -3165,6 +3178,8 @@ static void test_false_success(void)
       {ambiguous_end, SC_CLIENT_DONE, 1, NULL},
       {short_hyphen_250, SC_CLIENT_DONE, 1, NULL},
       {accepted, SC_CLIENT_DONE, 1, NULL},
+      {part_250, SC_CLIENT_DONE, 1, "headed 250, had no line end when it went on"},
+      {part_250, SC_CLIENT_FAILED, 1, NULL},
       {behind_data, SC_CLIENT_DONE, 1, NULL},
       {behind_data_surplus, SC_CLIENT_DONE, 1, NULL},
   };
