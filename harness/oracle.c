@@ -1794,9 +1794,9 @@ static void on_tls_up(struct judge *j, const struct wire_item *it)
 /* A server line over TLS that goes on from one that had not ended (the
  * wire splits a line where bytes went outside TLS in its middle) is one
  * line to a client that reads it: its code, and whether it ends a reply,
- * are its head's. The
- * copy in `own` is that line, its head's first four bytes and this part's;
- * the head's other bytes are not in it. A client that read the lines as
+ * are its head's. The copy in `own` is that line, its head's first four
+ * bytes and this part's (at most WIRE_MAX_LINE); the head's other bytes
+ * are not in it. A client that read the lines as
  * the server split them took "334 ..." for a 334 and then "250-mx" for the
  * first line of a reply that never ended: libESMTP, which took the head
  * for the answer to its DATA at its timeout and then sent its message;
