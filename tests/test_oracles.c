@@ -1078,6 +1078,12 @@ static void say(enum wire_kind kind, int tls, const char *text_)
   wire_add(&wire, kind, tls, 0, text_, strlen(text_), 0, SF_ERR_OK);
 }
 
+/* The same at virtual time t. */
+static void say_at(enum wire_kind kind, int tls, uint64_t t, const char *text_)
+{
+  wire_add(&wire, kind, tls, t, text_, strlen(text_), 0, SF_ERR_OK);
+}
+
 /* The envelope, in plaintext or over TLS: MAIL answered 250, then RCPT
  * answered `to_rcpt`. */
 static void say_envelope(int tls, const char *to_rcpt)
@@ -3384,15 +3390,14 @@ static void test_line_grown_between_timeouts(void)
     say(WIRE_S_DATA, 1, "334 UGFzc3dvcmQ6\r\n");
     say(WIRE_C_DATA, 1, "cA==\r\n");
     say(WIRE_S_DATA, 1, "321 4.");
-    wire_add(&wire, WIRE_C_DATA, 1, 300000, "*\r\n", 3, 0, SF_ERR_OK);
+    say_at(WIRE_C_DATA, 1, 300000, "*\r\n");
     if (*cases[i].second)
-      wire_add(&wire, WIRE_S_DATA, 1, 300000, cases[i].second, strlen(cases[i].second), 0,
-               SF_ERR_OK);
+      say_at(WIRE_S_DATA, 1, 300000, cases[i].second);
     uint64_t t = 300000 + cases[i].wait;
-    wire_add(&wire, WIRE_C_DATA, 1, t, "*\r\n", 3, 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_S_DATA, 1, t, "535 no\r\n220 mx\r\n", 16, 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_C_DATA, 1, t, "MAIL FROM:<a@b>\r\n", 17, 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_C_DATA, 1, t, "RCPT TO:<c@d>\r\n", 15, 0, SF_ERR_OK);
+    say_at(WIRE_C_DATA, 1, t, "*\r\n");
+    say_at(WIRE_S_DATA, 1, t, "535 no\r\n220 mx\r\n");
+    say_at(WIRE_C_DATA, 1, t, "MAIL FROM:<a@b>\r\n");
+    say_at(WIRE_C_DATA, 1, t, "RCPT TO:<c@d>\r\n");
     unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_STALE_CAPS);
     CHECKF(!!got == cases[i].stale, "case %zu: %s", i, rep.reason[SC_V_STALE_CAPS]);
   }
@@ -3413,13 +3418,13 @@ static void test_line_grown_between_timeouts_plain(void)
     say(WIRE_S_DATA, 0, "334 UGFzc3dvcmQ6\r\n");
     say(WIRE_C_DATA, 0, "cA==\r\n");
     say(WIRE_S_DATA, 0, "321 4.");
-    wire_add(&wire, WIRE_C_DATA, 0, 300000, "*\r\n", 3, 0, SF_ERR_OK);
+    say_at(WIRE_C_DATA, 0, 300000, "*\r\n");
     if (grew)
-      wire_add(&wire, WIRE_S_DATA, 0, 300000, "321 4.", 6, 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_C_DATA, 0, 600000, "*\r\n", 3, 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_S_DATA, 0, 600000, "535 no\r\n221 a\r\n421 bye\r\n", 24, 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_C_DATA, 0, 600000, "MAIL FROM:<a@b>\r\n", 17, 0, SF_ERR_OK);
-    wire_add(&wire, WIRE_C_DATA, 0, 600000, "RCPT TO:<c@d>\r\n", 15, 0, SF_ERR_OK);
+      say_at(WIRE_S_DATA, 0, 300000, "321 4.");
+    say_at(WIRE_C_DATA, 0, 600000, "*\r\n");
+    say_at(WIRE_S_DATA, 0, 600000, "535 no\r\n221 a\r\n421 bye\r\n");
+    say_at(WIRE_C_DATA, 0, 600000, "MAIL FROM:<a@b>\r\n");
+    say_at(WIRE_C_DATA, 0, 600000, "RCPT TO:<c@d>\r\n");
     oracle_judge(&sc, &wire, NULL, &rep);
     enum sc_verb want = grew ? SC_VERB_RCPT : SC_VERB_MAIL;
     CHECKF(rep.answered_421 == want, "grew %d: the 421 answered %s", grew,
