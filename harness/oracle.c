@@ -211,11 +211,16 @@ struct closing {
 
 /* Replies that answered no command and wait to be read, with the codes of
  * the first of them (-1: none read), oldest first: the first is what the
- * client takes for the answer to its next command. */
+ * client takes for the answer to its next command. The codes are kept as
+ * runs of one code, so that a flood of the same reply is known to its end
+ * (512 unasked "250 A"s that libESMTP took for the answers to all its
+ * commands, its BDAT LAST's too, found by fuzz_libesmtp). */
 struct unread {
   int n;
-  size_t known;
+  size_t known; /* the first `known` of the n, in runs */
+  size_t runs;
   int code[SURPLUS_CODES];
+  size_t count[SURPLUS_CODES];
 };
 
 struct judge {
@@ -509,8 +514,16 @@ static int pairing_uncertain(const struct judge *j, int tls);
 static void surplus_add(struct judge *j, int tls, int code)
 {
   struct unread *u = &j->unread[tls];
-  if (u->known == (size_t)u->n && u->known < SURPLUS_CODES)
-    u->code[u->known++] = code;
+  if (u->known == (size_t)u->n) {
+    if (u->runs > 0 && u->code[u->runs - 1] == code) {
+      u->count[u->runs - 1]++;
+      u->known++;
+    } else if (u->runs < SURPLUS_CODES) {
+      u->code[u->runs] = code;
+      u->count[u->runs++] = 1;
+      u->known++;
+    }
+  }
   u->n++;
 }
 
@@ -521,7 +534,11 @@ static void surplus_take(struct judge *j, int tls)
   if (u->known == 0)
     return;
   u->known--;
-  memmove(u->code, u->code + 1, u->known * sizeof u->code[0]);
+  if (--u->count[0] > 0)
+    return;
+  u->runs--;
+  memmove(u->code, u->code + 1, u->runs * sizeof u->code[0]);
+  memmove(u->count, u->count + 1, u->runs * sizeof u->count[0]);
 }
 
 /* The code of the reply the client takes for the answer to its next

@@ -3059,6 +3059,37 @@ static void test_false_success_behind_unasked(void)
     }
 }
 
+/* The same behind a flood of one unasked reply, longer than the oracle
+ * keeps distinct codes for: the end of the message, the tenth command,
+ * takes the tenth (libESMTP took 512 unasked "250 A"s for the answers to
+ * all its commands, its BDAT LAST's too, found by fuzz_libesmtp). */
+static void test_false_success_behind_unasked_flood(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = unasked-2xx-flood\n");
+  static const struct {
+    const char *unasked;
+    int caught;
+  } cases[] = {{"250 A\r\n", 0}, {"554 no\r\n", 1}};
+  for (int tls = 0; tls <= 1; tls++)
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+      char ehlo[256];
+      size_t n = (size_t)snprintf(ehlo, sizeof ehlo, "250-mx\r\n250 CHUNKING\r\n");
+      for (int k = 0; k < 12; k++)
+        n += (size_t)snprintf(ehlo + n, sizeof ehlo - n, "%s", cases[i].unasked);
+      wire_to_ehlo_on(tls, ehlo);
+      say(WIRE_C_DATA, tls, "MAIL FROM:<a@b>\r\n");
+      for (int k = 0; k < 8; k++)
+        say(WIRE_C_DATA, tls, "RCPT TO:<c@d>\r\n");
+      say(WIRE_C_DATA, tls, "BDAT 5 LAST\r\nHi.\r\n");
+      say(WIRE_C_DATA, tls, "QUIT\r\n");
+      wire_add(&wire, WIRE_END, tls, 0, "", 0, (uint64_t)SC_CLIENT_DONE, SF_ERR_OK);
+      unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_FALSE_SUCCESS);
+      CHECKF(!got == !cases[i].caught, "tls %d case %zu: %s", tls, i,
+             rep.reason[SC_V_FALSE_SUCCESS]);
+    }
+}
+
 /* A client that ends done, asked to deliver, says the message went: the
  * server must have accepted it, with a 2xx to the message's end. */
 static void test_false_success(void)
@@ -3434,6 +3465,7 @@ static void test_line_grown_between_timeouts_plain(void)
 
 int main(void)
 {
+  test_false_success_behind_unasked_flood();
   test_line_grown_between_timeouts();
   test_line_grown_between_timeouts_plain();
   test_plaintext_ehlo_after_injection();
