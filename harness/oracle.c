@@ -217,7 +217,7 @@ struct closing {
  * commands, its BDAT LAST's too, found by fuzz_libesmtp). */
 struct unread {
   int n;
-  size_t known; /* the first `known` of the n, in runs */
+  int lost; /* a code did not fit: it and those behind it are not known */
   size_t runs;
   int code[SURPLUS_CODES];
   size_t count[SURPLUS_CODES];
@@ -514,27 +514,25 @@ static int pairing_uncertain(const struct judge *j, int tls);
 static void surplus_add(struct judge *j, int tls, int code)
 {
   struct unread *u = &j->unread[tls];
-  if (u->known == (size_t)u->n) {
-    if (u->runs > 0 && u->code[u->runs - 1] == code) {
-      u->count[u->runs - 1]++;
-      u->known++;
-    } else if (u->runs < SURPLUS_CODES) {
-      u->code[u->runs] = code;
-      u->count[u->runs++] = 1;
-      u->known++;
-    }
-  }
   u->n++;
+  if (u->lost)
+    return;
+  if (u->runs > 0 && u->code[u->runs - 1] == code)
+    u->count[u->runs - 1]++;
+  else if (u->runs == SURPLUS_CODES)
+    u->lost = 1;
+  else {
+    u->code[u->runs] = code;
+    u->count[u->runs++] = 1;
+  }
 }
 
 static void surplus_take(struct judge *j, int tls)
 {
   struct unread *u = &j->unread[tls];
-  u->n--;
-  if (u->known == 0)
-    return;
-  u->known--;
-  if (--u->count[0] > 0)
+  if (--u->n == 0)
+    u->lost = 0;
+  if (u->runs == 0 || --u->count[0] > 0)
     return;
   u->runs--;
   memmove(u->code, u->code + 1, u->runs * sizeof u->code[0]);
@@ -545,7 +543,7 @@ static void surplus_take(struct judge *j, int tls)
  * command, if one that answered nothing is waiting, else -1. */
 static int surplus_first(const struct judge *j, int tls)
 {
-  return j->unread[tls].known > 0 ? j->unread[tls].code[0] : -1;
+  return j->unread[tls].runs > 0 ? j->unread[tls].code[0] : -1;
 }
 
 /* A reply that answered nothing, with code `code`, taken by the command
