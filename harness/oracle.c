@@ -282,6 +282,7 @@ struct judge {
    * ends a reply, before its next command; what those lines announce is
    * announced over TLS too. */
   int post_open;
+  int code_lf; /* the server line being judged is a code alone with a bare LF ("250\n") */
   int cert_bad;
   char cert_what[SF_HOST_NAME_MAX + 160];
   /* RFC 5321 3.8: the server said 421 and closes. The replies the server
@@ -642,9 +643,10 @@ static void on_reply(struct judge *j, int code, int ends_reply, int first_421)
     /* A line with no separator ends the reply for some readers, not for
      * curl, which reads on to "250 ": whatever its code ("100HELP", found
      * by the CI fuzz smoke), the 2xx lines up to a clean end may be the
-     * answer it learned from. */
+     * answer it learned from. So does a code alone with a bare LF ("220\n",
+     * four bytes: no line of curl's; found by fuzz_curl). */
     j->post = j->cur_caps_2xx;
-    j->post_open = !ends_reply;
+    j->post_open = !ends_reply || j->code_lf;
   } else if (!answered.tls && answered.verb == SC_VERB_STARTTLS) {
     /* Only "220 " is the go-ahead. Another 2xx, or "220" with no
      * separator ("220x..."), is unclear: a client may take it for the
@@ -748,6 +750,7 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
   int odd_sep = sep != ' ' && sep != '-';                           /* "250220 ..." */
   int short_hyphen = sep == '-' && it->len == 4 && it->eol == 2;    /* "250-\n" */
   int code_lf = it->code >= 0 && it->full_len == 3 && it->eol == 2; /* "250\n" */
+  j->code_lf = code_lf;
   if (nul || code_lf || (it->eol && (odd_sep || short_hyphen)))
     j->ambiguous_end = 1;
   /* A client that ends a reply at that short hyphen line reads a 2xx one

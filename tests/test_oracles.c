@@ -1976,6 +1976,11 @@ static void test_caps_2xx_lines(void)
       {"250HELPmx\r\n250 8BITMIME\r\n250 AUTH PLAIN\r\n", 1},
       /* nor past the client's next command. */
       {"250HELPmx\r\n", 1},
+      /* A code alone with a bare LF: curl passes over that line too, and
+       * over one with no code, and learns from the 250 lines behind them
+       * (found by fuzz_curl). With a CRLF it is a whole reply to curl. */
+      {"220\n 2.0.0 R504 5.5.4 Unr7\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n", 0},
+      {"250\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n", 1},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     wire_to_tls_ehlo("250-mx\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n", cases[i].post);
