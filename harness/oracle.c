@@ -170,6 +170,27 @@ static void line_text(const struct wire_item *it, const uint8_t **p, size_t *n)
   *n = it->len - skip;
 }
 
+/* The code a reader that takes it with strtol() finds in a line with none
+ * at its head: white space first (" 250 ok", "\r250 AUTH LOGIN"), then
+ * digits and a space or hyphen. -1 if none; `*final`: a space follows (the
+ * reply's last line to such a reader), `*rest`: where its text begins. */
+static int strtol_code(const struct wire_item *it, int *final, size_t *rest)
+{
+  const uint8_t *p = it->text;
+  size_t n = it->len, i = 0;
+  while (i < n && (p[i] == ' ' || (p[i] >= '\t' && p[i] <= '\r')))
+    i++;
+  size_t digits = i;
+  int code = 0;
+  while (i < n && i - digits < 4 && p[i] >= '0' && p[i] <= '9')
+    code = code * 10 + (p[i++] - '0');
+  if (digits == 0 || i == digits || i >= n || (p[i] != ' ' && p[i] != '-'))
+    return -1;
+  *final = p[i] == ' ';
+  *rest = i + 1;
+  return code;
+}
+
 /* ---- hosts, compared as a verifier would (RFC 6125 6) --------------------------- */
 
 /* Same name: addresses as addresses, names without regard to case, no
@@ -705,6 +726,27 @@ static void splice_reply(struct judge *j, const struct wire_item *it)
     j->inj_replies++;
 }
 
+/* A line of the reply under way to some readers only (strtol_code()): a
+ * command after it may be one such a reader sent after the whole reply,
+ * no pipelining, and what its 2xx text announces, in the answer to a
+ * post-TLS EHLO, is announced over TLS. */
+static void lenient_line(struct judge *j, const struct wire_item *it, int final, size_t rest)
+{
+  struct caps line = {0, 0};
+  if (j->cur_code / 100 == 2)
+    caps_line(&line, it->text + rest, it->len - rest);
+  j->cur_caps_2xx.flags |= line.flags;
+  j->cur_caps_2xx.auth |= line.auth;
+  if (!final)
+    return;
+  j->loose++;
+  j->ambiguous_end = 1;
+  if (j->npending > 0 && j->pending[0].tls && j->pending[0].verb == SC_VERB_EHLO) {
+    j->post.flags |= j->cur_caps_2xx.flags;
+    j->post.auth |= j->cur_caps_2xx.auth;
+  }
+}
+
 static void on_server_line(struct judge *j, const struct wire_item *it)
 {
   release_held(j);
@@ -797,6 +839,15 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
   count_pieces(j, it->full_len, 1);
   if (it->code < 0 && it->eol && j->cur_code < 0)
     j->loose++;
+  /* Inside a reply, a line with white space before its code is a line of
+   * it to a reader that takes the code with strtol() and finds the same
+   * one, its last if a space follows, and no line at all to others
+   * (libESMTP read "\r250 AUTH LOGIN" so, ended the answer to its post-TLS
+   * EHLO there and sent AUTH: found by fuzz_libesmtp). */
+  int final;
+  size_t rest;
+  if (it->code < 0 && it->eol && j->cur_code >= 0 && strtol_code(it, &final, &rest) == j->cur_code)
+    lenient_line(j, it, final, rest);
   if (it->code < 0 && it->eol)
     j->cur_lines++;
   if (it->code < 0 || !it->eol)

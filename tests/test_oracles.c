@@ -1981,6 +1981,11 @@ static void test_caps_2xx_lines(void)
        * (found by fuzz_curl). With a CRLF it is a whole reply to curl. */
       {"220\n 2.0.0 R504 5.5.4 Unr7\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n", 0},
       {"250\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n", 1},
+      /* White space before the code: the reply's last line to a reader
+       * that takes the code with strtol() (libESMTP, found by
+       * fuzz_libesmtp), if the code is the reply's. */
+      {"250-mx\r\n250-STARTTLS\r\n\r250 AUTH PLAIN LOGIN\r\n", 0},
+      {"250-mx\r\n250-STARTTLS\r\n\r251 AUTH PLAIN LOGIN\r\n", 1},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     wire_to_tls_ehlo("250-mx\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n", cases[i].post);
@@ -1991,6 +1996,23 @@ static void test_caps_2xx_lines(void)
     say(WIRE_C_DATA, 1, "AUTH PLAIN\r\n");
     unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_STALE_CAPS);
     CHECKF(!!got == cases[i].stale, "case %zu: %#x %s", i, got, rep.reason[SC_V_STALE_CAPS]);
+  }
+}
+
+/* A line with white space before its code ends the reply under way to a
+ * reader that takes the code with strtol(): a command after it is no
+ * pipelining. One with a hyphen there ends nothing (found by
+ * fuzz_libesmtp). */
+static void test_strtol_code_line(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = strtol-code\n");
+  for (int hyphen = 0; hyphen < 2; hyphen++) {
+    wire_to_tls_ehlo("250-mx\r\n250-PIPELINING\r\n250 STARTTLS\r\n",
+                     hyphen ? "250-mx\r\n\r250-8BITMIME\r\n" : "250-mx\r\n\r250 8BITMIME\r\n");
+    say(WIRE_C_DATA, 1, "MAIL FROM:<a@b>\r\n");
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_STALE_CAPS);
+    CHECKF(!!got == hyphen, "hyphen %d: %#x %s", hyphen, got, rep.reason[SC_V_STALE_CAPS]);
   }
 }
 
@@ -3524,6 +3546,7 @@ int main(void)
   test_hang_on_full_wire();
   test_cert_near_names();
   test_expected_diagnosis();
+  test_strtol_code_line();
   test_surplus_over_tls();
   test_surplus_3yz_to_data();
   test_injection_identical_caps();
