@@ -303,7 +303,6 @@ struct judge {
    * ends a reply, before its next command; what those lines announce is
    * announced over TLS too. */
   int post_open;
-  int code_lf; /* the server line being judged is a code alone with a bare LF ("250\n") */
   int cert_bad;
   char cert_what[SF_HOST_NAME_MAX + 160];
   /* RFC 5321 3.8: the server said 421 and closes. The replies the server
@@ -588,13 +587,14 @@ static void name_421_answer(struct judge *j, int tls, const struct pending *p)
 }
 
 /* A whole reply arrived: it answers the oldest command waiting.
- * `first_421`: its last line is the first 421 that ends a reply. Kept
+ * `first_421`: its last line is the first 421 that ends a reply;
+ * `code_lf`: that line is a code alone with a bare LF ("250\n"). Kept
  * among the replies the client owes an answer (`owed`) if it answered the
  * last command the client waits on (past those it gave up on), or
  * nothing, or the client may pair replies otherwise than counted here. */
 static void reread_behind_data(struct judge *j);
 
-static void on_reply(struct judge *j, int code, int ends_reply, int first_421)
+static void on_reply(struct judge *j, int code, int ends_reply, int first_421, int code_lf)
 {
   /* Replies inside TLS that answered nothing wait to be read before this
    * one: the oldest command in flight takes the first of them, whatever
@@ -667,7 +667,7 @@ static void on_reply(struct judge *j, int code, int ends_reply, int first_421)
      * answer it learned from. So does a code alone with a bare LF ("220\n",
      * four bytes: no line of curl's; found by fuzz_curl). */
     j->post = j->cur_caps_2xx;
-    j->post_open = !ends_reply || j->code_lf;
+    j->post_open = !ends_reply || code_lf;
   } else if (!answered.tls && answered.verb == SC_VERB_STARTTLS) {
     /* Only "220 " is the go-ahead. Another 2xx, or "220" with no
      * separator ("220x..."), is unclear: a client may take it for the
@@ -792,7 +792,6 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
   int odd_sep = sep != ' ' && sep != '-';                           /* "250220 ..." */
   int short_hyphen = sep == '-' && it->len == 4 && it->eol == 2;    /* "250-\n" */
   int code_lf = it->code >= 0 && it->full_len == 3 && it->eol == 2; /* "250\n" */
-  j->code_lf = code_lf;
   if (nul || code_lf || (it->eol && (odd_sep || short_hyphen)))
     j->ambiguous_end = 1;
   /* A client that ends a reply at that short hyphen line reads a 2xx one
@@ -882,7 +881,7 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
   if (j->closing.on && it->code == 354 && ends_reply && j->npending > 0 &&
       j->pending[0].verb == SC_VERB_DATA)
     j->data_opened_after_421 = 1;
-  on_reply(j, it->code, ends_reply, first_421);
+  on_reply(j, it->code, ends_reply, first_421, code_lf);
   if (j->replies_since_client < GRACE_MAX)
     j->turn_codes[j->replies_since_client] = it->code;
   j->replies_since_client++;
