@@ -162,6 +162,13 @@ static void caps_line(struct caps *c, const uint8_t *text, size_t n)
     c->auth |= mech_bit(m, ml);
 }
 
+/* Adds what `from` announces to `to`. */
+static void caps_add(struct caps *to, const struct caps *from)
+{
+  to->flags |= from->flags;
+  to->auth |= from->auth;
+}
+
 /* The text of a reply line after its code and separator. */
 static void line_text(const struct wire_item *it, const uint8_t **p, size_t *n)
 {
@@ -732,19 +739,14 @@ static void splice_reply(struct judge *j, const struct wire_item *it)
  * post-TLS EHLO, is announced over TLS. */
 static void lenient_line(struct judge *j, const struct wire_item *it, int final, size_t rest)
 {
-  struct caps line = {0, 0};
   if (j->cur_code / 100 == 2)
-    caps_line(&line, it->text + rest, it->len - rest);
-  j->cur_caps_2xx.flags |= line.flags;
-  j->cur_caps_2xx.auth |= line.auth;
+    caps_line(&j->cur_caps_2xx, it->text + rest, it->len - rest);
   if (!final)
     return;
   j->loose++;
   j->ambiguous_end = 1;
-  if (j->npending > 0 && j->pending[0].tls && j->pending[0].verb == SC_VERB_EHLO) {
-    j->post.flags |= j->cur_caps_2xx.flags;
-    j->post.auth |= j->cur_caps_2xx.auth;
-  }
+  if (j->npending > 0 && j->pending[0].tls && j->pending[0].verb == SC_VERB_EHLO)
+    caps_add(&j->post, &j->cur_caps_2xx);
 }
 
 static void on_server_line(struct judge *j, const struct wire_item *it)
@@ -858,12 +860,9 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
   if (j->cur_lines > 0 && it->code / 100 == 2) { /* the first line is the domain */
     struct caps line = {0, 0};
     caps_line(&line, text, n);
-    j->cur_caps_2xx.flags |= line.flags;
-    j->cur_caps_2xx.auth |= line.auth;
-    if (it->code == 250) {
-      j->cur_caps.flags |= line.flags;
-      j->cur_caps.auth |= line.auth;
-    }
+    caps_add(&j->cur_caps_2xx, &line);
+    if (it->code == 250)
+      caps_add(&j->cur_caps, &line);
   }
   j->cur_lines++;
   if (j->cur_code < 0)
