@@ -383,7 +383,7 @@ struct judge {
   int data_sent, msg_begun;
   int dot_after_data; /* a lone "." after DATA, read as a command: the client's end, maybe */
   int msg_code;
-  int msg_part_code; /* the head of a line under way it took for that answer (plaintext), -1 */
+  int msg_part_code; /* the head of a line under way it took for that answer, -1 */
   int msg_accepted;
   int msg_late_2xx;
   int msg_unasked_2xx; /* the same from replies that answered nothing (surplus_taken()) */
@@ -1500,7 +1500,9 @@ static int gives_up(const struct judge *j)
  * as a reply: over TLS one that answered nothing, which the client's
  * commands in flight take in order (on_client_tls()); in plaintext, as
  * on_reply() pairs one, the answer to the oldest command waiting, or to
- * none (take_plain_surplus()). Not where whole replies were injected,
+ * none (take_plain_surplus()). Over TLS too, the answer to the message's
+ * end when that waits first: a client that goes on from there took a line
+ * that had not ended for the message's answer. Not where whole replies were injected,
  * which the client may have taken as well (INJECTION's accounting). Once
  * more where the line grew while the client waited in silence for it: a
  * client whose timeout cuts a line takes each new part for a reply
@@ -1516,12 +1518,17 @@ static void take_open_line(struct judge *j, const struct wire_item *it)
     return;
   j->open_taken = 1;
   j->open_taken_len = it->server_open;
-  if (it->tls) {
+  /* Over TLS the message's end, waiting first with no unasked reply ahead
+   * of the line, takes it as in plaintext: the line completed later
+   * answers the next command. */
+  int msg_end_first = j->npending > 0 && (j->pending[0].ends_msg || j->pending[0].dot) &&
+                      j->msg_code < 0 && j->unread[1].n == 0;
+  if (it->tls && !msg_end_first) {
     surplus_add(j, 1, j->open_line ? j->open_code : -1);
   } else if (j->npending > 0) {
     struct pending p = pending_pop(j);
     if ((p.ends_msg || p.dot) && j->msg_code < 0)
-      j->msg_part_code = it->server_open_code;
+      j->msg_part_code = it->server_open ? it->server_open_code : j->open_code;
   } else {
     j->surplus++;
     surplus_add(j, 0, -1);

@@ -3263,6 +3263,33 @@ static void test_false_success(void)
            "by hand %zu: no '%s' in: %s", i, hand[i].part ? hand[i].part : "",
            rep.reason[SC_V_FALSE_SUCCESS]);
   }
+  /* part_250 on both channels: the end of the message answered by a line
+   * headed 250 that had not ended when the client went on. Over TLS too a
+   * line under way is no reply (RFC 5321 4.2), though there it counts as
+   * one that answered nothing until a command takes it. */
+  for (int tls = 0; tls <= 1; tls++)
+    for (int done = 0; done <= 1; done++) {
+      scenario_init(&sc);
+      sc.cfg.mode = SF_MODE_STARTTLS;
+      sc.cfg.tls = tls ? SF_TLS_REQUIRED : SF_TLS_NONE;
+      wire_to_ehlo_on(tls, "250 mx\r\n");
+      static const char *const rest[] = {
+          "C:MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n",
+          "S:250 a\r\n250 b\r\n354 go\r\n",
+          "C:Hi.\r\n.\r\n",
+          "S:250 ",
+          "C:QUIT\r\n",
+          "S:221 bye\r\n"};
+      for (size_t k = 0; k < sizeof rest / sizeof rest[0]; k++)
+        say_at(rest[k][0] == 'C' ? WIRE_C_DATA : WIRE_S_DATA, tls, 1 + k, rest[k] + 2);
+      wire_add(&wire, WIRE_END, tls, 100, "", 0,
+               (uint64_t)(done ? SC_CLIENT_DONE : SC_CLIENT_FAILED), SF_ERR_OK);
+      unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_FALSE_SUCCESS);
+      CHECKF(!got == !done, "part 250, tls %d, done %d: %s", tls, done,
+             rep.reason[SC_V_FALSE_SUCCESS]);
+      CHECKF(!done || strstr(rep.reason[SC_V_FALSE_SUCCESS], "headed 250, had no line end"),
+             "part 250, tls %d: %s", tls, rep.reason[SC_V_FALSE_SUCCESS]);
+    }
   /* A 354 and a 250 sent ahead in one flight, then a server that reads
    * nothing more: the client's message and its end stay unread and
    * unrecorded, and the 250 may be what it took for their answer (curl,
