@@ -857,11 +857,15 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
     caps_line(&j->post, text, n);
   if (ends_reply)
     j->post_open = 0;
-  if (j->cur_lines > 0 && it->code / 100 == 2) { /* the first line is the domain */
+  /* The first line is the domain (RFC 5321 4.1.1.1), but a reader that
+   * looks for keywords on every line finds them there too (curl learned
+   * its mechanisms from "250-AUTH PLAIN LOGIN" heading its post-TLS EHLO
+   * answer: found by fuzz_curl). */
+  if (it->code / 100 == 2) {
     struct caps line = {0, 0};
     caps_line(&line, text, n);
     caps_add(&j->cur_caps_2xx, &line);
-    if (it->code == 250)
+    if (it->code == 250 && j->cur_lines > 0)
       caps_add(&j->cur_caps, &line);
   }
   j->cur_lines++;

@@ -1986,6 +1986,10 @@ static void test_caps_2xx_lines(void)
        * fuzz_libesmtp), if the code is the reply's. */
       {"250-mx\r\n250-STARTTLS\r\n\r250 AUTH PLAIN LOGIN\r\n", 0},
       {"250-mx\r\n250-STARTTLS\r\n\r251 AUTH PLAIN LOGIN\r\n", 1},
+      /* Keywords on the first line, where the domain belongs: curl reads
+       * them as on any other (found by fuzz_curl). */
+      {"250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n", 0},
+      {"250 AUTH PLAIN\r\n", 0},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     wire_to_tls_ehlo("250-mx\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n", cases[i].post);
