@@ -127,10 +127,20 @@ static unsigned mech_bit(const uint8_t *p, size_t n)
   return MECH_OTHER;
 }
 
+/* Adds what `from` announces to `to`. */
+static void caps_add(struct caps *to, const struct caps *from)
+{
+  to->flags |= from->flags;
+  to->auth |= from->auth;
+}
+
 /* One keyword line of an EHLO reply (its text after "250-"): RFC 5321
  * 4.1.1.1, keywords compared whole and without regard to case; the legacy
- * "AUTH=PLAIN LOGIN" form counts as AUTH. */
-static void caps_line(struct caps *c, const uint8_t *text, size_t n)
+ * "AUTH=PLAIN LOGIN" form counts as AUTH. Added to `strict` and `loose`
+ * (either may be NULL); `loose` also gets what a reader that knows a
+ * keyword by its first bytes takes from a longer word: curl reads SIZE in
+ * "SIZEX" and STARTTLS in "STARTTLS2" (AUTH it wants whole). */
+static void caps_line(struct caps *strict, struct caps *loose, const uint8_t *text, size_t n)
 {
   /* A CR inside the line is white space to a lenient reader (curl): split
    * on it as on SP, on a copy of the line's first bytes. */
@@ -145,28 +155,32 @@ static void caps_line(struct caps *c, const uint8_t *text, size_t n)
   size_t kl, pos = 0;
   if (!next_token(text, n, &pos, &kw, &kl))
     return;
+  struct caps c = {0, 0};
+  unsigned heads = 0;
   if (kl > 5 && jc_ieq(kw, "AUTH=", 5)) {
-    c->flags |= CAP_AUTH;
-    c->auth |= mech_bit(kw + 5, kl - 5);
+    c.flags = CAP_AUTH;
+    c.auth = mech_bit(kw + 5, kl - 5);
   } else {
-    for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++)
-      if (word_is(kw, kl, &keywords[i].word))
-        c->flags |= keywords[i].bit;
-    if (!word_eq(kw, kl, "AUTH"))
-      return;
+    for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++) {
+      const struct word *w = &keywords[i].word;
+      if (word_is(kw, kl, w))
+        c.flags |= keywords[i].bit;
+      else if (kl > w->len && keywords[i].bit != CAP_AUTH && jc_ieq(kw, w->name, w->len))
+        heads |= keywords[i].bit;
+    }
   }
   /* The mechanisms: every token after the keyword. */
   const uint8_t *m;
   size_t ml;
-  while (next_token(text, n, &pos, &m, &ml))
-    c->auth |= mech_bit(m, ml);
-}
-
-/* Adds what `from` announces to `to`. */
-static void caps_add(struct caps *to, const struct caps *from)
-{
-  to->flags |= from->flags;
-  to->auth |= from->auth;
+  if (c.flags & CAP_AUTH)
+    while (next_token(text, n, &pos, &m, &ml))
+      c.auth |= mech_bit(m, ml);
+  if (strict)
+    caps_add(strict, &c);
+  if (loose) {
+    caps_add(loose, &c);
+    loose->flags |= heads;
+  }
 }
 
 /* The text of a reply line after its code and separator. */
@@ -740,7 +754,7 @@ static void splice_reply(struct judge *j, const struct wire_item *it)
 static void lenient_line(struct judge *j, const struct wire_item *it, int final, size_t rest)
 {
   if (j->cur_code / 100 == 2)
-    caps_line(&j->cur_caps_2xx, it->text + rest, it->len - rest);
+    caps_line(NULL, &j->cur_caps_2xx, it->text + rest, it->len - rest);
   if (!final)
     return;
   j->loose++;
@@ -820,7 +834,7 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
      * too: a client that splices a fragment onto the first line it reads
      * over TLS, or scans the whole answer for keywords, finds them there. */
     if (it->code == 250)
-      caps_line(&j->inj, text, n);
+      caps_line(&j->inj, NULL, text, n);
     /* Where TLS never came up, the client may yet take it for the
      * server's answer to its message (a 2xx to STARTTLS that is no 220). */
     if (it->final && it->eol && it->code / 100 == 2 && j->msg_begun)
@@ -854,20 +868,15 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
   if (it->code < 0 || !it->eol)
     return;
   if (j->post_open && it->code / 100 == 2)
-    caps_line(&j->post, text, n);
+    caps_line(NULL, &j->post, text, n);
   if (ends_reply)
     j->post_open = 0;
   /* The first line is the domain (RFC 5321 4.1.1.1), but a reader that
    * looks for keywords on every line finds them there too (curl learned
    * its mechanisms from "250-AUTH PLAIN LOGIN" heading its post-TLS EHLO
    * answer: found by fuzz_curl). */
-  if (it->code / 100 == 2) {
-    struct caps line = {0, 0};
-    caps_line(&line, text, n);
-    caps_add(&j->cur_caps_2xx, &line);
-    if (it->code == 250 && j->cur_lines > 0)
-      caps_add(&j->cur_caps, &line);
-  }
+  if (it->code / 100 == 2)
+    caps_line(it->code == 250 && j->cur_lines > 0 ? &j->cur_caps : NULL, &j->cur_caps_2xx, text, n);
   j->cur_lines++;
   if (j->cur_code < 0)
     j->cur_code = it->code;

@@ -2003,6 +2003,30 @@ static void test_caps_2xx_lines(void)
   }
 }
 
+/* A reader that knows a keyword by its first bytes learns it from a
+ * longer word: curl read SIZE in "SIZEX" in its post-TLS EHLO answer and
+ * sent SIZE=, which is no stale knowledge. AUTH it wants whole. */
+static void test_caps_keyword_heads(void)
+{
+  static struct scenario sc;
+  load(&sc, "name = caps-heads\nclient.auth = plain\n");
+  static const struct {
+    const char *post, *line;
+    int stale;
+  } cases[] = {
+      {"250-mx\r\n250-SIZEX 1000\r\n250 AUTH PLAIN\r\n", "MAIL FROM:<a@b> SIZE=2\r\n", 0},
+      {"250-mx\r\n250-XSIZE 1000\r\n250 AUTH PLAIN\r\n", "MAIL FROM:<a@b> SIZE=2\r\n", 1},
+      {"250-mx\r\n250 AUTHX PLAIN\r\n", "AUTH PLAIN\r\n", 1},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    wire_to_tls_ehlo("250-mx\r\n250-STARTTLS\r\n250-SIZE 1000\r\n250 AUTH PLAIN\r\n",
+                     cases[i].post);
+    say(WIRE_C_DATA, 1, cases[i].line);
+    unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_STALE_CAPS);
+    CHECKF(!!got == cases[i].stale, "case %zu: %#x %s", i, got, rep.reason[SC_V_STALE_CAPS]);
+  }
+}
+
 /* A line with white space before its code ends the reply under way to a
  * reader that takes the code with strtol(): a command after it is no
  * pipelining. One with a hyphen there ends nothing (found by
@@ -3564,6 +3588,7 @@ int main(void)
   test_downgrade_after_220();
   test_malformed_220();
   test_caps_2xx_lines();
+  test_caps_keyword_heads();
   test_3yz_no_command_asked_for();
   test_message_after_other_3yz();
   test_command_after_giving_up();
