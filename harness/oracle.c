@@ -277,10 +277,11 @@ struct judge {
   /* The reply being read: its lines so far and what they announce. */
   size_t cur_lines;
   struct caps cur_caps;
-  /* The same from every 2xx line, for what a client may have read over TLS:
-   * a reply whose lines disagree on their code is taken whole by a lenient
-   * reader, so what it announces is not only pre-TLS knowledge. */
-  struct caps cur_caps_2xx;
+  /* What a lenient reader may have read in it (caps_line()'s `loose`),
+   * over TLS not only pre-TLS knowledge: it takes keywords from every line
+   * with a code, whatever the code, the first line too, and the reply's
+   * code from its last line (curl). */
+  struct caps cur_caps_loose;
   /* Before TLS. */
   struct caps pre;
   int no_starttls;    /* the last pre-TLS hello reply lacks STARTTLS */
@@ -684,10 +685,10 @@ static void on_reply(struct judge *j, int code, int ends_reply, int first_421, i
   } else if (answered.tls && answered.verb == SC_VERB_EHLO && (code / 100 == 2 || !ends_reply)) {
     /* A line with no separator ends the reply for some readers, not for
      * curl, which reads on to "250 ": whatever its code ("100HELP", found
-     * by the CI fuzz smoke), the 2xx lines up to a clean end may be the
+     * by the CI fuzz smoke), the lines up to a clean end may be the
      * answer it learned from. So does a code alone with a bare LF ("220\n",
      * four bytes: no line of curl's; found by fuzz_curl). */
-    j->post = j->cur_caps_2xx;
+    j->post = j->cur_caps_loose;
     j->post_open = !ends_reply || code_lf;
   } else if (!answered.tls && answered.verb == SC_VERB_STARTTLS) {
     /* Only "220 " is the go-ahead. Another 2xx, or "220" with no
@@ -754,13 +755,13 @@ static void splice_reply(struct judge *j, const struct wire_item *it)
 static void lenient_line(struct judge *j, const struct wire_item *it, int final, size_t rest)
 {
   if (j->cur_code / 100 == 2)
-    caps_line(NULL, &j->cur_caps_2xx, it->text + rest, it->len - rest);
+    caps_line(NULL, &j->cur_caps_loose, it->text + rest, it->len - rest);
   if (!final)
     return;
   j->loose++;
   j->ambiguous_end = 1;
   if (j->npending > 0 && j->pending[0].tls && j->pending[0].verb == SC_VERB_EHLO)
-    caps_add(&j->post, &j->cur_caps_2xx);
+    caps_add(&j->post, &j->cur_caps_loose);
 }
 
 static void on_server_line(struct judge *j, const struct wire_item *it)
@@ -867,16 +868,16 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
     j->cur_lines++;
   if (it->code < 0 || !it->eol)
     return;
-  if (j->post_open && it->code / 100 == 2)
+  if (j->post_open)
     caps_line(NULL, &j->post, text, n);
   if (ends_reply)
     j->post_open = 0;
-  /* The first line is the domain (RFC 5321 4.1.1.1), but a reader that
-   * looks for keywords on every line finds them there too (curl learned
-   * its mechanisms from "250-AUTH PLAIN LOGIN" heading its post-TLS EHLO
-   * answer: found by fuzz_curl). */
-  if (it->code / 100 == 2)
-    caps_line(it->code == 250 && j->cur_lines > 0 ? &j->cur_caps : NULL, &j->cur_caps_2xx, text, n);
+  /* The first line is the domain (RFC 5321 4.1.1.1), and a line with
+   * another code than 250 is none of an EHLO answer's keywords, but curl
+   * looks for keywords on every line with a code: it learned its
+   * mechanisms from "250-AUTH PLAIN LOGIN" heading its post-TLS EHLO
+   * answer, and from a "550-" line inside it (found by fuzz_curl). */
+  caps_line(it->code == 250 && j->cur_lines > 0 ? &j->cur_caps : NULL, &j->cur_caps_loose, text, n);
   j->cur_lines++;
   if (j->cur_code < 0)
     j->cur_code = it->code;
@@ -901,7 +902,7 @@ static void on_server_line(struct judge *j, const struct wire_item *it)
   j->cur_2xx = 0;
   j->cur_code = -1;
   memset(&j->cur_caps, 0, sizeof j->cur_caps);
-  memset(&j->cur_caps_2xx, 0, sizeof j->cur_caps_2xx);
+  memset(&j->cur_caps_loose, 0, sizeof j->cur_caps_loose);
 }
 
 /* ---- client lines ------------------------------------------------------------------ */

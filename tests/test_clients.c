@@ -106,6 +106,8 @@ static const struct row table[] = {
     /* Keywords on the first EHLO line, and known by their first bytes:
      * what curl learns so over TLS is no stale knowledge (fuzz_curl). */
     {"tests/data/byoc/curl-keywords-read-leniently.scn", 0, SC_CLIENT_DONE},
+    /* ... and on a line with another code inside a 250 answer. */
+    {"tests/data/byoc/curl-keywords-on-other-code-line.scn", 0, SC_CLIENT_DONE},
 };
 #else
 extern const struct sc_adapter sc_adapter_libesmtp;

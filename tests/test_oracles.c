@@ -1990,6 +1990,8 @@ static void test_caps_2xx_lines(void)
        * them as on any other (found by fuzz_curl). */
       {"250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n", 0},
       {"250 AUTH PLAIN\r\n", 0},
+      /* ... and on a line with another code inside a 250 reply. */
+      {"250-mx\r\n550-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n", 0},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     wire_to_tls_ehlo("250-mx\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n", cases[i].post);
