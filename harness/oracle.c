@@ -134,12 +134,23 @@ static void caps_add(struct caps *to, const struct caps *from)
   to->auth |= from->auth;
 }
 
+/* How many bytes of p[0..n) an atom takes: up to the first of RFC 5322's
+ * specials (a NUL ends it too). */
+static size_t atom_len(const uint8_t *p, size_t n)
+{
+  size_t i = 0;
+  while (i < n && !strchr("\"()<>[]@,;:\\.", p[i]))
+    i++;
+  return i;
+}
+
 /* One keyword line of an EHLO reply (its text after "250-"): RFC 5321
  * 4.1.1.1, keywords compared whole and without regard to case; the legacy
  * "AUTH=PLAIN LOGIN" form counts as AUTH. Added to `strict` and `loose`
- * (either may be NULL); `loose` also gets what a reader that knows a
- * keyword by its first bytes takes from a longer word: curl reads SIZE in
- * "SIZEX" and STARTTLS in "STARTTLS2" (AUTH it wants whole). */
+ * (either may be NULL); `loose` also gets what a reader that knows a word
+ * by its first bytes takes from a longer one: curl reads SIZE in "SIZEX"
+ * and STARTTLS in "STARTTLS2" (AUTH it wants whole), and libESMTP reads a
+ * keyword or a mechanism as an atom, PLAIN in "PLAIN,LOGIN". */
 static void caps_line(struct caps *strict, struct caps *loose, const uint8_t *text, size_t n)
 {
   /* A CR inside the line is white space to a lenient reader (curl): split
@@ -172,14 +183,20 @@ static void caps_line(struct caps *strict, struct caps *loose, const uint8_t *te
   /* The mechanisms: every token after the keyword. */
   const uint8_t *m;
   size_t ml;
+  unsigned mech_heads = 0;
   if (c.flags & CAP_AUTH)
-    while (next_token(text, n, &pos, &m, &ml))
+    while (next_token(text, n, &pos, &m, &ml)) {
       c.auth |= mech_bit(m, ml);
+      size_t al = atom_len(m, ml);
+      if (al > 0 && al < ml)
+        mech_heads |= mech_bit(m, al);
+    }
   if (strict)
     caps_add(strict, &c);
   if (loose) {
     caps_add(loose, &c);
     loose->flags |= heads;
+    loose->auth |= mech_heads;
   }
 }
 

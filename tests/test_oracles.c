@@ -2007,7 +2007,8 @@ static void test_caps_2xx_lines(void)
 
 /* A reader that knows a keyword by its first bytes learns it from a
  * longer word: curl read SIZE in "SIZEX" in its post-TLS EHLO answer and
- * sent SIZE=, which is no stale knowledge. AUTH it wants whole. */
+ * sent SIZE=, which is no stale knowledge. AUTH it wants whole. libESMTP
+ * reads mechanisms as atoms. */
 static void test_caps_keyword_heads(void)
 {
   static struct scenario sc;
@@ -2019,6 +2020,9 @@ static void test_caps_keyword_heads(void)
       {"250-mx\r\n250-SIZEX 1000\r\n250 AUTH PLAIN\r\n", "MAIL FROM:<a@b> SIZE=2\r\n", 0},
       {"250-mx\r\n250-XSIZE 1000\r\n250 AUTH PLAIN\r\n", "MAIL FROM:<a@b> SIZE=2\r\n", 1},
       {"250-mx\r\n250 AUTHX PLAIN\r\n", "AUTH PLAIN\r\n", 1},
+      /* libESMTP reads a mechanism as an atom, up to a comma. */
+      {"250-mx\r\n250 AUTH PLAIN,LOGIN\r\n", "AUTH PLAIN\r\n", 0},
+      {"250-mx\r\n250 AUTH XPLAIN,LOGIN\r\n", "AUTH PLAIN\r\n", 1},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     wire_to_tls_ehlo("250-mx\r\n250-STARTTLS\r\n250-SIZE 1000\r\n250 AUTH PLAIN\r\n",
