@@ -134,14 +134,19 @@ static void caps_add(struct caps *to, const struct caps *from)
   to->auth |= from->auth;
 }
 
-/* How many bytes of p[0..n) an atom takes: up to the first of RFC 5322's
- * specials (a NUL ends it too). */
-static size_t atom_len(const uint8_t *p, size_t n)
+/* The mechanisms named by the atoms of p[0..n), the runs between RFC
+ * 5322's specials (a NUL ends one too): what a reader that reads an atom
+ * (libESMTP: PLAIN in "PLAIN,LOGIN") or splits a list on commas finds. */
+static unsigned mech_atoms(const uint8_t *p, size_t n)
 {
-  size_t i = 0;
-  while (i < n && !strchr("\"()<>[]@,;:\\.", p[i]))
-    i++;
-  return i;
+  unsigned bits = 0;
+  for (size_t i = 0, k; i < n; i = k + 1) {
+    for (k = i; k < n && !strchr("\"()<>[]@,;:\\.", p[k]); k++)
+      ;
+    if (k > i)
+      bits |= mech_bit(p + i, k - i);
+  }
+  return bits;
 }
 
 /* One keyword line of an EHLO reply (its text after "250-"): RFC 5321
@@ -149,8 +154,9 @@ static size_t atom_len(const uint8_t *p, size_t n)
  * "AUTH=PLAIN LOGIN" form counts as AUTH. Added to `strict` and `loose`
  * (either may be NULL); `loose` also gets what a reader that knows a word
  * by its first bytes takes from a longer one: curl reads SIZE in "SIZEX"
- * and STARTTLS in "STARTTLS2" (AUTH it wants whole), and libESMTP reads a
- * keyword or a mechanism as an atom, PLAIN in "PLAIN,LOGIN". */
+ * and STARTTLS in "STARTTLS2" (AUTH it wants whole); a keyword that is an
+ * atom's head is libESMTP's reading too, and a mechanism list's atoms
+ * (mech_atoms()). */
 static void caps_line(struct caps *strict, struct caps *loose, const uint8_t *text, size_t n)
 {
   /* A CR inside the line is white space to a lenient reader (curl): split
@@ -187,9 +193,7 @@ static void caps_line(struct caps *strict, struct caps *loose, const uint8_t *te
   if (c.flags & CAP_AUTH)
     while (next_token(text, n, &pos, &m, &ml)) {
       c.auth |= mech_bit(m, ml);
-      size_t al = atom_len(m, ml);
-      if (al > 0 && al < ml)
-        mech_heads |= mech_bit(m, al);
+      mech_heads |= mech_atoms(m, ml);
     }
   if (strict)
     caps_add(strict, &c);
@@ -1533,13 +1537,13 @@ static int gives_up(const struct judge *j)
  * on_reply() pairs one, the answer to the oldest command waiting, or to
  * none (take_plain_surplus()). Over TLS too, the answer to the message's
  * end when that waits first: a client that goes on from there took a line
- * that had not ended for the message's answer. Not where whole replies were injected,
- * which the client may have taken as well (INJECTION's accounting). Once
- * more where the line grew while the client waited in silence for it: a
- * client whose timeout cuts a line takes each new part for a reply
- * (libESMTP took two parts of one line, each at a timeout, for the answers
- * to a password and to the "*" it sent behind it; the oracle, with one,
- * called its MAIL and RCPT pipelining: found by fuzz_libesmtp). */
+ * that had not ended for the message's answer. Not where whole replies
+ * were injected, which the client may have taken as well (INJECTION's
+ * accounting). Once more where the line grew while the client waited in
+ * silence for it: a client whose timeout cuts a line takes each new part
+ * for a reply (libESMTP took two parts of one line, each at a timeout, for
+ * the answers to a password and to the "*" it sent behind it; the oracle,
+ * with one, called its MAIL and RCPT pipelining: found by fuzz_libesmtp). */
 static void take_open_line(struct judge *j, const struct wire_item *it)
 {
   if (!(it->server_open || j->open_line) || j->inj_replies > 0)

@@ -2020,12 +2020,14 @@ static void test_caps_keyword_heads(void)
       {"250-mx\r\n250-SIZEX 1000\r\n250 AUTH PLAIN\r\n", "MAIL FROM:<a@b> SIZE=2\r\n", 0},
       {"250-mx\r\n250-XSIZE 1000\r\n250 AUTH PLAIN\r\n", "MAIL FROM:<a@b> SIZE=2\r\n", 1},
       {"250-mx\r\n250 AUTHX PLAIN\r\n", "AUTH PLAIN\r\n", 1},
-      /* libESMTP reads a mechanism as an atom, up to a comma. */
+      /* libESMTP reads a mechanism as an atom, up to a comma; */
       {"250-mx\r\n250 AUTH PLAIN,LOGIN\r\n", "AUTH PLAIN\r\n", 0},
       {"250-mx\r\n250 AUTH XPLAIN,LOGIN\r\n", "AUTH PLAIN\r\n", 1},
+      /* A reader that splits the list on commas finds LOGIN too. */
+      {"250-mx\r\n250 AUTH XOAUTH2,LOGIN\r\n", "AUTH LOGIN\r\n", 0},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    wire_to_tls_ehlo("250-mx\r\n250-STARTTLS\r\n250-SIZE 1000\r\n250 AUTH PLAIN\r\n",
+    wire_to_tls_ehlo("250-mx\r\n250-STARTTLS\r\n250-SIZE 1000\r\n250 AUTH PLAIN LOGIN\r\n",
                      cases[i].post);
     say(WIRE_C_DATA, 1, cases[i].line);
     unsigned got = oracle_judge(&sc, &wire, NULL, &rep) & ORACLE_BIT(SC_V_STALE_CAPS);
